@@ -1,0 +1,62 @@
+"""Application factory: wiring only (routers, handlers, middleware, package files)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import autopkg
+from autopkg.api.errors import install_error_handlers
+from autopkg.api.limits import BodySizeLimit
+from autopkg.api.routes import boundaries, health, jobs, packages, processors
+from autopkg.jobs.executor import Executor
+from autopkg.runtime import Runtime
+
+DESCRIPTION = """
+Cut global geospatial datasets down to a boundary and publish the result as a
+Frictionless data package. Submit a job (`POST /v1/jobs`), poll it, then read the
+package (`GET /v1/packages/{boundary_name}`). Errors are `{"detail": "..."}`.
+"""
+
+
+def create_app(rt: Runtime, executor: Executor) -> FastAPI:
+    """Build the API around a runtime and the executor that runs submitted work.
+
+    The executor is started and stopped with the application's lifespan.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        executor.start()
+        try:
+            yield
+        finally:
+            executor.stop()
+
+    app = FastAPI(
+        title="autopkg",
+        version=autopkg.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.runtime = rt
+    app.state.executor = executor
+    install_error_handlers(app)
+    v1 = APIRouter(prefix="/v1")
+    for module in (health, boundaries, processors, packages, jobs):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    if rt.settings.storage_backend == "localfs" and not rt.settings.packages_host_url:
+        rt.settings.packages_root.mkdir(parents=True, exist_ok=True)
+        app.mount(
+            "/packages",
+            StaticFiles(directory=rt.settings.packages_root, check_dir=False),
+            name="packages",
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
+    return app

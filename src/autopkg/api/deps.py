@@ -1,0 +1,51 @@
+"""Named FastAPI dependencies shared by the routers."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from autopkg.errors import UnauthorizedError
+from autopkg.jobs.executor import Executor
+from autopkg.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The process runtime stored on the app at start-up."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_executor(request: Request) -> Executor:
+    """The executor that runs submitted work."""
+    executor: Executor = request.app.state.executor
+    return executor
+
+
+def require_api_key(
+    rt: Annotated[Runtime, Depends(get_runtime)],
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> None:
+    """Allow a write only with a configured key (when any key is configured)."""
+    keys = [key.get_secret_value() for key in rt.settings.api_keys]
+    if not keys:
+        return
+    offered = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        offered = authorization[7:].strip()
+    if offered is None or not any(hmac.compare_digest(offered, key) for key in keys):
+        raise UnauthorizedError("a valid API key is required (Authorization: Bearer or X-API-Key)")
+
+
+def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> str:
+    """Public root URL of packages: configured, or this API's ``/packages``."""
+    return rt.settings.packages_host_url or str(request.base_url).rstrip("/") + "/packages"
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ExecutorDep = Annotated[Executor, Depends(get_executor)]
+PackagesHostDep = Annotated[str, Depends(packages_host)]
+WriteAccess = Depends(require_api_key)

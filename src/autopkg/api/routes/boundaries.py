@@ -1,0 +1,63 @@
+"""Boundaries: list, search and detail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from shapely.geometry import box, mapping
+
+from autopkg.api.deps import RuntimeDep
+from autopkg.api.schemas import BoundaryDetail, BoundarySummary, ErrorMessage
+from autopkg.boundaries.boundary import Boundary
+from autopkg.services import boundaries as service
+
+router = APIRouter(prefix="/boundaries", tags=["boundaries"])
+
+
+def boundary_detail(boundary: Boundary) -> BoundaryDetail:
+    """Present a boundary with GeoJSON geometry and envelope."""
+    return BoundaryDetail(
+        name=boundary.name,
+        name_long=boundary.name_long,
+        admin_level=boundary.admin_level,
+        geometry=dict(mapping(boundary.geometry)),
+        envelope=dict(mapping(box(*boundary.geometry.bounds))),
+    )
+
+
+@router.get("", response_model=list[BoundarySummary], operation_id="list_boundaries")
+def list_boundaries(rt: RuntimeDep) -> list[BoundarySummary]:
+    """All boundaries (without geometry), ordered by long name."""
+    return [BoundarySummary(name=n, name_long=nl) for n, nl in service.list_boundaries(rt)]
+
+
+@router.get(
+    "/search",
+    response_model=list[BoundarySummary],
+    responses={400: {"model": ErrorMessage}, 422: {"model": ErrorMessage}},
+    operation_id="search_boundaries",
+)
+def search_boundaries(
+    rt: RuntimeDep,
+    name: Annotated[str | None, Query(max_length=200, description="Substring of name or long name.")] = None,
+    latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
+) -> list[BoundarySummary]:
+    """Boundaries whose name contains ``name`` (case-insensitive), or that contain a point.
+
+    Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees).
+    """
+    found = service.search_boundaries(rt, name=name, latitude=latitude, longitude=longitude)
+    return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
+
+
+@router.get(
+    "/{name}",
+    response_model=BoundaryDetail,
+    responses={404: {"model": ErrorMessage}},
+    operation_id="get_boundary",
+)
+def get_boundary(rt: RuntimeDep, name: str) -> BoundaryDetail:
+    """One boundary with its geometry (GeoJSON MultiPolygon) and envelope."""
+    return boundary_detail(service.get_boundary(rt, name))

@@ -1,0 +1,69 @@
+"""Jobs: submit processors for a boundary and follow their progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess
+from autopkg.api.schemas import (
+    ErrorMessage,
+    JobCreate,
+    JobCreated,
+    JobProgress,
+    JobStatusPublic,
+    ProcessorJob,
+)
+from autopkg.jobs import service
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobCreated,
+    responses={400: {"model": ErrorMessage}, 401: {"model": ErrorMessage},
+               422: {"model": ErrorMessage}},
+    dependencies=[WriteAccess],
+    operation_id="submit_job",
+)
+def submit_job(
+    rt: RuntimeDep, executor: ExecutorDep, body: JobCreate, response: Response
+) -> JobCreated:
+    """Package processors for a boundary in the background.
+
+    A processor already queued or running for the boundary is joined (no second
+    execution); one whose output is already published and current reports SKIPPED.
+    Poll the returned job (also in the ``Location`` header).
+    """
+    submission = service.submit(rt, boundary_name=body.boundary_name, processor_ids=body.processors)
+    for run_id in submission.new_run_ids:
+        executor.dispatch(run_id)
+    response.headers["Location"] = f"/v1/jobs/{submission.job_id}"
+    return JobCreated(job_id=submission.job_id)
+
+
+@router.get(
+    "/{job_id}",
+    response_model=JobStatusPublic,
+    responses={404: {"model": ErrorMessage}},
+    operation_id="get_job",
+)
+def get_job(rt: RuntimeDep, job_id: str) -> JobStatusPublic:
+    """A job's status: PENDING until every processor has finished and been published."""
+    status = service.status(rt, job_id=job_id)
+    return JobStatusPublic(
+        job_id=status.job_id,
+        boundary_name=status.boundary_name,
+        job_group_status="COMPLETE" if status.complete else "PENDING",
+        job_group_percent_complete=status.percent,
+        job_group_processors=[
+            ProcessorJob(
+                processor_name=run.processor_id,
+                job_status=run.state.value,
+                job_progress=JobProgress(percent_complete=run.percent, current_task=run.task),
+                job_result=run.result,
+            )
+            for run in status.runs
+        ],
+    )

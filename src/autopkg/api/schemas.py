@@ -1,0 +1,128 @@
+"""Request and response models of API v1 (shapes kept compatible with the ancestor)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(BaseModel):
+    """Liveness or readiness answer."""
+
+    status: str
+
+
+class BoundarySummary(BaseModel):
+    """A boundary without its geometry."""
+
+    name: str
+    name_long: str
+
+
+class BoundaryDetail(BoundarySummary):
+    """A boundary with its GeoJSON geometry and envelope."""
+
+    admin_level: str
+    geometry: dict[str, Any] = Field(description="GeoJSON MultiPolygon, EPSG:4326.")
+    envelope: dict[str, Any] = Field(description="GeoJSON Polygon of the bounding box.")
+
+
+class LicensePublic(BaseModel):
+    """A data licence."""
+
+    name: str
+    path: str
+    title: str
+
+
+class ProcessorVersionMetadata(BaseModel):
+    """Metadata of one processor version."""
+
+    name: str = Field(description="Full processor id, <name>.<version>.")
+    description: str
+    version: str
+    status: str
+    uri: str
+    data_author: str
+    data_title: str
+    data_title_long: str
+    data_summary: str
+    data_citation: str
+    data_license: LicensePublic
+    data_origin_url: str
+    data_formats: list[str]
+
+
+class ProcessorPublic(BaseModel):
+    """A processor (dataset) and its versions."""
+
+    name: str
+    versions: list[ProcessorVersionMetadata]
+
+
+class PackageSummary(BaseModel):
+    """A published package."""
+
+    boundary_name: str
+    uri: str
+
+
+class PackagePublic(PackageSummary):
+    """A published package with its boundary, processors and client-view datapackage."""
+
+    boundary: BoundaryDetail
+    processors: list[ProcessorVersionMetadata]
+    datapackage: dict[str, Any]
+
+
+class JobCreate(BaseModel):
+    """A request to package processors for a boundary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    boundary_name: str = Field(max_length=200, examples=["gha"])
+    processors: list[str] = Field(
+        min_length=1, max_length=50, examples=[["wri_powerplants.version_130"]]
+    )
+
+
+class JobCreated(BaseModel):
+    """The id of a submitted job."""
+
+    job_id: str
+
+
+class JobProgress(BaseModel):
+    """Progress of one processor."""
+
+    percent_complete: float
+    current_task: str
+
+
+JobState = Literal["PENDING", "EXECUTING", "SUCCESS", "FAILURE", "SKIPPED", "REVOKED"]
+
+
+class ProcessorJob(BaseModel):
+    """Status of one processor within a job."""
+
+    processor_name: str
+    job_status: JobState
+    job_progress: JobProgress
+    job_result: dict[str, Any] | None
+
+
+class JobStatusPublic(BaseModel):
+    """Status of a job: PENDING until every processor is terminal and published."""
+
+    job_id: str
+    boundary_name: str
+    job_group_status: Literal["PENDING", "COMPLETE"]
+    job_group_percent_complete: float
+    job_group_processors: list[ProcessorJob]
+
+
+class ErrorMessage(BaseModel):
+    """Every error response."""
+
+    detail: str

@@ -1,0 +1,1 @@
+"""The ``autopkg`` command line (typer), one module per command group."""

@@ -1,0 +1,45 @@
+"""``autopkg boundaries``: load and list boundaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from autopkg.cli.common import console, err_console, runtime
+from autopkg.errors import InvalidInputError
+from autopkg.services import boundaries as service
+
+app = typer.Typer(help="Load and list boundaries.", no_args_is_help=True)
+
+
+@app.command("load")
+def load_command(
+    files: Annotated[list[Path], typer.Argument(help="GeoJSON, GeoPackage or Shapefile.")],
+    name_column: Annotated[str, typer.Option(help="Column holding the slug name.")] = "name",
+    long_name_column: Annotated[str, typer.Option(help="Column holding the long name.")] = (
+        "name_long"
+    ),
+) -> None:
+    """Validate, repair and upsert boundaries from files; report rejected rows."""
+    rt = runtime()
+    for path in files:
+        if not path.is_file():
+            raise InvalidInputError(f"no such file: {path}")
+        report = service.load_boundary_file(
+            rt, path, name_column=name_column, long_name_column=long_name_column
+        )
+        console.print(f"{path}: loaded {len(report.boundaries)} boundaries")
+        for row, reason in report.rejected:
+            err_console.print(f"{path}: row {row} rejected: {reason}", markup=False)
+
+
+@app.command("list")
+def list_command() -> None:
+    """List every boundary's name and long name."""
+    table = Table("name", "name_long")
+    for name, name_long in service.list_boundaries(runtime()):
+        table.add_row(name, name_long)
+    console.print(table)

@@ -1,0 +1,33 @@
+"""What every command shares: settings, the runtime, logging and one-line errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from rich.console import Console
+
+from autopkg.config import Settings, load_settings
+from autopkg.runtime import Runtime, open_runtime
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to stderr at the configured level."""
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def runtime(*, packages_root: Path | None = None) -> Runtime:
+    """Load settings (optionally redirecting package storage) and open the runtime."""
+    settings = load_settings()
+    if packages_root is not None:
+        settings = settings.model_copy(
+            update={"localfs_storage_backend_root": packages_root, "storage_backend": "localfs"}
+        )
+    setup_logging(settings)
+    return open_runtime(settings)

@@ -1,0 +1,39 @@
+"""Entry point: assembles the command groups and turns user errors into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from autopkg.cli import boundaries, db, package, packages, processors, serve
+from autopkg.cli.clip import clip_command
+from autopkg.cli.common import err_console
+from autopkg.errors import AutopkgError
+
+app = typer.Typer(
+    help="Cut global geospatial datasets to a boundary and publish data packages.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve_command)
+app.command("package")(package.package_command)
+app.command("clip")(clip_command)
+app.add_typer(boundaries.app, name="boundaries")
+app.add_typer(processors.app, name="processors")
+app.add_typer(packages.app, name="packages")
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    """Run the CLI; ``--debug`` shows tracebacks instead of one-line errors."""
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except AutopkgError as exc:
+        if debug:
+            raise
+        err_console.print(f"error: {exc.message}", markup=False, highlight=False)
+        sys.exit(1)

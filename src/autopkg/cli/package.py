@@ -1,0 +1,71 @@
+"""``autopkg package``: build a package locally without the API (the batch path)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from autopkg.cli.common import console, err_console, runtime
+from autopkg.jobs import service
+from autopkg.jobs.embedded import EmbeddedExecutor
+
+
+def package_command(
+    boundary: Annotated[str, typer.Argument(help="Boundary name, e.g. gha.")],
+    processor: Annotated[
+        list[str], typer.Option("--processor", "-p", help="Processor id; repeat for more.")
+    ],
+    output: Annotated[
+        Path | None, typer.Option(help="Package root folder (default: the configured one).")
+    ] = None,
+) -> None:
+    """Run processors for a boundary in this process and publish the package."""
+    rt = runtime(packages_root=output)
+    executor = EmbeddedExecutor(rt, workers=rt.settings.workers)
+    submission = service.submit(rt, boundary_name=boundary, processor_ids=processor)
+    executor.start()
+    try:
+        for run_id in submission.new_run_ids:
+            executor.dispatch(run_id)
+        status = _follow(rt, submission.job_id)
+    finally:
+        executor.stop()
+    failed = [run for run in status.runs if run.state.value == "FAILURE"]
+    for run in failed:
+        detail = (run.result or {}).get("detail", "failed")
+        err_console.print(f"{run.processor_id}: FAILURE: {detail}", markup=False)
+    console.print(f"package: {rt.package_url(boundary)}", markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _follow(rt: object, job_id: str) -> service.JobStatus:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[state]} {task.fields[task]}"),
+        TimeElapsedColumn(),
+    )
+    bars: dict[str, TaskID] = {}
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        while True:
+            status = service.status(rt, job_id=job_id)  # type: ignore[arg-type]
+            for run in status.runs:
+                if run.processor_id not in bars:
+                    bars[run.processor_id] = progress.add_task(
+                        run.processor_id, total=100, state="", task=""
+                    )
+                progress.update(
+                    bars[run.processor_id],
+                    completed=run.percent,
+                    state=run.state.value,
+                    task=run.task,
+                )
+            if status.complete:
+                return status
+            time.sleep(0.2)

@@ -1,0 +1,53 @@
+"""``autopkg packages``: list, validate and rebuild published packages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from autopkg.cli.common import console, err_console, runtime
+from autopkg.jobs.locks import boundary_lock
+from autopkg.packaging.publish import rebuild_manifest
+from autopkg.services import packages as service
+from autopkg.services.boundaries import get_boundary
+
+app = typer.Typer(help="Inspect published packages.", no_args_is_help=True)
+Boundary = Annotated[str, typer.Argument(help="Boundary name, e.g. gha.")]
+
+
+@app.command("list")
+def list_command() -> None:
+    """List boundaries with a published package and their URIs."""
+    rt = runtime()
+    for name in service.list_packages(rt):
+        console.print(f"{name}\t{rt.package_url(name)}", markup=False, highlight=False)
+
+
+@app.command("validate")
+def validate_command(boundary: Boundary) -> None:
+    """Re-check every file's bytes and hash and validate the manifest."""
+    problems = service.check_package(runtime(), boundary)
+    for problem in problems:
+        err_console.print(f"{boundary}: {problem}", markup=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"{boundary}: valid")
+
+
+@app.command("rebuild")
+def rebuild_command(boundary: Boundary) -> None:
+    """Regenerate datapackage.json from the files on storage."""
+    rt = runtime()
+    found = get_boundary(rt, boundary)
+
+    def lookup(processor_id: str) -> object:
+        return rt.registry.get(processor_id).metadata if processor_id in rt.registry else None
+
+    manifest = rebuild_manifest(
+        rt.storage,
+        found,
+        lookup,  # type: ignore[arg-type]
+        lock=boundary_lock(rt.settings.processing_root / "locks", found.name),
+    )
+    console.print(f"{boundary}: rebuilt with {len(manifest.get('resources', []))} resources")

@@ -1,0 +1,139 @@
+"""Service configuration, read once from ``AUTOPKG_*`` environment variables.
+
+Only this module reads the environment. Everything else receives a ``Settings``
+instance (or plain arguments derived from it).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from autopkg.errors import ConfigurationError
+
+LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+
+
+class Settings(BaseSettings):
+    """All configuration of an autopkg process (API, workers and CLI alike)."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOPKG_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Root for everything stored locally.")
+    log_level: LogLevel = "INFO"
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file under the data dir."
+    )
+    postgres_user: str | None = None
+    postgres_password: SecretStr | None = None
+    postgres_host: str | None = None
+    postgres_port: int = 5432
+    postgres_db: str | None = None
+
+    storage_backend: Literal["localfs", "awss3"] = "localfs"
+    localfs_storage_backend_root: Path | None = None
+    localfs_processing_backend_root: Path | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "eu-west-2"
+    s3_endpoint_url: str | None = None
+    packages_host_url: str | None = Field(
+        None, description="Public root URL of packages; default: this API's /packages/."
+    )
+
+    celery_broker: str | None = None
+    celery_backend: str | None = None
+    celery_concurrency: int = Field(2, ge=1, le=256)
+    workers: int = Field(2, ge=1, le=64, description="Embedded worker threads.")
+    run_lease_seconds: int = Field(60, ge=5, le=86400)
+
+    include_test_processors: bool = False
+    source_mirror: str | None = None
+    verify_source_checksums: bool = True
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(5_000_000, ge=1024)
+
+    osm_pghost: str | None = None
+    osm_port: int = 5432
+    osm_pgdatabase: str | None = None
+    osm_pguser: str | None = None
+    osm_pgpassword: SecretStr | None = None
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("source_mirror", "packages_host_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://", "file://")):
+            raise ValueError("must be an http(s):// or file:// URL")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        if self.storage_backend == "awss3" and not self.s3_bucket:
+            raise ValueError("AUTOPKG_STORAGE_BACKEND=awss3 needs AUTOPKG_S3_BUCKET")
+        if self.celery_backend and not self.celery_broker:
+            raise ValueError("AUTOPKG_CELERY_BACKEND is set but AUTOPKG_CELERY_BROKER is not")
+        return self
+
+    @property
+    def packages_root(self) -> Path:
+        """Folder holding published packages (localfs storage)."""
+        return self.localfs_storage_backend_root or self.data_dir / "packages"
+
+    @property
+    def processing_root(self) -> Path:
+        """Folder holding the source cache and per-run scratch space."""
+        return self.localfs_processing_backend_root or self.data_dir / "processing"
+
+    @property
+    def source_cache(self) -> Path:
+        """Folder where downloaded sources are kept between runs."""
+        return self.processing_root / "sources"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL actually used: explicit, PostgreSQL parts, or SQLite."""
+        if self.database_url:
+            return self.database_url
+        if self.postgres_host and self.postgres_db:
+            password = self.postgres_password.get_secret_value() if self.postgres_password else ""
+            user = self.postgres_user or "postgres"
+            return (
+                f"postgresql+psycopg://{user}:{password}@{self.postgres_host}:"
+                f"{self.postgres_port}/{self.postgres_db}"
+            )
+        return f"sqlite:///{(self.data_dir / 'autopkg.sqlite').resolve()}"
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, turning validation errors into one message.
+
+    Raises:
+        ConfigurationError: naming every offending ``AUTOPKG_*`` variable.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            variable = f"AUTOPKG_{field.upper()}" if field else "configuration"
+            problems.append(f"{variable}: {error['msg']}")
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return load_settings()

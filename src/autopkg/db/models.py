@@ -1,0 +1,114 @@
+"""SQLAlchemy models: boundaries, jobs and processor runs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from autopkg.db.types import MultiPolygonType, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every autopkg table."""
+
+
+class RunState(enum.StrEnum):
+    """State of one processor run (the API's ``job_status``)."""
+
+    PENDING = "PENDING"
+    EXECUTING = "EXECUTING"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    SKIPPED = "SKIPPED"
+    REVOKED = "REVOKED"
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the run will not change state any more."""
+        return self not in (RunState.PENDING, RunState.EXECUTING)
+
+
+ACTIVE_STATES = (RunState.PENDING.value, RunState.EXECUTING.value)
+_ACTIVE_SQL = "state IN ('PENDING', 'EXECUTING')"
+
+
+class BoundaryRecord(Base):
+    """A named polygon that packages are cut to."""
+
+    __tablename__ = "boundaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    name_long: Mapped[str] = mapped_column(String(255), index=True)
+    admin_level: Mapped[str] = mapped_column(String(16))
+    geometry: Mapped[BaseGeometry] = mapped_column(MultiPolygonType())
+    min_x: Mapped[float] = mapped_column(Float)
+    min_y: Mapped[float] = mapped_column(Float)
+    max_x: Mapped[float] = mapped_column(Float)
+    max_y: Mapped[float] = mapped_column(Float)
+
+
+class JobRecord(Base):
+    """One request to run processors for a boundary."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    boundary_name: Mapped[str] = mapped_column(String(63), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    runs: Mapped[list[JobRunRecord]] = relationship(
+        back_populates="job", order_by="JobRunRecord.position", lazy="selectin"
+    )
+
+
+class RunRecord(Base):
+    """One execution of one processor for one boundary, shared by every job that asks."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index(
+            "uq_runs_active_work",
+            "boundary_name",
+            "processor_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+        Index("ix_runs_state", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    boundary_name: Mapped[str] = mapped_column(String(63))
+    processor_id: Mapped[str] = mapped_column(String(130))
+    state: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[float] = mapped_column(Float, default=0.0)
+    current_task: Mapped[str] = mapped_column(String(255), default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True
+    )
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class JobRunRecord(Base):
+    """Links a job to the run doing (or having done) one of its processors."""
+
+    __tablename__ = "job_runs"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    job: Mapped[JobRecord] = relationship(back_populates="runs")
+    run: Mapped[RunRecord] = relationship(lazy="joined")

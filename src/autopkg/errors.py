@@ -1,0 +1,80 @@
+"""One error hierarchy for the whole service.
+
+Every error carries a stable ``code`` slug, the HTTP ``status_code`` the API maps it
+to, and a message that is safe to show to users. Job records store the code; nobody
+matches on message text.
+"""
+
+from __future__ import annotations
+
+
+class AutopkgError(Exception):
+    """Base class of every error autopkg raises on purpose."""
+
+    status_code: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(AutopkgError):
+    """The request names something that does not exist or is malformed."""
+
+    status_code = 400
+    code = "invalid_input"
+
+
+class UnprocessableError(AutopkgError):
+    """The request is well-formed but its values are not acceptable."""
+
+    status_code = 422
+    code = "unprocessable"
+
+
+class NotFoundError(AutopkgError):
+    """The addressed resource does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class UnauthorizedError(AutopkgError):
+    """A write was attempted without a valid API key."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class ConflictError(AutopkgError):
+    """The request conflicts with the current state of a resource."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class ConfigurationError(AutopkgError):
+    """The service configuration is incoherent."""
+
+    code = "configuration_error"
+
+
+class SourceError(AutopkgError):
+    """A dataset source could not be fetched or failed verification."""
+
+    status_code = 502
+    code = "source_error"
+
+
+class ClipError(AutopkgError):
+    """A file could not be clipped (unreadable, unsupported or wrong format)."""
+
+    status_code = 422
+    code = "clip_error"
+
+
+class ProcessorError(AutopkgError):
+    """A processor failed while producing its outputs."""
+
+    code = "processor_error"

@@ -1,0 +1,1 @@
+"""Jobs: submission and status (service), execution (engine) and executors."""

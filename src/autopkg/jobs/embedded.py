@@ -1,0 +1,86 @@
+"""The embedded executor: a pool of worker threads inside ``autopkg serve``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+
+from autopkg.jobs import engine
+from autopkg.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+_POLL_SECONDS = 1.0
+
+
+def _owner_is_dead_here(owner: str) -> bool:
+    """Whether a lease owner is a process on this host that no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class EmbeddedExecutor:
+    """Runs claimed runs on ``workers`` threads; ``dispatch`` only wakes a worker.
+
+    Workers claim work from the database rather than from an in-memory queue, so runs
+    submitted before a restart (or by the CLI) are picked up too.
+    """
+
+    def __init__(self, rt: Runtime, *, workers: int) -> None:
+        self._rt = rt
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"worker-{index}", daemon=True)
+            for index in range(workers)
+        ]
+
+    def start(self) -> None:
+        """Recover runs left by a previous process and start the workers."""
+        engine.sweep(self._rt, dead_owner=_owner_is_dead_here)
+        for thread in self._threads:
+            thread.start()
+        log.info("embedded executor started with %d workers", len(self._threads))
+
+    def dispatch(self, run_id: str) -> None:
+        """Wake one worker to claim ``run_id`` (or whatever is oldest)."""
+        self._wake.put(None)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking new work and wait briefly for the workers."""
+        self._stopping.set()
+        for _ in self._threads:
+            self._wake.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _work(self) -> None:
+        owner = engine.worker_id()
+        while not self._stopping.is_set():
+            try:
+                run = engine.claim_next(self._rt, owner=owner)
+                if run is not None:
+                    engine.execute(self._rt, run, owner=owner)
+                    continue
+                engine.sweep(self._rt)
+            except Exception:
+                log.exception("worker %s: unexpected error", owner)
+            try:
+                self._wake.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue

@@ -1,0 +1,137 @@
+"""Submitting jobs and reading their status; the API and CLI call only these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from autopkg.db import boundaries as boundary_repo
+from autopkg.db import runs as run_repo
+from autopkg.db.models import RunState
+from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
+from autopkg.packaging.manifest import is_current
+from autopkg.packaging.publish import read_manifest
+from autopkg.runtime import Runtime
+from autopkg.slugs import is_slug
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A created job and the runs it created (to be dispatched to an executor)."""
+
+    job_id: str
+    new_run_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """What one processor of a job is doing."""
+
+    processor_id: str
+    state: RunState
+    percent: float
+    task: str
+    result: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A job and its processors' runs."""
+
+    job_id: str
+    boundary_name: str
+    complete: bool
+    percent: float
+    runs: tuple[RunStatus, ...]
+
+
+def submit(rt: Runtime, *, boundary_name: str, processor_ids: Sequence[str]) -> Submission:
+    """Create a job; each processor joins active work, is skipped if current, or is queued.
+
+    Raises:
+        UnprocessableError: no processors, or the same processor twice.
+        InvalidInputError: unknown boundary or processor (named in the message).
+    """
+    if not processor_ids:
+        raise UnprocessableError("processors must list at least one processor id")
+    duplicates = sorted({pid for pid in processor_ids if processor_ids.count(pid) > 1})
+    if duplicates:
+        raise UnprocessableError(f"duplicate processors in request: {', '.join(duplicates)}")
+    if not is_slug(boundary_name):
+        raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
+    for processor_id in processor_ids:
+        rt.registry.get(processor_id)
+    manifest = read_manifest(rt.storage, boundary_name)
+    with rt.database.session() as session:
+        if boundary_repo.get(session, name=boundary_name) is None:
+            raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
+        runs = []
+        created = []
+        for processor_id in processor_ids:
+            if manifest is not None and is_current(manifest, processor_id):
+                runs.append(
+                    run_repo.create_skipped_run(
+                        session,
+                        boundary_name=boundary_name,
+                        processor_id=processor_id,
+                        result=_skipped_result(manifest, processor_id),
+                    )
+                )
+                continue
+            run, is_new = run_repo.join_or_create_run(
+                session, boundary_name=boundary_name, processor_id=processor_id
+            )
+            runs.append(run)
+            if is_new:
+                created.append(run.id)
+        job = run_repo.create_job(session, boundary_name=boundary_name, runs=runs)
+        return Submission(job_id=job.id, new_run_ids=tuple(created))
+
+
+def _skipped_result(manifest: dict[str, Any], processor_id: str) -> dict[str, Any]:
+    files = [
+        resource["path"]
+        for resource in manifest.get("resources", [])
+        if resource.get("autopkg:processor") == processor_id
+    ]
+    return {"message": "already published and up to date", "files": files}
+
+
+def status(rt: Runtime, *, job_id: str) -> JobStatus:
+    """Return a job's status read from the database.
+
+    Raises:
+        NotFoundError: no job has this id.
+    """
+    with rt.database.session() as session:
+        job = run_repo.get_job(session, job_id=job_id)
+        if job is None:
+            raise NotFoundError(f"unknown job: {job_id!r}")
+        runs = tuple(
+            RunStatus(
+                processor_id=link.run.processor_id,
+                state=RunState(link.run.state),
+                percent=100.0 if RunState(link.run.state).terminal else link.run.percent,
+                task=link.run.current_task,
+                result=_result_of(link.run.state, link.run.result, link.run.error_code,
+                                  link.run.error),
+            )
+            for link in job.runs
+        )
+        percent = sum(run.percent for run in runs) / len(runs) if runs else 100.0
+        return JobStatus(
+            job_id=job.id,
+            boundary_name=job.boundary_name,
+            complete=all(run.state.terminal for run in runs),
+            percent=round(percent, 2),
+            runs=runs,
+        )
+
+
+def _result_of(
+    state: str, result: dict[str, Any] | None, code: str | None, error: str | None
+) -> dict[str, Any] | None:
+    if state == RunState.FAILURE.value:
+        return {"error": code or "error", "detail": error or "failed"}
+    return result

@@ -1,0 +1,37 @@
+"""Where each part of a package lives on storage (keys relative to the storage root).
+
+```
+<boundary>/datapackage.json, index.html, license.html, version.html, provenance.json
+<boundary>/datasets/<processor>/<version>/index.html, license.html
+<boundary>/datasets/<processor>/<version>/data/<files>
+```
+Manifest paths are relative to the boundary folder, keys include it.
+"""
+
+from __future__ import annotations
+
+MANIFEST = "datapackage.json"
+PROVENANCE = "provenance.json"
+
+
+def package_key(boundary_name: str, relative: str) -> str:
+    """Return the storage key of ``relative`` (a path inside the boundary's folder)."""
+    return f"{boundary_name}/{relative}"
+
+
+def dataset_dir(name: str, version: str) -> str:
+    """Return the folder of one processor version, relative to the boundary folder."""
+    return f"datasets/{name}/{version}"
+
+
+def data_path(name: str, version: str, file_name: str) -> str:
+    """Return the manifest ``path`` of a data file (relative to the boundary folder)."""
+    return f"{dataset_dir(name, version)}/data/{file_name}"
+
+
+def parse_data_path(relative: str) -> tuple[str, str, str] | None:
+    """Split ``datasets/<name>/<version>/data/<file>`` into its parts, else ``None``."""
+    parts = relative.split("/")
+    if len(parts) == 5 and parts[0] == "datasets" and parts[3] == "data":
+        return parts[1], parts[2], parts[4]
+    return None

@@ -1,0 +1,134 @@
+"""Human-readable HTML pages of a package, rendered from jinja2 templates.
+
+Pages link to each other and to the data files with relative links only, so they
+work wherever the package is hosted (a local folder served over HTTP, or S3, where
+there is no directory listing). Everything is autoescaped; a processor's Markdown
+summary is rendered with raw HTML disabled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from autopkg import __version__
+from autopkg.boundaries.boundary import Boundary
+from autopkg.packaging.layout import dataset_dir
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor
+from autopkg.processors.base import Metadata
+
+# "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.
+_MARKDOWN = MarkdownIt("js-default")
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def human_size(size: int) -> str:
+    """Return a byte count as a short human-readable string (``1.5 MiB``)."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in _UNITS[1:]:
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{value:.1f} {unit}"
+
+
+def web_url(url: str) -> str:
+    """Return ``url`` if it is an http(s) URL, else ``""`` (so it is shown, not linked)."""
+    return url if url.startswith(("https://", "http://")) else ""
+
+
+def markdown(text: str) -> Markup:
+    """Render Markdown to HTML with raw HTML escaped."""
+    return Markup(_MARKDOWN.render(text))  # noqa: S704 - markdown-it escapes raw HTML
+
+
+def _environment() -> Environment:
+    """Build the jinja2 environment with autoescaping and the pages' filters."""
+    env = Environment(
+        loader=PackageLoader("autopkg.packaging", "templates"),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(human_size=human_size, web_url=web_url, markdown=markdown)
+    return env
+
+
+_ENV = _environment()
+
+
+def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
+    """Return one summary per processor version for the package-level pages."""
+    datasets = []
+    for processor_id, files in group_by_processor(manifest.get("resources", [])).items():
+        name, _, version = processor_id.partition(".")
+        first = files[0]
+        datasets.append(
+            {
+                "id": processor_id,
+                "title": (first.get("sources") or [{}])[0].get("title", processor_id),
+                "description": first.get("description", ""),
+                "dir": dataset_dir(name, version),
+                "licenses": first.get("licenses", []),
+                "bytes": sum(int(r.get("bytes", 0)) for r in files),
+                "files": [{**r, "href": r["path"]} for r in files],
+            }
+        )
+    return datasets
+
+
+def render_package_pages(
+    boundary: Boundary, manifest: Manifest, provenance: dict[str, Any]
+) -> dict[str, str]:
+    """Render the boundary-level pages.
+
+    Returns:
+        ``{"index.html": …, "license.html": …, "version.html": …}``, paths relative to
+        the boundary folder.
+    """
+    context = {
+        "boundary": boundary,
+        "manifest": manifest,
+        "datasets": _datasets(manifest),
+        "provenance": provenance.get("processors", {}),
+        "autopkg_version": __version__,
+        "root": "",
+    }
+    return {
+        page: _ENV.get_template(f"package_{page}").render(context)
+        for page in ("index.html", "license.html", "version.html")
+    }
+
+
+def render_dataset_pages(
+    boundary: Boundary, manifest: Manifest, metadata: Metadata
+) -> dict[str, str]:
+    """Render the pages of one processor version from its metadata and manifest files.
+
+    Returns:
+        ``{"datasets/<name>/<version>/index.html": …, ".../license.html": …}``, paths
+        relative to the boundary folder.
+    """
+    folder = dataset_dir(metadata.name, metadata.version)
+    files = [
+        {**r, "href": r["path"].removeprefix(f"{folder}/")}
+        for r in manifest.get("resources", [])
+        if r.get(PROCESSOR_KEY) == metadata.id
+    ]
+    context = {
+        "boundary": boundary,
+        "metadata": metadata,
+        "files": files,
+        "autopkg_version": __version__,
+        "root": "../../../",
+    }
+    return {
+        f"{folder}/{page}": _ENV.get_template(f"dataset_{page}").render(context)
+        for page in ("index.html", "license.html")
+    }

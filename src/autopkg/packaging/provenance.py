@@ -1,0 +1,67 @@
+"""``provenance.json``: what produced each processor's files, when, and from which sources.
+
+The document keeps one entry per processor version present in the manifest::
+
+    {"boundary": "gha", "autopkg_version": "…", "updated": "…",
+     "processors": {"<name>.<version>": {"processor", "published_at", "autopkg_version",
+                                        "sources": [{url, filename, size, sha256}],
+                                        "files": [{path, bytes, hash}]}}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from autopkg import __version__
+from autopkg.processors.base import Source
+
+Provenance = dict[str, Any]
+
+
+def processor_entry(
+    processor_id: str,
+    resources: Sequence[dict[str, Any]],
+    sources: Sequence[Source],
+    *,
+    published_at: str,
+) -> dict[str, Any]:
+    """Return the provenance record of one publication of ``processor_id``."""
+    return {
+        "processor": processor_id,
+        "published_at": published_at,
+        "autopkg_version": __version__,
+        "sources": [
+            {"url": s.url, "filename": s.filename, "size": s.size, "sha256": s.sha256}
+            for s in sources
+        ],
+        "files": [{"path": r["path"], "bytes": r["bytes"], "hash": r["hash"]} for r in resources],
+    }
+
+
+def update_provenance(
+    existing: Provenance | None,
+    boundary_name: str,
+    entry: dict[str, Any],
+    *,
+    keep: Iterable[str],
+    updated: str,
+) -> Provenance:
+    """Return provenance with ``entry`` recorded and only processors in ``keep`` kept.
+
+    ``keep`` is the set of processor ids still in the manifest, so provenance never
+    describes files the package no longer holds. ``existing`` is not modified.
+    """
+    wanted = set(keep) | {entry["processor"]}
+    processors = {
+        pid: record
+        for pid, record in (existing or {}).get("processors", {}).items()
+        if pid in wanted
+    }
+    processors[entry["processor"]] = entry
+    return {
+        "boundary": boundary_name,
+        "autopkg_version": __version__,
+        "updated": updated,
+        "processors": dict(sorted(processors.items())),
+    }

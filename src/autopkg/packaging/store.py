@@ -1,0 +1,126 @@
+"""Reading and writing a package's documents on storage.
+
+:func:`commit` is the single place that writes ``datapackage.json``, always after
+every page and ``provenance.json`` it describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.errors import AutopkgError
+from autopkg.packaging.layout import MANIFEST, PROVENANCE, dataset_dir, package_key
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest
+from autopkg.packaging.pages import render_dataset_pages, render_package_pages
+from autopkg.packaging.provenance import update_provenance
+from autopkg.processors.base import Metadata
+from autopkg.slugs import require_slug
+from autopkg.storage.base import Storage
+
+JSON_TYPE = "application/json"
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+def read_manifest(storage: Storage, boundary_name: str) -> Manifest | None:
+    """Return the stored ``datapackage.json`` of a boundary, or ``None`` if unpublished.
+
+    Raises:
+        InvalidInputError: if ``boundary_name`` is not a slug.
+        AutopkgError: if the stored manifest is not a JSON object.
+    """
+    key = package_key(require_slug(boundary_name, "boundary name"), MANIFEST)
+    return read_json(storage, key)
+
+
+def read_json(storage: Storage, key: str) -> dict[str, Any] | None:
+    """Return the JSON object stored at ``key``, or ``None`` if there is none.
+
+    Raises:
+        AutopkgError: if the stored bytes are not a JSON object.
+    """
+    data = storage.get_bytes(key)
+    if data is None:
+        return None
+    try:
+        value = json.loads(data)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise AutopkgError(f"{key} is not a JSON object; run 'autopkg packages rebuild'")
+    return value
+
+
+def commit(
+    storage: Storage,
+    boundary: Boundary,
+    manifest: Manifest,
+    *,
+    described: Iterable[Metadata],
+    entries: Iterable[dict[str, Any]],
+    now: str,
+) -> None:
+    """Write pages and provenance for ``manifest``, then the manifest itself (last).
+
+    ``described`` are the processors whose dataset pages are (re)rendered; ``entries``
+    are their new provenance records. Records of processors no longer in the manifest
+    are dropped.
+    """
+    b = boundary.name
+    kept = {r[PROCESSOR_KEY] for r in manifest["resources"]}
+    provenance = read_json(storage, package_key(b, PROVENANCE))
+    for entry in entries:
+        provenance = update_provenance(provenance, b, entry, keep=kept, updated=now)
+    pages: dict[str, str] = {}
+    for metadata in described:
+        pages.update(render_dataset_pages(boundary, manifest, metadata))
+    pages.update(render_package_pages(boundary, manifest, provenance or {}))
+    for relative, html in pages.items():
+        storage.put_bytes(html.encode(), package_key(b, relative), HTML_TYPE)
+    storage.put_bytes(json_bytes(provenance), package_key(b, PROVENANCE), JSON_TYPE)
+    storage.put_bytes(json_bytes(manifest), package_key(b, MANIFEST), JSON_TYPE)
+
+
+def delete_stale(
+    storage: Storage, boundary_name: str, manifest: Manifest, processor_ids: Iterable[str]
+) -> list[str]:
+    """Delete data files of ``processor_ids`` that ``manifest`` does not reference.
+
+    Returns:
+        The deleted keys.
+    """
+    referenced = {package_key(boundary_name, r["path"]) for r in manifest["resources"]}
+    deleted = []
+    for processor_id in processor_ids:
+        name, _, version = processor_id.partition(".")
+        prefix = package_key(boundary_name, f"{dataset_dir(name, version)}/data/")
+        for key in storage.list_keys(prefix):
+            if key not in referenced:
+                storage.delete(key)
+                deleted.append(key)
+    return deleted
+
+
+def hash_chunks(chunks: Iterable[bytes]) -> tuple[int, str]:
+    """Return the total size and sha256 hex digest of a stream of chunks."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def file_chunks(path: Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Yield a local file's bytes chunk by chunk."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk
+
+
+def json_bytes(value: object) -> bytes:
+    """Serialise ``value`` as indented UTF-8 JSON with a final newline."""
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()

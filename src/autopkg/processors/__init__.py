@@ -1,0 +1,1 @@
+"""Dataset processors: metadata, sources, the registry and source fetching."""

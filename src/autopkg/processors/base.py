@@ -1,0 +1,132 @@
+"""What a processor is: declarative metadata, its sources, and one ``run`` method.
+
+A processor never touches storage, the database, job state or HTTP. It receives a
+:class:`RunContext`, fetches its sources through it, clips them with
+:mod:`autopkg.clip` into files under ``ctx.scratch`` and returns them as
+:class:`OutputFile` records. The job engine stages, hashes and publishes them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.slugs import SLUG_PATTERN
+
+
+class License(BaseModel):
+    """A data licence as Frictionless describes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    path: str
+    title: str
+
+
+class Metadata(BaseModel):
+    """Descriptive metadata of one processor version (the API's ProcessorVersionMetadata)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=SLUG_PATTERN, description="Processor (dataset) name.")
+    version: str = Field(pattern=SLUG_PATTERN, description="Version of the processor.")
+    description: str
+    status: str = "available"
+    data_author: str
+    data_title: str
+    data_title_long: str
+    data_summary: str
+    data_citation: str
+    data_license: License
+    data_origin_url: str
+    data_formats: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        """Full processor id, ``<name>.<version>``."""
+        return f"{self.name}.{self.version}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file a processor downloads from its publisher.
+
+    ``size`` and ``sha256`` are pinned when the publisher's bytes are known; they are
+    checked unless checksum verification is turned off for mirrors of stand-ins.
+    """
+
+    url: str
+    filename: str
+    size: int | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file a processor produced, ready to be published.
+
+    ``path`` is a local file under the run's scratch folder whose name already follows
+    ``<processor>-<version>[-<sub>]-<boundary>.<ext>``.
+    """
+
+    path: Path
+    format: str
+    mediatype: str
+    title: str = ""
+
+
+class RunContext(Protocol):
+    """What a running processor may use; provided by the job engine or the CLI."""
+
+    @property
+    def boundary(self) -> Boundary:
+        """The boundary being packaged."""
+        ...
+
+    @property
+    def scratch(self) -> Path:
+        """A private, empty folder for this run's intermediate and output files."""
+        ...
+
+    def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
+        """Return a verified local copy of ``source`` from the shared cache.
+
+        ``progress``, when given, receives the downloaded fraction (0-1); mapping it
+        into the run's percentage is up to the processor.
+        """
+        ...
+
+    def progress(self, percent: float, task: str) -> None:
+        """Report progress (0-100 within this processor) and the current task."""
+        ...
+
+
+class Processor(ABC):
+    """Base class of every processor; subclasses set ``metadata`` and ``sources``."""
+
+    metadata: ClassVar[Metadata]
+    sources: ClassVar[tuple[Source, ...]] = ()
+    test_only: ClassVar[bool] = False
+
+    def output_path(self, ctx: RunContext, ext: str, sub: str | None = None) -> Path:
+        """Return ``scratch/<processor>-<version>[-<sub>]-<boundary>.<ext>``."""
+        parts = [self.metadata.name, self.metadata.version]
+        if sub:
+            parts.append(sub)
+        parts.append(ctx.boundary.name)
+        return ctx.scratch / f"{'-'.join(parts)}.{ext}"
+
+    @abstractmethod
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Fetch sources, clip them to ``ctx.boundary`` and return the output files.
+
+        Raises:
+            autopkg.errors.AutopkgError: with a readable message when the run fails.
+        """

@@ -1,0 +1,72 @@
+"""The run context of a processor on this machine: boundary, scratch, cache, progress."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.processors.base import Source
+from autopkg.processors.fetch import fetch_source
+
+
+class LocalRunContext:
+    """A :class:`~autopkg.processors.base.RunContext` over a local source cache.
+
+    Sources are fetched with :func:`~autopkg.processors.fetch.fetch_source`; progress
+    is clamped to 0-100 and never goes backwards before it reaches ``on_progress``.
+    """
+
+    def __init__(
+        self,
+        boundary: Boundary,
+        scratch: Path,
+        cache_dir: Path,
+        *,
+        mirror: str | None,
+        verify: bool,
+        on_progress: Callable[[float, str], None],
+        timeout: float = 60,
+    ) -> None:
+        """Prepare a run; ``scratch`` is created if missing and belongs to this run only."""
+        scratch.mkdir(parents=True, exist_ok=True)
+        self._boundary = boundary
+        self._scratch = scratch
+        self._cache_dir = cache_dir
+        self._mirror = mirror
+        self._verify = verify
+        self._on_progress = on_progress
+        self._timeout = timeout
+        self._percent = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def boundary(self) -> Boundary:
+        """The boundary being packaged."""
+        return self._boundary
+
+    @property
+    def scratch(self) -> Path:
+        """A private folder for this run's intermediate and output files."""
+        return self._scratch
+
+    def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
+        """Return a verified local copy of ``source`` (see ``fetch_source``)."""
+        return fetch_source(
+            source,
+            self._cache_dir,
+            mirror=self._mirror,
+            verify=self._verify,
+            progress=progress,
+            timeout=self._timeout,
+        )
+
+    def progress(self, percent: float, task: str) -> None:
+        """Report ``percent`` (clamped to 0-100, never below an earlier report) and ``task``."""
+        with self._lock:
+            if not math.isnan(percent):
+                self._percent = max(self._percent, min(100.0, max(0.0, percent)))
+            current = self._percent
+        self._on_progress(current, task)

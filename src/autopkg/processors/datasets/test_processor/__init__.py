@@ -1,0 +1,1 @@
+"""Test fixture processor: a synthetic raster clipped to the boundary."""

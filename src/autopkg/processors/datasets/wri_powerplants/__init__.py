@@ -1,0 +1,1 @@
+"""WRI Global Power Plant Database."""

@@ -1,0 +1,267 @@
+"""Download processor sources once into a shared cache: mirror, resume, verify, lock.
+
+A source ``https://HOST/DIR/NAME`` is cached at ``<cache_dir>/HOST/DIR/<filename>``.
+With a mirror configured it is fetched from ``<mirror>/HOST/DIR/NAME`` instead (SPEC
+§8); the mirror may be ``http(s)://`` or ``file://``. Downloads go to a ``.part`` file
+that a later call resumes with an HTTP Range request, are verified, then renamed into
+place, so a cached file is always complete. An ``flock`` lock file next to the target
+makes concurrent callers (threads or processes sharing the cache folder) wait for one
+download instead of repeating it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from autopkg.errors import SourceError
+from autopkg.processors.base import Source
+
+Progress = Callable[[float], None]
+
+_CHUNK = 1 << 20
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
+_CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-\d+|\*)/(\d+|\*)$")
+
+
+def cache_relpath(source: Source) -> PurePosixPath:
+    """Return where ``source`` lives under a cache root: ``HOST/<url folders>/<filename>``.
+
+    Raises:
+        SourceError: if the URL is not plain ``http(s)://host/path`` or a path segment
+            or the filename could escape the root (``..``, separators, NUL, empty).
+    """
+    host, segments = _split(source.url)
+    _require_segment(source.filename, source.url)
+    return PurePosixPath(host, *segments[:-1], source.filename)
+
+
+def mirror_relpath(url: str) -> PurePosixPath:
+    """Return ``HOST/PATH`` of a publisher URL: where a mirror root holds its bytes.
+
+    Raises:
+        SourceError: as :func:`cache_relpath`, or if the URL names no file.
+    """
+    host, segments = _split(url)
+    _require_segment(segments[-1], url)
+    return PurePosixPath(host, *segments)
+
+
+def _split(url: str) -> tuple[str, list[str]]:
+    parts = urlsplit(url)
+    host = parts.netloc.lower()
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(host):
+        raise SourceError(f"unsupported source URL {url!r}: must be http(s)://host/path")
+    segments = [unquote(segment) for segment in parts.path.split("/")[1:]]
+    for segment in segments[:-1]:
+        _require_segment(segment, url)
+    return host, segments or [""]
+
+
+def _require_segment(segment: str, url: str) -> None:
+    if segment in ("", ".", "..") or any(char in segment for char in "/\\\x00"):
+        raise SourceError(f"unsafe path segment {segment!r} in source {url!r}")
+
+
+def mirror_url(url: str, mirror: str | None) -> str:
+    """Return the URL to fetch ``url`` from: itself, or ``<mirror>/HOST/PATH[?QUERY]``."""
+    if not mirror:
+        return url
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{mirror.rstrip('/')}/{parts.netloc}{parts.path}{query}"
+
+
+def fetch_source(
+    source: Source,
+    cache_dir: Path,
+    *,
+    mirror: str | None,
+    verify: bool,
+    progress: Progress | None = None,
+    timeout: float = 60,
+) -> Path:
+    """Return the path of a complete, verified local copy of ``source``.
+
+    The first caller downloads (or resumes a previous partial download); later and
+    concurrent callers get the cached file. With ``verify`` the pinned ``size`` and
+    ``sha256`` must match; whatever ``verify`` says, a ``.zip`` must pass an
+    integrity test. A cached file is trusted as verified when it was stored; with
+    ``verify`` a cached file of the wrong pinned size is downloaded again.
+
+    Args:
+        source: what to fetch.
+        cache_dir: root of the shared source cache.
+        mirror: ``http(s)://`` or ``file://`` root standing in for every publisher.
+        verify: check pinned sizes and checksums (off for mirrors of stand-ins).
+        progress: called with the downloaded fraction (0-1) when the size is known.
+        timeout: seconds allowed for each network operation (connect, each read).
+
+    Raises:
+        SourceError: naming the URL when the source cannot be downloaded, stored or
+            verified, or when its URL or filename is unsafe.
+    """
+    target = cache_dir / cache_relpath(source)
+    url = mirror_url(source.url, mirror)
+    shown = _display(url)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(target.with_name(target.name + ".lock")):
+            if not _is_current(target, source, verify=verify):
+                part = target.with_name(target.name + ".part")
+                if url.startswith("file://"):
+                    _copy_local(url, part, shown, progress)
+                else:
+                    _download(url, part, shown, progress, timeout)
+                _check(part, source, shown, verify=verify)
+                os.replace(part, target)
+    except OSError as exc:
+        raise SourceError(f"could not store {shown} in the source cache: {exc}") from None
+    if progress is not None:
+        progress(1.0)
+    return target
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    # flock locks belong to the open file description, so each caller opens its own
+    # handle: this excludes other threads of this process as well as other processes.
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _is_current(target: Path, source: Source, *, verify: bool) -> bool:
+    if not target.is_file():
+        return False
+    return not (verify and source.size is not None and target.stat().st_size != source.size)
+
+
+def _display(url: str) -> str:
+    """Return ``url`` without user info, so credentials never reach messages or logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _download(url: str, part: Path, shown: str, progress: Progress | None, timeout: float) -> None:
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+            # Two attempts: a resume the server cannot honour restarts from zero once.
+            for _ in range(2):
+                if _request_into(client, url, part, shown, progress):
+                    return
+                part.unlink(missing_ok=True)
+    except httpx.HTTPError as exc:
+        raise SourceError(f"could not download {shown}: {str(exc) or type(exc).__name__}") from None
+    raise SourceError(f"could not download {shown}: the server rejected every byte range")
+
+
+def _request_into(
+    client: httpx.Client, url: str, part: Path, shown: str, progress: Progress | None
+) -> bool:
+    """Download ``url`` into ``part``, resuming it; return False to restart from zero."""
+    offset = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    with client.stream("GET", url, headers=headers) as response:
+        start, total = _content_range(response.headers.get("content-range", ""))
+        if response.status_code == 416 and offset:
+            return total == offset
+        if response.status_code >= 400:
+            raise SourceError(
+                f"could not download {shown}: HTTP {response.status_code} {response.reason_phrase}"
+            )
+        if response.status_code == 206:
+            if start != offset:
+                return False
+        else:
+            offset, total = 0, _int_or_none(response.headers.get("content-length"))
+        done = offset
+        with part.open("ab" if offset else "wb") as handle:
+            for chunk in response.iter_bytes(_CHUNK):
+                handle.write(chunk)
+                done += len(chunk)
+                if progress is not None and total:
+                    progress(min(done / total, 1.0))
+    if total is not None and done != total:
+        raise SourceError(f"could not download {shown}: got {done} of {total} bytes")
+    return True
+
+
+def _content_range(value: str) -> tuple[int | None, int | None]:
+    match = _CONTENT_RANGE.fullmatch(value.strip())
+    if match is None:
+        return None, None
+    return _int_or_none(match.group(1)), _int_or_none(match.group(2))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _copy_local(url: str, part: Path, shown: str, progress: Progress | None) -> None:
+    origin = Path(url2pathname(urlsplit(url).path))
+    try:
+        total = origin.stat().st_size
+        with origin.open("rb") as reader, part.open("wb") as writer:
+            done = 0
+            while chunk := reader.read(_CHUNK):
+                writer.write(chunk)
+                done += len(chunk)
+                if progress is not None and total:
+                    progress(done / total)
+    except FileNotFoundError:
+        raise SourceError(f"could not download {shown}: not found in the mirror") from None
+
+
+def _check(part: Path, source: Source, shown: str, *, verify: bool) -> None:
+    """Verify a finished download; a file that fails is deleted (it cannot be resumed)."""
+    try:
+        if verify and source.size is not None and part.stat().st_size != source.size:
+            raise SourceError(
+                f"source {shown} has {part.stat().st_size} bytes, expected {source.size}"
+            )
+        if verify and source.sha256 is not None:
+            digest = _sha256(part)
+            if digest != source.sha256.lower():
+                raise SourceError(
+                    f"source {shown} has sha256 {digest}, expected {source.sha256.lower()}"
+                )
+        if source.filename.lower().endswith(".zip"):
+            _check_zip(part, shown)
+    except SourceError:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_zip(path: Path, shown: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise SourceError(f"source {shown} is not a readable zip archive: {exc}") from None
+    if bad is not None:
+        raise SourceError(f"source {shown} is a corrupt zip archive: member {bad!r} fails its CRC")

@@ -1,0 +1,49 @@
+"""The long-lived objects one autopkg process shares: settings, database, storage, registry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from autopkg.boundaries.builtin import builtin_boundaries
+from autopkg.config import Settings
+from autopkg.db import boundaries as boundary_repo
+from autopkg.db.migrate import upgrade
+from autopkg.db.session import Database
+from autopkg.processors.registry import Registry, discover
+from autopkg.storage.base import Storage
+from autopkg.storage.factory import make_storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a request handler, worker or CLI command needs, built once."""
+
+    settings: Settings
+    database: Database
+    storage: Storage
+    registry: Registry
+
+    def package_url(self, boundary_name: str, host_url: str | None = None) -> str:
+        """Public URL of a package folder (ending in ``/``)."""
+        host = self.settings.packages_host_url or host_url
+        if host is None:
+            return (self.settings.packages_root / boundary_name).resolve().as_uri() + "/"
+        return f"{host.rstrip('/')}/{boundary_name}/"
+
+
+def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Build the runtime: schema upgraded, built-in boundaries loaded on first start."""
+    database = Database(settings.sqlalchemy_url)
+    if migrate:
+        upgrade(database)
+        with database.session() as session:
+            if boundary_repo.count(session) == 0:
+                loaded = boundary_repo.upsert(session, builtin_boundaries())
+                log.info("loaded %d built-in Natural Earth boundaries", loaded)
+    registry = discover(include_test=settings.include_test_processors)
+    return Runtime(
+        settings=settings, database=database, storage=make_storage(settings), registry=registry
+    )

@@ -1,0 +1,1 @@
+"""Read services over boundaries and packages, shared by the API and the CLI."""

@@ -1,0 +1,63 @@
+"""Published packages as the API and CLI present them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.errors import NotFoundError
+from autopkg.packaging.manifest import client_view
+from autopkg.packaging.publish import read_manifest, validate_package
+from autopkg.processors.base import Metadata
+from autopkg.runtime import Runtime
+from autopkg.services.boundaries import get_boundary
+from autopkg.slugs import is_slug
+
+
+@dataclass(frozen=True)
+class PackageView:
+    """A package: its boundary, the processors present and the client-view manifest."""
+
+    boundary_name: str
+    uri: str
+    boundary: Boundary
+    processors: list[Metadata]
+    datapackage: dict[str, Any]
+
+
+def list_packages(rt: Runtime) -> list[str]:
+    """Boundary names with a published package."""
+    return rt.storage.list_packages()
+
+
+def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageView:
+    """Return a published package.
+
+    Raises:
+        NotFoundError: no package is published for this boundary.
+    """
+    manifest = read_manifest(rt.storage, boundary_name) if is_slug(boundary_name) else None
+    if manifest is None:
+        raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
+    uri = rt.package_url(boundary_name, host_url)
+    processor_ids = sorted(
+        {resource["autopkg:processor"] for resource in manifest.get("resources", [])}
+    )
+    processors = [
+        rt.registry.get(pid).metadata for pid in processor_ids if pid in rt.registry
+    ]
+    return PackageView(
+        boundary_name=boundary_name,
+        uri=uri,
+        boundary=get_boundary(rt, boundary_name),
+        processors=processors,
+        datapackage=client_view(manifest, uri),
+    )
+
+
+def check_package(rt: Runtime, boundary_name: str) -> list[str]:
+    """Re-check every file's bytes and hash; return the problems found."""
+    if not is_slug(boundary_name) or read_manifest(rt.storage, boundary_name) is None:
+        raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
+    return validate_package(rt.storage, boundary_name)

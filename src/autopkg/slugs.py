@@ -1,0 +1,30 @@
+"""The one rule for every name that becomes a path segment, URL part or file name."""
+
+from __future__ import annotations
+
+import re
+
+from autopkg.errors import InvalidInputError
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def is_slug(value: str) -> bool:
+    """Return whether ``value`` is a valid slug (lowercase, digits, ``_``/``-``, ≤63)."""
+    return bool(_SLUG.fullmatch(value))
+
+
+def require_slug(value: str, what: str) -> str:
+    """Return ``value`` if it is a slug, else raise naming ``what`` it was meant to be.
+
+    Raises:
+        InvalidInputError: if ``value`` breaks the slug rule.
+    """
+    if not is_slug(value):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        raise InvalidInputError(
+            f"invalid {what} {shown!r}: must match {SLUG_PATTERN} "
+            "(lowercase letters, digits, '_' and '-', at most 63 characters)"
+        )
+    return value

@@ -1,0 +1,53 @@
+"""The storage protocol every backend implements.
+
+Keys are ``/``-separated paths relative to the storage root, always starting with a
+boundary slug (``gha/datapackage.json``). Backends refuse keys that are absolute,
+contain ``..``/empty segments or backslashes. Every write is atomic: readers see the
+old object or the new one, never a partial one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+
+class Storage(Protocol):
+    """Where published packages live."""
+
+    def put_file(self, local_path: Path, key: str, content_type: str) -> None:
+        """Copy a local file to ``key`` atomically (replacing any existing object)."""
+        ...
+
+    def put_bytes(self, data: bytes, key: str, content_type: str) -> None:
+        """Write ``data`` to ``key`` atomically."""
+        ...
+
+    def get_bytes(self, key: str) -> bytes | None:
+        """Return the object's bytes, or ``None`` if it does not exist."""
+        ...
+
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Stream the object's bytes (raises ``NotFoundError`` if missing)."""
+        ...
+
+    def size(self, key: str) -> int | None:
+        """Return the object's size in bytes, or ``None`` if it does not exist."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+        ...
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Return every key under ``prefix`` (a folder-like prefix ending in ``/``)."""
+        ...
+
+    def list_packages(self) -> list[str]:
+        """Return boundary names that have a published ``datapackage.json``, sorted."""
+        ...
+
+    def url(self, key: str, host_url: str) -> str:
+        """Return the public URL of ``key`` under ``host_url`` (no trailing slash)."""
+        ...

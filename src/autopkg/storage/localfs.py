@@ -1,0 +1,169 @@
+"""Package storage in a local folder.
+
+Every write goes to a hidden temporary file in the destination folder, is flushed to
+disk and then renamed over the destination with :func:`os.replace`, so a reader (or a
+crash) sees the old file or the new one, never half of one. Temporary names start with
+``.``, which no valid key segment can, so they never show up as keys.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote
+
+from autopkg.errors import InvalidInputError, NotFoundError
+from autopkg.slugs import is_slug
+
+MANIFEST_NAME = "datapackage.json"
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+_TMP_PREFIX = ".tmp-"
+
+
+def validate_key(key: str) -> list[str]:
+    """Return the segments of ``key`` after checking it is a safe relative key.
+
+    Raises:
+        InvalidInputError: if the key is empty or absolute, or has an empty, ``.``,
+            ``..``, hidden or otherwise unsafe segment (backslashes included).
+    """
+    segments = key.split("/")
+    if not all(_SEGMENT.fullmatch(s) for s in segments):
+        shown = key if len(key) <= 80 else key[:77] + "..."
+        raise InvalidInputError(
+            f"invalid storage key {shown!r}: expected relative '/'-separated names of "
+            "letters, digits, '.', '_' and '-' (no empty, hidden or '..' segments)"
+        )
+    return segments
+
+
+def _validate_prefix(prefix: str) -> list[str]:
+    """Return the segments of a folder-like ``prefix`` ('' means the whole storage)."""
+    if prefix == "":
+        return []
+    if not prefix.endswith("/"):
+        raise InvalidInputError(f"invalid storage prefix {prefix!r}: must end with '/'")
+    return validate_key(prefix[:-1])
+
+
+class LocalFSStorage:
+    """A :class:`~autopkg.storage.base.Storage` backed by a folder on local disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path_of(self, key: str) -> Path:
+        """Return the local path of ``key`` (validated; the file may not exist)."""
+        return self.root.joinpath(*validate_key(key))
+
+    def put_file(self, local_path: Path, key: str, content_type: str) -> None:
+        """Copy ``local_path`` to ``key`` atomically (``content_type`` is not stored)."""
+        with local_path.open("rb") as src:
+            self._write_atomic(key, lambda dst: shutil.copyfileobj(src, dst, 1 << 20))
+
+    def put_bytes(self, data: bytes, key: str, content_type: str) -> None:
+        """Write ``data`` to ``key`` atomically (``content_type`` is not stored)."""
+        self._write_atomic(key, lambda dst: dst.write(data))
+
+    def get_bytes(self, key: str) -> bytes | None:
+        """Return the bytes stored at ``key``, or ``None`` if there is no such file."""
+        try:
+            return self.path_of(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Stream the bytes stored at ``key``.
+
+        Raises:
+            NotFoundError: if there is no file at ``key`` (raised by the call itself).
+        """
+        try:
+            handle = self.path_of(key).open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFoundError(f"no stored object {key!r}") from None
+        return _read_chunks(handle, chunk_size)
+
+    def size(self, key: str) -> int | None:
+        """Return the size of the file at ``key`` in bytes, or ``None`` if missing."""
+        path = self.path_of(key)
+        return path.stat().st_size if path.is_file() else None
+
+    def delete(self, key: str) -> None:
+        """Remove the file at ``key`` if present (empty folders are left in place)."""
+        self.path_of(key).unlink(missing_ok=True)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Return the sorted keys of every file under the folder-like ``prefix``.
+
+        Raises:
+            InvalidInputError: if ``prefix`` is not ``''`` or a valid key ending in ``/``.
+        """
+        base = self.root.joinpath(*_validate_prefix(prefix))
+        if not base.is_dir():
+            return []
+        keys: list[str] = []
+        for folder, dirs, files in os.walk(base):
+            # Hidden names are temporary files or not ours: never expose them as keys.
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            rel = Path(folder).relative_to(self.root).as_posix()
+            keys.extend(
+                f"{rel}/{name}" if rel != "." else name
+                for name in files
+                if not name.startswith(".")
+            )
+        return sorted(keys)
+
+    def list_packages(self) -> list[str]:
+        """Return the sorted boundary names whose folder holds a ``datapackage.json``."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in self.root.iterdir()
+            if is_slug(entry.name) and (entry / MANIFEST_NAME).is_file()
+        )
+
+    def url(self, key: str, host_url: str) -> str:
+        """Return ``host_url`` joined with the URL-quoted ``key``."""
+        return host_url.rstrip("/") + "/" + "/".join(quote(s) for s in validate_key(key))
+
+    def _write_atomic(self, key: str, write: Callable[[BinaryIO], object]) -> None:
+        """Write a temporary file beside ``key`` with ``write``, fsync it, rename it."""
+        target = self.path_of(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # mkstemp creates 0600 files; published files must be readable by a web server.
+            tmp.chmod(0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+
+
+def _read_chunks(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:
+    """Yield ``handle``'s bytes chunk by chunk, closing it at the end."""
+    with handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries so a completed rename survives a power cut."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
