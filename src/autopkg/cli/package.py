@@ -26,11 +26,9 @@ def package_command(
     """Run processors for a boundary in this process and publish the package."""
     rt = runtime(packages_root=output)
     executor = EmbeddedExecutor(rt, workers=rt.settings.workers)
-    submission = service.submit(rt, boundary_name=boundary, processor_ids=processor)
     executor.start()
     try:
-        for run_id in submission.new_run_ids:
-            executor.dispatch(run_id)
+        submission = service.submit(rt, executor, boundary_name=boundary, processor_ids=processor)
         status = _follow(rt, submission.job_id)
     finally:
         executor.stop()

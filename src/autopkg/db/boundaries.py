@@ -59,7 +59,9 @@ def search_by_name(session: Session, *, text: str) -> list[tuple[str, str]]:
     return [(name, name_long) for name, name_long in rows]
 
 
-def search_by_point(session: Session, *, longitude: float, latitude: float) -> list[tuple[str, str]]:
+def search_by_point(
+    session: Session, *, longitude: float, latitude: float
+) -> list[tuple[str, str]]:
     """Boundaries containing the point (edges included).
 
     The bounding-box columns narrow the candidates in SQL on every database; the exact

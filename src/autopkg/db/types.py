@@ -23,9 +23,7 @@ class MultiPolygonType(TypeDecorator[BaseGeometry]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         """Use PostGIS's geometry type on PostgreSQL and a blob anywhere else."""
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(
-                Geometry("MULTIPOLYGON", srid=4326, spatial_index=True)
-            )
+            return dialect.type_descriptor(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
         return dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value: BaseGeometry | None, dialect: Dialect) -> Any:

@@ -10,6 +10,7 @@ from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunState
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
+from autopkg.jobs.executor import Executor
 from autopkg.packaging.manifest import is_current
 from autopkg.packaging.publish import read_manifest
 from autopkg.runtime import Runtime
@@ -46,8 +47,16 @@ class JobStatus:
     runs: tuple[RunStatus, ...]
 
 
-def submit(rt: Runtime, *, boundary_name: str, processor_ids: Sequence[str]) -> Submission:
+def submit(
+    rt: Runtime,
+    executor: Executor,
+    *,
+    boundary_name: str,
+    processor_ids: Sequence[str],
+) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
+
+    Newly queued runs are handed to ``executor`` once the job is committed.
 
     Raises:
         UnprocessableError: no processors, or the same processor twice.
@@ -86,7 +95,10 @@ def submit(rt: Runtime, *, boundary_name: str, processor_ids: Sequence[str]) -> 
             if is_new:
                 created.append(run.id)
         job = run_repo.create_job(session, boundary_name=boundary_name, runs=runs)
-        return Submission(job_id=job.id, new_run_ids=tuple(created))
+        submission = Submission(job_id=job.id, new_run_ids=tuple(created))
+    for run_id in submission.new_run_ids:
+        executor.dispatch(run_id)
+    return submission
 
 
 def _skipped_result(manifest: dict[str, Any], processor_id: str) -> dict[str, Any]:
@@ -114,8 +126,9 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
                 state=RunState(link.run.state),
                 percent=100.0 if RunState(link.run.state).terminal else link.run.percent,
                 task=link.run.current_task,
-                result=_result_of(link.run.state, link.run.result, link.run.error_code,
-                                  link.run.error),
+                result=_result_of(
+                    link.run.state, link.run.result, link.run.error_code, link.run.error
+                ),
             )
             for link in job.runs
         )

@@ -27,14 +27,11 @@ _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 def human_size(size: int) -> str:
     """Return a byte count as a short human-readable string (``1.5 MiB``)."""
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in _UNITS[1:]:
+    value, index = float(size), 0
+    while value >= 1024 and index < len(_UNITS) - 1:
         value /= 1024
-        if value < 1024:
-            break
-    return f"{value:.1f} {unit}"
+        index += 1
+    return f"{size} B" if index == 0 else f"{value:.1f} {_UNITS[index]}"
 
 
 def web_url(url: str) -> str:

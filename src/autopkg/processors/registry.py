@@ -209,3 +209,8 @@ def _defined_in(module: ModuleType) -> Iterator[type[Processor]]:
         if inspect.isabstract(value) and "metadata" not in vars(value):
             continue
         yield value
+
+
+def discover(include_test: bool) -> Registry:
+    """Return the registry of built-in and entry-point processors (see ``Registry.discover``)."""
+    return Registry.discover(include_test)

@@ -44,9 +44,7 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
     processor_ids = sorted(
         {resource["autopkg:processor"] for resource in manifest.get("resources", [])}
     )
-    processors = [
-        rt.registry.get(pid).metadata for pid in processor_ids if pid in rt.registry
-    ]
+    processors = [rt.registry.get(pid).metadata for pid in processor_ids if pid in rt.registry]
     return PackageView(
         boundary_name=boundary_name,
         uri=uri,

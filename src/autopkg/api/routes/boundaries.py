@@ -40,7 +40,9 @@ def list_boundaries(rt: RuntimeDep) -> list[BoundarySummary]:
 )
 def search_boundaries(
     rt: RuntimeDep,
-    name: Annotated[str | None, Query(max_length=200, description="Substring of name or long name.")] = None,
+    name: Annotated[
+        str | None, Query(max_length=200, description="Substring of name or long name.")
+    ] = None,
     latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
 ) -> list[BoundarySummary]:

@@ -22,8 +22,11 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
     "",
     status_code=202,
     response_model=JobCreated,
-    responses={400: {"model": ErrorMessage}, 401: {"model": ErrorMessage},
-               422: {"model": ErrorMessage}},
+    responses={
+        400: {"model": ErrorMessage},
+        401: {"model": ErrorMessage},
+        422: {"model": ErrorMessage},
+    },
     dependencies=[WriteAccess],
     operation_id="submit_job",
 )
@@ -36,9 +39,9 @@ def submit_job(
     execution); one whose output is already published and current reports SKIPPED.
     Poll the returned job (also in the ``Location`` header).
     """
-    submission = service.submit(rt, boundary_name=body.boundary_name, processor_ids=body.processors)
-    for run_id in submission.new_run_ids:
-        executor.dispatch(run_id)
+    submission = service.submit(
+        rt, executor, boundary_name=body.boundary_name, processor_ids=body.processors
+    )
     response.headers["Location"] = f"/v1/jobs/{submission.job_id}"
     return JobCreated(job_id=submission.job_id)
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from autopkg.api.deps import RuntimeDep
-from autopkg.api.schemas import ErrorMessage, LicensePublic, ProcessorPublic, ProcessorVersionMetadata
+from autopkg.api.schemas import (
+    ErrorMessage,
+    LicensePublic,
+    ProcessorPublic,
+    ProcessorVersionMetadata,
+)
 from autopkg.errors import NotFoundError
 from autopkg.processors.base import Metadata
 
@@ -19,8 +24,9 @@ def version_metadata(metadata: Metadata, request: Request) -> ProcessorVersionMe
         description=metadata.description,
         version=metadata.version,
         status=metadata.status,
-        uri=str(request.url_for("get_processor_version", name=metadata.name,
-                                version=metadata.version)),
+        uri=str(
+            request.url_for("get_processor_version", name=metadata.name, version=metadata.version)
+        ),
         data_author=metadata.data_author,
         data_title=metadata.data_title,
         data_title_long=metadata.data_title_long,

@@ -1,0 +1,5 @@
+"""``python -m autopkg`` runs the command line."""
+
+from autopkg.cli.main import main
+
+main()

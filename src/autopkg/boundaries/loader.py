@@ -1,0 +1,212 @@
+"""Reading boundaries from GeoJSON, GeoPackage or Shapefile files (zipped or not).
+
+Rows are validated one by one: a bad row is rejected with its reason instead of
+failing the whole file. Geometries are reprojected to EPSG:4326, repaired and
+normalised to MultiPolygons.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.errors import InvalidInputError
+from autopkg.slugs import require_slug
+
+_WGS84 = CRS.from_epsg(4326)
+_ZIPPED_FORMATS = (".shp", ".gpkg", ".geojson", ".json")
+# Coordinates a hair beyond ±180/±90 come from rounding in reprojection, not bad data.
+_LON_LAT_LIMITS = (-180.000001, -90.000001, 180.000001, 90.000001)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """The boundaries read from a file and the rows rejected (1-based row, reason)."""
+
+    boundaries: list[Boundary]
+    rejected: list[tuple[int, str]]
+
+
+def to_multipolygon(geometry: BaseGeometry | None) -> MultiPolygon | None:
+    """Return ``geometry`` repaired and as a MultiPolygon, or ``None`` if it has no area.
+
+    Invalid geometries are repaired with ``make_valid`` (structure method); lines and
+    points produced by the repair are dropped, keeping only polygonal parts.
+    """
+    if geometry is None or geometry.is_empty:
+        return None
+    if not geometry.is_valid:
+        geometry = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+    polygons = [p for p in _polygons(geometry) if not p.is_empty]
+    if not polygons:
+        return None
+    multi = MultiPolygon(polygons)
+    if multi.is_valid:
+        return multi
+    # Polygonal parts of a collection may overlap or share edges: dissolve them.
+    return MultiPolygon(_polygons(shapely.union_all(polygons)))
+
+
+def _polygons(geometry: BaseGeometry) -> list[Polygon]:
+    """Return the polygons inside ``geometry`` (recursing into collections)."""
+    if isinstance(geometry, Polygon):
+        return [geometry]
+    return [p for part in getattr(geometry, "geoms", ()) for p in _polygons(part)]
+
+
+def read_boundaries(
+    path: Path,
+    *,
+    name_column: str,
+    long_name_column: str,
+    admin_level_column: str | None = None,
+    default_admin_level: str = "0",
+    layer: str | None = None,
+) -> LoadReport:
+    """Read and validate boundaries from a vector file.
+
+    ``path`` may be GeoJSON, GeoPackage, a Shapefile, or a ``.zip`` holding exactly
+    one of those. Names are stripped and lowercased, then must be slugs; long names
+    must be non-empty. Geometries are reprojected to EPSG:4326 (a file without a CRS
+    is taken as EPSG:4326), repaired and made MultiPolygons. A row is rejected, with
+    its 1-based row number and reason, for a bad or missing name, a missing long
+    name, an empty or non-polygonal geometry, coordinates outside longitude/latitude
+    range, or a name already used by an earlier row of the file.
+
+    Raises:
+        InvalidInputError: if the file is missing or unreadable, has several layers
+            and no ``layer`` is given, or lacks a named column (the message lists the
+            available columns).
+    """
+    source = _gdal_path(path)
+    try:
+        layer = layer or _single_layer(source, path)
+        fields = [str(f) for f in pyogrio.read_info(source, layer=layer)["fields"]]
+        columns = list(
+            dict.fromkeys(c for c in (name_column, long_name_column, admin_level_column) if c)
+        )
+        for column in columns:
+            if column not in fields:
+                raise InvalidInputError(
+                    f"column {column!r} not found in {path.name}; available columns: "
+                    + ", ".join(fields)
+                )
+        meta, _, wkb, values = pyogrio.raw.read(source, layer=layer, columns=columns, force_2d=True)
+    except pyogrio.errors.DataSourceError as exc:
+        raise InvalidInputError(f"cannot read boundaries from {path.name}: {exc}") from None
+    table = dict(zip(meta["fields"], values, strict=True))
+    geometries = _to_wgs84(shapely.from_wkb(wkb, on_invalid="ignore"), meta["crs"])
+    levels = table[admin_level_column] if admin_level_column else [None] * len(geometries)
+    rows = zip(table[name_column], table[long_name_column], levels, geometries, strict=True)
+    boundaries: list[Boundary] = []
+    rejected: list[tuple[int, str]] = []
+    first_rows: dict[str, int] = {}
+    for row, (raw_name, raw_long, raw_level, geometry) in enumerate(rows, start=1):
+        try:
+            name = _name(raw_name)
+            first = first_rows.setdefault(name, row)
+            if first != row:
+                raise InvalidInputError(f"duplicate name {name!r} (first used at row {first})")
+            boundaries.append(
+                Boundary(
+                    name=name,
+                    name_long=_long_name(raw_long),
+                    admin_level=_text(raw_level) or default_admin_level,
+                    geometry=_geometry(geometry),
+                )
+            )
+        except InvalidInputError as exc:
+            rejected.append((row, exc.message))
+    return LoadReport(boundaries=boundaries, rejected=rejected)
+
+
+def _gdal_path(path: Path) -> str:
+    """Return the GDAL path of ``path``; a zip is opened at its single dataset inside."""
+    if not path.is_file():
+        raise InvalidInputError(f"boundary file not found: {path}")
+    if path.suffix.lower() != ".zip":
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.namelist() if m.lower().endswith(_ZIPPED_FORMATS)]
+    except zipfile.BadZipFile:
+        raise InvalidInputError(f"{path.name} is not a valid zip file") from None
+    if len(members) != 1:
+        raise InvalidInputError(
+            f"{path.name} must hold exactly one .shp, .gpkg or .geojson file, found "
+            + (", ".join(members) or "none")
+        )
+    return f"/vsizip/{path.resolve()}/{members[0]}"
+
+
+def _single_layer(source: str, path: Path) -> str:
+    """Return the only layer of ``source``, refusing files with several layers."""
+    layers = [str(row[0]) for row in pyogrio.list_layers(source)]
+    if len(layers) != 1:
+        raise InvalidInputError(
+            f"{path.name} has {len(layers)} layers; choose one of: " + ", ".join(layers)
+        )
+    return layers[0]
+
+
+def _to_wgs84(geometries: NDArray[Any], crs: str | None) -> NDArray[Any]:
+    """Reproject ``geometries`` to EPSG:4326 (longitude, latitude) unless already there."""
+    if crs is None or CRS.from_user_input(crs).equals(_WGS84, ignore_axis_order=True):
+        return geometries
+    transformer = Transformer.from_crs(CRS.from_user_input(crs), _WGS84, always_xy=True)
+
+    def project(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometries, project)
+
+
+def _text(value: Any) -> str:
+    """Return a cell as stripped text ('' for null); integral floats lose their '.0'."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _name(value: Any) -> str:
+    """Return the lowercased name of a row, or raise with the reason it is refused."""
+    name = _text(value).lower()
+    if not name:
+        raise InvalidInputError("missing name")
+    return require_slug(name, "name")
+
+
+def _long_name(value: Any) -> str:
+    """Return the long name of a row, or raise if it is missing."""
+    long_name = _text(value)
+    if not long_name:
+        raise InvalidInputError("missing long name")
+    return long_name
+
+
+def _geometry(geometry: BaseGeometry | None) -> MultiPolygon:
+    """Return the repaired MultiPolygon of a row, or raise with the reason it is refused."""
+    multi = to_multipolygon(geometry)
+    if multi is None:
+        raise InvalidInputError("empty or non-polygonal geometry")
+    west, south, east, north = multi.bounds
+    lo_x, lo_y, hi_x, hi_y = _LON_LAT_LIMITS
+    if west < lo_x or south < lo_y or east > hi_x or north > hi_y:
+        raise InvalidInputError(
+            "coordinates outside longitude/latitude range (is the file's CRS declared?)"
+        )
+    return multi

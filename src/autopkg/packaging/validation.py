@@ -1,0 +1,92 @@
+"""Checking a published package: the manifest's shape and every file's bytes and hash."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from frictionless import Package
+
+from autopkg.errors import AutopkgError
+from autopkg.packaging.layout import package_key, parse_data_path
+from autopkg.packaging.manifest import PROCESSOR_KEY, RESOURCE_NAME_PATTERN, SCHEMA_URL
+from autopkg.packaging.store import hash_chunks, read_manifest
+from autopkg.slugs import require_slug
+from autopkg.storage.base import Storage
+
+_NAME = re.compile(RESOURCE_NAME_PATTERN)
+_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def validate_package(storage: Storage, boundary_name: str) -> list[str]:
+    """Return readable problems of a boundary's published package (``[]`` = valid).
+
+    The manifest is checked against the Frictionless Data Package v2 profile (without
+    opening files, so it works on any storage) and against autopkg's own rules
+    (non-empty, unique well-formed names, ``sha256:`` hashes, paths under
+    ``datasets/<name>/<version>/data/`` matching ``autopkg:processor``). Every file is
+    then streamed from storage and its size and sha256 compared with the manifest.
+
+    Raises:
+        InvalidInputError: if ``boundary_name`` is not a slug.
+    """
+    b = require_slug(boundary_name, "boundary name")
+    try:
+        manifest = read_manifest(storage, b)
+    except AutopkgError as exc:
+        return [exc.message]
+    if manifest is None:
+        return [f"package {b!r} has no datapackage.json"]
+    problems = _manifest_problems(manifest)
+    for resource in manifest.get("resources", []):
+        problems.extend(_file_problems(storage, b, resource))
+    return problems
+
+
+def _manifest_problems(manifest: dict[str, Any]) -> list[str]:
+    """Return problems of the manifest itself (profile and autopkg rules)."""
+    if manifest.get("$schema") != SCHEMA_URL:
+        # Another profile URL would make frictionless fetch it: refuse instead.
+        return [f"datapackage.json: $schema is not {SCHEMA_URL}"]
+    report = Package.validate_descriptor(manifest)
+    problems = [f"datapackage.json: {error.message}" for error in report.errors]
+    resources = manifest.get("resources")
+    if not isinstance(resources, list) or not resources:
+        return [*problems, "datapackage.json: no resources"]
+    names = [r.get("name") for r in resources if isinstance(r, dict)]
+    problems.extend(
+        f"datapackage.json: resource name {name!r} is repeated"
+        for name in sorted({str(n) for n in names if names.count(n) > 1})
+    )
+    return problems
+
+
+def _file_problems(storage: Storage, boundary_name: str, resource: Any) -> list[str]:
+    """Return problems of one resource entry and of the stored file it names."""
+    if not isinstance(resource, dict):
+        return ["datapackage.json: a resource is not an object"]
+    path = resource.get("path")
+    where = f"resource {resource.get('name')!r} ({path})"
+    parsed = parse_data_path(path) if isinstance(path, str) else None
+    problems = []
+    if parsed is None:
+        return [f"{where}: path is not datasets/<name>/<version>/data/<file>"]
+    if resource.get(PROCESSOR_KEY) != f"{parsed[0]}.{parsed[1]}":
+        problems.append(f"{where}: {PROCESSOR_KEY} does not match its path")
+    if not _NAME.fullmatch(str(resource.get("name"))):
+        problems.append(f"{where}: name does not match {RESOURCE_NAME_PATTERN}")
+    expected_hash, expected_bytes = resource.get("hash"), resource.get("bytes")
+    if not isinstance(expected_hash, str) or not _HASH.fullmatch(expected_hash):
+        problems.append(f"{where}: hash is not 'sha256:<64 hex digits>'")
+    try:
+        size = storage.size(package_key(boundary_name, path))
+    except AutopkgError as exc:
+        return [*problems, f"{where}: {exc.message}"]
+    if size is None:
+        return [*problems, f"{where}: file is missing"]
+    if size != expected_bytes:
+        return [*problems, f"{where}: file has {size} bytes, manifest says {expected_bytes}"]
+    _, digest = hash_chunks(storage.iter_chunks(package_key(boundary_name, path)))
+    if expected_hash != f"sha256:{digest}":
+        problems.append(f"{where}: file sha256 is {digest}, manifest says {expected_hash}")
+    return problems

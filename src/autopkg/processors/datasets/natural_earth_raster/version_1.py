@@ -1,0 +1,78 @@
+"""Natural Earth II with Shaded Relief, 1:50m: the global raster clipped to a COG."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from autopkg.clip import clip_raster
+from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
+from autopkg.processors.progress import stage
+
+_SOURCE = Source(
+    url="https://naciscdn.org/naturalearth/50m/raster/NE2_50M_SR.zip",
+    filename="NE2_50M_SR.zip",
+)
+# The publisher's zip holds the GeoTIFF in a folder; GDAL reads it in place.
+_MEMBER = "NE2_50M_SR/NE2_50M_SR.tif"
+
+
+class NaturalEarthRasterProcessor(Processor):
+    """Clip Natural Earth II with Shaded Relief (50m) to the boundary."""
+
+    metadata = Metadata(
+        name="natural_earth_raster",
+        version="version_1",
+        description=(
+            "Natural Earth II with Shaded Relief at 1:50m, clipped to the boundary "
+            "as a Cloud Optimized GeoTIFF."
+        ),
+        data_author="Natural Earth",
+        data_title="Natural Earth II with Shaded Relief",
+        data_title_long="Natural Earth II with Shaded Relief, 1:50m scale (50m raster)",
+        data_summary=(
+            "Natural Earth II is a raster map of the world in soft, muted colours that "
+            "depict idealised natural environments: land cover and climate zones blended "
+            "with **shaded relief**, water bodies and ocean bottom. This is the 1:50m "
+            "version (about 3.7 km per pixel at the equator): a 3-band RGB image, "
+            "EPSG:4326, clipped to the boundary.\n\n"
+            "Natural Earth is a public domain map dataset made by volunteer cartographers, "
+            "supported by the North American Cartographic Information Society (NACIS)."
+        ),
+        data_citation=(
+            "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com. "
+            "Natural Earth II with Shaded Relief, 1:50m, "
+            "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/"
+        ),
+        data_license=License(
+            name="other-pd",
+            path="https://www.naturalearthdata.com/about/terms-of-use/",
+            title="Natural Earth terms of use (public domain)",
+        ),
+        data_origin_url=(
+            "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/"
+        ),
+        data_formats=("GeoTIFF",),
+    )
+    sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Fetch the zip, clip the GeoTIFF inside it and return one COG."""
+        ctx.progress(0, "downloading NE2_50M_SR.zip")
+        archive = ctx.fetch(_SOURCE, progress=stage(ctx, 0, 40, "downloading NE2_50M_SR.zip"))
+        output = self.output_path(ctx, "tif")
+        ctx.progress(40, "clipping the raster")
+        clip_raster(
+            f"/vsizip/{archive}/{_MEMBER}",
+            ctx.boundary.geometry,
+            output,
+            progress=stage(ctx, 40, 99, "clipping the raster"),
+        )
+        ctx.progress(100, "done")
+        return [
+            OutputFile(
+                path=output,
+                format="tif",
+                mediatype="image/tiff; application=geotiff; profile=cloud-optimized",
+                title="Natural Earth II with Shaded Relief (50m), clipped",
+            )
+        ]

@@ -1,0 +1,36 @@
+"""A test processor that reports progress, then fails with a readable message."""
+
+from __future__ import annotations
+
+from autopkg.errors import ProcessorError
+from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext
+
+
+class FailingTestProcessor(Processor):
+    """Always fails after a first progress report (exercises failure handling)."""
+
+    test_only = True
+    metadata = Metadata(
+        name="test_fail_processor",
+        version="version_1",
+        description="A test processor that always fails.",
+        data_author="autopkg",
+        data_title="Failing test processor",
+        data_title_long="A test processor that fails on purpose",
+        data_summary="Fails after reporting 50% progress, to test failure handling.",
+        data_citation="None: test data.",
+        data_license=License(
+            name="CC0-1.0",
+            path="https://creativecommons.org/publicdomain/zero/1.0/",
+            title="CC0 1.0",
+        ),
+        data_origin_url="https://github.com/nismod/irv-autopkg",
+        data_formats=("GeoTIFF",),
+    )
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Report 50% progress, then raise ``ProcessorError``."""
+        ctx.progress(50, "about to fail")
+        raise ProcessorError(
+            f"{self.metadata.id} failed on purpose for boundary {ctx.boundary.name}"
+        )

@@ -1,0 +1,90 @@
+"""WRI Global Power Plant Database v1.3.0: plants inside the boundary as GeoPackage points."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from autopkg.clip import clip_vector
+from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
+from autopkg.processors.progress import stage
+
+_SOURCE = Source(
+    url="https://wri-dataportal-prod.s3.amazonaws.com/manual/global_power_plant_database_v_1_3.zip",
+    filename="global_power_plant_database_v_1_3.zip",
+)
+_MEMBER = "global_power_plant_database.csv"
+# GDAL's CSV driver makes points from the coordinate columns and keeps them as
+# attributes; types are detected over the whole file (about 35k rows) so that a
+# column is never typed from its first rows only.
+_CSV_OPTIONS = {
+    "X_POSSIBLE_NAMES": "longitude",
+    "Y_POSSIBLE_NAMES": "latitude",
+    "KEEP_GEOM_COLUMNS": "YES",
+    "AUTODETECT_TYPE": "YES",
+    "AUTODETECT_SIZE_LIMIT": "0",
+    "EMPTY_STRING_AS_NULL": "YES",
+}
+
+
+class WriPowerplantsProcessor(Processor):
+    """Clip the WRI Global Power Plant Database (v1.3.0) to the boundary."""
+
+    metadata = Metadata(
+        name="wri_powerplants",
+        version="version_130",
+        description=(
+            "WRI Global Power Plant Database v1.3.0: the power plants inside the boundary, "
+            "as points in a GeoPackage with every attribute of the database."
+        ),
+        data_author="World Resources Institute",
+        data_title="Global Power Plant Database",
+        data_title_long="Global Power Plant Database, version 1.3.0",
+        data_summary=(
+            "The Global Power Plant Database is a comprehensive, open source database of "
+            "about 35,000 power plants in 167 countries, covering thermal plants (coal, gas, "
+            "oil, nuclear, biomass, waste, geothermal) and renewables (hydro, wind, solar).\n\n"
+            "Each plant is geolocated and carries its **capacity** (MW), **primary and other "
+            "fuels**, owner, commissioning year, reported generation (2013-2019) and "
+            "estimated generation (2013-2017) with the method of estimation.\n\n"
+            "Points are in EPSG:4326; all 36 columns of the published CSV are kept."
+        ),
+        data_citation=(
+            "Global Energy Observatory, Google, KTH Royal Institute of Technology in "
+            "Stockholm, Enipedia, World Resources Institute. 2018. Global Power Plant "
+            "Database. Published on Resource Watch and Google Earth Engine; "
+            "http://resourcewatch.org/ https://earthengine.google.com/"
+        ),
+        data_license=License(
+            name="CC-BY-4.0",
+            path="https://creativecommons.org/licenses/by/4.0/",
+            title="Creative Commons Attribution 4.0",
+        ),
+        data_origin_url="https://datasets.wri.org/dataset/globalpowerplantdatabase",
+        data_formats=("GeoPackage",),
+    )
+    sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Fetch the zip, clip the CSV inside it to the boundary and return one GeoPackage."""
+        ctx.progress(0, "downloading the Global Power Plant Database")
+        archive = ctx.fetch(
+            _SOURCE, progress=stage(ctx, 0, 40, "downloading the Global Power Plant Database")
+        )
+        output = self.output_path(ctx, "gpkg")
+        ctx.progress(40, "clipping power plants")
+        clip_vector(
+            f"/vsizip/{archive}/{_MEMBER}",
+            ctx.boundary.geometry,
+            output,
+            open_options=_CSV_OPTIONS,
+            progress=stage(ctx, 40, 99, "clipping power plants"),
+        )
+        ctx.progress(100, "done")
+        return [
+            OutputFile(
+                path=output,
+                format="gpkg",
+                mediatype="application/geopackage+sqlite3",
+                title="Power plants (Global Power Plant Database v1.3.0), clipped",
+            )
+        ]

@@ -1,0 +1,95 @@
+"""Health probes and boundary routes."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from shapely.geometry import Point, shape
+
+
+def test_liveness(client: TestClient) -> None:
+    response = client.get("/v1/liveness")
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}
+
+
+def test_readiness(client: TestClient) -> None:
+    response = client.get("/v1/readiness")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+def test_boundaries_are_the_builtin_countries_ordered_by_long_name(client: TestClient) -> None:
+    body = client.get("/v1/boundaries").json()
+    assert len(body) > 200
+    assert set(body[0]) == {"name", "name_long"}
+    long_names = [item["name_long"] for item in body]
+    assert long_names == sorted(long_names)
+    by_name = {item["name"]: item["name_long"] for item in body}
+    assert by_name["gha"] == "Ghana"
+    assert by_name["fra"] == "France"
+    assert by_name["nor"] == "Norway"
+
+
+def test_boundary_detail(client: TestClient) -> None:
+    body = client.get("/v1/boundaries/gha").json()
+    assert body["name"] == "gha"
+    assert body["name_long"] == "Ghana"
+    assert body["admin_level"] == "0"
+    assert body["geometry"]["type"] == "MultiPolygon"
+    assert body["envelope"]["type"] == "Polygon"
+    geometry = shape(body["geometry"])
+    assert geometry.contains(Point(-1.0, 7.9))
+    assert shape(body["envelope"]).bounds == pytest.approx(geometry.bounds)
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/boundaries/xyz", "/v1/boundaries/..%2F..%2Fetc", "/v1/boundaries/GHA%00"]
+)
+def test_unknown_boundary_is_404(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "unknown boundary" in response.json()["detail"]
+
+
+def test_search_by_name_is_case_insensitive_substring(client: TestClient) -> None:
+    body = client.get("/v1/boundaries/search", params={"name": "GHAN"}).json()
+    assert {"name": "gha", "name_long": "Ghana"} in body
+    assert client.get("/v1/boundaries/search", params={"name": "fra"}).json()[0]["name"] == "fra"
+
+
+@pytest.mark.parametrize("wildcard", ["%", "_", "\\"])
+def test_search_treats_wildcards_literally(client: TestClient, wildcard: str) -> None:
+    response = client.get("/v1/boundaries/search", params={"name": wildcard})
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_search_by_point(client: TestClient) -> None:
+    body = client.get("/v1/boundaries/search", params={"latitude": 7.9, "longitude": -1.0}).json()
+    assert body == [{"name": "gha", "name_long": "Ghana"}]
+    ocean = client.get("/v1/boundaries/search", params={"latitude": 0, "longitude": -30})
+    assert ocean.json() == []
+
+
+@pytest.mark.parametrize("params", [{}, {"latitude": 5}, {"longitude": 5}, {"name": " "}])
+def test_search_without_criteria_is_400(client: TestClient, params: dict[str, object]) -> None:
+    response = client.get("/v1/boundaries/search", params=params)
+    assert response.status_code == 400
+    assert "name" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"latitude": 91, "longitude": 0}, "latitude"),
+        ({"latitude": 0, "longitude": -181}, "longitude"),
+        ({"latitude": "north", "longitude": 0}, "latitude"),
+    ],
+)
+def test_search_out_of_range_is_422(
+    client: TestClient, params: dict[str, object], field: str
+) -> None:
+    response = client.get("/v1/boundaries/search", params=params)
+    assert response.status_code == 422
+    assert field in response.json()["detail"]

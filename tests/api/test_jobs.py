@@ -1,0 +1,144 @@
+"""Job submission, status, dedup and failure isolation through the in-process API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from autopkg.api.app import create_app
+from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.runtime import Runtime, open_runtime
+from tests.conftest import make_settings
+
+Waiter = Callable[..., dict[str, Any]]
+
+
+def submit(client: TestClient, boundary: str, *processors: str) -> str:
+    response = client.post(
+        "/v1/jobs", json={"boundary_name": boundary, "processors": list(processors)}
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["job_id"]
+    assert response.headers["location"] == f"/v1/jobs/{job_id}"
+    return job_id
+
+
+def test_job_runs_to_complete_and_publishes(client: TestClient, wait_for_job: Waiter) -> None:
+    body = wait_for_job(submit(client, "gmb", "test_processor.version_1"))
+    assert body["boundary_name"] == "gmb"
+    assert body["job_group_percent_complete"] == 100
+    (run,) = body["job_group_processors"]
+    assert run["processor_name"] == "test_processor.version_1"
+    assert run["job_status"] == "SUCCESS", run
+    assert run["job_progress"]["percent_complete"] == 100
+    assert run["job_result"]["files"] == [
+        "datasets/test_processor/version_1/data/test_processor-version_1-gmb.tif"
+    ]
+    package = client.get("/v1/packages/gmb").json()
+    assert [r["name"] for r in package["datapackage"]["resources"]] == ["test_processor"]
+
+
+def test_published_processor_is_skipped(client: TestClient, wait_for_job: Waiter) -> None:
+    wait_for_job(submit(client, "sen", "test_processor.version_1"))
+    again = wait_for_job(submit(client, "sen", "test_processor.version_1"))
+    (run,) = again["job_group_processors"]
+    assert run["job_status"] == "SKIPPED"
+    assert run["job_result"]["files"] == [
+        "datasets/test_processor/version_1/data/test_processor-version_1-sen.tif"
+    ]
+
+
+def test_failing_processor_fails_alone(client: TestClient, wait_for_job: Waiter) -> None:
+    body = wait_for_job(
+        submit(client, "tgo", "test_fail_processor.version_1", "test_processor.version_1")
+    )
+    states = {r["processor_name"]: r for r in body["job_group_processors"]}
+    failed = states["test_fail_processor.version_1"]
+    assert failed["job_status"] == "FAILURE"
+    assert failed["job_result"]["detail"]
+    assert states["test_processor.version_1"]["job_status"] == "SUCCESS"
+    package = client.get("/v1/packages/tgo").json()
+    assert package["processors"][0]["name"] == "test_processor.version_1"
+
+
+def test_unknown_job_is_404(client: TestClient) -> None:
+    for job_id in ("00000000-0000-0000-0000-000000000000", "..%2F..%2Fetc"):
+        response = client.get(f"/v1/jobs/{job_id}")
+        assert response.status_code == 404
+        assert "unknown job" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        (
+            {"boundary_name": "atlantis", "processors": ["test_processor.version_1"]},
+            400,
+            "atlantis",
+        ),
+        (
+            {"boundary_name": "../../etc", "processors": ["test_processor.version_1"]},
+            400,
+            "unknown boundary",
+        ),
+        ({"boundary_name": "gha", "processors": ["nope.version_1"]}, 400, "nope.version_1"),
+        ({"boundary_name": "gha", "processors": ["not-an-id"]}, 400, "not-an-id"),
+        (
+            {"boundary_name": "gha", "processors": ["test_processor.version_1"] * 2},
+            422,
+            "duplicate",
+        ),
+        ({"boundary_name": "gha", "processors": []}, 422, "processors"),
+        ({"boundary_name": "gha"}, 422, "processors"),
+        ({"processors": ["test_processor.version_1"]}, 422, "boundary_name"),
+        ({"boundary_name": 5, "processors": "x"}, 422, "boundary_name"),
+        ({"boundary_name": "gha", "processors": ["a"], "extra": 1}, 422, "extra"),
+    ],
+)
+def test_bad_submissions_get_4xx_with_a_message(
+    client: TestClient, body: dict[str, Any], status: int, needle: str
+) -> None:
+    response = client.post("/v1/jobs", json=body)
+    assert response.status_code == status, response.text
+    assert needle in response.json()["detail"]
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/v1/jobs", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "JSON" in response.json()["detail"]
+
+
+def test_oversized_body_is_413(client: TestClient) -> None:
+    huge = b'{"boundary_name": "gha", "processors": ["' + b"a" * 6_000_000 + b'"]}'
+    response = client.post("/v1/jobs", content=huge, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def keyed_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    rt: Runtime = open_runtime(
+        make_settings(tmp_path_factory.mktemp("keyed"), api_keys="s3cret,other")
+    )
+    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1))) as keyed:
+        yield keyed
+
+
+def test_writes_need_an_api_key_when_configured(keyed_client: TestClient) -> None:
+    body = {"boundary_name": "gha", "processors": ["test_processor.version_1"]}
+    missing = keyed_client.post("/v1/jobs", json=body)
+    assert missing.status_code == 401
+    assert "API key" in missing.json()["detail"]
+    wrong = keyed_client.post("/v1/jobs", json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    bearer = keyed_client.post("/v1/jobs", json=body, headers={"Authorization": "Bearer s3cret"})
+    assert bearer.status_code == 202
+    header = keyed_client.post("/v1/jobs", json=body, headers={"X-API-Key": "other"})
+    assert header.status_code == 202
+    assert keyed_client.get("/v1/boundaries/gha").status_code == 200

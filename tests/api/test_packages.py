@@ -1,0 +1,53 @@
+"""Package routes and the package files served under /packages/."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.test_jobs import submit
+
+
+def test_unknown_package_is_404(client: TestClient) -> None:
+    for name in ("zzz", "..%2F..%2Fetc"):
+        response = client.get(f"/v1/packages/{name}")
+        assert response.status_code == 404
+        assert "no package" in response.json()["detail"]
+
+
+def test_package_client_view_links_download_with_matching_hashes(
+    client: TestClient, wait_for_job: Callable[..., dict[str, Any]]
+) -> None:
+    wait_for_job(submit(client, "ben", "test_processor.version_1"))
+    listing = client.get("/v1/packages").json()
+    assert {"boundary_name": "ben", "uri": "http://testserver/packages/ben/"} in listing
+    package = client.get("/v1/packages/ben").json()
+    assert package["boundary_name"] == "ben"
+    assert package["uri"] == "http://testserver/packages/ben/"
+    assert package["boundary"]["name_long"] == "Benin"
+    (resource,) = package["datapackage"]["resources"]
+    assert resource["name"] == "test_processor"
+    assert resource["version"] == "version_1"
+    (url,) = resource["path"]
+    assert url == (
+        "http://testserver/packages/ben/datasets/test_processor/version_1/data/"
+        "test_processor-version_1-ben.tif"
+    )
+    data = client.get(url).content
+    assert resource["bytes"] == len(data)
+    assert resource["hashes"] == ["sha256:" + hashlib.sha256(data).hexdigest()]
+    manifest = client.get(package["uri"] + "datapackage.json").json()
+    assert manifest["resources"][0]["hash"] == resource["hashes"][0]
+
+
+def test_package_files_cannot_escape_the_package_root(client: TestClient) -> None:
+    for path in (
+        "/packages/../../etc/passwd",
+        "/packages/%2e%2e/%2e%2e/etc/passwd",
+        "/packages/..%2F..%2Fetc%2Fpasswd",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path

@@ -1,0 +1,66 @@
+"""Shared fixtures: generated publisher-format sources, a local mirror, runtimes, API clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from autopkg.api.app import create_app
+from autopkg.config import Settings
+from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.runtime import Runtime, open_runtime
+from tests.fixtures.mirror import source_mirror
+from tests.fixtures.sources import source_mirror_root
+
+__all__ = ["source_mirror", "source_mirror_root"]
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test: everything under ``data_dir``, test processors visible."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "include_test_processors": True,
+        "verify_source_checksums": False,
+        "workers": 2,
+        "run_lease_seconds": 10,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> Runtime:
+    """One runtime for the API tests: a SQLite database with the built-in boundaries."""
+    return open_runtime(
+        make_settings(tmp_path_factory.mktemp("api-data"), source_mirror=source_mirror)
+    )
+
+
+@pytest.fixture(scope="session")
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    """An in-process API client whose embedded workers run submitted jobs."""
+    app = create_app(runtime, EmbeddedExecutor(runtime, workers=2))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def wait_for_job(client: TestClient) -> Callable[..., dict[str, Any]]:
+    """Poll a job until COMPLETE (with a deadline, no fixed sleeps)."""
+    import time
+
+    def wait(job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            body = client.get(f"/v1/jobs/{job_id}").json()
+            if body["job_group_status"] == "COMPLETE":
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} not complete after {timeout}s: {body}")
+            time.sleep(0.05)
+
+    return wait

@@ -1,0 +1,85 @@
+"""Dedup under concurrency and recovery after the server is killed mid-job."""
+
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import serve_env
+from tests.e2e.server import ServeProcess
+from tests.fixtures.mirror import serve_directory
+
+RASTER = "natural_earth_raster.version_1"
+
+
+def _runs(data_dir: Path, boundary: str, processor: str) -> list[tuple[str, str, int]]:
+    with sqlite3.connect(data_dir / "autopkg.sqlite") as db:
+        return db.execute(
+            "SELECT id, state, attempts FROM runs WHERE boundary_name = ? AND processor_id = ?",
+            (boundary, processor),
+        ).fetchall()
+
+
+def test_twenty_identical_submissions_run_one_clip(server: ServeProcess) -> None:
+    body = {"boundary_name": "civ", "processors": [RASTER]}
+    with ThreadPoolExecutor(20) as pool:
+        responses = list(pool.map(lambda _: server.post("/v1/jobs", json=body), range(20)))
+    assert [r.status_code for r in responses] == [202] * 20
+    job_ids = {r.json()["job_id"] for r in responses}
+    assert len(job_ids) == 20
+    finished = [server.wait_for_job(job_id) for job_id in job_ids]
+    executed = [run for run in _runs(server.data_dir, "civ", RASTER) if run[1] == "SUCCESS"]
+    assert len(executed) == 1, executed
+    assert server.log().count(f"{RASTER} for civ started") == 1
+    results = set()
+    for job in finished:
+        (run,) = job["job_group_processors"]
+        assert run["job_status"] in {"SUCCESS", "SKIPPED"}
+        results.add(tuple(run["job_result"]["files"]))
+    assert results == {
+        ("datasets/natural_earth_raster/version_1/data/natural_earth_raster-version_1-civ.tif",)
+    }
+
+
+@pytest.mark.timeout(240)
+def test_killed_server_mid_job_recovers_on_restart(
+    tmp_path: Path, source_mirror_root: Path
+) -> None:
+    # A slow mirror keeps the run EXECUTING (downloading) long enough to kill it.
+    with serve_directory(source_mirror_root, chunk_delay=0.01) as slow_mirror:
+        process = ServeProcess(tmp_path / "data", serve_env(slow_mirror))
+        process.start()
+        try:
+            response = process.post(
+                "/v1/jobs", json={"boundary_name": "gha", "processors": [RASTER]}
+            )
+            job_id = response.json()["job_id"]
+            _wait_until_executing(process, job_id)
+            process.kill()
+            (run,) = _runs(process.data_dir, "gha", RASTER)
+            assert run[1] == "EXECUTING"
+            process.start()
+            body = process.wait_for_job(job_id, timeout=180)
+        finally:
+            process.stop()
+    (result,) = body["job_group_processors"]
+    assert result["job_status"] in {"SUCCESS", "FAILURE"}
+    ((_, state, attempts),) = _runs(process.data_dir, "gha", RASTER)
+    assert state == result["job_status"]
+    assert attempts == 2
+    assert "released 1 run(s)" in process.log()
+
+
+def _wait_until_executing(process: ServeProcess, job_id: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        (run,) = process.get(f"/v1/jobs/{job_id}").json()["job_group_processors"]
+        if run["job_status"] == "EXECUTING":
+            return
+        time.sleep(0.02)
+    raise AssertionError("the run never started executing")

@@ -1,0 +1,146 @@
+"""Jobs through a real server: clipped pixels and plants checked from the outside."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+import rasterio
+import shapely
+from irv_autopkg_client import Client
+from shapely.geometry import shape
+
+from tests.e2e.server import ServeProcess
+from tests.fixtures.sources import GPPD_MEMBER, NE2_PIXEL_DEGREES, NE2_WIDTH, ne2_pixel
+
+PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
+BOUNDARIES = ["gha", "gmb", "fji"]
+
+
+@pytest.fixture(scope="module")
+def published(server: ServeProcess) -> dict[str, dict[str, object]]:
+    """Submit both processors for three boundaries and wait for every job."""
+    jobs = {}
+    for boundary in BOUNDARIES:
+        response = server.post(
+            "/v1/jobs", json={"boundary_name": boundary, "processors": PROCESSORS}
+        )
+        assert response.status_code == 202, response.text
+        jobs[boundary] = response.json()["job_id"]
+    return {boundary: server.wait_for_job(job_id) for boundary, job_id in jobs.items()}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_every_processor_succeeds(published: dict[str, dict[str, object]], boundary: str) -> None:
+    body = published[boundary]
+    states = {p["processor_name"]: p["job_status"] for p in body["job_group_processors"]}  # type: ignore[index,union-attr]
+    assert states == dict.fromkeys(PROCESSORS, "SUCCESS"), body
+    assert body["job_group_percent_complete"] == 100
+
+
+def _download(server: ServeProcess, boundary: str, target: Path) -> dict[str, Path]:
+    client = Client(base_url=server.url + "/v1/")
+    assert client.server_liveness() and client.server_readiness()
+    assert boundary in [item["boundary_name"] for item in client.extract_list()]
+    client.extract_download(boundary, str(target), overwrite=True)
+    extract = client.extract(boundary)
+    files = {}
+    for dataset in extract["datapackage"]["resources"]:
+        folder = target / boundary / f"{dataset['name']}_{dataset['version']}"
+        for url, expected_hash in zip(dataset["path"], dataset["hashes"], strict=True):
+            local = folder / url.split("/")[-1]
+            assert "sha256:" + hashlib.sha256(local.read_bytes()).hexdigest() == expected_hash
+            files[dataset["name"]] = local
+    return files
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_raster_pixels_inside_equal_source_and_outside_are_nodata(
+    published: object, server: ServeProcess, tmp_path: Path, boundary: str
+) -> None:
+    geometry = shape(server.get(f"/v1/boundaries/{boundary}").json()["geometry"])
+    tif = _download(server, boundary, tmp_path)["natural_earth_raster"]
+    with rasterio.open(tif) as dataset:
+        assert dataset.count == 3
+        assert dataset.nodata == 0
+        assert dataset.overviews(1), "COG output must have overviews"
+        data = dataset.read()
+        transform = dataset.transform
+        width, height = dataset.width, dataset.height
+    assert transform.a == pytest.approx(NE2_PIXEL_DEGREES)
+    assert width * NE2_PIXEL_DEGREES < 20, "antimeridian boundaries must not span the globe"
+    rows, cols = np.mgrid[0:height, 0:width]
+    xs = transform.c + (cols + 0.5) * transform.a
+    ys = transform.f + (rows + 0.5) * transform.e
+    lon = (xs + 180) % 360 - 180
+    inside = shapely.contains_xy(geometry, lon, ys)
+    assert inside.sum() > 0
+    source_rows = np.floor((90 - ys) / NE2_PIXEL_DEGREES).astype(int)
+    source_cols = np.floor((lon + 180) / NE2_PIXEL_DEGREES).astype(int) % NE2_WIDTH
+    for band in (1, 2, 3):
+        expected = ne2_pixel(source_rows, source_cols, band)
+        got = data[band - 1]
+        assert np.array_equal(got[inside], expected[inside])
+        assert np.all(got[~inside] == 0)
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_only_plants_inside_the_boundary_are_published(
+    published: object,
+    server: ServeProcess,
+    tmp_path: Path,
+    source_mirror_root: Path,
+    boundary: str,
+) -> None:
+    geometry = shape(server.get(f"/v1/boundaries/{boundary}").json()["geometry"])
+    gpkg = _download(server, boundary, tmp_path)["wri_powerplants"]
+    (zip_path,) = source_mirror_root.rglob("global_power_plant_database_v_1_3.zip")
+    with zipfile.ZipFile(zip_path) as archive:
+        rows = list(csv.DictReader(io.TextIOWrapper(archive.open(GPPD_MEMBER), "utf-8")))
+    lon = np.array([float(r["longitude"]) for r in rows])
+    lat = np.array([float(r["latitude"]) for r in rows])
+    expected = {
+        r["gppd_idnr"]
+        for r, hit in zip(rows, shapely.intersects_xy(geometry, lon, lat), strict=True)
+        if hit
+    }
+    meta, _, wkb, fields = pyogrio.raw.read(gpkg)
+    ids = set(fields[list(meta["fields"]).index("gppd_idnr")])
+    assert ids == expected
+    points = shapely.from_wkb(wkb)
+    assert shapely.intersects(geometry.buffer(1e-9), points).all()
+    assert "capacity_mw" in meta["fields"] and "primary_fuel" in meta["fields"]
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_manifest_validates_and_files_match(
+    published: object, server: ServeProcess, boundary: str
+) -> None:
+    manifest = server.data_dir / "packages" / boundary / "datapackage.json"
+    frictionless = Path(sys.executable).with_name("frictionless")
+    checked = subprocess.run(
+        [str(frictionless), "validate", str(manifest)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    cli = subprocess.run(
+        [sys.executable, "-m", "autopkg", "packages", "validate", boundary],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert f"{boundary}: valid" in cli.stdout
+    for page in ("index.html", "license.html", "version.html", "provenance.json"):
+        assert server.get(f"/packages/{boundary}/{page}").status_code == 200, page
