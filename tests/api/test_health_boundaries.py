@@ -44,12 +44,18 @@ def test_boundary_detail(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/v1/boundaries/xyz", "/v1/boundaries/..%2F..%2Fetc", "/v1/boundaries/GHA%00"]
+    ("path", "needle"),
+    [
+        ("/v1/boundaries/xyz", "unknown boundary: 'xyz'"),
+        ("/v1/boundaries/GHA%00", "unknown boundary"),
+        ("/v1/boundaries/..%2F..%2Fetc", "no such resource"),
+        ("/v1/boundaries/%2e%2e", "unknown boundary"),
+    ],
 )
-def test_unknown_boundary_is_404(client: TestClient, path: str) -> None:
+def test_unknown_boundary_is_404(client: TestClient, path: str, needle: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
-    assert "unknown boundary" in response.json()["detail"]
+    assert needle in response.json()["detail"]
 
 
 def test_search_by_name_is_case_insensitive_substring(client: TestClient) -> None:

@@ -12,7 +12,7 @@ from tests.api.test_jobs import submit
 
 
 def test_unknown_package_is_404(client: TestClient) -> None:
-    for name in ("zzz", "..%2F..%2Fetc"):
+    for name in ("zzz", "%2e%2e", "GHA"):
         response = client.get(f"/v1/packages/{name}")
         assert response.status_code == 404
         assert "no package" in response.json()["detail"]

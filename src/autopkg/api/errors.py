@@ -36,11 +36,12 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": details or "invalid request"}, status_code=422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return JSONResponse(
-        {"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
-    )
+    detail = str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no such resource: {request.url.path[:200]}"
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:

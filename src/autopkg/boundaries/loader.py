@@ -170,7 +170,8 @@ def _to_wgs84(geometries: NDArray[Any], crs: str | None) -> NDArray[Any]:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geometries, project)
+    projected: NDArray[Any] = shapely.transform(geometries, project)
+    return projected
 
 
 def _text(value: Any) -> str:

@@ -24,6 +24,10 @@ from autopkg.errors import ClipError
 #: kilometre.
 DENSIFY_DEGREES = 0.1
 
+#: Degrees by which a part may pass ±180° and still count as ending there: real
+#: boundaries (Natural Earth's Russia) carry rounding noise such as 180.00000000000006.
+_SLACK = 1e-6
+
 _WGS84 = CRS.from_epsg(4326)
 
 
@@ -74,7 +78,7 @@ def antimeridian_parts(geom: MultiPolygon) -> list[tuple[Polygon, float]]:
     """
     parts = list(geom.geoms)
     extents = [(p.bounds[0], p.bounds[2]) for p in parts]
-    if any(west < -180 or east > 180 for west, east in extents):
+    if any(west < -180 - _SLACK or east > 180 + _SLACK for west, east in extents):
         return [(p, 0.0) for p in parts]
     merged: list[list[float]] = []
     for west, east in sorted(extents):

@@ -93,25 +93,29 @@ def plan_grid(
         placed = [affinity.translate(p, xoff=shift) for p, shift in antimeridian_parts(boundary)]
     else:
         placed = list(boundary.geoms)
-    windows = [w for w in (_centre_window(p, transform) for p in placed) if w is not None]
+    windows = []
+    for part in placed:
+        window = _centre_window(part, transform)
+        if window is None:
+            continue
+        rows = max(0, window[0]), min(height, window[1])
+        cols = _covered_columns(window[2], window[3], width, period)
+        if rows[0] < rows[1] and cols is not None:
+            windows.append((*rows, *cols))
     if not windows:
         return None
-    row_start = max(0, min(w[0] for w in windows))
-    row_stop = min(height, max(w[1] for w in windows))
+    row_start = min(w[0] for w in windows)
+    row_stop = max(w[1] for w in windows)
     col_start = min(w[2] for w in windows)
     col_stop = max(w[3] for w in windows)
     if period is not None:
         col_stop = min(col_stop, col_start + period)
-    else:
-        col_start, col_stop = max(0, col_start), min(width, col_stop)
-    if row_start >= row_stop or col_start >= col_stop:
-        return None
     return OutputGrid(
         row_off=row_start,
         col_off=col_start,
         width=col_stop - col_start,
         height=row_stop - row_start,
-        transform=transform * Affine.translation(col_start, row_start),
+        transform=transform @ Affine.translation(col_start, row_start),
         period=period,
         boundary=MultiPolygon(placed),
     )
@@ -124,6 +128,25 @@ def _period(transform: Affine, width: int) -> int | None:
     if period < width or abs(columns - period) > _PERIOD_TOLERANCE:
         return None
     return period
+
+
+def _covered_columns(
+    start: int, stop: int, width: int, period: int | None
+) -> tuple[int, int] | None:
+    """Narrow columns ``start..stop`` to those holding source pixels (``None``: none).
+
+    On a periodic grid the source's columns repeat every ``period`` columns, so the span
+    may cover the source several times over or fall in the gap a regional source leaves.
+    """
+    if period is None:
+        spans = [(max(0, start), min(width, stop))]
+    else:
+        turns = range(math.floor(start / period), math.floor((stop - 1) / period) + 1)
+        spans = [(max(start, t * period), min(stop, t * period + width)) for t in turns]
+    spans = [(lo, hi) for lo, hi in spans if lo < hi]
+    if not spans:
+        return None
+    return min(lo for lo, _ in spans), max(hi for _, hi in spans)
 
 
 def _centre_window(part: Polygon, transform: Affine) -> tuple[int, int, int, int] | None:

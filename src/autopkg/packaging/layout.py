@@ -10,6 +10,8 @@ Manifest paths are relative to the boundary folder, keys include it.
 
 from __future__ import annotations
 
+from autopkg.slugs import is_slug
+
 MANIFEST = "datapackage.json"
 PROVENANCE = "provenance.json"
 
@@ -30,8 +32,18 @@ def data_path(name: str, version: str, file_name: str) -> str:
 
 
 def parse_data_path(relative: str) -> tuple[str, str, str] | None:
-    """Split ``datasets/<name>/<version>/data/<file>`` into its parts, else ``None``."""
+    """Split ``datasets/<name>/<version>/data/<file>`` into its parts, else ``None``.
+
+    ``name`` and ``version`` must be slugs and ``file`` non-empty.
+    """
     parts = relative.split("/")
-    if len(parts) == 5 and parts[0] == "datasets" and parts[3] == "data":
+    if (
+        len(parts) == 5
+        and parts[0] == "datasets"
+        and parts[3] == "data"
+        and is_slug(parts[1])
+        and is_slug(parts[2])
+        and parts[4]
+    ):
         return parts[1], parts[2], parts[4]
     return None

@@ -138,9 +138,9 @@ def replace_processor(
 
 def is_current(manifest: Manifest | None, processor_id: str) -> bool:
     """Return whether the manifest already holds files of ``processor_id``."""
-    return bool(manifest) and any(
-        r.get(PROCESSOR_KEY) == processor_id for r in manifest.get("resources", [])
-    )
+    if not manifest:
+        return False
+    return any(r.get(PROCESSOR_KEY) == processor_id for r in manifest.get("resources", []))
 
 
 def group_by_processor(resources: Iterable[Resource]) -> dict[str, list[Resource]]:

@@ -10,7 +10,7 @@ from typing import Any
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
-from autopkg.packaging.layout import MANIFEST, PROVENANCE, package_key, parse_data_path
+from autopkg.packaging.layout import MANIFEST, PROVENANCE, data_path, package_key, parse_data_path
 from autopkg.packaging.manifest import (
     Manifest,
     Resource,
@@ -62,7 +62,11 @@ def rebuild_manifest(
     b = require_slug(boundary.name, "boundary name")
     with lock:
         old = _read_or_empty(storage, package_key(b, MANIFEST))
-        previous: dict[str, Resource] = {r["path"]: r for r in old.get("resources", [])}
+        previous: dict[str, Resource] = {
+            r["path"]: r
+            for r in old.get("resources", [])
+            if isinstance(r, dict) and isinstance(r.get("path"), str)
+        }
         groups: dict[str, list[str]] = {}
         for key in storage.list_keys(f"{b}/datasets/"):
             parsed = parse_data_path(key.removeprefix(f"{b}/"))
@@ -104,7 +108,7 @@ def _describe(
 ) -> Resource | None:
     """Re-hash one stored file and describe it, or return ``None`` if it cannot be."""
     name, _, version = processor_id.partition(".")
-    relative = f"datasets/{name}/{version}/data/{file_name}"
+    relative = data_path(name, version, file_name)
     old = previous.get(relative)
     if metadata is None:
         if old is None:

@@ -68,9 +68,9 @@ def _file_problems(storage: Storage, boundary_name: str, resource: Any) -> list[
     path = resource.get("path")
     where = f"resource {resource.get('name')!r} ({path})"
     parsed = parse_data_path(path) if isinstance(path, str) else None
-    problems = []
-    if parsed is None:
+    if parsed is None or not isinstance(path, str):
         return [f"{where}: path is not datasets/<name>/<version>/data/<file>"]
+    problems = []
     if resource.get(PROCESSOR_KEY) != f"{parsed[0]}.{parsed[1]}":
         problems.append(f"{where}: {PROCESSOR_KEY} does not match its path")
     if not _NAME.fullmatch(str(resource.get("name"))):

@@ -90,7 +90,9 @@ def test_mirror_rule_rewrites_host_and_path() -> None:
     assert mirror_url("https://zenodo.org/r/1/f.zip?download=1", "file:///srv") == (
         "file:///srv/zenodo.org/r/1/f.zip?download=1"
     )
-    assert mirror_relpath(url) == PurePosixPath("naciscdn.org/naturalearth/50m/raster/NE2_50M_SR.zip")
+    assert mirror_relpath(url) == PurePosixPath(
+        "naciscdn.org/naturalearth/50m/raster/NE2_50M_SR.zip"
+    )
     assert cache_relpath(Source(url=url, filename="NE2_50M_SR.zip")) == mirror_relpath(url)
 
 
@@ -148,7 +150,9 @@ def test_corrupt_zip_is_rejected_whatever_verify_says(
     publisher: Publisher, tmp_path: Path, verify: bool
 ) -> None:
     cache = tmp_path / "cache"
-    with pytest.raises(SourceError, match=r"corrupt\.zip is a corrupt zip archive: member 'inside/data\.csv'"):
+    with pytest.raises(
+        SourceError, match=r"corrupt\.zip is a corrupt zip archive: member 'inside/data\.csv'"
+    ):
         fetch_source(source("corrupt.zip"), cache, mirror=publisher.url, verify=verify)
     assert not (cache / HOST / "files" / "corrupt.zip").exists()
     assert not (cache / HOST / "files" / "corrupt.zip.part").exists()
@@ -158,7 +162,7 @@ def test_corrupt_zip_is_rejected_whatever_verify_says(
 
 def test_truncated_zip_is_rejected(publisher: Publisher, tmp_path: Path) -> None:
     (publisher.root / HOST / "files" / "cut.zip").write_bytes(GOOD_ZIP[:-100])
-    with pytest.raises(SourceError, match="cut.zip is not a readable zip archive"):
+    with pytest.raises(SourceError, match=r"cut\.zip is not a readable zip archive"):
         fetch_source(source("cut.zip"), tmp_path / "cache", mirror=publisher.url, verify=False)
 
 
@@ -251,15 +255,13 @@ def test_concurrent_processes_download_once(slow_publisher: Publisher, tmp_path:
     assert slow_publisher.log.hits[PAYLOAD_PATH] == 1
 
 
-def test_http_error_is_a_source_error_naming_the_url(
-    publisher: Publisher, tmp_path: Path
-) -> None:
+def test_http_error_is_a_source_error_naming_the_url(publisher: Publisher, tmp_path: Path) -> None:
     with pytest.raises(SourceError) as caught:
         fetch_source(source("missing.zip"), tmp_path / "cache", mirror=publisher.url, verify=True)
     assert caught.value.message == (
         f"could not download {publisher.url}/{HOST}/files/missing.zip: HTTP 404 Not Found"
     )
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__context__ is None
 
 
 def test_unreachable_server_is_a_source_error(tmp_path: Path) -> None:
@@ -284,7 +286,9 @@ def test_credentials_in_the_mirror_url_never_reach_the_message(
 def test_file_mirror_is_copied(publisher: Publisher, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     mirror = publisher.root.as_uri()
-    path = fetch_source(source("payload.bin", sha256=PAYLOAD_SHA), cache, mirror=mirror, verify=True)
+    path = fetch_source(
+        source("payload.bin", sha256=PAYLOAD_SHA), cache, mirror=mirror, verify=True
+    )
     assert path.read_bytes() == PAYLOAD
     with pytest.raises(SourceError, match="not found in the mirror"):
         fetch_source(source("missing.zip"), cache, mirror=mirror, verify=True)
@@ -311,7 +315,7 @@ def test_urls_and_filenames_that_escape_the_cache_are_refused(
     tmp_path: Path, url: str, filename: str
 ) -> None:
     cache = tmp_path / "cache"
-    with pytest.raises(SourceError, match="unsafe path segment|unsupported source URL"):
+    with pytest.raises(SourceError, match=r"unsafe path segment|unsupported source URL"):
         fetch_source(
             Source(url=url, filename=filename), cache, mirror="http://127.0.0.1:9", verify=True
         )

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from numpy.typing import ArrayLike, NDArray
 from rasterio.transform import from_origin
 
-from autopkg.clip import clip_raster
+from autopkg.clip.raster import clip_raster
 from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext
 from autopkg.processors.progress import stage
 
@@ -17,9 +18,10 @@ PIXEL_DEGREES = 0.05
 _MAX_SIDE = 1024
 
 
-def synthetic_value(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Return the synthetic raster's value at ``rows``×``cols`` (1-250; 0 is nodata)."""
-    return (1 + (np.asarray(rows) * 7 + np.asarray(cols) * 3) % 250).astype(np.uint8)
+def synthetic_value(rows: ArrayLike, cols: ArrayLike) -> NDArray[np.uint8]:
+    """Return the synthetic raster's value at pixel ``(rows, cols)`` (1-250; 0 is nodata)."""
+    values = 1 + (np.asarray(rows, dtype=np.int64) * 7 + np.asarray(cols, dtype=np.int64) * 3) % 250
+    return values.astype(np.uint8)
 
 
 class SyntheticRasterTestProcessor(Processor):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from autopkg.clip import clip_vector
+from autopkg.clip.vector import clip_vector
 from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
 from autopkg.processors.progress import stage
 

@@ -1,0 +1,218 @@
+"""Clip a vector layer to a boundary into a GeoPackage, streaming Arrow batches.
+
+Only features intersecting the boundary are read: for a source with a spatial index
+(GeoPackage, indexed Shapefile) each polygon of the boundary is queried on its own,
+so Fiji's two sides of the antimeridian are two small index lookups rather than one
+360° box; a source without one (CSV) is scanned once with the whole boundary as the
+filter. Batches flow from pyogrio's Arrow reader through shapely's vectorised clip
+into pyogrio's Arrow writer, so memory holds one batch at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyogrio
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
+from pyogrio.raw import open_arrow, write_arrow
+from shapely.errors import ShapelyError
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+
+from autopkg.clip.geometry import boundary_in_crs, repair
+from autopkg.clip.shapes import GeometryKind, clip_shapes
+from autopkg.clip.staging import publish, staging_dir
+from autopkg.errors import ClipError
+
+#: Features per Arrow batch: large enough to amortise Python per batch, small enough to
+#: keep a batch of detailed polygons in memory.
+BATCH_FEATURES = 16_384
+
+#: Name of the geometry column in the output, unless an attribute already uses it.
+_GEOMETRY_NAME = "geom"
+
+
+@dataclass(frozen=True)
+class VectorClip:
+    """A written vector clip: its layer name, feature count and whether it is empty."""
+
+    path: Path
+    features: int
+    layer: str
+    empty: bool
+
+
+@dataclass(frozen=True)
+class _Source:
+    """An opened-for-reading description of the layer to clip."""
+
+    path: str
+    layer: str
+    options: Mapping[str, str]
+    crs: str
+    kind: GeometryKind
+    indexed: bool
+
+
+def clip_vector(
+    src: str | Path,
+    geometry: BaseGeometry,
+    dst: str | Path,
+    *,
+    layer: str | None = None,
+    open_options: Mapping[str, str] | None = None,
+    progress: Callable[[float], None] | None = None,
+    driver: str = "GPKG",
+) -> VectorClip:
+    """Clip one layer of the vector file ``src`` to ``geometry`` (EPSG:4326) into ``dst``.
+
+    Args:
+        src: any path GDAL reads as vector (``/vsizip/...`` included).
+        geometry: the boundary, repaired with :func:`~autopkg.clip.geometry.repair` and
+            reprojected to the layer's CRS when that is not EPSG:4326. A layer without a
+            CRS (a CSV of longitudes and latitudes) is taken to be EPSG:4326 and written
+            as such.
+        dst: the output file; its folder is created, an existing file is replaced.
+        layer: the layer to clip; default the first.
+        open_options: GDAL open options, e.g. ``X_POSSIBLE_NAMES`` for CSV files.
+        progress: called with a growing fraction 0..1 as boundary parts are done.
+        driver: output driver; ``GPKG`` gets an R-tree spatial index.
+
+    Returns:
+        The clip's description. Features keep their attributes; geometries are cut to
+        the boundary, with line and polygon layers written as MultiLineString and
+        MultiPolygon (a cut can split one geometry). A feature whose intersection has a
+        lower dimension than the layer's (a road touching the border at a point) is
+        dropped. No feature intersecting the boundary gives a valid empty layer with
+        ``empty`` true.
+
+    Raises:
+        ClipError: the source or layer cannot be read, holds no geometry or geometries
+            that cannot be clipped, or the output cannot be written.
+    """
+    dst = Path(dst)
+    report = progress or _ignore
+    boundary = repair(geometry)
+    source = _describe(str(src), layer, dict(open_options or {}))
+    local = repair(boundary_in_crs(boundary, source.crs))
+    try:
+        with staging_dir(dst) as scratch:
+            staged = scratch / dst.name
+            _write(source, local, staged, driver, report)
+            count = pyogrio.read_info(staged, force_feature_count=True)["features"]
+            publish(staged, dst)
+    except (DataSourceError, DataLayerError, ShapelyError) as exc:
+        raise ClipError(f"cannot clip vector file {src}: {exc}") from exc
+    report(1.0)
+    return VectorClip(path=dst, features=int(count), layer=source.layer, empty=count == 0)
+
+
+def _ignore(_fraction: float) -> None:
+    """Progress sink used when the caller passes none."""
+
+
+def _describe(path: str, layer: str | None, options: dict[str, str]) -> _Source:
+    """Read the layer's metadata, turning GDAL's refusal into a ClipError naming the file."""
+    try:
+        info = pyogrio.read_info(path, layer=layer, **options)
+    except (DataSourceError, DataLayerError) as exc:
+        raise ClipError(f"cannot read vector file {path}: {exc}") from exc
+    if info["geometry_type"] is None:
+        raise ClipError(f"layer {info['layer_name']} of {path} has no geometry")
+    return _Source(
+        path=path,
+        layer=info["layer_name"],
+        options=options,
+        crs=info["crs"] or "EPSG:4326",
+        kind=GeometryKind.parse(info["geometry_type"]),
+        indexed=bool(info["capabilities"]["fast_spatial_filter"]),
+    )
+
+
+def _write(
+    source: _Source,
+    boundary: MultiPolygon,
+    staged: Path,
+    driver: str,
+    report: Callable[[float], None],
+) -> None:
+    """Stream the clipped features of ``source`` into a new file at ``staged``."""
+    masks = list(boundary.geoms) if source.indexed else [boundary]
+    shapely.prepare(boundary)
+    with _open(source, masks[0]) as (meta, first):
+        column = _geometry_column(first.schema, meta)
+        out_name = _GEOMETRY_NAME if _GEOMETRY_NAME not in first.schema.names else column
+        index = first.schema.get_field_index(column)
+        schema = first.schema.set(index, pa.field(out_name, pa.binary()))
+
+        def clipped() -> Iterator[pa.RecordBatch]:
+            for number, mask in enumerate(masks):
+                seen = MultiPolygon(masks[:number]) if number else None
+                if seen is not None:
+                    shapely.prepare(seen)
+                if number == 0:
+                    yield from _clip_batches(first, index, schema, boundary, source.kind, seen)
+                else:
+                    with _open(source, mask) as (_, reader):
+                        yield from _clip_batches(reader, index, schema, boundary, source.kind, seen)
+                report((number + 1) / len(masks))
+
+        write_arrow(
+            pa.RecordBatchReader.from_batches(schema, clipped()),
+            str(staged),
+            layer=source.layer,
+            driver=driver,
+            geometry_name=out_name,
+            geometry_type=source.kind.output_type,
+            crs=source.crs,
+        )
+
+
+def _open(source: _Source, mask: BaseGeometry) -> Any:
+    """Open an Arrow stream of the features of ``source`` intersecting ``mask``."""
+    return open_arrow(
+        source.path,
+        layer=source.layer,
+        mask=mask,
+        batch_size=BATCH_FEATURES,
+        use_pyarrow=True,
+        **source.options,
+    )
+
+
+def _geometry_column(schema: pa.Schema, meta: Mapping[str, Any]) -> str:
+    """Name of the WKB geometry column of a pyogrio Arrow stream."""
+    for field in schema:
+        if (field.metadata or {}).get(b"ARROW:extension:name") == b"geoarrow.wkb":
+            return str(field.name)
+    return str(meta.get("geometry_name") or "wkb_geometry")
+
+
+def _clip_batches(
+    reader: pa.RecordBatchReader,
+    index: int,
+    schema: pa.Schema,
+    boundary: MultiPolygon,
+    kind: GeometryKind,
+    seen: MultiPolygon | None,
+) -> Iterator[pa.RecordBatch]:
+    """Clip each batch of ``reader``; drop features already read with an earlier part."""
+    for batch in reader:
+        geoms = shapely.from_wkb(batch.column(index).to_numpy(zero_copy_only=False))
+        if seen is not None:
+            geoms[shapely.intersects(seen, geoms)] = None
+        clipped = clip_shapes(geoms, boundary, kind)
+        keep = ~shapely.is_missing(clipped)
+        if not keep.any():
+            continue
+        wkb = pa.array(shapely.to_wkb(clipped[keep]), type=pa.binary())
+        kept = batch.filter(pa.array(keep))
+        yield pa.RecordBatch.from_arrays(
+            [wkb if i == index else kept.column(i) for i in range(kept.num_columns)],
+            schema=schema,
+        )

@@ -1,0 +1,199 @@
+"""Building, merging and viewing the stored datapackage.json."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from autopkg.packaging.manifest import (
+    RESOURCE_NAME_PATTERN,
+    SCHEMA_URL,
+    client_view,
+    file_resource,
+    is_current,
+    merge,
+)
+from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, TIFF, make_metadata
+
+RASTER = make_metadata("test_raster")
+VECTOR = make_metadata("test_vector", "version_2", license=ODBL)
+T0 = datetime(2024, 5, 1, 12, 30, 5, tzinfo=UTC)
+
+
+def raster_resource(file_name: str, size: int = 10, digest: str = "ab" * 32) -> dict:
+    return file_resource(
+        RASTER, file_name, format="GeoTIFF", mediatype=TIFF, size=size, sha256=digest
+    )
+
+
+def vector_resource(file_name: str) -> dict:
+    return file_resource(
+        VECTOR,
+        file_name,
+        format="GeoPackage",
+        mediatype="application/geopackage+sqlite3",
+        size=7,
+        sha256="cd" * 32,
+        title="Vector file",
+    )
+
+
+def test_file_resource_describes_one_file() -> None:
+    assert raster_resource("test_raster-version_1-gha.tif") == {
+        "name": "test_raster-version_1-gha.tif",
+        "path": "datasets/test_raster/version_1/data/test_raster-version_1-gha.tif",
+        "type": "file",
+        "title": "Test_Raster Data",
+        "description": "test_raster clipped to the boundary",
+        "format": "GeoTIFF",
+        "mediatype": TIFF,
+        "bytes": 10,
+        "hash": "sha256:" + "ab" * 32,
+        "licenses": [CC_BY.model_dump()],
+        "sources": [
+            {
+                "title": "Test_Raster Data",
+                "path": "https://example.org/test_raster",
+                "version": "version_1",
+            }
+        ],
+        "autopkg:processor": "test_raster.version_1",
+    }
+
+
+def test_merge_into_nothing_builds_a_v2_package() -> None:
+    manifest = merge(
+        None, GHANA, RASTER, [raster_resource("test_raster-version_1-gha.tif")], now=T0
+    )
+    assert manifest["$schema"] == SCHEMA_URL
+    assert manifest["name"] == "gha"
+    assert manifest["title"] == "Ghana data package"
+    assert manifest["created"] == "2024-05-01T12:30:05Z"
+    assert manifest["licenses"] == [CC_BY.model_dump()]
+    assert [r["name"] for r in manifest["resources"]] == ["test_raster-version_1-gha.tif"]
+
+
+def test_merge_keeps_other_processors_and_unions_licences() -> None:
+    first = merge(None, GHANA, RASTER, [raster_resource("test_raster-version_1-gha.tif")], now=T0)
+    both = merge(first, GHANA, VECTOR, [vector_resource("test_vector-version_2-gha.gpkg")])
+    assert [r["autopkg:processor"] for r in both["resources"]] == [
+        "test_raster.version_1",
+        "test_vector.version_2",
+    ]
+    assert both["licenses"] == [CC_BY.model_dump(), ODBL.model_dump()]
+    assert both["created"] == "2024-05-01T12:30:05Z"
+    assert len(first["resources"]) == 1
+
+
+def test_rerunning_a_processor_replaces_all_its_resources() -> None:
+    old = [
+        raster_resource("test_raster-version_1-a-gha.tif"),
+        raster_resource("test_raster-version_1-b-gha.tif"),
+    ]
+    manifest = merge(None, GHANA, RASTER, old, now=T0)
+    manifest = merge(manifest, GHANA, VECTOR, [vector_resource("test_vector-version_2-gha.gpkg")])
+    new = [raster_resource("test_raster-version_1-c-gha.tif", size=99)]
+    manifest = merge(manifest, GHANA, RASTER, new)
+    assert [(r["path"].rsplit("/", 1)[1], r["bytes"]) for r in manifest["resources"]] == [
+        ("test_raster-version_1-c-gha.tif", 99),
+        ("test_vector-version_2-gha.gpkg", 7),
+    ]
+
+
+def test_licences_of_replaced_processors_disappear() -> None:
+    manifest = merge(None, GHANA, VECTOR, [vector_resource("test_vector-version_2-gha.gpkg")])
+    relicensed = make_metadata("test_vector", "version_2", license=CC_BY)
+    resource = file_resource(
+        relicensed,
+        "test_vector-version_2-gha.gpkg",
+        format="GeoPackage",
+        mediatype="application/geopackage+sqlite3",
+        size=7,
+        sha256="cd" * 32,
+    )
+    assert merge(manifest, GHANA, relicensed, [resource])["licenses"] == [CC_BY.model_dump()]
+
+
+def test_colliding_resource_names_are_made_unique() -> None:
+    # "a" version "v1" with sub "x" and "a-v1" version "x" both name a file a-v1-x-gha.tif.
+    first, second = make_metadata("a", "v1"), make_metadata("a-v1", "x")
+    manifest = None
+    for metadata in (first, second):
+        resource = file_resource(
+            metadata, "a-v1-x-gha.tif", format="GeoTIFF", mediatype=TIFF, size=1, sha256="0" * 64
+        )
+        manifest = merge(manifest, GHANA, metadata, [resource])
+    assert manifest is not None
+    assert [(r["name"], r["path"]) for r in manifest["resources"]] == [
+        ("a-v1-x-gha.tif-2", "datasets/a-v1/x/data/a-v1-x-gha.tif"),
+        ("a-v1-x-gha.tif", "datasets/a/v1/data/a-v1-x-gha.tif"),
+    ]
+    assert all(re.fullmatch(RESOURCE_NAME_PATTERN, r["name"]) for r in manifest["resources"])
+    assert (
+        file_resource(first, "A-v1-X-gha.TIF", format="", mediatype="", size=0, sha256="")["name"]
+        == "a-v1-x-gha.tif"
+    )
+
+
+def test_merge_refuses_resources_of_another_processor() -> None:
+    with pytest.raises(ValueError, match=re.escape("test_vector-version_2-gha.gpkg")):
+        merge(None, GHANA, RASTER, [vector_resource("test_vector-version_2-gha.gpkg")])
+
+
+def test_is_current() -> None:
+    manifest = merge(None, GHANA, RASTER, [raster_resource("test_raster-version_1-gha.tif")])
+    assert is_current(manifest, "test_raster.version_1")
+    assert not is_current(manifest, "test_raster.version_2")
+    assert not is_current(manifest, "test_vector.version_2")
+    assert not is_current(None, "test_raster.version_1")
+
+
+def test_client_view_groups_files_per_processor_version() -> None:
+    manifest = merge(
+        None,
+        GHANA,
+        RASTER,
+        [
+            raster_resource("test_raster-version_1-a-gha.tif", size=10, digest="01" * 32),
+            raster_resource("test_raster-version_1-b-gha.tif", size=32, digest="02" * 32),
+        ],
+        now=T0,
+    )
+    manifest = merge(manifest, GHANA, VECTOR, [vector_resource("test_vector-version_2-gha.gpkg")])
+    for package_url in ["http://h/packages/gha", "http://h/packages/gha/"]:
+        view = client_view(manifest, package_url)
+        assert {k: view[k] for k in ("name", "title", "created", "licenses", "$schema")} == {
+            k: manifest[k] for k in ("name", "title", "created", "licenses", "$schema")
+        }
+        raster, vector = view["resources"]
+        assert raster == {
+            "name": "test_raster",
+            "version": "version_1",
+            "path": [
+                "http://h/packages/gha/datasets/test_raster/version_1/data/"
+                "test_raster-version_1-a-gha.tif",
+                "http://h/packages/gha/datasets/test_raster/version_1/data/"
+                "test_raster-version_1-b-gha.tif",
+            ],
+            "bytes": 42,
+            "hashes": ["sha256:" + "01" * 32, "sha256:" + "02" * 32],
+            "format": "GeoTIFF",
+            "description": "test_raster clipped to the boundary",
+            "licenses": [CC_BY.model_dump()],
+            "sources": [
+                {
+                    "title": "Test_Raster Data",
+                    "path": "https://example.org/test_raster",
+                    "version": "version_1",
+                }
+            ],
+        }
+        assert (vector["name"], vector["version"], vector["bytes"]) == (
+            "test_vector",
+            "version_2",
+            7,
+        )
+        assert vector["licenses"] == [ODBL.model_dump()]
+    assert len(manifest["resources"]) == 3

@@ -1,0 +1,198 @@
+"""Publishing processors into a package on a real local storage."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from autopkg.errors import ProcessorError
+from autopkg.packaging.publish import publish_processor, read_manifest
+from autopkg.processors.base import OutputFile, Source
+from autopkg.storage.localfs import LocalFSStorage
+from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, make_metadata, sha256, write_output
+
+RASTER = make_metadata("test_raster")
+VECTOR = make_metadata("test_vector", "version_2", license=ODBL)
+SOURCE = Source(url="https://example.org/test_raster/global.tif", filename="global.tif", size=5)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalFSStorage:
+    return LocalFSStorage(tmp_path / "packages")
+
+
+def publish_two(storage: LocalFSStorage, scratch: Path) -> None:
+    lock = threading.Lock()
+    publish_processor(
+        storage,
+        GHANA,
+        RASTER,
+        [
+            write_output(scratch, RASTER, b"raster-a", sub="a"),
+            write_output(scratch, RASTER, b"raster-bb", sub="b"),
+        ],
+        lock=lock,
+        sources=[SOURCE],
+    )
+    publish_processor(
+        storage, GHANA, VECTOR, [write_output(scratch, VECTOR, b"vector", ext="gpkg")], lock=lock
+    )
+
+
+def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Path) -> None:
+    publish_two(storage, tmp_path / "scratch")
+    assert storage.list_keys("gha/") == [
+        "gha/datapackage.json",
+        "gha/datasets/test_raster/version_1/data/test_raster-version_1-a-gha.tif",
+        "gha/datasets/test_raster/version_1/data/test_raster-version_1-b-gha.tif",
+        "gha/datasets/test_raster/version_1/index.html",
+        "gha/datasets/test_raster/version_1/license.html",
+        "gha/datasets/test_vector/version_2/data/test_vector-version_2-gha.gpkg",
+        "gha/datasets/test_vector/version_2/index.html",
+        "gha/datasets/test_vector/version_2/license.html",
+        "gha/index.html",
+        "gha/license.html",
+        "gha/provenance.json",
+        "gha/version.html",
+    ]
+    assert storage.list_packages() == ["gha"]
+    manifest = read_manifest(storage, "gha")
+    assert manifest is not None
+    assert [
+        (r["path"].rsplit("/", 1)[1], r["bytes"], r["hash"]) for r in manifest["resources"]
+    ] == [
+        ("test_raster-version_1-a-gha.tif", 8, sha256(b"raster-a")),
+        ("test_raster-version_1-b-gha.tif", 9, sha256(b"raster-bb")),
+        ("test_vector-version_2-gha.gpkg", 6, sha256(b"vector")),
+    ]
+    assert manifest["licenses"] == [CC_BY.model_dump(), ODBL.model_dump()]
+    assert (
+        storage.get_bytes("gha/datasets/test_raster/version_1/data/test_raster-version_1-b-gha.tif")
+        == b"raster-bb"
+    )
+
+
+def test_publish_returns_the_processor_resources(storage: LocalFSStorage, tmp_path: Path) -> None:
+    resources = publish_processor(
+        storage,
+        GHANA,
+        RASTER,
+        [write_output(tmp_path, RASTER, b"12345")],
+        lock=threading.Lock(),
+    )
+    manifest = read_manifest(storage, "gha")
+    assert manifest is not None
+    assert resources == manifest["resources"]
+    assert [(r["name"], r["bytes"], r["hash"]) for r in resources] == [
+        ("test_raster-version_1-gha.tif", 5, sha256(b"12345"))
+    ]
+
+
+def test_provenance_records_sources_and_files(storage: LocalFSStorage, tmp_path: Path) -> None:
+    publish_two(storage, tmp_path / "scratch")
+    provenance = json.loads(storage.get_bytes("gha/provenance.json") or b"")
+    assert list(provenance["processors"]) == ["test_raster.version_1", "test_vector.version_2"]
+    raster = provenance["processors"]["test_raster.version_1"]
+    assert raster["sources"] == [
+        {
+            "url": "https://example.org/test_raster/global.tif",
+            "filename": "global.tif",
+            "size": 5,
+            "sha256": None,
+        }
+    ]
+    assert [f["hash"] for f in raster["files"]] == [sha256(b"raster-a"), sha256(b"raster-bb")]
+    assert raster["published_at"].endswith("Z")
+    assert provenance["processors"]["test_vector.version_2"]["sources"] == []
+
+
+def test_republishing_replaces_and_removes_stale_files(
+    storage: LocalFSStorage, tmp_path: Path
+) -> None:
+    publish_two(storage, tmp_path / "scratch")
+    created = (read_manifest(storage, "gha") or {})["created"]
+    publish_processor(
+        storage,
+        GHANA,
+        RASTER,
+        [write_output(tmp_path / "rerun", RASTER, b"raster-c!", sub="c")],
+        lock=threading.Lock(),
+    )
+    manifest = read_manifest(storage, "gha")
+    assert manifest is not None
+    assert manifest["created"] == created
+    assert [(r["path"], r["hash"]) for r in manifest["resources"]] == [
+        (
+            "datasets/test_raster/version_1/data/test_raster-version_1-c-gha.tif",
+            sha256(b"raster-c!"),
+        ),
+        ("datasets/test_vector/version_2/data/test_vector-version_2-gha.gpkg", sha256(b"vector")),
+    ]
+    assert storage.list_keys("gha/datasets/test_raster/version_1/data/") == [
+        "gha/datasets/test_raster/version_1/data/test_raster-version_1-c-gha.tif"
+    ]
+    provenance = json.loads(storage.get_bytes("gha/provenance.json") or b"")
+    files = provenance["processors"]["test_raster.version_1"]["files"]
+    assert [f["bytes"] for f in files] == [9]
+
+
+def test_concurrent_publishes_keep_every_processor(storage: LocalFSStorage, tmp_path: Path) -> None:
+    processors = [make_metadata(f"proc_{n}") for n in range(8)]
+    outputs = [[write_output(tmp_path / m.name, m, m.name.encode() * 1000)] for m in processors]
+    lock = threading.Lock()
+    start = threading.Barrier(len(processors))
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            publish_processor(storage, GHANA, processors[n], outputs[n], lock=lock)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(processors))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    manifest = read_manifest(storage, "gha")
+    assert manifest is not None
+    assert [r["autopkg:processor"] for r in manifest["resources"]] == [
+        f"proc_{n}.version_1" for n in range(8)
+    ]
+    provenance = json.loads(storage.get_bytes("gha/provenance.json") or b"")
+    assert sorted(provenance["processors"]) == [f"proc_{n}.version_1" for n in range(8)]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "reason"),
+    [
+        ("other-version_1-gha.tif", "is not named"),
+        ("test_raster-version_1-ken.tif", "is not named"),
+        ("test_raster-version_1-gha", "is not named"),
+        ("test_raster-version_1--gha.tif", "is not named"),
+        ("test_raster-version_1-Sub-gha.tif", "is not named"),
+    ],
+)
+def test_badly_named_outputs_are_refused(
+    storage: LocalFSStorage, tmp_path: Path, file_name: str, reason: str
+) -> None:
+    path = tmp_path / file_name
+    path.write_bytes(b"x")
+    output = OutputFile(path=path, format="GeoTIFF", mediatype="image/tiff")
+    with pytest.raises(ProcessorError, match=reason):
+        publish_processor(storage, GHANA, RASTER, [output], lock=threading.Lock())
+    assert storage.list_keys("") == []
+
+
+def test_no_outputs_or_duplicates_are_refused(storage: LocalFSStorage, tmp_path: Path) -> None:
+    with pytest.raises(ProcessorError, match="no files"):
+        publish_processor(storage, GHANA, RASTER, [], lock=threading.Lock())
+    output = write_output(tmp_path, RASTER, b"x")
+    with pytest.raises(ProcessorError, match="same name"):
+        publish_processor(storage, GHANA, RASTER, [output, output], lock=threading.Lock())
+    assert storage.list_keys("") == []

@@ -1,0 +1,153 @@
+"""Published packages pass frictionless; validate_package and rebuild_manifest on storage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from frictionless import Package
+
+from autopkg.errors import NotFoundError
+from autopkg.packaging.publish import (
+    publish_processor,
+    read_manifest,
+    rebuild_manifest,
+    validate_package,
+)
+from autopkg.processors.base import Metadata
+from autopkg.storage.localfs import LocalFSStorage
+from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, sha256, write_output
+
+RASTER = make_metadata("test_raster")
+VECTOR = make_metadata("test_vector", "version_2", license=ODBL)
+FRICTIONLESS = Path(sys.executable).parent / "frictionless"
+A_PATH = "datasets/test_raster/version_1/data/test_raster-version_1-a-gha.tif"
+A_BYTES = b"\x00\x01raster-a" * 100
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalFSStorage:
+    storage = LocalFSStorage(tmp_path / "packages")
+    lock = threading.Lock()
+    outputs = [
+        write_output(tmp_path / "s", RASTER, A_BYTES, sub="a"),
+        write_output(tmp_path / "s", RASTER, b"raster-b" * 3, sub="b"),
+    ]
+    publish_processor(storage, GHANA, RASTER, outputs, lock=lock)
+    vector = [write_output(tmp_path / "s", VECTOR, b"SQLite format 3\x00", ext="gpkg")]
+    publish_processor(storage, GHANA, VECTOR, vector, lock=lock)
+    return storage
+
+
+def lookup(metadata: list[Metadata]) -> object:
+    known = {m.id: m for m in metadata}
+    return known.get
+
+
+def test_frictionless_cli_finds_no_error(storage: LocalFSStorage) -> None:
+    manifest_path = storage.path_of("gha/datapackage.json")
+    result = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", str(manifest_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    assert (report["valid"], report["stats"]["errors"], len(report["tasks"])) == (True, 0, 3)
+    plain = subprocess.run(
+        [str(FRICTIONLESS), "validate", str(manifest_path)], capture_output=True, timeout=120
+    )
+    assert plain.returncode == 0
+
+
+def test_frictionless_api_finds_no_error(storage: LocalFSStorage) -> None:
+    report = Package(str(storage.path_of("gha/datapackage.json"))).validate()
+    assert report.flatten(["type", "message"]) == []
+    assert (report.valid, len(report.tasks)) == (True, 3)
+
+
+def test_frictionless_catches_a_tampered_file(storage: LocalFSStorage) -> None:
+    storage.path_of(f"gha/{A_PATH}").write_bytes(b"\x00\x01raster-A" * 100)
+    report = Package(str(storage.path_of("gha/datapackage.json"))).validate()
+    assert [e[0] for e in report.flatten(["type"])] == ["hash-count"]
+
+
+def test_validate_package_accepts_a_published_package(storage: LocalFSStorage) -> None:
+    assert validate_package(storage, "gha") == []
+
+
+def test_validate_package_reports_tampering(storage: LocalFSStorage) -> None:
+    storage.path_of(f"gha/{A_PATH}").write_bytes(b"\x00\x01raster-A" * 100)
+    storage.path_of(
+        "gha/datasets/test_raster/version_1/data/test_raster-version_1-b-gha.tif"
+    ).write_bytes(b"short")
+    storage.delete("gha/datasets/test_vector/version_2/data/test_vector-version_2-gha.gpkg")
+    problems = validate_package(storage, "gha")
+    assert len(problems) == 3
+    assert problems[0].startswith(
+        f"resource 'test_raster-version_1-a-gha.tif' ({A_PATH}): file sha256 is "
+    )
+    assert problems[0].endswith(f"manifest says {sha256(A_BYTES)}")
+    assert problems[1].endswith("file has 5 bytes, manifest says 24")
+    assert problems[2].endswith("file is missing")
+
+
+def test_validate_package_reports_manifest_problems(storage: LocalFSStorage) -> None:
+    manifest = read_manifest(storage, "gha") or {}
+    manifest["resources"][1]["name"] = manifest["resources"][0]["name"]
+    manifest["resources"][2]["path"] = "../../etc/passwd"
+    manifest["licenses"] = "CC-BY-4.0"
+    storage.put_bytes(json.dumps(manifest).encode(), "gha/datapackage.json", "application/json")
+    problems = validate_package(storage, "gha")
+    assert (
+        "datapackage.json: resource name 'test_raster-version_1-a-gha.tif' is repeated" in problems
+    )
+    assert any("licenses" in p for p in problems)
+    assert any("../../etc/passwd" in p and "is not datasets/" in p for p in problems)
+    assert validate_package(storage, "ken") == ["package 'ken' has no datapackage.json"]
+    storage.put_bytes(b"{not json", "gha/datapackage.json", "application/json")
+    assert validate_package(storage, "gha") == [
+        "gha/datapackage.json is not a JSON object; run 'autopkg packages rebuild'"
+    ]
+
+
+def test_rebuild_regenerates_the_same_resources(storage: LocalFSStorage) -> None:
+    before = read_manifest(storage, "gha") or {}
+    storage.delete("gha/datapackage.json")
+    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+    assert rebuilt["resources"] == before["resources"]
+    assert read_manifest(storage, "gha") == rebuilt
+    assert validate_package(storage, "gha") == []
+
+
+def test_rebuild_rehashes_changed_files(storage: LocalFSStorage) -> None:
+    storage.path_of(f"gha/{A_PATH}").write_bytes(b"new bytes")
+    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+    first = rebuilt["resources"][0]
+    assert (first["path"], first["bytes"], first["hash"]) == (A_PATH, 9, sha256(b"new bytes"))
+    assert validate_package(storage, "gha") == []
+
+
+def test_rebuild_keeps_unknown_processors_described_by_the_old_manifest(
+    storage: LocalFSStorage,
+) -> None:
+    before = read_manifest(storage, "gha") or {}
+    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER]), lock=threading.Lock())
+    assert rebuilt["resources"] == before["resources"]
+    storage.put_bytes(b"{broken", "gha/datapackage.json", "application/json")
+    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER]), lock=threading.Lock())
+    assert [r["autopkg:processor"] for r in rebuilt["resources"]] == ["test_raster.version_1"] * 2
+    assert (
+        storage.size("gha/datasets/test_vector/version_2/data/test_vector-version_2-gha.gpkg") == 16
+    )
+
+
+def test_rebuild_without_data_files_fails(tmp_path: Path) -> None:
+    empty = LocalFSStorage(tmp_path / "empty")
+    with pytest.raises(NotFoundError, match="'gha'"):
+        rebuild_manifest(empty, GHANA, lookup([RASTER]), lock=threading.Lock())

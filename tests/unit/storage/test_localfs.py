@@ -1,0 +1,90 @@
+"""What only the local-folder backend promises: paths, file modes, crash safety on disk."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autopkg.errors import InvalidInputError
+from autopkg.storage.localfs import LocalFSStorage
+
+CRASHING_WRITER = """
+import sys
+from pathlib import Path
+from autopkg.storage.localfs import LocalFSStorage
+LocalFSStorage(Path(sys.argv[1])).put_file(Path(sys.argv[2]), "gha/data/big.bin", "x")
+"""
+
+
+def all_files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_path_of_maps_keys_under_the_root(tmp_path: Path) -> None:
+    storage = LocalFSStorage(tmp_path / "root")
+    assert storage.path_of("gha/datapackage.json") == (tmp_path / "root/gha/datapackage.json")
+    with pytest.raises(InvalidInputError):
+        storage.path_of("gha/../../etc/passwd")
+
+
+def test_traversal_writes_nothing_outside_the_root(tmp_path: Path) -> None:
+    storage = LocalFSStorage(tmp_path / "root")
+    for key in ["../escaped", "a/../../escaped", str(tmp_path / "escaped")]:
+        with pytest.raises(InvalidInputError):
+            storage.put_bytes(b"x", key, "text/plain")
+    assert all_files(tmp_path) == []
+
+
+def test_successful_writes_leave_no_temporary_files(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    storage = LocalFSStorage(root)
+    source = tmp_path / "src.bin"
+    source.write_bytes(b"z" * 3_000_000)
+    storage.put_file(source, "gha/a.bin", "application/octet-stream")
+    storage.put_bytes(b"{}", "gha/datapackage.json", "application/json")
+    storage.put_bytes(b"{ }", "gha/datapackage.json", "application/json")
+    assert all_files(root) == ["gha/a.bin", "gha/datapackage.json"]
+    assert (root / "gha/datapackage.json").read_bytes() == b"{ }"
+    assert (root / "gha/a.bin").stat().st_mode & 0o777 == 0o644
+
+
+def test_failed_copy_leaves_nothing(tmp_path: Path) -> None:
+    storage = LocalFSStorage(tmp_path / "root")
+    with pytest.raises(FileNotFoundError):
+        storage.put_file(tmp_path / "missing.bin", "gha/a.bin", "application/octet-stream")
+    assert all_files(tmp_path) == []
+
+
+def test_killed_writer_leaves_no_visible_partial_file(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    storage = LocalFSStorage(root)
+    storage.put_bytes(b"old", "gha/data/big.bin", "application/octet-stream")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    child = subprocess.Popen([sys.executable, "-c", CRASHING_WRITER, str(root), str(fifo)])
+    pipe = fifo.open("wb")  # blocks until the child opens the pipe to copy it
+    try:
+        pipe.write(b"n" * 1_000_000)
+        pipe.flush()
+        deadline = time.monotonic() + 20
+        while not any(p.name.startswith(".tmp-") for p in (root / "gha/data").iterdir()):
+            assert time.monotonic() < deadline, "the writer never started its temp file"
+            time.sleep(0.01)
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=20) == -signal.SIGKILL
+    finally:
+        child.kill()
+        child.wait(timeout=20)
+        with contextlib.suppress(BrokenPipeError):
+            pipe.close()
+    temps = [p for p in (root / "gha/data").iterdir() if p.name.startswith(".tmp-")]
+    assert len(temps) == 1
+    assert storage.get_bytes("gha/data/big.bin") == b"old"
+    assert storage.list_keys("gha/") == ["gha/data/big.bin"]
