@@ -71,7 +71,10 @@ def test_raster_pixels_inside_equal_source_and_outside_are_nodata(
     with rasterio.open(tif) as dataset:
         assert dataset.count == 3
         assert dataset.nodata == 0
-        assert dataset.overviews(1), "COG output must have overviews"
+        assert dataset.profile["tiled"]
+        assert dataset.compression is not None
+        if max(dataset.width, dataset.height) > 512:
+            assert dataset.overviews(1), "COG output must have overviews"
         data = dataset.read()
         transform = dataset.transform
         width, height = dataset.width, dataset.height
