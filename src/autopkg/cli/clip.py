@@ -60,10 +60,11 @@ def clip_command(
                 vector = clip_vector(src, geometry, output, progress=update)
                 empty, summary = vector.empty, f"{vector.features} features"
     except AutopkgError as exc:
-        err_console.print(f"error: {exc.message}", markup=False, highlight=False)
+        line = " ".join(exc.message.splitlines())
+        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     note = " (empty: nothing of the source is inside the boundary)" if empty else ""
-    console.print(f"wrote {output}: {summary}{note}", markup=False, highlight=False)
+    console.print(f"wrote {output}: {summary}{note}", markup=False, highlight=False, soft_wrap=True)
 
 
 def detect_format(src: Path) -> str:
@@ -123,8 +124,17 @@ def _to_lon_lat(crs: CRS) -> Callable[[NDArray[np.float64]], NDArray[np.float64]
 
 @contextmanager
 def _progress_bar(description: str) -> Iterator[Callable[[float], None]]:
-    """Show a rich progress bar on stderr; yield the callback that takes fractions 0..1."""
+    """Show a progress bar on a terminal's stderr; yield the callback taking fractions 0..1.
+
+    Off a terminal (pipes, CI logs) the bar is disabled rather than printed as text.
+    """
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    with Progress(
+        *columns,
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
         task = bar.add_task(description, total=1.0)
         yield lambda fraction: bar.update(task, completed=fraction)

@@ -10,8 +10,8 @@ from rich.console import Console
 from autopkg.config import Settings, load_settings
 from autopkg.runtime import Runtime, open_runtime
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def setup_logging(settings: Settings) -> None:

@@ -18,10 +18,10 @@ from shapely.geometry.base import BaseGeometry
 
 from autopkg.errors import ClipError
 
-#: Longest boundary edge, in degrees, kept straight before reprojecting. Country borders
-#: along parallels (49°N in North America) are long straight edges in degrees that become
-#: curves in projections such as Mollweide; 0.1° keeps the curve error well under a
-#: kilometre.
+#: Longest boundary edge, in degrees, kept straight before reprojecting. Borders drawn
+#: along a meridian or a parallel are straight in degrees but curved in many projections
+#: (meridians in Mollweide, parallels in conic ones); 0.1° keeps the error of treating
+#: them as straight within metres.
 DENSIFY_DEGREES = 0.1
 
 #: Degrees by which a part may pass ±180° and still count as ending there: real
@@ -34,15 +34,18 @@ _WGS84 = CRS.from_epsg(4326)
 def repair(geom: BaseGeometry) -> MultiPolygon:
     """Return ``geom`` as a valid, two-dimensional MultiPolygon.
 
-    Invalid input is fixed with ``make_valid``; points and lines that the repair (or the
-    input) contains are dropped because they enclose no area.
+    Invalid input is fixed with ``make_valid`` (structure method: overlapping parts are
+    merged); points and lines in the input or left by the repair are dropped because
+    they enclose no area.
 
     Raises:
         ClipError: the geometry is empty or has no polygonal part with an area.
     """
     fixed = shapely.force_2d(geom)
     if not fixed.is_valid:
-        fixed = shapely.make_valid(fixed)
+        # "structure" reads rings as shells and holes, so overlapping parts of a
+        # hand-made MultiPolygon are unioned rather than cancelled out pairwise.
+        fixed = shapely.make_valid(fixed, method="structure", keep_collapsed=False)
     polygons = [p for p in _polygons(fixed) if not p.is_empty and p.area > 0]
     if not polygons:
         raise ClipError("the boundary is empty or encloses no area")

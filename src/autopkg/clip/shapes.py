@@ -68,7 +68,7 @@ def clip_shapes(
     present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     if kind.dimension == 2:
         broken = present & ~shapely.is_valid(geoms)
-        geoms[broken] = shapely.make_valid(geoms[broken])
+        geoms[broken] = shapely.make_valid(geoms[broken], method="structure", keep_collapsed=False)
     result = np.full(len(geoms), None, dtype=object)
     inside = present & shapely.contains_properly(boundary, geoms)
     crossing = present & ~inside

@@ -17,7 +17,7 @@ def _to_boundary(record: BoundaryRecord) -> Boundary:
         name=record.name,
         name_long=record.name_long,
         admin_level=record.admin_level,
-        geometry=record.geometry,  # type: ignore[arg-type]
+        geometry=record.geometry,
     )
 
 

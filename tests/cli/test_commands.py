@@ -1,0 +1,134 @@
+"""The ``autopkg`` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+
+PLANTS = "wri_powerplants.version_130"
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> dict[str, str]:
+    data = tmp_path_factory.mktemp("cli-data")
+    return {
+        **os.environ,
+        "AUTOPKG_DATA_DIR": str(data),
+        "AUTOPKG_SOURCE_MIRROR": source_mirror,
+        "AUTOPKG_VERIFY_SOURCE_CHECKSUMS": "false",
+        "AUTOPKG_LOG_LEVEL": "WARNING",
+    }
+
+
+def autopkg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autopkg", *args],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and needle in lines[0], lines
+
+
+def test_processors_list_hides_test_processors_by_default(cli_env: dict[str, str]) -> None:
+    result = autopkg(cli_env, "processors", "list")
+    assert result.returncode == 0, result.stderr
+    assert "natural_earth_raster.version_1" in result.stdout
+    assert PLANTS in result.stdout
+    assert "test_processor" not in result.stdout
+    shown = autopkg({**cli_env, "AUTOPKG_INCLUDE_TEST_PROCESSORS": "true"}, "processors", "list")
+    assert "test_fail_processor.version_1" in shown.stdout
+
+
+def test_boundaries_list_shows_builtin_countries(cli_env: dict[str, str]) -> None:
+    result = autopkg(cli_env, "boundaries", "list")
+    assert result.returncode == 0, result.stderr
+    assert "gha" in result.stdout and "Ghana" in result.stdout
+
+
+def test_load_custom_boundary_then_package_it_offline(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    area = shapely.box(-2.5, 5.0, 0.5, 8.0)
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"code": "ghana-south", "label": "Southern Ghana"},
+             "geometry": shapely.geometry.mapping(area)},
+            {"type": "Feature", "properties": {"code": "Bad Name!", "label": "Rejected"},
+             "geometry": shapely.geometry.mapping(area)},
+        ],
+    }
+    source = tmp_path / "areas.geojson"
+    source.write_text(json.dumps(collection))
+    loaded = autopkg(cli_env, "boundaries", "load", str(source), "--name-column", "code",
+                     "--long-name-column", "label")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "loaded 1 boundaries" in loaded.stdout
+    assert "row 2 rejected" in loaded.stderr and "bad name!" in loaded.stderr
+
+    output = tmp_path / "packages"
+    built = autopkg(cli_env, "package", "ghana-south", "-p", PLANTS, "--output", str(output))
+    assert built.returncode == 0, built.stdout + built.stderr
+    manifest = json.loads((output / "ghana-south" / "datapackage.json").read_text())
+    (resource,) = manifest["resources"]
+    gpkg = output / "ghana-south" / resource["path"]
+    _, _, wkb, _ = pyogrio.raw.read(gpkg)
+    points = shapely.from_wkb(wkb)
+    assert len(points) > 0
+    assert shapely.covers(area, points).all()
+
+    listed = autopkg({**cli_env, "AUTOPKG_LOCALFS_STORAGE_BACKEND_ROOT": str(output)},
+                     "packages", "list")
+    assert "ghana-south" in listed.stdout
+    env = {**cli_env, "AUTOPKG_LOCALFS_STORAGE_BACKEND_ROOT": str(output)}
+    assert autopkg(env, "packages", "validate", "ghana-south").returncode == 0
+    manifest_path = output / "ghana-south" / "datapackage.json"
+    manifest_path.unlink()
+    rebuilt = autopkg(env, "packages", "rebuild", "ghana-south")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(manifest_path.read_text())["resources"][0]["hash"] == resource["hash"]
+    gpkg.write_bytes(gpkg.read_bytes() + b"tampered")
+    broken = autopkg(env, "packages", "validate", "ghana-south")
+    assert broken.returncode == 1
+    assert "ghana-south:" in broken.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("package", "gha", "-p", "nope.version_1"), "nope.version_1"),
+        (("package", "atlantis", "-p", PLANTS), "atlantis"),
+        (("packages", "validate", "zzz"), "no package"),
+        (("boundaries", "load", "/no/such/file.geojson"), "no such file"),
+        (("clip", "/no/such.tif", "--boundary", "gha", "--output", "/tmp/x.tif"), "such"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(
+    cli_env: dict[str, str], args: tuple[str, ...], needle: str
+) -> None:
+    assert_one_line_error(autopkg(cli_env, *args), needle)
+
+
+def test_bad_configuration_names_the_variable(cli_env: dict[str, str]) -> None:
+    result = autopkg({**cli_env, "AUTOPKG_WORKERS": "many"}, "processors", "list")
+    assert_one_line_error(result, "AUTOPKG_WORKERS")
+
+
+def test_db_upgrade_is_idempotent(cli_env: dict[str, str]) -> None:
+    for _ in range(2):
+        result = autopkg(cli_env, "db", "upgrade")
+        assert result.returncode == 0, result.stderr
+        assert "up to date" in result.stdout
