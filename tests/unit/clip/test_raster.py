@@ -140,6 +140,17 @@ def test_russia_spans_19_to_190_with_overviews(
     check_cog(clip.path, predictor="2", overviews=True)
 
 
+def test_window_of_many_tiles(uint8_world: Path, tmp_path: Path) -> None:
+    # 3400x1650 pixels: 7x4 tiles, some wholly inside, some wholly outside the triangle.
+    triangle = MultiPolygon([shapely.Polygon([(-170, -80), (170, -80), (0, 85)])])
+    fractions: list[float] = []
+    clip = clip_raster(uint8_world, triangle, tmp_path / "tri.tif", progress=fractions.append)
+    assert (clip.width, clip.height) == (3400, 1650)
+    assert check_clip(clip, uint8_world, triangle) > 2_700_000
+    check_cog(clip.path, predictor="2", overviews=True)
+    assert len(fractions) > 4 and fractions == sorted(fractions)
+
+
 def test_float_source_keeps_nodata_and_nan_bits(
     float_world: Path, countries: dict[str, MultiPolygon], tmp_path: Path
 ) -> None:
