@@ -15,6 +15,7 @@ import pkgutil
 import re
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import MappingProxyType, ModuleType
 
 from autopkg.errors import ConfigurationError, InvalidInputError, SourceError
@@ -163,14 +164,31 @@ def _import(name: str) -> ModuleType:
 
 
 def _from_package(package: str) -> Iterator[type[Processor]]:
-    """Yield processors of ``package`` and of every module and subpackage under it."""
+    """Yield processors of ``package`` and of every module and subpackage under it.
+
+    Dataset folders need no ``__init__.py`` (they import as namespace packages), so a
+    new processor really is one new module.
+    """
     root = _import(package)
     yield from _defined_in(root)
-    for info in pkgutil.iter_modules(getattr(root, "__path__", []), prefix=f"{package}."):
+    paths = list(getattr(root, "__path__", []))
+    for info in pkgutil.iter_modules(paths, prefix=f"{package}."):
         if info.ispkg:
             yield from _from_package(info.name)
         else:
             yield from _defined_in(_import(info.name))
+    for folder in sorted({entry for path in paths for entry in Path(path).iterdir()}):
+        if _is_namespace_folder(folder):
+            yield from _from_package(f"{package}.{folder.name}")
+
+
+def _is_namespace_folder(folder: Path) -> bool:
+    return (
+        folder.is_dir()
+        and folder.name.isidentifier()
+        and not (folder / "__init__.py").exists()
+        and any(folder.glob("*.py"))
+    )
 
 
 def _from_entry_points(group: str) -> Iterator[type[Processor]]:

@@ -1,1 +1,0 @@
-"""Natural Earth rasters."""

@@ -1,1 +1,0 @@
-"""Test fixture processor that always fails."""

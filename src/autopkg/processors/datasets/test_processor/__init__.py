@@ -1,1 +1,0 @@
-"""Test fixture processor: a synthetic raster clipped to the boundary."""

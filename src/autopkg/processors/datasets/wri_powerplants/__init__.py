@@ -1,1 +1,0 @@
-"""WRI Global Power Plant Database."""
