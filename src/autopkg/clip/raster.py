@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,16 +30,11 @@ from rasterio.windows import Window
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from autopkg.clip.cog import COMPRESSIONS, TILE, cog_options, copy_descriptions, scratch_profile
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.grid import OutputGrid, plan_grid
 from autopkg.clip.staging import publish, staging_dir
 from autopkg.errors import ClipError
-
-#: Tile edge in pixels, both for processing and for the COG's internal tiling.
-TILE = 512
-
-#: Compressions that keep values bit-identical, with whether a predictor applies.
-COMPRESSIONS = {"DEFLATE": True, "ZSTD": True, "LZW": True, "NONE": False}
 
 #: Share of the progress bar given to masking; the COG copy reports no progress.
 _MASK_SHARE = 0.7
@@ -127,11 +121,11 @@ def _clip_open(
     target = grid or _placeholder(source, local)
     with staging_dir(dst) as scratch:
         masked = scratch / "masked.tif"
-        with rasterio.open(masked, "w", **_scratch_profile(source, target, crs, fill)) as out:
-            _copy_descriptions(source, out)
+        with rasterio.open(masked, "w", **scratch_profile(source, target, crs, fill)) as out:
+            copy_descriptions(source, out)
             inside = grid is not None and _write_tiles(source, grid, out, fill, report)
         cog = scratch / "clip.tif"
-        rasterio.shutil.copy(masked, cog, driver="COG", **_cog_options(source.dtypes[0], compress))
+        rasterio.shutil.copy(masked, cog, driver="COG", **cog_options(source.dtypes[0], compress))
         publish(cog, dst)
     return RasterClip(
         path=dst,
@@ -180,62 +174,6 @@ def _placeholder(source: DatasetReader, boundary: BaseGeometry) -> OutputGrid:
     col, row = ~source.transform @ (point.x, point.y)
     transform = source.transform @ Affine.translation(math.floor(col), math.floor(row))
     return OutputGrid(0, 0, 1, 1, transform, None, shapely.MultiPolygon())
-
-
-def _scratch_profile(
-    source: DatasetReader, grid: OutputGrid, crs: CRS, fill: float | int
-) -> dict[str, object]:
-    """Creation profile of the uncompressed, tiled, sparse scratch GeoTIFF.
-
-    Sparse: tiles never written (outside the boundary) cost nothing and read as nodata.
-    """
-    return {
-        "driver": "GTiff",
-        "width": grid.width,
-        "height": grid.height,
-        "count": source.count,
-        "dtype": source.dtypes[0],
-        "crs": crs,
-        "transform": grid.transform,
-        "nodata": fill,
-        "tiled": True,
-        "blockxsize": TILE,
-        "blockysize": TILE,
-        "sparse_ok": True,
-        "bigtiff": "IF_NEEDED",
-    }
-
-
-def _copy_descriptions(source: DatasetReader, out: DatasetWriter) -> None:
-    """Carry band interpretation, colour table, names, units, scales and tags over."""
-    out.colorinterp = source.colorinterp
-    out.descriptions = source.descriptions
-    out.units = source.units
-    out.scales = source.scales
-    out.offsets = source.offsets
-    out.update_tags(**source.tags())
-    # rasterio signals "no colour table" with ValueError.
-    with suppress(ValueError):
-        out.write_colormap(1, source.colormap(1))
-
-
-def _cog_options(dtype: str, compress: str) -> dict[str, str | int]:
-    """COG creation options: 512 tiles, overviews, lossless compression, threads.
-
-    Overviews use nearest neighbour for integers (often classes, never averaged) and
-    average for floats (continuous quantities).
-    """
-    is_float = np.dtype(dtype).kind == "f"
-    options: dict[str, str | int] = {
-        "BLOCKSIZE": TILE,
-        "COMPRESS": compress,
-        "OVERVIEW_RESAMPLING": "AVERAGE" if is_float else "NEAREST",
-        "NUM_THREADS": "ALL_CPUS",
-        "BIGTIFF": "IF_SAFER",
-    }
-    if COMPRESSIONS[compress]:
-        options["PREDICTOR"] = "FLOATING_POINT" if is_float else "STANDARD"
-    return options
 
 
 def _write_tiles(

@@ -106,7 +106,7 @@ def clip_vector(
             _write(source, local, staged, driver, report)
             count = pyogrio.read_info(staged, force_feature_count=True)["features"]
             publish(staged, dst)
-    except (DataSourceError, DataLayerError, ShapelyError) as exc:
+    except (RuntimeError, ShapelyError) as exc:
         raise ClipError(f"cannot clip vector file {src}: {exc}") from exc
     report(1.0)
     return VectorClip(path=dst, features=int(count), layer=source.layer, empty=count == 0)
@@ -150,27 +150,40 @@ def _write(
         index = first.schema.get_field_index(column)
         schema = first.schema.set(index, pa.field(out_name, pa.binary()))
 
-        def clipped() -> Iterator[pa.RecordBatch]:
-            for number, mask in enumerate(masks):
-                seen = MultiPolygon(masks[:number]) if number else None
-                if seen is not None:
-                    shapely.prepare(seen)
-                if number == 0:
-                    yield from _clip_batches(first, index, schema, boundary, source.kind, seen)
-                else:
-                    with _open(source, mask) as (_, reader):
-                        yield from _clip_batches(reader, index, schema, boundary, source.kind, seen)
-                report((number + 1) / len(masks))
+        # pyarrow replaces an exception raised while GDAL pulls a batch with a bare
+        # "Error while accessing batch from stream": keep the real one to re-raise.
+        failures: list[Exception] = []
 
-        write_arrow(
-            pa.RecordBatchReader.from_batches(schema, clipped()),
-            str(staged),
-            layer=source.layer,
-            driver=driver,
-            geometry_name=out_name,
-            geometry_type=source.kind.output_type,
-            crs=source.crs,
-        )
+        def clipped() -> Iterator[pa.RecordBatch]:
+            try:
+                for number, mask in enumerate(masks):
+                    seen = MultiPolygon(masks[:number]) if number else None
+                    if seen is not None:
+                        shapely.prepare(seen)
+                    if number == 0:
+                        yield from _clip_batches(first, index, schema, boundary, source.kind, seen)
+                    else:
+                        with _open(source, mask) as (_, reader):
+                            yield from _clip_batches(
+                                reader, index, schema, boundary, source.kind, seen
+                            )
+                    report((number + 1) / len(masks))
+            except Exception as exc:
+                failures.append(exc)
+                raise
+
+        try:
+            write_arrow(
+                pa.RecordBatchReader.from_batches(schema, clipped()),
+                str(staged),
+                layer=source.layer,
+                driver=driver,
+                geometry_name=out_name,
+                geometry_type=source.kind.output_type,
+                crs=source.crs,
+            )
+        except RuntimeError as exc:
+            raise (failures[0] if failures else exc) from None
 
 
 def _open(source: _Source, mask: BaseGeometry) -> Any:

@@ -14,9 +14,9 @@ import pyogrio
 import pytest
 import rasterio
 import shapely
+from affine import Affine
 from numpy.typing import NDArray
 from pyogrio.raw import write
-from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -24,6 +24,11 @@ COUNTRIES = f"/vsizip/{FIXTURES / 'ne_110m_admin_0_countries.zip'}/ne_110m_admin
 MOLLWEIDE = "ESRI:54009"
 MOLLWEIDE_HALF_WIDTH = 18_040_000.0
 MOLLWEIDE_HALF_HEIGHT = 9_020_000.0
+
+
+def grid_at(west: float, north: float, xres: float, yres: float) -> Affine:
+    """North-up geotransform with its top-left corner at (west, north)."""
+    return Affine(xres, 0, west, 0, -yres, north)
 
 
 def pattern(shape: tuple[int, int], dtype: str) -> NDArray[np.generic]:
@@ -41,7 +46,7 @@ def write_raster(
     data: NDArray[np.generic],
     *,
     crs: str,
-    transform: rasterio.Affine,
+    transform: Affine,
     nodata: float | None = None,
 ) -> Path:
     """Write a tiled, DEFLATE-compressed GeoTIFF (bands first)."""
@@ -94,7 +99,7 @@ def uint8_world(data_dir: Path) -> Path:
         data_dir / "uint8_world.tif",
         data,
         crs="EPSG:4326",
-        transform=from_origin(-180, 90, 0.1, 0.1),
+        transform=grid_at(-180, 90, 0.1, 0.1),
     )
 
 
@@ -108,7 +113,7 @@ def float_world(data_dir: Path) -> Path:
         data_dir / "float_world.tif",
         data[np.newaxis],
         crs="EPSG:4326",
-        transform=from_origin(-180, 90, 0.2, 0.2),
+        transform=grid_at(-180, 90, 0.2, 0.2),
         nodata=-9999,
     )
 
@@ -118,7 +123,7 @@ def rgb_east(data_dir: Path) -> Path:
     """Three-band 0.25° uint8 raster whose columns run 0..360°E (climate-model style)."""
     data = np.stack([pattern((720, 1440), "uint8") ^ np.uint8(band) for band in (0, 85, 170)])
     path = write_raster(
-        data_dir / "rgb_east.tif", data, crs="EPSG:4326", transform=from_origin(0, 90, 0.25, 0.25)
+        data_dir / "rgb_east.tif", data, crs="EPSG:4326", transform=grid_at(0, 90, 0.25, 0.25)
     )
     with rasterio.open(path, "r+") as dst:
         dst.colorinterp = [
@@ -137,7 +142,7 @@ def africa_int16(data_dir: Path) -> Path:
         data_dir / "africa_int16.tif",
         data,
         crs="EPSG:4326",
-        transform=from_origin(-20, 40, 0.1, 0.1),
+        transform=grid_at(-20, 40, 0.1, 0.1),
     )
 
 
@@ -152,7 +157,7 @@ def mollweide_world(data_dir: Path) -> Path:
         data_dir / "mollweide_world.tif",
         data[np.newaxis],
         crs=MOLLWEIDE,
-        transform=from_origin(-MOLLWEIDE_HALF_WIDTH, MOLLWEIDE_HALF_HEIGHT, 20_000, 20_000),
+        transform=grid_at(-MOLLWEIDE_HALF_WIDTH, MOLLWEIDE_HALF_HEIGHT, 20_000, 20_000),
         nodata=65535,
     )
 

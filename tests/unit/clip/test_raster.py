@@ -15,7 +15,7 @@ from shapely.geometry import MultiPolygon
 
 from autopkg.clip import RasterClip, clip_raster
 from autopkg.errors import ClipError
-from tests.unit.clip.conftest import MOLLWEIDE
+from tests.unit.clip.conftest import MOLLWEIDE, grid_at, pattern, write_raster
 
 LonLat = Callable[[NDArray[np.float64], NDArray[np.float64]], tuple[NDArray[np.float64], ...]]
 
@@ -163,6 +163,20 @@ def test_float_source_keeps_nodata_and_nan_bits(
         data = out.read(1)
     assert np.isnan(data).any()  # source NaNs inside the boundary are data, kept as such
     check_cog(clip.path, predictor="3", overviews=False)
+
+
+def test_float_source_without_nodata_gets_nan(
+    countries: dict[str, MultiPolygon], tmp_path: Path
+) -> None:
+    src = write_raster(
+        tmp_path / "float64.tif",
+        pattern((360, 720), "float64")[np.newaxis],
+        crs="EPSG:4326",
+        transform=grid_at(-180, 90, 0.5, 0.5),
+    )
+    clip = clip_raster(src, countries["GHA"], tmp_path / "gha.tif")
+    assert np.isnan(clip.nodata)
+    assert check_clip(clip, src, countries["GHA"]) > 50
 
 
 def test_zstd_compression(

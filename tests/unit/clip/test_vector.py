@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -101,8 +102,10 @@ def test_fiji_parts_read_separately_without_duplicates(
     # The data must hold lines that touch two of Fiji's parts for this test to mean much.
     touching = sum(shapely.intersects(geoms, part) for part in fiji.geoms)
     assert (touching >= 2).sum() > 0
-    clip = clip_vector(lines_gpkg, fiji, tmp_path / "fji.gpkg")
+    fractions: list[float] = []
+    clip = clip_vector(lines_gpkg, fiji, tmp_path / "fji.gpkg", progress=fractions.append)
     check_against_brute_force(clip, lines_gpkg, fiji, 1)
+    assert len(fractions) >= 3 and fractions == sorted(fractions)
     _, out, _ = read_layer(clip.path)
     west = shapely.bounds(out)[:, 0]
     assert (west < -179).any() and (west > 177).any()  # both sides of the antimeridian
@@ -217,4 +220,23 @@ def test_unreadable_sources_name_the_file(
     # A CSV read without its coordinate columns has no geometry to clip.
     with pytest.raises(ClipError, match="no geometry"):
         clip_vector(power_plants_zip, countries["GHA"], tmp_path / "out.gpkg")
+    assert not (tmp_path / "out.gpkg").exists()
+
+
+def test_curved_geometries_are_refused_by_name(tmp_path: Path) -> None:
+    # ISO WKB CircularString (type 8): GEOS cannot clip curves.
+    arc = struct.pack("<BII6d", 1, 8, 3, 0, 0, 1, 1, 2, 0)
+    src = tmp_path / "arcs.gpkg"
+    pyogrio.raw.write(
+        src,
+        np.array([arc], dtype=object),
+        [np.array([1])],
+        ["id"],
+        layer="arcs",
+        driver="GPKG",
+        geometry_type="Unknown",
+        crs="EPSG:4326",
+    )
+    with pytest.raises(ClipError, match=r"arcs\.gpkg: Nonlinear geometry"):
+        clip_vector(src, MultiPolygon([shapely.box(0.5, -1, 3, 3)]), tmp_path / "out.gpkg")
     assert not (tmp_path / "out.gpkg").exists()
