@@ -78,3 +78,10 @@ class ProcessorError(AutopkgError):
     """A processor failed while producing its outputs."""
 
     code = "processor_error"
+
+
+class RunAbandonedError(AutopkgError):
+    """A run lost its lease (cancelled, or taken over after a stall) and must stop."""
+
+    status_code = 409
+    code = "run_abandoned"

@@ -142,3 +142,90 @@ def test_writes_need_an_api_key_when_configured(keyed_client: TestClient) -> Non
     header = keyed_client.post("/v1/jobs", json=body, headers={"X-API-Key": "other"})
     assert header.status_code == 202
     assert keyed_client.get("/v1/boundaries/gha").status_code == 200
+
+
+class IdleExecutor:
+    """Accepts work but never runs it, so cancellation meets runs still PENDING."""
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def dispatch(self, run_id: str) -> None:
+        """Leave the run queued."""
+        del run_id
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Nothing to stop."""
+        del timeout
+
+
+def test_cancel_revokes_queued_work_unless_another_job_needs_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    rt = open_runtime(make_settings(tmp_path_factory.mktemp("cancel")))
+    with TestClient(create_app(rt, IdleExecutor())) as idle:
+        lonely = submit(idle, "lbr", "test_processor.version_1")
+        shared_a = submit(idle, "sle", "test_processor.version_1")
+        shared_b = submit(idle, "sle", "test_processor.version_1")
+
+        cancelled = idle.delete(f"/v1/jobs/{lonely}")
+        assert cancelled.status_code == 200
+        assert cancelled.json()["job_group_processors"][0]["job_status"] == "REVOKED"
+        assert cancelled.json()["job_group_status"] == "COMPLETE"
+
+        kept = idle.delete(f"/v1/jobs/{shared_a}").json()
+        assert kept["job_group_processors"][0]["job_status"] == "PENDING"
+        assert idle.get(f"/v1/jobs/{shared_b}").json()["job_group_status"] == "PENDING"
+
+        last = idle.delete(f"/v1/jobs/{shared_b}").json()
+        assert last["job_group_processors"][0]["job_status"] == "REVOKED"
+        assert idle.get(f"/v1/jobs/{shared_a}").json()["job_group_status"] == "COMPLETE"
+        assert idle.delete("/v1/jobs/not-a-job").status_code == 404
+
+
+def test_job_for_a_custom_geojson_area(client: TestClient, wait_for_job: Waiter) -> None:
+    area = {"type": "Feature", "properties": {},
+            "geometry": {"type": "Polygon",
+                         "coordinates": [[[-1, 6], [0, 6], [0, 7], [-1, 7], [-1, 6]]]}}
+    body = {"boundary": area, "processors": ["test_processor.version_1"]}
+    first = client.post("/v1/jobs", json=body)
+    assert first.status_code == 202, first.text
+    done = wait_for_job(first.json()["job_id"])
+    name = done["boundary_name"]
+    assert name.startswith("custom-")
+    assert done["job_group_processors"][0]["job_status"] == "SUCCESS"
+    detail = client.get(f"/v1/boundaries/{name}").json()
+    assert detail["admin_level"] == "custom"
+    assert detail["envelope"]["coordinates"][0][0] in ([-1.0, 6.0], [0.0, 6.0], [0.0, 7.0],
+                                                     [-1.0, 7.0])
+    again = wait_for_job(client.post("/v1/jobs", json=body).json()["job_id"])
+    assert again["boundary_name"] == name
+    assert again["job_group_processors"][0]["job_status"] == "SKIPPED"
+
+
+@pytest.mark.parametrize(
+    ("boundary", "needle"),
+    [
+        ({"type": "Point", "coordinates": [0, 0]}, "must be Polygon"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [200, 0], [200, 1], [0, 0]]]}, "±180"),
+        ({"type": "Polygon", "coordinates": "nope"}, "invalid Polygon"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0], [0, 0]]]}, "no area"),
+        ({"type": "FeatureCollection", "features": []}, "needs features"),
+    ],
+)
+def test_bad_custom_areas_are_422(
+    client: TestClient, boundary: dict[str, Any], needle: str
+) -> None:
+    response = client.post(
+        "/v1/jobs", json={"boundary": boundary, "processors": ["test_processor.version_1"]}
+    )
+    assert response.status_code == 422, response.text
+    assert needle in response.json()["detail"]
+
+
+def test_boundary_name_and_area_are_exclusive(client: TestClient) -> None:
+    area = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    both = client.post("/v1/jobs", json={"boundary_name": "gha", "boundary": area,
+                                         "processors": ["test_processor.version_1"]})
+    assert both.status_code == 422
+    assert "exactly one" in both.json()["detail"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Status(BaseModel):
@@ -77,14 +77,25 @@ class PackagePublic(PackageSummary):
 
 
 class JobCreate(BaseModel):
-    """A request to package processors for a boundary."""
+    """A request to package processors for a named boundary or a custom area."""
 
     model_config = ConfigDict(extra="forbid")
 
-    boundary_name: str = Field(max_length=200, examples=["gha"])
+    boundary_name: str | None = Field(None, max_length=200, examples=["gha"])
+    boundary: dict[str, Any] | None = Field(
+        None,
+        description="A custom area instead of boundary_name: GeoJSON Polygon, "
+        "MultiPolygon, Feature or FeatureCollection in WGS84.",
+    )
     processors: list[str] = Field(
         min_length=1, max_length=50, examples=[["wri_powerplants.version_130"]]
     )
+
+    @model_validator(mode="after")
+    def _one_boundary(self) -> JobCreate:
+        if (self.boundary_name is None) == (self.boundary is None):
+            raise ValueError("give exactly one of boundary_name or boundary (GeoJSON)")
+        return self
 
 
 class JobCreated(BaseModel):

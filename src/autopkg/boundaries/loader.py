@@ -17,11 +17,12 @@ import pyogrio
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.errors import InvalidInputError
+from autopkg.clip.geometry import repair
+from autopkg.errors import ClipError, InvalidInputError
 from autopkg.slugs import require_slug
 
 _WGS84 = CRS.from_epsg(4326)
@@ -41,28 +42,15 @@ class LoadReport:
 def to_multipolygon(geometry: BaseGeometry | None) -> MultiPolygon | None:
     """Return ``geometry`` repaired and as a MultiPolygon, or ``None`` if it has no area.
 
-    Invalid geometries are repaired with ``make_valid`` (structure method); lines and
-    points produced by the repair are dropped, keeping only polygonal parts.
+    The repair is the clip engine's (:func:`autopkg.clip.geometry.repair`), so a
+    boundary is stored exactly as it will be clipped.
     """
     if geometry is None or geometry.is_empty:
         return None
-    if not geometry.is_valid:
-        geometry = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
-    polygons = [p for p in _polygons(geometry) if not p.is_empty]
-    if not polygons:
+    try:
+        return repair(geometry)
+    except ClipError:
         return None
-    multi = MultiPolygon(polygons)
-    if multi.is_valid:
-        return multi
-    # Polygonal parts of a collection may overlap or share edges: dissolve them.
-    return MultiPolygon(_polygons(shapely.union_all(polygons)))
-
-
-def _polygons(geometry: BaseGeometry) -> list[Polygon]:
-    """Return the polygons inside ``geometry`` (recursing into collections)."""
-    if isinstance(geometry, Polygon):
-        return [geometry]
-    return [p for part in getattr(geometry, "geoms", ()) for p in _polygons(part)]
 
 
 def read_boundaries(

@@ -61,6 +61,7 @@ class JobRecord(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     boundary_name: Mapped[str] = mapped_column(String(63), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     runs: Mapped[list[JobRunRecord]] = relationship(
         back_populates="job", order_by="JobRunRecord.position", lazy="selectin"
     )

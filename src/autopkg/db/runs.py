@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -222,3 +222,39 @@ def release(session: Session, *, run: RunRecord, max_attempts: int, reason: str)
         run.current_task = f"retrying: {reason}"
     run.lease_owner = None
     run.lease_expires_at = None
+
+
+def cancel_job(session: Session, *, job: JobRecord) -> list[str]:
+    """Mark ``job`` cancelled and revoke its active runs that no live job still needs.
+
+    A run shared with another job that is not cancelled keeps going for that job.
+    Returns the ids of the revoked runs. An EXECUTING run that is revoked loses its
+    lease, so its worker stops at the next progress report and publishes nothing.
+    """
+    now = utcnow()
+    if job.cancelled_at is None:
+        job.cancelled_at = now
+    revoked = []
+    for link in job.runs:
+        run = link.run
+        if run.state not in ACTIVE_STATES:
+            continue
+        still_needed = session.scalar(
+            select(func.count())
+            .select_from(JobRunRecord)
+            .join(JobRecord, JobRecord.id == JobRunRecord.job_id)
+            .where(
+                JobRunRecord.run_id == run.id,
+                JobRecord.id != job.id,
+                JobRecord.cancelled_at.is_(None),
+            )
+        )
+        if still_needed:
+            continue
+        run.state = RunState.REVOKED.value
+        run.current_task = "cancelled"
+        run.finished_at = now
+        run.lease_owner = None
+        run.lease_expires_at = None
+        revoked.append(run.id)
+    return revoked

@@ -75,7 +75,7 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
             error=message,
         )
     if not recorded:
-        log.warning("run %s: lease lost; result discarded", run.id[:8])
+        log.warning("run %s: revoked or lease lost; result discarded", run.id[:8])
     log.info(
         "run %s: %s for %s ended %s%s",
         run.id[:8],
@@ -107,8 +107,6 @@ def _produce_and_publish(
     )
     processor = processor_cls()
     outputs = processor.run(context)
-    if reporter.lost:
-        raise AutopkgError("lease lost before publishing; another worker took the run over")
     reporter.report(_PROCESSOR_SHARE, "publishing")
     resources = publish_processor(
         rt.storage,

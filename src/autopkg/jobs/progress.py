@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from autopkg.db import runs as run_repo
 from autopkg.db.session import Database
+from autopkg.errors import RunAbandonedError
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,13 @@ class RunReporter:
         self._thread.join()
 
     def report(self, percent: float, task: str) -> None:
-        """Record progress (0-100) and the current task."""
+        """Record progress (0-100) and the current task.
+
+        Raises:
+            RunAbandonedError: the run was revoked or taken over; the processor stops.
+        """
+        if self.lost:
+            raise RunAbandonedError("run was cancelled or taken over by another worker")
         with self._lock:
             percent = max(self._percent, min(100.0, percent))
             changed_task = task != self._task

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from autopkg.boundaries.custom import custom_boundary
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunState
@@ -43,6 +44,7 @@ class JobStatus:
     job_id: str
     boundary_name: str
     complete: bool
+    cancelled: bool
     percent: float
     runs: tuple[RunStatus, ...]
 
@@ -62,15 +64,9 @@ def submit(
         UnprocessableError: no processors, or the same processor twice.
         InvalidInputError: unknown boundary or processor (named in the message).
     """
-    if not processor_ids:
-        raise UnprocessableError("processors must list at least one processor id")
-    duplicates = sorted({pid for pid in processor_ids if processor_ids.count(pid) > 1})
-    if duplicates:
-        raise UnprocessableError(f"duplicate processors in request: {', '.join(duplicates)}")
+    _check_processors(rt, processor_ids)
     if not is_slug(boundary_name):
         raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
-    for processor_id in processor_ids:
-        rt.registry.get(processor_id)
     manifest = read_manifest(rt.storage, boundary_name)
     with rt.database.session() as session:
         if boundary_repo.get(session, name=boundary_name) is None:
@@ -101,6 +97,35 @@ def submit(
     return submission
 
 
+def submit_area(
+    rt: Runtime,
+    executor: Executor,
+    *,
+    geojson: dict[str, Any],
+    processor_ids: Sequence[str],
+) -> Submission:
+    """Create a job for a custom area given as GeoJSON (stored as a ``custom-…`` boundary).
+
+    Raises:
+        UnprocessableError: the GeoJSON is not a usable polygonal area.
+    """
+    _check_processors(rt, processor_ids)
+    boundary = custom_boundary(geojson)
+    with rt.database.session() as session:
+        boundary_repo.upsert(session, [boundary])
+    return submit(rt, executor, boundary_name=boundary.name, processor_ids=processor_ids)
+
+
+def _check_processors(rt: Runtime, processor_ids: Sequence[str]) -> None:
+    if not processor_ids:
+        raise UnprocessableError("processors must list at least one processor id")
+    duplicates = sorted({pid for pid in processor_ids if processor_ids.count(pid) > 1})
+    if duplicates:
+        raise UnprocessableError(f"duplicate processors in request: {', '.join(duplicates)}")
+    for processor_id in processor_ids:
+        rt.registry.get(processor_id)
+
+
 def _skipped_result(manifest: dict[str, Any], processor_id: str) -> dict[str, Any]:
     files = [
         resource["path"]
@@ -119,7 +144,7 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
     with rt.database.session() as session:
         job = run_repo.get_job(session, job_id=job_id)
         if job is None:
-            raise NotFoundError(f"unknown job: {job_id!r}")
+            raise NotFoundError(f"unknown job: {job_id[:80]!r}")
         runs = tuple(
             RunStatus(
                 processor_id=link.run.processor_id,
@@ -137,6 +162,7 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
             job_id=job.id,
             boundary_name=job.boundary_name,
             complete=all(run.state.terminal for run in runs),
+            cancelled=job.cancelled_at is not None,
             percent=round(percent, 2),
             runs=runs,
         )
@@ -148,3 +174,17 @@ def _result_of(
     if state == RunState.FAILURE.value:
         return {"error": code or "error", "detail": error or "failed"}
     return result
+
+
+def cancel(rt: Runtime, *, job_id: str) -> JobStatus:
+    """Cancel a job: its queued or running work stops unless another job still needs it.
+
+    Raises:
+        NotFoundError: no job has this id.
+    """
+    with rt.database.session() as session:
+        job = run_repo.get_job(session, job_id=job_id)
+        if job is None:
+            raise NotFoundError(f"unknown job: {job_id[:80]!r}")
+        run_repo.cancel_job(session, job=job)
+    return status(rt, job_id=job_id)

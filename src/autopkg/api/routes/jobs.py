@@ -33,28 +33,26 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 def submit_job(
     rt: RuntimeDep, executor: ExecutorDep, body: JobCreate, response: Response
 ) -> JobCreated:
-    """Package processors for a boundary in the background.
+    """Package processors for a boundary (or a custom GeoJSON area) in the background.
 
     A processor already queued or running for the boundary is joined (no second
     execution); one whose output is already published and current reports SKIPPED.
     Poll the returned job (also in the ``Location`` header).
     """
-    submission = service.submit(
-        rt, executor, boundary_name=body.boundary_name, processor_ids=body.processors
-    )
+    if body.boundary is not None:
+        submission = service.submit_area(
+            rt, executor, geojson=body.boundary, processor_ids=body.processors
+        )
+    else:
+        submission = service.submit(
+            rt, executor, boundary_name=body.boundary_name or "", processor_ids=body.processors
+        )
     response.headers["Location"] = f"/v1/jobs/{submission.job_id}"
     return JobCreated(job_id=submission.job_id)
 
 
-@router.get(
-    "/{job_id}",
-    response_model=JobStatusPublic,
-    responses={404: {"model": ErrorMessage}},
-    operation_id="get_job",
-)
-def get_job(rt: RuntimeDep, job_id: str) -> JobStatusPublic:
-    """A job's status: PENDING until every processor has finished and been published."""
-    status = service.status(rt, job_id=job_id)
+def job_public(status: service.JobStatus) -> JobStatusPublic:
+    """Present a job's status in the ancestor-compatible shape."""
     return JobStatusPublic(
         job_id=status.job_id,
         boundary_name=status.boundary_name,
@@ -70,3 +68,28 @@ def get_job(rt: RuntimeDep, job_id: str) -> JobStatusPublic:
             for run in status.runs
         ],
     )
+
+
+@router.get(
+    "/{job_id}",
+    response_model=JobStatusPublic,
+    responses={404: {"model": ErrorMessage}},
+    operation_id="get_job",
+)
+def get_job(rt: RuntimeDep, job_id: str) -> JobStatusPublic:
+    """A job's status: PENDING until every processor has finished and been published."""
+    return job_public(service.status(rt, job_id=job_id))
+
+
+@router.delete(
+    "/{job_id}",
+    response_model=JobStatusPublic,
+    responses={401: {"model": ErrorMessage}, 404: {"model": ErrorMessage}},
+    dependencies=[WriteAccess],
+    operation_id="cancel_job",
+)
+def cancel_job(rt: RuntimeDep, job_id: str) -> JobStatusPublic:
+    """Cancel a job. Its queued or running processors become REVOKED, except those
+    another (not cancelled) job is also waiting for; finished ones are kept.
+    """
+    return job_public(service.cancel(rt, job_id=job_id))

@@ -1,0 +1,1 @@
+"""Clipping benchmarks: autopkg against GDAL's own tools and the physical floor (`make bench`)."""
