@@ -184,9 +184,14 @@ def test_cancel_revokes_queued_work_unless_another_job_needs_it(
 
 
 def test_job_for_a_custom_geojson_area(client: TestClient, wait_for_job: Waiter) -> None:
-    area = {"type": "Feature", "properties": {},
-            "geometry": {"type": "Polygon",
-                         "coordinates": [[[-1, 6], [0, 6], [0, 7], [-1, 7], [-1, 6]]]}}
+    area = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[-1, 6], [0, 6], [0, 7], [-1, 7], [-1, 6]]],
+        },
+    }
     body = {"boundary": area, "processors": ["test_processor.version_1"]}
     first = client.post("/v1/jobs", json=body)
     assert first.status_code == 202, first.text
@@ -196,8 +201,12 @@ def test_job_for_a_custom_geojson_area(client: TestClient, wait_for_job: Waiter)
     assert done["job_group_processors"][0]["job_status"] == "SUCCESS"
     detail = client.get(f"/v1/boundaries/{name}").json()
     assert detail["admin_level"] == "custom"
-    assert detail["envelope"]["coordinates"][0][0] in ([-1.0, 6.0], [0.0, 6.0], [0.0, 7.0],
-                                                     [-1.0, 7.0])
+    assert detail["envelope"]["coordinates"][0][0] in (
+        [-1.0, 6.0],
+        [0.0, 6.0],
+        [0.0, 7.0],
+        [-1.0, 7.0],
+    )
     again = wait_for_job(client.post("/v1/jobs", json=body).json()["job_id"])
     assert again["boundary_name"] == name
     assert again["job_group_processors"][0]["job_status"] == "SKIPPED"
@@ -225,7 +234,9 @@ def test_bad_custom_areas_are_422(
 
 def test_boundary_name_and_area_are_exclusive(client: TestClient) -> None:
     area = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
-    both = client.post("/v1/jobs", json={"boundary_name": "gha", "boundary": area,
-                                         "processors": ["test_processor.version_1"]})
+    both = client.post(
+        "/v1/jobs",
+        json={"boundary_name": "gha", "boundary": area, "processors": ["test_processor.version_1"]},
+    )
     assert both.status_code == 422
     assert "exactly one" in both.json()["detail"]

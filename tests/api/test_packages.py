@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -51,3 +52,24 @@ def test_package_files_cannot_escape_the_package_root(client: TestClient) -> Non
     ):
         response = client.get(path)
         assert response.status_code == 404, path
+
+
+def test_whole_package_downloads_as_one_zip(
+    client: TestClient, wait_for_job: Callable[..., dict[str, Any]]
+) -> None:
+    import io
+    import zipfile
+
+    wait_for_job(submit(client, "bfa", "test_processor.version_1"))
+    response = client.get("/v1/packages/bfa/zip")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    assert 'filename="bfa.zip"' in response.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("bfa/datapackage.json"))
+        for resource in manifest["resources"]:
+            data = archive.read("bfa/" + resource["path"])
+            assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert {"bfa/index.html", "bfa/license.html", "bfa/provenance.json"} <= names
+    assert client.get("/v1/packages/nowhere/zip").status_code == 404

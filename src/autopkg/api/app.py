@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 import autopkg
 from autopkg.api.errors import install_error_handlers
 from autopkg.api.limits import BodySizeLimit
-from autopkg.api.routes import boundaries, health, jobs, packages, processors
+from autopkg.api.routes import boundaries, health, jobs, ogc, packages, processors
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 
@@ -51,6 +51,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     for module in (health, boundaries, processors, packages, jobs):
         v1.include_router(module.router)
     app.include_router(v1)
+    app.include_router(ogc.router)
     if rt.settings.storage_backend == "localfs" and not rt.settings.packages_host_url:
         rt.settings.packages_root.mkdir(parents=True, exist_ok=True)
         app.mount(

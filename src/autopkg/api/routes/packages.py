@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from autopkg.api.deps import PackagesHostDep, RuntimeDep
 from autopkg.api.routes.boundaries import boundary_detail
@@ -45,4 +47,21 @@ def get_package(
         boundary=boundary_detail(view.boundary),
         processors=[version_metadata(m, request) for m in view.processors],
         datapackage=view.datapackage,
+    )
+
+
+@router.get(
+    "/{boundary_name}/zip",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}}, 404: {"model": ErrorMessage}},
+    operation_id="download_package_zip",
+)
+def download_package_zip(rt: RuntimeDep, boundary_name: str) -> FileResponse:
+    """The whole package (manifest, pages and data files) as one zip file."""
+    archive = service.package_zip(rt, boundary_name)
+    return FileResponse(
+        archive,
+        media_type="application/zip",
+        filename=f"{boundary_name}.zip",
+        background=BackgroundTask(archive.unlink),
     )
