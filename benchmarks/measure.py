@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,10 +69,20 @@ def run(command: Sequence[str], env: Mapping[str, str] | None = None) -> Sample:
     return Sample(seconds, usage.ru_maxrss / 1024, stdout)
 
 
-def repeat(command: Sequence[str], times: int, env: Mapping[str, str] | None = None) -> Series:
-    """Run ``command`` ``times`` times; collect ``{"seconds": [...]}`` it prints, if any."""
+def repeat(
+    command: Sequence[str],
+    times: int,
+    env: Mapping[str, str] | None = None,
+    before: Callable[[], None] | None = None,
+) -> Series:
+    """Run ``command`` ``times`` times; collect ``{"seconds": [...]}`` it prints, if any.
+
+    ``before`` runs ahead of each repetition, untimed (removing the previous output).
+    """
     series = Series()
     for _ in range(times):
+        if before is not None:
+            before()
         sample = run(command, env)
         series.samples.append(sample)
         last = sample.stdout.strip().splitlines()[-1:] or [""]

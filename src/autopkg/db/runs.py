@@ -19,7 +19,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _active(session: Session, boundary_name: str, processor_id: str) -> RunRecord | None:
+def active_run(session: Session, *, boundary_name: str, processor_id: str) -> RunRecord | None:
+    """The PENDING or EXECUTING run for the pair, if any."""
     return session.scalar(
         select(RunRecord).where(
             RunRecord.boundary_name == boundary_name,
@@ -50,7 +51,7 @@ def join_or_create_run(
     The partial unique index on active runs makes this safe under concurrency: a
     racing insert fails and the loser joins the winner's run. Returns ``(run, created)``.
     """
-    existing = _active(session, boundary_name, processor_id)
+    existing = active_run(session, boundary_name=boundary_name, processor_id=processor_id)
     if existing is not None:
         return existing, False
     run = _new_run(boundary_name, processor_id, RunState.PENDING)
@@ -58,7 +59,7 @@ def join_or_create_run(
         with session.begin_nested():
             session.add(run)
     except IntegrityError:
-        existing = _active(session, boundary_name, processor_id)
+        existing = active_run(session, boundary_name=boundary_name, processor_id=processor_id)
         if existing is None:
             raise
         return existing, False

@@ -58,6 +58,9 @@ def submit(
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
 
+    The order matters for dedup: active work is looked for first, and the published
+    manifest is read only once none is found (see the comment in the loop).
+
     Newly queued runs are handed to ``executor`` once the job is committed.
 
     Raises:
@@ -67,13 +70,21 @@ def submit(
     _check_processors(rt, processor_ids)
     if not is_slug(boundary_name):
         raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
-    manifest = read_manifest(rt.storage, boundary_name)
     with rt.database.session() as session:
         if boundary_repo.get(session, name=boundary_name) is None:
             raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
         runs = []
         created = []
         for processor_id in processor_ids:
+            active = run_repo.active_run(
+                session, boundary_name=boundary_name, processor_id=processor_id
+            )
+            if active is not None:
+                runs.append(active)
+                continue
+            # No run is active, and a run publishes before it is marked finished, so
+            # the manifest read now reflects every earlier run of this processor.
+            manifest = read_manifest(rt.storage, boundary_name)
             if manifest is not None and is_current(manifest, processor_id):
                 runs.append(
                     run_repo.create_skipped_run(

@@ -1,0 +1,205 @@
+"""``make bench``: autopkg's clipping against GDAL's tools and the floor, in one run.
+
+Every measured thing runs in its own process (see :mod:`benchmarks.measure`); the
+tables of medians, ratios and peak RSS are printed and written to
+``benchmarks/.cache/last-run.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyogrio
+import rasterio
+
+from benchmarks.boundaries import BenchBoundary, boundaries
+from benchmarks.compare import compare
+from benchmarks.e2e import end_to_end
+from benchmarks.inputs import CACHE, RASTERS, VECTORS, build_raster, build_vector
+from benchmarks.measure import PYTHON, Series, repeat, run, worker
+
+AUTOPKG = str(Path(PYTHON).parent / "autopkg")
+#: The creation options autopkg's COGs use, for the like-for-like gdalwarp run.
+AUTOPKG_CO = (
+    "BLOCKSIZE=512",
+    "COMPRESS=DEFLATE",
+    "PREDICTOR=STANDARD",
+    "OVERVIEW_RESAMPLING=NEAREST",
+    "NUM_THREADS=ALL_CPUS",
+    "BIGTIFF=IF_SAFER",
+)
+
+
+@dataclass(frozen=True)
+class RasterCase:
+    """A raster source, the boundaries to clip it to and whether GDAL runs too."""
+
+    source: str
+    boundaries: tuple[str, ...]
+    references: bool = True
+
+
+RASTER_CASES = (
+    RasterCase("uint8", ("kenya", "africa", "indonesia", "fiji")),
+    RasterCase("uint8_4x", ("kenya", "africa"), references=False),
+    RasterCase("float32", ("kenya", "africa")),
+    RasterCase("mollweide", ("kenya", "africa")),
+)
+VECTOR_CASES = (("lines_1m", ("kenya", "africa", "indonesia", "fiji")), ("lines_4m", ("africa",)))
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    return "–" if ours is None or not theirs else f"{ours / theirs:.2f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _gdalwarp(src: Path, b: BenchBoundary, dst: Path, options: tuple[str, ...]) -> list[str]:
+    creation = [arg for option in options for arg in ("-co", option)]
+    return [
+        "gdalwarp", "-q", "-overwrite", "-cutline", str(b.path), "-crop_to_cutline",
+        "-of", "COG", *creation, str(src), str(dst),
+    ]  # fmt: skip
+
+
+def raster_rows(case: RasterCase, shapes: dict[str, BenchBoundary], n: int) -> Iterator[list[str]]:
+    """Measure one raster source against each of its boundaries; yield table rows."""
+    spec = RASTERS[case.source]
+    src = build_raster(spec)
+    for name in case.boundaries:
+        b = shapes[name]
+        out = CACHE / "out" / spec.name / name
+        out.mkdir(parents=True, exist_ok=True)
+        ours = out / "autopkg.tif"
+        cli = repeat([AUTOPKG, "clip", str(src), "-b", str(b.path), "-o", str(ours)], n)
+        warm = repeat(worker("raster", str(src), str(b.path), str(out / "warm.tif"), f"--repeat={n}"), 1)
+        read = repeat(worker("read", str(src), str(ours), f"--repeat={n}"), 1).inner_median
+        pack = repeat(worker("compress", str(ours), f"--repeat={n}"), 1).inner_median
+        floor = read + pack
+        with rasterio.open(ours) as clip:
+            window = clip.width * clip.height / 1e6
+        plain: Series | None = None
+        same: Series | None = None
+        check = "–"
+        if case.references:
+            plain = repeat(_gdalwarp(src, b, out / "gdalwarp.tif", ("COMPRESS=DEFLATE",)), n)
+            same = repeat(_gdalwarp(src, b, out / "gdalwarp_co.tif", AUTOPKG_CO), n)
+            result = compare(ours, out / "gdalwarp_co.tif", src)
+            check = f"{result.differing} of {result.with_data / 1e6:.2f} M"
+        yield [
+            spec.name, name, f"{window:.1f}",
+            _fmt(warm.inner_median, 3), _fmt(cli.median),
+            _fmt(plain.median if plain else None), _fmt(same.median if same else None),
+            _ratio(warm.inner_median, same.median if same else None),
+            _ratio(cli.median, same.median if same else None),
+            f"{_fmt(read, 3)} + {_fmt(pack, 3)}", _ratio(warm.inner_median, floor),
+            f"{cli.peak_mb:.0f} / {warm.peak_mb:.0f}",
+            f"{same.peak_mb:.0f}" if same else "–", check,
+        ]  # fmt: skip
+
+
+RASTER_HEADER = [
+    "source", "boundary", "window Mpx", "autopkg warm s", "autopkg CLI s", "gdalwarp s",
+    "gdalwarp same-co s", "warm ÷ gdalwarp", "CLI ÷ gdalwarp", "floor read + compress s",
+    "warm ÷ floor", "peak RSS CLI / warm MB", "peak RSS gdalwarp MB", "differing px",
+]  # fmt: skip
+
+
+def vector_rows(
+    name: str, names: tuple[str, ...], shapes: dict[str, BenchBoundary], n: int
+) -> Iterator[list[str]]:
+    """Measure one vector source against each of its boundaries; yield table rows."""
+    src = build_vector(name)
+    for boundary in names:
+        b = shapes[boundary]
+        out = CACHE / "out" / name / boundary
+        out.mkdir(parents=True, exist_ok=True)
+        ours, theirs = out / "autopkg.gpkg", out / "ogr2ogr.gpkg"
+        cli = repeat([AUTOPKG, "clip", str(src), "-b", str(b.path), "-o", str(ours)], n)
+        warm = repeat(worker("vector", str(src), str(b.path), str(out / "warm.gpkg"), f"--repeat={n}"), 1)
+        bbox = [f"{v:.6f}" for v in b.bbox]
+        ogr = repeat(
+            ["ogr2ogr", "-f", "GPKG", str(theirs), str(src), "-spat", *bbox,
+             "-clipsrc", str(b.path), "-nlt", "PROMOTE_TO_MULTI"],
+            n,
+            before=lambda path=theirs: path.unlink(missing_ok=True),
+        )  # fmt: skip
+        counts = [pyogrio.read_info(p, force_feature_count=True)["features"] for p in (ours, theirs)]
+        yield [
+            name, boundary, f"{counts[0]} / {counts[1]}",
+            _fmt(warm.inner_median, 3), _fmt(cli.median), _fmt(ogr.median),
+            _ratio(warm.inner_median, ogr.median), _ratio(cli.median, ogr.median),
+            f"{cli.peak_mb:.0f} / {warm.peak_mb:.0f}", f"{ogr.peak_mb:.0f}",
+        ]  # fmt: skip
+
+
+VECTOR_HEADER = [
+    "source", "boundary", "features autopkg / ogr2ogr", "autopkg warm s", "autopkg CLI s",
+    "ogr2ogr -spat -clipsrc s", "warm ÷ ogr2ogr", "CLI ÷ ogr2ogr",
+    "peak RSS CLI / warm MB", "peak RSS ogr2ogr MB",
+]  # fmt: skip
+
+
+def machine() -> str:
+    """One line describing the machine and the GDALs involved."""
+    cpus = Path("/proc/cpuinfo").read_text().count("processor\t:")
+    memory = Path("/proc/meminfo").read_text().split()[1]
+    gdal_cli = run(["gdalinfo", "--version"]).stdout.strip()
+    return (
+        f"{platform.platform()}, {cpus} CPUs, {int(memory) / 1e6:.0f} GB RAM, "
+        f"Python {platform.python_version()}, rasterio GDAL {rasterio.__gdal_version__}, "
+        f"pyogrio GDAL {pyogrio.__gdal_version_string__}, CLI {gdal_cli}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
+    parser.add_argument(
+        "--only", choices=["raster", "vector", "e2e"], action="append", help="sections to run"
+    )
+    args = parser.parse_args()
+    sections = args.only or ["raster", "vector", "e2e"]
+    if shutil.which("gdalwarp") is None:
+        sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
+    started = time.perf_counter()
+    for spec in RASTERS.values():
+        build_raster(spec)
+    for name in VECTORS:
+        build_vector(name)
+    print(f"inputs ready in {time.perf_counter() - started:.0f} s", flush=True)
+    shapes = {b.name: b for b in boundaries()}
+    lines = [f"machine: {machine()}", f"command: make bench (repeat={args.repeat})", ""]
+    startup = repeat([AUTOPKG, "clip", "--help"], args.repeat)
+    lines += [f"autopkg clip start-up (`autopkg clip --help`): {startup.median:.2f} s", ""]
+    if "raster" in sections:
+        rows = [row for case in RASTER_CASES for row in raster_rows(case, shapes, args.repeat)]
+        lines += ["## Raster", "", *_table(RASTER_HEADER, rows), ""]
+        print("\n".join(lines), flush=True)
+    if "vector" in sections:
+        rows = [row for name, names in VECTOR_CASES for row in vector_rows(name, names, shapes, args.repeat)]
+        lines += ["## Vector", "", *_table(VECTOR_HEADER, rows), ""]
+    if "e2e" in sections:
+        lines += ["## End to end", "", *end_to_end(args.repeat), ""]
+    lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
+    text = "\n".join(lines)
+    print(text)
+    (CACHE / "last-run.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
