@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +53,7 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     """Execute a run this worker has claimed and record its terminal state."""
     log.info("run %s: %s for %s started", run.id[:8], run.processor_id, run.boundary_name)
     scratch = rt.settings.processing_root / "runs" / run.id
+    started = time.monotonic()
     state, result, code, message = RunState.FAILURE, None, None, None
     with RunReporter(rt.database, run_id=run.id, owner=owner, lease=lease_of(rt)) as reporter:
         try:
@@ -77,11 +79,12 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     if not recorded:
         log.warning("run %s: revoked or lease lost; result discarded", run.id[:8])
     log.info(
-        "run %s: %s for %s ended %s%s",
+        "run %s: %s for %s ended %s in %.2fs%s",
         run.id[:8],
         run.processor_id,
         run.boundary_name,
         state.value,
+        time.monotonic() - started,
         f" ({message})" if message else "",
     )
     return state

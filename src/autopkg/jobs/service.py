@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from autopkg.packaging.manifest import is_current
 from autopkg.packaging.publish import read_manifest
 from autopkg.runtime import Runtime
 from autopkg.slugs import is_slug
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,15 @@ def submit(
                 created.append(run.id)
         job = run_repo.create_job(session, boundary_name=boundary_name, runs=runs)
         submission = Submission(job_id=job.id, new_run_ids=tuple(created))
+        skipped = sum(run.state == RunState.SKIPPED.value for run in runs)
+    log.info(
+        "job %s for %s: %d queued, %d joined, %d already published",
+        submission.job_id[:8],
+        boundary_name,
+        len(created),
+        len(runs) - len(created) - skipped,
+        skipped,
+    )
     for run_id in submission.new_run_ids:
         executor.dispatch(run_id)
     return submission

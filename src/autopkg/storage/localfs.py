@@ -9,7 +9,6 @@ crash) sees the old file or the new one, never half of one. Temporary names star
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -17,38 +16,12 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
-from autopkg.errors import InvalidInputError, NotFoundError
+from autopkg.errors import NotFoundError
 from autopkg.slugs import is_slug
+from autopkg.storage.keys import validate_key, validate_prefix
 
 MANIFEST_NAME = "datapackage.json"
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 _TMP_PREFIX = ".tmp-"
-
-
-def validate_key(key: str) -> list[str]:
-    """Return the segments of ``key`` after checking it is a safe relative key.
-
-    Raises:
-        InvalidInputError: if the key is empty or absolute, or has an empty, ``.``,
-            ``..``, hidden or otherwise unsafe segment (backslashes included).
-    """
-    segments = key.split("/")
-    if not all(_SEGMENT.fullmatch(s) for s in segments):
-        shown = key if len(key) <= 80 else key[:77] + "..."
-        raise InvalidInputError(
-            f"invalid storage key {shown!r}: expected relative '/'-separated names of "
-            "letters, digits, '.', '_' and '-' (no empty, hidden or '..' segments)"
-        )
-    return segments
-
-
-def _validate_prefix(prefix: str) -> list[str]:
-    """Return the segments of a folder-like ``prefix`` ('' means the whole storage)."""
-    if prefix == "":
-        return []
-    if not prefix.endswith("/"):
-        raise InvalidInputError(f"invalid storage prefix {prefix!r}: must end with '/'")
-    return validate_key(prefix[:-1])
 
 
 class LocalFSStorage:
@@ -104,7 +77,7 @@ class LocalFSStorage:
         Raises:
             InvalidInputError: if ``prefix`` is not ``''`` or a valid key ending in ``/``.
         """
-        base = self.root.joinpath(*_validate_prefix(prefix))
+        base = self.root.joinpath(*validate_prefix(prefix))
         if not base.is_dir():
             return []
         keys: list[str] = []
