@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from autopkg.boundaries.custom import custom_boundary
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
-from autopkg.db.models import RunState
+from autopkg.db.models import JobRecord, RunState
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.jobs.executor import Executor
 from autopkg.packaging.manifest import is_current
@@ -56,10 +58,14 @@ def submit(
     rt: Runtime,
     executor: Executor,
     *,
-    boundary_name: str,
     processor_ids: Sequence[str],
+    boundary_name: str | None = None,
+    area: dict[str, Any] | None = None,
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
+
+    The boundary is a known ``boundary_name`` or a custom ``area`` (GeoJSON), which is
+    stored as a ``custom-<hash>`` boundary so that the same area shares its work.
 
     The order matters for dedup: active work is looked for first, and the published
     manifest is read only once none is found (see the comment in the loop).
@@ -67,10 +73,15 @@ def submit(
     Newly queued runs are handed to ``executor`` once the job is committed.
 
     Raises:
-        UnprocessableError: no processors, or the same processor twice.
+        UnprocessableError: no processors, the same processor twice, or an area that
+            is not usable polygonal GeoJSON.
         InvalidInputError: unknown boundary or processor (named in the message).
     """
     _check_processors(rt, processor_ids)
+    if area is not None:
+        boundary_name = _store_area(rt, area)
+    if boundary_name is None:
+        raise UnprocessableError("a boundary_name or a boundary area is required")
     if not is_slug(boundary_name):
         raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
     with rt.database.session() as session:
@@ -120,23 +131,11 @@ def submit(
     return submission
 
 
-def submit_area(
-    rt: Runtime,
-    executor: Executor,
-    *,
-    geojson: dict[str, Any],
-    processor_ids: Sequence[str],
-) -> Submission:
-    """Create a job for a custom area given as GeoJSON (stored as a ``custom-…`` boundary).
-
-    Raises:
-        UnprocessableError: the GeoJSON is not a usable polygonal area.
-    """
-    _check_processors(rt, processor_ids)
-    boundary = custom_boundary(geojson)
+def _store_area(rt: Runtime, area: dict[str, Any]) -> str:
+    boundary = custom_boundary(area)
     with rt.database.session() as session:
         boundary_repo.upsert(session, [boundary])
-    return submit(rt, executor, boundary_name=boundary.name, processor_ids=processor_ids)
+    return boundary.name
 
 
 def _check_processors(rt: Runtime, processor_ids: Sequence[str]) -> None:
@@ -165,9 +164,7 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
         NotFoundError: no job has this id.
     """
     with rt.database.session() as session:
-        job = run_repo.get_job(session, job_id=job_id)
-        if job is None:
-            raise NotFoundError(f"unknown job: {job_id[:80]!r}")
+        job = _job(session, job_id)
         runs = tuple(
             RunStatus(
                 processor_id=link.run.processor_id,
@@ -191,6 +188,13 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
         )
 
 
+def _job(session: Session, job_id: str) -> JobRecord:
+    job = run_repo.get_job(session, job_id=job_id)
+    if job is None:
+        raise NotFoundError(f"unknown job: {job_id[:80]!r}")
+    return job
+
+
 def _result_of(
     state: str, result: dict[str, Any] | None, code: str | None, error: str | None
 ) -> dict[str, Any] | None:
@@ -206,8 +210,5 @@ def cancel(rt: Runtime, *, job_id: str) -> JobStatus:
         NotFoundError: no job has this id.
     """
     with rt.database.session() as session:
-        job = run_repo.get_job(session, job_id=job_id)
-        if job is None:
-            raise NotFoundError(f"unknown job: {job_id[:80]!r}")
-        run_repo.cancel_job(session, job=job)
+        run_repo.cancel_job(session, job=_job(session, job_id))
     return status(rt, job_id=job_id)

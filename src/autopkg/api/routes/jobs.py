@@ -39,14 +39,13 @@ def submit_job(
     execution); one whose output is already published and current reports SKIPPED.
     Poll the returned job (also in the ``Location`` header).
     """
-    if body.boundary is not None:
-        submission = service.submit_area(
-            rt, executor, geojson=body.boundary, processor_ids=body.processors
-        )
-    else:
-        submission = service.submit(
-            rt, executor, boundary_name=body.boundary_name or "", processor_ids=body.processors
-        )
+    submission = service.submit(
+        rt,
+        executor,
+        boundary_name=body.boundary_name,
+        area=body.boundary,
+        processor_ids=body.processors,
+    )
     response.headers["Location"] = f"/v1/jobs/{submission.job_id}"
     return JobCreated(job_id=submission.job_id)
 

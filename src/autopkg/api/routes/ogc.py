@@ -186,15 +186,14 @@ def execute(
     """Start a job for the process (always asynchronous); ``Location`` is the job."""
     _metadata(rt, process_id)
     area = body.inputs.get("boundary")
-    if isinstance(area, dict):
-        submission = service.submit_area(rt, executor, geojson=area, processor_ids=[process_id])
-    else:
-        submission = service.submit(
-            rt,
-            executor,
-            boundary_name=str(body.inputs.get("boundary_name", "")),
-            processor_ids=[process_id],
-        )
+    name = body.inputs.get("boundary_name")
+    submission = service.submit(
+        rt,
+        executor,
+        boundary_name=str(name) if name is not None else None,
+        area=area if isinstance(area, dict) else None,
+        processor_ids=[process_id],
+    )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
 
