@@ -6,6 +6,7 @@ from contextlib import suppress
 
 import numpy as np
 from rasterio.crs import CRS
+from rasterio.enums import Resampling
 from rasterio.io import DatasetReader, DatasetWriter
 
 from autopkg.clip.grid import OutputGrid
@@ -54,17 +55,35 @@ def copy_descriptions(source: DatasetReader, out: DatasetWriter) -> None:
         out.write_colormap(1, source.colormap(1))
 
 
-def cog_options(dtype: str, compress: str) -> dict[str, str | int]:
-    """COG creation options: 512 tiles, overviews, lossless compression, threads.
+def overview_resampling(dtype: str) -> Resampling:
+    """Nearest neighbour for integers (often classes, never averaged), average for floats."""
+    return Resampling.average if np.dtype(dtype).kind == "f" else Resampling.nearest
 
-    Overviews use nearest neighbour for integers (often classes, never averaged) and
-    average for floats (continuous quantities).
+
+def overview_factors(width: int, height: int) -> list[int]:
+    """Decimation factors 2, 4, 8… until the smallest overview fits in one tile.
+
+    The same levels GDAL's COG driver would make: none for a grid that fits in a tile.
+    """
+    factors = []
+    while max(width, height) > TILE:
+        width, height = width // 2, height // 2
+        factors.append(2 ** (len(factors) + 1))
+    return factors
+
+
+def cog_options(dtype: str, compress: str) -> dict[str, str | int]:
+    """COG creation options: 512 tiles, lossless compression, threads.
+
+    The overviews (see :func:`overview_resampling`) are built into the scratch file
+    before the copy, so the COG driver reuses them instead of computing them into a
+    temporary ZSTD file and decompressing that again.
     """
     is_float = np.dtype(dtype).kind == "f"
     options: dict[str, str | int] = {
         "BLOCKSIZE": TILE,
         "COMPRESS": compress,
-        "OVERVIEW_RESAMPLING": "AVERAGE" if is_float else "NEAREST",
+        "OVERVIEW_RESAMPLING": overview_resampling(dtype).name.upper(),
         "NUM_THREADS": "ALL_CPUS",
         "BIGTIFF": "IF_SAFER",
     }

@@ -5,8 +5,10 @@ see :mod:`autopkg.clip.grid`). Pixels whose centre is inside the boundary keep t
 source values bit for bit; every other pixel is nodata. The window is processed in
 512x512 tiles, so memory stays bounded whatever the source or window size: tiles
 outside the boundary are never read, tiles wholly inside are not masked. The tiles go
-to an uncompressed scratch GeoTIFF beside the output, which GDAL's COG driver then
-compresses, adds overviews to and lays out as a COG.
+to an uncompressed scratch GeoTIFF beside the output, which gets its overviews; GDAL's
+COG driver then compresses both and lays them out as a COG. GDAL's block cache is
+capped while a clip runs: every block is read once, so a larger cache only holds
+memory (it would otherwise grow with the window, up to 5 % of the machine's RAM).
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from rasterio.windows import Window
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.clip.cog import COMPRESSIONS, TILE, cog_options, copy_descriptions, scratch_profile
+from autopkg.clip.cog import (
+    COMPRESSIONS,
+    TILE,
+    cog_options,
+    copy_descriptions,
+    overview_factors,
+    overview_resampling,
+    scratch_profile,
+)
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.grid import OutputGrid, plan_grid
 from autopkg.clip.staging import publish, staging_dir
@@ -38,6 +48,9 @@ from autopkg.errors import ClipError
 
 #: Share of the progress bar given to masking; the COG copy reports no progress.
 _MASK_SHARE = 0.7
+
+#: GDAL block cache while a clip runs, in bytes: enough for a row of source blocks.
+CACHE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,8 @@ def clip_raster(
     report = progress or _ignore
     boundary = repair(geometry)
     try:
-        with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"), _open(src) as source:
+        env = rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=CACHE_BYTES)
+        with env, _open(src) as source:
             clip = _clip_open(source, boundary, dst, compress.upper(), nodata, report)
     except RasterioError as exc:
         raise ClipError(f"cannot clip raster {src}: {exc}") from exc
@@ -124,6 +138,9 @@ def _clip_open(
         with rasterio.open(masked, "w", **scratch_profile(source, target, crs, fill)) as out:
             copy_descriptions(source, out)
             inside = grid is not None and _write_tiles(source, grid, out, fill, report)
+            factors = overview_factors(target.width, target.height)
+            if factors:
+                out.build_overviews(factors, overview_resampling(source.dtypes[0]))
         cog = scratch / "clip.tif"
         rasterio.shutil.copy(masked, cog, driver="COG", **cog_options(source.dtypes[0], compress))
         publish(cog, dst)
@@ -208,21 +225,21 @@ def _write_tiles(
         for col in range(0, grid.width, TILE):
             width = min(TILE, grid.width - col)
             tile = grid.transform @ Affine.translation(col, row)
-            mask = _tile_mask(grid, band, tile, height, width)
-            if mask is None or mask.any():
+            outside = _tile_outside(grid, band, tile, height, width)
+            if outside is None or not outside.all():
                 data = _read_tile(source, grid, row, col, height, width, fill)
-                if mask is not None:
-                    data[:, ~mask] = fill
+                if outside is not None:
+                    np.copyto(data, np.asarray(fill, dtype=data.dtype), where=outside)
                 out.write(data, window=Window(col, row, width, height))
                 inside = True
         report(_MASK_SHARE * done / len(rows))
     return inside
 
 
-def _tile_mask(
+def _tile_outside(
     grid: OutputGrid, band: BaseGeometry, tile: Affine, height: int, width: int
 ) -> NDArray[np.bool_] | None:
-    """Pixels of a tile whose centre is inside the boundary; ``None`` means all of them."""
+    """Pixels of a tile whose centre is outside the boundary; ``None`` means none is."""
     west, north = tile.c, tile.f
     centres = box(
         west + tile.a / 2,
@@ -240,11 +257,9 @@ def _tile_mask(
         north - tile.e,
     )
     if near.is_empty:
-        return np.zeros((height, width), dtype=bool)
-    mask: NDArray[np.bool_] = geometry_mask(
-        [near], out_shape=(height, width), transform=tile, invert=True
-    )
-    return mask
+        return np.ones((height, width), dtype=bool)
+    outside: NDArray[np.bool_] = geometry_mask([near], out_shape=(height, width), transform=tile)
+    return outside
 
 
 def _read_tile(

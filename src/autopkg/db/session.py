@@ -37,10 +37,17 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Taking the write lock up front makes "insert or join the active run" atomic
-        # and avoids SQLITE_BUSY upgrades from read to write mid-transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # and avoids SQLITE_BUSY upgrades from read to write mid-transaction. Read-only
+        # sessions use a deferred BEGIN: in WAL mode they never wait for writers.
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+_READ_ONLY = "autopkg_read_only"
 
 
 class Database:
@@ -50,6 +57,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -60,6 +70,12 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for queries only; on SQLite it does not take the write lock."""
+        with self._read_sessions() as session, session.begin():
             yield session
 
     def ping(self) -> bool:

@@ -163,7 +163,7 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
     Raises:
         NotFoundError: no job has this id.
     """
-    with rt.database.session() as session:
+    with rt.database.read_session() as session:
         job = _job(session, job_id)
         runs = tuple(
             RunStatus(

@@ -14,7 +14,7 @@ from autopkg.slugs import is_slug
 
 def list_boundaries(rt: Runtime) -> list[tuple[str, str]]:
     """``(name, name_long)`` of every boundary, ordered by long name."""
-    with rt.database.session() as session:
+    with rt.database.read_session() as session:
         return boundary_repo.list_names(session)
 
 
@@ -26,7 +26,7 @@ def get_boundary(rt: Runtime, name: str) -> Boundary:
     """
     found = None
     if is_slug(name):
-        with rt.database.session() as session:
+        with rt.database.read_session() as session:
             found = boundary_repo.get(session, name=name)
     if found is None:
         raise NotFoundError(f"unknown boundary: {name[:80]!r}")
@@ -45,7 +45,7 @@ def search_boundaries(
     Raises:
         InvalidInputError: neither a name nor a complete coordinate pair was given.
     """
-    with rt.database.session() as session:
+    with rt.database.read_session() as session:
         if name is not None and name.strip():
             return boundary_repo.search_by_name(session, text=name.strip())
         if latitude is not None and longitude is not None:
