@@ -16,7 +16,7 @@ def test_every_read_of_the_client_works(server: ServeProcess) -> None:
     assert {"gha", "fji", "fra"} <= names
     assert client.boundary("gha")["name_long"] == "Ghana"
     assert shape(client.boundary_geometry("gha")).contains(Point(-1.0, 7.9))
-    assert client.boundary_search(name="ghan") == [{"name": "gha", "name_long": "Ghana"}]
+    assert [b["name"] for b in client.boundary_search(name="ghan")] == ["afg", "gha"]
     assert client.boundary_search(latitude=7.9, longitude=-1.0) == [
         {"name": "gha", "name_long": "Ghana"}
     ]
