@@ -10,7 +10,6 @@ from rich.table import Table
 
 from autopkg.cli.common import console, err_console, runtime
 from autopkg.errors import InvalidInputError
-from autopkg.services import boundaries as service
 
 app = typer.Typer(help="Load and list boundaries.", no_args_is_help=True)
 
@@ -24,6 +23,8 @@ def load_command(
     ),
 ) -> None:
     """Validate, repair and upsert boundaries from files; report rejected rows."""
+    from autopkg.services import boundaries as service
+
     rt = runtime()
     for path in files:
         if not path.is_file():
@@ -39,6 +40,8 @@ def load_command(
 @app.command("list")
 def list_command() -> None:
     """List every boundary's name and long name."""
+    from autopkg.services import boundaries as service
+
     table = Table("name", "name_long")
     for name, name_long in service.list_boundaries(runtime()):
         table.add_row(name, name_long)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from autopkg.config import Settings, load_settings
-from autopkg.runtime import Runtime, open_runtime
+if TYPE_CHECKING:
+    from autopkg.config import Settings
+    from autopkg.runtime import Runtime
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -24,6 +26,9 @@ def setup_logging(settings: Settings) -> None:
 
 def runtime(*, packages_root: Path | None = None) -> Runtime:
     """Load settings (optionally redirecting package storage) and open the runtime."""
+    from autopkg.config import load_settings
+    from autopkg.runtime import open_runtime
+
     settings = load_settings()
     if packages_root is not None:
         settings = settings.model_copy(

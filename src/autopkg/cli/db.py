@@ -5,9 +5,6 @@ from __future__ import annotations
 import typer
 
 from autopkg.cli.common import console, setup_logging
-from autopkg.config import load_settings
-from autopkg.db.migrate import upgrade
-from autopkg.db.session import Database
 
 app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 
@@ -15,6 +12,10 @@ app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 @app.command("upgrade")
 def upgrade_command() -> None:
     """Upgrade the database schema to the newest revision."""
+    from autopkg.config import load_settings
+    from autopkg.db.migrate import upgrade
+    from autopkg.db.session import Database
+
     settings = load_settings()
     setup_logging(settings)
     upgrade(Database(settings.sqlalchemy_url))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from autopkg.cli.common import console, err_console, runtime
-from autopkg.jobs import service
-from autopkg.jobs.embedded import EmbeddedExecutor
+
+if TYPE_CHECKING:
+    from autopkg.jobs.service import JobStatus
+    from autopkg.runtime import Runtime
 
 
 def package_command(
@@ -24,6 +26,9 @@ def package_command(
     ] = None,
 ) -> None:
     """Run processors for a boundary in this process and publish the package."""
+    from autopkg.jobs import service
+    from autopkg.jobs.embedded import EmbeddedExecutor
+
     rt = runtime(packages_root=output)
     executor = EmbeddedExecutor(rt, workers=rt.settings.workers)
     executor.start()
@@ -41,7 +46,9 @@ def package_command(
         raise typer.Exit(1)
 
 
-def _follow(rt: object, job_id: str) -> service.JobStatus:
+def _follow(rt: Runtime, job_id: str) -> JobStatus:
+    from autopkg.jobs import service
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -52,7 +59,7 @@ def _follow(rt: object, job_id: str) -> service.JobStatus:
     bars: dict[str, TaskID] = {}
     with Progress(*columns, console=err_console, transient=False) as progress:
         while True:
-            status = service.status(rt, job_id=job_id)  # type: ignore[arg-type]
+            status = service.status(rt, job_id=job_id)
             for run in status.runs:
                 if run.processor_id not in bars:
                     bars[run.processor_id] = progress.add_task(

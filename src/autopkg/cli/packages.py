@@ -7,10 +7,6 @@ from typing import Annotated
 import typer
 
 from autopkg.cli.common import console, err_console, runtime
-from autopkg.jobs.locks import boundary_lock
-from autopkg.packaging.publish import rebuild_manifest
-from autopkg.services import packages as service
-from autopkg.services.boundaries import get_boundary
 
 app = typer.Typer(help="Inspect published packages.", no_args_is_help=True)
 Boundary = Annotated[str, typer.Argument(help="Boundary name, e.g. gha.")]
@@ -19,6 +15,8 @@ Boundary = Annotated[str, typer.Argument(help="Boundary name, e.g. gha.")]
 @app.command("list")
 def list_command() -> None:
     """List boundaries with a published package and their URIs."""
+    from autopkg.services import packages as service
+
     rt = runtime()
     for name in service.list_packages(rt):
         console.print(f"{name}\t{rt.package_url(name)}", markup=False, highlight=False)
@@ -27,6 +25,8 @@ def list_command() -> None:
 @app.command("validate")
 def validate_command(boundary: Boundary) -> None:
     """Re-check every file's bytes and hash and validate the manifest."""
+    from autopkg.services import packages as service
+
     problems = service.check_package(runtime(), boundary)
     for problem in problems:
         err_console.print(f"{boundary}: {problem}", markup=False)
@@ -38,6 +38,10 @@ def validate_command(boundary: Boundary) -> None:
 @app.command("rebuild")
 def rebuild_command(boundary: Boundary) -> None:
     """Regenerate datapackage.json from the files on storage."""
+    from autopkg.jobs.locks import boundary_lock
+    from autopkg.packaging.publish import rebuild_manifest
+    from autopkg.services.boundaries import get_boundary
+
     rt = runtime()
     found = get_boundary(rt, boundary)
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from autopkg.api.app import create_app
 from autopkg.cli.common import runtime
-from autopkg.jobs.embedded import EmbeddedExecutor
 
 
 def serve_command(
@@ -17,6 +14,11 @@ def serve_command(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the HTTP API with an embedded worker pool (AUTOPKG_WORKERS threads)."""
+    import uvicorn
+
+    from autopkg.api.app import create_app
+    from autopkg.jobs.embedded import EmbeddedExecutor
+
     rt = runtime()
     executor = EmbeddedExecutor(rt, workers=rt.settings.workers)
     app = create_app(rt, executor)
