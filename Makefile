@@ -16,13 +16,21 @@ run: $(BIN)/.installed
 	$(BIN)/autopkg serve --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 test: $(BIN)/.installed
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Benchmarks (not part of `make test`): inputs are generated once into benchmarks/.cache.
+bench: $(BIN)/.installed
+	command -v gdalwarp >/dev/null || apt-get install -y --no-install-recommends gdal-bin \
+		|| (apt-get update && apt-get install -y --no-install-recommends gdal-bin)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

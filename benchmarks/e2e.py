@@ -15,12 +15,12 @@ import subprocess
 import time
 
 import httpx
-
-from benchmarks.inputs import CACHE
-from benchmarks.measure import PYTHON, ROOT
 from tests.e2e.server import free_port
 from tests.fixtures.mirror import serve_directory
 from tests.fixtures.sources import build_mirror
+
+from benchmarks.inputs import CACHE
+from benchmarks.measure import PYTHON, ROOT
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
 WARM_UP = "rwa"

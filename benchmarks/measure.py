@@ -8,7 +8,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,27 +45,50 @@ class Series:
         return max(s.peak_mb for s in self.samples)
 
 
+#: Runs the command after its first argument (a file descriptor) and writes the command's
+#: wall time and peak RSS to that descriptor.
+#: Run from a small interpreter because Linux carries the peak RSS of the process that
+#: forked across ``exec``: spawned straight from this (large) process, every child
+#: would report at least this process's size.
+_LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - start
+os.write(int(sys.argv[1]), f"{seconds} {usage.ru_maxrss}".encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(command: Sequence[str], env: Mapping[str, str] | None = None) -> Sample:
     """Run ``command`` to completion; raise with its stderr if it fails.
 
-    The child is reaped with ``os.wait4`` so its own ``ru_maxrss`` is read, separate
-    from every other measured process.
+    A small launcher process starts the command and reaps it with ``os.wait4``, so the
+    time excludes the launcher and ``ru_maxrss`` is the command's own, separate from
+    every other measured process.
     """
+    read_end, write_end = os.pipe()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            list(command), stdout=out, stderr=err, env={**os.environ, **(env or {})}, cwd=ROOT
+        process = subprocess.run(
+            [PYTHON, "-S", "-c", _LAUNCHER, str(write_end), *command],
+            stdout=out,
+            stderr=err,
+            env={**os.environ, **(env or {})},
+            cwd=ROOT,
+            pass_fds=(write_end,),
+            check=False,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            report = pipe.read().decode().split()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
-    if process.returncode != 0:
+    if process.returncode != 0 or len(report) != 2:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{stderr}")
     # Linux reports ru_maxrss in KiB.
-    return Sample(seconds, usage.ru_maxrss / 1024, stdout)
+    return Sample(float(report[0]), int(report[1]) / 1024, stdout)
 
 
 def repeat(

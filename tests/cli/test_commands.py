@@ -30,7 +30,11 @@ def cli_env(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> dic
 def autopkg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "autopkg", *args],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -65,16 +69,30 @@ def test_load_custom_boundary_then_package_it_offline(
     collection = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"code": "ghana-south", "label": "Southern Ghana"},
-             "geometry": shapely.geometry.mapping(area)},
-            {"type": "Feature", "properties": {"code": "Bad Name!", "label": "Rejected"},
-             "geometry": shapely.geometry.mapping(area)},
+            {
+                "type": "Feature",
+                "properties": {"code": "ghana-south", "label": "Southern Ghana"},
+                "geometry": shapely.geometry.mapping(area),
+            },
+            {
+                "type": "Feature",
+                "properties": {"code": "Bad Name!", "label": "Rejected"},
+                "geometry": shapely.geometry.mapping(area),
+            },
         ],
     }
     source = tmp_path / "areas.geojson"
     source.write_text(json.dumps(collection))
-    loaded = autopkg(cli_env, "boundaries", "load", str(source), "--name-column", "code",
-                     "--long-name-column", "label")
+    loaded = autopkg(
+        cli_env,
+        "boundaries",
+        "load",
+        str(source),
+        "--name-column",
+        "code",
+        "--long-name-column",
+        "label",
+    )
     assert loaded.returncode == 0, loaded.stderr
     assert "loaded 1 boundaries" in loaded.stdout
     assert "row 2 rejected" in loaded.stderr and "bad name!" in loaded.stderr
@@ -90,8 +108,9 @@ def test_load_custom_boundary_then_package_it_offline(
     assert len(points) > 0
     assert shapely.covers(area, points).all()
 
-    listed = autopkg({**cli_env, "AUTOPKG_LOCALFS_STORAGE_BACKEND_ROOT": str(output)},
-                     "packages", "list")
+    listed = autopkg(
+        {**cli_env, "AUTOPKG_LOCALFS_STORAGE_BACKEND_ROOT": str(output)}, "packages", "list"
+    )
     assert "ghana-south" in listed.stdout
     env = {**cli_env, "AUTOPKG_LOCALFS_STORAGE_BACKEND_ROOT": str(output)}
     assert autopkg(env, "packages", "validate", "ghana-south").returncode == 0

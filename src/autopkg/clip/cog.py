@@ -65,7 +65,7 @@ def overview_factors(width: int, height: int) -> list[int]:
 
     The same levels GDAL's COG driver would make: none for a grid that fits in a tile.
     """
-    factors = []
+    factors: list[int] = []
     while max(width, height) > TILE:
         width, height = width // 2, height // 2
         factors.append(2 ** (len(factors) + 1))

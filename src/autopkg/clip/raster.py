@@ -50,7 +50,7 @@ from autopkg.errors import ClipError
 _MASK_SHARE = 0.7
 
 #: GDAL block cache while a clip runs, in bytes: enough for a row of source blocks.
-CACHE_BYTES = 64 * 2**20
+CACHE_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True)
