@@ -27,8 +27,9 @@ test: $(BIN)/.installed
 
 # Benchmarks (not part of `make test`): inputs are generated once into benchmarks/.cache.
 bench: $(BIN)/.installed
-	command -v gdalwarp >/dev/null || apt-get install -y --no-install-recommends gdal-bin \
-		|| (apt-get update && apt-get install -y --no-install-recommends gdal-bin)
+	command -v gdalwarp >/dev/null && command -v wrk >/dev/null \
+		|| apt-get install -y --no-install-recommends gdal-bin wrk \
+		|| (apt-get update && apt-get install -y --no-install-recommends gdal-bin wrk)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 

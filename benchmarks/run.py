@@ -19,6 +19,7 @@ from pathlib import Path
 import pyogrio
 import rasterio
 
+from benchmarks.api_reads import api_reads
 from benchmarks.boundaries import BenchBoundary, boundaries
 from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
@@ -184,10 +185,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
-        "--only", choices=["raster", "vector", "e2e"], action="append", help="sections to run"
+        "--only",
+        choices=["raster", "vector", "e2e", "api"],
+        action="append",
+        help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or ["raster", "vector", "e2e"]
+    sections = args.only or ["raster", "vector", "e2e", "api"]
     if shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
@@ -213,6 +217,10 @@ def main() -> None:
         lines += ["## Vector", "", *_table(VECTOR_HEADER, rows), ""]
     if "e2e" in sections:
         lines += ["## End to end", "", *end_to_end(args.repeat), ""]
+    if "api" in sections:
+        lines += ["## API reads", ""]
+        for processes in (1, 2):
+            lines += [*api_reads(seconds=5 * args.repeat, processes=processes), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

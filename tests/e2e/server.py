@@ -24,12 +24,15 @@ def free_port() -> int:
 class ServeProcess:
     """Starts, polls and stops ``python -m autopkg serve`` with a given environment."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str], extra_args: tuple[str, ...] = ()
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "serve.log"
         self.env = {**os.environ, "AUTOPKG_DATA_DIR": str(data_dir), **env}
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> None:
@@ -37,7 +40,15 @@ class ServeProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "autopkg", "serve", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "autopkg",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    *self.extra_args,
+                ],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

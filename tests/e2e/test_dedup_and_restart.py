@@ -83,3 +83,18 @@ def _wait_until_executing(process: ServeProcess, job_id: str) -> None:
             return
         time.sleep(0.02)
     raise AssertionError("the run never started executing")
+
+
+def test_several_api_processes_share_one_database(tmp_path: Path, source_mirror: str) -> None:
+    process = ServeProcess(tmp_path / "multi", serve_env(source_mirror), ("--processes", "2"))
+    process.start()
+    try:
+        response = process.post(
+            "/v1/jobs", json={"boundary_name": "gmb", "processors": ["test_processor.version_1"]}
+        )
+        assert response.status_code == 202
+        body = process.wait_for_job(response.json()["job_id"])
+        assert body["job_group_processors"][0]["job_status"] == "SUCCESS"
+    finally:
+        process.stop()
+    assert process.log().count("embedded executor started") == 2

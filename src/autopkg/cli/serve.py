@@ -12,14 +12,34 @@ from autopkg.cli.common import runtime
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes (each with AUTOPKG_WORKERS job threads); more use more cores.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API with an embedded worker pool (AUTOPKG_WORKERS threads)."""
     import uvicorn
 
+    rt = runtime()
+    log_level = rt.settings.log_level.lower()
+    if processes > 1:
+        rt.database.dispose()
+        uvicorn.run(
+            "autopkg.api.asgi:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            log_level=log_level,
+        )
+        return
+
     from autopkg.api.app import create_app
     from autopkg.jobs.embedded import EmbeddedExecutor
 
-    rt = runtime()
-    executor = EmbeddedExecutor(rt, workers=rt.settings.workers)
-    app = create_app(rt, executor)
-    uvicorn.run(app, host=host, port=port, log_level=rt.settings.log_level.lower())
+    app = create_app(rt, EmbeddedExecutor(rt, workers=rt.settings.workers))
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -1,0 +1,26 @@
+"""An app factory reading settings from the environment, for multi-process serving.
+
+``autopkg serve --processes N`` hands this to uvicorn, which imports it in each of its
+worker processes; the schema is upgraded once by the parent before they start.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from autopkg.api.app import create_app
+from autopkg.config import load_settings
+from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.runtime import open_runtime
+
+
+def app_from_environment() -> FastAPI:
+    """Build the API with its embedded workers from ``AUTOPKG_*`` settings."""
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    rt = open_runtime(settings, migrate=False)
+    return create_app(rt, EmbeddedExecutor(rt, workers=settings.workers))
