@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.packaging.publish import validate_package
 from autopkg.runtime import Runtime, open_runtime
 from tests.conftest import make_settings
 
@@ -240,3 +241,28 @@ def test_boundary_name_and_area_are_exclusive(client: TestClient) -> None:
     )
     assert both.status_code == 422
     assert "exactly one" in both.json()["detail"]
+
+
+def test_an_area_with_no_data_publishes_a_valid_empty_file_and_says_so(
+    client: TestClient, runtime: Runtime, wait_for_job: Waiter
+) -> None:
+    ocean = {
+        "type": "Polygon",
+        "coordinates": [[[-30, -5], [-29, -5], [-29, -4], [-30, -4], [-30, -5]]],
+    }
+    job = client.post(
+        "/v1/jobs", json={"boundary": ocean, "processors": ["wri_powerplants.version_130"]}
+    )
+    assert job.status_code == 202, job.text
+    body = wait_for_job(job.json()["job_id"])
+    (run,) = body["job_group_processors"]
+    assert run["job_status"] == "SUCCESS", run
+    assert run["job_result"]["empty"] == run["job_result"]["files"]
+    assert "nothing of the source lies inside" in run["job_result"]["message"]
+    name = body["boundary_name"]
+    manifest = client.get(f"/packages/{name}/datapackage.json").json()
+    (resource,) = manifest["resources"]
+    assert resource["autopkg:empty"] is True
+    page = client.get(f"/packages/{name}/index.html").text
+    assert "empty: nothing of the dataset lies inside this boundary" in page
+    assert validate_package(runtime.storage, name) == []

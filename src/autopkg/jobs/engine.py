@@ -22,6 +22,7 @@ from autopkg.db.models import RunRecord, RunState
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.jobs.locks import boundary_lock
 from autopkg.jobs.progress import RunReporter
+from autopkg.packaging.manifest import EMPTY_KEY
 from autopkg.packaging.publish import publish_processor
 from autopkg.processors.context import LocalRunContext
 from autopkg.runtime import Runtime
@@ -119,7 +120,14 @@ def _produce_and_publish(
         lock=boundary_lock(rt.settings.processing_root / "locks", boundary.name),
         sources=processor.sources,
     )
-    return {"files": [resource["path"] for resource in resources]}
+    result: dict[str, Any] = {"files": [resource["path"] for resource in resources]}
+    empty = [resource["path"] for resource in resources if resource.get(EMPTY_KEY)]
+    if empty:
+        result["empty"] = empty
+        result["message"] = "nothing of the source lies inside the boundary for: " + ", ".join(
+            path.rsplit("/", 1)[-1] for path in empty
+        )
+    return result
 
 
 def sweep(rt: Runtime, *, dead_owner: Any = None) -> int:

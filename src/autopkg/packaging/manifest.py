@@ -19,6 +19,8 @@ from autopkg.processors.base import Metadata
 
 SCHEMA_URL = "https://datapackage.org/profiles/2.0/datapackage.json"
 PROCESSOR_KEY = "autopkg:processor"
+#: Marks a file that is valid but holds no data (nothing of the source in the boundary).
+EMPTY_KEY = "autopkg:empty"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
 
@@ -46,15 +48,17 @@ def file_resource(
     size: int,
     sha256: str,
     title: str = "",
+    empty: bool = False,
 ) -> Resource:
     """Describe one published data file of a processor as a Data Package resource.
 
     ``file_name`` is the bare file name; the resource ``path`` places it under
     ``datasets/<name>/<version>/data/``. The resource ``name`` is the file name with
     every character outside ``[-a-z0-9._/]`` replaced by ``-`` (``merge`` makes names
-    unique across the package).
+    unique across the package). An ``empty`` file (nothing of the source inside the
+    boundary) is marked ``"autopkg:empty": true``.
     """
-    return {
+    resource: Resource = {
         "name": _NOT_NAME_CHAR.sub("-", file_name.lower()),
         "path": data_path(metadata.name, metadata.version, file_name),
         "type": "file",
@@ -74,6 +78,9 @@ def file_resource(
         ],
         PROCESSOR_KEY: metadata.id,
     }
+    if empty:
+        resource[EMPTY_KEY] = True
+    return resource
 
 
 def merge(

@@ -85,6 +85,7 @@ def publish_processor(
                 size=size,
                 sha256=digest,
                 title=out.title,
+                empty=out.empty,
             )
         )
     with lock:

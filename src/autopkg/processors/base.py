@@ -73,13 +73,15 @@ class OutputFile:
     """One file a processor produced, ready to be published.
 
     ``path`` is a local file under the run's scratch folder whose name already follows
-    ``<processor>-<version>[-<sub>]-<boundary>.<ext>``.
+    ``<processor>-<version>[-<sub>]-<boundary>.<ext>``. ``empty`` says that nothing of
+    the source lies inside the boundary: the file is valid but holds no data.
     """
 
     path: Path
     format: str
     mediatype: str
     title: str = ""
+    empty: bool = False
 
 
 class RunContext(Protocol):

@@ -61,7 +61,7 @@ class NaturalEarthRasterProcessor(Processor):
         archive = ctx.fetch(_SOURCE, progress=stage(ctx, 0, 40, "downloading NE2_50M_SR.zip"))
         output = self.output_path(ctx, "tif")
         ctx.progress(40, "clipping the raster")
-        clip_raster(
+        clipped = clip_raster(
             f"/vsizip/{archive}/{_MEMBER}",
             ctx.boundary.geometry,
             output,
@@ -73,6 +73,7 @@ class NaturalEarthRasterProcessor(Processor):
                 path=output,
                 format="tif",
                 mediatype="image/tiff; application=geotiff; profile=cloud-optimized",
+                empty=clipped.empty,
                 title="Natural Earth II with Shaded Relief (50m), clipped",
             )
         ]

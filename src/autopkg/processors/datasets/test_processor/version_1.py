@@ -56,7 +56,7 @@ class SyntheticRasterTestProcessor(Processor):
         _write_synthetic(source, ctx.boundary.geometry.bounds)
         ctx.progress(30, "clipping the synthetic raster")
         output = self.output_path(ctx, "tif")
-        clip_raster(
+        clipped = clip_raster(
             source,
             ctx.boundary.geometry,
             output,
@@ -69,6 +69,7 @@ class SyntheticRasterTestProcessor(Processor):
                 path=output,
                 format="tif",
                 mediatype="image/tiff; application=geotiff; profile=cloud-optimized",
+                empty=clipped.empty,
                 title="Synthetic test raster",
             )
         ]

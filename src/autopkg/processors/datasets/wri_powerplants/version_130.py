@@ -72,7 +72,7 @@ class WriPowerplantsProcessor(Processor):
         )
         output = self.output_path(ctx, "gpkg")
         ctx.progress(40, "clipping power plants")
-        clip_vector(
+        clipped = clip_vector(
             f"/vsizip/{archive}/{_MEMBER}",
             ctx.boundary.geometry,
             output,
@@ -85,6 +85,7 @@ class WriPowerplantsProcessor(Processor):
                 path=output,
                 format="gpkg",
                 mediatype="application/geopackage+sqlite3",
+                empty=clipped.empty,
                 title="Power plants (Global Power Plant Database v1.3.0), clipped",
             )
         ]
