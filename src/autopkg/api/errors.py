@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,8 +16,8 @@ from autopkg.errors import AutopkgError
 log = logging.getLogger(__name__)
 
 
-def _describe(error: dict[str, object]) -> str:
-    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")  # type: ignore[attr-defined]
+def _describe(error: Mapping[str, Any]) -> str:
+    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     message = str(error.get("msg", "invalid value"))
     if error.get("type") == "json_invalid":
         return "request body is not valid JSON"

@@ -40,18 +40,19 @@ def rebuild_command(boundary: Boundary) -> None:
     """Regenerate datapackage.json from the files on storage."""
     from autopkg.jobs.locks import boundary_lock
     from autopkg.packaging.publish import rebuild_manifest
+    from autopkg.processors.base import Metadata
     from autopkg.services.boundaries import get_boundary
 
     rt = runtime()
     found = get_boundary(rt, boundary)
 
-    def lookup(processor_id: str) -> object:
+    def lookup(processor_id: str) -> Metadata | None:
         return rt.registry.get(processor_id).metadata if processor_id in rt.registry else None
 
     manifest = rebuild_manifest(
         rt.storage,
         found,
-        lookup,  # type: ignore[arg-type]
+        lookup,
         lock=boundary_lock(rt.settings.processing_root / "locks", found.name),
     )
     console.print(f"{boundary}: rebuilt with {len(manifest.get('resources', []))} resources")

@@ -8,10 +8,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord, RunState
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # An UPDATE returns a CursorResult at run time; the ORM's execute is typed Result.
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def utcnow() -> datetime:
@@ -133,7 +140,7 @@ def claim(
         )
         .execution_options(synchronize_session=False)
     )
-    if updated.rowcount != 1:  # type: ignore[attr-defined]
+    if _rowcount(updated) != 1:
         return None
     run = session.get(RunRecord, run_id, populate_existing=True)
     return run
@@ -165,7 +172,7 @@ def heartbeat(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return updated.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return _rowcount(updated) == 1
 
 
 def finish(
@@ -201,7 +208,7 @@ def finish(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return updated.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return _rowcount(updated) == 1
 
 
 def executing_runs(session: Session) -> list[RunRecord]:

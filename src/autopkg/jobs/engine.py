@@ -13,7 +13,9 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from autopkg.db import boundaries as boundary_repo
@@ -92,7 +94,7 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
 
 
 def _produce_and_publish(
-    rt: Runtime, run: RunRecord, reporter: RunReporter, scratch: Any
+    rt: Runtime, run: RunRecord, reporter: RunReporter, scratch: Path
 ) -> dict[str, Any]:
     processor_cls = rt.registry.get(run.processor_id)
     with rt.database.session() as session:
@@ -130,7 +132,7 @@ def _produce_and_publish(
     return result
 
 
-def sweep(rt: Runtime, *, dead_owner: Any = None) -> int:
+def sweep(rt: Runtime, *, dead_owner: Callable[[str], bool] | None = None) -> int:
     """Release runs whose lease expired (or whose owner is known dead); return how many.
 
     A released run goes back to PENDING to be retried, or to FAILURE once it has been

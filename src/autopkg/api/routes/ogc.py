@@ -17,6 +17,7 @@ from autopkg.api.schemas import ErrorMessage
 from autopkg.db.models import RunState
 from autopkg.errors import NotFoundError
 from autopkg.jobs import service
+from autopkg.processors.base import Metadata
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Processes"])
 
@@ -55,7 +56,7 @@ def _link(href: str, rel: str, title: str, kind: str = "application/json") -> di
     return {"href": href, "rel": rel, "type": kind, "title": title}
 
 
-def _process_summary(request: Request, metadata: Any) -> dict[str, Any]:
+def _process_summary(request: Request, metadata: Metadata) -> dict[str, Any]:
     href = str(request.url_for("ogc_get_process", process_id=metadata.id))
     return {
         "id": metadata.id,
@@ -156,7 +157,7 @@ def get_process(rt: RuntimeDep, request: Request, process_id: str) -> dict[str, 
     }
 
 
-def _metadata(rt: RuntimeDep, process_id: str) -> Any:
+def _metadata(rt: RuntimeDep, process_id: str) -> Metadata:
     if process_id not in rt.registry:
         raise NotFoundError(f"unknown process: {process_id[:80]!r}")
     return rt.registry.get(process_id).metadata
