@@ -25,6 +25,7 @@ import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from rasterio.crs import CRS
+from rasterio.env import get_gdal_config
 from rasterio.errors import RasterioError
 from rasterio.features import geometry_mask
 from rasterio.io import DatasetReader, DatasetWriter
@@ -50,6 +51,7 @@ from autopkg.errors import ClipError
 _MASK_SHARE = 0.7
 
 #: GDAL block cache while a clip runs, in bytes: enough for a row of source blocks.
+#: Every block is read once, so a bigger cache only grows memory (benchmarks/RESULTS.md).
 CACHE_BYTES = 32 * 2**20
 
 
@@ -108,13 +110,19 @@ def clip_raster(
     report = progress or _ignore
     boundary = repair(geometry)
     try:
-        env = rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=CACHE_BYTES)
+        env = rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=_cache_bytes())
         with env, _open(src) as source:
             clip = _clip_open(source, boundary, dst, compress.upper(), nodata, report)
     except RasterioError as exc:
         raise ClipError(f"cannot clip raster {src}: {exc}") from exc
     report(1.0)
     return clip
+
+
+def _cache_bytes() -> int:
+    """The block cache for a clip: ``CACHE_BYTES``, or less if GDAL_CACHEMAX says so."""
+    configured = get_gdal_config("GDAL_CACHEMAX")
+    return min(CACHE_BYTES, int(configured)) if configured else CACHE_BYTES
 
 
 def _clip_open(
