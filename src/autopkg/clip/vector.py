@@ -3,9 +3,10 @@
 Only features intersecting the boundary are read: for a source with a spatial index
 (GeoPackage, indexed Shapefile) each polygon of the boundary is queried on its own,
 so Fiji's two sides of the antimeridian are two small index lookups rather than one
-360° box; a source without one (CSV) is scanned once with the whole boundary as the
-filter. Batches flow from pyogrio's Arrow reader through shapely's vectorised clip
-into pyogrio's Arrow writer, so memory holds one batch at a time.
+360° box; a source without one (CSV) is scanned once and filtered here, which lets
+progress follow the rows read. Batches flow from pyogrio's Arrow reader through
+shapely's vectorised clip into pyogrio's Arrow writer, so memory holds one batch at a
+time.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def clip_vector(
         dst: the output file; its folder is created, an existing file is replaced.
         layer: the layer to clip; default the first.
         open_options: GDAL open options, e.g. ``X_POSSIBLE_NAMES`` for CSV files.
-        progress: called with a growing fraction 0..1 as boundary parts are done.
+        progress: called with a growing fraction 0..1: per boundary part done for an
+            indexed source, per batch of rows read for a scanned one.
         driver: output driver; ``GPKG`` gets an R-tree spatial index.
 
     Returns:
@@ -142,8 +144,10 @@ def _write(
     report: Callable[[float], None],
 ) -> None:
     """Stream the clipped features of ``source`` into a new file at ``staged``."""
-    masks = list(boundary.geoms) if source.indexed else [boundary]
+    masks: list[BaseGeometry | None] = list(boundary.geoms) if source.indexed else [None]
     shapely.prepare(boundary)
+    rows = _RowProgress(source, report)
+    scanned = not source.indexed
     with _open(source, masks[0]) as (meta, first):
         column = _geometry_column(first.schema, meta)
         out_name = _GEOMETRY_NAME if _GEOMETRY_NAME not in first.schema.names else column
@@ -161,11 +165,13 @@ def _write(
                     if seen is not None:
                         shapely.prepare(seen)
                     if number == 0:
-                        yield from _clip_batches(first, index, schema, boundary, source.kind, seen)
+                        yield from _clip_batches(
+                            first, index, schema, boundary, source.kind, seen, rows, scanned
+                        )
                     else:
                         with _open(source, mask) as (_, reader):
                             yield from _clip_batches(
-                                reader, index, schema, boundary, source.kind, seen
+                                reader, index, schema, boundary, source.kind, seen, rows, scanned
                             )
                     report((number + 1) / len(masks))
             except Exception as exc:
@@ -186,8 +192,28 @@ def _write(
             raise (failures[0] if failures else exc) from None
 
 
-def _open(source: _Source, mask: BaseGeometry) -> Any:
-    """Open an Arrow stream of the features of ``source`` intersecting ``mask``."""
+class _RowProgress:
+    """Reports the share of rows read while a source without an index is scanned."""
+
+    def __init__(self, source: _Source, report: Callable[[float], None]) -> None:
+        self._report = report
+        self._read = 0
+        self._total = 0
+        if not source.indexed:
+            info = pyogrio.read_info(
+                source.path, layer=source.layer, force_feature_count=True, **source.options
+            )
+            self._total = max(int(info["features"]), 0)
+
+    def scanned(self, rows: int) -> None:
+        """Count ``rows`` more rows read (a no-op for indexed sources)."""
+        if self._total:
+            self._read += rows
+            self._report(min(self._read / self._total, 0.99))
+
+
+def _open(source: _Source, mask: BaseGeometry | None) -> Any:
+    """Open an Arrow stream of the features of ``source`` intersecting ``mask`` (or all)."""
     return open_arrow(
         source.path,
         layer=source.layer,
@@ -213,12 +239,21 @@ def _clip_batches(
     boundary: MultiPolygon,
     kind: GeometryKind,
     seen: MultiPolygon | None,
+    rows: _RowProgress,
+    prefilter: bool,
 ) -> Iterator[pa.RecordBatch]:
-    """Clip each batch of ``reader``; drop features already read with an earlier part."""
+    """Clip each batch of ``reader``; drop features already read with an earlier part.
+
+    With ``prefilter`` (the unfiltered batches of a scanned source), features not
+    touching the boundary are dropped here, cheaply, before the clip.
+    """
     for batch in reader:
         geoms = shapely.from_wkb(batch.column(index).to_numpy(zero_copy_only=False))
+        rows.scanned(len(geoms))
         if seen is not None:
             geoms[shapely.intersects(seen, geoms)] = None
+        if prefilter:
+            geoms[~shapely.intersects(boundary, geoms)] = None
         clipped = clip_shapes(geoms, boundary, kind)
         keep = ~shapely.is_missing(clipped)
         if not keep.any():

@@ -148,6 +148,24 @@ def test_power_plants_csv_in_zip(
     assert info["crs"] == "EPSG:4326"
 
 
+def test_scanned_source_reports_progress_by_rows_read(
+    power_plants_zip: str, countries: dict[str, MultiPolygon], tmp_path: Path
+) -> None:
+    # 29,910 rows in batches of 16,384: the scan reports once per batch, then 1.0.
+    reports: list[float] = []
+    clip_vector(
+        power_plants_zip,
+        countries["GHA"],
+        tmp_path / "plants.gpkg",
+        open_options=CSV_OPTIONS,
+        progress=reports.append,
+    )
+    assert reports == sorted(reports)
+    assert reports[-1] == 1.0
+    assert reports[0] == pytest.approx(16_384 / 29_910)
+    assert 0 < reports[0] < reports[1] < 1.0
+
+
 def test_power_plants_across_antimeridian(
     power_plants_zip: str, countries: dict[str, MultiPolygon], tmp_path: Path
 ) -> None:
