@@ -145,26 +145,12 @@ def test_writes_need_an_api_key_when_configured(keyed_client: TestClient) -> Non
     assert keyed_client.get("/v1/boundaries/gha").status_code == 200
 
 
-class IdleExecutor:
-    """Accepts work but never runs it, so cancellation meets runs still PENDING."""
-
-    def start(self) -> None:
-        """Nothing to start."""
-
-    def dispatch(self, run_id: str) -> None:
-        """Leave the run queued."""
-        del run_id
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Nothing to stop."""
-        del timeout
-
-
 def test_cancel_revokes_queued_work_unless_another_job_needs_it(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     rt = open_runtime(make_settings(tmp_path_factory.mktemp("cancel")))
-    with TestClient(create_app(rt, IdleExecutor())) as idle:
+    # An executor with no worker threads keeps every run queued (PENDING).
+    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=0))) as idle:
         lonely = submit(idle, "lbr", "test_processor.version_1")
         shared_a = submit(idle, "sle", "test_processor.version_1")
         shared_b = submit(idle, "sle", "test_processor.version_1")
