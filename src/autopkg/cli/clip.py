@@ -25,6 +25,7 @@ from autopkg.clip import clip_raster, clip_vector, repair
 from autopkg.errors import AutopkgError, ClipError, InvalidInputError
 
 FORMATS = ("raster", "vector")
+VECTOR_SUFFIXES = {".gpkg": "GPKG", ".parquet": "GeoParquet", ".geoparquet": "GeoParquet"}
 
 
 def clip_command(
@@ -38,7 +39,10 @@ def clip_command(
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", help="File to write: a COG for rasters, a GeoPackage for vectors."
+            "--output",
+            "-o",
+            help="File to write: a COG for rasters; for vectors a GeoPackage (.gpkg) or "
+            "GeoParquet (.parquet).",
         ),
     ],
     format: Annotated[
@@ -57,7 +61,9 @@ def clip_command(
                 raster = clip_raster(src, geometry, output, progress=update)
                 empty, summary = raster.empty, f"{raster.width}x{raster.height} pixels"
             else:
-                vector = clip_vector(src, geometry, output, progress=update)
+                vector = clip_vector(
+                    src, geometry, output, progress=update, driver=vector_driver(output)
+                )
                 empty, summary = vector.empty, f"{vector.features} features"
     except AutopkgError as exc:
         line = " ".join(exc.message.splitlines())
@@ -65,6 +71,20 @@ def clip_command(
         raise typer.Exit(1) from None
     note = " (empty: nothing of the source is inside the boundary)" if empty else ""
     console.print(f"wrote {output}: {summary}{note}", markup=False, highlight=False, soft_wrap=True)
+
+
+def vector_driver(output: Path) -> str:
+    """The vector output format named by the output's suffix: GeoPackage or GeoParquet.
+
+    Raises:
+        InvalidInputError: any other suffix.
+    """
+    suffix = output.suffix.lower()
+    if suffix in VECTOR_SUFFIXES:
+        return VECTOR_SUFFIXES[suffix]
+    raise InvalidInputError(
+        f"vector output {output.name!r} must end in .gpkg (GeoPackage) or .parquet (GeoParquet)"
+    )
 
 
 def detect_format(src: Path) -> str:

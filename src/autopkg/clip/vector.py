@@ -26,6 +26,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip.geometry import boundary_in_crs, repair
+from autopkg.clip.geoparquet import write_geoparquet
 from autopkg.clip.shapes import GeometryKind, clip_shapes
 from autopkg.clip.staging import publish, staging_dir
 from autopkg.errors import ClipError
@@ -83,7 +84,8 @@ def clip_vector(
         open_options: GDAL open options, e.g. ``X_POSSIBLE_NAMES`` for CSV files.
         progress: called with a growing fraction 0..1: per boundary part done for an
             indexed source, per batch of rows read for a scanned one.
-        driver: output driver; ``GPKG`` gets an R-tree spatial index.
+        driver: output format: ``GPKG`` (with an R-tree spatial index),
+            ``GeoParquet`` (GeoParquet 1.1, WKB), or another OGR vector driver name.
 
     Returns:
         The clip's description. Features keep their attributes; geometries are cut to
@@ -105,10 +107,9 @@ def clip_vector(
     try:
         with staging_dir(dst) as scratch:
             staged = scratch / dst.name
-            _write(source, local, staged, driver, report)
-            count = pyogrio.read_info(staged, force_feature_count=True)["features"]
+            count = _write(source, local, staged, driver, report)
             publish(staged, dst)
-    except (RuntimeError, ShapelyError) as exc:
+    except (RuntimeError, ShapelyError, pa.ArrowException) as exc:
         raise ClipError(f"cannot clip vector file {src}: {exc}") from exc
     report(1.0)
     return VectorClip(path=dst, features=int(count), layer=source.layer, empty=count == 0)
@@ -142,8 +143,12 @@ def _write(
     staged: Path,
     driver: str,
     report: Callable[[float], None],
-) -> None:
-    """Stream the clipped features of ``source`` into a new file at ``staged``."""
+) -> int:
+    """Stream the clipped features of ``source`` into a new file at ``staged``.
+
+    Returns:
+        How many features were written.
+    """
     masks: list[BaseGeometry | None] = list(boundary.geoms) if source.indexed else [None]
     shapely.prepare(boundary)
     rows = _RowProgress(source, report)
@@ -157,6 +162,13 @@ def _write(
         # pyarrow replaces an exception raised while GDAL pulls a batch with a bare
         # "Error while accessing batch from stream": keep the real one to re-raise.
         failures: list[Exception] = []
+        written = 0
+
+        def counted(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            nonlocal written
+            for batch in batches:
+                written += batch.num_rows
+                yield batch
 
         def clipped() -> Iterator[pa.RecordBatch]:
             try:
@@ -178,18 +190,29 @@ def _write(
                 failures.append(exc)
                 raise
 
+        stream = pa.RecordBatchReader.from_batches(schema, counted(clipped()))
         try:
-            write_arrow(
-                pa.RecordBatchReader.from_batches(schema, clipped()),
-                str(staged),
-                layer=source.layer,
-                driver=driver,
-                geometry_name=out_name,
-                geometry_type=source.kind.output_type,
-                crs=source.crs,
-            )
-        except RuntimeError as exc:
+            if driver.lower() == "geoparquet":
+                write_geoparquet(
+                    stream,
+                    staged,
+                    geometry_column=out_name,
+                    geometry_type=source.kind.output_type,
+                    crs=source.crs,
+                )
+            else:
+                write_arrow(
+                    stream,
+                    str(staged),
+                    layer=source.layer,
+                    driver=driver,
+                    geometry_name=out_name,
+                    geometry_type=source.kind.output_type,
+                    crs=source.crs,
+                )
+        except (RuntimeError, pa.ArrowException) as exc:
             raise (failures[0] if failures else exc) from None
+    return written
 
 
 class _RowProgress:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pyogrio
 import pytest
 import rasterio
 import shapely
 import typer
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 from shapely.geometry import MultiPolygon
 from typer.testing import CliRunner
 
@@ -76,6 +78,36 @@ def test_vector_with_builtin_boundary(lines_gpkg: Path, tmp_path: Path) -> None:
     got = pyogrio.raw.read(out, columns=["id"])[3][0]
     want = pyogrio.raw.read(reference.path, columns=["id"])[3][0]
     assert sorted(got.tolist()) == sorted(want.tolist())
+
+
+def test_vector_to_geoparquet(lines_gpkg: Path, tmp_path: Path) -> None:
+    out = tmp_path / "gha.parquet"
+    result = runner.invoke(app, [str(lines_gpkg), "--boundary", "gha", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    reference = clip_vector(lines_gpkg, get_builtin("gha").geometry, tmp_path / "reference.gpkg")
+    table = pq.read_table(out)
+    geo = json.loads(table.schema.metadata[b"geo"])
+    assert geo["version"] == "1.1.0"
+    assert geo["primary_column"] == "geom"
+    column = geo["columns"]["geom"]
+    assert column["encoding"] == "WKB"
+    assert column["geometry_types"] == ["MultiLineString"]
+    assert CRS.from_json_dict(column["crs"]) == CRS.from_epsg(4326)
+    _, _, wkb, fields = pyogrio.raw.read(reference.path, columns=["id"])
+    want = dict(zip(fields[0].tolist(), shapely.from_wkb(wkb), strict=True))
+    got = dict(
+        zip(table["id"].to_pylist(), shapely.from_wkb(table["geom"].to_pylist()), strict=True)
+    )
+    assert got.keys() == want.keys() and len(got) == reference.features > 0
+    assert all(shapely.equals_exact(got[key], want[key], tolerance=0) for key in got)
+
+
+def test_vector_output_suffix_must_name_a_format(lines_gpkg: Path, tmp_path: Path) -> None:
+    out = tmp_path / "gha.shp"
+    result = runner.invoke(app, [str(lines_gpkg), "--boundary", "gha", "--output", str(out)])
+    assert result.exit_code == 1
+    assert ".gpkg (GeoPackage) or .parquet (GeoParquet)" in result.output
+    assert not out.exists()
 
 
 def test_empty_result_is_reported(lines_gpkg: Path, tmp_path: Path) -> None:
