@@ -99,3 +99,60 @@ def test_search_out_of_range_is_422(
     response = client.get("/v1/boundaries/search", params=params)
     assert response.status_code == 422
     assert field in response.json()["detail"]
+
+
+def _feature(code: str, label: str, west: float) -> dict[str, object]:
+    square = [[[west, 1], [west + 1, 1], [west + 1, 2], [west, 2], [west, 1]]]
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "label": label},
+        "geometry": {"type": "Polygon", "coordinates": square},
+    }
+
+
+def test_upload_boundaries_loads_good_features_and_reports_bad_ones(client: TestClient) -> None:
+    collection = {
+        "type": "FeatureCollection",
+        "features": [_feature("Upload-Area", "Uploaded area", -40), _feature("bad name", "x", 0)],
+    }
+    response = client.post(
+        "/v1/boundaries",
+        json=collection,
+        params={"name_column": "code", "long_name_column": "label"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["loaded"] == [{"name": "upload-area", "name_long": "Uploaded area"}]
+    (rejected,) = body["rejected"]
+    assert rejected["row"] == 2 and "bad name" in rejected["reason"]
+    detail = client.get("/v1/boundaries/upload-area").json()
+    assert shape(detail["geometry"]).equals(shape(collection["features"][0]["geometry"]))
+    found = client.get("/v1/boundaries/search", params={"latitude": 1.5, "longitude": -39.5})
+    assert found.json() == [{"name": "upload-area", "name_long": "Uploaded area"}]
+
+
+@pytest.mark.parametrize(
+    ("body", "params", "status", "needle"),
+    [
+        (
+            {"type": "FeatureCollection", "features": [_feature("Bad Name", "x", 0)]},
+            {},
+            422,
+            "no boundary loaded",
+        ),
+        ({"type": "Polygon", "coordinates": []}, {}, 422, "FeatureCollection"),
+        (
+            {"type": "FeatureCollection", "features": [_feature("ok", "x", 0)]},
+            {"name_column": "nope"},
+            400,
+            "nope",
+        ),
+    ],
+)
+def test_bad_boundary_uploads_get_4xx(
+    client: TestClient, body: dict[str, object], params: dict[str, str], status: int, needle: str
+) -> None:
+    query = {"name_column": "code", "long_name_column": "label", **params}
+    response = client.post("/v1/boundaries", json=body, params=query)
+    assert response.status_code == status, response.text
+    assert needle in response.json()["detail"]

@@ -143,6 +143,10 @@ def test_writes_need_an_api_key_when_configured(keyed_client: TestClient) -> Non
     header = keyed_client.post("/v1/jobs", json=body, headers={"X-API-Key": "other"})
     assert header.status_code == 202
     assert keyed_client.get("/v1/boundaries/gha").status_code == 200
+    upload = {"type": "FeatureCollection", "features": []}
+    assert keyed_client.post("/v1/boundaries", json=upload).status_code == 401
+    job_id = bearer.json()["job_id"]
+    assert keyed_client.delete(f"/v1/jobs/{job_id}").status_code == 401
 
 
 def test_cancel_revokes_queued_work_unless_another_job_needs_it(

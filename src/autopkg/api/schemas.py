@@ -28,6 +28,20 @@ class BoundaryDetail(BoundarySummary):
     envelope: dict[str, Any] = Field(description="GeoJSON Polygon of the bounding box.")
 
 
+class RejectedRow(BaseModel):
+    """A feature of an upload that was not loaded, and why."""
+
+    row: int = Field(description="1-based position of the feature in the collection.")
+    reason: str
+
+
+class BoundaryUploadReport(BaseModel):
+    """What a boundary upload loaded and rejected."""
+
+    loaded: list[BoundarySummary]
+    rejected: list[RejectedRow]
+
+
 class LicensePublic(BaseModel):
     """A data licence."""
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.loader import LoadReport, read_boundaries
 from autopkg.db import boundaries as boundary_repo
-from autopkg.errors import InvalidInputError, NotFoundError
+from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.runtime import Runtime
 from autopkg.slugs import is_slug
 
@@ -63,10 +67,33 @@ def load_boundary_file(
     return report
 
 
-def require_boundary_names(rt: Runtime, names: list[str]) -> None:
-    """Raise ``InvalidInputError`` naming the first unknown boundary."""
-    for name in names:
-        try:
-            get_boundary(rt, name)
-        except NotFoundError as exc:
-            raise InvalidInputError(exc.message) from None
+def upload_boundaries(
+    rt: Runtime, geojson: dict[str, Any], *, name_column: str, long_name_column: str
+) -> LoadReport:
+    """Validate, repair and upsert the features of an uploaded GeoJSON FeatureCollection.
+
+    The upload goes through the same loader as ``autopkg boundaries load``.
+
+    Raises:
+        UnprocessableError: the body is not a FeatureCollection, or no feature was
+            accepted (the message gives the first rejections).
+        InvalidInputError: GDAL cannot read it or a named column is missing.
+    """
+    if geojson.get("type") != "FeatureCollection":
+        raise UnprocessableError("boundary upload must be a GeoJSON FeatureCollection")
+    folder = rt.settings.processing_root / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(suffix=".geojson", dir=folder)
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as target:
+            json.dump(geojson, target)
+        report = load_boundary_file(
+            rt, path, name_column=name_column, long_name_column=long_name_column
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    if not report.boundaries:
+        reasons = "; ".join(f"row {row}: {reason}" for row, reason in report.rejected[:5])
+        raise UnprocessableError(f"no boundary loaded: {reasons or 'the collection is empty'}")
+    return report

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from shapely.geometry import box, mapping
 
-from autopkg.api.deps import RuntimeDep
-from autopkg.api.schemas import BoundaryDetail, BoundarySummary, ErrorMessage
+from autopkg.api.deps import RuntimeDep, WriteAccess
+from autopkg.api.schemas import (
+    BoundaryDetail,
+    BoundarySummary,
+    BoundaryUploadReport,
+    ErrorMessage,
+    RejectedRow,
+)
 from autopkg.boundaries.boundary import Boundary
 from autopkg.services import boundaries as service
 
@@ -30,6 +36,42 @@ def boundary_detail(boundary: Boundary) -> BoundaryDetail:
 def list_boundaries(rt: RuntimeDep) -> list[BoundarySummary]:
     """All boundaries (without geometry), ordered by long name."""
     return [BoundarySummary(name=n, name_long=nl) for n, nl in service.list_boundaries(rt)]
+
+
+@router.post(
+    "",
+    response_model=BoundaryUploadReport,
+    responses={
+        400: {"model": ErrorMessage},
+        401: {"model": ErrorMessage},
+        413: {"model": ErrorMessage},
+        422: {"model": ErrorMessage},
+    },
+    dependencies=[WriteAccess],
+    operation_id="upload_boundaries",
+)
+def upload_boundaries(
+    rt: RuntimeDep,
+    collection: Annotated[
+        dict[str, Any], Body(description="GeoJSON FeatureCollection of (Multi)Polygons.")
+    ],
+    name_column: Annotated[str, Query(max_length=100)] = "name",
+    long_name_column: Annotated[str, Query(max_length=100)] = "name_long",
+) -> BoundaryUploadReport:
+    """Add or replace boundaries from a GeoJSON FeatureCollection.
+
+    Each feature's ``name_column`` property becomes the boundary name (lowercased; it
+    must be a slug) and ``long_name_column`` its long name. Geometries are repaired
+    and stored as MultiPolygons in EPSG:4326. Features that cannot be used are listed
+    in ``rejected``; if none can, the answer is 422.
+    """
+    report = service.upload_boundaries(
+        rt, collection, name_column=name_column, long_name_column=long_name_column
+    )
+    return BoundaryUploadReport(
+        loaded=[BoundarySummary(name=b.name, name_long=b.name_long) for b in report.boundaries],
+        rejected=[RejectedRow(row=row, reason=reason) for row, reason in report.rejected],
+    )
 
 
 @router.get(
