@@ -9,14 +9,16 @@ A processor never touches storage, the database, job state or HTTP. It receives 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.clip.raster import clip_raster
+from autopkg.clip.vector import clip_vector
 from autopkg.slugs import SLUG_PATTERN
 
 
@@ -110,8 +112,33 @@ class RunContext(Protocol):
         ...
 
 
+#: Media types of the outputs the clip engine writes.
+COG_MEDIATYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+GPKG_MEDIATYPE = "application/geopackage+sqlite3"
+
+#: A slice ``(start, end)`` of a processor's 0-100 progress given to one step.
+Span = tuple[float, float]
+
+
+def stage(ctx: RunContext, start: float, end: float, task: str) -> Callable[[float], None]:
+    """Return a callback reporting a fraction ``f`` (0-1) as ``start + f * (end - start)``.
+
+    Suits the ``progress`` arguments of ``ctx.fetch`` and of the clip functions.
+    """
+    span = end - start
+
+    def report(fraction: float) -> None:
+        ctx.progress(start + min(max(fraction, 0.0), 1.0) * span, task)
+
+    return report
+
+
 class Processor(ABC):
-    """Base class of every processor; subclasses set ``metadata`` and ``sources``."""
+    """Base class of every processor; subclasses set ``metadata`` and ``sources``.
+
+    The helper steps (``fetch``, ``clip_to_cog``, ``clip_to_geopackage``) cover the
+    usual run: download within one slice of the progress, clip within the next.
+    """
 
     metadata: ClassVar[Metadata]
     sources: ClassVar[tuple[Source, ...]] = ()
@@ -124,6 +151,45 @@ class Processor(ABC):
             parts.append(sub)
         parts.append(ctx.boundary.name)
         return ctx.scratch / f"{'-'.join(parts)}.{ext}"
+
+    def fetch(self, ctx: RunContext, source: Source, *, span: Span) -> Path:
+        """Fetch ``source``, reporting the download as progress within ``span``."""
+        task = f"downloading {source.filename}"
+        ctx.progress(span[0], task)
+        return ctx.fetch(source, progress=stage(ctx, *span, task))
+
+    def clip_to_cog(
+        self, ctx: RunContext, src: str | Path, *, title: str, span: Span, sub: str | None = None
+    ) -> OutputFile:
+        """Clip raster ``src`` to the boundary as a COG named for this processor."""
+        output = self.output_path(ctx, "tif", sub)
+        task = f"clipping {PurePosixPath(str(src)).name}"
+        ctx.progress(span[0], task)
+        clipped = clip_raster(src, ctx.boundary.geometry, output, progress=stage(ctx, *span, task))
+        return OutputFile(output, "tif", COG_MEDIATYPE, title=title, empty=clipped.empty)
+
+    def clip_to_geopackage(
+        self,
+        ctx: RunContext,
+        src: str | Path,
+        *,
+        title: str,
+        span: Span,
+        sub: str | None = None,
+        open_options: Mapping[str, str] | None = None,
+    ) -> OutputFile:
+        """Clip vector ``src`` to the boundary as a GeoPackage named for this processor."""
+        output = self.output_path(ctx, "gpkg", sub)
+        task = f"clipping {PurePosixPath(str(src)).name}"
+        ctx.progress(span[0], task)
+        clipped = clip_vector(
+            src,
+            ctx.boundary.geometry,
+            output,
+            open_options=open_options,
+            progress=stage(ctx, *span, task),
+        )
+        return OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)
 
     @abstractmethod
     def run(self, ctx: RunContext) -> list[OutputFile]:

@@ -7,9 +7,8 @@ from pathlib import Path
 from shapely.geometry import MultiPolygon, box
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.processors.base import Source
+from autopkg.processors.base import Source, stage
 from autopkg.processors.context import LocalRunContext
-from autopkg.processors.progress import stage
 
 BOUNDARY = Boundary("sq", "Square", "0", MultiPolygon([box(0, 0, 1, 1)]))
 

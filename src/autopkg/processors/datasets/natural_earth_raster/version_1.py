@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from autopkg.clip.raster import clip_raster
 from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
-from autopkg.processors.progress import stage
 
 _SOURCE = Source(
     url="https://naciscdn.org/naturalearth/50m/raster/NE2_50M_SR.zip",
@@ -57,23 +55,12 @@ class NaturalEarthRasterProcessor(Processor):
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip, clip the GeoTIFF inside it and return one COG."""
-        ctx.progress(0, "downloading NE2_50M_SR.zip")
-        archive = ctx.fetch(_SOURCE, progress=stage(ctx, 0, 40, "downloading NE2_50M_SR.zip"))
-        output = self.output_path(ctx, "tif")
-        ctx.progress(40, "clipping the raster")
-        clipped = clip_raster(
+        archive = self.fetch(ctx, _SOURCE, span=(0, 40))
+        output = self.clip_to_cog(
+            ctx,
             f"/vsizip/{archive}/{_MEMBER}",
-            ctx.boundary.geometry,
-            output,
-            progress=stage(ctx, 40, 99, "clipping the raster"),
+            title="Natural Earth II with Shaded Relief (50m), clipped",
+            span=(40, 99),
         )
         ctx.progress(100, "done")
-        return [
-            OutputFile(
-                path=output,
-                format="tif",
-                mediatype="image/tiff; application=geotiff; profile=cloud-optimized",
-                empty=clipped.empty,
-                title="Natural Earth II with Shaded Relief (50m), clipped",
-            )
-        ]
+        return [output]

@@ -9,9 +9,7 @@ import rasterio
 from numpy.typing import ArrayLike, NDArray
 from rasterio.transform import from_origin
 
-from autopkg.clip.raster import clip_raster
 from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext
-from autopkg.processors.progress import stage
 
 #: Pixel size of the synthetic raster, unless the boundary needs coarser to stay small.
 PIXEL_DEGREES = 0.05
@@ -54,25 +52,10 @@ class SyntheticRasterTestProcessor(Processor):
         ctx.progress(0, "generating a synthetic raster")
         source = ctx.scratch / "synthetic.tif"
         _write_synthetic(source, ctx.boundary.geometry.bounds)
-        ctx.progress(30, "clipping the synthetic raster")
-        output = self.output_path(ctx, "tif")
-        clipped = clip_raster(
-            source,
-            ctx.boundary.geometry,
-            output,
-            progress=stage(ctx, 30, 95, "clipping the synthetic raster"),
-        )
+        output = self.clip_to_cog(ctx, source, title="Synthetic test raster", span=(30, 95))
         source.unlink()
         ctx.progress(100, "done")
-        return [
-            OutputFile(
-                path=output,
-                format="tif",
-                mediatype="image/tiff; application=geotiff; profile=cloud-optimized",
-                empty=clipped.empty,
-                title="Synthetic test raster",
-            )
-        ]
+        return [output]
 
 
 def _write_synthetic(path: Path, bounds: tuple[float, float, float, float]) -> None:

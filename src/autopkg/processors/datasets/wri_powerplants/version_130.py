@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from autopkg.clip.vector import clip_vector
 from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
-from autopkg.processors.progress import stage
 
 _SOURCE = Source(
     url="https://wri-dataportal-prod.s3.amazonaws.com/manual/global_power_plant_database_v_1_3.zip",
@@ -66,26 +64,13 @@ class WriPowerplantsProcessor(Processor):
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip, clip the CSV inside it to the boundary and return one GeoPackage."""
-        ctx.progress(0, "downloading the Global Power Plant Database")
-        archive = ctx.fetch(
-            _SOURCE, progress=stage(ctx, 0, 40, "downloading the Global Power Plant Database")
-        )
-        output = self.output_path(ctx, "gpkg")
-        ctx.progress(40, "clipping power plants")
-        clipped = clip_vector(
+        archive = self.fetch(ctx, _SOURCE, span=(0, 40))
+        output = self.clip_to_geopackage(
+            ctx,
             f"/vsizip/{archive}/{_MEMBER}",
-            ctx.boundary.geometry,
-            output,
+            title="Power plants (Global Power Plant Database v1.3.0), clipped",
+            span=(40, 99),
             open_options=_CSV_OPTIONS,
-            progress=stage(ctx, 40, 99, "clipping power plants"),
         )
         ctx.progress(100, "done")
-        return [
-            OutputFile(
-                path=output,
-                format="gpkg",
-                mediatype="application/geopackage+sqlite3",
-                empty=clipped.empty,
-                title="Power plants (Global Power Plant Database v1.3.0), clipped",
-            )
-        ]
+        return [output]
