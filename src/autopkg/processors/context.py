@@ -5,18 +5,31 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.base import Source
-from autopkg.processors.fetch import fetch_source
+from autopkg.processors.fetch import cached_digest, fetch_source
+
+
+@dataclass(frozen=True)
+class FetchedSource:
+    """A source a run fetched: where it came from and exactly which bytes it holds."""
+
+    url: str
+    filename: str
+    size: int
+    sha256: str
 
 
 class LocalRunContext:
     """A :class:`~autopkg.processors.base.RunContext` over a local source cache.
 
-    Sources are fetched with :func:`~autopkg.processors.fetch.fetch_source`; progress
-    is clamped to 0-100 and never goes backwards before it reaches ``on_progress``.
+    Sources are fetched with :func:`~autopkg.processors.fetch.fetch_source` and each
+    one's size and sha256 are kept in :attr:`fetched`, in the order first fetched, for
+    the package's provenance; progress is clamped to 0-100 and never goes backwards
+    before it reaches ``on_progress``.
     """
 
     def __init__(
@@ -41,6 +54,7 @@ class LocalRunContext:
         self._timeout = timeout
         self._percent = 0.0
         self._lock = threading.Lock()
+        self._fetched: dict[str, FetchedSource] = {}
 
     @property
     def boundary(self) -> Boundary:
@@ -54,7 +68,7 @@ class LocalRunContext:
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of ``source`` (see ``fetch_source``)."""
-        return fetch_source(
+        path = fetch_source(
             source,
             self._cache_dir,
             mirror=self._mirror,
@@ -62,6 +76,18 @@ class LocalRunContext:
             progress=progress,
             timeout=self._timeout,
         )
+        digest = cached_digest(path)
+        with self._lock:
+            self._fetched.setdefault(
+                source.url, FetchedSource(source.url, source.filename, digest.size, digest.sha256)
+            )
+        return path
+
+    @property
+    def fetched(self) -> tuple[FetchedSource, ...]:
+        """Every source fetched so far, with the size and sha256 of its bytes."""
+        with self._lock:
+            return tuple(self._fetched.values())
 
     def progress(self, percent: float, task: str) -> None:
         """Report ``percent`` (clamped to 0-100, never below an earlier report) and ``task``."""

@@ -7,18 +7,25 @@ that a later call resumes with an HTTP Range request, are verified, then renamed
 place, so a cached file is always complete. An ``flock`` lock file next to the target
 makes concurrent callers (threads or processes sharing the cache folder) wait for one
 download instead of repeating it.
+
+Beside each cached file a ``<filename>.sha256`` record keeps the size and sha256 of
+the bytes stored, so a package can say exactly which bytes it came from
+(:func:`cached_digest`) without reading the source again, and a cached file whose
+size no longer matches its record (truncated or replaced) is fetched again.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
@@ -35,6 +42,14 @@ _HOST = re.compile(
     r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$"
 )
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-\d+|\*)/(\d+|\*)$")
+
+
+@dataclass(frozen=True)
+class SourceDigest:
+    """The size and sha256 of a cached source's bytes."""
+
+    size: int
+    sha256: str
 
 
 def cache_relpath(source: Source) -> PurePosixPath:
@@ -99,8 +114,9 @@ def fetch_source(
     The first caller downloads (or resumes a previous partial download); later and
     concurrent callers get the cached file. With ``verify`` the pinned ``size`` and
     ``sha256`` must match; whatever ``verify`` says, a ``.zip`` must pass an
-    integrity test. A cached file is trusted as verified when it was stored; with
-    ``verify`` a cached file of the wrong pinned size is downloaded again.
+    integrity test. A cached file is trusted as verified when it was stored, unless
+    its size no longer matches its record, or (with ``verify``) the pinned size or
+    sha256: then it is downloaded again. :func:`cached_digest` gives what it holds.
 
     Args:
         source: what to fetch.
@@ -126,8 +142,9 @@ def fetch_source(
                     _copy_local(url, part, shown, progress)
                 else:
                     _download(url, part, shown, progress, timeout)
-                _check(part, source, shown, verify=verify)
+                digest = _check(part, source, shown, verify=verify)
                 os.replace(part, target)
+                _write_record(target, digest)
     except OSError as exc:
         raise SourceError(f"could not store {shown} in the source cache: {exc}") from None
     if progress is not None:
@@ -147,10 +164,51 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def cached_digest(path: Path) -> SourceDigest:
+    """Return the recorded size and sha256 of a file :func:`fetch_source` returned.
+
+    Raises:
+        SourceError: if the file has no record or no longer matches it.
+    """
+    record = _read_record(path)
+    if record is None or not path.is_file() or path.stat().st_size != record.size:
+        raise SourceError(f"cached source {path.name} changed after it was fetched")
+    return record
+
+
+def _record_path(target: Path) -> Path:
+    return target.with_name(target.name + ".sha256")
+
+
+def _read_record(target: Path) -> SourceDigest | None:
+    try:
+        value = json.loads(_record_path(target).read_text())
+        return SourceDigest(size=int(value["size"]), sha256=str(value["sha256"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_record(target: Path, digest: SourceDigest) -> None:
+    record = _record_path(target)
+    scratch = record.with_name(record.name + ".part")
+    scratch.write_text(json.dumps({"size": digest.size, "sha256": digest.sha256}))
+    os.replace(scratch, record)
+
+
 def _is_current(target: Path, source: Source, *, verify: bool) -> bool:
     if not target.is_file():
         return False
-    return not (verify and source.size is not None and target.stat().st_size != source.size)
+    size = target.stat().st_size
+    if verify and source.size is not None and size != source.size:
+        return False
+    record = _read_record(target)
+    if record is None:
+        # A file cached before records existed: record what it holds, once.
+        record = SourceDigest(size=size, sha256=_sha256(target))
+        _write_record(target, record)
+    if record.size != size:
+        return False
+    return not (verify and source.sha256 is not None and record.sha256 != source.sha256.lower())
 
 
 def _display(url: str) -> str:
@@ -231,24 +289,23 @@ def _copy_local(url: str, part: Path, shown: str, progress: Progress | None) -> 
         raise SourceError(f"could not download {shown}: not found in the mirror") from None
 
 
-def _check(part: Path, source: Source, shown: str, *, verify: bool) -> None:
-    """Verify a finished download; a file that fails is deleted (it cannot be resumed)."""
+def _check(part: Path, source: Source, shown: str, *, verify: bool) -> SourceDigest:
+    """Verify a finished download and return its digest; a file that fails is deleted."""
     try:
-        if verify and source.size is not None and part.stat().st_size != source.size:
+        size = part.stat().st_size
+        if verify and source.size is not None and size != source.size:
+            raise SourceError(f"source {shown} has {size} bytes, expected {source.size}")
+        digest = _sha256(part)
+        if verify and source.sha256 is not None and digest != source.sha256.lower():
             raise SourceError(
-                f"source {shown} has {part.stat().st_size} bytes, expected {source.size}"
+                f"source {shown} has sha256 {digest}, expected {source.sha256.lower()}"
             )
-        if verify and source.sha256 is not None:
-            digest = _sha256(part)
-            if digest != source.sha256.lower():
-                raise SourceError(
-                    f"source {shown} has sha256 {digest}, expected {source.sha256.lower()}"
-                )
         if source.filename.lower().endswith(".zip"):
             _check_zip(part, shown)
     except SourceError:
         part.unlink(missing_ok=True)
         raise
+    return SourceDigest(size=size, sha256=digest)
 
 
 def _sha256(path: Path) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from shapely.geometry import MultiPolygon, box
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.base import Source, stage
-from autopkg.processors.context import LocalRunContext
+from autopkg.processors.context import FetchedSource, LocalRunContext
 
 BOUNDARY = Boundary("sq", "Square", "0", MultiPolygon([box(0, 0, 1, 1)]))
 
@@ -65,3 +66,11 @@ def test_fetch_goes_through_the_cache_with_the_mirror(tmp_path: Path) -> None:
     assert path.read_bytes() == b"abc" * 1000
     assert fractions[-1] == 1.0
     assert reports == []
+    assert ctx.fetched == (
+        FetchedSource(
+            url="https://example.org/d/f.bin",
+            filename="f.bin",
+            size=3000,
+            sha256=hashlib.sha256(b"abc" * 1000).hexdigest(),
+        ),
+    )

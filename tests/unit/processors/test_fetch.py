@@ -19,7 +19,14 @@ import pytest
 
 from autopkg.errors import SourceError
 from autopkg.processors.base import Source
-from autopkg.processors.fetch import cache_relpath, fetch_source, mirror_relpath, mirror_url
+from autopkg.processors.fetch import (
+    SourceDigest,
+    cache_relpath,
+    cached_digest,
+    fetch_source,
+    mirror_relpath,
+    mirror_url,
+)
 from tests.fixtures.mirror import RequestLog, serve_directory
 
 HOST = "data.example.org"
@@ -110,7 +117,11 @@ def test_fetch_stores_under_host_and_path_and_downloads_once(
     assert first.read_bytes() == PAYLOAD
     assert publisher.log.hits[PAYLOAD_PATH] == 1
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 2
-    assert sorted(p.name for p in first.parent.iterdir()) == ["payload.bin", "payload.bin.lock"]
+    assert sorted(p.name for p in first.parent.iterdir()) == [
+        "payload.bin",
+        "payload.bin.lock",
+        "payload.bin.sha256",
+    ]
 
 
 def test_pinned_size_and_checksum_are_accepted_when_right(
@@ -320,3 +331,30 @@ def test_urls_and_filenames_that_escape_the_cache_are_refused(
             Source(url=url, filename=filename), cache, mirror="http://127.0.0.1:9", verify=True
         )
     assert not cache.exists()
+
+
+def test_each_cached_file_records_its_size_and_sha256(publisher: Publisher, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    path = fetch_source(source("payload.bin"), cache, mirror=publisher.url, verify=True)
+    assert cached_digest(path) == SourceDigest(size=len(PAYLOAD), sha256=PAYLOAD_SHA)
+
+
+def test_a_truncated_cached_file_is_fetched_again(publisher: Publisher, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    path = fetch_source(source("payload.bin"), cache, mirror=publisher.url, verify=True)
+    path.write_bytes(PAYLOAD[:1000])
+    with pytest.raises(SourceError, match="changed after it was fetched"):
+        cached_digest(path)
+    again = fetch_source(source("payload.bin"), cache, mirror=publisher.url, verify=True)
+    assert again.read_bytes() == PAYLOAD
+    assert publisher.log.hits[PAYLOAD_PATH] == 2
+
+
+def test_a_file_cached_without_a_record_gets_one(publisher: Publisher, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    path = cache / HOST / "files" / "payload.bin"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(PAYLOAD)
+    assert fetch_source(source("payload.bin"), cache, mirror=publisher.url, verify=True) == path
+    assert publisher.log.hits[PAYLOAD_PATH] == 0
+    assert cached_digest(path).sha256 == PAYLOAD_SHA
