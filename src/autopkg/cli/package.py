@@ -30,7 +30,7 @@ def package_command(
     from autopkg.jobs.embedded import EmbeddedExecutor
 
     rt = runtime(packages_root=output)
-    executor = EmbeddedExecutor(rt, workers=rt.settings.workers)
+    executor = EmbeddedExecutor(rt, workers=rt.settings.workers, only_dispatched=True)
     executor.start()
     try:
         submission = service.submit(rt, executor, boundary_name=boundary, processor_ids=processor)

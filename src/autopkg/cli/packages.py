@@ -38,7 +38,7 @@ def validate_command(boundary: Boundary) -> None:
 @app.command("rebuild")
 def rebuild_command(boundary: Boundary) -> None:
     """Regenerate datapackage.json from the files on storage."""
-    from autopkg.jobs.locks import boundary_lock
+    from autopkg.jobs.locks import publish_lock
     from autopkg.packaging.publish import rebuild_manifest
     from autopkg.processors.base import Metadata
     from autopkg.services.boundaries import get_boundary
@@ -53,6 +53,6 @@ def rebuild_command(boundary: Boundary) -> None:
         rt.storage,
         found,
         lookup,
-        lock=boundary_lock(rt.settings.processing_root / "locks", found.name),
+        lock=publish_lock(rt, found.name),
     )
     console.print(f"{boundary}: rebuilt with {len(manifest.get('resources', []))} resources")

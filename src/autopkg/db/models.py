@@ -99,6 +99,9 @@ class RunRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set by the owner just before it writes the manifest: from then on a cancel no
+    # longer revokes the run, so a published run always ends SUCCESS.
+    publishing_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class JobRunRecord(Base):

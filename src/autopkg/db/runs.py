@@ -1,4 +1,11 @@
-"""Queries over jobs and runs: join-or-create, atomic claims, leases and progress."""
+"""Jobs and runs: join-or-create, and every state transition of a run.
+
+This module owns every change of a run's state. Each transition is one conditional
+UPDATE on the state (and owner) it expects and says whether it took effect, so the
+loser of a race (a sweep beside ``finish``, a cancel beside publishing, two claimers)
+learns that it lost and nothing is overwritten (STYLE #21). Nothing else writes
+``runs.state``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -106,23 +113,43 @@ def get_run(session: Session, *, run_id: str) -> RunRecord | None:
     return session.get(RunRecord, run_id)
 
 
+def _claimable(now: datetime, max_attempts: int) -> ColumnElement[bool]:
+    """PENDING, or EXECUTING with an expired lease, and not yet tried ``max_attempts`` times."""
+    return and_(
+        or_(
+            RunRecord.state == RunState.PENDING.value,
+            (RunRecord.state == RunState.EXECUTING.value) & (RunRecord.lease_expires_at < now),
+        ),
+        RunRecord.attempts < max_attempts,
+    )
+
+
 def claim(
-    session: Session, *, owner: str, lease: timedelta, run_id: str | None = None
+    session: Session,
+    *,
+    owner: str,
+    lease: timedelta,
+    max_attempts: int,
+    run_id: str | None = None,
+    run_ids: Sequence[str] | None = None,
 ) -> RunRecord | None:
     """Atomically take a run that is PENDING or whose lease expired.
 
-    With ``run_id`` only that run is considered (the Celery path); without, the oldest
-    claimable run is taken (the embedded pool). The conditional UPDATE is the lock:
-    when two workers race, exactly one sees its row updated.
+    With ``run_id`` only that run is considered (the Celery path); with ``run_ids`` only
+    those (a CLI running its own job); otherwise the oldest claimable run is taken (the
+    embedded pool). A run already attempted ``max_attempts`` times is never claimed: the
+    sweep fails it instead. The conditional UPDATE is the lock: when workers race,
+    exactly one sees its row updated; on PostgreSQL the candidate is also selected
+    ``FOR UPDATE SKIP LOCKED`` so concurrent claimers pick different runs.
     """
     now = utcnow()
-    claimable = or_(
-        RunRecord.state == RunState.PENDING.value,
-        (RunRecord.state == RunState.EXECUTING.value) & (RunRecord.lease_expires_at < now),
-    )
+    claimable = _claimable(now, max_attempts)
     if run_id is None:
+        query = select(RunRecord.id).where(claimable)
+        if run_ids is not None:
+            query = query.where(RunRecord.id.in_(run_ids))
         candidate = session.scalar(
-            select(RunRecord.id).where(claimable).order_by(RunRecord.created_at).limit(1)
+            query.order_by(RunRecord.created_at).limit(1).with_for_update(skip_locked=True)
         )
         if candidate is None:
             return None
@@ -136,14 +163,22 @@ def claim(
             lease_expires_at=now + lease,
             heartbeat_at=now,
             started_at=now,
+            publishing_at=None,
             attempts=RunRecord.attempts + 1,
         )
         .execution_options(synchronize_session=False)
     )
     if _rowcount(updated) != 1:
         return None
-    run = session.get(RunRecord, run_id, populate_existing=True)
-    return run
+    return session.get(RunRecord, run_id, populate_existing=True)
+
+
+def _owned(run_id: str, owner: str) -> ColumnElement[bool]:
+    return and_(
+        RunRecord.id == run_id,
+        RunRecord.lease_owner == owner,
+        RunRecord.state == RunState.EXECUTING.value,
+    )
 
 
 def heartbeat(
@@ -164,12 +199,25 @@ def heartbeat(
         values["current_task"] = task[:255]
     updated = session.execute(
         update(RunRecord)
-        .where(
-            RunRecord.id == run_id,
-            RunRecord.lease_owner == owner,
-            RunRecord.state == RunState.EXECUTING.value,
-        )
+        .where(_owned(run_id, owner))
         .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(updated) == 1
+
+
+def begin_publish(session: Session, *, run_id: str, owner: str, lease: timedelta) -> bool:
+    """Pass the point of no return before publishing, if ``owner`` still holds the run.
+
+    From then on :func:`cancel_job` leaves the run alone, so whatever the owner
+    publishes is recorded as SUCCESS rather than REVOKED. Returns ``False`` when the run
+    was revoked or taken over: the caller must then publish nothing.
+    """
+    now = utcnow()
+    updated = session.execute(
+        update(RunRecord)
+        .where(_owned(run_id, owner))
+        .values(publishing_at=now, heartbeat_at=now, lease_expires_at=now + lease)
         .execution_options(synchronize_session=False)
     )
     return _rowcount(updated) == 1
@@ -200,11 +248,7 @@ def finish(
         values["current_task"] = "done"
     updated = session.execute(
         update(RunRecord)
-        .where(
-            RunRecord.id == run_id,
-            RunRecord.lease_owner == owner,
-            RunRecord.state == RunState.EXECUTING.value,
-        )
+        .where(_owned(run_id, owner))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -218,51 +262,108 @@ def executing_runs(session: Session) -> list[RunRecord]:
     )
 
 
-def release(session: Session, *, run: RunRecord, max_attempts: int, reason: str) -> None:
-    """Hand back a run whose worker is gone: PENDING again, or FAILURE after enough tries."""
-    if run.attempts >= max_attempts:
-        run.state = RunState.FAILURE.value
-        run.error_code = "worker_lost"
-        run.error = f"{reason}; gave up after {run.attempts} attempts"
-        run.finished_at = utcnow()
-    else:
-        run.state = RunState.PENDING.value
-        run.current_task = f"retrying: {reason}"
-    run.lease_owner = None
-    run.lease_expires_at = None
+def release(
+    session: Session,
+    *,
+    run_id: str,
+    owner: str | None,
+    max_attempts: int,
+    reason: str,
+    expired_before: datetime | None,
+) -> RunState | None:
+    """Hand back a run whose worker is gone: PENDING again, or FAILURE after enough tries.
+
+    Conditional on the run still being EXECUTING for ``owner`` (the owner the caller
+    saw) and, with ``expired_before``, on its lease having expired by then; so a run
+    that finished or renewed its lease meanwhile is left alone. Returns the new state,
+    or ``None`` when nothing changed.
+    """
+    still_lost = [
+        RunRecord.id == run_id,
+        RunRecord.state == RunState.EXECUTING.value,
+        RunRecord.lease_owner.is_(None) if owner is None else RunRecord.lease_owner == owner,
+    ]
+    if expired_before is not None:
+        still_lost.append(
+            or_(RunRecord.lease_expires_at.is_(None), RunRecord.lease_expires_at < expired_before)
+        )
+    handed_back = {"lease_owner": None, "lease_expires_at": None, "publishing_at": None}
+    failed = session.execute(
+        update(RunRecord)
+        .where(*still_lost, RunRecord.attempts >= max_attempts)
+        .values(
+            state=RunState.FAILURE.value,
+            error_code="worker_lost",
+            error=f"{reason}; gave up after {max_attempts} attempts",
+            current_task=f"failed: {reason}",
+            finished_at=utcnow(),
+            **handed_back,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(failed) == 1:
+        return RunState.FAILURE
+    retried = session.execute(
+        update(RunRecord)
+        .where(*still_lost, RunRecord.attempts < max_attempts)
+        .values(state=RunState.PENDING.value, current_task=f"retrying: {reason}", **handed_back)
+        .execution_options(synchronize_session=False)
+    )
+    return RunState.PENDING if _rowcount(retried) == 1 else None
 
 
-def cancel_job(session: Session, *, job: JobRecord) -> list[str]:
-    """Mark ``job`` cancelled and revoke its active runs that no live job still needs.
+def cancel_job(session: Session, *, job_id: str) -> list[str] | None:
+    """Mark the job cancelled and revoke its active runs that no live job still needs.
 
-    A run shared with another job that is not cancelled keeps going for that job.
-    Returns the ids of the revoked runs. An EXECUTING run that is revoked loses its
-    lease, so its worker stops at the next progress report and publishes nothing.
+    Each revocation is one conditional UPDATE: the run must still be active, not past
+    :func:`begin_publish`, and linked to no other job that is not cancelled; a run that
+    finishes at the same moment keeps its result. Returns the ids of the revoked runs,
+    or ``None`` if there is no such job. A revoked EXECUTING run loses its lease, so its
+    worker stops at its next progress report or before publishing, and publishes nothing.
     """
     now = utcnow()
-    if job.cancelled_at is None:
-        job.cancelled_at = now
+    if session.get(JobRecord, job_id) is None:
+        return None
+    session.execute(
+        update(JobRecord)
+        .where(JobRecord.id == job_id, JobRecord.cancelled_at.is_(None))
+        .values(cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    run_ids = session.scalars(
+        select(JobRunRecord.run_id)
+        .where(JobRunRecord.job_id == job_id)
+        .order_by(JobRunRecord.position)
+    ).all()
     revoked = []
-    for link in job.runs:
-        run = link.run
-        if run.state not in ACTIVE_STATES:
-            continue
-        still_needed = session.scalar(
-            select(func.count())
-            .select_from(JobRunRecord)
+    for run_id in run_ids:
+        other_live_job = (
+            select(JobRunRecord.run_id)
             .join(JobRecord, JobRecord.id == JobRunRecord.job_id)
             .where(
-                JobRunRecord.run_id == run.id,
-                JobRecord.id != job.id,
+                JobRunRecord.run_id == run_id,
+                JobRecord.id != job_id,
                 JobRecord.cancelled_at.is_(None),
             )
+            .exists()
         )
-        if still_needed:
-            continue
-        run.state = RunState.REVOKED.value
-        run.current_task = "cancelled"
-        run.finished_at = now
-        run.lease_owner = None
-        run.lease_expires_at = None
-        revoked.append(run.id)
+        updated = session.execute(
+            update(RunRecord)
+            .where(
+                RunRecord.id == run_id,
+                RunRecord.state.in_(ACTIVE_STATES),
+                RunRecord.publishing_at.is_(None),
+                ~other_live_job,
+            )
+            .values(
+                state=RunState.REVOKED.value,
+                current_task="cancelled",
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(updated) == 1:
+            revoked.append(run_id)
     return revoked

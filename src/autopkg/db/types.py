@@ -19,9 +19,20 @@ class MultiPolygonType(TypeDecorator[BaseGeometry]):
 
     impl = LargeBinary
     cache_ok = True
+    # GeoAlchemy2's PostgreSQL table events read these from the column type to add the
+    # GiST index; without them the lookup falls through to the blob implementation.
+    spatial_index = True
+    use_N_D_index = False
+    use_typmod = None
 
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        """Use PostGIS's geometry type on PostgreSQL and a blob anywhere else."""
+    def load_dialect_impl(self, dialect: Dialect | None) -> TypeEngine[Any]:
+        """Use PostGIS's geometry type on PostgreSQL and a blob anywhere else.
+
+        GeoAlchemy2's PostgreSQL table events call this with no dialect only to ask
+        whether the column is a raster; a blob answers that correctly.
+        """
+        if dialect is None:
+            return LargeBinary()
         if dialect.name == "postgresql":
             return dialect.type_descriptor(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
         return dialect.type_descriptor(LargeBinary())

@@ -38,11 +38,16 @@ class EmbeddedExecutor:
     """Runs claimed runs on ``workers`` threads; ``dispatch`` only wakes a worker.
 
     Workers claim work from the database rather than from an in-memory queue, so runs
-    submitted before a restart (or by the CLI) are picked up too.
+    submitted before a restart (or by the CLI) are picked up too. With
+    ``only_dispatched`` (``autopkg package``) the workers claim only runs dispatched to
+    this executor, never other work waiting in a shared database.
     """
 
-    def __init__(self, rt: Runtime, *, workers: int) -> None:
+    def __init__(self, rt: Runtime, *, workers: int, only_dispatched: bool = False) -> None:
         self._rt = rt
+        self._only_dispatched = only_dispatched
+        self._mine: set[str] = set()
+        self._mine_lock = threading.Lock()
         self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._threads = [
@@ -59,6 +64,8 @@ class EmbeddedExecutor:
 
     def dispatch(self, run_id: str) -> None:
         """Wake one worker to claim ``run_id`` (or whatever is oldest)."""
+        with self._mine_lock:
+            self._mine.add(run_id)
         self._wake.put(None)
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -69,15 +76,22 @@ class EmbeddedExecutor:
         for thread in self._threads:
             thread.join(timeout)
 
+    def _claimable(self) -> list[str] | None:
+        if not self._only_dispatched:
+            return None
+        with self._mine_lock:
+            return sorted(self._mine)
+
     def _work(self) -> None:
         owner = engine.worker_id()
         while not self._stopping.is_set():
             try:
-                run = engine.claim_next(self._rt, owner=owner)
+                run = engine.claim_next(self._rt, owner=owner, run_ids=self._claimable())
                 if run is not None:
                     engine.execute(self._rt, run, owner=owner)
                     continue
-                engine.sweep(self._rt)
+                for _ in engine.sweep(self._rt):
+                    self._wake.put(None)
             except Exception:
                 log.exception("worker %s: unexpected error", owner)
             try:

@@ -7,13 +7,15 @@ redelivery or a crashed worker never runs the same work twice at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,10 @@ from typing import Any
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunRecord, RunState
-from autopkg.errors import AutopkgError, NotFoundError
-from autopkg.jobs.locks import boundary_lock
+from autopkg.errors import AutopkgError, NotFoundError, RunAbandonedError
+from autopkg.jobs.locks import publish_lock
 from autopkg.jobs.progress import RunReporter
+from autopkg.packaging.inputs import run_inputs
 from autopkg.packaging.manifest import EMPTY_KEY
 from autopkg.packaging.publish import publish_processor
 from autopkg.processors.context import LocalRunContext
@@ -46,21 +49,38 @@ def lease_of(rt: Runtime) -> timedelta:
     return timedelta(seconds=rt.settings.run_lease_seconds)
 
 
-def claim_next(rt: Runtime, *, owner: str, run_id: str | None = None) -> RunRecord | None:
-    """Claim a specific run, or the oldest pending one."""
+def claim_next(
+    rt: Runtime,
+    *,
+    owner: str,
+    run_id: str | None = None,
+    run_ids: Sequence[str] | None = None,
+) -> RunRecord | None:
+    """Claim a specific run, one of ``run_ids``, or the oldest pending one."""
     with rt.database.session() as session:
-        return run_repo.claim(session, owner=owner, lease=lease_of(rt), run_id=run_id)
+        return run_repo.claim(
+            session,
+            owner=owner,
+            lease=lease_of(rt),
+            max_attempts=MAX_ATTEMPTS,
+            run_id=run_id,
+            run_ids=run_ids,
+        )
 
 
 def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
-    """Execute a run this worker has claimed and record its terminal state."""
+    """Execute a run this worker has claimed and record its terminal state.
+
+    The attempt works in its own scratch folder (``runs/<run>/<attempt>-<nonce>``), so
+    a worker that took the run over never shares or deletes another attempt's files.
+    """
     log.info("run %s: %s for %s started", run.id[:8], run.processor_id, run.boundary_name)
-    scratch = rt.settings.processing_root / "runs" / run.id
+    scratch = rt.settings.processing_root / "runs" / run.id / f"{run.attempts}-{uuid.uuid4().hex}"
     started = time.monotonic()
     state, result, code, message = RunState.FAILURE, None, None, None
     with RunReporter(rt.database, run_id=run.id, owner=owner, lease=lease_of(rt)) as reporter:
         try:
-            result = _produce_and_publish(rt, run, reporter, scratch)
+            result = _produce_and_publish(rt, run, reporter, scratch, owner)
             state = RunState.SUCCESS
         except AutopkgError as exc:
             code, message = exc.code, exc.message
@@ -69,6 +89,8 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
             code, message = "internal_error", f"internal error ({type(exc).__name__})"
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                scratch.parent.rmdir()
     with rt.database.session() as session:
         recorded = run_repo.finish(
             session,
@@ -94,14 +116,13 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
 
 
 def _produce_and_publish(
-    rt: Runtime, run: RunRecord, reporter: RunReporter, scratch: Path
+    rt: Runtime, run: RunRecord, reporter: RunReporter, scratch: Path, owner: str
 ) -> dict[str, Any]:
     processor_cls = rt.registry.get(run.processor_id)
     with rt.database.session() as session:
         boundary = boundary_repo.get(session, name=run.boundary_name)
     if boundary is None:
         raise NotFoundError(f"boundary {run.boundary_name!r} no longer exists")
-    shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     context = LocalRunContext(
         boundary=boundary,
@@ -113,14 +134,27 @@ def _produce_and_publish(
     )
     processor = processor_cls()
     outputs = processor.run(context)
+    # The processor may have been silent since the run was revoked or taken over.
+    reporter.check()
     reporter.report(_PROCESSOR_SHARE, "publishing")
+
+    def still_ours() -> None:
+        # The last word before the manifest changes: a conditional UPDATE on state and
+        # owner. After it a cancel no longer revokes this run.
+        with rt.database.session() as session:
+            held = run_repo.begin_publish(session, run_id=run.id, owner=owner, lease=lease_of(rt))
+        if not held:
+            raise RunAbandonedError("run was cancelled or taken over before publishing")
+
     resources = publish_processor(
         rt.storage,
         boundary,
         processor.metadata,
         outputs,
-        lock=boundary_lock(rt.settings.processing_root / "locks", boundary.name),
-        sources=processor.sources,
+        lock=publish_lock(rt, boundary.name),
+        inputs=run_inputs(boundary.geometry, run.processor_id, {}, context.fetched),
+        fetched=context.fetched,
+        before_commit=still_ours,
     )
     result: dict[str, Any] = {"files": [resource["path"] for resource in resources]}
     empty = [resource["path"] for resource in resources if resource.get(EMPTY_KEY)]
@@ -132,22 +166,48 @@ def _produce_and_publish(
     return result
 
 
-def sweep(rt: Runtime, *, dead_owner: Callable[[str], bool] | None = None) -> int:
-    """Release runs whose lease expired (or whose owner is known dead); return how many.
+def sweep(rt: Runtime, *, dead_owner: Callable[[str], bool] | None = None) -> list[str]:
+    """Release runs whose lease expired (or whose owner is known dead).
 
     A released run goes back to PENDING to be retried, or to FAILURE once it has been
-    attempted ``MAX_ATTEMPTS`` times, so nothing stays EXECUTING forever.
+    attempted ``MAX_ATTEMPTS`` times, so nothing stays EXECUTING forever. Each release
+    is conditional on what was seen (state, owner, expiry), so a run that finishes or
+    renews its lease meanwhile is left alone.
+
+    Returns:
+        The ids of the runs put back to PENDING, for the caller to dispatch again.
     """
     now = run_repo.utcnow()
-    released = 0
-    with rt.database.session() as session:
-        for run in run_repo.executing_runs(session):
-            expired = run.lease_expires_at is None or run.lease_expires_at < now
-            if expired or (dead_owner is not None and dead_owner(run.lease_owner or "")):
-                run_repo.release(
-                    session, run=run, max_attempts=MAX_ATTEMPTS, reason="worker stopped"
-                )
-                released += 1
-    if released:
-        log.warning("released %d run(s) left by stopped workers", released)
-    return released
+    with rt.database.read_session() as session:
+        seen = [
+            (run.id, run.lease_owner, run.lease_expires_at)
+            for run in run_repo.executing_runs(session)
+        ]
+    retried: list[str] = []
+    failed = 0
+    for run_id, owner, expires in seen:
+        expired = expires is None or expires < now
+        dead = dead_owner is not None and owner is not None and dead_owner(owner)
+        if not (expired or dead):
+            continue
+        with rt.database.session() as session:
+            outcome = run_repo.release(
+                session,
+                run_id=run_id,
+                owner=owner,
+                max_attempts=MAX_ATTEMPTS,
+                reason="worker stopped",
+                expired_before=None if dead else now,
+            )
+        if outcome is RunState.PENDING:
+            retried.append(run_id)
+        elif outcome is RunState.FAILURE:
+            failed += 1
+    if retried or failed:
+        log.warning(
+            "released %d run(s) left by stopped workers: %d to retry, %d failed",
+            len(retried) + failed,
+            len(retried),
+            failed,
+        )
+    return retried

@@ -1,27 +1,19 @@
-"""Per-boundary publish lock shared by threads and processes on one machine."""
+"""The per-boundary publish lock, shared by everything that uses the same database."""
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import AbstractContextManager
 
+from autopkg.db.locks import named_lock
+from autopkg.runtime import Runtime
 from autopkg.slugs import require_slug
 
 
-@contextmanager
-def boundary_lock(lock_dir: Path, boundary_name: str) -> Iterator[None]:
-    """Hold an exclusive lock for ``boundary_name`` while its manifest is rewritten.
+def publish_lock(rt: Runtime, boundary_name: str) -> AbstractContextManager[None]:
+    """The lock held while ``boundary_name``'s package is rewritten.
 
-    ``flock`` locks belong to an open file description, so two threads of one process
-    exclude each other as well as two processes (the CLI beside ``autopkg serve``).
+    It is a database lock (see :mod:`autopkg.db.locks`), not a file on local disk, so
+    two workers on different machines publishing processors for one boundary to S3
+    take turns instead of overwriting each other's manifest.
     """
-    require_slug(boundary_name, "boundary name")
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with (lock_dir / f"{boundary_name}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return named_lock(rt.database, f"publish-{require_slug(boundary_name, 'boundary name')}")

@@ -85,7 +85,8 @@ def submit(
     if not is_slug(boundary_name):
         raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
     with rt.database.session() as session:
-        if boundary_repo.get(session, name=boundary_name) is None:
+        boundary = boundary_repo.get(session, name=boundary_name)
+        if boundary is None:
             raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
         runs = []
         created = []
@@ -99,7 +100,14 @@ def submit(
             # No run is active, and a run publishes before it is marked finished, so
             # the manifest read now reflects every earlier run of this processor.
             manifest = read_manifest(rt.storage, boundary_name)
-            if manifest is not None and is_current(manifest, processor_id):
+            current = is_current(
+                manifest,
+                processor_id,
+                geometry=boundary.geometry,
+                options={},
+                pinned=rt.registry.get(processor_id).sources,
+            )
+            if manifest is not None and current:
                 runs.append(
                     run_repo.create_skipped_run(
                         session,
@@ -210,5 +218,7 @@ def cancel(rt: Runtime, *, job_id: str) -> JobStatus:
         NotFoundError: no job has this id.
     """
     with rt.database.session() as session:
-        run_repo.cancel_job(session, job=_job(session, job_id))
+        revoked = run_repo.cancel_job(session, job_id=job_id)
+    if revoked is None:
+        raise NotFoundError(f"unknown job: {job_id[:80]!r}")
     return status(rt, job_id=job_id)

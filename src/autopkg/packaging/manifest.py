@@ -9,13 +9,16 @@ take and return plain dicts and never touch storage.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
+
 from autopkg.boundaries.boundary import Boundary
+from autopkg.packaging.inputs import INPUTS_KEY, Inputs, inputs_match
 from autopkg.packaging.layout import data_path
-from autopkg.processors.base import Metadata
+from autopkg.processors.base import Metadata, Source
 
 SCHEMA_URL = "https://datapackage.org/profiles/2.0/datapackage.json"
 PROCESSOR_KEY = "autopkg:processor"
@@ -49,6 +52,7 @@ def file_resource(
     sha256: str,
     title: str = "",
     empty: bool = False,
+    inputs: Inputs | None = None,
 ) -> Resource:
     """Describe one published data file of a processor as a Data Package resource.
 
@@ -80,6 +84,8 @@ def file_resource(
     }
     if empty:
         resource[EMPTY_KEY] = True
+    if inputs is not None:
+        resource[INPUTS_KEY] = inputs
     return resource
 
 
@@ -143,11 +149,33 @@ def replace_processor(
     }
 
 
-def is_current(manifest: Manifest | None, processor_id: str) -> bool:
-    """Return whether the manifest already holds files of ``processor_id``."""
-    if not manifest:
-        return False
-    return any(r.get(PROCESSOR_KEY) == processor_id for r in manifest.get("resources", []))
+def is_current(
+    manifest: Manifest | None,
+    processor_id: str,
+    *,
+    geometry: BaseGeometry,
+    options: Mapping[str, Any],
+    pinned: Sequence[Source],
+) -> bool:
+    """Return whether the manifest holds files of ``processor_id`` made from these inputs.
+
+    Every resource of the processor must record inputs that match (see
+    :func:`~autopkg.packaging.inputs.inputs_match`); files published before inputs
+    were recorded are never current.
+    """
+    files = [
+        r for r in (manifest or {}).get("resources", []) if r.get(PROCESSOR_KEY) == processor_id
+    ]
+    return bool(files) and all(
+        inputs_match(
+            r.get(INPUTS_KEY),
+            geometry=geometry,
+            processor_id=processor_id,
+            options=options,
+            pinned=pinned,
+        )
+        for r in files
+    )
 
 
 def group_by_processor(resources: Iterable[Resource]) -> dict[str, list[Resource]]:

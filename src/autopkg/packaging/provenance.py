@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autopkg import __version__
-from autopkg.processors.base import Source
+from autopkg.processors.context import FetchedSource
 
 Provenance = dict[str, Any]
 
@@ -22,18 +22,22 @@ Provenance = dict[str, Any]
 def processor_entry(
     processor_id: str,
     resources: Sequence[dict[str, Any]],
-    sources: Sequence[Source],
+    fetched: Sequence[FetchedSource],
     *,
     published_at: str,
 ) -> dict[str, Any]:
-    """Return the provenance record of one publication of ``processor_id``."""
+    """Return the provenance record of one publication of ``processor_id``.
+
+    ``fetched`` are the sources the run actually fetched, with the size and sha256 of
+    their bytes.
+    """
     return {
         "processor": processor_id,
         "published_at": published_at,
         "autopkg_version": __version__,
         "sources": [
             {"url": s.url, "filename": s.filename, "size": s.size, "sha256": s.sha256}
-            for s in sources
+            for s in fetched
         ],
         "files": [{"path": r["path"], "bytes": r["bytes"], "hash": r["hash"]} for r in resources],
     }

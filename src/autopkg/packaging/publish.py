@@ -1,15 +1,15 @@
 """Publishing a processor's files into a package on storage, atomically.
 
-Data files are uploaded first (each write is atomic), then, holding the boundary's
-lock, the manifest is merged, pages and provenance are written and
-``datapackage.json`` is written **last**: that write is the commit point. Readers
-therefore never see a manifest that names a missing or half-written file. Files of
-the processor that the new manifest no longer names are deleted afterwards.
+Holding the boundary's lock, the data files are uploaded (each write is atomic), the
+manifest is merged, pages and provenance are written and ``datapackage.json`` is
+written **last**: that write is the commit point. Readers therefore never see a
+manifest that names a missing or half-written file. Files of the processor that the
+new manifest no longer names are deleted afterwards.
 
-The caller's ``lock`` serialises publications for one boundary (a
-:class:`threading.Lock` in one process, a lease across machines). Callers must also
-never publish the *same* processor for one boundary twice at once, which the job
-engine's run lease guarantees.
+The caller's ``lock`` serialises publications for one boundary (the job engine's is
+a database lock that holds across machines). Callers must also never publish the
+*same* processor for one boundary twice at once, which the job engine's run lease and
+its check just before publishing guarantee.
 
 This module is also the entry point for the package maintenance functions
 (:func:`read_manifest`, :func:`rebuild_manifest`, :func:`validate_package`).
@@ -18,18 +18,27 @@ This module is also the entry point for the package maintenance functions
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import ProcessorError
+from autopkg.packaging.inputs import Inputs
 from autopkg.packaging.layout import data_path, package_key
-from autopkg.packaging.manifest import PROCESSOR_KEY, Resource, file_resource, merge, utc_now_iso
+from autopkg.packaging.manifest import (
+    PROCESSOR_KEY,
+    Manifest,
+    Resource,
+    file_resource,
+    merge,
+    utc_now_iso,
+)
 from autopkg.packaging.provenance import processor_entry
 from autopkg.packaging.rebuild import rebuild_manifest
 from autopkg.packaging.store import commit, delete_stale, file_chunks, hash_chunks, read_manifest
 from autopkg.packaging.validation import validate_package
-from autopkg.processors.base import Metadata, OutputFile, Source
+from autopkg.processors.base import Metadata, OutputFile
+from autopkg.processors.context import FetchedSource
 from autopkg.slugs import is_slug, require_slug
 from autopkg.storage.base import Storage
 
@@ -43,15 +52,23 @@ def publish_processor(
     outputs: Sequence[OutputFile],
     *,
     lock: AbstractContextManager[object],
-    sources: Sequence[Source] = (),
+    inputs: Inputs | None = None,
+    fetched: Sequence[FetchedSource] = (),
+    before_commit: Callable[[], None] = lambda: None,
 ) -> list[Resource]:
     """Publish one processor's output files into the boundary's package.
 
-    Each output is hashed (sha256) and uploaded to
-    ``<boundary>/datasets/<name>/<version>/data/<file>``; then, inside ``lock``, the
-    processor's resources replace any it had before, its dataset pages, the package
-    pages and ``provenance.json`` are rewritten and ``datapackage.json`` is written
-    last. Files of the processor that the new manifest does not name are deleted.
+    Each output is hashed (sha256) first. Then, inside ``lock``: ``before_commit`` runs
+    (the job engine checks there that the run is still its own, and raises if not, so
+    a cancelled or taken-over run publishes nothing); the files are uploaded to
+    ``<boundary>/datasets/<name>/<version>/data/<file>``; the processor's resources
+    (each recording ``inputs``, without which they are never current) replace any it
+    had before; its dataset pages, the
+    package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
+    and ``datapackage.json`` is written last. Files of the processor that the new
+    manifest does not name are deleted. If an upload fails, the files uploaded so far
+    that the old manifest does not name are deleted again, so a failed publication
+    leaves nothing new visible.
 
     Returns:
         The processor's resources as written to the manifest.
@@ -74,8 +91,6 @@ def publish_processor(
         # Protocol uploads take a path, so the file is read once to hash it and once to
         # copy it; the second read is served from the page cache.
         size, digest = hash_chunks(file_chunks(out.path))
-        relative = data_path(metadata.name, metadata.version, out.path.name)
-        storage.put_file(out.path, package_key(boundary.name, relative), out.mediatype)
         resources.append(
             file_resource(
                 metadata,
@@ -86,15 +101,41 @@ def publish_processor(
                 sha256=digest,
                 title=out.title,
                 empty=out.empty,
+                inputs=inputs,
             )
         )
     with lock:
-        manifest = merge(read_manifest(storage, boundary.name), boundary, metadata, resources)
+        before_commit()
+        previous = read_manifest(storage, boundary.name)
+        _upload(storage, boundary.name, metadata, outputs, previous)
+        manifest = merge(previous, boundary, metadata, resources)
         now = utc_now_iso()
-        entry = processor_entry(metadata.id, resources, sources, published_at=now)
+        entry = processor_entry(metadata.id, resources, fetched, published_at=now)
         commit(storage, boundary, manifest, described=[metadata], entries=[entry], now=now)
         delete_stale(storage, boundary.name, manifest, [metadata.id])
     return [r for r in manifest["resources"] if r[PROCESSOR_KEY] == metadata.id]
+
+
+def _upload(
+    storage: Storage,
+    boundary_name: str,
+    metadata: Metadata,
+    outputs: Sequence[OutputFile],
+    previous: Manifest | None,
+) -> None:
+    """Upload the outputs; on failure remove the new files the old manifest does not name."""
+    listed = {r["path"] for r in (previous or {}).get("resources", [])}
+    uploaded: list[str] = []
+    try:
+        for out in outputs:
+            relative = data_path(metadata.name, metadata.version, out.path.name)
+            storage.put_file(out.path, package_key(boundary_name, relative), out.mediatype)
+            uploaded.append(relative)
+    except BaseException:
+        for relative in uploaded:
+            if relative not in listed:
+                storage.delete(package_key(boundary_name, relative))
+        raise
 
 
 def _check_file_name(metadata: Metadata, boundary: Boundary, file_name: str) -> None:

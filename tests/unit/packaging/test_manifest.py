@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+import shapely
 
+from autopkg.packaging.inputs import run_inputs
 from autopkg.packaging.manifest import (
     RESOURCE_NAME_PATTERN,
     SCHEMA_URL,
@@ -15,6 +17,8 @@ from autopkg.packaging.manifest import (
     is_current,
     merge,
 )
+from autopkg.processors.base import Source
+from autopkg.processors.context import FetchedSource
 from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, TIFF, make_metadata
 
 RASTER = make_metadata("test_raster")
@@ -142,12 +146,35 @@ def test_merge_refuses_resources_of_another_processor() -> None:
         merge(None, GHANA, RASTER, [vector_resource("test_vector-version_2-gha.gpkg")])
 
 
-def test_is_current() -> None:
-    manifest = merge(None, GHANA, RASTER, [raster_resource("test_raster-version_1-gha.tif")])
-    assert is_current(manifest, "test_raster.version_1")
-    assert not is_current(manifest, "test_raster.version_2")
-    assert not is_current(manifest, "test_vector.version_2")
-    assert not is_current(None, "test_raster.version_1")
+def test_is_current_only_when_every_input_matches() -> None:
+    fetched = [FetchedSource("https://example.org/a.zip", "a.zip", 3, "ab" * 32)]
+    inputs = run_inputs(GHANA.geometry, "test_raster.version_1", {"year": 2020}, fetched)
+    resource = file_resource(
+        RASTER,
+        "test_raster-version_1-gha.tif",
+        format="GeoTIFF",
+        mediatype=TIFF,
+        size=10,
+        sha256="ab" * 32,
+        inputs=inputs,
+    )
+    manifest = merge(None, GHANA, RASTER, [resource])
+    request = {"geometry": GHANA.geometry, "options": {"year": 2020}, "pinned": ()}
+    assert is_current(manifest, "test_raster.version_1", **request)
+    assert not is_current(manifest, "test_raster.version_2", **request)
+    assert not is_current(None, "test_raster.version_1", **request)
+    other_area = {**request, "geometry": shapely.MultiPolygon([shapely.box(0, 0, 1, 1)])}
+    assert not is_current(manifest, "test_raster.version_1", **other_area)
+    other_options = {**request, "options": {"year": 2030}}
+    assert not is_current(manifest, "test_raster.version_1", **other_options)
+    pinned_same = Source("https://example.org/a.zip", "a.zip", sha256="AB" * 32)
+    pinned_other = Source("https://example.org/a.zip", "a.zip", sha256="cd" * 32)
+    assert is_current(manifest, "test_raster.version_1", **{**request, "pinned": (pinned_same,)})
+    assert not is_current(
+        manifest, "test_raster.version_1", **{**request, "pinned": (pinned_other,)}
+    )
+    without_inputs = merge(None, GHANA, RASTER, [raster_resource("test_raster-version_1-gha.tif")])
+    assert not is_current(without_inputs, "test_raster.version_1", **request)
 
 
 def test_client_view_groups_files_per_processor_version() -> None:

@@ -10,13 +10,19 @@ import pytest
 
 from autopkg.errors import ProcessorError
 from autopkg.packaging.publish import publish_processor, read_manifest
-from autopkg.processors.base import OutputFile, Source
+from autopkg.processors.base import OutputFile
+from autopkg.processors.context import FetchedSource
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, make_metadata, sha256, write_output
 
 RASTER = make_metadata("test_raster")
 VECTOR = make_metadata("test_vector", "version_2", license=ODBL)
-SOURCE = Source(url="https://example.org/test_raster/global.tif", filename="global.tif", size=5)
+SOURCE = FetchedSource(
+    url="https://example.org/test_raster/global.tif",
+    filename="global.tif",
+    size=5,
+    sha256="ef" * 32,
+)
 
 
 @pytest.fixture
@@ -35,7 +41,7 @@ def publish_two(storage: LocalFSStorage, scratch: Path) -> None:
             write_output(scratch, RASTER, b"raster-bb", sub="b"),
         ],
         lock=lock,
-        sources=[SOURCE],
+        fetched=[SOURCE],
     )
     publish_processor(
         storage, GHANA, VECTOR, [write_output(scratch, VECTOR, b"vector", ext="gpkg")], lock=lock
@@ -101,7 +107,7 @@ def test_provenance_records_sources_and_files(storage: LocalFSStorage, tmp_path:
             "url": "https://example.org/test_raster/global.tif",
             "filename": "global.tif",
             "size": 5,
-            "sha256": None,
+            "sha256": "ef" * 32,
         }
     ]
     assert [f["hash"] for f in raster["files"]] == [sha256(b"raster-a"), sha256(b"raster-bb")]

@@ -1,0 +1,71 @@
+"""Named locks that hold wherever the database is shared.
+
+On PostgreSQL a lock is a session-level advisory lock, so it excludes every process
+on every machine using that database (API processes, Celery workers, the CLI). On
+SQLite, whose file can only be shared by processes of one machine, it is an ``flock``
+on a file beside the database.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from autopkg.db.session import Database
+
+_LOCK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
+
+
+def _advisory_key(name: str) -> int:
+    # Advisory locks take a signed 64-bit key: the first 8 bytes of a digest of the
+    # name make collisions between distinct names practically impossible.
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def named_lock(database: Database, name: str) -> Iterator[None]:
+    """Hold the exclusive lock called ``name`` (``[a-z0-9_-]``, e.g. ``publish-gha``).
+
+    Blocks until the lock is free. The lock is released when the block ends, and also
+    if this process dies (the server drops the session; the kernel drops the flock).
+
+    Raises:
+        ValueError: if ``name`` is not a valid lock name.
+    """
+    if not _LOCK_NAME.fullmatch(name):
+        raise ValueError(f"invalid lock name {name!r}")
+    if database.dialect == "postgresql":
+        key = _advisory_key(name)
+        with database.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+        return
+    folder = _sqlite_lock_dir(database.url)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{name}.lock").open("a") as handle:
+        # flock locks belong to an open file description: threads of this process
+        # exclude each other as well as other processes.
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sqlite_lock_dir(url: str) -> Path:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise ValueError("named locks need a file-backed SQLite database")
+    path = Path(database)
+    return path.with_name(path.name + ".locks")

@@ -1,0 +1,30 @@
+"""Runs record when they passed the point of no return before publishing.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from autopkg.db.types import UTCDateTime
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Add ``runs.publishing_at``."""
+    with op.batch_alter_table("runs") as batch:
+        batch.add_column(sa.Column("publishing_at", UTCDateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    """Drop ``runs.publishing_at``."""
+    with op.batch_alter_table("runs") as batch:
+        batch.drop_column("publishing_at")

@@ -1,0 +1,181 @@
+"""Races between transitions, each repeated many times behind a barrier.
+
+Every pair of competing transitions must end in one consistent state: the loser learns
+it lost (its UPDATE took no effect) and overwrites nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from autopkg.db import runs as run_repo
+from autopkg.db.models import JobRecord, JobRunRecord, RunState
+from autopkg.db.session import Database
+from tests.unit.jobs.helpers import LEASE, MAX, queue, state
+
+ROUNDS = 25
+EXPIRED = timedelta(seconds=-1)
+
+
+def _race(*contenders: Callable[[], Any]) -> list[Any]:
+    """Run each contender in its own thread, released together; return their results."""
+    barrier = threading.Barrier(len(contenders))
+    results: list[Any] = [None] * len(contenders)
+    errors: list[BaseException] = []
+
+    def run(index: int, contender: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[index] = contender()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results
+
+
+def _processor(round_: int) -> str:
+    return f"p.round{round_}"
+
+
+def test_four_claimers_on_one_run_exactly_one_wins(database: Database) -> None:
+    for round_ in range(ROUNDS):
+        run_id = queue(database, _processor(round_))
+
+        def claimer(owner: str) -> Callable[[], bool]:
+            def claim() -> bool:
+                with database.session() as session:
+                    return (
+                        run_repo.claim(
+                            session, owner=owner, lease=LEASE, max_attempts=MAX, run_id=run_id
+                        )
+                        is not None
+                    )
+
+            return claim
+
+        won = _race(*(claimer(f"w{i}") for i in range(4)))
+        assert sum(won) == 1, won
+        assert state(database, run_id) == ("EXECUTING", 1, f"w{won.index(True)}")
+
+
+def test_four_workers_taking_the_oldest_never_share_a_run(database: Database) -> None:
+    for round_ in range(ROUNDS):
+        queued = {queue(database, f"{_processor(round_)}.{i}") for i in range(2)}
+
+        def take(owner: str) -> Callable[[], str | None]:
+            def claim() -> str | None:
+                with database.session() as session:
+                    run = run_repo.claim(session, owner=owner, lease=LEASE, max_attempts=MAX)
+                    return run.id if run is not None else None
+
+            return claim
+
+        taken = [run_id for run_id in _race(*(take(f"w{i}") for i in range(4))) if run_id]
+        assert len(taken) == len(set(taken)) == 2
+        assert set(taken) == queued
+        for run_id in taken:
+            with database.session() as session:
+                run = run_repo.get_run(session, run_id=run_id)
+                assert run is not None and run.lease_owner is not None
+                run_repo.finish(
+                    session, run_id=run_id, owner=run.lease_owner, state=RunState.SUCCESS
+                )
+
+
+def test_sweep_beside_finish_never_undoes_a_success(database: Database) -> None:
+    outcomes = set()
+    for round_ in range(ROUNDS):
+        run_id = queue(database, _processor(round_))
+        with database.session() as session:
+            run_repo.claim(session, owner="slow", lease=EXPIRED, max_attempts=MAX, run_id=run_id)
+
+        def finish() -> bool:
+            with database.session() as session:
+                return run_repo.finish(session, run_id=run_id, owner="slow", state=RunState.SUCCESS)
+
+        def sweep() -> RunState | None:
+            with database.session() as session:
+                return run_repo.release(
+                    session,
+                    run_id=run_id,
+                    owner="slow",
+                    max_attempts=MAX,
+                    reason="worker stopped",
+                    expired_before=run_repo.utcnow(),
+                )
+
+        finished, released = _race(finish, sweep)
+        final = state(database, run_id)[0]
+        if finished:
+            assert released is None and final == "SUCCESS"
+        else:
+            assert released is RunState.PENDING and final == "PENDING"
+        outcomes.add(final)
+    assert outcomes <= {"SUCCESS", "PENDING"}
+
+
+def test_cancel_beside_publish_never_revokes_a_published_run(database: Database) -> None:
+    for round_ in range(ROUNDS):
+        run_id = queue(database, _processor(round_))
+        with database.session() as session:
+            run_repo.claim(session, owner="me", lease=LEASE, max_attempts=MAX, run_id=run_id)
+            job_id = session.scalars(
+                select(JobRecord.id)
+                .join(JobRunRecord, JobRunRecord.job_id == JobRecord.id)
+                .where(JobRunRecord.run_id == run_id)
+            ).one()
+
+        def publish_and_finish() -> bool:
+            with database.session() as session:
+                if not run_repo.begin_publish(session, run_id=run_id, owner="me", lease=LEASE):
+                    return False
+            with database.session() as session:
+                assert run_repo.finish(session, run_id=run_id, owner="me", state=RunState.SUCCESS)
+            return True
+
+        def cancel() -> list[str] | None:
+            with database.session() as session:
+                return run_repo.cancel_job(session, job_id=job_id)
+
+        published, revoked = _race(publish_and_finish, cancel)
+        final = state(database, run_id)[0]
+        if published:
+            assert revoked == [] and final == "SUCCESS"
+        else:
+            assert revoked == [run_id] and final == "REVOKED"
+
+
+def test_cancel_beside_finish_never_turns_success_into_revoked(database: Database) -> None:
+    for round_ in range(ROUNDS):
+        run_id = queue(database, _processor(round_))
+        with database.session() as session:
+            run_repo.claim(session, owner="me", lease=LEASE, max_attempts=MAX, run_id=run_id)
+            run_repo.begin_publish(session, run_id=run_id, owner="me", lease=LEASE)
+            job_id = session.scalars(
+                select(JobRecord.id)
+                .join(JobRunRecord, JobRunRecord.job_id == JobRecord.id)
+                .where(JobRunRecord.run_id == run_id)
+            ).one()
+
+        def finish() -> bool:
+            with database.session() as session:
+                return run_repo.finish(session, run_id=run_id, owner="me", state=RunState.SUCCESS)
+
+        def cancel() -> list[str] | None:
+            with database.session() as session:
+                return run_repo.cancel_job(session, job_id=job_id)
+
+        finished, revoked = _race(finish, cancel)
+        assert finished and revoked == []
+        assert state(database, run_id)[0] == "SUCCESS"
