@@ -28,6 +28,7 @@ from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip import clip_raster, clip_vector, repair
+from autopkg.clip.budget import configure_gdal
 from autopkg.clip.cog import cog_options
 
 _STRIP = 512
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("-r", "--repeat", type=int, default=3)
     args = parser.parse_args()
     paths = args.paths
+    configure_gdal(concurrency=1)
     if args.kind in ("raster", "vector"):
         geometry = _boundary(paths[1])
         clip = clip_raster if args.kind == "raster" else clip_vector

@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from autopkg.boundaries.builtin import get_builtin
 from autopkg.cli.common import console, err_console
 from autopkg.clip import clip_raster, clip_vector, repair
+from autopkg.clip.budget import configure_gdal
 from autopkg.errors import AutopkgError, ClipError, InvalidInputError
 
 FORMATS = ("raster", "vector")
@@ -51,6 +52,7 @@ def clip_command(
     ] = None,
 ) -> None:
     """Clip a raster (to a Cloud Optimized GeoTIFF) or a vector layer (to a GeoPackage)."""
+    configure_gdal(concurrency=1)
     try:
         geometry = boundary_geometry(boundary)
         kind = format.lower() if format else detect_format(src)

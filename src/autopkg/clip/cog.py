@@ -9,6 +9,7 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.io import DatasetReader, DatasetWriter
 
+from autopkg.clip.budget import threads_per_clip
 from autopkg.clip.grid import OutputGrid
 
 #: Tile edge in pixels, both for processing and for the COG's internal tiling.
@@ -84,7 +85,7 @@ def cog_options(dtype: str, compress: str) -> dict[str, str | int]:
         "BLOCKSIZE": TILE,
         "COMPRESS": compress,
         "OVERVIEW_RESAMPLING": overview_resampling(dtype).name.upper(),
-        "NUM_THREADS": "ALL_CPUS",
+        "NUM_THREADS": threads_per_clip(),
         "BIGTIFF": "IF_SAFER",
     }
     if COMPRESSIONS[compress]:

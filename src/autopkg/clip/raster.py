@@ -6,9 +6,9 @@ source values bit for bit; every other pixel is nodata. The window is processed 
 512x512 tiles, so memory stays bounded whatever the source or window size: tiles
 outside the boundary are never read, tiles wholly inside are not masked. The tiles go
 to an uncompressed scratch GeoTIFF beside the output, which gets its overviews; GDAL's
-COG driver then compresses both and lays them out as a COG. GDAL's block cache is
-capped while a clip runs: every block is read once, so a larger cache only holds
-memory (it would otherwise grow with the window, up to 5 % of the machine's RAM).
+COG driver then compresses both and lays them out as a COG. GDAL's block cache and
+thread count are per process, sized once by :func:`autopkg.clip.budget.configure_gdal`
+for the clips the process runs at once; a clip never changes them for other threads.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from rasterio.crs import CRS
-from rasterio.env import get_gdal_config
 from rasterio.errors import RasterioError
 from rasterio.features import geometry_mask
 from rasterio.io import DatasetReader, DatasetWriter
@@ -33,6 +32,7 @@ from rasterio.windows import Window
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from autopkg.clip.budget import threads_per_clip
 from autopkg.clip.cog import (
     COMPRESSIONS,
     TILE,
@@ -49,10 +49,6 @@ from autopkg.errors import ClipError
 
 #: Share of the progress bar given to masking; the COG copy reports no progress.
 _MASK_SHARE = 0.7
-
-#: GDAL block cache while a clip runs, in bytes: enough for a row of source blocks.
-#: Every block is read once, so a bigger cache only grows memory (benchmarks/RESULTS.md).
-CACHE_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True)
@@ -110,19 +106,14 @@ def clip_raster(
     report = progress or _ignore
     boundary = repair(geometry)
     try:
-        env = rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=_cache_bytes())
+        # Thread-local: other clips running in this process keep their own setting.
+        env = rasterio.Env(GDAL_NUM_THREADS=str(threads_per_clip()))
         with env, _open(src) as source:
             clip = _clip_open(source, boundary, dst, compress.upper(), nodata, report)
     except RasterioError as exc:
         raise ClipError(f"cannot clip raster {src}: {exc}") from exc
     report(1.0)
     return clip
-
-
-def _cache_bytes() -> int:
-    """The block cache for a clip: ``CACHE_BYTES``, or less if GDAL_CACHEMAX says so."""
-    configured = get_gdal_config("GDAL_CACHEMAX")
-    return min(CACHE_BYTES, int(configured)) if configured else CACHE_BYTES
 
 
 def _clip_open(

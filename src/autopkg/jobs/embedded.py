@@ -8,6 +8,7 @@ import queue
 import socket
 import threading
 
+from autopkg.clip.budget import configure_gdal
 from autopkg.jobs import engine
 from autopkg.runtime import Runtime
 
@@ -56,7 +57,13 @@ class EmbeddedExecutor:
         ]
 
     def start(self) -> None:
-        """Recover runs left by a previous process and start the workers."""
+        """Size GDAL for the workers, recover runs left by a previous process, start."""
+        budget = configure_gdal(concurrency=len(self._threads))
+        log.info(
+            "GDAL block cache %d MiB, %d thread(s) per clip",
+            budget.cache_bytes // 2**20,
+            budget.threads_per_clip,
+        )
         engine.sweep(self._rt, dead_owner=_owner_is_dead_here)
         for thread in self._threads:
             thread.start()
