@@ -202,3 +202,24 @@ def test_no_outputs_or_duplicates_are_refused(storage: LocalFSStorage, tmp_path:
     with pytest.raises(ProcessorError, match="same name"):
         publish_processor(storage, GHANA, RASTER, [output, output], lock=threading.Lock())
     assert storage.list_keys("") == []
+
+
+def test_a_failed_upload_leaves_nothing_new_visible(
+    storage: LocalFSStorage, tmp_path: Path
+) -> None:
+    publish_two(storage, tmp_path / "scratch")
+    before = storage.list_keys("gha/")
+    manifest_before = storage.get_bytes("gha/datapackage.json")
+    outputs = [
+        write_output(tmp_path / "again", VECTOR, b"new vector", ext="gpkg"),
+        write_output(tmp_path / "again", VECTOR, b"blocked", sub="z", ext="gpkg"),
+    ]
+    # A folder where the second file must go: the rename into place really fails.
+    blocked = storage.path_of("gha/datasets/test_vector/version_2/data/" + outputs[1].path.name)
+    blocked.mkdir(parents=True)
+    (blocked / "keep").write_bytes(b"")
+    with pytest.raises(OSError):
+        publish_processor(storage, GHANA, VECTOR, outputs, lock=threading.Lock())
+    assert storage.get_bytes("gha/datapackage.json") == manifest_before
+    listed = [k for k in storage.list_keys("gha/") if not k.endswith("/keep")]
+    assert listed == before
