@@ -58,12 +58,13 @@ class EmbeddedExecutor:
 
     def start(self) -> None:
         """Size GDAL for the workers, recover runs left by a previous process, start."""
-        budget = configure_gdal(concurrency=len(self._threads))
-        log.info(
-            "GDAL block cache %d MiB, %d thread(s) per clip",
-            budget.cache_bytes // 2**20,
-            budget.threads_per_clip,
-        )
+        if self._threads:
+            budget = configure_gdal(concurrency=len(self._threads))
+            log.info(
+                "GDAL block cache %d MiB, %d thread(s) per clip",
+                budget.cache_bytes // 2**20,
+                budget.threads_per_clip,
+            )
         engine.sweep(self._rt, dead_owner=_owner_is_dead_here)
         for thread in self._threads:
             thread.start()

@@ -1,0 +1,61 @@
+"""The schema on SQLite and PostgreSQL + PostGIS: upgrade from empty, start-up, downgrade."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
+
+from autopkg.config import Settings
+from autopkg.db import boundaries as boundary_repo
+from autopkg.db.migrate import alembic_config
+from autopkg.runtime import open_runtime
+from tests.fixtures.postgres import postgis_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'schema.sqlite'}"
+        return
+    with postgis_database() as url:
+        yield url
+
+
+def test_start_up_migrates_and_loads_the_builtin_boundaries(
+    database_url: str, tmp_path: Path
+) -> None:
+    rt = open_runtime(Settings(data_dir=tmp_path / "data", database_url=database_url))
+    try:
+        with rt.database.read_session() as session:
+            assert boundary_repo.count(session) == 242
+            found = boundary_repo.search_by_point(session, longitude=-1.0, latitude=7.9)
+            assert found == [("gha", "Ghana")]
+        tables = set(inspect(rt.database.engine).get_table_names())
+        assert {"boundaries", "jobs", "runs", "job_runs"} <= tables
+        if rt.database.dialect == "postgresql":
+            with rt.database.engine.connect() as connection:
+                index = connection.execute(
+                    text("SELECT indexdef FROM pg_indexes WHERE tablename = 'boundaries'")
+                ).scalars()
+                assert any("USING gist (geometry)" in row for row in index)
+    finally:
+        rt.database.dispose()
+
+
+def test_every_migration_downgrades_to_empty_and_upgrades_again(database_url: str) -> None:
+    config = alembic_config(database_url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    engine = create_engine(database_url)
+    try:
+        left = set(inspect(engine).get_table_names()) - {"alembic_version", "spatial_ref_sys"}
+        assert left == set()
+        command.upgrade(config, "head")
+        columns = {c["name"] for c in inspect(engine).get_columns("runs")}
+        assert "publishing_at" in columns
+    finally:
+        engine.dispose()
