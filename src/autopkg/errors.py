@@ -85,3 +85,9 @@ class RunAbandonedError(AutopkgError):
 
     status_code = 409
     code = "run_abandoned"
+
+
+class LimitExceededError(UnprocessableError):
+    """The request is over a configured size limit (the message names it and the value)."""
+
+    code = "limit_exceeded"

@@ -206,11 +206,23 @@ def test_job_for_a_custom_geojson_area(client: TestClient, wait_for_job: Waiter)
 @pytest.mark.parametrize(
     ("boundary", "needle"),
     [
-        ({"type": "Point", "coordinates": [0, 0]}, "must be Polygon"),
+        ({"type": "Point", "coordinates": [0, 0]}, "expected tags: 'Polygon', 'MultiPolygon'"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [200, 0], [200, 1], [0, 0]]]}, "±180"),
-        ({"type": "Polygon", "coordinates": "nope"}, "invalid Polygon"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, -91], [1, 1], [0, 0]]]}, "±90"),
+        ({"type": "Polygon", "coordinates": "nope"}, "coordinates: Input should be a valid list"),
+        (
+            {"type": "Polygon", "coordinates": [[["0", 0], [1, 0], [1, 1], ["0", 0]]]},
+            "coordinates.0.0.0: Input should be a valid number",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[0, 0], [True, 0], [1, 1], [0, 0]]]},
+            "coordinates.0.1.0: Input should be a valid number",
+        ),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}, "same start"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0], [0, 0]]]}, "no area"),
-        ({"type": "FeatureCollection", "features": []}, "needs features"),
+        ({"type": "Polygon", "coordinates": []}, "at least 1 item"),
+        ({"type": "FeatureCollection", "features": []}, "no area"),
+        ({"type": "Feature", "properties": {}, "geometry": None}, "no area"),
     ],
 )
 def test_bad_custom_areas_are_422(

@@ -20,7 +20,12 @@ def _describe(error: Mapping[str, Any]) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     message = str(error.get("msg", "invalid value"))
     if error.get("type") == "json_invalid":
-        return "request body is not valid JSON"
+        reason = (error.get("ctx") or {}).get("error")
+        return (
+            f"request body is not valid JSON: {reason}"
+            if reason
+            else "request body is not valid JSON"
+        )
     return f"{location}: {message}" if location else message
 
 

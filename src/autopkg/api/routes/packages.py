@@ -9,10 +9,11 @@ from starlette.background import BackgroundTask
 from autopkg.api.deps import PackagesHostDep, RuntimeDep
 from autopkg.api.routes.boundaries import boundary_detail
 from autopkg.api.routes.processors import version_metadata
+from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage, PackagePublic, PackageSummary
 from autopkg.services import packages as service
 
-router = APIRouter(prefix="/packages", tags=["packages"])
+router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSONRoute)
 
 
 @router.get("", response_model=list[PackageSummary], operation_id="list_packages")
