@@ -1,10 +1,11 @@
 """Size limits on areas from requests, checked before any costly geometry work.
 
-Repairing a self-intersecting polygon costs time and memory that grow with the
-number of crossings, which can grow with the square of the vertex count: a ring of
-1,000 random vertices takes 3.5 s of CPU, one of 2,000 took 35 s and 2.6 GB. So parts, rings and vertices are counted on the parsed GeoJSON first, and
-only a small amount of invalid geometry (:attr:`AreaLimits.max_repair_vertices` per
-request, about 0.4 s of CPU at worst) is repaired; valid geometry is never repaired.
+Repairing a self-intersecting polygon costs time and memory that grow with the number
+of crossings, which can grow with the square of the vertex count: a ring of 1,000
+random vertices takes 3.5 s of CPU, one of 2,000 took 35 s and 2.6 GB. So parts,
+rings and vertices are counted on the parsed GeoJSON first, and only a little invalid
+geometry (:attr:`AreaLimits.max_repair_vertices` per request, about 0.4 s of CPU at
+worst) is repaired; valid geometry is never repaired.
 """
 
 from __future__ import annotations
