@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autopkg.errors import InvalidInputError
+from autopkg.errors import InvalidInputError, NotFoundError
 from autopkg.storage.localfs import LocalFSStorage
 
 CRASHING_WRITER = """
@@ -88,3 +88,27 @@ def test_killed_writer_leaves_no_visible_partial_file(tmp_path: Path) -> None:
     assert len(temps) == 1
     assert storage.get_bytes("gha/data/big.bin") == b"old"
     assert storage.list_keys("gha/") == ["gha/data/big.bin"]
+
+
+def test_symlinks_are_never_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    (outside / "datapackage.json").write_text("{}")
+    storage = LocalFSStorage(tmp_path / "root")
+    storage.put_bytes(b"real", "gha/data/real.bin", "x")
+    data = tmp_path / "root/gha/data"
+    (data / "linked.bin").symlink_to(outside / "secret.txt")
+    (tmp_path / "root/gha/folder").symlink_to(outside)
+    (tmp_path / "root/evil").symlink_to(outside)
+
+    for key in ("gha/data/linked.bin", "gha/folder/secret.txt", "evil/datapackage.json"):
+        assert storage.get_bytes(key) is None, key
+        assert storage.size(key) is None, key
+        with pytest.raises(NotFoundError):
+            storage.iter_chunks(key)
+    assert storage.list_keys("gha/") == ["gha/data/real.bin"]
+    assert storage.list_keys("evil/") == []
+    assert storage.list_packages() == []
+    assert storage.get_bytes("gha/data/real.bin") == b"real"
+    assert storage.size("gha/data") is None  # a folder is not an object
