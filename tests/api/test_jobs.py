@@ -268,3 +268,23 @@ def test_an_area_with_no_data_publishes_a_valid_empty_file_and_says_so(
     page = client.get(f"/packages/{name}/index.html").text
     assert "empty: nothing of the dataset lies inside this boundary" in page
     assert validate_package(runtime.storage, name) == []
+
+
+def test_a_storage_failure_names_its_cause_in_the_job_result(
+    client: TestClient, runtime: Runtime, wait_for_job: Waiter
+) -> None:
+    # A regular file where the package folder should be: every write under it fails
+    # with ENOTDIR, as a full disk fails with ENOSPC.
+    blocker = runtime.settings.packages_root / "mrt"
+    blocker.write_text("not a folder")
+    try:
+        body = wait_for_job(submit(client, "mrt", "test_processor.version_1"))
+    finally:
+        blocker.unlink()
+    (run,) = body["job_group_processors"]
+    assert run["job_status"] == "FAILURE"
+    assert run["job_result"] == {
+        "error": "storage_error",
+        "detail": "not a directory writing "
+        "mrt/datasets/test_processor/version_1/data/test_processor-version_1-mrt.tif",
+    }

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
-from autopkg.errors import NotFoundError
+from autopkg.errors import NotFoundError, StorageError
 from autopkg.slugs import is_slug
 from autopkg.storage.keys import validate_key, validate_prefix
 
@@ -78,8 +78,16 @@ class LocalFSStorage:
         return info.st_size if stat.S_ISREG(info.st_mode) else None
 
     def delete(self, key: str) -> None:
-        """Remove the file at ``key`` if present (empty folders are left in place)."""
-        self.path_of(key).unlink(missing_ok=True)
+        """Remove the file at ``key`` if present (empty folders are left in place).
+
+        Raises:
+            StorageError: the file system refused, naming the cause and the key.
+        """
+        path = self.path_of(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"{_cause(exc)} deleting {key}") from exc
 
     def list_keys(self, prefix: str) -> list[str]:
         """Return the sorted keys of every file under the folder-like ``prefix``.
@@ -142,23 +150,42 @@ class LocalFSStorage:
         return os.fdopen(fd, "rb")
 
     def _write_atomic(self, key: str, write: Callable[[BinaryIO], object]) -> None:
-        """Write a temporary file beside ``key`` with ``write``, fsync it, rename it."""
+        """Write ``key`` with ``write`` through a temporary file, or raise naming the cause.
+
+        Raises:
+            StorageError: the file system refused (full, read-only, permissions, a file
+                where a folder should be…); nothing is left at ``key`` or beside it.
+        """
         target = self.path_of(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
-        tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            # mkstemp creates 0600 files; published files must be readable by a web server.
-            tmp.chmod(0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(target.parent)
+            _replace_atomically(target, write)
+        except OSError as exc:
+            raise StorageError(f"{_cause(exc)} writing {key}") from exc
+
+
+def _replace_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a temporary file beside ``target`` with ``write``, fsync it, rename it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600 files; published files must be readable by a web server.
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _cause(exc: OSError) -> str:
+    """The system's description of an OS error, lower-cased ("no space left on device")."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return reason[:1].lower() + reason[1:]
 
 
 def _read_chunks(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:
