@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,30 +13,9 @@ from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import open_runtime
 from tests.conftest import make_settings
+from tests.fixtures.areas import polygon, ring
 
 PROCESSORS = ["test_processor.version_1"]
-
-
-def ring(count: int, *, seed: int | None = None) -> list[list[float]]:
-    """A closed ring of ``count`` vertices: a circle, or random points (self-intersecting)."""
-    if seed is None:
-        import math
-
-        points = [
-            [
-                round(10 + math.cos(2 * math.pi * i / count), 6),
-                round(math.sin(2 * math.pi * i / count), 6),
-            ]
-            for i in range(count - 1)
-        ]
-    else:
-        rng = random.Random(seed)
-        points = [[rng.uniform(10, 11), rng.uniform(0, 1)] for _ in range(count - 1)]
-    return [*points, points[0]]
-
-
-def polygon(*rings: list[list[float]]) -> dict[str, Any]:
-    return {"type": "Polygon", "coordinates": list(rings)}
 
 
 @pytest.fixture(scope="module")
