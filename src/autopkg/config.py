@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     verify_source_checksums: bool = True
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(5_000_000, ge=1024)
+    max_processors_per_job: int = Field(50, ge=1, le=10_000)
+    max_area_vertices: int = Field(250_000, ge=4, description="Vertices in one request's areas.")
+    max_area_rings: int = Field(20_000, ge=1, description="Rings in one request's areas.")
+    max_area_parts: int = Field(10_000, ge=1, description="Polygons in one request's areas.")
+    max_repair_vertices: int = Field(
+        200, ge=0, description="Vertices of invalid geometry one request may have repaired."
+    )
 
     osm_pghost: str | None = None
     osm_port: int = 5432

@@ -85,3 +85,19 @@ class RunAbandonedError(AutopkgError):
 
     status_code = 409
     code = "run_abandoned"
+
+
+class LimitExceededError(UnprocessableError):
+    """The request is over a configured size limit (the message names it and the value)."""
+
+    code = "limit_exceeded"
+
+
+class StorageError(AutopkgError):
+    """Package storage refused a write (disk full, permissions, read-only…).
+
+    The message names the cause and the key, e.g. ``no space left on device writing
+    gha/datapackage.json``, so a failed run says why instead of "internal error".
+    """
+
+    code = "storage_error"

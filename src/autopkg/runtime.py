@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from autopkg.boundaries.builtin import builtin_boundaries
+from autopkg.boundaries.limits import AreaLimits
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db.migrate import upgrade
@@ -32,6 +33,16 @@ class Runtime:
         if host is None:
             return (self.settings.packages_root / boundary_name).resolve().as_uri() + "/"
         return f"{host.rstrip('/')}/{boundary_name}/"
+
+    @property
+    def area_limits(self) -> AreaLimits:
+        """The configured limits on the geometry of one request."""
+        return AreaLimits(
+            max_vertices=self.settings.max_area_vertices,
+            max_rings=self.settings.max_area_rings,
+            max_parts=self.settings.max_area_parts,
+            max_repair_vertices=self.settings.max_repair_vertices,
+        )
 
 
 def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:

@@ -47,7 +47,7 @@ def test_boundary_detail(client: TestClient) -> None:
     ("path", "needle"),
     [
         ("/v1/boundaries/xyz", "unknown boundary: 'xyz'"),
-        ("/v1/boundaries/GHA%00", "unknown boundary"),
+        ("/v1/boundaries/GHA%00", "the path holds a control character"),
         ("/v1/boundaries/..%2F..%2Fetc", "no such resource"),
         ("/v1/boundaries/%2e%2e", "unknown boundary"),
     ],

@@ -206,11 +206,23 @@ def test_job_for_a_custom_geojson_area(client: TestClient, wait_for_job: Waiter)
 @pytest.mark.parametrize(
     ("boundary", "needle"),
     [
-        ({"type": "Point", "coordinates": [0, 0]}, "must be Polygon"),
+        ({"type": "Point", "coordinates": [0, 0]}, "expected tags: 'Polygon', 'MultiPolygon'"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [200, 0], [200, 1], [0, 0]]]}, "±180"),
-        ({"type": "Polygon", "coordinates": "nope"}, "invalid Polygon"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, -91], [1, 1], [0, 0]]]}, "±90"),
+        ({"type": "Polygon", "coordinates": "nope"}, "coordinates: Input should be a valid list"),
+        (
+            {"type": "Polygon", "coordinates": [[["0", 0], [1, 0], [1, 1], ["0", 0]]]},
+            "coordinates.0.0.0: Input should be a valid number",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[0, 0], [True, 0], [1, 1], [0, 0]]]},
+            "coordinates.0.1.0: Input should be a valid number",
+        ),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}, "same start"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0], [0, 0]]]}, "no area"),
-        ({"type": "FeatureCollection", "features": []}, "needs features"),
+        ({"type": "Polygon", "coordinates": []}, "at least 1 item"),
+        ({"type": "FeatureCollection", "features": []}, "no area"),
+        ({"type": "Feature", "properties": {}, "geometry": None}, "no area"),
     ],
 )
 def test_bad_custom_areas_are_422(
@@ -256,3 +268,23 @@ def test_an_area_with_no_data_publishes_a_valid_empty_file_and_says_so(
     page = client.get(f"/packages/{name}/index.html").text
     assert "empty: nothing of the dataset lies inside this boundary" in page
     assert validate_package(runtime.storage, name) == []
+
+
+def test_a_storage_failure_names_its_cause_in_the_job_result(
+    client: TestClient, runtime: Runtime, wait_for_job: Waiter
+) -> None:
+    # A regular file where the package folder should be: every write under it fails
+    # with ENOTDIR, as a full disk fails with ENOSPC.
+    blocker = runtime.settings.packages_root / "mrt"
+    blocker.write_text("not a folder")
+    try:
+        body = wait_for_job(submit(client, "mrt", "test_processor.version_1"))
+    finally:
+        blocker.unlink()
+    (run,) = body["job_group_processors"]
+    assert run["job_status"] == "FAILURE"
+    assert run["job_result"] == {
+        "error": "storage_error",
+        "detail": "not a directory writing "
+        "mrt/datasets/test_processor/version_1/data/test_processor-version_1-mrt.tif",
+    }

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from autopkg.runtime import Runtime
 from tests.api.test_jobs import submit
 
 
@@ -55,21 +58,45 @@ def test_package_files_cannot_escape_the_package_root(client: TestClient) -> Non
 
 
 def test_whole_package_downloads_as_one_zip(
-    client: TestClient, wait_for_job: Callable[..., dict[str, Any]]
+    client: TestClient, runtime: Runtime, wait_for_job: Callable[..., dict[str, Any]]
 ) -> None:
-    import io
-    import zipfile
-
     wait_for_job(submit(client, "bfa", "test_processor.version_1"))
+    folder = runtime.settings.packages_root / "bfa"
+    data = folder / "datasets/test_processor/version_1/data"
+    (data / "stray.tif").write_bytes(b"not in the manifest")
+    (folder / "notes.txt").write_text("not a page")
+    (data / "linked.tif").symlink_to("/etc/passwd")
+    (folder / "datasets/test_processor/version_1/readme.html").symlink_to("/etc/hostname")
+
     response = client.get("/v1/packages/bfa/zip")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
     assert 'filename="bfa.zip"' in response.headers["content-disposition"]
+    assert int(response.headers["content-length"]) == len(response.content)
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert archive.testzip() is None
         names = set(archive.namelist())
         manifest = json.loads(archive.read("bfa/datapackage.json"))
-        for resource in manifest["resources"]:
-            data = archive.read("bfa/" + resource["path"])
-            assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
-    assert {"bfa/index.html", "bfa/license.html", "bfa/provenance.json"} <= names
+        members = {name: archive.read(name) for name in names}
+    assert manifest == client.get("/packages/bfa/datapackage.json").json()
+    data_files = {"bfa/" + resource["path"] for resource in manifest["resources"]}
+    assert data_files == {
+        "bfa/datasets/test_processor/version_1/data/test_processor-version_1-bfa.tif"
+    }
+    assert names == data_files | {
+        "bfa/datapackage.json",
+        "bfa/index.html",
+        "bfa/license.html",
+        "bfa/version.html",
+        "bfa/provenance.json",
+        "bfa/datasets/test_processor/version_1/index.html",
+        "bfa/datasets/test_processor/version_1/license.html",
+    }
+    for resource in manifest["resources"]:
+        member = members["bfa/" + resource["path"]]
+        assert resource["hash"] == "sha256:" + hashlib.sha256(member).hexdigest()
+        assert resource["bytes"] == len(member)
+    assert members["bfa/index.html"] == (folder / "index.html").read_bytes()
+    downloads = runtime.settings.processing_root / "downloads"
+    assert not downloads.exists() or not any(downloads.iterdir())
     assert client.get("/v1/packages/nowhere/zip").status_code == 404

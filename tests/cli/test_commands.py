@@ -114,11 +114,24 @@ def test_load_custom_boundary_then_package_it_offline(
     assert "ghana-south" in listed.stdout
     env = {**cli_env, "AUTOPKG_LOCALFS_STORAGE_BACKEND_ROOT": str(output)}
     assert autopkg(env, "packages", "validate", "ghana-south").returncode == 0
+
+    # A file a failed run left in data/ is reported, and a rebuild does not adopt it.
+    stray = gpkg.with_name(gpkg.name.replace("ghana-south", "stray-ghana-south"))
+    stray.write_bytes(gpkg.read_bytes())
+    reported = autopkg(env, "packages", "validate", "ghana-south")
+    assert reported.returncode == 1
+    stray_path = resource["path"].replace(gpkg.name, stray.name)
+    assert f"ghana-south: {stray_path}: file is not in the manifest" in reported.stderr
     manifest_path = output / "ghana-south" / "datapackage.json"
     manifest_path.unlink()
     rebuilt = autopkg(env, "packages", "rebuild", "ghana-south")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert json.loads(manifest_path.read_text())["resources"][0]["hash"] == resource["hash"]
+    again = json.loads(manifest_path.read_text())
+    assert {k: v for k, v in again.items() if k != "created"} == {
+        k: v for k, v in manifest.items() if k != "created"
+    }
+    stray.unlink()
+    assert autopkg(env, "packages", "validate", "ghana-south").returncode == 0
     gpkg.write_bytes(gpkg.read_bytes() + b"tampered")
     broken = autopkg(env, "packages", "validate", "ghana-south")
     assert broken.returncode == 1

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 import autopkg
 from autopkg.api.errors import install_error_handlers
+from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
 from autopkg.api.routes import boundaries, health, jobs, ogc, packages, processors
 from autopkg.jobs.executor import Executor
@@ -60,4 +61,5 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
             name="packages",
         )
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
+    app.add_middleware(RefuseControlCharacters)
     return app

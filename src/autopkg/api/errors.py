@@ -1,4 +1,7 @@
-"""Map every error to JSON ``{"detail": "..."}`` with the right status code."""
+"""Map every error to JSON ``{"detail": "..."}`` with the right status code.
+
+A 405 lists every method of the path in ``Allow``; ``OPTIONS`` is answered 204 with it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from autopkg.api.methods import allowed_methods
 from autopkg.errors import AutopkgError
 
 log = logging.getLogger(__name__)
@@ -20,7 +24,12 @@ def _describe(error: Mapping[str, Any]) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     message = str(error.get("msg", "invalid value"))
     if error.get("type") == "json_invalid":
-        return "request body is not valid JSON"
+        reason = (error.get("ctx") or {}).get("error")
+        return (
+            f"request body is not valid JSON: {reason}"
+            if reason
+            else "request body is not valid JSON"
+        )
     return f"{location}: {message}" if location else message
 
 
@@ -38,8 +47,14 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": details or "invalid request"}, status_code=422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        allow = {"Allow": ", ".join(allowed_methods(request))}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=allow)
+        detail = f"method {request.method} not allowed here; allowed: {allow['Allow']}"
+        return JSONResponse({"detail": detail}, status_code=405, headers=allow)
     detail = str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such resource: {request.url.path[:200]}"

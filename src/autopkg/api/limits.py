@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLargeError(Exception):
-    """Raised inside ``receive`` once a streamed body passes the limit."""
+class BodyTooLargeError(HTTPException):
+    """Raised inside ``receive`` once a streamed (chunked) body passes the limit.
+
+    It is an ``HTTPException`` because FastAPI turns any other exception raised while
+    it reads a body into a 400; this one it re-raises, and it is answered 413.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(status_code=413, detail=too_large_detail(max_bytes))
+
+
+def too_large_detail(max_bytes: int) -> str:
+    """The message of every 413 answer."""
+    return f"request body larger than {max_bytes} bytes (AUTOPKG_MAX_BODY_BYTES)"
 
 
 class BodySizeLimit:
@@ -36,7 +49,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLargeError
+                    raise BodyTooLargeError(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -48,11 +61,12 @@ class BodySizeLimit:
         try:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLargeError:
+            # Reached only when no handler answered it (an app that is not a FastAPI route).
             if not started:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
+        body = json.dumps({"detail": too_large_detail(self.max_bytes)}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from autopkg.boundaries.geojson import Area
+
 
 class Status(BaseModel):
     """Liveness or readiness answer."""
@@ -96,13 +98,15 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     boundary_name: str | None = Field(None, max_length=200, examples=["gha"])
-    boundary: dict[str, Any] | None = Field(
+    boundary: Area | None = Field(
         None,
         description="A custom area instead of boundary_name: GeoJSON Polygon, "
-        "MultiPolygon, Feature or FeatureCollection in WGS84.",
+        "MultiPolygon, Feature or FeatureCollection in WGS84, within the size limits.",
     )
     processors: list[str] = Field(
-        min_length=1, max_length=50, examples=[["wri_powerplants.version_130"]]
+        min_length=1,
+        description="Processor ids, at most AUTOPKG_MAX_PROCESSORS_PER_JOB (default 50).",
+        examples=[["wri_powerplants.version_130"]],
     )
 
     @model_validator(mode="after")

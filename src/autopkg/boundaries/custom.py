@@ -6,76 +6,47 @@ import hashlib
 from typing import Any
 
 import shapely
-from shapely.errors import GeometryTypeError, ShapelyError
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import MultiPolygon, Polygon
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.boundaries.loader import to_multipolygon
-from autopkg.errors import UnprocessableError
-
-MAX_VERTICES = 250_000
-_GEOMETRY_TYPES = {"Polygon", "MultiPolygon"}
+from autopkg.boundaries.geojson import Rings, polygons_of
+from autopkg.boundaries.limits import AreaLimits, RepairBudget, check_counts
+from autopkg.errors import ClipError, UnprocessableError
 
 
-def custom_boundary(geojson: dict[str, Any]) -> Boundary:
-    """Return a boundary for a GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection.
+def custom_boundary(area: Any, limits: AreaLimits) -> Boundary:
+    """Return a boundary for a typed GeoJSON area (:data:`autopkg.boundaries.geojson.Area`).
 
-    The name is derived from the geometry (``custom-<12 hex>``), so the same area
-    submitted twice is the same boundary and its work is shared.
+    Every polygon of the area (of every feature) becomes a part of one MultiPolygon.
+    Its size is checked against ``limits`` before any geometry is built; it is
+    repaired only if invalid (self-intersecting, or parts that overlap) and then only
+    within ``limits.max_repair_vertices``. The name is derived from the result
+    (``custom-<12 hex>``), so the same area submitted twice is the same boundary and
+    its work is shared.
 
     Raises:
-        UnprocessableError: not polygonal GeoJSON, coordinates outside WGS84 ranges,
-            too many vertices, or no area left after repair.
+        LimitExceededError: too many parts, rings or vertices, or too much invalid
+            geometry to repair.
+        UnprocessableError: no area is left after the repair.
     """
-    geometry = to_multipolygon(shapely.union_all(_geometries(geojson)))
-    if geometry is None:
-        raise UnprocessableError("boundary: the area is empty or encloses no area")
-    min_x, min_y, max_x, max_y = geometry.bounds
-    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
-        raise UnprocessableError(
-            "boundary: coordinates must be WGS84 longitude/latitude within ±180/±90"
-        )
-    if shapely.get_num_coordinates(geometry) > MAX_VERTICES:
-        raise UnprocessableError(f"boundary: more than {MAX_VERTICES} vertices")
-    geometry = shapely.normalize(geometry)
-    digest = hashlib.sha256(shapely.to_wkb(geometry, output_dimension=2)).hexdigest()[:12]
+    polygons = polygons_of(area)
+    check_counts(polygons, limits)
+    geometry = MultiPolygon([_polygon(rings) for rings in polygons])
+    try:
+        repaired = RepairBudget(limits.max_repair_vertices).repair(geometry)
+    except ClipError:
+        raise UnprocessableError("boundary: the area is empty or encloses no area") from None
+    normalised = shapely.normalize(repaired)
+    digest = hashlib.sha256(shapely.to_wkb(normalised, output_dimension=2)).hexdigest()[:12]
     return Boundary(
         name=f"custom-{digest}",
         name_long=f"Custom area {digest}",
         admin_level="custom",
-        geometry=geometry,
+        geometry=normalised,
     )
 
 
-def _geometries(geojson: dict[str, Any]) -> list[BaseGeometry]:
-    kind = geojson.get("type")
-    if kind == "FeatureCollection":
-        features = geojson.get("features")
-        if not isinstance(features, list) or not features:
-            raise UnprocessableError("boundary: a FeatureCollection needs features")
-        return [g for feature in features for g in _geometries(_as_dict(feature))]
-    if kind == "Feature":
-        return _geometries(_as_dict(geojson.get("geometry")))
-    if kind not in _GEOMETRY_TYPES:
-        raise UnprocessableError(
-            f"boundary: GeoJSON type must be Polygon, MultiPolygon, Feature or "
-            f"FeatureCollection, not {str(kind)[:40]!r}"
-        )
-    try:
-        return [shape(geojson)]
-    except (
-        GeometryTypeError,
-        ShapelyError,
-        ValueError,
-        TypeError,
-        IndexError,
-        AttributeError,
-    ) as exc:
-        raise UnprocessableError(f"boundary: invalid {kind} coordinates ({exc})") from None
-
-
-def _as_dict(value: object) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise UnprocessableError("boundary: every feature needs a GeoJSON geometry object")
-    return value
+def _polygon(rings: Rings) -> Polygon:
+    """Build a 2D polygon from validated GeoJSON rings (any altitude is dropped)."""
+    shell, *holes = ([(position[0], position[1]) for position in ring] for ring in rings)
+    return Polygon(shell, holes)

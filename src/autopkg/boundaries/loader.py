@@ -21,8 +21,9 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.limits import RepairBudget
 from autopkg.clip.geometry import repair
-from autopkg.errors import ClipError, InvalidInputError
+from autopkg.errors import ClipError, InvalidInputError, LimitExceededError
 from autopkg.slugs import require_slug
 
 _WGS84 = CRS.from_epsg(4326)
@@ -61,6 +62,7 @@ def read_boundaries(
     admin_level_column: str | None = None,
     default_admin_level: str = "0",
     layer: str | None = None,
+    repair_budget: RepairBudget | None = None,
 ) -> LoadReport:
     """Read and validate boundaries from a vector file.
 
@@ -70,7 +72,10 @@ def read_boundaries(
     is taken as EPSG:4326), repaired and made MultiPolygons. A row is rejected, with
     its 1-based row number and reason, for a bad or missing name, a missing long
     name, an empty or non-polygonal geometry, coordinates outside longitude/latitude
-    range, or a name already used by an earlier row of the file.
+    range, or a name already used by an earlier row of the file. With a
+    ``repair_budget`` (requests), invalid geometries are repaired only while the
+    budget lasts and later ones are rejected; without one (local files) every
+    geometry is repaired.
 
     Raises:
         InvalidInputError: if the file is missing or unreadable, has several layers
@@ -111,10 +116,10 @@ def read_boundaries(
                     name=name,
                     name_long=_long_name(raw_long),
                     admin_level=_text(raw_level) or default_admin_level,
-                    geometry=_geometry(geometry),
+                    geometry=_geometry(geometry, repair_budget),
                 )
             )
-        except InvalidInputError as exc:
+        except (InvalidInputError, LimitExceededError) as exc:
             rejected.append((row, exc.message))
     return LoadReport(boundaries=boundaries, rejected=rejected)
 
@@ -187,9 +192,15 @@ def _long_name(value: Any) -> str:
     return long_name
 
 
-def _geometry(geometry: BaseGeometry | None) -> MultiPolygon:
+def _geometry(geometry: BaseGeometry | None, budget: RepairBudget | None) -> MultiPolygon:
     """Return the repaired MultiPolygon of a row, or raise with the reason it is refused."""
-    multi = to_multipolygon(geometry)
+    if budget is None or geometry is None or geometry.is_empty:
+        multi = to_multipolygon(geometry)
+    else:
+        try:
+            multi = budget.repair(geometry)
+        except ClipError:
+            multi = None
     if multi is None:
         raise InvalidInputError("empty or non-polygonal geometry")
     west, south, east, north = multi.bounds

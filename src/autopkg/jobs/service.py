@@ -10,10 +10,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from autopkg.boundaries.custom import custom_boundary
+from autopkg.boundaries.geojson import Area
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import JobRecord, RunState
-from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
+from autopkg.errors import (
+    InvalidInputError,
+    LimitExceededError,
+    NotFoundError,
+    UnprocessableError,
+)
 from autopkg.jobs.executor import Executor
 from autopkg.packaging.manifest import is_current
 from autopkg.packaging.publish import read_manifest
@@ -60,11 +66,11 @@ def submit(
     *,
     processor_ids: Sequence[str],
     boundary_name: str | None = None,
-    area: dict[str, Any] | None = None,
+    area: Area | None = None,
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
 
-    The boundary is a known ``boundary_name`` or a custom ``area`` (GeoJSON), which is
+    The boundary is a known ``boundary_name`` or a custom ``area`` (typed GeoJSON), which is
     stored as a ``custom-<hash>`` boundary so that the same area shares its work.
 
     The order matters for dedup: active work is looked for first, and the published
@@ -73,8 +79,9 @@ def submit(
     Newly queued runs are handed to ``executor`` once the job is committed.
 
     Raises:
-        UnprocessableError: no processors, the same processor twice, or an area that
-            is not usable polygonal GeoJSON.
+        UnprocessableError: no processors, the same processor twice, or an area with
+            nothing left after repair.
+        LimitExceededError: more processors or an area larger than the limits allow.
         InvalidInputError: unknown boundary or processor (named in the message).
     """
     _check_processors(rt, processor_ids)
@@ -139,8 +146,8 @@ def submit(
     return submission
 
 
-def _store_area(rt: Runtime, area: dict[str, Any]) -> str:
-    boundary = custom_boundary(area)
+def _store_area(rt: Runtime, area: Area) -> str:
+    boundary = custom_boundary(area, rt.area_limits)
     with rt.database.session() as session:
         boundary_repo.upsert(session, [boundary])
     return boundary.name
@@ -149,6 +156,12 @@ def _store_area(rt: Runtime, area: dict[str, Any]) -> str:
 def _check_processors(rt: Runtime, processor_ids: Sequence[str]) -> None:
     if not processor_ids:
         raise UnprocessableError("processors must list at least one processor id")
+    limit = rt.settings.max_processors_per_job
+    if len(processor_ids) > limit:
+        raise LimitExceededError(
+            f"{len(processor_ids)} processors is over the limit of {limit} per job "
+            "(AUTOPKG_MAX_PROCESSORS_PER_JOB)"
+        )
     duplicates = sorted({pid for pid in processor_ids if processor_ids.count(pid) > 1})
     if duplicates:
         raise UnprocessableError(f"duplicate processors in request: {', '.join(duplicates)}")

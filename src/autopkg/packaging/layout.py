@@ -14,6 +14,9 @@ from autopkg.slugs import is_slug
 
 MANIFEST = "datapackage.json"
 PROVENANCE = "provenance.json"
+#: Pages of the boundary folder, and of each ``datasets/<name>/<version>/`` folder.
+PACKAGE_PAGES = ("index.html", "license.html", "version.html")
+DATASET_PAGES = ("index.html", "license.html")
 
 
 def package_key(boundary_name: str, relative: str) -> str:

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
-from autopkg.packaging.layout import dataset_dir
+from autopkg.packaging.layout import DATASET_PAGES, PACKAGE_PAGES, dataset_dir
 from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor
 from autopkg.processors.base import Metadata
 
@@ -97,10 +97,7 @@ def render_package_pages(
         "autopkg_version": __version__,
         "root": "",
     }
-    return {
-        page: _ENV.get_template(f"package_{page}").render(context)
-        for page in ("index.html", "license.html", "version.html")
-    }
+    return {page: _ENV.get_template(f"package_{page}").render(context) for page in PACKAGE_PAGES}
 
 
 def render_dataset_pages(
@@ -127,5 +124,5 @@ def render_dataset_pages(
     }
     return {
         f"{folder}/{page}": _ENV.get_template(f"dataset_{page}").render(context)
-        for page in ("index.html", "license.html")
+        for page in DATASET_PAGES
     }

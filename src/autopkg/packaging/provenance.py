@@ -5,7 +5,8 @@ The document keeps one entry per processor version present in the manifest::
     {"boundary": "gha", "autopkg_version": "…", "updated": "…",
      "processors": {"<name>.<version>": {"processor", "published_at", "autopkg_version",
                                         "sources": [{url, filename, size, sha256}],
-                                        "files": [{path, bytes, hash}]}}}
+                                        "files": [{path, bytes, hash, format,
+                                                   mediatype, title, empty}]}}}
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autopkg import __version__
+from autopkg.packaging.inputs import INPUTS_KEY
+from autopkg.packaging.manifest import EMPTY_KEY
 from autopkg.processors.context import FetchedSource
 
 Provenance = dict[str, Any]
@@ -39,8 +42,31 @@ def processor_entry(
             {"url": s.url, "filename": s.filename, "size": s.size, "sha256": s.sha256}
             for s in fetched
         ],
-        "files": [{"path": r["path"], "bytes": r["bytes"], "hash": r["hash"]} for r in resources],
+        "files": file_records(resources),
     }
+
+
+def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return what provenance keeps of each published file.
+
+    Beside the size and hash it keeps how the manifest described the file (format,
+    media type, title, empty, the inputs that made it), so that ``packages rebuild``
+    can describe the file exactly as it was published even when ``datapackage.json``
+    is lost.
+    """
+    return [
+        {
+            "path": r["path"],
+            "bytes": r["bytes"],
+            "hash": r["hash"],
+            "format": r["format"],
+            "mediatype": r["mediatype"],
+            "title": r["title"],
+            "empty": bool(r.get(EMPTY_KEY, False)),
+            INPUTS_KEY: r.get(INPUTS_KEY),
+        }
+        for r in resources
+    ]
 
 
 def update_provenance(

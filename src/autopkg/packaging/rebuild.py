@@ -5,19 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
+from autopkg.packaging.inputs import INPUTS_KEY
 from autopkg.packaging.layout import MANIFEST, PROVENANCE, data_path, package_key, parse_data_path
 from autopkg.packaging.manifest import (
+    EMPTY_KEY,
+    PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
     replace_processor,
     utc_now_iso,
 )
+from autopkg.packaging.provenance import file_records
 from autopkg.packaging.store import commit, hash_chunks, read_json
 from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
@@ -49,9 +54,13 @@ def rebuild_manifest(
     Every ``<boundary>/datasets/<name>/<version>/data/<file>`` on storage is re-hashed
     and described again: from ``metadata_lookup("<name>.<version>")`` when the
     processor is known (its dataset pages are re-rendered too), otherwise from the old
-    manifest's entry for that file. Files described by neither are left out (and
-    logged). Titles, formats and media types of files the old manifest described are
-    kept. Pages, ``provenance.json`` and the manifest (last) are rewritten.
+    manifest's entry for that file. A file's format, media type, title and empty flag
+    are those the old manifest gave it, or else those ``provenance.json`` recorded
+    when it was published, so an unchanged package is rebuilt exactly as it was apart
+    from ``created`` (kept when the old manifest is readable). When the old manifest
+    or provenance names any file of a processor, files of it that neither names are
+    left out (a failed run's leftovers), as are files nothing can describe (logged).
+    Pages, ``provenance.json`` and the manifest (last) are rewritten.
 
     Returns:
         The new manifest.
@@ -79,10 +88,11 @@ def rebuild_manifest(
         old_provenance = _read_or_empty(storage, package_key(b, PROVENANCE)).get("processors", {})
         for processor_id, files in sorted(groups.items()):
             metadata = metadata_lookup(processor_id)
+            known = _known_files(processor_id, previous, old_provenance.get(processor_id))
             resources = [
                 resource
                 for file_name in files
-                if (resource := _describe(storage, b, processor_id, file_name, metadata, previous))
+                if (resource := _describe(storage, b, processor_id, file_name, metadata, known))
             ]
             if not resources:
                 continue
@@ -98,18 +108,46 @@ def rebuild_manifest(
         return manifest
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What the old manifest and provenance say about one processor's files."""
+
+    resources: dict[str, Resource]
+    recorded: dict[str, dict[str, Any]]
+
+    def includes(self, relative: str) -> bool:
+        """Whether any record names the file (``True`` for all when nothing is known)."""
+        if not self.resources and not self.recorded:
+            return True
+        return relative in self.resources or relative in self.recorded
+
+
+def _known_files(processor_id: str, previous: dict[str, Resource], provenance: Any) -> _Known:
+    """Collect the old manifest's resources and provenance's file records of a processor."""
+    files = provenance.get("files", []) if isinstance(provenance, dict) else []
+    return _Known(
+        resources={path: r for path, r in previous.items() if r.get(PROCESSOR_KEY) == processor_id},
+        recorded={
+            f["path"]: f for f in files if isinstance(f, dict) and isinstance(f.get("path"), str)
+        },
+    )
+
+
 def _describe(
     storage: Storage,
     boundary_name: str,
     processor_id: str,
     file_name: str,
     metadata: Metadata | None,
-    previous: dict[str, Resource],
+    known: _Known,
 ) -> Resource | None:
     """Re-hash one stored file and describe it, or return ``None`` if it cannot be."""
     name, _, version = processor_id.partition(".")
     relative = data_path(name, version, file_name)
-    old = previous.get(relative)
+    if not known.includes(relative):
+        logger.warning("rebuild: skipping %s (not in the manifest or provenance)", relative)
+        return None
+    old = known.resources.get(relative)
     if metadata is None:
         if old is None:
             logger.warning("rebuild: skipping %s (unknown processor %s)", relative, processor_id)
@@ -119,14 +157,20 @@ def _describe(
     size, digest = _hash_stored(storage, boundary_name, relative)
     ext = file_name.rpartition(".")[2].lower()
     guessed_format, guessed_type = _FORMATS.get(ext, (ext, "application/octet-stream"))
+    description: dict[str, Any] = old or known.recorded.get(relative) or {}
     return file_resource(
         metadata,
         file_name,
-        format=(old or {}).get("format", guessed_format),
-        mediatype=(old or {}).get("mediatype", guessed_type),
+        format=description.get("format", guessed_format),
+        mediatype=description.get("mediatype", guessed_type),
         size=size,
         sha256=digest,
-        title=(old or {}).get("title", ""),
+        title=description.get("title", ""),
+        empty=bool(description.get(EMPTY_KEY) or description.get("empty")),
+        # What made the file still describes it only if its bytes are unchanged.
+        inputs=description.get(INPUTS_KEY)
+        if description.get("hash") == f"sha256:{digest}"
+        else None,
     )
 
 
@@ -148,6 +192,6 @@ def _provenance(
     old: dict[str, Any] | None, processor_id: str, resources: list[Resource], now: str
 ) -> dict[str, Any]:
     """Return a provenance record for rebuilt files, keeping what was known before."""
-    files = [{"path": r["path"], "bytes": r["bytes"], "hash": r["hash"]} for r in resources]
     record = old or {"published_at": now, "autopkg_version": __version__, "sources": []}
+    files = file_records(resources)
     return {**record, "processor": processor_id, "files": files, "rebuilt_at": now}

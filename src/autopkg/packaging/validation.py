@@ -25,7 +25,8 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     opening files, so it works on any storage) and against autopkg's own rules
     (non-empty, unique well-formed names, ``sha256:`` hashes, paths under
     ``datasets/<name>/<version>/data/`` matching ``autopkg:processor``). Every file is
-    then streamed from storage and its size and sha256 compared with the manifest.
+    then streamed from storage and its size and sha256 compared with the manifest, and
+    every file in a ``data/`` folder that the manifest does not list is reported.
 
     Raises:
         InvalidInputError: if ``boundary_name`` is not a slug.
@@ -40,6 +41,22 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     problems = _manifest_problems(manifest)
     for resource in manifest.get("resources", []):
         problems.extend(_file_problems(storage, b, resource))
+    problems.extend(_stray_files(storage, b, manifest))
+    return problems
+
+
+def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any]) -> list[str]:
+    """Return a problem for each file in a ``data/`` folder that the manifest does not list."""
+    resources = manifest.get("resources")
+    entries = resources if isinstance(resources, list) else []
+    listed = {r.get("path") for r in entries if isinstance(r, dict)}
+    prefix = package_key(boundary_name, "")
+    problems = []
+    for key in storage.list_keys(package_key(boundary_name, "datasets/")):
+        relative = key.removeprefix(prefix)
+        segments = relative.split("/")
+        if len(segments) > 4 and segments[3] == "data" and relative not in listed:
+            problems.append(f"{relative}: file is not in the manifest")
     return problems
 
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.geojson import UploadFeatureCollection, polygons_of
+from autopkg.boundaries.limits import RepairBudget, check_counts
 from autopkg.boundaries.loader import LoadReport, read_boundaries
 from autopkg.db import boundaries as boundary_repo
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.runtime import Runtime
 from autopkg.slugs import is_slug
+
+# GDAL reads strings as C strings: a NUL would cut "tgo\x00x" to "tgo" and replace Togo.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def list_boundaries(rt: Runtime) -> list[tuple[str, str]]:
@@ -68,31 +72,47 @@ def load_boundary_file(
 
 
 def upload_boundaries(
-    rt: Runtime, geojson: dict[str, Any], *, name_column: str, long_name_column: str
+    rt: Runtime, collection: UploadFeatureCollection, *, name_column: str, long_name_column: str
 ) -> LoadReport:
     """Validate, repair and upsert the features of an uploaded GeoJSON FeatureCollection.
 
-    The upload goes through the same loader as ``autopkg boundaries load``.
+    The upload goes through the same loader as ``autopkg boundaries load``, after its
+    size is checked against the area limits (all features together) and with the
+    repair of invalid geometries bounded by ``AUTOPKG_MAX_REPAIR_VERTICES``.
 
     Raises:
-        UnprocessableError: the body is not a FeatureCollection, or no feature was
+        LimitExceededError: the features together have too many parts, rings or
+            vertices.
+        UnprocessableError: a name holds a control character, or no feature was
             accepted (the message gives the first rejections).
         InvalidInputError: GDAL cannot read it or a named column is missing.
     """
-    if geojson.get("type") != "FeatureCollection":
-        raise UnprocessableError("boundary upload must be a GeoJSON FeatureCollection")
+    limits = rt.area_limits
+    check_counts([rings for f in collection.features for rings in polygons_of(f)], limits)
+    for row, feature in enumerate(collection.features, start=1):
+        for column in (name_column, long_name_column):
+            value = (feature.properties or {}).get(column)
+            if isinstance(value, str) and _CONTROL.search(value):
+                raise UnprocessableError(
+                    f"feature {row}: property {column!r} contains a control character"
+                )
     folder = rt.settings.processing_root / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(suffix=".geojson", dir=folder)
     path = Path(name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as target:
-            json.dump(geojson, target)
-        report = load_boundary_file(
-            rt, path, name_column=name_column, long_name_column=long_name_column
+            target.write(collection.model_dump_json())
+        report = read_boundaries(
+            path,
+            name_column=name_column,
+            long_name_column=long_name_column,
+            repair_budget=RepairBudget(limits.max_repair_vertices),
         )
     finally:
         path.unlink(missing_ok=True)
+    with rt.database.session() as session:
+        boundary_repo.upsert(session, report.boundaries)
     if not report.boundaries:
         reasons = "; ".join(f"row {row}: {reason}" for row, reason in report.rejected[:5])
         raise UnprocessableError(f"no boundary loaded: {reasons or 'the collection is empty'}")

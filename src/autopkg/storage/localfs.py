@@ -4,19 +4,23 @@ Every write goes to a hidden temporary file in the destination folder, is flushe
 disk and then renamed over the destination with :func:`os.replace`, so a reader (or a
 crash) sees the old file or the new one, never half of one. Temporary names start with
 ``.``, which no valid key segment can, so they never show up as keys.
+
+Symlinks below the root are never followed: they read as missing and are not listed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
-from autopkg.errors import NotFoundError
+from autopkg.errors import NotFoundError, StorageError
 from autopkg.slugs import is_slug
 from autopkg.storage.keys import validate_key, validate_prefix
 
@@ -45,10 +49,11 @@ class LocalFSStorage:
 
     def get_bytes(self, key: str) -> bytes | None:
         """Return the bytes stored at ``key``, or ``None`` if there is no such file."""
-        try:
-            return self.path_of(key).read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        handle = self._open(key)
+        if handle is None:
             return None
+        with handle:
+            return handle.read()
 
     def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Stream the bytes stored at ``key``.
@@ -56,20 +61,33 @@ class LocalFSStorage:
         Raises:
             NotFoundError: if there is no file at ``key`` (raised by the call itself).
         """
-        try:
-            handle = self.path_of(key).open("rb")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise NotFoundError(f"no stored object {key!r}") from None
+        handle = self._open(key)
+        if handle is None:
+            raise NotFoundError(f"no stored object {key!r}")
         return _read_chunks(handle, chunk_size)
 
     def size(self, key: str) -> int | None:
         """Return the size of the file at ``key`` in bytes, or ``None`` if missing."""
         path = self.path_of(key)
-        return path.stat().st_size if path.is_file() else None
+        if not self._unlinked(path):
+            return None
+        try:
+            info = path.lstat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return info.st_size if stat.S_ISREG(info.st_mode) else None
 
     def delete(self, key: str) -> None:
-        """Remove the file at ``key`` if present (empty folders are left in place)."""
-        self.path_of(key).unlink(missing_ok=True)
+        """Remove the file at ``key`` if present (empty folders are left in place).
+
+        Raises:
+            StorageError: the file system refused, naming the cause and the key.
+        """
+        path = self.path_of(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"{_cause(exc)} deleting {key}") from exc
 
     def list_keys(self, prefix: str) -> list[str]:
         """Return the sorted keys of every file under the folder-like ``prefix``.
@@ -78,7 +96,7 @@ class LocalFSStorage:
             InvalidInputError: if ``prefix`` is not ``''`` or a valid key ending in ``/``.
         """
         base = self.root.joinpath(*validate_prefix(prefix))
-        if not base.is_dir():
+        if not base.is_dir() or not self._unlinked(base):
             return []
         keys: list[str] = []
         for folder, dirs, files in os.walk(base):
@@ -88,7 +106,7 @@ class LocalFSStorage:
             keys.extend(
                 f"{rel}/{name}" if rel != "." else name
                 for name in files
-                if not name.startswith(".")
+                if not name.startswith(".") and not os.path.islink(os.path.join(folder, name))
             )
         return sorted(keys)
 
@@ -99,31 +117,75 @@ class LocalFSStorage:
         return sorted(
             entry.name
             for entry in self.root.iterdir()
-            if is_slug(entry.name) and (entry / MANIFEST_NAME).is_file()
+            if is_slug(entry.name) and self.size(f"{entry.name}/{MANIFEST_NAME}") is not None
         )
 
     def url(self, key: str, host_url: str) -> str:
         """Return ``host_url`` joined with the URL-quoted ``key``."""
         return host_url.rstrip("/") + "/" + "/".join(quote(s) for s in validate_key(key))
 
-    def _write_atomic(self, key: str, write: Callable[[BinaryIO], object]) -> None:
-        """Write a temporary file beside ``key`` with ``write``, fsync it, rename it."""
-        target = self.path_of(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
-        tmp = Path(tmp_name)
+    def _unlinked(self, path: Path) -> bool:
+        """Return whether no component of ``path`` below the root is a symlink."""
+        return os.path.realpath(path) == str(path)
+
+    def _open(self, key: str) -> BinaryIO | None:
+        """Open the regular file at ``key``, or return ``None`` if there is none.
+
+        Objects are the regular files autopkg wrote. A symlink anywhere below the root
+        was put there by someone else and may point anywhere (``/etc``), so it is
+        never followed: such a key reads as missing, as it does for ``/packages/``.
+        """
+        path = self.path_of(key)
+        if not self._unlinked(path):
+            return None
         try:
-            with os.fdopen(fd, "wb") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            # mkstemp creates 0600 files; published files must be readable by a web server.
-            tmp.chmod(0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                return None
             raise
-        _fsync_dir(target.parent)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        return os.fdopen(fd, "rb")
+
+    def _write_atomic(self, key: str, write: Callable[[BinaryIO], object]) -> None:
+        """Write ``key`` with ``write`` through a temporary file, or raise naming the cause.
+
+        Raises:
+            StorageError: the file system refused (full, read-only, permissions, a file
+                where a folder should be…); nothing is left at ``key`` or beside it.
+        """
+        target = self.path_of(key)
+        try:
+            _replace_atomically(target, write)
+        except OSError as exc:
+            raise StorageError(f"{_cause(exc)} writing {key}") from exc
+
+
+def _replace_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a temporary file beside ``target`` with ``write``, fsync it, rename it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600 files; published files must be readable by a web server.
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _cause(exc: OSError) -> str:
+    """The system's description of an OS error, lower-cased ("no space left on device")."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return reason[:1].lower() + reason[1:]
 
 
 def _read_chunks(handle: BinaryIO, chunk_size: int) -> Iterator[bytes]:

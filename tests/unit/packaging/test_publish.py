@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autopkg.errors import ProcessorError
+from autopkg.errors import ProcessorError, StorageError
 from autopkg.packaging.publish import publish_processor, read_manifest
 from autopkg.processors.base import OutputFile
 from autopkg.processors.context import FetchedSource
@@ -218,7 +218,7 @@ def test_a_failed_upload_leaves_nothing_new_visible(
     blocked = storage.path_of("gha/datasets/test_vector/version_2/data/" + outputs[1].path.name)
     blocked.mkdir(parents=True)
     (blocked / "keep").write_bytes(b"")
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match="writing gha/datasets/test_vector"):
         publish_processor(storage, GHANA, VECTOR, outputs, lock=threading.Lock())
     assert storage.get_bytes("gha/datapackage.json") == manifest_before
     listed = [k for k in storage.list_keys("gha/") if not k.endswith("/keep")]

@@ -18,7 +18,7 @@ from autopkg.packaging.publish import (
     rebuild_manifest,
     validate_package,
 )
-from autopkg.processors.base import Metadata
+from autopkg.processors.base import Metadata, OutputFile
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, sha256, write_output
 
@@ -151,3 +151,49 @@ def test_rebuild_without_data_files_fails(tmp_path: Path) -> None:
     empty = LocalFSStorage(tmp_path / "empty")
     with pytest.raises(NotFoundError, match="'gha'"):
         rebuild_manifest(empty, GHANA, lookup([RASTER]), lock=threading.Lock())
+
+
+def test_validate_package_reports_stray_files_in_data_folders(storage: LocalFSStorage) -> None:
+    stray = "datasets/test_raster/version_1/data/leftover.tif"
+    storage.put_bytes(b"from a failed run", f"gha/{stray}", "image/tiff")
+    storage.put_bytes(b"a note", "gha/notes.txt", "text/plain")
+    assert validate_package(storage, "gha") == [f"{stray}: file is not in the manifest"]
+
+
+def _without_created(manifest: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in manifest.items() if key != "created"}
+
+
+@pytest.mark.parametrize("lose_manifest", [False, True])
+def test_rebuild_reproduces_the_manifest_apart_from_created(
+    tmp_path: Path, lose_manifest: bool
+) -> None:
+    storage = LocalFSStorage(tmp_path / "packages")
+    written = write_output(tmp_path / "s", RASTER, b"cog bytes", sub="c")
+    unusual = OutputFile(
+        path=written.path,
+        format="tif",
+        mediatype="image/tiff; application=geotiff; profile=cloud-optimized",
+        title="Rasters, clipped",
+        empty=True,
+    )
+    publish_processor(storage, GHANA, RASTER, [unusual], lock=threading.Lock())
+    vector = [write_output(tmp_path / "s", VECTOR, b"SQLite format 3\x00", ext="gpkg")]
+    publish_processor(storage, GHANA, VECTOR, vector, lock=threading.Lock())
+    before = read_manifest(storage, "gha") or {}
+    storage.put_bytes(b"leftover", f"gha/{A_PATH}", "image/tiff")
+    if lose_manifest:
+        storage.delete("gha/datapackage.json")
+
+    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+
+    assert _without_created(rebuilt) == _without_created(before)
+    if not lose_manifest:
+        assert rebuilt["created"] == before["created"]
+    (raster,) = [r for r in rebuilt["resources"] if r["autopkg:processor"] == RASTER.id]
+    assert (raster["format"], raster["title"], raster["autopkg:empty"]) == (
+        "tif",
+        "Rasters, clipped",
+        True,
+    )
+    assert validate_package(storage, "gha") == [f"{A_PATH}: file is not in the manifest"]

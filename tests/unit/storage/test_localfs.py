@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autopkg.errors import InvalidInputError
+from autopkg.errors import InvalidInputError, NotFoundError, StorageError
 from autopkg.storage.localfs import LocalFSStorage
 
 CRASHING_WRITER = """
@@ -88,3 +88,65 @@ def test_killed_writer_leaves_no_visible_partial_file(tmp_path: Path) -> None:
     assert len(temps) == 1
     assert storage.get_bytes("gha/data/big.bin") == b"old"
     assert storage.list_keys("gha/") == ["gha/data/big.bin"]
+
+
+def test_symlinks_are_never_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret")
+    (outside / "datapackage.json").write_text("{}")
+    storage = LocalFSStorage(tmp_path / "root")
+    storage.put_bytes(b"real", "gha/data/real.bin", "x")
+    data = tmp_path / "root/gha/data"
+    (data / "linked.bin").symlink_to(outside / "secret.txt")
+    (tmp_path / "root/gha/folder").symlink_to(outside)
+    (tmp_path / "root/evil").symlink_to(outside)
+
+    for key in ("gha/data/linked.bin", "gha/folder/secret.txt", "evil/datapackage.json"):
+        assert storage.get_bytes(key) is None, key
+        assert storage.size(key) is None, key
+        with pytest.raises(NotFoundError):
+            storage.iter_chunks(key)
+    assert storage.list_keys("gha/") == ["gha/data/real.bin"]
+    assert storage.list_keys("evil/") == []
+    assert storage.list_packages() == []
+    assert storage.get_bytes("gha/data/real.bin") == b"real"
+    assert storage.size("gha/data") is None  # a folder is not an object
+
+
+FILE_SIZE_LIMITED_WRITER = """
+import resource, signal, sys
+from pathlib import Path
+from autopkg.errors import StorageError
+from autopkg.storage.localfs import LocalFSStorage
+# Over RLIMIT_FSIZE a write fails with EFBIG (once SIGXFSZ no longer kills the process),
+# the same path through the code as a full disk's ENOSPC.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+try:
+    LocalFSStorage(Path(sys.argv[1])).put_bytes(b"x" * 1_000_000, "gha/data/big.bin", "x")
+except StorageError as exc:
+    print(exc.code, exc.message, sep="|")
+"""
+
+
+def test_a_failed_write_names_its_cause_and_leaves_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    result = subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMITED_WRITER, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "storage_error|file too large writing gha/data/big.bin"
+    assert all_files(root) == []
+
+
+def test_a_file_where_a_folder_should_be_is_named(tmp_path: Path) -> None:
+    storage = LocalFSStorage(tmp_path)
+    storage.put_bytes(b"a file", "gha/datasets", "x")
+    with pytest.raises(StorageError) as caught:
+        storage.put_bytes(b"data", "gha/datasets/x/data/f.tif", "x")
+    assert caught.value.message == "not a directory writing gha/datasets/x/data/f.tif"
+    assert caught.value.code == "storage_error"

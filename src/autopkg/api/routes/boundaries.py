@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 from shapely.geometry import box, mapping
 
 from autopkg.api.deps import RuntimeDep, WriteAccess
+from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     BoundaryDetail,
     BoundarySummary,
@@ -16,9 +17,10 @@ from autopkg.api.schemas import (
     RejectedRow,
 )
 from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.geojson import UploadFeatureCollection
 from autopkg.services import boundaries as service
 
-router = APIRouter(prefix="/boundaries", tags=["boundaries"])
+router = APIRouter(prefix="/boundaries", tags=["boundaries"], route_class=StrictJSONRoute)
 
 
 def boundary_detail(boundary: Boundary) -> BoundaryDetail:
@@ -53,7 +55,8 @@ def list_boundaries(rt: RuntimeDep) -> list[BoundarySummary]:
 def upload_boundaries(
     rt: RuntimeDep,
     collection: Annotated[
-        dict[str, Any], Body(description="GeoJSON FeatureCollection of (Multi)Polygons.")
+        UploadFeatureCollection,
+        Body(description="GeoJSON FeatureCollection of (Multi)Polygons, within the size limits."),
     ],
     name_column: Annotated[str, Query(max_length=100)] = "name",
     long_name_column: Annotated[str, Query(max_length=100)] = "name_long",

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from autopkg.api.deps import RuntimeDep
+from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage, Status
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJSONRoute)
 
 
 @router.get("/liveness", response_model=Status, operation_id="get_liveness")

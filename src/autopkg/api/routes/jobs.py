@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess
+from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     ErrorMessage,
     JobCreate,
@@ -15,7 +16,7 @@ from autopkg.api.schemas import (
 )
 from autopkg.jobs import service
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
 
 
 @router.post(

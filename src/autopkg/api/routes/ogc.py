@@ -13,13 +13,15 @@ from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopkg.api.deps import ExecutorDep, PackagesHostDep, RuntimeDep, WriteAccess
+from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage
+from autopkg.boundaries.geojson import parse_area
 from autopkg.db.models import RunState
 from autopkg.errors import NotFoundError
 from autopkg.jobs import service
 from autopkg.processors.base import Metadata
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Processes"])
+router = APIRouter(prefix="/ogc", tags=["OGC API - Processes"], route_class=StrictJSONRoute)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
@@ -192,7 +194,7 @@ def execute(
         rt,
         executor,
         boundary_name=str(name) if name is not None else None,
-        area=area if isinstance(area, dict) else None,
+        area=parse_area(area) if area is not None else None,
         processor_ids=[process_id],
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))

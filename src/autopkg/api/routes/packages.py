@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import StreamingResponse
 
 from autopkg.api.deps import PackagesHostDep, RuntimeDep
 from autopkg.api.routes.boundaries import boundary_detail
 from autopkg.api.routes.processors import version_metadata
+from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage, PackagePublic, PackageSummary
 from autopkg.services import packages as service
 
-router = APIRouter(prefix="/packages", tags=["packages"])
+router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSONRoute)
 
 
 @router.get("", response_model=list[PackageSummary], operation_id="list_packages")
@@ -52,16 +52,21 @@ def get_package(
 
 @router.get(
     "/{boundary_name}/zip",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={200: {"content": {"application/zip": {}}}, 404: {"model": ErrorMessage}},
     operation_id="download_package_zip",
 )
-def download_package_zip(rt: RuntimeDep, boundary_name: str) -> FileResponse:
-    """The whole package (manifest, pages and data files) as one zip file."""
+def download_package_zip(rt: RuntimeDep, boundary_name: str) -> StreamingResponse:
+    """The whole package (manifest, pages and the data files it lists) as one zip file.
+
+    The zip is streamed as it is read from storage, with its length known up front.
+    """
     archive = service.package_zip(rt, boundary_name)
-    return FileResponse(
-        archive,
+    return StreamingResponse(
+        iter(archive.chunks),
         media_type="application/zip",
-        filename=f"{boundary_name}.zip",
-        background=BackgroundTask(archive.unlink),
+        headers={
+            "Content-Disposition": f'attachment; filename="{boundary_name}.zip"',
+            "Content-Length": str(archive.size),
+        },
     )

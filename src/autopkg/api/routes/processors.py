@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from autopkg.api.deps import RuntimeDep
+from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     ErrorMessage,
     LicensePublic,
@@ -14,7 +15,7 @@ from autopkg.api.schemas import (
 from autopkg.errors import NotFoundError
 from autopkg.processors.base import Metadata
 
-router = APIRouter(prefix="/processors", tags=["processors"])
+router = APIRouter(prefix="/processors", tags=["processors"], route_class=StrictJSONRoute)
 
 
 def version_metadata(metadata: Metadata, request: Request) -> ProcessorVersionMetadata:

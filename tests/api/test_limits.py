@@ -1,0 +1,211 @@
+"""Request limits: body size, area size and repair, non-standard JSON, typed GeoJSON."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from autopkg.api.app import create_app
+from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.runtime import open_runtime
+from tests.conftest import make_settings
+from tests.fixtures.areas import polygon, ring
+
+PROCESSORS = ["test_processor.version_1"]
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A service with small limits, so that bodies over them stay small."""
+    rt = open_runtime(
+        make_settings(
+            tmp_path_factory.mktemp("limited"),
+            max_body_bytes=4096,
+            max_area_vertices=60,
+            max_area_rings=3,
+            max_area_parts=2,
+            max_repair_vertices=12,
+            max_processors_per_job=3,
+        )
+    )
+    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=0))) as client:
+        yield client
+
+
+def test_pathological_self_intersecting_polygon_is_refused_quickly(client: TestClient) -> None:
+    # 2,000 random vertices cross each other ~10^6 times: repairing this took 35 s of
+    # CPU and 2.6 GB before the limits were checked first.
+    area = polygon(ring(2000, seed=1))
+    started = time.process_time()
+    response = client.post("/v1/jobs", json={"boundary": area, "processors": PROCESSORS})
+    cpu = time.process_time() - started
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == (
+        "the geometry is invalid (self-intersecting or overlapping parts) and has 2000 "
+        "vertices; at most 200 vertices of invalid geometry are repaired per request "
+        "(AUTOPKG_MAX_REPAIR_VERTICES): repair it before sending it"
+    )
+    assert cpu < 2.0, f"refusing took {cpu:.2f} s of CPU"
+
+
+def test_the_same_polygon_is_refused_by_the_boundary_upload(client: TestClient) -> None:
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "tangle", "name_long": "Tangle"},
+        "geometry": polygon(ring(2000, seed=1)),
+    }
+    started = time.process_time()
+    response = client.post(
+        "/v1/boundaries", json={"type": "FeatureCollection", "features": [feature]}
+    )
+    cpu = time.process_time() - started
+    assert response.status_code == 422, response.text
+    assert "row 1: the geometry is invalid" in response.json()["detail"]
+    assert "AUTOPKG_MAX_REPAIR_VERTICES" in response.json()["detail"]
+    assert cpu < 2.0, f"refusing took {cpu:.2f} s of CPU"
+    assert client.get("/v1/boundaries/tangle").status_code == 404
+
+
+def test_a_small_self_intersecting_area_is_repaired(limited: TestClient) -> None:
+    bowtie = polygon([[10, 0], [11, 1], [11, 0], [10, 1], [10, 0]])
+    response = limited.post("/v1/jobs", json={"boundary": bowtie, "processors": PROCESSORS})
+    assert response.status_code == 202, response.text
+    name = limited.get(f"/v1/jobs/{response.json()['job_id']}").json()["boundary_name"]
+    geometry = limited.get(f"/v1/boundaries/{name}").json()["geometry"]
+    assert geometry["type"] == "MultiPolygon"
+    assert len(geometry["coordinates"]) == 2  # the two triangles of the bow tie
+
+
+@pytest.mark.parametrize(
+    ("area", "detail"),
+    [
+        (
+            polygon(ring(61)),
+            "61 vertices is over the limit of 60 per request (AUTOPKG_MAX_AREA_VERTICES)",
+        ),
+        (
+            polygon(ring(5), ring(5), ring(5), ring(5)),
+            "4 rings is over the limit of 3 per request (AUTOPKG_MAX_AREA_RINGS)",
+        ),
+        (
+            {"type": "MultiPolygon", "coordinates": [[ring(5)], [ring(5)], [ring(5)]]},
+            "3 parts (polygons) is over the limit of 2 per request (AUTOPKG_MAX_AREA_PARTS)",
+        ),
+        (
+            polygon(ring(13, seed=2)),
+            "the geometry is invalid (self-intersecting or overlapping parts) and has 13 "
+            "vertices; at most 12 vertices of invalid geometry are repaired per request "
+            "(AUTOPKG_MAX_REPAIR_VERTICES): repair it before sending it",
+        ),
+    ],
+)
+def test_areas_over_the_limits_are_refused_naming_the_limit(
+    limited: TestClient, area: dict[str, Any], detail: str
+) -> None:
+    response = limited.post("/v1/jobs", json={"boundary": area, "processors": PROCESSORS})
+    assert response.status_code == 422, response.text
+    assert response.json() == {"detail": detail}
+
+
+def test_upload_limits_count_every_feature_and_share_one_repair_budget(
+    limited: TestClient,
+) -> None:
+    def feature(name: str, coordinates: list[list[float]]) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "properties": {"name": name, "name_long": name.title()},
+            "geometry": polygon(coordinates),
+        }
+
+    # The first bow tie uses 5 of the 12 vertices the request may have repaired.
+    bowtie = [[20, 0], [21, 1], [21, 0], [20, 1], [20, 0]]
+    crossed = [[30, 0], [31, 1], [31, 0.5], [31, 0], [30, 1], [30, 0.75], [30, 0.5], [30, 0]]
+    upload = {
+        "type": "FeatureCollection",
+        "features": [feature("first-tie", bowtie), feature("second-tie", crossed)],
+    }
+    response = limited.post("/v1/boundaries", json=upload)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [b["name"] for b in body["loaded"]] == ["first-tie"]
+    (rejected,) = body["rejected"]
+    assert rejected["row"] == 2
+    assert "has 8 vertices; at most 12 vertices" in rejected["reason"]
+
+    many = {"type": "FeatureCollection", "features": [feature(f"f{i}", ring(31)) for i in range(2)]}
+    over = limited.post("/v1/boundaries", json=many)
+    assert over.status_code == 422
+    assert over.json() == {
+        "detail": "62 vertices is over the limit of 60 per request (AUTOPKG_MAX_AREA_VERTICES)"
+    }
+
+
+def test_processors_per_job_are_limited(limited: TestClient) -> None:
+    body = {"boundary_name": "gha", "processors": [f"p{i}.version_1" for i in range(4)]}
+    response = limited.post("/v1/jobs", json=body)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "4 processors is over the limit of 3 per job (AUTOPKG_MAX_PROCESSORS_PER_JOB)"
+    }
+
+
+def test_chunked_body_over_the_limit_is_413(limited: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"boundary_name": "gha", "processors": ["'
+        for _ in range(5):
+            yield b"a" * 1000
+        yield b'"]}'
+
+    response = limited.post(
+        "/v1/jobs", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413, response.text
+    assert response.json() == {
+        "detail": "request body larger than 4096 bytes (AUTOPKG_MAX_BODY_BYTES)"
+    }
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_standard_json_numbers_are_422(client: TestClient, constant: bytes) -> None:
+    body = (
+        b'{"boundary": {"type": "Polygon", "coordinates": [[[0, 0], ['
+        + constant
+        + b', 0], [1, 1], [0, 0]]]}, "processors": ["test_processor.version_1"]}'
+    )
+    response = client.post("/v1/jobs", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "detail": f"request body is not valid JSON: {constant.decode()} is not a standard "
+        "JSON number"
+    }
+
+
+def test_non_standard_numbers_are_refused_in_uploads_too(client: TestClient) -> None:
+    body = b'{"type": "FeatureCollection", "features": [], "bbox": [0, 0, 1, NaN]}'
+    response = client.post(
+        "/v1/boundaries", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "NaN is not a standard JSON number" in response.json()["detail"]
+
+
+def test_openapi_documents_the_typed_geojson(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    boundary = components["JobCreate"]["properties"]["boundary"]["anyOf"][0]
+    assert sorted(boundary["discriminator"]["mapping"]) == [
+        "Feature",
+        "FeatureCollection",
+        "MultiPolygon",
+        "Polygon",
+    ]
+    assert {"AreaFeature", "AreaFeatureCollection", "PolygonGeometry"} <= set(components)
+    position = components["PolygonGeometry"]["properties"]["coordinates"]["items"]["items"]
+    assert position["items"] == {"type": "number"}
+    assert position["minItems"] == 2 and position["maxItems"] == 3
+    upload = schema["paths"]["/v1/boundaries"]["post"]["requestBody"]["content"]
+    assert upload["application/json"]["schema"]["$ref"].endswith("UploadFeatureCollection")
