@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     def _coherent(self) -> Settings:
         if self.storage_backend == "awss3" and not self.s3_bucket:
             raise ValueError("AUTOPKG_STORAGE_BACKEND=awss3 needs AUTOPKG_S3_BUCKET")
+        if self.storage_backend == "awss3" and not self.packages_host_url:
+            raise ValueError(
+                "AUTOPKG_STORAGE_BACKEND=awss3 needs AUTOPKG_PACKAGES_HOST_URL, the public URL "
+                "packages are downloaded from (the bucket's URL or a CDN in front of it)"
+            )
         if self.celery_backend and not self.celery_broker:
             raise ValueError("AUTOPKG_CELERY_BACKEND is set but AUTOPKG_CELERY_BROKER is not")
         return self

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from autopkg.config import Settings
-from autopkg.errors import ConfigurationError
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
 
 
 def make_storage(settings: Settings) -> Storage:
-    """Return the configured backend (``localfs`` now; ``awss3`` plugs in here)."""
-    if settings.storage_backend == "localfs":
-        return LocalFSStorage(settings.packages_root)
-    raise ConfigurationError(
-        f"AUTOPKG_STORAGE_BACKEND={settings.storage_backend!r} is not available in this build"
-    )
+    """Return the configured backend: a local folder, or an S3 bucket."""
+    if settings.storage_backend == "awss3":
+        # Imported here: boto3 takes a noticeable time to import and local mode never
+        # needs it.
+        from autopkg.storage.s3 import S3Storage
+
+        assert settings.s3_bucket is not None  # guaranteed by Settings validation
+        return S3Storage(
+            settings.s3_bucket,
+            region=settings.s3_region,
+            endpoint_url=settings.s3_endpoint_url,
+            access_key=_reveal(settings.s3_access_key),
+            secret_key=_reveal(settings.s3_secret_key),
+        )
+    return LocalFSStorage(settings.packages_root)
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None

@@ -1,19 +1,46 @@
-"""The storage backends the contract suite runs against.
+"""The storage backends the contract suite runs against: a folder and a real S3 server.
 
-Each backend is built fresh and empty per test. An S3 backend (a loopback S3 server)
-plugs in by adding its name to ``BACKENDS`` and a branch to ``storage``.
+Each backend is built fresh and empty per test: a temporary folder, or a new bucket on
+a ``moto_server`` process on a loopback port (started once per test session).
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
+from autopkg.storage.s3 import S3Storage
+from tests.fixtures.services import s3_server
 
-BACKENDS = ["localfs"]
+BACKENDS = ["localfs", "awss3"]
+REGION = "eu-west-2"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on loopback (moto's server)."""
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+def new_bucket(endpoint: str) -> str:
+    """Create an empty bucket and return its name."""
+    name = f"autopkg-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    return name
 
 
 @pytest.fixture(params=BACKENDS)
@@ -21,4 +48,11 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     """An empty storage of each backend in ``BACKENDS``."""
     if request.param == "localfs":
         return LocalFSStorage(tmp_path / "packages")
-    raise AssertionError(f"unknown backend {request.param}")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return S3Storage(
+        new_bucket(endpoint),
+        region=REGION,
+        endpoint_url=endpoint,
+        access_key="test",
+        secret_key="test",
+    )

@@ -1,0 +1,174 @@
+"""Package storage in an S3 bucket (AWS or any S3-compatible store).
+
+Keys are object keys under the bucket root, checked by the same rule as on local
+disk. S3 replaces an object atomically, so readers see the old object or the new one;
+files above the multipart threshold are uploaded in parts, which S3 assembles only
+when the last part arrives. Public URLs come from ``AUTOPKG_PACKAGES_HOST_URL`` (the
+bucket, a website endpoint or a CDN in front of it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from autopkg.errors import NotFoundError, StorageError
+from autopkg.slugs import is_slug
+from autopkg.storage.keys import validate_key, validate_prefix
+
+MANIFEST_NAME = "datapackage.json"
+#: Files larger than this are uploaded in parts of this size.
+MULTIPART_BYTES = 64 * 2**20
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+class S3Storage:
+    """A :class:`~autopkg.storage.base.Storage` backed by one S3 bucket."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        region: str,
+        endpoint_url: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+    ) -> None:
+        self.bucket = bucket
+        self._client: Any = boto3.client(
+            "s3",
+            region_name=region,
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+        )
+        self._transfer = TransferConfig(
+            multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES
+        )
+
+    def put_file(self, local_path: Path, key: str, content_type: str) -> None:
+        """Upload ``local_path`` to ``key`` (in parts when large)."""
+        validate_key(key)
+        with _errors("writing", key):
+            self._client.upload_file(
+                str(local_path),
+                self.bucket,
+                key,
+                ExtraArgs={"ContentType": content_type},
+                Config=self._transfer,
+            )
+
+    def put_bytes(self, data: bytes, key: str, content_type: str) -> None:
+        """Write ``data`` to ``key``."""
+        validate_key(key)
+        with _errors("writing", key):
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
+            )
+
+    def get_bytes(self, key: str) -> bytes | None:
+        """Return the object's bytes, or ``None`` if there is no such object."""
+        validate_key(key)
+        try:
+            with _errors("reading", key):
+                response = self._client.get_object(Bucket=self.bucket, Key=key)
+        except NotFoundError:
+            return None
+        data: bytes = response["Body"].read()
+        return data
+
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Stream the object's bytes.
+
+        Raises:
+            NotFoundError: if there is no object at ``key`` (raised by the call itself).
+        """
+        validate_key(key)
+        with _errors("reading", key):
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
+        return _stream(response["Body"], chunk_size)
+
+    def size(self, key: str) -> int | None:
+        """Return the object's size in bytes, or ``None`` if it does not exist."""
+        validate_key(key)
+        try:
+            with _errors("reading", key):
+                head = self._client.head_object(Bucket=self.bucket, Key=key)
+        except NotFoundError:
+            return None
+        return int(head["ContentLength"])
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+        validate_key(key)
+        with _errors("deleting", key):
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Return the sorted keys of every object under the folder-like ``prefix``."""
+        validate_prefix(prefix)
+        keys: list[str] = []
+        with _errors("listing", prefix or "/"):
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                keys.extend(item["Key"] for item in page.get("Contents", []))
+        return sorted(key for key in keys if _is_valid_key(key))
+
+    def list_packages(self) -> list[str]:
+        """Return the sorted boundary names that have a ``datapackage.json``."""
+        names: list[str] = []
+        with _errors("listing", "/"):
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Delimiter="/"
+            ):
+                names.extend(p["Prefix"].rstrip("/") for p in page.get("CommonPrefixes", []))
+        return sorted(
+            name
+            for name in names
+            if is_slug(name) and self.size(f"{name}/{MANIFEST_NAME}") is not None
+        )
+
+    def url(self, key: str, host_url: str) -> str:
+        """Return ``host_url`` joined with the URL-quoted ``key``."""
+        return host_url.rstrip("/") + "/" + "/".join(quote(s) for s in validate_key(key))
+
+
+def _is_valid_key(key: str) -> bool:
+    try:
+        validate_key(key)
+    except Exception:
+        return False
+    return True
+
+
+def _stream(body: Any, chunk_size: int) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(chunk_size)
+    finally:
+        body.close()
+
+
+@contextmanager
+def _errors(action: str, key: str) -> Iterator[None]:
+    """Turn S3 failures into autopkg errors that name the key and the cause."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        if code in _MISSING:
+            raise NotFoundError(f"no stored object {key!r}") from None
+        message = error.get("Message") or code
+        raise StorageError(f"S3 refused {action} {key}: {message}") from None
+    except BotoCoreError as exc:
+        raise StorageError(f"S3 unreachable {action} {key}: {exc}") from None
