@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -125,6 +126,7 @@ class JobProgress(BaseModel):
     current_task: str
 
 
+JobOutcomeName = Literal["SUCCESS", "PARTIAL", "FAILURE", "CANCELLED"]
 JobState = Literal["PENDING", "EXECUTING", "SUCCESS", "FAILURE", "SKIPPED", "REVOKED"]
 
 
@@ -145,6 +147,21 @@ class JobStatusPublic(BaseModel):
     job_group_status: Literal["PENDING", "COMPLETE"]
     job_group_percent_complete: float
     job_group_processors: list[ProcessorJob]
+    job_group_outcome: JobOutcomeName | None = Field(
+        None,
+        description="Once COMPLETE: SUCCESS (every processor SUCCESS or SKIPPED), PARTIAL "
+        "(some failed), FAILURE (all failed) or CANCELLED; null before.",
+    )
+    created_at: datetime | None = Field(None, description="When the job was submitted (UTC).")
+
+
+class JobList(BaseModel):
+    """One page of jobs, newest first."""
+
+    jobs: list[JobStatusPublic]
+    total: int = Field(description="How many jobs match the filters in all.")
+    limit: int
+    offset: int
 
 
 class ErrorMessage(BaseModel):
