@@ -13,22 +13,26 @@ from autopkg.boundaries.loader import LoadReport, read_boundaries
 from autopkg.db import boundaries as boundary_repo
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.runtime import Runtime
-from autopkg.slugs import is_slug
+from autopkg.slugs import canonical_name, is_slug
 
 
-def list_boundaries(rt: Runtime) -> list[tuple[str, str]]:
-    """``(name, name_long)`` of every boundary, ordered by long name."""
+def list_boundaries(rt: Runtime, *, include_custom: bool = False) -> list[tuple[str, str]]:
+    """``(name, name_long)`` of every boundary, by accent-free long name.
+
+    Custom areas are listed only with ``include_custom``.
+    """
     with rt.database.read_session() as session:
-        return boundary_repo.list_names(session)
+        return boundary_repo.list_names(session, include_custom=include_custom)
 
 
 def get_boundary(rt: Runtime, name: str) -> Boundary:
-    """Return one boundary.
+    """Return one boundary (the name is case-insensitive: ``GHA`` is ``gha``).
 
     Raises:
         NotFoundError: no boundary has this name.
     """
     found = None
+    name = canonical_name(name)
     if is_slug(name):
         with rt.database.read_session() as session:
             found = boundary_repo.get(session, name=name)
@@ -43,15 +47,20 @@ def search_boundaries(
     name: str | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
+    include_custom: bool = False,
 ) -> list[tuple[str, str]]:
-    """Search by name substring, or by a point the boundary must contain.
+    """Search by name (case- and accent-insensitive, alternative names too) or by a point.
+
+    Name matches leave out custom areas unless ``include_custom``.
 
     Raises:
         InvalidInputError: neither a name nor a complete coordinate pair was given.
     """
     with rt.database.read_session() as session:
         if name is not None and name.strip():
-            return boundary_repo.search_by_name(session, text=name.strip())
+            return boundary_repo.search_by_name(
+                session, text=name.strip(), include_custom=include_custom
+            )
         if latitude is not None and longitude is not None:
             return boundary_repo.search_by_point(session, longitude=longitude, latitude=latitude)
     raise InvalidInputError("search needs name=… or both latitude=… and longitude=…")

@@ -17,7 +17,7 @@ from autopkg.packaging.publish import read_manifest, validate_package
 from autopkg.processors.base import Metadata
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import get_boundary
-from autopkg.slugs import is_slug
+from autopkg.slugs import canonical_name, is_slug
 
 # Zip members need a timestamp; a fixed one keeps archives of one package identical.
 _ZIP_EPOCH = (2000, 1, 1, 0, 0, 0)
@@ -40,11 +40,12 @@ def list_packages(rt: Runtime) -> list[str]:
 
 
 def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageView:
-    """Return a published package.
+    """Return a published package (the boundary name is case-insensitive).
 
     Raises:
         NotFoundError: no package is published for this boundary.
     """
+    boundary_name = canonical_name(boundary_name)
     manifest = read_manifest(rt.storage, boundary_name) if is_slug(boundary_name) else None
     if manifest is None:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")

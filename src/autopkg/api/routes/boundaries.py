@@ -32,10 +32,16 @@ def boundary_detail(boundary: Boundary) -> BoundaryDetail:
     )
 
 
+IncludeCustom = Annotated[
+    bool, Query(description="Also list custom areas (boundaries named custom-…).")
+]
+
+
 @router.get("", response_model=list[BoundarySummary], operation_id="list_boundaries")
-def list_boundaries(rt: RuntimeDep) -> list[BoundarySummary]:
-    """All boundaries (without geometry), ordered by long name."""
-    return [BoundarySummary(name=n, name_long=nl) for n, nl in service.list_boundaries(rt)]
+def list_boundaries(rt: RuntimeDep, include_custom: IncludeCustom = False) -> list[BoundarySummary]:
+    """All boundaries (without geometry), ordered by long name ignoring accents and case."""
+    found = service.list_boundaries(rt, include_custom=include_custom)
+    return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
 
 
 @router.post(
@@ -83,16 +89,23 @@ def upload_boundaries(
 def search_boundaries(
     rt: RuntimeDep,
     name: Annotated[
-        str | None, Query(max_length=200, description="Substring of name or long name.")
+        str | None,
+        Query(max_length=200, description="Part of the name, long name or another name."),
     ] = None,
     latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    include_custom: IncludeCustom = False,
 ) -> list[BoundarySummary]:
-    """Boundaries whose name contains ``name`` (case-insensitive), or that contain a point.
+    """Boundaries whose names contain ``name``, or that contain a point.
 
-    Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees).
+    Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees). Name
+    matching ignores case and accents (``cote`` finds Côte d'Ivoire) and includes
+    common alternative names (``ivory`` finds it too); an exact id (``GHA``) comes
+    first. Custom areas are matched by name only with ``include_custom=true``.
     """
-    found = service.search_boundaries(rt, name=name, latitude=latitude, longitude=longitude)
+    found = service.search_boundaries(
+        rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
+    )
     return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
 
 
