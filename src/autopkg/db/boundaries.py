@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 import shapely
@@ -45,6 +46,35 @@ def list_names(session: Session, *, include_custom: bool = False) -> list[tuple[
         select(BoundaryRecord.name, BoundaryRecord.name_long).where(_listed(include_custom))
     )
     return sorted(rows.tuples(), key=lambda row: sort_key(row[1], row[0]))
+
+
+def listed_boundaries(session: Session) -> list[Boundary]:
+    """Every boundary except custom areas, with geometry, by name."""
+    records = session.scalars(
+        select(BoundaryRecord).where(_listed(False)).order_by(BoundaryRecord.name)
+    )
+    return [_to_boundary(record) for record in records]
+
+
+def fingerprint(session: Session) -> str:
+    """A digest that changes when a listed boundary is added, renamed or reshaped.
+
+    It reads names and bounding boxes only (no geometry), so it is cheap enough to
+    check on every request for a cached rendering of all boundaries.
+    """
+    rows = session.execute(
+        select(
+            BoundaryRecord.name,
+            BoundaryRecord.name_long,
+            BoundaryRecord.min_x,
+            BoundaryRecord.min_y,
+            BoundaryRecord.max_x,
+            BoundaryRecord.max_y,
+        )
+        .where(_listed(False))
+        .order_by(BoundaryRecord.name)
+    )
+    return hashlib.sha256(repr(rows.all()).encode()).hexdigest()[:32]
 
 
 def get(session: Session, *, name: str) -> Boundary | None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.loader import LoadReport, read_boundaries
+from autopkg.boundaries.simplify import feature, feature_collection, gzipped
 from autopkg.db import boundaries as boundary_repo
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.runtime import Runtime
@@ -39,6 +42,42 @@ def get_boundary(rt: Runtime, name: str) -> Boundary:
     if found is None:
         raise NotFoundError(f"unknown boundary: {name[:80]!r}")
     return found
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """Every listed boundary, simplified, as GeoJSON bytes (plain and gzipped)."""
+
+    etag: str
+    body: bytes
+    gzipped: bytes
+
+
+# The last layer built, by fingerprint: boundaries rarely change, and building the
+# layer takes about half a second, so it is rebuilt only when they do.
+_layers: dict[str, MapLayer] = {}
+_layers_lock = threading.Lock()
+
+
+def map_layer(rt: Runtime) -> MapLayer:
+    """The simplified boundaries for a map, rebuilt only when the boundaries changed."""
+    with rt.database.read_session() as session:
+        key = boundary_repo.fingerprint(session)
+        with _layers_lock:
+            if key not in _layers:
+                body = feature_collection(boundary_repo.listed_boundaries(session))
+                _layers.clear()
+                _layers[key] = MapLayer(etag=f'"{key}"', body=body, gzipped=gzipped(body))
+            return _layers[key]
+
+
+def simplified_boundary(rt: Runtime, name: str) -> dict[str, Any]:
+    """One boundary (custom areas too) as a simplified GeoJSON Feature.
+
+    Raises:
+        NotFoundError: no boundary has this name.
+    """
+    return feature(get_boundary(rt, name))
 
 
 def search_boundaries(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Header, Query, Response
 from shapely.geometry import box, mapping
 
 from autopkg.api.deps import RuntimeDep, WriteAccess
@@ -107,6 +107,43 @@ def search_boundaries(
         rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
     )
     return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
+
+
+@router.get(
+    "/simplified",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}, 304: {}},
+    operation_id="get_simplified_boundaries",
+)
+def get_simplified_boundaries(
+    rt: RuntimeDep,
+    accept_encoding: Annotated[str, Header()] = "",
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Every boundary (custom areas aside), simplified for a map, as a FeatureCollection.
+
+    About 2 km of detail (0.05° tolerance, 0.01° grid): for drawing and picking, never
+    for clipping. Features have ``id`` = ``name`` and ``name``/``name_long``
+    properties. Served gzipped when accepted, with an ``ETag`` for revalidation.
+    """
+    layer = service.map_layer(rt)
+    headers = {"ETag": layer.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if if_none_match == layer.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in accept_encoding:
+        headers["Content-Encoding"] = "gzip"
+        return Response(layer.gzipped, media_type="application/geo+json", headers=headers)
+    return Response(layer.body, media_type="application/geo+json", headers=headers)
+
+
+@router.get(
+    "/{name}/simplified",
+    responses={404: {"model": ErrorMessage}},
+    operation_id="get_simplified_boundary",
+)
+def get_simplified_boundary(rt: RuntimeDep, name: str) -> dict[str, Any]:
+    """One boundary (custom areas too), simplified for a map, as a GeoJSON Feature."""
+    return service.simplified_boundary(rt, name)
 
 
 @router.get(
