@@ -21,14 +21,14 @@ FAIL = "test_fail_processor.version_1"
 
 def test_outcomes_say_how_a_finished_job_went(client: TestClient, wait_for_job: Waiter) -> None:
     success = wait_for_job(submit(client, "bwa", OK))
-    partial = wait_for_job(submit(client, "bfa", FAIL, OK))
-    failure = wait_for_job(submit(client, "ben", FAIL))
+    partial = wait_for_job(submit(client, "uga", FAIL, OK))
+    failure = wait_for_job(submit(client, "tza", FAIL))
     assert success["job_group_outcome"] == "SUCCESS"
     assert partial["job_group_outcome"] == "PARTIAL"
     assert failure["job_group_outcome"] == "FAILURE"
     (failed,) = failure["job_group_processors"]
     assert failed["job_progress"]["current_task"] == (
-        f"failed: {FAIL} failed on purpose for boundary ben"
+        f"failed: {FAIL} failed on purpose for boundary tza"
     )
     skipped = wait_for_job(submit(client, "bwa", OK))
     assert skipped["job_group_processors"][0]["job_status"] == "SKIPPED"

@@ -52,11 +52,12 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(ogc.router)
-    if rt.settings.storage_backend == "localfs" and not rt.settings.packages_host_url:
+    if rt.settings.storage_backend == "localfs" and rt.settings.serve_packages:
         rt.settings.packages_root.mkdir(parents=True, exist_ok=True)
+        # html=True: a package's folder URL (its ``uri``) shows its index.html.
         app.mount(
             "/packages",
-            StaticFiles(directory=rt.settings.packages_root, check_dir=False),
+            StaticFiles(directory=rt.settings.packages_root, html=True, check_dir=False),
             name="packages",
         )
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
