@@ -47,6 +47,15 @@ def test_package_client_view_links_download_with_matching_hashes(
     assert resource["hashes"] == ["sha256:" + hashlib.sha256(data).hexdigest()]
     manifest = client.get(package["uri"] + "datapackage.json").json()
     assert manifest["resources"][0]["hash"] == resource["hashes"][0]
+    (file,) = package["files"]
+    assert file == {
+        "processor": "test_processor.version_1",
+        "name": "test_processor-version_1-ben.tif",
+        "url": url,
+        "bytes": len(data),
+        "hash": resource["hashes"][0],
+        "format": "tif",
+    }
 
 
 def test_package_files_cannot_escape_the_package_root(client: TestClient) -> None:

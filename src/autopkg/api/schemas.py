@@ -83,12 +83,26 @@ class PackageSummary(BaseModel):
     uri: str
 
 
+class PackageFilePublic(BaseModel):
+    """One data file of a package."""
+
+    processor: str = Field(description="Processor id (<name>.<version>) that made the file.")
+    name: str = Field(description="File name.")
+    url: str = Field(description="Absolute download URL.")
+    bytes: int
+    hash: str = Field(description="sha256:<hex>")
+    format: str
+
+
 class PackagePublic(PackageSummary):
     """A published package with its boundary, processors and client-view datapackage."""
 
     boundary: BoundaryDetail
     processors: list[ProcessorVersionMetadata]
     datapackage: dict[str, Any]
+    files: list[PackageFilePublic] = Field(
+        default_factory=list, description="Every data file, one entry per file."
+    )
 
 
 class JobCreate(BaseModel):

@@ -24,6 +24,18 @@ _ZIP_EPOCH = (2000, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
+class PackageFile:
+    """One data file of a package, from its stored manifest (``url`` is absolute)."""
+
+    processor_id: str
+    name: str
+    url: str
+    bytes: int
+    hash: str
+    format: str
+
+
+@dataclass(frozen=True)
 class PackageView:
     """A package: its boundary, the processors present and the client-view manifest."""
 
@@ -32,6 +44,7 @@ class PackageView:
     boundary: Boundary
     processors: list[Metadata]
     datapackage: dict[str, Any]
+    files: list[PackageFile]
 
 
 def list_packages(rt: Runtime) -> list[str]:
@@ -60,6 +73,17 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
         boundary=get_boundary(rt, boundary_name),
         processors=processors,
         datapackage=client_view(manifest, uri),
+        files=[
+            PackageFile(
+                processor_id=resource["autopkg:processor"],
+                name=resource["path"].rsplit("/", 1)[-1],
+                url=uri + resource["path"],
+                bytes=int(resource.get("bytes", 0)),
+                hash=str(resource.get("hash", "")),
+                format=str(resource.get("format", "")),
+            )
+            for resource in manifest.get("resources", [])
+        ],
     )
 
 
