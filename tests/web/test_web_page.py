@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import zipfile
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -128,3 +130,42 @@ def test_api_docs_render_offline(session: Session, web_server: ServeProcess) -> 
     session.shot("redoc")
     assert session.requests.outside == []
     assert all(urlpart.startswith(web_server.url) for urlpart in session.requests.seen)
+
+
+def test_own_areas_by_upload_and_by_drawing(
+    session: Session, web_server: ServeProcess, tmp_path: Path
+) -> None:
+    page = session.page
+    page.goto(web_server.url + "/")
+    expect(page.locator(".leaflet-overlay-pane canvas")).to_be_visible()
+    page.get_by_text("Or use your own area").click()
+    area = {"type": "Polygon", "coordinates": [[[-1, 6], [0, 6], [0, 7], [-1, 7], [-1, 6]]]}
+    upload = tmp_path / "square.geojson"
+    upload.write_text(json.dumps(area))
+    page.get_by_label("Upload a GeoJSON file").set_input_files(upload)
+    expect(page.locator("#selected")).to_have_text("Chosen: your area from square.geojson")
+    page.get_by_role("checkbox", name=re.compile("test_processor.version_1")).check()
+    page.get_by_role("button", name="Create package").click()
+    expect(page.get_by_text("Your package is ready.")).to_be_visible(timeout=TIMEOUT_MS)
+    progress = page.locator("#progress")
+    expect(progress).to_contain_text("Job for Custom area (custom-")
+    uploaded_job = progress.locator("p").first.inner_text()
+    session.shot("uploaded", progress)
+
+    page.get_by_role("button", name="Draw on the map").click()
+    map_box = page.locator("#map").bounding_box()
+    assert map_box is not None
+    for dx, dy in ((0.45, 0.45), (0.55, 0.45), (0.5, 0.55)):
+        page.mouse.click(
+            map_box["x"] + map_box["width"] * dx, map_box["y"] + map_box["height"] * dy
+        )
+    page.get_by_role("button", name="Finish the shape").click()
+    expect(page.locator("#selected")).to_have_text("Chosen: the area you drew")
+    page.get_by_role("button", name="Create package").click()
+    expect(progress).to_contain_text("Job for Custom area (custom-", timeout=TIMEOUT_MS)
+    expect(progress).not_to_contain_text(uploaded_job)
+    expect(page.get_by_text("Your package is ready.")).to_be_visible(timeout=TIMEOUT_MS)
+    session.shot("drawn", progress)
+    jobs = session.requests.seen
+    assert sum(url.endswith("/v1/jobs") for url in jobs) == 2
+    assert session.requests.outside == []

@@ -367,6 +367,7 @@
     state.jobId = jobId;
     history.replaceState(null, "", `#job=${jobId}`);
     $("package").hidden = true;
+    $("progress").replaceChildren(el("p", { class: "hint", text: "Reading the job's progress…" }));
     const poll = async () => {
       if (state.jobId !== jobId) return;
       try {
