@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     packages_host_url: str | None = Field(
         None, description="Public root URL of packages; default: this API's /packages/."
     )
+    serve_packages: bool = Field(
+        True, description="Serve local-folder packages under /packages/ (off: a web server does)."
+    )
 
     celery_broker: str | None = None
     celery_backend: str | None = None

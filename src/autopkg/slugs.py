@@ -15,6 +15,11 @@ def is_slug(value: str) -> bool:
     return bool(_SLUG.fullmatch(value))
 
 
+def canonical_name(value: str) -> str:
+    """Return a name as typed by a user in its stored form: boundary ids are lowercase."""
+    return value.strip().lower()
+
+
 def require_slug(value: str, what: str) -> str:
     """Return ``value`` if it is a slug, else raise naming ``what`` it was meant to be.
 

@@ -9,14 +9,18 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from autopkg.runtime import Runtime
+from autopkg.api.app import create_app
+from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.runtime import Runtime, open_runtime
 from tests.api.test_jobs import submit
+from tests.conftest import make_settings
 
 
 def test_unknown_package_is_404(client: TestClient) -> None:
-    for name in ("zzz", "%2e%2e", "GHA"):
+    for name in ("zzz", "%2e%2e", "ZZZ"):
         response = client.get(f"/v1/packages/{name}")
         assert response.status_code == 404
         assert "no package" in response.json()["detail"]
@@ -45,6 +49,15 @@ def test_package_client_view_links_download_with_matching_hashes(
     assert resource["hashes"] == ["sha256:" + hashlib.sha256(data).hexdigest()]
     manifest = client.get(package["uri"] + "datapackage.json").json()
     assert manifest["resources"][0]["hash"] == resource["hashes"][0]
+    (file,) = package["files"]
+    assert file == {
+        "processor": "test_processor.version_1",
+        "name": "test_processor-version_1-ben.tif",
+        "url": url,
+        "bytes": len(data),
+        "hash": resource["hashes"][0],
+        "format": "tif",
+    }
 
 
 def test_package_files_cannot_escape_the_package_root(client: TestClient) -> None:
@@ -100,3 +113,34 @@ def test_whole_package_downloads_as_one_zip(
     downloads = runtime.settings.processing_root / "downloads"
     assert not downloads.exists() or not any(downloads.iterdir())
     assert client.get("/v1/packages/nowhere/zip").status_code == 404
+
+
+def test_a_package_folder_url_serves_its_index_page(
+    client: TestClient, wait_for_job: Callable[..., dict[str, Any]]
+) -> None:
+    wait_for_job(submit(client, "mwi", "test_processor.version_1"))
+    uri = client.get("/v1/packages/mwi").json()["uri"]
+    page = client.get(uri)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text == client.get(uri + "index.html").text
+    without_slash = client.get(uri.rstrip("/"), follow_redirects=False)
+    assert without_slash.status_code in (301, 307)
+    assert without_slash.headers["location"].endswith("/packages/mwi/")
+
+
+def test_packages_route_follows_its_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    hosted = open_runtime(
+        make_settings(
+            tmp_path_factory.mktemp("hosted"), packages_host_url="http://self:8000/packages"
+        )
+    )
+    off = open_runtime(make_settings(tmp_path_factory.mktemp("off"), serve_packages=False))
+    for rt, served in ((hosted, True), (off, False)):
+        folder = rt.settings.packages_root / "gha"
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_text("<p>gha</p>")
+        with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=0))) as app_client:
+            response = app_client.get("/packages/gha/")
+            assert response.status_code == (200 if served else 404)
+            assert (response.text == "<p>gha</p>") is served

@@ -12,9 +12,10 @@ import autopkg
 from autopkg.api.errors import install_error_handlers
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
-from autopkg.api.routes import boundaries, health, jobs, ogc, packages, processors
+from autopkg.api.routes import boundaries, health, jobs, ogc, packages, processors, web
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
+from autopkg.web import STATIC_DIR
 
 DESCRIPTION = """
 Cut global geospatial datasets down to a boundary and publish the result as a
@@ -42,8 +43,9 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         version=autopkg.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        # /docs and /redoc are served by the web router with local assets.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = rt
     app.state.executor = executor
@@ -53,11 +55,14 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(ogc.router)
-    if rt.settings.storage_backend == "localfs" and not rt.settings.packages_host_url:
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if rt.settings.storage_backend == "localfs" and rt.settings.serve_packages:
         rt.settings.packages_root.mkdir(parents=True, exist_ok=True)
+        # html=True: a package's folder URL (its ``uri``) shows its index.html.
         app.mount(
             "/packages",
-            StaticFiles(directory=rt.settings.packages_root, check_dir=False),
+            StaticFiles(directory=rt.settings.packages_root, html=True, check_dir=False),
             name="packages",
         )
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)

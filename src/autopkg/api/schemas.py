@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -84,12 +85,26 @@ class PackageSummary(BaseModel):
     uri: str
 
 
+class PackageFilePublic(BaseModel):
+    """One data file of a package."""
+
+    processor: str = Field(description="Processor id (<name>.<version>) that made the file.")
+    name: str = Field(description="File name.")
+    url: str = Field(description="Absolute download URL.")
+    bytes: int
+    hash: str = Field(description="sha256:<hex>")
+    format: str
+
+
 class PackagePublic(PackageSummary):
     """A published package with its boundary, processors and client-view datapackage."""
 
     boundary: BoundaryDetail
     processors: list[ProcessorVersionMetadata]
     datapackage: dict[str, Any]
+    files: list[PackageFilePublic] = Field(
+        default_factory=list, description="Every data file, one entry per file."
+    )
 
 
 class JobCreate(BaseModel):
@@ -129,6 +144,7 @@ class JobProgress(BaseModel):
     current_task: str
 
 
+JobOutcomeName = Literal["SUCCESS", "PARTIAL", "FAILURE", "CANCELLED"]
 JobState = Literal["PENDING", "EXECUTING", "SUCCESS", "FAILURE", "SKIPPED", "REVOKED"]
 
 
@@ -149,6 +165,21 @@ class JobStatusPublic(BaseModel):
     job_group_status: Literal["PENDING", "COMPLETE"]
     job_group_percent_complete: float
     job_group_processors: list[ProcessorJob]
+    job_group_outcome: JobOutcomeName | None = Field(
+        None,
+        description="Once COMPLETE: SUCCESS (every processor SUCCESS or SKIPPED), PARTIAL "
+        "(some failed), FAILURE (all failed) or CANCELLED; null before.",
+    )
+    created_at: datetime | None = Field(None, description="When the job was submitted (UTC).")
+
+
+class JobList(BaseModel):
+    """One page of jobs, newest first."""
+
+    jobs: list[JobStatusPublic]
+    total: int = Field(description="How many jobs match the filters in all.")
+    limit: int
+    offset: int
 
 
 class ErrorMessage(BaseModel):

@@ -19,6 +19,8 @@ from autopkg.errors import AutopkgError, NotFoundError
 
 _DATA = "data/ne_50m_admin_0_countries.zip"
 _NO_ISO_CODE = "-99"
+# Other names Natural Earth records: "Ivory Coast" for Côte d'Ivoire, "Swaziland"…
+_ALT_COLUMNS = ("NAME", "NAME_EN", "ADMIN", "FORMAL_EN", "NAME_ALT")
 
 
 @lru_cache(maxsize=1)
@@ -26,18 +28,22 @@ def _load() -> tuple[Boundary, ...]:
     """Read and repair every country of the packaged Natural Earth file."""
     with as_file(files("autopkg.boundaries") / _DATA) as path:
         meta, _, wkb, values = pyogrio.raw.read(
-            f"/vsizip/{path}", columns=["ISO_A3", "ADM0_A3", "NAME_LONG"]
+            f"/vsizip/{path}", columns=["ISO_A3", "ADM0_A3", "NAME_LONG", *_ALT_COLUMNS]
         )
     # pyogrio returns columns in file order, not in the order asked for.
     table = dict(zip(meta["fields"], values, strict=True))
-    rows = zip(table["ISO_A3"], table["ADM0_A3"], table["NAME_LONG"], wkb, strict=True)
+    alternatives = zip(*(table[column] for column in _ALT_COLUMNS), strict=True)
+    rows = zip(
+        table["ISO_A3"], table["ADM0_A3"], table["NAME_LONG"], alternatives, wkb, strict=True
+    )
     boundaries = []
-    for iso, adm0, name_long, geometry_wkb in rows:
+    for iso, adm0, name_long, alt_names, geometry_wkb in rows:
         name = (adm0 if iso == _NO_ISO_CODE else iso).lower()
         geometry = to_multipolygon(shapely.from_wkb(geometry_wkb))
         if geometry is None:
             raise AutopkgError(f"built-in boundary {name!r} has no polygonal geometry")
-        boundaries.append(Boundary(name, str(name_long), "0", geometry))
+        others = tuple(dict.fromkeys(str(alt) for alt in alt_names if alt and alt != name_long))
+        boundaries.append(Boundary(name, str(name_long), "0", geometry, others))
     return tuple(sorted(boundaries, key=lambda b: b.name))
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 import shapely
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.search import fold, search_text, sort_key
 from autopkg.db.models import BoundaryRecord
+
+# Names of custom areas (autopkg.boundaries.custom): hidden from listings unless asked for.
+_CUSTOM_PREFIX = "custom-"
 
 
 def _to_boundary(record: BoundaryRecord) -> Boundary:
@@ -26,14 +31,50 @@ def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(BoundaryRecord)) or 0
 
 
-def list_names(session: Session) -> list[tuple[str, str]]:
-    """Return ``(name, name_long)`` of every boundary, ordered by long name then name."""
+def _listed(include_custom: bool) -> ColumnElement[bool]:
+    if include_custom:
+        return true()
+    return BoundaryRecord.name.not_like(f"{_CUSTOM_PREFIX}%")
+
+
+def list_names(session: Session, *, include_custom: bool = False) -> list[tuple[str, str]]:
+    """Return ``(name, name_long)`` of every boundary, by accent-free long name then name.
+
+    Custom areas (``custom-…``) are left out unless ``include_custom``.
+    """
     rows = session.execute(
-        select(BoundaryRecord.name, BoundaryRecord.name_long).order_by(
-            BoundaryRecord.name_long, BoundaryRecord.name
-        )
+        select(BoundaryRecord.name, BoundaryRecord.name_long).where(_listed(include_custom))
     )
-    return [(name, name_long) for name, name_long in rows]
+    return sorted(rows.tuples(), key=lambda row: sort_key(row[1], row[0]))
+
+
+def listed_boundaries(session: Session) -> list[Boundary]:
+    """Every boundary except custom areas, with geometry, by name."""
+    records = session.scalars(
+        select(BoundaryRecord).where(_listed(False)).order_by(BoundaryRecord.name)
+    )
+    return [_to_boundary(record) for record in records]
+
+
+def fingerprint(session: Session) -> str:
+    """A digest that changes when a listed boundary is added, renamed or reshaped.
+
+    It reads names and bounding boxes only (no geometry), so it is cheap enough to
+    check on every request for a cached rendering of all boundaries.
+    """
+    rows = session.execute(
+        select(
+            BoundaryRecord.name,
+            BoundaryRecord.name_long,
+            BoundaryRecord.min_x,
+            BoundaryRecord.min_y,
+            BoundaryRecord.max_x,
+            BoundaryRecord.max_y,
+        )
+        .where(_listed(False))
+        .order_by(BoundaryRecord.name)
+    )
+    return hashlib.sha256(repr(rows.all()).encode()).hexdigest()[:32]
 
 
 def get(session: Session, *, name: str) -> Boundary | None:
@@ -42,21 +83,30 @@ def get(session: Session, *, name: str) -> Boundary | None:
     return _to_boundary(record) if record else None
 
 
-def search_by_name(session: Session, *, text: str) -> list[tuple[str, str]]:
-    """Boundaries whose name or long name contains ``text`` (case-insensitive, literal)."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
+def search_by_name(
+    session: Session, *, text: str, include_custom: bool = False
+) -> list[tuple[str, str]]:
+    """Boundaries whose name, long name or an alternative name contains ``text``.
+
+    Matching ignores case and accents and takes ``%``/``_`` literally. An exact name
+    comes first, then long names starting with the text, then the rest, each group
+    in accent-free alphabetical order.
+    """
+    needle = fold(text)
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = session.execute(
-        select(BoundaryRecord.name, BoundaryRecord.name_long)
-        .where(
-            or_(
-                func.lower(BoundaryRecord.name).like(pattern, escape="\\"),
-                func.lower(BoundaryRecord.name_long).like(pattern, escape="\\"),
-            )
+        select(BoundaryRecord.name, BoundaryRecord.name_long).where(
+            BoundaryRecord.search_text.like(f"%{escaped}%", escape="\\"),
+            _listed(include_custom),
         )
-        .order_by(BoundaryRecord.name_long, BoundaryRecord.name)
     )
-    return [(name, name_long) for name, name_long in rows]
+
+    def rank(row: tuple[str, str]) -> tuple[int, tuple[str, str]]:
+        name, name_long = row
+        first = 0 if name == needle else 1 if fold(name_long).startswith(needle) else 2
+        return first, sort_key(name_long, name)
+
+    return sorted(rows.tuples(), key=rank)
 
 
 def search_by_point(
@@ -95,6 +145,7 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
             session.add(record)
         min_x, min_y, max_x, max_y = boundary.geometry.bounds
         record.name_long = boundary.name_long
+        record.search_text = search_text([boundary.name, boundary.name_long, *boundary.alt_names])
         record.admin_level = boundary.admin_level
         record.geometry = boundary.geometry
         record.min_x, record.min_y, record.max_x, record.max_y = min_x, min_y, max_x, max_y

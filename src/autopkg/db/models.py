@@ -51,6 +51,8 @@ class BoundaryRecord(Base):
     min_y: Mapped[float] = mapped_column(Float)
     max_x: Mapped[float] = mapped_column(Float)
     max_y: Mapped[float] = mapped_column(Float)
+    # Folded names and alternative names, one per line (autopkg.boundaries.search).
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
 
 class JobRecord(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 from autopkg.boundaries.custom import custom_boundary
 from autopkg.boundaries.geojson import Area
 from autopkg.db import boundaries as boundary_repo
+from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
+from autopkg.db.jobs import JobCondition, JobOutcome
 from autopkg.db.models import JobRecord, RunState
 from autopkg.errors import (
     InvalidInputError,
@@ -24,7 +27,7 @@ from autopkg.jobs.executor import Executor
 from autopkg.packaging.manifest import is_current
 from autopkg.packaging.publish import read_manifest
 from autopkg.runtime import Runtime
-from autopkg.slugs import is_slug
+from autopkg.slugs import canonical_name, is_slug
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,18 @@ class JobStatus:
     cancelled: bool
     percent: float
     runs: tuple[RunStatus, ...]
+    outcome: JobOutcome | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """One page of a job listing, newest first, and how many jobs match in all."""
+
+    jobs: tuple[JobStatus, ...]
+    total: int
+    limit: int
+    offset: int
 
 
 def submit(
@@ -89,6 +104,7 @@ def submit(
         boundary_name = _store_area(rt, area)
     if boundary_name is None:
         raise UnprocessableError("a boundary_name or a boundary area is required")
+    boundary_name = canonical_name(boundary_name)
     if not is_slug(boundary_name):
         raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
     with rt.database.session() as session:
@@ -185,28 +201,75 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
         NotFoundError: no job has this id.
     """
     with rt.database.read_session() as session:
-        job = _job(session, job_id)
-        runs = tuple(
-            RunStatus(
-                processor_id=link.run.processor_id,
-                state=RunState(link.run.state),
-                percent=100.0 if RunState(link.run.state).terminal else link.run.percent,
-                task=link.run.current_task,
-                result=_result_of(
-                    link.run.state, link.run.result, link.run.error_code, link.run.error
-                ),
-            )
-            for link in job.runs
+        return _status_of(_job(session, job_id))
+
+
+def list_jobs(
+    rt: Runtime,
+    *,
+    any_of: Sequence[JobCondition] = (),
+    boundary_name: str | None = None,
+    processor_id: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> JobPage:
+    """Jobs newest first, matching any of ``any_of`` and the boundary and processor given.
+
+    The boundary name is matched case-insensitively; ``limit`` is capped at
+    :data:`autopkg.db.jobs.MAX_PAGE`.
+    """
+    limit = max(1, min(limit, job_queries.MAX_PAGE))
+    with rt.database.read_session() as session:
+        jobs, total = job_queries.list_jobs(
+            session,
+            any_of=any_of,
+            boundary_name=canonical_name(boundary_name) if boundary_name else None,
+            processor_id=processor_id,
+            limit=limit,
+            offset=offset,
         )
-        percent = sum(run.percent for run in runs) / len(runs) if runs else 100.0
-        return JobStatus(
-            job_id=job.id,
-            boundary_name=job.boundary_name,
-            complete=all(run.state.terminal for run in runs),
-            cancelled=job.cancelled_at is not None,
-            percent=round(percent, 2),
-            runs=runs,
+        return JobPage(
+            jobs=tuple(_status_of(job) for job in jobs), total=total, limit=limit, offset=offset
         )
+
+
+def _status_of(job: JobRecord) -> JobStatus:
+    runs = tuple(
+        RunStatus(
+            processor_id=link.run.processor_id,
+            state=RunState(link.run.state),
+            percent=100.0 if RunState(link.run.state).terminal else link.run.percent,
+            task=_task_of(link.run.state, link.run.current_task, link.run.error),
+            result=_result_of(link.run.state, link.run.result, link.run.error_code, link.run.error),
+        )
+        for link in job.runs
+    )
+    percent = sum(run.percent for run in runs) / len(runs) if runs else 100.0
+    cancelled = job.cancelled_at is not None
+    return JobStatus(
+        job_id=job.id,
+        boundary_name=job.boundary_name,
+        complete=all(run.state.terminal for run in runs),
+        cancelled=cancelled,
+        percent=round(percent, 2),
+        runs=runs,
+        outcome=job_queries.outcome_of([run.state for run in runs], cancelled=cancelled),
+        created_at=job.created_at,
+    )
+
+
+# A failed run keeps the last task its processor reported ("downloading…"), which
+# would read as if it were still working; say that it failed and why instead.
+_FAILED_TASK_CHARS = 120
+
+
+def _task_of(state: str, task: str, error: str | None) -> str:
+    if state == RunState.FAILURE.value:
+        reason = (error or "failed").splitlines()[0]
+        if len(reason) > _FAILED_TASK_CHARS:
+            reason = reason[: _FAILED_TASK_CHARS - 1] + "…"
+        return f"failed: {reason}"
+    return task
 
 
 def _job(session: Session, job_id: str) -> JobRecord:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from autopkg.boundaries import simplify
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geojson import UploadFeatureCollection, polygons_of
 from autopkg.boundaries.limits import RepairBudget, check_counts
@@ -14,25 +18,29 @@ from autopkg.boundaries.loader import LoadReport, read_boundaries
 from autopkg.db import boundaries as boundary_repo
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.runtime import Runtime
-from autopkg.slugs import is_slug
+from autopkg.slugs import canonical_name, is_slug
 
 # GDAL reads strings as C strings: a NUL would cut "tgo\x00x" to "tgo" and replace Togo.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def list_boundaries(rt: Runtime) -> list[tuple[str, str]]:
-    """``(name, name_long)`` of every boundary, ordered by long name."""
+def list_boundaries(rt: Runtime, *, include_custom: bool = False) -> list[tuple[str, str]]:
+    """``(name, name_long)`` of every boundary, by accent-free long name.
+
+    Custom areas are listed only with ``include_custom``.
+    """
     with rt.database.read_session() as session:
-        return boundary_repo.list_names(session)
+        return boundary_repo.list_names(session, include_custom=include_custom)
 
 
 def get_boundary(rt: Runtime, name: str) -> Boundary:
-    """Return one boundary.
+    """Return one boundary (the name is case-insensitive: ``GHA`` is ``gha``).
 
     Raises:
         NotFoundError: no boundary has this name.
     """
     found = None
+    name = canonical_name(name)
     if is_slug(name):
         with rt.database.read_session() as session:
             found = boundary_repo.get(session, name=name)
@@ -41,21 +49,62 @@ def get_boundary(rt: Runtime, name: str) -> Boundary:
     return found
 
 
+@dataclass(frozen=True)
+class MapLayer:
+    """Every listed boundary, simplified, as GeoJSON bytes (plain and gzipped)."""
+
+    etag: str
+    body: bytes
+    gzipped: bytes
+
+
+# The last layer built, by fingerprint: boundaries rarely change, and building the
+# layer takes about half a second, so it is rebuilt only when they do.
+_layers: dict[str, MapLayer] = {}
+_layers_lock = threading.Lock()
+
+
+def map_layer(rt: Runtime) -> MapLayer:
+    """The simplified boundaries for a map, rebuilt only when the boundaries changed."""
+    with rt.database.read_session() as session:
+        key = boundary_repo.fingerprint(session)
+        with _layers_lock:
+            if key not in _layers:
+                body = simplify.feature_collection(boundary_repo.listed_boundaries(session))
+                _layers.clear()
+                _layers[key] = MapLayer(etag=f'"{key}"', body=body, gzipped=simplify.gzipped(body))
+            return _layers[key]
+
+
+def simplified_boundary(rt: Runtime, name: str) -> dict[str, Any]:
+    """One boundary (custom areas too) as a simplified GeoJSON Feature.
+
+    Raises:
+        NotFoundError: no boundary has this name.
+    """
+    return simplify.feature(get_boundary(rt, name))
+
+
 def search_boundaries(
     rt: Runtime,
     *,
     name: str | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
+    include_custom: bool = False,
 ) -> list[tuple[str, str]]:
-    """Search by name substring, or by a point the boundary must contain.
+    """Search by name (case- and accent-insensitive, alternative names too) or by a point.
+
+    Name matches leave out custom areas unless ``include_custom``.
 
     Raises:
         InvalidInputError: neither a name nor a complete coordinate pair was given.
     """
     with rt.database.read_session() as session:
         if name is not None and name.strip():
-            return boundary_repo.search_by_name(session, text=name.strip())
+            return boundary_repo.search_by_name(
+                session, text=name.strip(), include_custom=include_custom
+            )
         if latitude is not None and longitude is not None:
             return boundary_repo.search_by_point(session, longitude=longitude, latitude=latitude)
     raise InvalidInputError("search needs name=… or both latitude=… and longitude=…")

@@ -13,7 +13,19 @@ from autopkg.packaging.publish import read_manifest, validate_package
 from autopkg.processors.base import Metadata
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import get_boundary
-from autopkg.slugs import is_slug
+from autopkg.slugs import canonical_name, is_slug
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """One data file of a package, from its stored manifest (``url`` is absolute)."""
+
+    processor_id: str
+    name: str
+    url: str
+    bytes: int
+    hash: str
+    format: str
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,7 @@ class PackageView:
     boundary: Boundary
     processors: list[Metadata]
     datapackage: dict[str, Any]
+    files: list[PackageFile]
 
 
 def list_packages(rt: Runtime) -> list[str]:
@@ -33,11 +46,12 @@ def list_packages(rt: Runtime) -> list[str]:
 
 
 def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageView:
-    """Return a published package.
+    """Return a published package (the boundary name is case-insensitive).
 
     Raises:
         NotFoundError: no package is published for this boundary.
     """
+    boundary_name = canonical_name(boundary_name)
     manifest = read_manifest(rt.storage, boundary_name) if is_slug(boundary_name) else None
     if manifest is None:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
@@ -52,6 +66,17 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
         boundary=get_boundary(rt, boundary_name),
         processors=processors,
         datapackage=client_view(manifest, uri),
+        files=[
+            PackageFile(
+                processor_id=resource["autopkg:processor"],
+                name=resource["path"].rsplit("/", 1)[-1],
+                url=uri + resource["path"],
+                bytes=int(resource.get("bytes", 0)),
+                hash=str(resource.get("hash", "")),
+                format=str(resource.get("format", "")),
+            )
+            for resource in manifest.get("resources", [])
+        ],
     )
 
 

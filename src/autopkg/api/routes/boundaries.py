@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Header, Query, Response
 from shapely.geometry import box, mapping
 
 from autopkg.api.deps import RuntimeDep, WriteAccess
@@ -34,10 +34,16 @@ def boundary_detail(boundary: Boundary) -> BoundaryDetail:
     )
 
 
+IncludeCustom = Annotated[
+    bool, Query(description="Also list custom areas (boundaries named custom-…).")
+]
+
+
 @router.get("", response_model=list[BoundarySummary], operation_id="list_boundaries")
-def list_boundaries(rt: RuntimeDep) -> list[BoundarySummary]:
-    """All boundaries (without geometry), ordered by long name."""
-    return [BoundarySummary(name=n, name_long=nl) for n, nl in service.list_boundaries(rt)]
+def list_boundaries(rt: RuntimeDep, include_custom: IncludeCustom = False) -> list[BoundarySummary]:
+    """All boundaries (without geometry), ordered by long name ignoring accents and case."""
+    found = service.list_boundaries(rt, include_custom=include_custom)
+    return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
 
 
 @router.post(
@@ -86,17 +92,61 @@ def upload_boundaries(
 def search_boundaries(
     rt: RuntimeDep,
     name: Annotated[
-        str | None, Query(max_length=200, description="Substring of name or long name.")
+        str | None,
+        Query(max_length=200, description="Part of the name, long name or another name."),
     ] = None,
     latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    include_custom: IncludeCustom = False,
 ) -> list[BoundarySummary]:
-    """Boundaries whose name contains ``name`` (case-insensitive), or that contain a point.
+    """Boundaries whose names contain ``name``, or that contain a point.
 
-    Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees).
+    Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees). Name
+    matching ignores case and accents (``cote`` finds Côte d'Ivoire) and includes
+    common alternative names (``ivory`` finds it too); an exact id (``GHA``) comes
+    first. Custom areas are matched by name only with ``include_custom=true``.
     """
-    found = service.search_boundaries(rt, name=name, latitude=latitude, longitude=longitude)
+    found = service.search_boundaries(
+        rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
+    )
     return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
+
+
+@router.get(
+    "/simplified",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}, 304: {}},
+    operation_id="get_simplified_boundaries",
+)
+def get_simplified_boundaries(
+    rt: RuntimeDep,
+    accept_encoding: Annotated[str, Header()] = "",
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Every boundary (custom areas aside), simplified for a map, as a FeatureCollection.
+
+    About 2 km of detail (0.05° tolerance, 0.01° grid): for drawing and picking, never
+    for clipping. Features have ``id`` = ``name`` and ``name``/``name_long``
+    properties. Served gzipped when accepted, with an ``ETag`` for revalidation.
+    """
+    layer = service.map_layer(rt)
+    headers = {"ETag": layer.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if if_none_match == layer.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in accept_encoding:
+        headers["Content-Encoding"] = "gzip"
+        return Response(layer.gzipped, media_type="application/geo+json", headers=headers)
+    return Response(layer.body, media_type="application/geo+json", headers=headers)
+
+
+@router.get(
+    "/{name}/simplified",
+    responses={404: {"model": ErrorMessage}},
+    operation_id="get_simplified_boundary",
+)
+def get_simplified_boundary(rt: RuntimeDep, name: str) -> dict[str, Any]:
+    """One boundary (custom areas too), simplified for a map, as a GeoJSON Feature."""
+    return service.simplified_boundary(rt, name)
 
 
 @router.get(

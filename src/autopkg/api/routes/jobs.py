@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
 
 from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess
 from autopkg.api.routing import StrictJSONRoute
@@ -10,10 +12,13 @@ from autopkg.api.schemas import (
     ErrorMessage,
     JobCreate,
     JobCreated,
+    JobList,
+    JobOutcomeName,
     JobProgress,
     JobStatusPublic,
     ProcessorJob,
 )
+from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
 from autopkg.jobs import service
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
@@ -67,6 +72,55 @@ def job_public(status: service.JobStatus) -> JobStatusPublic:
             )
             for run in status.runs
         ],
+        job_group_outcome=status.outcome.value if status.outcome else None,
+        created_at=status.created_at,
+    )
+
+
+@router.get(
+    "",
+    response_model=JobList,
+    responses={422: {"model": ErrorMessage}},
+    operation_id="list_jobs",
+)
+def list_jobs(
+    rt: RuntimeDep,
+    state: Annotated[
+        Literal["PENDING", "COMPLETE"] | None, Query(description="job_group_status to keep.")
+    ] = None,
+    outcome: Annotated[
+        list[JobOutcomeName] | None,
+        Query(description="job_group_outcome(s) to keep (repeat for several)."),
+    ] = None,
+    boundary_name: Annotated[str | None, Query(max_length=200)] = None,
+    processor: Annotated[
+        str | None, Query(max_length=200, description="Keep jobs that asked for this id.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> JobList:
+    """Jobs, newest first, one page at a time (``limit``, ``offset``; ``total`` counts all).
+
+    Filters combine: ``state=COMPLETE&outcome=FAILURE&outcome=PARTIAL&boundary_name=gha``
+    lists Ghana's finished jobs where something failed.
+    """
+    complete = None if state is None else state == "COMPLETE"
+    conditions = [
+        JobCondition(complete=complete, outcome=JobOutcome(name)) for name in outcome or []
+    ] or ([JobCondition(complete=complete)] if complete is not None else [])
+    page = service.list_jobs(
+        rt,
+        any_of=conditions,
+        boundary_name=boundary_name,
+        processor_id=processor,
+        limit=limit,
+        offset=offset,
+    )
+    return JobList(
+        jobs=[job_public(job) for job in page.jobs],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 

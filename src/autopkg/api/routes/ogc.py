@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopkg.api.deps import ExecutorDep, PackagesHostDep, RuntimeDep, WriteAccess
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage
 from autopkg.boundaries.geojson import parse_area
+from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
 from autopkg.errors import NotFoundError
 from autopkg.jobs import service
@@ -71,30 +72,57 @@ def _process_summary(request: Request, metadata: Metadata) -> dict[str, Any]:
     }
 
 
+def _ogc_status(status: service.JobStatus) -> OgcStatus:
+    if status.cancelled or any(run.state is RunState.REVOKED for run in status.runs):
+        return "dismissed"
+    if status.outcome is None:
+        executing = any(run.state is RunState.EXECUTING for run in status.runs)
+        return "running" if executing else "accepted"
+    # OGC has no partial success: a job where any processor failed has failed.
+    outcomes: dict[JobOutcome, OgcStatus] = {
+        JobOutcome.SUCCESS: "successful",
+        JobOutcome.PARTIAL: "failed",
+        JobOutcome.FAILURE: "failed",
+        JobOutcome.CANCELLED: "dismissed",
+    }
+    return outcomes[status.outcome]
+
+
+def _message(status: service.JobStatus) -> str:
+    failed = [run for run in status.runs if run.state is RunState.FAILURE]
+    if status.outcome is JobOutcome.PARTIAL:
+        return f"{len(failed)} of {len(status.runs)} processors failed: {failed[0].task}"
+    return status.runs[0].task if status.runs else ""
+
+
 def _status(request: Request, status: service.JobStatus) -> StatusInfo:
-    states = [run.state for run in status.runs]
-    if status.cancelled or RunState.REVOKED in states:
-        ogc: OgcStatus = "dismissed"
-    elif not status.complete:
-        ogc = "running" if RunState.EXECUTING in states else "accepted"
-    elif RunState.FAILURE in states:
-        ogc = "failed"
-    else:
-        ogc = "successful"
+    ogc = _ogc_status(status)
     href = str(request.url_for("ogc_get_job", job_id=status.job_id))
     links = [_link(href, "self", "job status")]
     if ogc == "successful":
         results = str(request.url_for("ogc_get_job_results", job_id=status.job_id))
         links.append(_link(results, "http://www.opengis.net/def/rel/ogc/1.0/results", "results"))
-    task = status.runs[0].task if status.runs else ""
     return StatusInfo(
         jobID=status.job_id,
         processID=status.runs[0].processor_id if status.runs else "",
         status=ogc,
-        message=task,
+        message=_message(status),
         progress=int(status.percent),
         links=links,
     )
+
+
+# What each OGC status means in terms of the job service's conditions.
+_OGC_CONDITIONS: dict[str, tuple[JobCondition, ...]] = {
+    "accepted": (JobCondition(complete=False, cancelled=False, executing=False),),
+    "running": (JobCondition(complete=False, cancelled=False, executing=True),),
+    "successful": (JobCondition(outcome=JobOutcome.SUCCESS),),
+    "failed": (
+        JobCondition(outcome=JobOutcome.PARTIAL),
+        JobCondition(outcome=JobOutcome.FAILURE),
+    ),
+    "dismissed": (JobCondition(cancelled=True),),
+}
 
 
 @router.get("/", operation_id="ogc_landing_page", name="ogc_landing_page")
@@ -199,6 +227,46 @@ def execute(
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
+
+
+class JobListInfo(BaseModel):
+    """OGC job list: one page of jobs, newest first, with ``next``/``prev`` links."""
+
+    jobs: list[StatusInfo]
+    numberMatched: int
+    links: list[dict[str, str]]
+
+
+@router.get(
+    "/jobs",
+    response_model=JobListInfo,
+    responses={422: {"model": ErrorMessage}},
+    operation_id="ogc_list_jobs",
+    name="ogc_list_jobs",
+)
+def list_jobs(
+    rt: RuntimeDep,
+    request: Request,
+    status: Annotated[list[OgcStatus] | None, Query()] = None,
+    processID: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> JobListInfo:
+    """Jobs newest first, optionally only some statuses or one process, ``limit`` per page."""
+    conditions = [c for name in status or [] for c in _OGC_CONDITIONS[name]]
+    page = service.list_jobs(
+        rt, any_of=conditions, processor_id=processID, limit=limit, offset=offset
+    )
+    links = [_link(str(request.url), "self", "this page")]
+    if offset + limit < page.total:
+        following = request.url.include_query_params(offset=offset + limit)
+        links.append(_link(str(following), "next", "next page"))
+    if offset > 0:
+        previous = request.url.include_query_params(offset=max(0, offset - limit))
+        links.append(_link(str(previous), "prev", "previous page"))
+    return JobListInfo(
+        jobs=[_status(request, job) for job in page.jobs], numberMatched=page.total, links=links
+    )
 
 
 @router.get(

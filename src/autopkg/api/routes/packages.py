@@ -9,7 +9,7 @@ from autopkg.api.deps import PackagesHostDep, RuntimeDep
 from autopkg.api.routes.boundaries import boundary_detail
 from autopkg.api.routes.processors import version_metadata
 from autopkg.api.routing import StrictJSONRoute
-from autopkg.api.schemas import ErrorMessage, PackagePublic, PackageSummary
+from autopkg.api.schemas import ErrorMessage, PackageFilePublic, PackagePublic, PackageSummary
 from autopkg.services import packages as service
 
 router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSONRoute)
@@ -37,8 +37,8 @@ def get_package(
 
     ``datapackage.resources`` has one entry per processor version with ``name``,
     ``version`` and ``path`` (absolute download URLs), ``bytes``, ``hashes`` and
-    licences. The standard manifest (one resource per file) is at ``uri`` +
-    ``datapackage.json``.
+    licences. ``files`` lists every data file with its own size and hash. The
+    standard manifest (one resource per file) is at ``uri`` + ``datapackage.json``.
     """
     view = service.get_package(rt, boundary_name, host_url=host)
     return PackagePublic(
@@ -47,6 +47,17 @@ def get_package(
         boundary=boundary_detail(view.boundary),
         processors=[version_metadata(m, request) for m in view.processors],
         datapackage=view.datapackage,
+        files=[
+            PackageFilePublic(
+                processor=f.processor_id,
+                name=f.name,
+                url=f.url,
+                bytes=f.bytes,
+                hash=f.hash,
+                format=f.format,
+            )
+            for f in view.files
+        ],
     )
 
 
