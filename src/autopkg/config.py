@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     celery_broker: str | None = None
     celery_backend: str | None = None
     celery_concurrency: int = Field(2, ge=1, le=256)
+    task_expiry_secs: int = Field(
+        3600, ge=10, description="A queued run message no worker took by then is dropped."
+    )
+    task_soft_time_limit_secs: int = Field(
+        6 * 3600, ge=10, description="A run still working after this is stopped and fails."
+    )
+    task_time_limit_secs: int = Field(
+        6 * 3600 + 300, ge=20, description="A run's worker process is killed after this."
+    )
     workers: int = Field(2, ge=1, le=64, description="Embedded worker threads.")
     run_lease_seconds: int = Field(60, ge=5, le=86400)
 
@@ -96,6 +105,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "AUTOPKG_STORAGE_BACKEND=awss3 needs AUTOPKG_PACKAGES_HOST_URL, the public URL "
                 "packages are downloaded from (the bucket's URL or a CDN in front of it)"
+            )
+        if self.task_soft_time_limit_secs >= self.task_time_limit_secs:
+            raise ValueError(
+                "AUTOPKG_TASK_SOFT_TIME_LIMIT_SECS must be below AUTOPKG_TASK_TIME_LIMIT_SECS"
             )
         if self.celery_backend and not self.celery_broker:
             raise ValueError("AUTOPKG_CELERY_BACKEND is set but AUTOPKG_CELERY_BROKER is not")

@@ -275,10 +275,10 @@ def test_a_storage_failure_names_its_cause_in_the_job_result(
 ) -> None:
     # A regular file where the package folder should be: every write under it fails
     # with ENOTDIR, as a full disk fails with ENOSPC.
-    blocker = runtime.settings.packages_root / "mrt"
+    blocker = runtime.settings.packages_root / "mng"
     blocker.write_text("not a folder")
     try:
-        body = wait_for_job(submit(client, "mrt", "test_processor.version_1"))
+        body = wait_for_job(submit(client, "mng", "test_processor.version_1"))
     finally:
         blocker.unlink()
     (run,) = body["job_group_processors"]
@@ -286,5 +286,5 @@ def test_a_storage_failure_names_its_cause_in_the_job_result(
     assert run["job_result"] == {
         "error": "storage_error",
         "detail": "not a directory writing "
-        "mrt/datasets/test_processor/version_1/data/test_processor-version_1-mrt.tif",
+        "mng/datasets/test_processor/version_1/data/test_processor-version_1-mng.tif",
     }

@@ -1,4 +1,4 @@
-"""A real ``autopkg serve`` subprocess fed by a local source mirror."""
+"""A real ``autopkg serve`` subprocess fed by a local source mirror, in either mode."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.deployment import production
 from tests.e2e.server import ServeProcess
 
 
@@ -35,3 +36,19 @@ def server(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> Iter
 def data_dir(server: ServeProcess) -> Path:
     """The server's data folder."""
     return server.data_dir
+
+
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def deployed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, source_mirror: str
+) -> Iterator[ServeProcess]:
+    """The API of a whole deployment: embedded, then production (PostGIS, Celery, S3)."""
+    root = tmp_path_factory.mktemp(request.param)
+    if request.param == "embedded":
+        process = ServeProcess(root, serve_env(source_mirror))
+        process.start()
+        yield process
+        process.stop()
+        return
+    with production(root, serve_env(source_mirror)) as deployment:
+        yield deployment.server

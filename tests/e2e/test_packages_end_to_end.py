@@ -1,15 +1,21 @@
-"""Jobs through a real server: clipped pixels and plants checked from the outside."""
+"""Jobs through a real deployment: clipped pixels and plants checked from the outside.
+
+Every test runs twice: embedded (SQLite, local folders, worker threads) and production
+(PostGIS, Celery workers over Redis, S3), with the same assertions on the packages.
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import json
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pyogrio
 import pytest
@@ -23,6 +29,12 @@ from tests.fixtures.sources import GPPD_MEMBER, NE2_PIXEL_DEGREES, NE2_WIDTH, ne
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
 BOUNDARIES = ["gha", "gmb", "fji"]
+
+
+@pytest.fixture(scope="module")
+def server(deployed: ServeProcess) -> ServeProcess:
+    """The deployment's API, in each mode."""
+    return deployed
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +137,18 @@ def test_only_plants_inside_the_boundary_are_published(
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
 def test_manifest_validates_and_files_match(
-    published: object, server: ServeProcess, boundary: str
+    published: object, server: ServeProcess, boundary: str, tmp_path: Path
 ) -> None:
-    manifest = server.data_dir / "packages" / boundary / "datapackage.json"
+    # The stored manifest, from wherever the package is published (folder or bucket),
+    # beside every file it lists, as a user would download them.
+    uri = server.get(f"/v1/packages/{boundary}").json()["uri"]
+    manifest = tmp_path / boundary / "datapackage.json"
+    manifest.parent.mkdir()
+    manifest.write_bytes(httpx.get(uri + "datapackage.json", timeout=30).content)
+    for resource in json.loads(manifest.read_text())["resources"]:
+        local = manifest.parent / resource["path"]
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(httpx.get(uri + resource["path"], timeout=30).content)
     frictionless = Path(sys.executable).with_name("frictionless")
     checked = subprocess.run(
         [str(frictionless), "validate", str(manifest)],
@@ -146,4 +167,4 @@ def test_manifest_validates_and_files_match(
     assert cli.returncode == 0, cli.stdout + cli.stderr
     assert f"{boundary}: valid" in cli.stdout
     for page in ("index.html", "license.html", "version.html", "provenance.json"):
-        assert server.get(f"/packages/{boundary}/{page}").status_code == 200, page
+        assert httpx.get(uri + page, timeout=30).status_code == 200, page

@@ -12,15 +12,15 @@ from fastapi import FastAPI
 
 from autopkg.api.app import create_app
 from autopkg.config import load_settings
-from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.jobs.executors import make_executor
 from autopkg.runtime import open_runtime
 
 
 def app_from_environment() -> FastAPI:
-    """Build the API with its embedded workers from ``AUTOPKG_*`` settings."""
+    """Build the API and its executor from ``AUTOPKG_*`` settings."""
     settings = load_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     rt = open_runtime(settings, migrate=False)
-    return create_app(rt, EmbeddedExecutor(rt, workers=settings.workers))
+    return create_app(rt, make_executor(rt))

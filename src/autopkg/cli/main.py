@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from autopkg.cli import boundaries, db, package, packages, processors, serve
+from autopkg.cli import boundaries, db, package, packages, processors, serve, worker
 from autopkg.cli.clip import clip_command
 from autopkg.cli.common import err_console
 from autopkg.errors import AutopkgError
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve.serve_command)
+app.command("worker")(worker.worker_command)
 app.command("package")(package.package_command)
 app.command("clip")(clip_command)
 app.add_typer(boundaries.app, name="boundaries")

@@ -21,7 +21,7 @@ def serve_command(
         ),
     ] = 1,
 ) -> None:
-    """Serve the HTTP API with an embedded worker pool (AUTOPKG_WORKERS threads)."""
+    """Serve the HTTP API; jobs run on embedded threads, or on Celery workers with a broker."""
     import uvicorn
 
     rt = runtime()
@@ -39,7 +39,7 @@ def serve_command(
         return
 
     from autopkg.api.app import create_app
-    from autopkg.jobs.embedded import EmbeddedExecutor
+    from autopkg.jobs.executors import make_executor
 
-    app = create_app(rt, EmbeddedExecutor(rt, workers=rt.settings.workers))
+    app = create_app(rt, make_executor(rt))
     uvicorn.run(app, host=host, port=port, log_level=log_level)

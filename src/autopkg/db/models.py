@@ -104,6 +104,9 @@ class RunRecord(Base):
     # Set by the owner just before it writes the manifest: from then on a cancel no
     # longer revokes the run, so a published run always ends SUCCESS.
     publishing_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When a message for this run was last handed to the broker; a PENDING run with
+    # none, or an old one, is sent again by the reconciler.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class JobRunRecord(Base):

@@ -255,6 +255,31 @@ def finish(
     return _rowcount(updated) == 1
 
 
+def mark_dispatched(session: Session, *, run_id: str) -> bool:
+    """Record that a message for the PENDING run was just handed to the broker."""
+    updated = session.execute(
+        update(RunRecord)
+        .where(RunRecord.id == run_id, RunRecord.state == RunState.PENDING.value)
+        .values(dispatched_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(updated) == 1
+
+
+def undispatched_runs(session: Session, *, sent_before: datetime) -> list[str]:
+    """PENDING runs never sent to the broker, or last sent before ``sent_before``, oldest first."""
+    return list(
+        session.scalars(
+            select(RunRecord.id)
+            .where(
+                RunRecord.state == RunState.PENDING.value,
+                or_(RunRecord.dispatched_at.is_(None), RunRecord.dispatched_at < sent_before),
+            )
+            .order_by(RunRecord.created_at)
+        )
+    )
+
+
 def executing_runs(session: Session) -> list[RunRecord]:
     """Every run currently marked EXECUTING."""
     return list(
@@ -287,7 +312,12 @@ def release(
         still_lost.append(
             or_(RunRecord.lease_expires_at.is_(None), RunRecord.lease_expires_at < expired_before)
         )
-    handed_back = {"lease_owner": None, "lease_expires_at": None, "publishing_at": None}
+    handed_back = {
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "publishing_at": None,
+        "dispatched_at": None,
+    }
     failed = session.execute(
         update(RunRecord)
         .where(*still_lost, RunRecord.attempts >= max_attempts)

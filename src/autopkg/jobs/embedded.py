@@ -76,6 +76,10 @@ class EmbeddedExecutor:
             self._mine.add(run_id)
         self._wake.put(None)
 
+    def problem(self) -> str | None:
+        """Threads in this process need nothing else: never a problem."""
+        return None
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking new work and wait briefly for the workers."""
         self._stopping.set()

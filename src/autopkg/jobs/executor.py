@@ -19,3 +19,7 @@ class Executor(Protocol):
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting work."""
         ...
+
+    def problem(self) -> str | None:
+        """Why work cannot be handed out right now (e.g. the broker is down), or ``None``."""
+        ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from autopkg.api.deps import RuntimeDep
+from autopkg.api.deps import ExecutorDep, RuntimeDep
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage, Status
 
@@ -24,8 +24,13 @@ def get_liveness() -> Status:
     responses={503: {"model": ErrorMessage}},
     operation_id="get_readiness",
 )
-def get_readiness(rt: RuntimeDep) -> Status | JSONResponse:
-    """Answer 200 when the database responds, 503 otherwise."""
-    if not rt.database.ping():
-        return JSONResponse({"detail": "database is not answering"}, status_code=503)
+def get_readiness(rt: RuntimeDep, executor: ExecutorDep) -> Status | JSONResponse:
+    """Answer 200 when the database (and the broker, if one is configured) respond.
+
+    Otherwise 503 with the reason, e.g. ``{"detail": "broker is not answering (…)"}``.
+    """
+    problem = None if rt.database.ping() else "database is not answering"
+    problem = problem or executor.problem()
+    if problem is not None:
+        return JSONResponse({"detail": problem}, status_code=503)
     return Status(status="ready")

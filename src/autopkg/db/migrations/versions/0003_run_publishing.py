@@ -1,4 +1,4 @@
-"""Runs record when they passed the point of no return before publishing.
+"""Runs record when they were last sent to a broker and when they began publishing.
 
 Revision ID: 0003
 Revises: 0002
@@ -19,12 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add ``runs.publishing_at``."""
+    """Add ``runs.publishing_at`` and ``runs.dispatched_at``."""
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("publishing_at", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("dispatched_at", UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    """Drop ``runs.publishing_at``."""
+    """Drop ``runs.publishing_at`` and ``runs.dispatched_at``."""
     with op.batch_alter_table("runs") as batch:
+        batch.drop_column("dispatched_at")
         batch.drop_column("publishing_at")

@@ -1,0 +1,176 @@
+"""The Celery executor: runs are executed by ``autopkg worker`` processes over a broker.
+
+The only module that imports Celery. A message carries a run id and nothing else
+(never a geometry); the worker claims that run with the same conditional UPDATE as the
+embedded pool and executes it with :func:`autopkg.jobs.engine.execute`, so a message
+delivered twice, or late, does no harm. Long-task settings: late acknowledgement and
+rejection on a lost worker (a killed worker's message is delivered again), prefetch of
+one, a broker visibility timeout longer than the longest run, and time limits and
+message expiry from the settings. Celery states never reach the API: the database
+holds every run's state.
+
+``autopkg serve`` only enqueues. Its reconciler thread sweeps runs whose worker
+stopped (lease expired) back to PENDING and sends every PENDING run that has no
+recent message, which also covers runs submitted while the broker was down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from celery import Celery
+from kombu.exceptions import KombuError
+
+from autopkg.clip.budget import configure_gdal
+from autopkg.config import Settings, load_settings
+from autopkg.db import runs as run_repo
+from autopkg.jobs import engine
+from autopkg.runtime import Runtime, open_runtime
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "autopkg.execute_run"
+QUEUE = "autopkg"
+# The broker redelivers an unacknowledged message after its visibility timeout: it must
+# outlast the longest run (the hard time limit) by a margin.
+_VISIBILITY_MARGIN_SECS = 600
+_BROKER_TIMEOUT_SECS = 3.0
+
+
+def make_celery(settings: Settings) -> Celery:
+    """Return the Celery app configured from ``settings`` (broker required)."""
+    app = Celery("autopkg", broker=settings.celery_broker, backend=settings.celery_backend)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=settings.celery_backend is None,
+        task_soft_time_limit=settings.task_soft_time_limit_secs,
+        task_time_limit=settings.task_time_limit_secs,
+        task_default_queue=QUEUE,
+        broker_transport_options={
+            "visibility_timeout": settings.task_time_limit_secs + _VISIBILITY_MARGIN_SECS
+        },
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=_BROKER_TIMEOUT_SECS,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    app.task(name=TASK_NAME, ignore_result=True)(_execute_run)
+    return app
+
+
+_worker_runtime: Runtime | None = None
+_worker_lock = threading.Lock()
+
+
+def _runtime_of_this_process() -> Runtime:
+    """The runtime of a worker process, built at its first task (after the fork)."""
+    global _worker_runtime
+    with _worker_lock:
+        if _worker_runtime is None:
+            # A prefork child runs one task at a time: one clip's share of GDAL.
+            configure_gdal(concurrency=1)
+            _worker_runtime = open_runtime(load_settings(), migrate=False)
+        return _worker_runtime
+
+
+def _execute_run(run_id: str) -> str:
+    """Celery task: claim ``run_id`` and execute it; returns the state it ended in."""
+    rt = _runtime_of_this_process()
+    owner = engine.worker_id()
+    run = engine.claim_next(rt, owner=owner, run_id=run_id)
+    if run is None:
+        log.info("run %s: nothing to do (taken, finished or cancelled)", run_id[:8])
+        return "not claimed"
+    return engine.execute(rt, run, owner=owner).value
+
+
+class CeleryExecutor:
+    """Sends runs to Celery workers; reconciles the database with the broker."""
+
+    def __init__(self, rt: Runtime, app: Celery, *, reconcile_seconds: float | None = None) -> None:
+        self._rt = rt
+        self._app = app
+        lease = rt.settings.run_lease_seconds
+        self._interval = reconcile_seconds or max(1.0, lease / 4)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._reconcile_loop, name="reconciler", daemon=True)
+
+    def start(self) -> None:
+        """Start the reconciler (it also sends work queued before this process started)."""
+        self._thread.start()
+        log.info("Celery executor started; reconciling every %.0fs", self._interval)
+
+    def dispatch(self, run_id: str) -> None:
+        """Send ``run_id`` to the workers; if the broker is down the reconciler sends it later."""
+        try:
+            self._app.send_task(
+                TASK_NAME,
+                args=[run_id],
+                queue=QUEUE,
+                expires=self._rt.settings.task_expiry_secs,
+                retry=False,
+            )
+        except (KombuError, OSError) as exc:
+            log.warning("run %s: broker unavailable (%s); will be sent again", run_id[:8], exc)
+            return
+        with self._rt.database.session() as session:
+            run_repo.mark_dispatched(session, run_id=run_id)
+
+    def reconcile(self) -> int:
+        """Sweep lost runs and send every PENDING run without a live message; return how many."""
+        engine.sweep(self._rt)
+        sent_before = run_repo.utcnow() - timedelta(seconds=self._rt.settings.task_expiry_secs)
+        with self._rt.database.read_session() as session:
+            waiting = run_repo.undispatched_runs(session, sent_before=sent_before)
+        for run_id in waiting:
+            self.dispatch(run_id)
+        return len(waiting)
+
+    def problem(self) -> str | None:
+        """``None`` when the broker answers, else why not."""
+        try:
+            with self._app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, timeout=_BROKER_TIMEOUT_SECS)
+        except (KombuError, OSError) as exc:
+            return f"broker is not answering ({type(exc).__name__})"
+        return None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the reconciler."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _reconcile_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.reconcile()
+            except Exception:
+                log.exception("reconciler: unexpected error; trying again")
+            self._stopping.wait(self._interval)
+
+
+def run_worker(settings: Settings, *, concurrency: int, loglevel: str) -> None:
+    """Run a Celery worker (prefork, ``concurrency`` processes) until it is stopped.
+
+    Each worker gets a unique node name, so several on one host do not clash.
+    """
+    import uuid
+
+    app = make_celery(settings)
+    app.worker_main(
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--hostname=autopkg-{uuid.uuid4().hex[:8]}@%h",
+            f"--queues={QUEUE}",
+            f"--loglevel={loglevel}",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )

@@ -1,0 +1,159 @@
+"""Production mode for the end-to-end tests: PostGIS, Redis, S3 and real worker processes.
+
+Everything is real and local: a throwaway PostGIS database on the machine's server, a
+password-protected ``redis-server`` and a ``moto_server`` (S3) on free loopback ports,
+``autopkg serve`` (which then only enqueues) and ``autopkg worker`` processes sharing
+one source cache. Packages are published to a bucket whose objects are publicly
+readable, as the README asks of a real deployment, and downloaded from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+
+from tests.e2e.server import ServeProcess
+from tests.fixtures.postgres import postgis_database
+from tests.fixtures.services import redis_server, s3_server
+
+REGION = "eu-west-2"
+
+
+class WorkerProcess:
+    """Starts and stops ``python -m autopkg worker`` with a given environment."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], concurrency: int = 1) -> None:
+        self.data_dir = data_dir
+        self.log_path = data_dir / "worker.log"
+        self.env = {**os.environ, "AUTOPKG_DATA_DIR": str(data_dir), **env}
+        self.concurrency = concurrency
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the worker and wait until Celery says it is ready."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "autopkg", "worker", f"--concurrency={self.concurrency}"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"autopkg worker exited early:\n{self.log()}")
+            if " ready." in self.log()[offset:]:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"autopkg worker not ready after {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        """Everything the worker printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """Kill the worker and its pool processes abruptly (SIGKILL), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        """Stop the worker (SIGTERM: Celery's warm shutdown), killing it if it hangs."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Production:
+    """A running production deployment."""
+
+    server: ServeProcess
+    workers: list[WorkerProcess]
+    database_url: str
+    s3_endpoint: str
+    bucket: str
+    env: dict[str, str]
+    redis: subprocess.Popen[bytes]
+    extra: list[WorkerProcess] = field(default_factory=list)
+
+    def s3(self) -> object:
+        """A boto3 S3 client for the deployment's bucket."""
+        return _client(self.s3_endpoint)
+
+
+def _client(endpoint: str) -> object:
+    return boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def _public_bucket(endpoint: str) -> str:
+    client = _client(endpoint)
+    name = f"packages-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})  # type: ignore[attr-defined]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{name}/*",
+            }
+        ],
+    }
+    client.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))  # type: ignore[attr-defined]
+    return name
+
+
+@contextmanager
+def production(root: Path, base_env: dict[str, str], *, workers: int = 2) -> Iterator[Production]:
+    """Start a whole production deployment under ``root``; stop it all afterwards."""
+    with ExitStack() as stack:
+        database_url = stack.enter_context(postgis_database())
+        broker, redis = stack.enter_context(redis_server(uuid.uuid4().hex))
+        endpoint = stack.enter_context(s3_server())
+        bucket = _public_bucket(endpoint)
+        env = {
+            **base_env,
+            "AUTOPKG_DATABASE_URL": database_url,
+            "AUTOPKG_CELERY_BROKER": broker,
+            "AUTOPKG_STORAGE_BACKEND": "awss3",
+            "AUTOPKG_S3_BUCKET": bucket,
+            "AUTOPKG_S3_REGION": REGION,
+            "AUTOPKG_S3_ENDPOINT_URL": endpoint,
+            "AUTOPKG_S3_ACCESS_KEY": "test",
+            "AUTOPKG_S3_SECRET_KEY": "test",
+            "AUTOPKG_PACKAGES_HOST_URL": f"{endpoint}/{bucket}",
+            "AUTOPKG_LOCALFS_PROCESSING_BACKEND_ROOT": str(root / "shared-processing"),
+        }
+        server = ServeProcess(root / "serve", env)
+        server.start()
+        stack.callback(server.stop)
+        pool = [WorkerProcess(root / f"worker-{i}", env) for i in range(workers)]
+        for worker in pool:
+            worker.start()
+            stack.callback(worker.stop)
+        yield Production(server, pool, database_url, endpoint, bucket, env, redis)

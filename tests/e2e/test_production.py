@@ -1,0 +1,149 @@
+"""Production mode under faults: workers killed, Redis restarted, many submissions at once.
+
+A real deployment (PostGIS, Celery workers over a password-protected Redis, S3 on a
+loopback server) fed by a slow mirror, so that runs stay busy long enough to break
+something under them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.e2e.conftest import serve_env
+from tests.e2e.deployment import Production, production
+from tests.fixtures.mirror import serve_directory
+from tests.fixtures.services import redis_command
+
+RASTER = "natural_earth_raster.version_1"
+PLANTS = "wri_powerplants.version_130"
+SYNTHETIC = "test_processor.version_1"
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory, source_mirror_root: Path
+) -> Iterator[Production]:
+    with serve_directory(source_mirror_root, chunk_delay=0.005) as slow_mirror:
+        env = {**serve_env(slow_mirror), "AUTOPKG_TASK_EXPIRY_SECS": "15"}
+        with production(tmp_path_factory.mktemp("production"), env) as running:
+            yield running
+
+
+def _runs(deployment: Production, boundary: str, processor: str) -> list[tuple[str, str, int]]:
+    url = make_url(deployment.database_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as db:
+        rows = db.execute(
+            "SELECT id, state, attempts FROM runs WHERE boundary_name = %s AND processor_id = %s",
+            (boundary, processor),
+        ).fetchall()
+    return [(str(a), str(b), int(c)) for a, b, c in rows]
+
+
+def _submit(deployment: Production, boundary: str, *processors: str) -> str:
+    response = deployment.server.post(
+        "/v1/jobs", json={"boundary_name": boundary, "processors": list(processors)}
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["job_id"])
+
+
+def _wait_until_executing(deployment: Production, job_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = [
+            p["job_status"]
+            for p in deployment.server.get(f"/v1/jobs/{job_id}").json()["job_group_processors"]
+        ]
+        if "EXECUTING" in states:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the run never started executing")
+
+
+def _assert_manifest_files_complete(deployment: Production, boundary: str) -> None:
+    uri = deployment.server.get(f"/v1/packages/{boundary}").json()["uri"]
+    manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
+    for resource in manifest["resources"]:
+        data = httpx.get(uri + resource["path"], timeout=60).content
+        assert len(data) == resource["bytes"], resource["path"]
+        assert "sha256:" + hashlib.sha256(data).hexdigest() == resource["hash"]
+
+
+def test_jobs_run_on_the_workers_not_in_the_api(deployment: Production) -> None:
+    body = deployment.server.wait_for_job(_submit(deployment, "gmb", SYNTHETIC))
+    assert body["job_group_outcome"] == "SUCCESS"
+    assert f"{SYNTHETIC} for gmb started" not in deployment.server.log()
+    assert sum(w.log().count(f"{SYNTHETIC} for gmb started") for w in deployment.workers) == 1
+
+
+def test_fifty_identical_submissions_across_two_workers_run_once(deployment: Production) -> None:
+    body = {"boundary_name": "civ", "processors": [SYNTHETIC]}
+    with ThreadPoolExecutor(50) as pool:
+        responses = list(
+            pool.map(lambda _: deployment.server.post("/v1/jobs", json=body), range(50))
+        )
+    assert [r.status_code for r in responses] == [202] * 50
+    finished = [deployment.server.wait_for_job(r.json()["job_id"]) for r in responses]
+    assert {job["job_group_outcome"] for job in finished} == {"SUCCESS"}
+    executed = [run for run in _runs(deployment, "civ", SYNTHETIC) if run[1] == "SUCCESS"]
+    assert len(executed) == 1, executed
+    started = sum(w.log().count(f"{SYNTHETIC} for civ started") for w in deployment.workers)
+    assert started == 1
+
+
+def test_three_processors_finishing_together_all_reach_the_manifest(
+    deployment: Production,
+) -> None:
+    job_id = _submit(deployment, "ben", SYNTHETIC, PLANTS, RASTER)
+    body = deployment.server.wait_for_job(job_id, timeout=180)
+    assert body["job_group_outcome"] == "SUCCESS", body
+    uri = deployment.server.get("/v1/packages/ben").json()["uri"]
+    manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
+    assert {r["autopkg:processor"] for r in manifest["resources"]} == {SYNTHETIC, PLANTS, RASTER}
+    _assert_manifest_files_complete(deployment, "ben")
+
+
+def test_a_worker_killed_mid_run_is_taken_over_after_the_lease(deployment: Production) -> None:
+    job_id = _submit(deployment, "tgo", RASTER)
+    _wait_until_executing(deployment, job_id)
+    (busy,) = [w for w in deployment.workers if f"{RASTER} for tgo started" in w.log()]
+    busy.kill()
+    try:
+        body = deployment.server.wait_for_job(job_id, timeout=180)
+    finally:
+        busy.start()
+    (result,) = body["job_group_processors"]
+    assert result["job_status"] == "SUCCESS", body
+    ((_, state, attempts),) = _runs(deployment, "tgo", RASTER)
+    assert (state, attempts) == ("SUCCESS", 2)
+    _assert_manifest_files_complete(deployment, "tgo")
+
+
+def test_a_redis_restart_mid_job_still_ends_the_job(deployment: Production) -> None:
+    first = _submit(deployment, "sen", RASTER)
+    _wait_until_executing(deployment, first)
+    queued = _submit(deployment, "mli", RASTER, SYNTHETIC)
+    deployment.redis.terminate()
+    deployment.redis.wait(10)
+    # The same port and password: a restart that lost every queued message.
+    deployment.redis = subprocess.Popen(
+        redis_command(deployment.env["AUTOPKG_CELERY_BROKER"]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for job_id in (first, queued):
+        body = deployment.server.wait_for_job(job_id, timeout=180)
+        states = {p["job_status"] for p in body["job_group_processors"]}
+        assert states == {"SUCCESS"}, body
+    for boundary, processor in (("sen", RASTER), ("mli", RASTER), ("mli", SYNTHETIC)):
+        assert [run[1] for run in _runs(deployment, boundary, processor)] == ["SUCCESS"]
