@@ -129,10 +129,17 @@ def _public_bucket(endpoint: str) -> str:
 
 
 @contextmanager
-def production(root: Path, base_env: dict[str, str], *, workers: int = 2) -> Iterator[Production]:
-    """Start a whole production deployment under ``root``; stop it all afterwards."""
+def production(
+    root: Path, base_env: dict[str, str], *, workers: int = 2, postgres_port: int | None = None
+) -> Iterator[Production]:
+    """Start a whole production deployment under ``root``; stop it all afterwards.
+
+    The database is on the machine's PostgreSQL, or on the server at ``postgres_port``.
+    """
     with ExitStack() as stack:
-        database_url = stack.enter_context(postgis_database())
+        database_url = stack.enter_context(
+            postgis_database() if postgres_port is None else postgis_database(postgres_port)
+        )
         broker, redis = stack.enter_context(redis_server(uuid.uuid4().hex))
         endpoint = stack.enter_context(s3_server())
         bucket = _public_bucket(endpoint)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from tests.e2e.conftest import serve_env
 from tests.e2e.deployment import Production, production
 from tests.fixtures.mirror import serve_directory
+from tests.fixtures.postgres import private_cluster
 from tests.fixtures.services import redis_command
 
 RASTER = "natural_earth_raster.version_1"
@@ -135,15 +136,45 @@ def test_a_redis_restart_mid_job_still_ends_the_job(deployment: Production) -> N
     queued = _submit(deployment, "mli", RASTER, SYNTHETIC)
     deployment.redis.terminate()
     deployment.redis.wait(10)
+    down = deployment.server.get("/v1/readiness")
+    assert down.status_code == 503
+    assert down.json()["detail"].startswith("broker is not answering")
+    # Submitted while the broker is down: accepted, and sent once it is back.
+    during = _submit(deployment, "ner", SYNTHETIC)
     # The same port and password: a restart that lost every queued message.
     deployment.redis = subprocess.Popen(
         redis_command(deployment.env["AUTOPKG_CELERY_BROKER"]),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for job_id in (first, queued):
+    for job_id in (first, queued, during):
         body = deployment.server.wait_for_job(job_id, timeout=180)
         states = {p["job_status"] for p in body["job_group_processors"]}
         assert states == {"SUCCESS"}, body
-    for boundary, processor in (("sen", RASTER), ("mli", RASTER), ("mli", SYNTHETIC)):
+    for boundary, processor in (
+        ("sen", RASTER),
+        ("mli", RASTER),
+        ("mli", SYNTHETIC),
+        ("ner", SYNTHETIC),
+    ):
         assert [run[1] for run in _runs(deployment, boundary, processor)] == ["SUCCESS"]
+    assert deployment.server.get("/v1/readiness").status_code == 200
+
+
+def test_a_postgresql_restart_mid_job_still_ends_the_job(
+    tmp_path: Path, source_mirror_root: Path
+) -> None:
+    with (
+        private_cluster() as cluster,
+        serve_directory(source_mirror_root, chunk_delay=0.005) as slow_mirror,
+        production(tmp_path, serve_env(slow_mirror), postgres_port=cluster.port) as running,
+    ):
+        job_id = _submit(running, "lbr", RASTER, SYNTHETIC)
+        _wait_until_executing(running, job_id)
+        cluster.restart()
+        body = running.server.wait_for_job(job_id, timeout=180)
+        states = {p["job_status"] for p in body["job_group_processors"]}
+        assert states == {"SUCCESS"}, body["job_group_processors"]
+        assert [run[1] for run in _runs(running, "lbr", RASTER)] == ["SUCCESS"]
+        assert running.server.get("/v1/readiness").status_code == 200
+        _assert_manifest_files_complete(running, "lbr")

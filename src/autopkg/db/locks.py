@@ -15,12 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from autopkg.db.session import Database
 
 _LOCK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
+_PATIENCE_SECS = 30.0
 
 
 def _advisory_key(name: str) -> int:
@@ -43,7 +46,7 @@ def named_lock(database: Database, name: str) -> Iterator[None]:
         raise ValueError(f"invalid lock name {name!r}")
     if database.dialect == "postgresql":
         key = _advisory_key(name)
-        with database.engine.connect() as connection:
+        with _connect_retrying(database) as connection:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
             try:
                 yield
@@ -61,6 +64,19 @@ def named_lock(database: Database, name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _connect_retrying(database: Database) -> Connection:
+    """A connection, waiting out a short outage (a server restart) with backoff."""
+    for attempt in Retrying(
+        retry=retry_if_exception_type(OperationalError),
+        stop=stop_after_delay(_PATIENCE_SECS),
+        wait=wait_exponential(multiplier=0.1, max=2),
+        reraise=True,
+    ):
+        with attempt:
+            return database.engine.connect()
+    raise AssertionError("unreachable: Retrying either returns or raises")
 
 
 def _sqlite_lock_dir(url: str) -> Path:

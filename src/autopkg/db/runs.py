@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -194,7 +194,9 @@ def heartbeat(
     now = utcnow()
     values: dict[str, Any] = {"heartbeat_at": now, "lease_expires_at": now + lease}
     if percent is not None:
-        values["percent"] = percent
+        # Never lower: a retried run counts from zero again, but a job's progress must
+        # not go backwards.
+        values["percent"] = case((RunRecord.percent < percent, percent), else_=RunRecord.percent)
     if task is not None:
         values["current_task"] = task[:255]
     updated = session.execute(

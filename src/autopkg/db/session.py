@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -77,6 +80,24 @@ class Database:
         """A session for queries only; on SQLite it does not take the write lock."""
         with self._read_sessions() as session, session.begin():
             yield session
+
+    def transact_retrying(self, work: Callable[[Session], T], *, for_seconds: float) -> T:
+        """Run ``work`` in one transaction, retrying while the database is unreachable.
+
+        A restart of the database server or a dropped connection raises
+        ``OperationalError``; the whole transaction is then tried again with backoff
+        (0.1 s doubling to 2 s) for up to ``for_seconds``, after which the error is raised.
+        ``work`` must be safe to repeat: the transitions are conditional UPDATEs.
+        """
+        for attempt in Retrying(
+            retry=retry_if_exception_type(OperationalError),
+            stop=stop_after_delay(for_seconds),
+            wait=wait_exponential(multiplier=0.1, max=2),
+            reraise=True,
+        ):
+            with attempt, self.session() as session:
+                return work(session)
+        raise AssertionError("unreachable: Retrying either returns or raises")
 
     def ping(self) -> bool:
         """Return whether the database answers a trivial query."""

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # The processor's own progress fills 0-95 %; publishing takes the rest.
 _PROCESSOR_SHARE = 95.0
+# How long a claim waits out an unreachable database before giving up.
+_DATABASE_PATIENCE_SECS = 30.0
 
 
 def worker_id() -> str:
@@ -57,15 +59,17 @@ def claim_next(
     run_ids: Sequence[str] | None = None,
 ) -> RunRecord | None:
     """Claim a specific run, one of ``run_ids``, or the oldest pending one."""
-    with rt.database.session() as session:
-        return run_repo.claim(
+    return rt.database.transact_retrying(
+        lambda session: run_repo.claim(
             session,
             owner=owner,
             lease=lease_of(rt),
             max_attempts=MAX_ATTEMPTS,
             run_id=run_id,
             run_ids=run_ids,
-        )
+        ),
+        for_seconds=_DATABASE_PATIENCE_SECS,
+    )
 
 
 def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
@@ -91,8 +95,10 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
             shutil.rmtree(scratch, ignore_errors=True)
             with contextlib.suppress(OSError):
                 scratch.parent.rmdir()
-    with rt.database.session() as session:
-        recorded = run_repo.finish(
+    # The lease outlives a short database outage (a restart): keep trying to record
+    # the outcome for as long as the lease would hold.
+    recorded = rt.database.transact_retrying(
+        lambda session: run_repo.finish(
             session,
             run_id=run.id,
             owner=owner,
@@ -100,7 +106,9 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
             result=result,
             error_code=code,
             error=message,
-        )
+        ),
+        for_seconds=rt.settings.run_lease_seconds,
+    )
     if not recorded:
         log.warning("run %s: revoked or lease lost; result discarded", run.id[:8])
     log.info(
@@ -119,8 +127,10 @@ def _produce_and_publish(
     rt: Runtime, run: RunRecord, reporter: RunReporter, scratch: Path, owner: str
 ) -> dict[str, Any]:
     processor_cls = rt.registry.get(run.processor_id)
-    with rt.database.session() as session:
-        boundary = boundary_repo.get(session, name=run.boundary_name)
+    boundary = rt.database.transact_retrying(
+        lambda session: boundary_repo.get(session, name=run.boundary_name),
+        for_seconds=_DATABASE_PATIENCE_SECS,
+    )
     if boundary is None:
         raise NotFoundError(f"boundary {run.boundary_name!r} no longer exists")
     scratch.mkdir(parents=True)
@@ -141,8 +151,12 @@ def _produce_and_publish(
     def still_ours() -> None:
         # The last word before the manifest changes: a conditional UPDATE on state and
         # owner. After it a cancel no longer revokes this run.
-        with rt.database.session() as session:
-            held = run_repo.begin_publish(session, run_id=run.id, owner=owner, lease=lease_of(rt))
+        held = rt.database.transact_retrying(
+            lambda session: run_repo.begin_publish(
+                session, run_id=run.id, owner=owner, lease=lease_of(rt)
+            ),
+            for_seconds=rt.settings.run_lease_seconds,
+        )
         if not held:
             raise RunAbandonedError("run was cancelled or taken over before publishing")
 
