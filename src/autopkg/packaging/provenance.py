@@ -5,8 +5,8 @@ The document keeps one entry per processor version present in the manifest::
     {"boundary": "gha", "autopkg_version": "…", "updated": "…",
      "processors": {"<name>.<version>": {"processor", "published_at", "autopkg_version",
                                         "sources": [{url, filename, size, sha256}],
-                                        "files": [{path, bytes, hash, format, mediatype,
-                                                   title, autopkg:…}]}}}
+                                        "files": [{path, bytes, hash, format,
+                                                   mediatype, title, empty}]}}}
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autopkg import __version__
+from autopkg.packaging.manifest import EMPTY_KEY
 from autopkg.processors.base import Source
 
 Provenance = dict[str, Any]
-#: Resource keys that a rebuild derives again from the processor's metadata.
-_FROM_METADATA = frozenset({"name", "type", "description", "licenses", "sources"})
 
 
 def processor_entry(
@@ -45,13 +44,22 @@ def processor_entry(
 def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return what provenance keeps of each published file.
 
-    Everything the manifest says about the file itself (path, size, hash, format,
-    media type, title and the ``autopkg:`` keys such as the empty flag), not what is
-    derived from the processor's metadata (name, description, licences, sources), so
-    that ``packages rebuild`` can describe the file exactly as it was published even
-    when ``datapackage.json`` is lost.
+    Beside the size and hash it keeps how the manifest described the file (format,
+    media type, title, empty), so that ``packages rebuild`` can describe the file
+    exactly as it was published even when ``datapackage.json`` is lost.
     """
-    return [{k: v for k, v in r.items() if k not in _FROM_METADATA} for r in resources]
+    return [
+        {
+            "path": r["path"],
+            "bytes": r["bytes"],
+            "hash": r["hash"],
+            "format": r["format"],
+            "mediatype": r["mediatype"],
+            "title": r["title"],
+            "empty": bool(r.get(EMPTY_KEY, False)),
+        }
+        for r in resources
+    ]
 
 
 def update_provenance(

@@ -13,6 +13,7 @@ from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.layout import MANIFEST, PROVENANCE, data_path, package_key, parse_data_path
 from autopkg.packaging.manifest import (
+    EMPTY_KEY,
     PROCESSOR_KEY,
     Manifest,
     Resource,
@@ -156,7 +157,7 @@ def _describe(
     ext = file_name.rpartition(".")[2].lower()
     guessed_format, guessed_type = _FORMATS.get(ext, (ext, "application/octet-stream"))
     description: dict[str, Any] = old or known.recorded.get(relative) or {}
-    fresh = file_resource(
+    return file_resource(
         metadata,
         file_name,
         format=description.get("format", guessed_format),
@@ -164,11 +165,8 @@ def _describe(
         size=size,
         sha256=digest,
         title=description.get("title", ""),
+        empty=bool(description.get(EMPTY_KEY) or description.get("empty")),
     )
-    # autopkg's own keys (empty flag, recorded inputs…) describe how the file was made;
-    # nothing on storage could tell them again, so they are carried over.
-    kept = {k: v for k, v in description.items() if k.startswith("autopkg:") and k not in fresh}
-    return {**fresh, **kept}
 
 
 def _hash_stored(storage: Storage, boundary_name: str, relative: str) -> tuple[int, str]:

@@ -197,18 +197,3 @@ def test_rebuild_reproduces_the_manifest_apart_from_created(
         True,
     )
     assert validate_package(storage, "gha") == [f"{A_PATH}: file is not in the manifest"]
-
-
-def test_rebuild_carries_over_autopkg_keys_it_cannot_derive(storage: LocalFSStorage) -> None:
-    manifest = read_manifest(storage, "gha") or {}
-    inputs = {"boundary_sha256": "ab" * 32, "options": {}}
-    for resource in manifest["resources"]:
-        resource["autopkg:inputs"] = inputs
-    storage.put_bytes(json.dumps(manifest).encode(), "gha/datapackage.json", "application/json")
-    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
-    assert [r["autopkg:inputs"] for r in rebuilt["resources"]] == [inputs] * 3
-    assert _without_created(rebuilt) == _without_created(manifest)
-    # Provenance now records them too, so they survive the manifest's loss.
-    storage.delete("gha/datapackage.json")
-    again = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
-    assert _without_created(again) == _without_created(manifest)
