@@ -93,11 +93,17 @@ class LimitExceededError(UnprocessableError):
     code = "limit_exceeded"
 
 
-class StorageError(AutopkgError):
+class StorageError(AutopkgError, OSError):
     """Package storage refused a write (disk full, permissions, read-only…).
 
     The message names the cause and the key, e.g. ``no space left on device writing
-    gha/datapackage.json``, so a failed run says why instead of "internal error".
+    gha/datapackage.json``, so a failed run says why instead of "internal error". It is
+    also an ``OSError`` carrying the original ``errno``, so code that handles
+    file-system errors keeps handling it.
     """
 
     code = "storage_error"
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno

@@ -274,11 +274,13 @@ def test_a_storage_failure_names_its_cause_in_the_job_result(
     client: TestClient, runtime: Runtime, wait_for_job: Waiter
 ) -> None:
     # A regular file where the package folder should be: every write under it fails
-    # with ENOTDIR, as a full disk fails with ENOSPC.
-    blocker = runtime.settings.packages_root / "mng"
+    # with ENOTDIR, as a full disk fails with ENOSPC. Turkmenistan is used by no other
+    # test, so its folder does not exist yet.
+    blocker = runtime.settings.packages_root / "tkm"
+    assert not blocker.exists()
     blocker.write_text("not a folder")
     try:
-        body = wait_for_job(submit(client, "mng", "test_processor.version_1"))
+        body = wait_for_job(submit(client, "tkm", "test_processor.version_1"))
     finally:
         blocker.unlink()
     (run,) = body["job_group_processors"]
@@ -286,5 +288,5 @@ def test_a_storage_failure_names_its_cause_in_the_job_result(
     assert run["job_result"] == {
         "error": "storage_error",
         "detail": "not a directory writing "
-        "mng/datasets/test_processor/version_1/data/test_processor-version_1-mng.tif",
+        "tkm/datasets/test_processor/version_1/data/test_processor-version_1-tkm.tif",
     }

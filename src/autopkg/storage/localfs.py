@@ -87,7 +87,7 @@ class LocalFSStorage:
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
-            raise StorageError(f"{_cause(exc)} deleting {key}") from exc
+            raise StorageError(f"{_cause(exc)} deleting {key}", exc.errno) from exc
 
     def list_keys(self, prefix: str) -> list[str]:
         """Return the sorted keys of every file under the folder-like ``prefix``.
@@ -160,7 +160,7 @@ class LocalFSStorage:
         try:
             _replace_atomically(target, write)
         except OSError as exc:
-            raise StorageError(f"{_cause(exc)} writing {key}") from exc
+            raise StorageError(f"{_cause(exc)} writing {key}", exc.errno) from exc
 
 
 def _replace_atomically(target: Path, write: Callable[[BinaryIO], object]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import subprocess
@@ -150,3 +151,4 @@ def test_a_file_where_a_folder_should_be_is_named(tmp_path: Path) -> None:
         storage.put_bytes(b"data", "gha/datasets/x/data/f.tif", "x")
     assert caught.value.message == "not a directory writing gha/datasets/x/data/f.tif"
     assert caught.value.code == "storage_error"
+    assert isinstance(caught.value, OSError) and caught.value.errno == errno.ENOTDIR
