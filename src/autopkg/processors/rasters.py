@@ -82,12 +82,15 @@ def clip_to_cogs(
     title: str,
     span: Span,
     sub: str | None = None,
+    nodata: float | None = None,
 ) -> list[OutputFile]:
     """Clip raster ``src`` to the boundary as one COG, or one per side of the antimeridian.
 
     A boundary crossing ±180° over a grid that cannot wrap (Mollweide) gives two files
     whose ``<sub>`` ends in ``east`` and ``west`` (``autopkg.clip.raster_sides``), each
     clipped within its half of ``span``; otherwise this is ``Processor.clip_to_cog``.
+    ``nodata`` is the value outside the boundary for a source that declares none (see
+    ``autopkg.clip.clip_raster``).
     """
     sides = raster_sides(src, ctx.boundary.geometry)
     name = PurePosixPath(str(src)).name
@@ -99,9 +102,8 @@ def clip_to_cogs(
         output = processor.output_path(ctx, "tif", part or None)
         task = f"clipping {name}" + (f" ({side} of the antimeridian)" if side else "")
         ctx.progress(start, task)
-        clipped = clip_raster(
-            src, geometry, output, progress=stage(ctx, start, start + share, task)
-        )
+        report = stage(ctx, start, start + share, task)
+        clipped = clip_raster(src, geometry, output, progress=report, nodata=nodata)
         shown = f"{title} ({side} of the antimeridian)" if side else title
         outputs.append(OutputFile(output, "tif", COG_MEDIATYPE, title=shown, empty=clipped.empty))
     return outputs
