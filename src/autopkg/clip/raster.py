@@ -36,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from autopkg.clip.cog import (
     COMPRESSIONS,
     TILE,
+    block_size,
     cog_options,
     copy_descriptions,
     overview_factors,
@@ -180,7 +181,8 @@ def _clip_open(
             if factors:
                 out.build_overviews(factors, overview_resampling(source.dtypes[0]))
         cog = scratch / "clip.tif"
-        rasterio.shutil.copy(masked, cog, driver="COG", **cog_options(source.dtypes[0], compress))
+        options = cog_options(source.dtypes[0], compress, block_size(target.width, target.height))
+        rasterio.shutil.copy(masked, cog, driver="COG", **options)
         publish(cog, dst)
     return RasterClip(
         path=dst,
