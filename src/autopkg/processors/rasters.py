@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -113,7 +114,7 @@ def clip_each(
     processor: Processor,
     ctx: RunContext,
     files: Sequence[RasterFile],
-    locate: Callable[[RasterFile, Span], str | Path],
+    locate: Callable[[RasterFile, Span], AbstractContextManager[str | Path]],
     *,
     facts: RasterFacts,
     span: Span,
@@ -121,11 +122,12 @@ def clip_each(
 ) -> list[OutputFile]:
     """Clip many source rasters one after another, each within its share of ``span``.
 
-    For each file, ``locate`` returns its GDAL path (fetching it within the span it is
-    given: the first ``locate_share`` of the file's share), the source is checked
-    against ``facts``, then clipped with :func:`clip_to_cogs`. Memory holds one file's
-    clip at a time. Progress reaches the end of a file's share when it is done, with a
-    task naming the file.
+    For each file, ``locate`` gives a context manager holding its GDAL path while it is
+    clipped (fetching it within the span it is given: the first ``locate_share`` of the
+    file's share; extracting it, say, and removing it on exit), the source is checked
+    against ``facts``, then clipped with :func:`clip_to_cogs`. Memory and scratch space
+    hold one file's clip at a time. Progress reaches the end of a file's share when it
+    is done, with a task naming the file.
 
     A finished file is recorded in the scratch folder (``.clipped/<sub>.json``), written
     after its outputs. A later attempt in the same scratch folder (a run resumed after
@@ -145,11 +147,11 @@ def clip_each(
         done = _recorded(ctx, file)
         if done is None:
             middle = start + share * locate_share
-            src = locate(file, (start, middle))
-            check_raster(src, facts, name=file.name)
-            done = clip_to_cogs(
-                processor, ctx, src, title=file.title, span=(middle, end), sub=file.sub
-            )
+            with locate(file, (start, middle)) as src:
+                check_raster(src, facts, name=file.name)
+                done = clip_to_cogs(
+                    processor, ctx, src, title=file.title, span=(middle, end), sub=file.sub
+                )
             _record(ctx, file, done)
         outputs.extend(done)
         ctx.progress(end, f"clipped {file.name} ({number + 1} of {len(files)})")
