@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,14 @@ from rasterio.transform import from_origin
 
 import autopkg.processors.rasters as raster_steps
 from autopkg.boundaries.boundary import Boundary
+from autopkg.errors import SourceError
 from autopkg.processors.base import OutputFile
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.isimp_drought.version_1 import (
     IsimipDroughtProcessor,
     source_file_names,
 )
+from autopkg.processors.fetch import mirror_relpath
 from tests.fixtures.sources import isimip_value
 from tests.unit.processors.checks import check_clipped_pixels
 from tests.unit.processors.conftest import load_country
@@ -129,3 +132,16 @@ def test_an_interrupted_run_resumes_without_redoing_files(
     for output in outputs[:100]:
         assert output.path.stat().st_mtime_ns == first_attempt[output.path.name]
     check_outputs(outputs, reports, gha)
+
+
+def test_a_zip_missing_files_is_refused(tmp_path: Path, gha: Boundary) -> None:
+    mirror = tmp_path / "mirror"
+    zipped = mirror / mirror_relpath(IsimipDroughtProcessor.sources[0].url)
+    zipped.parent.mkdir(parents=True)
+    with zipfile.ZipFile(zipped, "w") as archive:
+        for name in source_file_names()[1:]:
+            archive.writestr(f"data/{name}", b"")
+    run = Run(tmp_path, gha, f"file://{mirror}")
+
+    with pytest.raises(SourceError, match=r"lacks 1 of the 245 expected GeoTIFFs, e\.g\. lange"):
+        IsimipDroughtProcessor().run(run.ctx)
