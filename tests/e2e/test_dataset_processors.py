@@ -1,4 +1,4 @@
-"""The dataset processors through a real server, for a boundary across the antimeridian."""
+"""Dataset processors through a real server, for a boundary across the antimeridian."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pytest
 
 from tests.e2e.server import ServeProcess
 
-#: Files each processor publishes for Fiji: Mollweide rasters come in two sides.
+#: Files each processor publishes for Fiji: Mollweide rasters come in two sides. STORM
+#: is left out to keep the run short: its files take ISIMIP's path through publishing.
 FILES_FOR_FIJI = {
     "natural_earth_vector.version_1": 1,
     "jrc_ghsl_population.r2022_epoch2020_1km": 2,
     "gridfinder.version_1": 4,
     "isimp_drought.version_1": 245,
-    "storm.global_mosaics_version_1": 140,
 }
 
 
