@@ -125,9 +125,9 @@ def clip_each(
     For each file, ``locate`` gives a context manager holding its GDAL path while it is
     clipped (fetching it within the span it is given: the first ``locate_share`` of the
     file's share; extracting it, say, and removing it on exit), the source is checked
-    against ``facts``, then clipped with :func:`clip_to_cogs`. Memory and scratch space
-    hold one file's clip at a time. Progress reaches the end of a file's share when it
-    is done, with a task naming the file.
+    against ``facts``, then clipped with :func:`clip_to_cogs`. Memory, and the scratch
+    space beyond the outputs, hold one file's work at a time. Progress reaches the end
+    of a file's share when it is done, with a task naming the file.
 
     A finished file is recorded in the scratch folder (``.clipped/<sub>.json``), written
     after its outputs. A later attempt in the same scratch folder (a run resumed after
