@@ -14,7 +14,7 @@ from rasterio.transform import from_origin
 from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.datasets.gridfinder.version_1 import GridfinderProcessor
 from autopkg.processors.fetch import mirror_relpath
-from tests.fixtures.sources import (
+from tests.fixtures.standin_rasters import (
     GHSL_POP_ORIGIN,
     GRIDFINDER_PIXEL_DEGREES,
     gridfinder_lv,

@@ -22,7 +22,7 @@ from autopkg.processors.datasets.isimp_drought.version_1 import (
     source_file_names,
 )
 from autopkg.processors.fetch import mirror_relpath
-from tests.fixtures.sources import isimip_value
+from tests.fixtures.standin_rasters import isimip_value
 from tests.unit.processors.checks import check_clipped_pixels
 from tests.unit.processors.conftest import load_country
 from tests.unit.processors.test_datasets import COG_MEDIATYPE, Run

@@ -15,7 +15,7 @@ from autopkg.processors.datasets.jrc_ghsl_population.r2022_epoch2020_1km import 
     JrcGhslPopulationProcessor,
 )
 from autopkg.processors.fetch import mirror_relpath
-from tests.fixtures.sources import (
+from tests.fixtures.standin_rasters import (
     GHSL_POP_NODATA,
     GHSL_POP_ORIGIN,
     GHSL_POP_STEM,

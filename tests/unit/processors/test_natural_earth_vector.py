@@ -18,7 +18,7 @@ from autopkg.processors.datasets.natural_earth_vector.version_1 import (
     NaturalEarthVectorProcessor,
 )
 from autopkg.processors.fetch import mirror_relpath
-from tests.fixtures.sources import NE_ROADS_FIELDS
+from tests.fixtures.standin_vectors import NE_ROADS_FIELDS
 from tests.unit.processors.test_datasets import Run, _clip_progress
 
 

@@ -14,7 +14,7 @@ from autopkg.processors.datasets.storm.global_mosaics_version_1 import (
     source_file_names,
 )
 from autopkg.processors.fetch import mirror_relpath
-from tests.fixtures.sources import STORM_GRID, storm_value
+from tests.fixtures.standin_rasters import STORM_GRID, storm_value
 from tests.unit.processors.checks import check_clipped_pixels
 from tests.unit.processors.test_datasets import COG_MEDIATYPE, Run
 
