@@ -22,7 +22,6 @@ are retried with exponential backoff (tenacity); each retry resumes the partial 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -42,6 +41,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from autopkg.errors import SourceError
 from autopkg.processors.base import Source
+from autopkg.processors.digests import file_digests, pinned_digests
 
 Progress = Callable[[float], None]
 
@@ -50,10 +50,6 @@ _HOST = re.compile(
     r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$"
 )
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-\d+|\*)/(\d+|\*)$")
-_HEX = re.compile(r"^[0-9a-f]+$")
-
-#: Digest algorithms a pinned ``Source.checksum`` may name.
-CHECKSUM_ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
 
 #: Attempts at a download before a transient failure is reported, and the first wait
 #: between attempts in seconds (doubling each time, at most 30 s).
@@ -70,37 +66,6 @@ class SourceDigest:
 
     size: int
     sha256: str
-
-
-def parse_checksum(checksum: str) -> tuple[str, str]:
-    """Split a pinned ``<algorithm>:<hex digest>`` into its lower-cased parts.
-
-    Raises:
-        SourceError: the algorithm is not one of :data:`CHECKSUM_ALGORITHMS` or the
-            digest is not hexadecimal of that algorithm's length.
-    """
-    algorithm, separator, digest = checksum.partition(":")
-    algorithm, digest = algorithm.strip().lower(), digest.strip().lower()
-    if (
-        not separator
-        or algorithm not in CHECKSUM_ALGORITHMS
-        or not _HEX.fullmatch(digest)
-        or len(digest) != hashlib.new(algorithm).digest_size * 2
-    ):
-        raise SourceError(
-            f"checksum {checksum!r} is not <algorithm>:<hex digest> with an algorithm "
-            f"among {', '.join(CHECKSUM_ALGORITHMS)}"
-        )
-    return algorithm, digest
-
-
-def _pins(source: Source) -> dict[str, str]:
-    """The digests ``source`` pins, by algorithm (``sha256`` and/or ``checksum``'s)."""
-    pins = {"sha256": source.sha256.lower()} if source.sha256 else {}
-    if source.checksum:
-        algorithm, digest = parse_checksum(source.checksum)
-        pins[algorithm] = digest
-    return pins
 
 
 def cache_relpath(source: Source) -> PurePosixPath:
@@ -267,7 +232,7 @@ def _is_current(target: Path, source: Source, *, verify: bool) -> bool:
         return False
     if not verify:
         return True
-    for algorithm, pinned in _pins(source).items():
+    for algorithm, pinned in pinned_digests(source).items():
         if algorithm == "sha256":
             held = record.sha256
         else:
@@ -276,7 +241,7 @@ def _is_current(target: Path, source: Source, *, verify: bool) -> bool:
                 held = side.read_text().strip()
             except OSError:
                 # Cached before this pin existed: compute the digest once and keep it.
-                held = _digests(target, [algorithm])[algorithm]
+                held = file_digests(target, [algorithm])[algorithm]
                 _write_text(side, held)
         if held != pinned:
             return False
@@ -412,8 +377,8 @@ def _check(
         size = part.stat().st_size
         if verify and source.size is not None and size != source.size:
             raise SourceError(f"source {shown} has {size} bytes, expected {source.size}")
-        pins = _pins(source)
-        digests = _digests(part, ["sha256", *pins])
+        pins = pinned_digests(source)
+        digests = file_digests(part, ["sha256", *pins])
         for algorithm, pinned in pins.items():
             if verify and digests[algorithm] != pinned:
                 raise SourceError(
@@ -429,17 +394,7 @@ def _check(
 
 
 def _sha256(path: Path) -> str:
-    return _digests(path, ["sha256"])["sha256"]
-
-
-def _digests(path: Path, algorithms: list[str]) -> dict[str, str]:
-    """Hex digests of a file by each algorithm, read in one pass."""
-    hashers = {algorithm: hashlib.new(algorithm) for algorithm in algorithms}
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            for hasher in hashers.values():
-                hasher.update(chunk)
-    return {algorithm: hasher.hexdigest() for algorithm, hasher in hashers.items()}
+    return file_digests(path, ["sha256"])["sha256"]
 
 
 def _check_zip(path: Path, shown: str) -> None:

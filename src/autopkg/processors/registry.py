@@ -20,7 +20,8 @@ from types import MappingProxyType, ModuleType
 
 from autopkg.errors import ConfigurationError, InvalidInputError, SourceError
 from autopkg.processors.base import Metadata, Processor, Source
-from autopkg.processors.fetch import cache_relpath, parse_checksum
+from autopkg.processors.digests import parse_checksum
+from autopkg.processors.fetch import cache_relpath
 
 DATASETS_PACKAGE = "autopkg.processors.datasets"
 ENTRY_POINT_GROUP = "autopkg.processors"

@@ -22,6 +22,7 @@ import pytest
 from autopkg.errors import SourceError
 from autopkg.processors import fetch
 from autopkg.processors.base import Source
+from autopkg.processors.digests import parse_checksum
 from autopkg.processors.fetch import (
     SourceDigest,
     cache_relpath,
@@ -396,7 +397,7 @@ def test_a_checksum_names_its_algorithm(publisher: Publisher, tmp_path: Path) ->
 @pytest.mark.parametrize("checksum", ["sha1", "crc32:00000000", "sha1:abc", "md5:" + "g" * 32])
 def test_malformed_checksums_are_refused(checksum: str) -> None:
     with pytest.raises(SourceError, match="is not <algorithm>:<hex digest>"):
-        fetch.parse_checksum(checksum)
+        parse_checksum(checksum)
 
 
 def test_credentials_in_the_mirror_url_never_reach_the_message(
