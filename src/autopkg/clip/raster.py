@@ -120,36 +120,6 @@ def clip_raster(
     return clip
 
 
-def raster_sides(
-    src: str | Path, geometry: BaseGeometry
-) -> tuple[tuple[str | None, MultiPolygon], ...]:
-    """Say how to clip ``src`` to ``geometry``: whole, or one side of ±180° at a time.
-
-    A source whose columns go round the globe (geographic and global) gets one clip
-    even for a boundary crossing the antimeridian (see :mod:`autopkg.clip.grid`). Any
-    other grid, Mollweide for one, cannot wrap, so such a boundary is clipped as its
-    ``east`` and ``west`` sides (:func:`~autopkg.clip.geometry.antimeridian_sides`),
-    each into its own tight raster, rather than into one raster as wide as the world.
-
-    Returns:
-        ``((None, boundary),)`` for one clip, else ``(("east", …), ("west", …))``: the
-        name of each side and the (repaired, EPSG:4326) geometry to pass to
-        :func:`clip_raster`.
-
-    Raises:
-        ClipError: the source cannot be read or the geometry encloses no area.
-    """
-    boundary = repair(geometry)
-    try:
-        with _open(src) as source:
-            crs = source.crs or CRS.from_epsg(4326)
-            periodic = wraps(source.transform, source.width, geographic=crs.is_geographic)
-    except RasterioError as exc:
-        raise ClipError(f"cannot read raster {src}: {exc}") from exc
-    sides = () if periodic else antimeridian_sides(boundary)
-    return sides or ((None, boundary),)
-
-
 def _cache_bytes() -> int:
     """The block cache for a clip: ``CACHE_BYTES``, or less if GDAL_CACHEMAX says so."""
     configured = get_gdal_config("GDAL_CACHEMAX")
@@ -328,3 +298,33 @@ def _read_tile(
             window=Window(src_col, grid.row_off + row, count, height)
         )
     return data
+
+
+def raster_sides(
+    src: str | Path, geometry: BaseGeometry
+) -> tuple[tuple[str | None, MultiPolygon], ...]:
+    """Say how to clip ``src`` to ``geometry``: whole, or one side of ±180° at a time.
+
+    A source whose columns go round the globe (geographic and global) gets one clip
+    even for a boundary crossing the antimeridian (see :mod:`autopkg.clip.grid`). Any
+    other grid, Mollweide for one, cannot wrap, so such a boundary is clipped as its
+    ``east`` and ``west`` sides (:func:`~autopkg.clip.geometry.antimeridian_sides`),
+    each into its own tight raster, rather than into one raster as wide as the world.
+
+    Returns:
+        ``((None, boundary),)`` for one clip, else ``(("east", …), ("west", …))``: the
+        name of each side and the (repaired, EPSG:4326) geometry to pass to
+        :func:`clip_raster`.
+
+    Raises:
+        ClipError: the source cannot be read or the geometry encloses no area.
+    """
+    boundary = repair(geometry)
+    try:
+        with _open(src) as source:
+            crs = source.crs or CRS.from_epsg(4326)
+            periodic = wraps(source.transform, source.width, geographic=crs.is_geographic)
+    except RasterioError as exc:
+        raise ClipError(f"cannot read raster {src}: {exc}") from exc
+    sides = () if periodic else antimeridian_sides(boundary)
+    return sides or ((None, boundary),)
