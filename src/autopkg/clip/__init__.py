@@ -5,7 +5,7 @@ benchmarks call these functions with paths and a shapely geometry in EPSG:4326.
 """
 
 from autopkg.clip.geometry import repair
-from autopkg.clip.raster import RasterClip, clip_raster
+from autopkg.clip.raster import RasterClip, clip_raster, raster_sides
 from autopkg.clip.vector import VectorClip, clip_vector
 
-__all__ = ["RasterClip", "VectorClip", "clip_raster", "clip_vector", "repair"]
+__all__ = ["RasterClip", "VectorClip", "clip_raster", "clip_vector", "raster_sides", "repair"]

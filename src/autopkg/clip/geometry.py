@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
+from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -98,6 +99,40 @@ def antimeridian_parts(geom: MultiPolygon) -> list[tuple[Polygon, float]]:
         (p, 360.0 if cut is not None and west < cut else 0.0)
         for p, (west, _) in zip(parts, extents, strict=True)
     ]
+
+
+def antimeridian_sides(geom: MultiPolygon) -> tuple[tuple[str, MultiPolygon], ...]:
+    """Split a boundary crossing the antimeridian into ``("east", …)`` and ``("west", …)``.
+
+    For sources whose grid cannot wrap at ±180° (projected CRSs such as Mollweide) a
+    boundary on both sides of the antimeridian is clipped one side at a time, so that
+    neither output is as wide as the world. The parts are placed contiguously as
+    :func:`antimeridian_parts` does and cut at the antimeridian; each side is named by
+    the hemisphere of its longitudes: ``east`` holds the longitudes up to 180°E (the
+    east edge of a world map), ``west`` those from 180°W. Both come back in -180..180.
+
+    Returns:
+        The two sides, east first; an empty tuple when the boundary does not cross the
+        antimeridian (touching it from one side does not count).
+    """
+    placed = [affinity.translate(p, xoff=shift) for p, shift in antimeridian_parts(geom)]
+    west, _, east, _ = MultiPolygon(placed).bounds
+    lines = [line for line in (-180.0, 180.0) if west < line < east]
+    if not lines:
+        return ()
+    line = lines[0]
+    whole = MultiPolygon(placed)
+    sides = (
+        ("east", shapely.clip_by_rect(whole, west - 1, -91, line, 91), 180.0 - line),
+        ("west", shapely.clip_by_rect(whole, line, -91, east + 1, 91), -180.0 - line),
+    )
+    kept = []
+    for name, side, shift in sides:
+        polygons = [p for p in _polygons(side) if p.area > 0]
+        if not polygons:
+            return ()
+        kept.append((name, repair(affinity.translate(MultiPolygon(polygons), xoff=shift))))
+    return tuple(kept)
 
 
 def boundary_in_crs(geom: BaseGeometry, crs: CRS | str) -> BaseGeometry:

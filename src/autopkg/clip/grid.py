@@ -121,6 +121,11 @@ def plan_grid(
     )
 
 
+def wraps(transform: Affine, width: int, *, geographic: bool) -> bool:
+    """Whether a grid's columns go round the globe, so that one clip may cross ±180°."""
+    return geographic and _period(transform, width) is not None
+
+
 def _period(transform: Affine, width: int) -> int | None:
     """Columns per 360° if a geographic grid tiles the globe exactly, else ``None``."""
     columns = 360.0 / transform.a

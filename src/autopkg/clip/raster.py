@@ -29,21 +29,22 @@ from rasterio.errors import RasterioError
 from rasterio.features import geometry_mask
 from rasterio.io import DatasetReader, DatasetWriter
 from rasterio.windows import Window
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, box
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip.budget import threads_per_clip
 from autopkg.clip.cog import (
     COMPRESSIONS,
     TILE,
+    block_size,
     cog_options,
     copy_descriptions,
     overview_factors,
     overview_resampling,
     scratch_profile,
 )
-from autopkg.clip.geometry import boundary_in_crs, repair
-from autopkg.clip.grid import OutputGrid, plan_grid
+from autopkg.clip.geometry import antimeridian_sides, boundary_in_crs, repair
+from autopkg.clip.grid import OutputGrid, plan_grid, wraps
 from autopkg.clip.staging import publish, staging_dir
 from autopkg.errors import ClipError
 
@@ -141,7 +142,8 @@ def _clip_open(
             if factors:
                 out.build_overviews(factors, overview_resampling(source.dtypes[0]))
         cog = scratch / "clip.tif"
-        rasterio.shutil.copy(masked, cog, driver="COG", **cog_options(source.dtypes[0], compress))
+        options = cog_options(source.dtypes[0], compress, block_size(target.width, target.height))
+        rasterio.shutil.copy(masked, cog, driver="COG", **options)
         publish(cog, dst)
     return RasterClip(
         path=dst,
@@ -287,3 +289,33 @@ def _read_tile(
             window=Window(src_col, grid.row_off + row, count, height)
         )
     return data
+
+
+def raster_sides(
+    src: str | Path, geometry: BaseGeometry
+) -> tuple[tuple[str | None, MultiPolygon], ...]:
+    """Say how to clip ``src`` to ``geometry``: whole, or one side of ±180° at a time.
+
+    A source whose columns go round the globe (geographic and global) gets one clip
+    even for a boundary crossing the antimeridian (see :mod:`autopkg.clip.grid`). Any
+    other grid, Mollweide for one, cannot wrap, so such a boundary is clipped as its
+    ``east`` and ``west`` sides (:func:`~autopkg.clip.geometry.antimeridian_sides`),
+    each into its own tight raster, rather than into one raster as wide as the world.
+
+    Returns:
+        ``((None, boundary),)`` for one clip, else ``(("east", …), ("west", …))``: the
+        name of each side and the (repaired, EPSG:4326) geometry to pass to
+        :func:`clip_raster`.
+
+    Raises:
+        ClipError: the source cannot be read or the geometry encloses no area.
+    """
+    boundary = repair(geometry)
+    try:
+        with _open(src) as source:
+            crs = source.crs or CRS.from_epsg(4326)
+            periodic = wraps(source.transform, source.width, geographic=crs.is_geographic)
+    except RasterioError as exc:
+        raise ClipError(f"cannot read raster {src}: {exc}") from exc
+    sides = () if periodic else antimeridian_sides(boundary)
+    return sides or ((None, boundary),)

@@ -39,7 +39,7 @@ from autopkg.packaging.store import commit, delete_stale, file_chunks, hash_chun
 from autopkg.packaging.validation import validate_package
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
-from autopkg.slugs import is_slug, require_slug
+from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
 __all__ = ["publish_processor", "read_manifest", "rebuild_manifest", "validate_package"]
@@ -141,11 +141,13 @@ def _upload(
 def _check_file_name(metadata: Metadata, boundary: Boundary, file_name: str) -> None:
     """Refuse a file name that is not ``<name>-<version>[-<sub>]-<boundary>.<ext>``."""
     head, tail = f"{metadata.name}-{metadata.version}", f"-{boundary.name}"
+    # <sub> is a source file's stem (SPEC §6): [a-z0-9._-], at most 200 characters.
     match = re.fullmatch(
-        rf"{re.escape(head)}(?:-(?P<sub>[a-z0-9_-]+))?{re.escape(tail)}\.[a-z0-9]+(?:\.[a-z0-9]+)*",
+        rf"{re.escape(head)}(?:-(?P<sub>[a-z0-9][a-z0-9._-]{{0,199}}))?{re.escape(tail)}"
+        r"\.[a-z0-9]+(?:\.[a-z0-9]+)*",
         file_name,
     )
-    if match is None or (match["sub"] is not None and not is_slug(match["sub"])):
+    if match is None:
         raise ProcessorError(
             f"output file {file_name!r} of {metadata.id} is not named '{head}[-<sub>]{tail}.<ext>'"
         )

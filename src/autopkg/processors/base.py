@@ -60,14 +60,17 @@ class Metadata(BaseModel):
 class Source:
     """One file a processor downloads from its publisher.
 
-    ``size`` and ``sha256`` are pinned when the publisher's bytes are known; they are
-    checked unless checksum verification is turned off for mirrors of stand-ins.
+    ``size`` and ``sha256`` are pinned when the publisher's bytes are known; so is
+    ``checksum``, ``<algorithm>:<hex digest>`` (``sha1:…``, ``md5:…``), for publishers
+    that give another algorithm's digest. They are checked unless checksum verification
+    is turned off for mirrors of stand-ins.
     """
 
     url: str
     filename: str
     size: int | None = None
     sha256: str | None = None
+    checksum: str | None = None
 
 
 @dataclass(frozen=True)

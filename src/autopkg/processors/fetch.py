@@ -11,29 +11,37 @@ download instead of repeating it.
 Beside each cached file a ``<filename>.sha256`` record keeps the size and sha256 of
 the bytes stored, so a package can say exactly which bytes it came from
 (:func:`cached_digest`) without reading the source again, and a cached file whose
-size no longer matches its record (truncated or replaced) is fetched again.
+size no longer matches its record (truncated or replaced) is fetched again. A source
+pinned with another algorithm's digest (``Source.checksum``, e.g. ``sha1:…``) also
+gets a ``<filename>.<algorithm>`` record of that digest.
+
+Transient failures (connection errors, timeouts, a body cut short, HTTP 429 and 5xx)
+are retried with exponential backoff (tenacity); each retry resumes the partial file.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
+import ssl
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from autopkg.errors import SourceError
 from autopkg.processors.base import Source
+from autopkg.processors.digests import file_digests, pinned_digests
 
 Progress = Callable[[float], None]
 
@@ -42,6 +50,14 @@ _HOST = re.compile(
     r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$"
 )
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-\d+|\*)/(\d+|\*)$")
+
+#: Attempts at a download before a transient failure is reported, and the first wait
+#: between attempts in seconds (doubling each time, at most 30 s).
+ATTEMPTS = 4
+BACKOFF_SECONDS = 1.0
+
+#: HTTP statuses worth another attempt: rate limits and server-side trouble.
+_TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -112,11 +128,12 @@ def fetch_source(
     """Return the path of a complete, verified local copy of ``source``.
 
     The first caller downloads (or resumes a previous partial download); later and
-    concurrent callers get the cached file. With ``verify`` the pinned ``size`` and
-    ``sha256`` must match; whatever ``verify`` says, a ``.zip`` must pass an
-    integrity test. A cached file is trusted as verified when it was stored, unless
-    its size no longer matches its record, or (with ``verify``) the pinned size or
-    sha256: then it is downloaded again. :func:`cached_digest` gives what it holds.
+    concurrent callers get the cached file. With ``verify`` the pinned ``size``,
+    ``sha256`` and ``checksum`` must match; whatever ``verify`` says, a ``.zip`` must
+    pass an integrity test. A cached file is trusted as verified when it was stored,
+    unless its size no longer matches its record, or (with ``verify``) the pinned size
+    or digests: then it is downloaded again. :func:`cached_digest` gives what it holds.
+    Transient failures are retried (:data:`ATTEMPTS`, exponential backoff).
 
     Args:
         source: what to fetch.
@@ -142,9 +159,11 @@ def fetch_source(
                     _copy_local(url, part, shown, progress)
                 else:
                     _download(url, part, shown, progress, timeout)
-                digest = _check(part, source, shown, verify=verify)
+                digest, others = _check(part, source, shown, verify=verify)
                 os.replace(part, target)
                 _write_record(target, digest)
+                for algorithm, value in others.items():
+                    _write_text(target.with_name(f"{target.name}.{algorithm}"), value)
     except OSError as exc:
         raise SourceError(f"could not store {shown} in the source cache: {exc}") from None
     if progress is not None:
@@ -189,10 +208,13 @@ def _read_record(target: Path) -> SourceDigest | None:
 
 
 def _write_record(target: Path, digest: SourceDigest) -> None:
-    record = _record_path(target)
-    scratch = record.with_name(record.name + ".part")
-    scratch.write_text(json.dumps({"size": digest.size, "sha256": digest.sha256}))
-    os.replace(scratch, record)
+    _write_text(_record_path(target), json.dumps({"size": digest.size, "sha256": digest.sha256}))
+
+
+def _write_text(path: Path, text: str) -> None:
+    scratch = path.with_name(path.name + ".part")
+    scratch.write_text(text)
+    os.replace(scratch, path)
 
 
 def _is_current(target: Path, source: Source, *, verify: bool) -> bool:
@@ -208,7 +230,22 @@ def _is_current(target: Path, source: Source, *, verify: bool) -> bool:
         _write_record(target, record)
     if record.size != size:
         return False
-    return not (verify and source.sha256 is not None and record.sha256 != source.sha256.lower())
+    if not verify:
+        return True
+    for algorithm, pinned in pinned_digests(source).items():
+        if algorithm == "sha256":
+            held = record.sha256
+        else:
+            side = target.with_name(f"{target.name}.{algorithm}")
+            try:
+                held = side.read_text().strip()
+            except OSError:
+                # Cached before this pin existed: compute the digest once and keep it.
+                held = file_digests(target, [algorithm])[algorithm]
+                _write_text(side, held)
+        if held != pinned:
+            return False
+    return True
 
 
 def _display(url: str) -> str:
@@ -219,16 +256,52 @@ def _display(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    """The TLS settings of every download, built once.
+
+    Loading the CA bundle takes tens of milliseconds, once per client otherwise: a
+    dataset of hundreds of files would pay it for each.
+    """
+    return httpx.create_ssl_context()
+
+
+class _TransientError(SourceError):
+    """A failure that another attempt may not meet (a dropped connection, HTTP 503)."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return False
+    return isinstance(exc, _TransientError | httpx.TransportError)
+
+
 def _download(url: str, part: Path, shown: str, progress: Progress | None, timeout: float) -> None:
+    retrying = Retrying(
+        stop=stop_after_attempt(ATTEMPTS),
+        wait=wait_exponential(multiplier=BACKOFF_SECONDS, max=30),
+        retry=retry_if_exception(_is_transient),
+        reraise=True,
+    )
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-            # Two attempts: a resume the server cannot honour restarts from zero once.
-            for _ in range(2):
-                if _request_into(client, url, part, shown, progress):
-                    return
-                part.unlink(missing_ok=True)
+        with httpx.Client(timeout=timeout, follow_redirects=True, verify=_tls()) as client:
+            for attempt in retrying:
+                with attempt:
+                    _download_once(client, url, part, shown, progress)
     except httpx.HTTPError as exc:
         raise SourceError(f"could not download {shown}: {str(exc) or type(exc).__name__}") from None
+    except _TransientError as exc:
+        raise SourceError(exc.message) from None
+
+
+def _download_once(
+    client: httpx.Client, url: str, part: Path, shown: str, progress: Progress | None
+) -> None:
+    # Two requests at most: a resume the server cannot honour restarts from zero once.
+    for _ in range(2):
+        if _request_into(client, url, part, shown, progress):
+            return
+        part.unlink(missing_ok=True)
     raise SourceError(f"could not download {shown}: the server rejected every byte range")
 
 
@@ -243,7 +316,10 @@ def _request_into(
         if response.status_code == 416 and offset:
             return total == offset
         if response.status_code >= 400:
-            raise SourceError(
+            failure = (
+                _TransientError if response.status_code in _TRANSIENT_STATUSES else SourceError
+            )
+            raise failure(
                 f"could not download {shown}: HTTP {response.status_code} {response.reason_phrase}"
             )
         if response.status_code == 206:
@@ -259,7 +335,7 @@ def _request_into(
                 if progress is not None and total:
                     progress(min(done / total, 1.0))
     if total is not None and done != total:
-        raise SourceError(f"could not download {shown}: got {done} of {total} bytes")
+        raise _TransientError(f"could not download {shown}: got {done} of {total} bytes")
     return True
 
 
@@ -289,31 +365,36 @@ def _copy_local(url: str, part: Path, shown: str, progress: Progress | None) -> 
         raise SourceError(f"could not download {shown}: not found in the mirror") from None
 
 
-def _check(part: Path, source: Source, shown: str, *, verify: bool) -> SourceDigest:
-    """Verify a finished download and return its digest; a file that fails is deleted."""
+def _check(
+    part: Path, source: Source, shown: str, *, verify: bool
+) -> tuple[SourceDigest, dict[str, str]]:
+    """Verify a finished download; a file that fails is deleted.
+
+    Returns:
+        Its size and sha256, and its digests by the other algorithms pinned.
+    """
     try:
         size = part.stat().st_size
         if verify and source.size is not None and size != source.size:
             raise SourceError(f"source {shown} has {size} bytes, expected {source.size}")
-        digest = _sha256(part)
-        if verify and source.sha256 is not None and digest != source.sha256.lower():
-            raise SourceError(
-                f"source {shown} has sha256 {digest}, expected {source.sha256.lower()}"
-            )
+        pins = pinned_digests(source)
+        digests = file_digests(part, ["sha256", *pins])
+        for algorithm, pinned in pins.items():
+            if verify and digests[algorithm] != pinned:
+                raise SourceError(
+                    f"source {shown} has {algorithm} {digests[algorithm]}, expected {pinned}"
+                )
         if source.filename.lower().endswith(".zip"):
             _check_zip(part, shown)
     except SourceError:
         part.unlink(missing_ok=True)
         raise
-    return SourceDigest(size=size, sha256=digest)
+    others = {algorithm: value for algorithm, value in digests.items() if algorithm != "sha256"}
+    return SourceDigest(size=size, sha256=digests["sha256"]), others
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_digests(path, ["sha256"])["sha256"]
 
 
 def _check_zip(path: Path, shown: str) -> None:

@@ -20,6 +20,7 @@ from types import MappingProxyType, ModuleType
 
 from autopkg.errors import ConfigurationError, InvalidInputError, SourceError
 from autopkg.processors.base import Metadata, Processor, Source
+from autopkg.processors.digests import parse_checksum
 from autopkg.processors.fetch import cache_relpath
 
 DATASETS_PACKAGE = "autopkg.processors.datasets"
@@ -150,6 +151,8 @@ def _validate(processor: object) -> None:
     for source in sources:
         try:
             cache_relpath(source)
+            if source.checksum is not None:
+                parse_checksum(source.checksum)
         except SourceError as exc:
             raise ConfigurationError(f"processor {where}: {exc.message}") from None
 

@@ -7,7 +7,13 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
 
-from autopkg.clip.geometry import DENSIFY_DEGREES, antimeridian_parts, boundary_in_crs, repair
+from autopkg.clip.geometry import (
+    DENSIFY_DEGREES,
+    antimeridian_parts,
+    antimeridian_sides,
+    boundary_in_crs,
+    repair,
+)
 from autopkg.errors import ClipError
 
 BOWTIE = Polygon([(0, 0), (2, 2), (2, 0), (0, 2), (0, 0)])
@@ -88,6 +94,34 @@ def test_widest_gap_decides() -> None:
 def test_already_shifted_coordinates_left_alone() -> None:
     parts = MultiPolygon([box(177, 0, 180, 1), box(180, 0, 182, 1)])
     assert _shifts(parts) == [(177.0, 0.0), (180.0, 0.0)]
+
+
+def test_fiji_sides_are_named_by_hemisphere(countries: dict[str, MultiPolygon]) -> None:
+    fiji = repair(countries["FJI"])
+    sides = dict(antimeridian_sides(fiji))
+    assert list(sides) == ["east", "west"]
+    assert [round(b, 2) for b in sides["east"].bounds] == [177.29, -18.29, 180.0, -16.07]
+    assert [round(b, 2) for b in sides["west"].bounds] == [-180.0, -16.56, -179.79, -16.02]
+    assert shapely.union(sides["east"], sides["west"]).equals(fiji)
+
+
+def test_sides_of_a_shape_placed_past_180() -> None:
+    # A custom area drawn across the antimeridian as one polygon, 178..183.
+    sides = dict(antimeridian_sides(MultiPolygon([box(178, 0, 183, 1)])))
+    assert sides["east"].equals(MultiPolygon([box(178, 0, 180, 1)]))
+    assert sides["west"].equals(MultiPolygon([box(-180, 0, -177, 1)]))
+
+
+@pytest.mark.parametrize(
+    "geom",
+    [
+        MultiPolygon([box(-3, 4, 1, 11)]),
+        MultiPolygon([box(170, 0, 180, 1)]),  # touches 180° from the east side only
+        MultiPolygon([box(-180, 0, -170, 1), box(-10, 0, 0, 1)]),
+    ],
+)
+def test_no_sides_unless_the_antimeridian_is_crossed(geom: MultiPolygon) -> None:
+    assert antimeridian_sides(geom) == ()
 
 
 def test_boundary_in_wgs84_is_identity() -> None:

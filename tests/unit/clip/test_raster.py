@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon
 
-from autopkg.clip import RasterClip, clip_raster
+from autopkg.clip import RasterClip, clip_raster, raster_sides
 from autopkg.errors import ClipError
 from tests.unit.clip.conftest import MOLLWEIDE, grid_at, pattern, write_raster
 
@@ -82,14 +82,14 @@ def check_clip(
     return int(inner.sum())
 
 
-def check_cog(path: Path, *, predictor: str, overviews: bool) -> None:
+def check_cog(path: Path, *, predictor: str, overviews: bool, block: int = 512) -> None:
     """The file is a tiled, compressed COG (GDAL's LAYOUT=COG) with or without overviews."""
     with rasterio.open(path) as out:
         structure = out.tags(ns="IMAGE_STRUCTURE")
         assert structure["LAYOUT"] == "COG"
         assert structure["COMPRESSION"] == "DEFLATE"
         assert structure["PREDICTOR"] == predictor
-        assert out.block_shapes == [(512, 512)] * out.count
+        assert out.block_shapes == [(block, block)] * out.count
         assert bool(out.overviews(1)) is overviews
 
 
@@ -106,7 +106,8 @@ def test_ghana_uint8(uint8_world: Path, countries: dict[str, MultiPolygon], tmp_
     with rasterio.open(clip.path) as out:
         assert out.bounds == pytest.approx((-3.2, 4.7, 1.1, 11.1), abs=1e-9)
     assert check_clip(clip, uint8_world, ghana) == 1996
-    check_cog(clip.path, predictor="2", overviews=False)
+    # A clip smaller than a 512 tile gets the smallest power-of-two tile holding it.
+    check_cog(clip.path, predictor="2", overviews=False, block=64)
     assert fractions == sorted(fractions)
     assert fractions[-1] == 1.0
 
@@ -162,7 +163,7 @@ def test_float_source_keeps_nodata_and_nan_bits(
     with rasterio.open(clip.path) as out:
         data = out.read(1)
     assert np.isnan(data).any()  # source NaNs inside the boundary are data, kept as such
-    check_cog(clip.path, predictor="3", overviews=False)
+    check_cog(clip.path, predictor="3", overviews=False, block=256)
 
 
 def test_float_source_without_nodata_gets_nan(
@@ -269,6 +270,43 @@ def test_mollweide_source_gets_reprojected_boundary(
         check_clip(clip, mollweide_world, france_spain, to_lonlat=to_lonlat, tolerance=0.01) > 1000
     )
     assert clip.nodata == 65535
+
+
+@pytest.mark.parametrize(("code", "widths"), [("FJI", (19, 2)), ("RUS", (518, 91))])
+def test_mollweide_antimeridian_gets_one_tight_clip_per_side(
+    mollweide_world: Path,
+    countries: dict[str, MultiPolygon],
+    tmp_path: Path,
+    code: str,
+    widths: tuple[int, int],
+) -> None:
+    # In one piece either country would be a clip as wide as the world (1760 columns).
+    sides = raster_sides(mollweide_world, countries[code])
+    assert [name for name, _ in sides] == ["east", "west"]
+    back = Transformer.from_crs(MOLLWEIDE, "EPSG:4326", always_xy=True)
+
+    def to_lonlat(
+        x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], ...]:
+        return back.transform(x, y)
+
+    inside = 0
+    for (name, side), width in zip(sides, widths, strict=True):
+        clip = clip_raster(mollweide_world, side, tmp_path / f"{name}.tif")
+        assert clip.width == width, name
+        with rasterio.open(clip.path) as out:
+            assert (out.bounds.left > 0) == (name == "east")
+        inside += check_clip(clip, mollweide_world, side, to_lonlat=to_lonlat, tolerance=0.01)
+    assert inside > (10 if code == "FJI" else 10_000)
+
+
+@pytest.mark.parametrize("code", ["FJI", "GHA"])
+def test_one_clip_when_the_grid_wraps_or_nothing_crosses(
+    uint8_world: Path, mollweide_world: Path, countries: dict[str, MultiPolygon], code: str
+) -> None:
+    source = uint8_world if code == "FJI" else mollweide_world
+    ((name, geometry),) = raster_sides(source, countries[code])
+    assert name is None and geometry.equals(countries[code])
 
 
 def test_vsizip_source(

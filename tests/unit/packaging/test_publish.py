@@ -182,6 +182,8 @@ def test_concurrent_publishes_keep_every_processor(storage: LocalFSStorage, tmp_
         ("test_raster-version_1-gha", "is not named"),
         ("test_raster-version_1--gha.tif", "is not named"),
         ("test_raster-version_1-Sub-gha.tif", "is not named"),
+        ("test_raster-version_1-.hidden-gha.tif", "is not named"),
+        (f"test_raster-version_1-{'a' * 201}-gha.tif", "is not named"),
     ],
 )
 def test_badly_named_outputs_are_refused(
@@ -193,6 +195,16 @@ def test_badly_named_outputs_are_refused(
     with pytest.raises(ProcessorError, match=reason):
         publish_processor(storage, GHANA, RASTER, [output], lock=threading.Lock())
     assert storage.list_keys("") == []
+
+
+def test_a_source_stem_of_up_to_200_characters_is_a_sub(
+    storage: LocalFSStorage, tmp_path: Path
+) -> None:
+    sub = "lange2020_h08_miroc5_ewembi_rcp60_2005soc_co2_led_v1.2_" + "x" * 145
+    assert len(sub) == 200
+    output = write_output(tmp_path, RASTER, b"x", sub=sub)
+    (resource,) = publish_processor(storage, GHANA, RASTER, [output], lock=threading.Lock())
+    assert resource["path"].endswith(f"-{sub}-gha.tif")
 
 
 def test_no_outputs_or_duplicates_are_refused(storage: LocalFSStorage, tmp_path: Path) -> None:

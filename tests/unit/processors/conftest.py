@@ -38,3 +38,9 @@ def load_country(iso3: str) -> Boundary:
 def gha() -> Boundary:
     """Ghana, from the Natural Earth 1:110m admin-0 fixture."""
     return load_country("gha")
+
+
+@pytest.fixture(scope="session", params=["gha", "bhs", "fji"])
+def country(request: pytest.FixtureRequest) -> Boundary:
+    """Ghana (one part), the Bahamas (three parts) and Fiji (across the antimeridian)."""
+    return load_country(request.param)

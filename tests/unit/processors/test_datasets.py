@@ -13,7 +13,7 @@ import rasterio
 import shapely
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.errors import ProcessorError
+from autopkg.errors import ProcessorError, SourceError
 from autopkg.processors.base import Processor
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.natural_earth_raster.version_1 import NaturalEarthRasterProcessor
@@ -186,3 +186,18 @@ def test_sources_are_fetched_once_across_runs(
     second.ctx.scratch.mkdir(exist_ok=True)
     processor().run(second.ctx)
     assert cached[0].stat().st_mtime_ns == before
+
+
+def test_the_power_plant_zip_is_pinned_to_the_publishers_sha1(
+    tmp_path: Path, source_mirror: str, gha: Boundary
+) -> None:
+    ctx = LocalRunContext(
+        gha, tmp_path / "s", tmp_path / "c", mirror=source_mirror, verify=True,
+        on_progress=lambda _p, _t: None,
+    )  # fmt: skip
+    # The stand-in is not the publisher's zip, so the pinned SHA-1 refuses it.
+    with pytest.raises(
+        SourceError,
+        match=r"has sha1 [0-9a-f]{40}, expected 083f11452efc1ed0e8fb1494f0ce49e5c37718e2$",
+    ):
+        WriPowerplantsProcessor().run(ctx)

@@ -9,8 +9,10 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 
@@ -18,7 +20,9 @@ import numpy as np
 import pytest
 
 from autopkg.errors import SourceError
+from autopkg.processors import fetch
 from autopkg.processors.base import Source
+from autopkg.processors.digests import parse_checksum
 from autopkg.processors.fetch import (
     SourceDigest,
     cache_relpath,
@@ -275,13 +279,125 @@ def test_http_error_is_a_source_error_naming_the_url(publisher: Publisher, tmp_p
     assert caught.value.__context__ is None
 
 
-def test_unreachable_server_is_a_source_error(tmp_path: Path) -> None:
+def test_unreachable_server_is_a_source_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "BACKOFF_SECONDS", 0.01)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     mirror = f"http://127.0.0.1:{port}"
     with pytest.raises(SourceError, match=f"could not download {mirror}/{HOST}/files/a.zip: "):
         fetch_source(source("a.zip"), tmp_path / "cache", mirror=mirror, verify=True, timeout=5)
+
+
+class _Flaky(ThreadingHTTPServer):
+    """Serves PAYLOAD, failing the first requests: HTTP 503s, then a body cut short."""
+
+    def __init__(self, statuses: list[int], cut_after: int | None) -> None:
+        self.statuses = statuses
+        self.cut_after = cut_after
+        self.requests: list[str | None] = []
+        super().__init__(("127.0.0.1", 0), _FlakyHandler)
+
+
+class _FlakyHandler(BaseHTTPRequestHandler):
+    server: _Flaky
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        wanted = self.headers.get("Range")
+        self.server.requests.append(wanted)
+        if self.server.statuses:
+            self.send_error(self.server.statuses.pop(0))
+            return
+        start = int(wanted.removeprefix("bytes=").rstrip("-")) if wanted else 0
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Length", str(len(PAYLOAD) - start))
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}")
+        self.end_headers()
+        body = PAYLOAD[start:]
+        if self.server.cut_after is not None:
+            body, self.server.cut_after = body[: self.server.cut_after], None
+            self.close_connection = True
+        self.wfile.write(body)
+
+
+@contextmanager
+def _flaky(statuses: list[int], cut_after: int | None = None) -> Iterator[_Flaky]:
+    server = _Flaky(statuses, cut_after)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_transient_failures_are_retried_and_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "BACKOFF_SECONDS", 0.01)
+    with _flaky([503, 429], cut_after=2_000_000) as server:
+        mirror = f"http://127.0.0.1:{server.server_address[1]}"
+        path = fetch_source(source("payload.bin"), tmp_path / "cache", mirror=mirror, verify=True)
+    assert path.read_bytes() == PAYLOAD
+    # Two refusals, a body cut after 2 MB (1 MiB of it stored: writes go by the MiB),
+    # then the rest asked for with a Range.
+    assert server.requests == [None, None, None, f"bytes={2**20}-"]
+
+
+def test_lasting_failures_give_up_after_the_attempts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "BACKOFF_SECONDS", 0.01)
+    with _flaky([503] * 10) as server:
+        mirror = f"http://127.0.0.1:{server.server_address[1]}"
+        with pytest.raises(SourceError, match=r"payload\.bin: HTTP 503 Service Unavailable$"):
+            fetch_source(source("payload.bin"), tmp_path / "cache", mirror=mirror, verify=True)
+    assert len(server.requests) == fetch.ATTEMPTS
+
+
+def test_a_client_error_is_not_retried(tmp_path: Path) -> None:
+    with _flaky([403] * 10) as server:
+        mirror = f"http://127.0.0.1:{server.server_address[1]}"
+        with pytest.raises(SourceError, match="HTTP 403 Forbidden"):
+            fetch_source(source("payload.bin"), tmp_path / "cache", mirror=mirror, verify=True)
+    assert len(server.requests) == 1
+
+
+PAYLOAD_SHA1 = hashlib.sha1(PAYLOAD).hexdigest()
+
+
+def test_a_checksum_names_its_algorithm(publisher: Publisher, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    pinned = source("payload.bin", checksum=f"SHA1:{PAYLOAD_SHA1.upper()}")
+    path = fetch_source(pinned, cache, mirror=publisher.url, verify=True)
+    assert path.with_name("payload.bin.sha1").read_text() == PAYLOAD_SHA1
+    assert cached_digest(path) == SourceDigest(len(PAYLOAD), PAYLOAD_SHA)
+    fetch_source(pinned, cache, mirror=publisher.url, verify=True)
+    assert publisher.log.hits[PAYLOAD_PATH] == 1
+
+    wrong = source("payload.bin", checksum="sha1:" + "0" * 40)
+    with pytest.raises(SourceError) as caught:
+        fetch_source(wrong, tmp_path / "other", mirror=publisher.url, verify=True)
+    assert caught.value.message.endswith(f"has sha1 {PAYLOAD_SHA1}, expected {'0' * 40}")
+    # Cached bytes that no longer match the pin are fetched again, and refused.
+    with pytest.raises(SourceError, match="has sha1"):
+        fetch_source(wrong, cache, mirror=publisher.url, verify=True)
+    assert publisher.log.hits[PAYLOAD_PATH] == 3
+    assert fetch_source(wrong, cache, mirror=publisher.url, verify=False).read_bytes() == PAYLOAD
+
+
+@pytest.mark.parametrize("checksum", ["sha1", "crc32:00000000", "sha1:abc", "md5:" + "g" * 32])
+def test_malformed_checksums_are_refused(checksum: str) -> None:
+    with pytest.raises(SourceError, match="is not <algorithm>:<hex digest>"):
+        parse_checksum(checksum)
 
 
 def test_credentials_in_the_mirror_url_never_reach_the_message(

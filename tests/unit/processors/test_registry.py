@@ -124,6 +124,10 @@ def test_duplicate_ids_fail() -> None:
     [
         ({"sources": (Source(url="https://h.org/../x.zip", filename="x.zip"),)}, "unsafe path"),
         ({"sources": [Source(url="https://h.org/x.zip", filename="x.zip")]}, "tuple of Source"),
+        (
+            {"sources": (Source(url="https://h.org/x.zip", filename="x.zip", checksum="sha1"),)},
+            "is not <algorithm>:<hex digest>",
+        ),
         ({"metadata": {"name": "a"}}, "has no Metadata"),
         ({"test_only": "yes"}, "test_only must be a bool"),
     ],

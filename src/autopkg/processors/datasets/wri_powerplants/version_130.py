@@ -6,9 +6,11 @@ from typing import ClassVar
 
 from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
 
+# The SHA-1 of the published zip, as recorded by the ancestor's package; WRI gives no size.
 _SOURCE = Source(
     url="https://wri-dataportal-prod.s3.amazonaws.com/manual/global_power_plant_database_v_1_3.zip",
     filename="global_power_plant_database_v_1_3.zip",
+    checksum="sha1:083f11452efc1ed0e8fb1494f0ce49e5c37718e2",
 )
 _MEMBER = "global_power_plant_database.csv"
 # GDAL's CSV driver makes points from the coordinate columns and keeps them as

@@ -1,0 +1,142 @@
+"""Gridfinder: the predicted power grid (lines) and its two rasters, clipped to the boundary."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from autopkg.clip.vector import clip_vector
+from autopkg.errors import SourceError
+from autopkg.processors.base import (
+    GPKG_MEDIATYPE,
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+    Source,
+    stage,
+)
+from autopkg.processors.rasters import RasterFacts, check_raster, clip_to_cogs
+
+_RECORD = "https://zenodo.org/records/3628142/files"
+_GRID = Source(url=f"{_RECORD}/grid.gpkg", filename="grid.gpkg")
+_TARGETS = Source(url=f"{_RECORD}/targets.tif", filename="targets.tif")
+_LV = Source(url=f"{_RECORD}/lv.tif", filename="lv.tif")
+_GRID_LAYER = "grid"
+_LINE_TYPES = ("LineString", "MultiLineString")
+# The record documents the GeoPackage (layer "grid", lines in EPSG:4326) but not the
+# rasters' types. Chosen from what the maps hold, and checked on every run:
+# targets.tif is a 0/1 mask in EPSG:4326 stored as Byte; a source without a NoData
+# value gets 255 outside the boundary, so 0 ("not a target") stays data. lv.tif, the
+# predicted low-voltage line length per cell, is Float32 in World Mollweide
+# (ESRI:54009), the CRS the ancestor's checks expected of its clip; without a NoData
+# value it gets NaN outside the boundary.
+_TARGETS_FACTS = RasterFacts(crs="EPSG:4326", dtype="uint8")
+_TARGETS_NODATA = 255
+_LV_FACTS = RasterFacts(crs="ESRI:54009", dtype="float32")
+
+
+class GridfinderProcessor(Processor):
+    """Clip gridfinder's grid lines, electrification targets and LV estimate to the boundary."""
+
+    metadata = Metadata(
+        name="gridfinder",
+        version="version_1",
+        description=(
+            "Gridfinder: predicted medium-voltage power lines (GeoPackage, cut to the "
+            "boundary), grid-connected target cells and low-voltage line length (Cloud "
+            "Optimized GeoTIFFs)."
+        ),
+        data_author="Arderne C., Nicolas C., Zorn C., Koks E.E.",
+        data_title="Gridfinder",
+        data_title_long=(
+            "Gridfinder: predictive mapping of the global power system using open data "
+            "(grid, targets and LV, v1.1.1)"
+        ),
+        data_summary=(
+            "Gridfinder maps the world's electricity network from open data: night-time "
+            "lights locate the places likely to be electrified (**targets**), and an "
+            "algorithm connects them along roads and known power lines from OpenStreetMap "
+            "to predict the medium-voltage **grid**. A model of the local distribution "
+            "network estimates the length of **low-voltage (LV)** lines in each cell.\n\n"
+            "Three files per boundary:\n\n"
+            "- `grid`: the grid lines (GeoPackage, EPSG:4326), cut to the boundary, with "
+            "their `source` (`gridfinder` for predicted lines, `openstreetmap` for mapped "
+            "ones);\n"
+            "- `targets`: 1 where a cell is predicted to be grid-connected, 0 where not "
+            "(GeoTIFF, EPSG:4326);\n"
+            "- `lv`: predicted low-voltage line length per cell (GeoTIFF, World Mollweide "
+            "ESRI:54009; across the antimeridian one file per side).\n\n"
+            "Rasters keep their source grid; cells whose centre is outside the boundary "
+            "are NoData."
+        ),
+        data_citation=(
+            "Arderne C., Nicolas C., Zorn C., Koks E.E. (2020): Data from: Predictive "
+            "mapping of the global power system using open data (v1.1.1). Zenodo, "
+            "doi:10.5281/zenodo.3628142. Paper: Arderne C., Zorn C., Nicolas C., Koks E.E. "
+            "(2020): Predictive mapping of the global power system using open data. "
+            "Scientific Data 7, 19, doi:10.1038/s41597-019-0347-4"
+        ),
+        data_license=License(
+            name="CC-BY-4.0",
+            path="https://creativecommons.org/licenses/by/4.0/",
+            title="Creative Commons Attribution 4.0",
+        ),
+        data_origin_url="https://doi.org/10.5281/zenodo.3628142",
+        data_formats=("GeoPackage", "GeoTIFF"),
+    )
+    sources: ClassVar[tuple[Source, ...]] = (_GRID, _TARGETS, _LV)
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Fetch the three files one by one, clip each, return a GeoPackage and the COGs."""
+        grid = self.fetch(ctx, _GRID, span=(0, 15))
+        _check_grid(str(grid))
+        output = self.output_path(ctx, "gpkg", "grid")
+        task = "clipping grid.gpkg"
+        ctx.progress(15, task)
+        # The layer is named: the helper clip_to_geopackage would take the first one.
+        clipped = clip_vector(
+            grid,
+            ctx.boundary.geometry,
+            output,
+            layer=_GRID_LAYER,
+            progress=stage(ctx, 15, 40, task),
+        )
+        title = "Gridfinder grid lines, clipped"
+        outputs = [OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)]
+        targets = self.fetch(ctx, _TARGETS, span=(40, 50))
+        check_raster(targets, _TARGETS_FACTS, name=_TARGETS.filename)
+        outputs += clip_to_cogs(
+            self,
+            ctx,
+            targets,
+            title="Gridfinder targets (grid-connected cells), clipped",
+            span=(50, 70),
+            sub="targets",
+            nodata=_TARGETS_NODATA,
+        )
+        lv = self.fetch(ctx, _LV, span=(70, 80))
+        check_raster(lv, _LV_FACTS, name=_LV.filename)
+        outputs += clip_to_cogs(
+            self,
+            ctx,
+            lv,
+            title="Gridfinder low-voltage line length, clipped",
+            span=(80, 99),
+            sub="lv",
+        )
+        ctx.progress(100, "done")
+        return outputs
+
+
+def _check_grid(path: str) -> None:
+    """Refuse a grid.gpkg without its layer of lines."""
+    try:
+        geometry_type = pyogrio.read_info(path, layer=_GRID_LAYER)["geometry_type"]
+    except (DataSourceError, DataLayerError) as exc:
+        raise SourceError(f"grid.gpkg has no readable layer {_GRID_LAYER!r}: {exc}") from None
+    if geometry_type not in _LINE_TYPES:
+        raise SourceError(f"grid.gpkg layer {_GRID_LAYER!r} holds {geometry_type}, expected lines")

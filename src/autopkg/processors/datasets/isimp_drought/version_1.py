@@ -1,0 +1,176 @@
+"""ISIMIP drought and heatwave occurrence (Lange et al. 2020): 245 global rasters clipped."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import ClassVar
+
+from autopkg.errors import SourceError
+from autopkg.processors.base import (
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+    Source,
+    Span,
+)
+from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+
+_SOURCE = Source(
+    url="https://zenodo.org/records/7732393/files/lange2020_expected_occurrence.zip",
+    filename="lange2020_expected_occurrence.zip",
+)
+# Every file is a 0.5° global grid of Float32 probabilities in EPSG:4326 with no NoData
+# value (cells without data are NaN, as they stay outside the boundary).
+_FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
+
+# The impact models (im) and climate models (gcm) of the published set: every pair but
+# MPI-HM driven by HadGEM2-ES, each with a historical baseline and three epochs of two
+# scenarios, 35 x 7 = 245 files.
+_MODELS = (
+    "clm45", "h08", "hwmid-humidex", "jules-w1", "lpjml", "mpi-hm", "orchidee",
+    "pcr-globwb", "watergap2",
+)  # fmt: skip
+_GCMS = ("gfdl-esm2m", "hadgem2-es", "ipsl-cm5a-lr", "miroc5")
+_MISSING_PAIRS = {("mpi-hm", "hadgem2-es")}
+_PERIODS = (
+    ("historical", "1861_2005", "baseline"),
+    *(
+        (scenario, "2006_2099", epoch)
+        for scenario in ("rcp26", "rcp60")
+        for epoch in ("2030", "2050", "2080")
+    ),
+)
+# Socio-economic setting per model: fixed for some, historical then 2005 for the others.
+_FIXED_SOC = {
+    "clm45": "2005soc",
+    "hwmid-humidex": "nosoc",
+    "jules-w1": "nosoc",
+    "orchidee": "nosoc",
+}
+
+
+def source_file_names() -> tuple[str, ...]:
+    """The 245 GeoTIFFs this version publishes, in the order they are clipped."""
+    names = []
+    for model in _MODELS:
+        for gcm in _GCMS:
+            if (model, gcm) in _MISSING_PAIRS:
+                continue
+            # HWMId-humidex gives heatwave occurrence (leh); every other model drought (led).
+            variable = "leh" if model == "hwmid-humidex" else "led"
+            for scenario, years, epoch in _PERIODS:
+                soc = _FIXED_SOC.get(model, "histsoc" if scenario == "historical" else "2005soc")
+                names.append(
+                    f"lange2020_{model}_{gcm}_ewembi_{scenario}_{soc}_co2_{variable}_global_"
+                    f"annual_{years}_{epoch}_occurrence.tif"
+                )
+    return tuple(names)
+
+
+class IsimipDroughtProcessor(Processor):
+    """Clip the 245 ISIMIP drought and heatwave occurrence rasters to the boundary."""
+
+    metadata = Metadata(
+        name="isimp_drought",
+        version="version_1",
+        description=(
+            "ISIMIP annual probability of drought and of heatwaves (Lange et al. 2020) for "
+            "the historical baseline and 2030, 2050, 2080 under RCP2.6 and RCP6.0: 245 "
+            "Cloud Optimized GeoTIFFs clipped to the boundary."
+        ),
+        data_author="Lange S., Volkholz J., Geiger T., Zhao F., Vega I., Veldkamp T., et al.",
+        data_title="ISIMIP drought and heatwave occurrence",
+        data_title_long=(
+            "Annual expected occurrence of droughts and heatwaves from the ISIMIP2b "
+            "ensemble (Lange et al. 2020)"
+        ),
+        data_summary=(
+            "The annual probability of a **drought** (`led`: land area exposed to drought, "
+            "from eight global hydrological and land-surface models) or of a **heatwave** "
+            "(`leh`: HWMId with humidex) in each 0.5° cell, from the ISIMIP2b simulations "
+            "analysed by Lange et al. (2020), as compiled for the Global Resilience Index "
+            "risk viewer.\n\n"
+            "Each impact model is driven by four climate models (GFDL-ESM2M, HadGEM2-ES, "
+            "IPSL-CM5A-LR, MIROC5; MPI-HM has no HadGEM2-ES run): a historical baseline "
+            "(1861-2005) and the epochs 2030, 2050 and 2080 of RCP2.6 and RCP6.0 "
+            "(2006-2099). Values run from 0 to 1.\n\n"
+            "One file per published GeoTIFF, named after it; grids are EPSG:4326 at 0.5°, "
+            "cells outside the boundary or without data are NaN."
+        ),
+        data_citation=(
+            "Lange S., Volkholz J., Geiger T., Zhao F., Vega I., Veldkamp T., et al. (2020): "
+            "Projecting exposure to extreme climate impact events across six event "
+            "categories and three spatial scales. Earth's Future 8, e2020EF001616, "
+            "doi:10.1029/2020EF001616. Data: Zenodo, doi:10.5281/zenodo.7732393"
+        ),
+        data_license=License(
+            name="CC0-1.0",
+            path="https://creativecommons.org/publicdomain/zero/1.0/",
+            title="Creative Commons CC0 1.0 Universal",
+        ),
+        data_origin_url="https://doi.org/10.5281/zenodo.7732393",
+        data_formats=("GeoTIFF",),
+    )
+    sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Fetch the zip once, then clip each of its 245 GeoTIFFs in turn."""
+        archive = self.fetch(ctx, _SOURCE, span=(0, 20))
+        members = _members(str(archive))
+        files = [
+            RasterFile(name, sub=name.removesuffix(".tif"), title=f"{name}, clipped")
+            for name in source_file_names()
+        ]
+        unpacked = ctx.scratch / ".unpacked"
+        unpacked.mkdir(exist_ok=True)
+        with zipfile.ZipFile(archive) as zipped:
+            # Each file is unpacked, clipped and removed in turn: GDAL reading a member of
+            # a compressed zip in place inflates it again from the start for each strip.
+            @contextmanager
+            def locate(file: RasterFile, _span: Span) -> Iterator[str | Path]:
+                path = unpacked / file.name
+                with zipped.open(members[file.name]) as member, path.open("wb") as handle:
+                    shutil.copyfileobj(member, handle)
+                try:
+                    yield path
+                finally:
+                    path.unlink()
+
+            outputs = clip_each(self, ctx, files, locate, facts=_FACTS, span=(20, 99))
+        ctx.progress(100, "done")
+        return outputs
+
+
+def _members(archive: str) -> dict[str, str]:
+    """Map each expected file name to its path in the zip, wherever the zip keeps it.
+
+    The record's zip is believed to hold the files in a folder named like the zip; a
+    later record uses ``data/``. Files are therefore found by name in any folder;
+    others (``*_exposure.tif`` twins, documents) are ignored.
+
+    Raises:
+        SourceError: an expected file is missing or present twice.
+    """
+    with zipfile.ZipFile(archive) as zipped:
+        paths = [info.filename for info in zipped.infolist() if not info.is_dir()]
+    expected = set(source_file_names())
+    found: dict[str, str] = {}
+    for path in paths:
+        name = PurePosixPath(path).name
+        if name in expected:
+            if name in found:
+                raise SourceError(f"{_SOURCE.filename} holds {name} twice")
+            found[name] = path
+    missing = sorted(expected - set(found))
+    if missing:
+        raise SourceError(
+            f"{_SOURCE.filename} lacks {len(missing)} of the {len(expected)} expected "
+            f"GeoTIFFs, e.g. {missing[0]}"
+        )
+    return found

@@ -1,0 +1,91 @@
+"""GHS-POP R2022A, epoch 2020, 1 km: the global population grid clipped in Mollweide."""
+
+from __future__ import annotations
+
+import zipfile
+from typing import ClassVar
+
+from autopkg.errors import SourceError
+from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
+from autopkg.processors.rasters import RasterFacts, check_raster, clip_to_cogs
+
+_STEM = "GHS_POP_E2020_GLOBE_R2022A_54009_1000_V1_0"
+_SOURCE = Source(
+    url=(
+        "https://jeodpp.jrc.ec.europa.eu/ftp/jrc-opendata/GHSL/GHS_POP_GLOBE_R2022A/"
+        f"GHS_POP_E2020_GLOBE_R2022A_54009_1000/V1-0/{_STEM}.zip"
+    ),
+    filename=f"{_STEM}.zip",
+)
+# The zip holds one GeoTIFF of the same stem at its root; other members are documents.
+_MEMBER = f"{_STEM}.tif"
+# JRC documents the CRS (World Mollweide) but not the pixel type: Float32 people per
+# cell is assumed (with NoData -200, which the clip keeps whatever it is); a source of
+# another CRS or type fails the run rather than being published under this description.
+_FACTS = RasterFacts(crs="ESRI:54009", dtype="float32")
+
+
+class JrcGhslPopulationProcessor(Processor):
+    """Clip the GHS-POP R2022A 2020 population grid (1 km, Mollweide) to the boundary."""
+
+    metadata = Metadata(
+        name="jrc_ghsl_population",
+        version="r2022_epoch2020_1km",
+        description=(
+            "GHS-POP R2022A: residential population in 2020 on a 1 km grid, clipped to the "
+            "boundary as a Cloud Optimized GeoTIFF in World Mollweide (ESRI:54009)."
+        ),
+        data_author="European Commission, Joint Research Centre (JRC)",
+        data_title="GHS-POP R2022A, 2020, 1 km",
+        data_title_long=(
+            "GHS-POP R2022A - GHS population grid multitemporal (1975-2030), epoch 2020, "
+            "1 km, World Mollweide"
+        ),
+        data_summary=(
+            "The Global Human Settlement Layer population grid (**GHS-POP**, release R2022A) "
+            "gives the number of residents in each cell. Census population counts are "
+            "disaggregated from administrative units to grid cells in proportion to the "
+            "built-up volume mapped by the GHSL from satellite imagery.\n\n"
+            "This is the 2020 epoch on the **1 km** grid, in the grid's own coordinate "
+            "reference system, **World Mollweide (ESRI:54009)**, an equal-area projection: "
+            "the output is not reprojected, so each value is the published one. Cells whose "
+            "centre is outside the boundary are NoData. A boundary crossing the "
+            "antimeridian gives one file for each side (names ending in `east` and `west`)."
+        ),
+        data_citation=(
+            "Schiavina M., Freire S., MacManus K. (2022): GHS-POP R2022A - GHS population "
+            "grid multitemporal (1975-2030). European Commission, Joint Research Centre "
+            "(JRC). PID: http://data.europa.eu/89h/d6d86a90-4351-4508-99c1-cb074b022c4a, "
+            "doi:10.2905/D6D86A90-4351-4508-99C1-CB074B022C4A. Method: Freire S., MacManus "
+            "K., Pesaresi M., Doxsey-Whitfield E., Mills J. (2016): Development of new open "
+            "and free multi-temporal global population grids at 250 m resolution. "
+            "Proceedings of the 19th AGILE Conference on Geographic Information Science."
+        ),
+        data_license=License(
+            name="CC-BY-4.0",
+            path="https://creativecommons.org/licenses/by/4.0/",
+            title=(
+                "Creative Commons Attribution 4.0 International; reuse authorised under "
+                "Commission Decision 2011/833/EU, (c) European Union 2022"
+            ),
+        ),
+        data_origin_url="https://ghsl.jrc.ec.europa.eu/ghs_pop2022.php",
+        data_formats=("GeoTIFF",),
+    )
+    sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Fetch the zip, check its GeoTIFF and clip it: one COG, or one per side of ±180°."""
+        archive = self.fetch(ctx, _SOURCE, span=(0, 40))
+        with zipfile.ZipFile(archive) as members:
+            names = members.namelist()
+        if _MEMBER not in names:
+            tifs = [name for name in names if name.lower().endswith(".tif")]
+            raise SourceError(f"{_SOURCE.filename} holds no {_MEMBER} (GeoTIFFs found: {tifs})")
+        src = f"/vsizip/{archive}/{_MEMBER}"
+        check_raster(src, _FACTS, name=_MEMBER)
+        outputs = clip_to_cogs(
+            self, ctx, src, title="GHS-POP R2022A 2020 1 km (Mollweide), clipped", span=(40, 99)
+        )
+        ctx.progress(100, "done")
+        return outputs

@@ -1,0 +1,88 @@
+"""Natural Earth 1:10m roads: the road lines inside the boundary, clipped, as a GeoPackage."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from autopkg.errors import SourceError
+from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
+
+# naturalearthdata.com's download links redirect to this CDN, which serves the files.
+_SOURCE = Source(
+    url="https://naciscdn.org/naturalearth/10m/cultural/ne_10m_roads.zip",
+    filename="ne_10m_roads.zip",
+)
+# The Shapefile sits at the root of the zip (with .shx, .dbf, .prj and sidecars).
+_MEMBER = "ne_10m_roads.shp"
+# Natural Earth has added fields between releases (min_zoom, min_label), so the schema is
+# not pinned: every field of the release served is kept. Only the geometry is checked.
+_LINE_TYPES = ("LineString", "MultiLineString")
+
+
+class NaturalEarthVectorProcessor(Processor):
+    """Clip the Natural Earth 10m roads to the boundary."""
+
+    metadata = Metadata(
+        name="natural_earth_vector",
+        version="version_1",
+        description=(
+            "Natural Earth 1:10m roads, clipped to the boundary as lines in a GeoPackage "
+            "with every attribute of the source."
+        ),
+        data_author="Natural Earth Data",
+        data_title="Natural Earth roads (1:10m)",
+        data_title_long="Natural Earth 1:10m cultural vectors: roads",
+        data_summary=(
+            "The **roads** layer of Natural Earth's 1:10m cultural vectors: major highways, "
+            "secondary roads and ferry routes of the world, drawn for maps at 1:10 million "
+            "and smaller, with each road's type, name, route number, length, toll and "
+            "expressway flags, continent and the zoom levels at which it is shown.\n\n"
+            "Lines are cut to the boundary (a road crossing the border keeps only its part "
+            "inside, as a MultiLineString); every attribute of the published Shapefile is "
+            "kept. Coordinates are longitude and latitude in **EPSG:4326**.\n\n"
+            "Natural Earth is a public domain map dataset made by volunteer cartographers, "
+            "supported by the North American Cartographic Information Society (NACIS)."
+        ),
+        data_citation=(
+            "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com. "
+            "Natural Earth 1:10m cultural vectors, roads, "
+            "https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/"
+        ),
+        data_license=License(
+            name="other-pd",
+            path="https://www.naturalearthdata.com/about/terms-of-use/",
+            title="Natural Earth terms of use (public domain)",
+        ),
+        data_origin_url="https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
+        data_formats=("GeoPackage",),
+    )
+    sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Fetch the zip, clip the roads Shapefile inside it and return one GeoPackage."""
+        archive = self.fetch(ctx, _SOURCE, span=(0, 40))
+        path = f"/vsizip/{archive}/{_MEMBER}"
+        _check_lines(path)
+        output = self.clip_to_geopackage(
+            ctx,
+            path,
+            title="Natural Earth 10m roads, clipped",
+            span=(40, 99),
+        )
+        ctx.progress(100, "done")
+        return [output]
+
+
+def _check_lines(path: str) -> None:
+    """Refuse a source that is not the roads layer this processor was written for."""
+    try:
+        geometry_type = pyogrio.read_info(path)["geometry_type"]
+    except (DataSourceError, DataLayerError) as exc:
+        raise SourceError(f"{_SOURCE.filename} holds no readable {_MEMBER}: {exc}") from None
+    if geometry_type not in _LINE_TYPES:
+        raise SourceError(
+            f"{_MEMBER} in {_SOURCE.filename} holds {geometry_type} geometries, expected lines"
+        )

@@ -1,0 +1,105 @@
+"""STORM tropical cyclone wind speed return periods: 140 global GeoTIFFs, each clipped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+
+from autopkg.processors.base import (
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+    Source,
+    Span,
+)
+from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+
+_RECORD = "https://zenodo.org/records/7438145/files"
+# The present climate ("constant") and four climate models under RCP8.5 around 2050.
+_MODELS = ("constant", "CMCC-CM2-VHR4", "CNRM-CM6-1-HR", "EC-Earth3P-HR", "HadGEM3-GC31-HM")
+_RETURN_PERIODS = (*range(10, 100, 10), *range(100, 1000, 100), *range(1000, 10001, 1000))
+# The record says EPSG:4326 at 0.1° (10 km); it does not say the pixel type. Maximum
+# wind speeds in m/s as Float32 are assumed, and checked on every file; cells without
+# cyclones keep whatever NoData value the file declares (0 is believed).
+_FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
+
+
+def source_file_names() -> tuple[str, ...]:
+    """The 140 GeoTIFFs of the record (5 climates x 28 return periods), in clip order."""
+    return tuple(
+        f"STORM_FIXED_RETURN_PERIODS_{model}_{period}_YR_RP.tif"
+        for model in _MODELS
+        for period in _RETURN_PERIODS
+    )
+
+
+_SOURCES = tuple(Source(url=f"{_RECORD}/{name}", filename=name) for name in source_file_names())
+
+
+class StormGlobalMosaicsProcessor(Processor):
+    """Clip the 140 STORM wind speed return-period mosaics to the boundary."""
+
+    metadata = Metadata(
+        name="storm",
+        version="global_mosaics_version_1",
+        description=(
+            "STORM tropical cyclone maximum wind speeds for 28 return periods (10 to 10,000 "
+            "years), present climate and four climate models in 2050 under RCP8.5: 140 "
+            "Cloud Optimized GeoTIFFs clipped to the boundary."
+        ),
+        data_author="Russell T.; Bloemendaal N. et al.",
+        data_title="STORM tropical cyclone wind speed return periods",
+        data_title_long=(
+            "STORM tropical cyclone wind speed return periods as global GeoTIFFs (1.0.0)"
+        ),
+        data_summary=(
+            "Maximum **tropical cyclone wind speeds** (m/s, 10-minute sustained at 10 m) "
+            "expected once in a given return period, from STORM: 10,000 years of synthetic "
+            "cyclone tracks generated from observed statistics (IBTrACS). The basin maps of "
+            "Bloemendaal et al. are mosaicked into global grids at 0.1° (about 10 km) "
+            "between 60°S and 60°N.\n\n"
+            "Return periods: 10 to 90 years in steps of 10, 100 to 900 in steps of 100 and "
+            "1,000 to 10,000 in steps of 1,000. Climates: the present (`constant`) and "
+            "2050 under RCP8.5 as simulated by CMCC-CM2-VHR4, CNRM-CM6-1-HR, EC-Earth3P-HR "
+            "and HadGEM3-GC31-HM.\n\n"
+            "One file per published GeoTIFF, named after it (lower-cased); grids are "
+            "EPSG:4326, cells outside the boundary are NoData."
+        ),
+        data_citation=(
+            "Russell T. (2022): STORM tropical cyclone wind speed return periods as global "
+            "GeoTIFFs (1.0.0). Zenodo, doi:10.5281/zenodo.7438145. Derived from "
+            "Bloemendaal N., de Moel H., Muis S., Haigh I.D., Aerts J.C.J.H. (2020): "
+            "Estimation of global tropical cyclone wind speed probabilities using the STORM "
+            "dataset, doi:10.4121/12705164.v3, and Bloemendaal N. et al. (2022): STORM "
+            "climate change tropical cyclone wind speed return periods, "
+            "doi:10.4121/14510817.v3"
+        ),
+        data_license=License(
+            name="CC0-1.0",
+            path="https://creativecommons.org/publicdomain/zero/1.0/",
+            title="Creative Commons CC0 1.0 Universal",
+        ),
+        data_origin_url="https://doi.org/10.5281/zenodo.7438145",
+        data_formats=("GeoTIFF",),
+    )
+    sources: ClassVar[tuple[Source, ...]] = _SOURCES
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Fetch and clip each of the 140 files in turn; return one COG per file."""
+        by_name = {source.filename: source for source in _SOURCES}
+        files = [
+            RasterFile(name, sub=name.removesuffix(".tif").lower(), title=f"{name}, clipped")
+            for name in source_file_names()
+        ]
+
+        @contextmanager
+        def locate(file: RasterFile, span: Span) -> Iterator[str | Path]:
+            yield self.fetch(ctx, by_name[file.name], span=span)
+
+        outputs = clip_each(self, ctx, files, locate, facts=_FACTS, span=(0, 99), locate_share=0.5)
+        ctx.progress(100, "done")
+        return outputs

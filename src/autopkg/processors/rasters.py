@@ -1,0 +1,194 @@
+"""Raster steps shared by processors: checks, clips split at ±180°, many files in a row.
+
+These build on :class:`~autopkg.processors.base.Processor`'s helpers for datasets the
+single ``clip_to_cog`` step does not cover: sources in a CRS that cannot wrap at the
+antimeridian (one COG per side), facts about a publisher's rasters checked before any
+work, and datasets of many files clipped one after another with progress per file and
+without redoing the files an interrupted attempt finished.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import rasterio
+from pyproj import CRS
+from rasterio.errors import RasterioError
+
+from autopkg.clip.raster import clip_raster, raster_sides
+from autopkg.errors import SourceError
+from autopkg.processors.base import COG_MEDIATYPE, OutputFile, Processor, RunContext, Span, stage
+
+#: Folder of the scratch space recording which files a run has clipped (see ``clip_each``).
+DONE_FOLDER = ".clipped"
+
+
+@dataclass(frozen=True)
+class RasterFacts:
+    """What a processor relies on about a source raster: its CRS, pixel type and bands."""
+
+    crs: str
+    dtype: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class RasterFile:
+    """One source raster of a dataset of many: its file name, output ``<sub>`` and title."""
+
+    name: str
+    sub: str
+    title: str
+
+
+def check_raster(src: str | Path, facts: RasterFacts, *, name: str) -> None:
+    """Refuse a source raster that is not what the processor was written for.
+
+    Raises:
+        SourceError: naming the file and what differs (CRS, pixel type or band count),
+            or saying it cannot be read.
+    """
+    try:
+        with rasterio.open(str(src)) as source:
+            wkt = source.crs.to_wkt() if source.crs else None
+            dtype, count = source.dtypes[0], source.count
+    except RasterioError as exc:
+        raise SourceError(f"cannot read the raster {name}: {exc}") from None
+    if wkt is None or not _same_crs(CRS.from_wkt(wkt), CRS.from_user_input(facts.crs)):
+        shown = CRS.from_wkt(wkt).name if wkt else "none"
+        raise SourceError(f"{name} is in CRS {shown}, expected {facts.crs}")
+    if dtype != facts.dtype or count != facts.count:
+        raise SourceError(
+            f"{name} has {count} band(s) of {dtype}, expected {facts.count} of {facts.dtype}"
+        )
+
+
+def _same_crs(actual: CRS, expected: CRS) -> bool:
+    """Whether two CRSs are the same, however the file's WKT spells it."""
+    if actual.equals(expected, ignore_axis_order=True):
+        return True
+    authority = actual.to_authority(min_confidence=70)
+    return authority is not None and authority == expected.to_authority()
+
+
+def clip_to_cogs(
+    processor: Processor,
+    ctx: RunContext,
+    src: str | Path,
+    *,
+    title: str,
+    span: Span,
+    sub: str | None = None,
+    nodata: float | None = None,
+) -> list[OutputFile]:
+    """Clip raster ``src`` to the boundary as one COG, or one per side of the antimeridian.
+
+    A boundary crossing ±180° over a grid that cannot wrap (Mollweide) gives two files
+    whose ``<sub>`` ends in ``east`` and ``west`` (``autopkg.clip.raster_sides``), each
+    clipped within its half of ``span``; otherwise this is ``Processor.clip_to_cog``.
+    ``nodata`` is the value outside the boundary for a source that declares none (see
+    ``autopkg.clip.clip_raster``).
+    """
+    sides = raster_sides(src, ctx.boundary.geometry)
+    name = PurePosixPath(str(src)).name
+    share = (span[1] - span[0]) / len(sides)
+    outputs = []
+    for number, (side, geometry) in enumerate(sides):
+        start = span[0] + number * share
+        part = "-".join(filter(None, (sub, side)))
+        output = processor.output_path(ctx, "tif", part or None)
+        task = f"clipping {name}" + (f" ({side} of the antimeridian)" if side else "")
+        ctx.progress(start, task)
+        report = stage(ctx, start, start + share, task)
+        clipped = clip_raster(src, geometry, output, progress=report, nodata=nodata)
+        shown = f"{title} ({side} of the antimeridian)" if side else title
+        outputs.append(OutputFile(output, "tif", COG_MEDIATYPE, title=shown, empty=clipped.empty))
+    return outputs
+
+
+def clip_each(
+    processor: Processor,
+    ctx: RunContext,
+    files: Sequence[RasterFile],
+    locate: Callable[[RasterFile, Span], AbstractContextManager[str | Path]],
+    *,
+    facts: RasterFacts,
+    span: Span,
+    locate_share: float = 0.0,
+) -> list[OutputFile]:
+    """Clip many source rasters one after another, each within its share of ``span``.
+
+    For each file, ``locate`` gives a context manager holding its GDAL path while it is
+    clipped (fetching it within the span it is given: the first ``locate_share`` of the
+    file's share; extracting it, say, and removing it on exit), the source is checked
+    against ``facts``, then clipped with :func:`clip_to_cogs`. Memory, and the scratch
+    space beyond the outputs, hold one file's work at a time. Progress reaches the end
+    of a file's share when it is done, with a task naming the file.
+
+    A finished file is recorded in the scratch folder (``.clipped/<sub>.json``), written
+    after its outputs. A later attempt in the same scratch folder (a run resumed after
+    an interruption) takes recorded files as they are instead of fetching and clipping
+    them again.
+
+    Raises:
+        SourceError: a file fails ``facts``, or cannot be fetched.
+        autopkg.errors.ClipError: a file cannot be clipped.
+    """
+    if not files:
+        return []
+    share = (span[1] - span[0]) / len(files)
+    outputs: list[OutputFile] = []
+    for number, file in enumerate(files):
+        start, end = span[0] + number * share, span[0] + (number + 1) * share
+        done = _recorded(ctx, file)
+        if done is None:
+            middle = start + share * locate_share
+            with locate(file, (start, middle)) as src:
+                check_raster(src, facts, name=file.name)
+                done = clip_to_cogs(
+                    processor, ctx, src, title=file.title, span=(middle, end), sub=file.sub
+                )
+            _record(ctx, file, done)
+        outputs.extend(done)
+        ctx.progress(end, f"clipped {file.name} ({number + 1} of {len(files)})")
+    return outputs
+
+
+def _record_path(ctx: RunContext, file: RasterFile) -> Path:
+    return ctx.scratch / DONE_FOLDER / f"{file.sub}.json"
+
+
+def _record(ctx: RunContext, file: RasterFile, outputs: list[OutputFile]) -> None:
+    """Write the record of a finished file atomically, so a present record is complete."""
+    record = _record_path(ctx, file)
+    record.parent.mkdir(exist_ok=True)
+    partial = record.with_name(record.name + ".part")
+    entries = [{"name": o.path.name, "title": o.title, "empty": o.empty} for o in outputs]
+    partial.write_text(json.dumps(entries))
+    partial.replace(record)
+
+
+def _recorded(ctx: RunContext, file: RasterFile) -> list[OutputFile] | None:
+    """The outputs an earlier attempt recorded for ``file``, if they are all still there."""
+    try:
+        entries = json.loads(_record_path(ctx, file).read_text())
+        outputs = [
+            OutputFile(
+                ctx.scratch / str(entry["name"]),
+                "tif",
+                COG_MEDIATYPE,
+                title=str(entry["title"]),
+                empty=bool(entry["empty"]),
+            )
+            for entry in entries
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    # A record names files in the scratch folder itself; anything else is not trusted.
+    if not outputs or any(o.path.parent != ctx.scratch or not o.path.is_file() for o in outputs):
+        return None
+    return outputs

@@ -1,0 +1,99 @@
+"""natural_earth_vector.version_1: the roads clipped for three kinds of boundary."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pyogrio.raw
+import pytest
+import shapely
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.clip.geometry import repair
+from autopkg.errors import SourceError
+from autopkg.processors.datasets.natural_earth_vector.version_1 import (
+    NaturalEarthVectorProcessor,
+)
+from autopkg.processors.fetch import mirror_relpath
+from tests.fixtures.standin_vectors import NE_ROADS_FIELDS
+from tests.unit.processors.test_datasets import Run, _clip_progress
+
+
+def _expected_roads(
+    source: Path, boundary: Boundary
+) -> dict[int, tuple[object, dict[str, object]]]:
+    """Brute force: every source road cut to the boundary, its line parts, by uident."""
+    _, _, geometries, fields = pyogrio.raw.read(f"/vsizip/{source}/ne_10m_roads.shp")
+    names = [name for name, _ in NE_ROADS_FIELDS]
+    area = repair(boundary.geometry)
+    expected = {}
+    for index, wkb in enumerate(geometries):
+        cut = shapely.intersection(shapely.from_wkb(wkb), area)
+        parts = shapely.get_parts(cut)
+        lines = [p for p in parts if shapely.get_dimensions(p) == 1 and not p.is_empty]
+        if lines:
+            row = {name: fields[i][index] for i, name in enumerate(names)}
+            expected[int(row["uident"])] = (shapely.MultiLineString(lines), row)
+    return expected
+
+
+def test_roads_are_clipped_with_every_attribute(
+    tmp_path: Path, source_mirror: str, source_mirror_root: Path, country: Boundary
+) -> None:
+    run = Run(tmp_path, country, source_mirror)
+
+    outputs = NaturalEarthVectorProcessor().run(run.ctx)
+
+    assert [o.path.name for o in outputs] == [f"natural_earth_vector-version_1-{country.name}.gpkg"]
+    assert (outputs[0].format, outputs[0].mediatype) == ("gpkg", "application/geopackage+sqlite3")
+    assert not outputs[0].empty
+    info = pyogrio.read_info(outputs[0].path)
+    assert (info["crs"], info["geometry_type"]) == ("EPSG:4326", "MultiLineString")
+    assert list(info["fields"]) == [name for name, _ in NE_ROADS_FIELDS]
+    source = source_mirror_root / mirror_relpath(NaturalEarthVectorProcessor.sources[0].url)
+    expected = _expected_roads(source, country)
+    assert len(expected) >= 10
+    _, _, geometries, fields = pyogrio.raw.read(outputs[0].path)
+    columns = dict(zip(info["fields"], fields, strict=True))
+    got = [int(uident) for uident in columns["uident"]]
+    assert sorted(got) == sorted(expected)
+    for index, uident in enumerate(got):
+        geometry, row = expected[uident]
+        clipped = shapely.from_wkb(geometries[index])
+        # Same point set: a self-crossing road may come back whole or noded at its crossings.
+        assert shapely.hausdorff_distance(clipped, geometry) < 1e-9, uident
+        assert np.isclose(clipped.length, geometry.length), uident
+        assert shapely.covered_by(clipped, shapely.buffer(country.geometry, 1e-9))
+        for name, value in row.items():
+            got_value = columns[name][index]
+            if isinstance(value, float):
+                assert np.isclose(got_value, value), (uident, name)
+            else:
+                assert got_value == value, (uident, name)
+    _clip_progress(run, "clipping ne_10m_roads.shp")
+
+
+def test_a_source_without_lines_is_refused(tmp_path: Path, gha: Boundary) -> None:
+    mirror = tmp_path / "mirror"
+    zipped = mirror / mirror_relpath(NaturalEarthVectorProcessor.sources[0].url)
+    zipped.parent.mkdir(parents=True)
+    shp = tmp_path / "ne_10m_roads.shp"
+    pyogrio.raw.write(
+        shp,
+        geometry=shapely.to_wkb(np.array([shapely.Point(0, 6)])),
+        field_data=[np.array([1], dtype="int32")],
+        fields=["uident"],
+        crs="EPSG:4326",
+        geometry_type="Point",
+        driver="ESRI Shapefile",
+    )
+    with zipfile.ZipFile(zipped, "w") as archive:
+        for suffix in ("shp", "shx", "dbf", "prj"):
+            archive.write(shp.with_suffix(f".{suffix}"), f"ne_10m_roads.{suffix}")
+    run = Run(tmp_path, gha, f"file://{mirror}")
+
+    with pytest.raises(SourceError, match="holds Point geometries, expected lines"):
+        NaturalEarthVectorProcessor().run(run.ctx)
