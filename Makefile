@@ -5,12 +5,19 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench clean system-packages
+.PHONY: run test lint bench clean system-packages lock
 
-$(BIN)/.installed: pyproject.toml
+# The whole dependency tree comes from the lock (exact versions, hashes checked); the
+# project itself is then installed without resolving anything.
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
+
+# Refresh requirements.lock and requirements-dev.lock from pyproject.toml (network).
+lock:
+	scripts/lock
 
 run: $(BIN)/.installed
 	$(BIN)/autopkg serve --host $(HOST) --port $(PORT)

@@ -25,6 +25,7 @@ from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
 from benchmarks.inputs import CACHE, RASTERS, VECTORS, build_raster, build_vector
 from benchmarks.measure import PYTHON, Series, repeat, run, worker
+from benchmarks.production import production_mode
 
 AUTOPKG = str(Path(PYTHON).parent / "autopkg")
 #: The creation options autopkg's COGs use, for the like-for-like gdalwarp run.
@@ -186,12 +187,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
         "--only",
-        choices=["raster", "vector", "e2e", "api"],
+        choices=["raster", "vector", "e2e", "api", "production"],
         action="append",
         help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or ["raster", "vector", "e2e", "api"]
+    sections = args.only or ["raster", "vector", "e2e", "api", "production"]
     if {"raster", "vector"} & set(sections) and shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
@@ -219,6 +220,8 @@ def main() -> None:
         lines += ["## Vector", "", *_table(VECTOR_HEADER, rows), ""]
     if "e2e" in sections:
         lines += ["## End to end", "", *end_to_end(args.repeat), ""]
+    if "production" in sections:
+        lines += ["## Production mode", "", *production_mode(args.repeat), ""]
     if "api" in sections:
         lines += ["## API reads", ""]
         for processes in (1, 2):

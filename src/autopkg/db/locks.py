@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from sqlalchemy.exc import OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from autopkg.db.session import Database
+
+log = logging.getLogger(__name__)
 
 _LOCK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 _PATIENCE_SECS = 30.0
@@ -51,8 +54,13 @@ def named_lock(database: Database, name: str) -> Iterator[None]:
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                connection.commit()
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+                except OperationalError:
+                    # The connection is gone (a server restart): the server released
+                    # the lock with the session, so there is nothing left to unlock.
+                    log.warning("lock %s: connection lost before unlocking", name)
         return
     folder = _sqlite_lock_dir(database.url)
     folder.mkdir(parents=True, exist_ok=True)
