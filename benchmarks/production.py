@@ -15,13 +15,12 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
 import httpx
 import shapely
 from tests.e2e.conftest import serve_env
 from tests.e2e.deployment import production
 from tests.fixtures.mirror import serve_directory
-from tests.fixtures.services import s3_server
+from tests.fixtures.services import S3_REGION, create_bucket, s3_server
 from tests.fixtures.sources import build_mirror
 
 from autopkg.boundaries.boundary import Boundary
@@ -38,7 +37,6 @@ COUNTRIES = [
     "uga", "ken", "sen", "civ", "bfa", "gin", "cmr", "gab", "cog", "zmb",
 ]  # fmt: skip
 SIZES_MB = (1, 16, 64)
-REGION = "eu-west-2"
 
 
 def _all_complete(client: httpx.Client, jobs: list[str], timeout: float = 600) -> None:
@@ -109,19 +107,9 @@ def _publish_seconds(storage: Storage, path: Path, repeat: int) -> float:
 def _publish_rows(repeat: int, folder: Path) -> list[str]:
     rows = []
     with s3_server() as endpoint:
-        client = boto3.client(
-            "s3",
-            region_name=REGION,
-            endpoint_url=endpoint,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-        bucket = f"bench-{uuid.uuid4().hex[:8]}"
-        client.create_bucket(
-            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
+        bucket = create_bucket(endpoint)
         s3 = S3Storage(
-            bucket, region=REGION, endpoint_url=endpoint, access_key="test", secret_key="test"
+            bucket, region=S3_REGION, endpoint_url=endpoint, access_key="test", secret_key="test"
         )
         local = LocalFSStorage(folder / "packages")
         for size in SIZES_MB:

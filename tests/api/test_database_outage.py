@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
-import psycopg.sql
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
@@ -13,21 +11,7 @@ from autopkg.api.app import create_app
 from autopkg.config import Settings
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import open_runtime
-from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
-
-
-def _allow_connections(name: str, allowed: bool) -> None:
-    with psycopg.connect(host=HOST, port=PORT, user=USER, dbname="postgres", autocommit=True) as c:
-        c.execute(
-            psycopg.sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
-                psycopg.sql.Identifier(name), psycopg.sql.SQL("true" if allowed else "false")
-            )
-        )
-        if not allowed:
-            c.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
+from tests.fixtures.postgres import allow_connections, postgis_database
 
 
 def test_requests_get_503_while_the_database_is_down(tmp_path: Path) -> None:
@@ -37,7 +21,7 @@ def test_requests_get_503_while_the_database_is_down(tmp_path: Path) -> None:
         rt = open_runtime(Settings(data_dir=tmp_path, database_url=url))
         with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=0))) as client:
             assert client.get("/v1/boundaries/gha").status_code == 200
-            _allow_connections(name, allowed=False)
+            allow_connections(name, allowed=False)
             try:
                 down = client.get("/v1/boundaries/gha")
                 assert down.status_code == 503
@@ -47,7 +31,7 @@ def test_requests_get_503_while_the_database_is_down(tmp_path: Path) -> None:
                 assert ready.status_code == 503
                 assert ready.json() == {"detail": "database is not answering"}
             finally:
-                _allow_connections(name, allowed=True)
+                allow_connections(name, allowed=True)
             assert client.get("/v1/boundaries/gha").status_code == 200
             assert client.get("/v1/readiness").status_code == 200
         rt.database.dispose()

@@ -9,7 +9,6 @@ readable, as the README asks of a real deployment, and downloaded from it.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -21,13 +20,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
-
 from tests.e2e.server import ServeProcess
 from tests.fixtures.postgres import postgis_database
-from tests.fixtures.services import redis_server, s3_server
-
-REGION = "eu-west-2"
+from tests.fixtures.services import S3_REGION, create_bucket, redis_server, s3_server
 
 
 class WorkerProcess:
@@ -94,39 +89,6 @@ class Production:
     redis: subprocess.Popen[bytes]
     extra: list[WorkerProcess] = field(default_factory=list)
 
-    def s3(self) -> object:
-        """A boto3 S3 client for the deployment's bucket."""
-        return _client(self.s3_endpoint)
-
-
-def _client(endpoint: str) -> object:
-    return boto3.client(
-        "s3",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
-def _public_bucket(endpoint: str) -> str:
-    client = _client(endpoint)
-    name = f"packages-{uuid.uuid4().hex[:10]}"
-    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})  # type: ignore[attr-defined]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{name}/*",
-            }
-        ],
-    }
-    client.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))  # type: ignore[attr-defined]
-    return name
-
 
 @contextmanager
 def production(
@@ -142,14 +104,14 @@ def production(
         )
         broker, redis = stack.enter_context(redis_server(uuid.uuid4().hex))
         endpoint = stack.enter_context(s3_server())
-        bucket = _public_bucket(endpoint)
+        bucket = create_bucket(endpoint, public_read=True)
         env = {
             **base_env,
             "AUTOPKG_DATABASE_URL": database_url,
             "AUTOPKG_CELERY_BROKER": broker,
             "AUTOPKG_STORAGE_BACKEND": "awss3",
             "AUTOPKG_S3_BUCKET": bucket,
-            "AUTOPKG_S3_REGION": REGION,
+            "AUTOPKG_S3_REGION": S3_REGION,
             "AUTOPKG_S3_ENDPOINT_URL": endpoint,
             "AUTOPKG_S3_ACCESS_KEY": "test",
             "AUTOPKG_S3_SECRET_KEY": "test",

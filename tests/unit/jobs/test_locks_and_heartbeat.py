@@ -6,8 +6,6 @@ import threading
 import time
 from datetime import timedelta
 
-import psycopg
-import psycopg.sql
 from sqlalchemy.engine import make_url
 
 from autopkg.db import boundaries as boundary_repo
@@ -16,7 +14,7 @@ from autopkg.db.locks import named_lock
 from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
 from autopkg.jobs.progress import RunReporter
-from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
+from tests.fixtures.postgres import allow_connections, postgis_database
 from tests.unit.jobs.conftest import ZONE
 from tests.unit.jobs.helpers import MAX, queue, state
 
@@ -48,19 +46,6 @@ def test_named_lock_excludes_another_engine(database: Database) -> None:
     assert order == ["first in", "first out", "second in"]
 
 
-def _set_connections(name: str, allowed: bool) -> None:
-    with psycopg.connect(host=HOST, port=PORT, user=USER, dbname="postgres", autocommit=True) as c:
-        switch = psycopg.sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
-            psycopg.sql.Identifier(name), psycopg.sql.SQL("true" if allowed else "false")
-        )
-        c.execute(switch)
-        if not allowed:
-            c.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-
-
 def test_heartbeat_survives_a_short_outage_and_stops_after_a_long_one() -> None:
     with postgis_database() as url:
         database = Database(url)
@@ -74,15 +59,15 @@ def test_heartbeat_survives_a_short_outage_and_stops_after_a_long_one() -> None:
         with database.session() as session:
             assert run_repo.claim(session, owner="me", lease=lease, max_attempts=MAX)
         with RunReporter(database, run_id=run_id, owner="me", lease=lease) as reporter:
-            _set_connections(name, allowed=False)
+            allow_connections(name, allowed=False)
             time.sleep(1.0)
-            _set_connections(name, allowed=True)
+            allow_connections(name, allowed=True)
             time.sleep(1.5)
             reporter.report(50, "after a short outage")
             assert not reporter.lost
-            _set_connections(name, allowed=False)
+            allow_connections(name, allowed=False)
             time.sleep(3.5)
             assert reporter.lost
-            _set_connections(name, allowed=True)
+            allow_connections(name, allowed=True)
         assert state(database, run_id)[:2] == ("EXECUTING", 1)
         database.dispose()

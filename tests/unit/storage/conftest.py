@@ -6,20 +6,17 @@ a ``moto_server`` process on a loopback port (started once per test session).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
 from autopkg.storage.s3 import S3Storage
-from tests.fixtures.services import s3_server
+from tests.fixtures.services import S3_REGION, create_bucket, s3_server
 
 BACKENDS = ["localfs", "awss3"]
-REGION = "eu-west-2"
 
 
 @pytest.fixture(scope="session")
@@ -29,20 +26,6 @@ def s3_endpoint() -> Iterator[str]:
         yield endpoint
 
 
-def new_bucket(endpoint: str) -> str:
-    """Create an empty bucket and return its name."""
-    name = f"autopkg-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    return name
-
-
 @pytest.fixture(params=BACKENDS)
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     """An empty storage of each backend in ``BACKENDS``."""
@@ -50,8 +33,8 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
         return LocalFSStorage(tmp_path / "packages")
     endpoint = request.getfixturevalue("s3_endpoint")
     return S3Storage(
-        new_bucket(endpoint),
-        region=REGION,
+        create_bucket(endpoint),
+        region=S3_REGION,
         endpoint_url=endpoint,
         access_key="test",
         secret_key="test",
