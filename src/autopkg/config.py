@@ -129,20 +129,6 @@ class Settings(BaseSettings):
         """Folder where downloaded sources are kept between runs."""
         return self.processing_root / "sources"
 
-    @property
-    def sqlalchemy_url(self) -> str:
-        """The database URL actually used: explicit, PostgreSQL parts, or SQLite."""
-        if self.database_url:
-            return self.database_url
-        if self.postgres_host and self.postgres_db:
-            password = self.postgres_password.get_secret_value() if self.postgres_password else ""
-            user = self.postgres_user or "postgres"
-            return (
-                f"postgresql+psycopg://{user}:{password}@{self.postgres_host}:"
-                f"{self.postgres_port}/{self.postgres_db}"
-            )
-        return f"sqlite:///{(self.data_dir / 'autopkg.sqlite').resolve()}"
-
 
 def load_settings() -> Settings:
     """Read settings from the environment, turning validation errors into one message.

@@ -11,6 +11,7 @@ from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
+from autopkg.db.urls import database_url
 from autopkg.processors.registry import Registry, discover
 from autopkg.storage.base import Storage
 from autopkg.storage.factory import make_storage
@@ -47,7 +48,7 @@ class Runtime:
 
 def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Build the runtime: schema upgraded, built-in boundaries loaded on first start."""
-    database = Database(settings.sqlalchemy_url)
+    database = Database(database_url(settings))
     if migrate:
         upgrade(database)
         with database.session() as session:

@@ -15,8 +15,9 @@ def upgrade_command() -> None:
     from autopkg.config import load_settings
     from autopkg.db.migrate import upgrade
     from autopkg.db.session import Database
+    from autopkg.db.urls import database_url
 
     settings = load_settings()
     setup_logging(settings)
-    upgrade(Database(settings.sqlalchemy_url))
+    upgrade(Database(database_url(settings)))
     console.print("database schema is up to date")

@@ -114,9 +114,20 @@ def search_by_point(
 ) -> list[tuple[str, str]]:
     """Boundaries containing the point (edges included).
 
-    The bounding-box columns narrow the candidates in SQL on every database; the exact
-    test runs in shapely so SQLite needs no spatial extension.
+    On PostGIS the whole test runs in SQL (``ST_Intersects``, served by the GiST index);
+    on SQLite the bounding-box columns narrow the candidates in SQL and the exact test
+    runs in shapely, so SQLite needs no spatial extension.
     """
+    order = (BoundaryRecord.name_long, BoundaryRecord.name)
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        point = func.ST_SetSRID(func.ST_MakePoint(longitude, latitude), 4326)
+        rows = session.execute(
+            select(BoundaryRecord.name, BoundaryRecord.name_long)
+            .where(func.ST_Intersects(BoundaryRecord.geometry, point))
+            .order_by(*order)
+        )
+        return [(name, name_long) for name, name_long in rows]
     candidates = session.scalars(
         select(BoundaryRecord)
         .where(
@@ -125,13 +136,13 @@ def search_by_point(
             BoundaryRecord.min_y <= latitude,
             BoundaryRecord.max_y >= latitude,
         )
-        .order_by(BoundaryRecord.name_long, BoundaryRecord.name)
+        .order_by(*order)
     )
-    point = shapely.Point(longitude, latitude)
+    shape = shapely.Point(longitude, latitude)
     return [
         (record.name, record.name_long)
         for record in candidates
-        if shapely.intersects(record.geometry, point)
+        if shapely.intersects(record.geometry, shape)
     ]
 
 

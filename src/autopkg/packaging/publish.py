@@ -35,12 +35,12 @@ from autopkg.packaging.manifest import (
 )
 from autopkg.packaging.provenance import processor_entry
 from autopkg.packaging.rebuild import rebuild_manifest
-from autopkg.packaging.store import commit, delete_stale, file_chunks, hash_chunks, read_manifest
+from autopkg.packaging.store import commit, delete_stale, read_manifest
 from autopkg.packaging.validation import validate_package
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
 from autopkg.slugs import require_slug
-from autopkg.storage.base import Storage
+from autopkg.storage.base import Storage, StoredFile
 
 __all__ = ["publish_processor", "read_manifest", "rebuild_manifest", "validate_package"]
 
@@ -58,10 +58,11 @@ def publish_processor(
 ) -> list[Resource]:
     """Publish one processor's output files into the boundary's package.
 
-    Each output is hashed (sha256) first. Then, inside ``lock``: ``before_commit`` runs
+    Inside ``lock``: ``before_commit`` runs
     (the job engine checks there that the run is still its own, and raises if not, so
     a cancelled or taken-over run publishes nothing); the files are uploaded to
-    ``<boundary>/datasets/<name>/<version>/data/<file>``; the processor's resources
+    ``<boundary>/datasets/<name>/<version>/data/<file>``, hashed (sha256) as they are
+    sent, so each is read once; the processor's resources
     (each recording ``inputs``, without which they are never current) replace any it
     had before; its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
@@ -86,28 +87,24 @@ def publish_processor(
         _check_file_name(metadata, boundary, name)
     if len(set(names)) != len(names):
         raise ProcessorError(f"{metadata.id} produced two files with the same name")
-    resources = []
-    for out in outputs:
-        # Protocol uploads take a path, so the file is read once to hash it and once to
-        # copy it; the second read is served from the page cache.
-        size, digest = hash_chunks(file_chunks(out.path))
-        resources.append(
+    with lock:
+        before_commit()
+        previous = read_manifest(storage, boundary.name)
+        stored = _upload(storage, boundary.name, metadata, outputs, previous)
+        resources = [
             file_resource(
                 metadata,
                 out.path.name,
                 format=out.format,
                 mediatype=out.mediatype,
-                size=size,
-                sha256=digest,
+                size=written.size,
+                sha256=written.sha256,
                 title=out.title,
                 empty=out.empty,
                 inputs=inputs,
             )
-        )
-    with lock:
-        before_commit()
-        previous = read_manifest(storage, boundary.name)
-        _upload(storage, boundary.name, metadata, outputs, previous)
+            for out, written in zip(outputs, stored, strict=True)
+        ]
         manifest = merge(previous, boundary, metadata, resources)
         now = utc_now_iso()
         entry = processor_entry(metadata.id, resources, fetched, published_at=now)
@@ -122,20 +119,26 @@ def _upload(
     metadata: Metadata,
     outputs: Sequence[OutputFile],
     previous: Manifest | None,
-) -> None:
-    """Upload the outputs; on failure remove the new files the old manifest does not name."""
+) -> list[StoredFile]:
+    """Upload the outputs, returning what each upload wrote (size and sha256).
+
+    On failure the new files the old manifest does not name are removed again.
+    """
     listed = {r["path"] for r in (previous or {}).get("resources", [])}
     uploaded: list[str] = []
+    stored: list[StoredFile] = []
     try:
         for out in outputs:
             relative = data_path(metadata.name, metadata.version, out.path.name)
-            storage.put_file(out.path, package_key(boundary_name, relative), out.mediatype)
+            key = package_key(boundary_name, relative)
+            stored.append(storage.put_file(out.path, key, out.mediatype))
             uploaded.append(relative)
     except BaseException:
         for relative in uploaded:
             if relative not in listed:
                 storage.delete(package_key(boundary_name, relative))
         raise
+    return stored
 
 
 def _check_file_name(metadata: Metadata, boundary: Boundary, file_name: str) -> None:

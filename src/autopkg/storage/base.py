@@ -9,15 +9,27 @@ old object or the new one, never a partial one.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What a file upload wrote: its size and the sha256 hex digest of its bytes."""
+
+    size: int
+    sha256: str
 
 
 class Storage(Protocol):
     """Where published packages live."""
 
-    def put_file(self, local_path: Path, key: str, content_type: str) -> None:
-        """Copy a local file to ``key`` atomically (replacing any existing object)."""
+    def put_file(self, local_path: Path, key: str, content_type: str) -> StoredFile:
+        """Copy a local file to ``key`` atomically (replacing any existing object).
+
+        The sha256 is computed from the bytes as they are sent, so the file is read once.
+        """
         ...
 
     def put_bytes(self, data: bytes, key: str, content_type: str) -> None:

@@ -11,8 +11,8 @@ Symlinks below the root are never followed: they read as missing and are not lis
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
-import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,10 +22,12 @@ from urllib.parse import quote
 
 from autopkg.errors import NotFoundError, StorageError
 from autopkg.slugs import is_slug
+from autopkg.storage.base import StoredFile
 from autopkg.storage.keys import validate_key, validate_prefix
 
 MANIFEST_NAME = "datapackage.json"
 _TMP_PREFIX = ".tmp-"
+_CHUNK = 1 << 20
 
 
 class LocalFSStorage:
@@ -38,10 +40,25 @@ class LocalFSStorage:
         """Return the local path of ``key`` (validated; the file may not exist)."""
         return self.root.joinpath(*validate_key(key))
 
-    def put_file(self, local_path: Path, key: str, content_type: str) -> None:
-        """Copy ``local_path`` to ``key`` atomically (``content_type`` is not stored)."""
+    def put_file(self, local_path: Path, key: str, content_type: str) -> StoredFile:
+        """Copy ``local_path`` to ``key`` atomically, hashing it on the way.
+
+        ``content_type`` is not stored.
+        """
+        digest = hashlib.sha256()
+        size = 0
+
+        def copy(dst: BinaryIO) -> None:
+            nonlocal size
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+
+        # Opened first: a missing source is the caller's error, not a storage failure.
         with local_path.open("rb") as src:
-            self._write_atomic(key, lambda dst: shutil.copyfileobj(src, dst, 1 << 20))
+            self._write_atomic(key, copy)
+        return StoredFile(size=size, sha256=digest.hexdigest())
 
     def put_bytes(self, data: bytes, key: str, content_type: str) -> None:
         """Write ``data`` to ``key`` atomically (``content_type`` is not stored)."""

@@ -9,10 +9,11 @@ bucket, a website endpoint or a CDN in front of it).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import boto3
@@ -22,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from autopkg.errors import NotFoundError, StorageError
 from autopkg.slugs import is_slug
+from autopkg.storage.base import StoredFile
 from autopkg.storage.keys import validate_key, validate_prefix
 
 MANIFEST_NAME = "datapackage.json"
@@ -55,17 +57,19 @@ class S3Storage:
             multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES
         )
 
-    def put_file(self, local_path: Path, key: str, content_type: str) -> None:
-        """Upload ``local_path`` to ``key`` (in parts when large)."""
+    def put_file(self, local_path: Path, key: str, content_type: str) -> StoredFile:
+        """Upload ``local_path`` to ``key`` (in parts when large), hashing it on the way."""
         validate_key(key)
-        with _errors("writing", key):
-            self._client.upload_file(
-                str(local_path),
+        with _errors("writing", key), local_path.open("rb") as handle:
+            reader = _HashingReader(handle)
+            self._client.upload_fileobj(
+                reader,
                 self.bucket,
                 key,
                 ExtraArgs={"ContentType": content_type},
                 Config=self._transfer,
             )
+        return StoredFile(size=reader.size, sha256=reader.digest.hexdigest())
 
     def put_bytes(self, data: bytes, key: str, content_type: str) -> None:
         """Write ``data`` to ``key``."""
@@ -141,6 +145,30 @@ class S3Storage:
     def url(self, key: str, host_url: str) -> str:
         """Return ``host_url`` joined with the URL-quoted ``key``."""
         return host_url.rstrip("/") + "/" + "/".join(quote(s) for s in validate_key(key))
+
+
+class _HashingReader:
+    """A file reader that hashes what it hands out.
+
+    It says it cannot seek, so boto3 reads it once, in order, part after part: the
+    digest is then exactly that of the uploaded bytes.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, amount: int = -1) -> bytes:
+        """Read up to ``amount`` bytes (all with -1), adding them to the digest."""
+        chunk = self._handle.read(amount)
+        self.digest.update(chunk)
+        self.size += len(chunk)
+        return chunk
+
+    def seekable(self) -> bool:
+        """No: boto3 must read the file in order."""
+        return False
 
 
 def _is_valid_key(key: str) -> bool:

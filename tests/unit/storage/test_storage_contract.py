@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autopkg.errors import InvalidInputError, NotFoundError
-from autopkg.storage.base import Storage
+from autopkg.storage.base import Storage, StoredFile
 
 BAD_KEYS = [
     "../x",
@@ -45,6 +47,17 @@ def test_put_file_copies_and_replaces(storage: Storage, tmp_path: Path) -> None:
     assert storage.get_bytes("gha/data.bin") == b"short"
     assert storage.size("gha/data.bin") == 5
     assert first.read_bytes() == bytes(range(256)) * 4096
+
+
+def test_put_file_reports_the_size_and_sha256_it_wrote(storage: Storage, tmp_path: Path) -> None:
+    # Larger than S3's multipart threshold would be slow here; several read chunks are
+    # enough to show the digest covers every byte in order.
+    payload = np.random.default_rng(3).integers(0, 256, 5 * 2**20 + 17, dtype=np.uint8).tobytes()
+    local = tmp_path / "payload.bin"
+    local.write_bytes(payload)
+    written = storage.put_file(local, "gha/datasets/p/v/data/payload.bin", "application/x-test")
+    assert written == StoredFile(size=len(payload), sha256=hashlib.sha256(payload).hexdigest())
+    assert storage.get_bytes("gha/datasets/p/v/data/payload.bin") == payload
 
 
 def test_iter_chunks_streams_in_order(storage: Storage) -> None:
