@@ -191,3 +191,25 @@ def test_package_runs_only_its_own_work_in_a_shared_database(
     assert others.state.value == "PENDING"
     assert not (data / "packages" / "gmb").exists()
     rt.database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        (
+            {"AUTOPKG_DATABASE_URL": "postgresql+psycopg://svc:hunter2@127.0.0.1:1/nowhere"},
+            "cannot reach the database postgresql+psycopg://svc:***@127.0.0.1:1/nowhere",
+        ),
+        (
+            {"AUTOPKG_STORAGE_BACKEND": "awss3", "AUTOPKG_S3_BUCKET": "b"},
+            "needs AUTOPKG_PACKAGES_HOST_URL",
+        ),
+        ({"AUTOPKG_CELERY_BACKEND": "redis://x"}, "AUTOPKG_CELERY_BROKER is not"),
+    ],
+)
+def test_bad_production_settings_stop_start_up_with_one_line(
+    cli_env: dict[str, str], env: dict[str, str], needle: str
+) -> None:
+    result = autopkg({**cli_env, **env}, "boundaries", "list")
+    assert_one_line_error(result, needle)
+    assert "hunter2" not in result.stderr

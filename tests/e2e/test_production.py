@@ -8,8 +8,11 @@ something under them.
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
+import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -178,3 +181,38 @@ def test_a_postgresql_restart_mid_job_still_ends_the_job(
         assert [run[1] for run in _runs(running, "lbr", RASTER)] == ["SUCCESS"]
         assert running.server.get("/v1/readiness").status_code == 200
         _assert_manifest_files_complete(running, "lbr")
+
+
+def test_zip_validate_and_rebuild_work_on_s3(deployment: Production) -> None:
+    body = deployment.server.wait_for_job(_submit(deployment, "gnb", SYNTHETIC, PLANTS))
+    assert body["job_group_outcome"] == "SUCCESS", body
+    uri = deployment.server.get("/v1/packages/gnb").json()["uri"]
+    assert uri.startswith(deployment.env["AUTOPKG_PACKAGES_HOST_URL"])
+    manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
+    zipped = deployment.server.get("/v1/packages/gnb/zip")
+    assert zipped.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
+        for resource in manifest["resources"]:
+            data = archive.read("gnb/" + resource["path"])
+            assert "sha256:" + hashlib.sha256(data).hexdigest() == resource["hash"]
+        assert "gnb/index.html" in archive.namelist()
+    env = deployment.server.env
+    checked = _cli(env, "packages", "validate", "gnb")
+    assert checked.returncode == 0 and "gnb: valid" in checked.stdout, checked.stderr
+    rebuilt = _cli(env, "packages", "rebuild", "gnb")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    again = httpx.get(uri + "datapackage.json", timeout=30).json()
+    assert {k: v for k, v in again.items() if k != "created"} == {
+        k: v for k, v in manifest.items() if k != "created"
+    }
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autopkg", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
