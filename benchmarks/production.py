@@ -52,7 +52,7 @@ def _all_complete(client: httpx.Client, jobs: list[str], timeout: float = 600) -
 
 
 def _throughput(workers: int, mirror: str, root: Path) -> float:
-    env = {**serve_env(mirror), "AUTOPKG_LOG_LEVEL": "WARNING"}
+    env = serve_env(mirror)
     with (
         production(root, env, workers=workers) as deployment,
         httpx.Client(base_url=deployment.server.url, timeout=30) as client,

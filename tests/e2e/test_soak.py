@@ -1,0 +1,91 @@
+"""Soak: jobs keep flowing while workers are killed and restarted, in both modes.
+
+Bounded: a fixed set of jobs, a kill every few seconds until they are all submitted and
+a little after. At the end every job must be COMPLETE, nothing EXECUTING, and every
+package must validate (no missing, corrupt or extra file).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import serve_env
+from tests.e2e.deployment import production
+from tests.e2e.server import ServeProcess
+from tests.fixtures.mirror import serve_directory
+
+PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
+BOUNDARIES = ["gha", "tgo", "ben", "sle", "lbr", "gmb", "civ", "bfa"]
+KILLS = 3
+
+
+def _soak(server: ServeProcess, kill_one: Callable[[], None], env: dict[str, str]) -> None:
+    rng = random.Random(11)
+    jobs = []
+    for index, boundary in enumerate(BOUNDARIES):
+        response = server.post(
+            "/v1/jobs", json={"boundary_name": boundary, "processors": PROCESSORS}
+        )
+        assert response.status_code == 202, response.text
+        jobs.append(response.json()["job_id"])
+        if index % (len(BOUNDARIES) // KILLS) == 1:
+            time.sleep(rng.uniform(0.5, 1.5))
+            kill_one()
+    for job_id in jobs:
+        body = server.wait_for_job(job_id, timeout=240)
+        states = {p["job_status"] for p in body["job_group_processors"]}
+        assert states <= {"SUCCESS", "FAILURE"}, body
+    for boundary in BOUNDARIES:
+        checked = subprocess.run(
+            [sys.executable, "-m", "autopkg", "packages", "validate", boundary],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stderr
+        assert f"{boundary}: valid" in checked.stdout
+
+
+@pytest.mark.timeout(600)
+def test_soak_embedded_server_killed_and_restarted(
+    tmp_path: Path, source_mirror_root: Path
+) -> None:
+    with serve_directory(source_mirror_root, chunk_delay=0.002) as mirror:
+        server = ServeProcess(tmp_path / "data", serve_env(mirror))
+        server.start()
+
+        def kill_one() -> None:
+            server.kill()
+            server.start()
+
+        try:
+            _soak(server, kill_one, server.env)
+        finally:
+            server.stop()
+
+
+@pytest.mark.timeout(600)
+def test_soak_production_workers_killed_and_restarted(
+    tmp_path: Path, source_mirror_root: Path
+) -> None:
+    with (
+        serve_directory(source_mirror_root, chunk_delay=0.002) as mirror,
+        production(tmp_path, serve_env(mirror)) as running,
+    ):
+        turn = iter(range(KILLS * 2))
+
+        def kill_one() -> None:
+            worker = running.workers[next(turn) % len(running.workers)]
+            worker.kill()
+            worker.start()
+
+        _soak(running.server, kill_one, running.server.env)
