@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from autopkg.cli import boundaries, db, package, packages, processors, serve, worker
+from autopkg.cli import boundaries, db, jobs, package, packages, processors, serve, worker
 from autopkg.cli.clip import clip_command
 from autopkg.cli.common import err_console
 from autopkg.errors import AutopkgError
@@ -24,6 +24,7 @@ app.add_typer(boundaries.app, name="boundaries")
 app.add_typer(processors.app, name="processors")
 app.add_typer(packages.app, name="packages")
 app.add_typer(db.app, name="db")
+app.add_typer(jobs.app, name="jobs")
 
 
 def main() -> None:

@@ -1,0 +1,137 @@
+"""``autopkg jobs``: submit, watch and list jobs on a running service (local or remote)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from autopkg.cli.common import console, err_console
+from autopkg.cli.remote import ApiClient
+
+app = typer.Typer(help="Submit, watch and list jobs on a running service.", no_args_is_help=True)
+
+ApiOption = Annotated[str, typer.Option("--api", help="Base URL of the service.")]
+KeyOption = Annotated[
+    str | None, typer.Option("--api-key", help="API key, when the service requires one.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+DEFAULT_API = "http://127.0.0.1:8000"
+_POLL_SECONDS = 0.5
+
+
+@app.command("submit")
+def submit_command(
+    boundary: Annotated[str, typer.Argument(help="Boundary name, e.g. gha.")],
+    processor: Annotated[
+        list[str], typer.Option("--processor", "-p", help="Processor id; repeat for more.")
+    ],
+    api: ApiOption = DEFAULT_API,
+    api_key: KeyOption = None,
+    watch: Annotated[bool, typer.Option(help="Follow the job until it is complete.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Submit a job; with --watch follow it (exit 1 unless every processor succeeded)."""
+    client = ApiClient(api, api_key)
+    try:
+        job_id = client.submit(boundary, processor)
+        if not watch:
+            _print(client.job(job_id) if as_json else None, f"job {job_id}", as_json)
+            return
+        _finish(_follow(client, job_id, quiet=as_json), as_json)
+    finally:
+        client.close()
+
+
+@app.command("watch")
+def watch_command(
+    job_id: Annotated[str, typer.Argument(help="The job id submit printed.")],
+    api: ApiOption = DEFAULT_API,
+    as_json: JsonOption = False,
+) -> None:
+    """Follow a job with a progress bar per processor until it is complete."""
+    client = ApiClient(api)
+    try:
+        _finish(_follow(client, job_id, quiet=as_json), as_json)
+    finally:
+        client.close()
+
+
+@app.command("list")
+def list_command(
+    api: ApiOption = DEFAULT_API,
+    boundary: Annotated[str | None, typer.Option(help="Only jobs for this boundary.")] = None,
+    state: Annotated[str | None, typer.Option(help="PENDING or COMPLETE.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="How many, newest first.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List jobs, newest first."""
+    client = ApiClient(api)
+    try:
+        page = client.jobs(boundary_name=boundary, state=state, limit=limit)
+    finally:
+        client.close()
+    if as_json:
+        console.print_json(json.dumps(page))
+        return
+    table = Table("job", "boundary", "status", "outcome", "%", "processors")
+    for job in page["jobs"]:
+        table.add_row(
+            job["job_id"],
+            job["boundary_name"],
+            job["job_group_status"],
+            job.get("job_group_outcome") or "",
+            f"{job['job_group_percent_complete']:.0f}",
+            ", ".join(p["processor_name"] for p in job["job_group_processors"]),
+        )
+    console.print(table)
+
+
+def _follow(client: ApiClient, job_id: str, *, quiet: bool) -> dict[str, Any]:
+    """Poll until COMPLETE; bars on stderr (not with --json, so stdout stays parseable)."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[state]} {task.fields[task]}"),
+        TimeElapsedColumn(),
+    )
+    bars: dict[str, TaskID] = {}
+    with Progress(*columns, console=err_console, disable=quiet) as progress:
+        while True:
+            body = client.job(job_id)
+            for run in body["job_group_processors"]:
+                name = run["processor_name"]
+                if name not in bars:
+                    bars[name] = progress.add_task(name, total=100, state="", task="")
+                progress.update(
+                    bars[name],
+                    completed=run["job_progress"]["percent_complete"],
+                    state=run["job_status"],
+                    task=run["job_progress"]["current_task"],
+                )
+            if body["job_group_status"] == "COMPLETE":
+                return body
+            time.sleep(_POLL_SECONDS)
+
+
+def _finish(body: dict[str, Any], as_json: bool) -> None:
+    outcome = body.get("job_group_outcome")
+    _print(body if as_json else None, f"job {body['job_id']}: {outcome}", as_json)
+    for run in body["job_group_processors"]:
+        if run["job_status"] == "FAILURE" and not as_json:
+            detail = (run.get("job_result") or {}).get("detail", "failed")
+            err_console.print(f"{run['processor_name']}: FAILURE: {detail}", markup=False)
+    if outcome != "SUCCESS":
+        raise typer.Exit(1)
+
+
+def _print(body: dict[str, Any] | None, line: str, as_json: bool) -> None:
+    if as_json and body is not None:
+        console.print_json(json.dumps(body))
+    else:
+        console.print(line, markup=False, highlight=False)
