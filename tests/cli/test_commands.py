@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,14 @@ def test_bad_production_settings_stop_start_up_with_one_line(
     result = autopkg({**cli_env, **env}, "boundaries", "list")
     assert_one_line_error(result, needle)
     assert "hunter2" not in result.stderr
+
+
+def test_serve_refuses_a_taken_port_at_once(cli_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = autopkg(cli_env, "serve", "--port", str(port))
+    assert_one_line_error(result, f"cannot listen on 127.0.0.1:{port}: Address already in use")
+    # Refused before the database is even opened: no migration ran.
+    assert "alembic" not in result.stderr

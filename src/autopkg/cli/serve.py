@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Annotated
 
 import typer
 
 from autopkg.cli.common import runtime
+from autopkg.errors import ConfigurationError
 
 
 def serve_command(
@@ -24,6 +27,7 @@ def serve_command(
     """Serve the HTTP API; jobs run on embedded threads, or on Celery workers with a broker."""
     import uvicorn
 
+    _check_port_free(host, port)
     rt = runtime()
     log_level = rt.settings.log_level.lower()
     if processes > 1:
@@ -43,3 +47,17 @@ def serve_command(
 
     app = create_app(rt, make_executor(rt))
     uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse at once, before migrations and workers start, when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # uvicorn sets SO_REUSEADDR too: a port in TIME_WAIT is free for it as well.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot listen on {host}:{port}: {os.strerror(exc.errno or 0)}"
+            ) from None
