@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         6 * 3600 + 300, ge=20, description="A run's worker process is killed after this."
     )
     workers: int = Field(2, ge=1, le=64, description="Embedded worker threads.")
+    custom_area_retention_days: int = Field(
+        30, ge=1, description="A custom area no job asked for in this many days is deleted."
+    )
     run_lease_seconds: int = Field(60, ge=5, le=86400)
 
     include_test_processors: bool = False

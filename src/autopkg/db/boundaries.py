@@ -1,17 +1,19 @@
-"""Boundary queries: list, search by name or point, fetch, upsert."""
+"""Boundary queries: list, search by name or point, fetch, upsert, retire custom areas."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 
 import shapely
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, delete, func, select, true
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.search import fold, search_text, sort_key
-from autopkg.db.models import BoundaryRecord
+from autopkg.db.models import ACTIVE_STATES, BoundaryRecord, JobRecord, RunRecord
 
 # Names of custom areas (autopkg.boundaries.custom): hidden from listings unless asked for.
 _CUSTOM_PREFIX = "custom-"
@@ -162,3 +164,38 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
         record.min_x, record.min_y, record.max_x, record.max_y = min_x, min_y, max_x, max_y
         written += 1
     return written
+
+
+def unused_custom_areas(session: Session, *, since: datetime) -> list[str]:
+    """Custom areas no job has asked for since ``since`` and no run is working on, by name."""
+    recent_job = (
+        select(JobRecord.id)
+        .where(JobRecord.boundary_name == BoundaryRecord.name, JobRecord.created_at >= since)
+        .exists()
+    )
+    active_run = (
+        select(RunRecord.id)
+        .where(RunRecord.boundary_name == BoundaryRecord.name, RunRecord.state.in_(ACTIVE_STATES))
+        .exists()
+    )
+    return list(
+        session.scalars(
+            select(BoundaryRecord.name)
+            .where(BoundaryRecord.name.like(f"{_CUSTOM_PREFIX}%"), ~recent_job, ~active_run)
+            .order_by(BoundaryRecord.name)
+        )
+    )
+
+
+def delete_custom_area(session: Session, *, name: str) -> bool:
+    """Delete the custom area ``name``; ``False`` if it is not a custom area (or is gone)."""
+    if not name.startswith(_CUSTOM_PREFIX):
+        return False
+    deleted = session.execute(
+        delete(BoundaryRecord)
+        .where(BoundaryRecord.name == name)
+        .execution_options(synchronize_session=False)
+    )
+    # A DELETE returns a CursorResult at run time; the ORM's execute is typed Result.
+    assert isinstance(deleted, CursorResult)
+    return int(deleted.rowcount) == 1

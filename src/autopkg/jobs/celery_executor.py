@@ -27,6 +27,7 @@ from autopkg.clip.budget import configure_gdal
 from autopkg.config import Settings, load_settings
 from autopkg.db import runs as run_repo
 from autopkg.jobs import engine
+from autopkg.jobs.housekeeping import Housekeeper
 from autopkg.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class CeleryExecutor:
         self._app = app
         lease = rt.settings.run_lease_seconds
         self._interval = reconcile_seconds or max(1.0, lease / 4)
+        self._housekeeper = Housekeeper(rt)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._reconcile_loop, name="reconciler", daemon=True)
 
@@ -149,6 +151,7 @@ class CeleryExecutor:
         while not self._stopping.is_set():
             try:
                 self.reconcile()
+                self._housekeeper.maybe_run()
             except Exception:
                 log.exception("reconciler: unexpected error; trying again")
             self._stopping.wait(self._interval)

@@ -10,6 +10,7 @@ import threading
 
 from autopkg.clip.budget import configure_gdal
 from autopkg.jobs import engine
+from autopkg.jobs.housekeeping import Housekeeper
 from autopkg.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class EmbeddedExecutor:
         self._mine: set[str] = set()
         self._mine_lock = threading.Lock()
         self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._housekeeper = Housekeeper(rt)
         self._stopping = threading.Event()
         self._threads = [
             threading.Thread(target=self._work, name=f"worker-{index}", daemon=True)
@@ -104,6 +106,7 @@ class EmbeddedExecutor:
                     continue
                 for _ in engine.sweep(self._rt):
                     self._wake.put(None)
+                self._housekeeper.maybe_run()
             except Exception:
                 log.exception("worker %s: unexpected error", owner)
             try:
