@@ -11,7 +11,9 @@ holds every run's state.
 
 ``autopkg serve`` only enqueues. Its reconciler thread sweeps runs whose worker
 stopped (lease expired) back to PENDING and sends every PENDING run that has no
-recent message, which also covers runs submitted while the broker was down.
+recent message (none for five leases, at least a minute, at most the message expiry),
+which also covers runs submitted while the broker was down and messages lost with a
+killed worker that had reserved them.
 """
 
 from __future__ import annotations
@@ -97,6 +99,12 @@ class CeleryExecutor:
         self._app = app
         lease = rt.settings.run_lease_seconds
         self._interval = reconcile_seconds or max(1.0, lease / 4)
+        # A message can be lost without expiring: reserved by a worker that was then
+        # killed, it stays unacknowledged in the broker until the visibility timeout.
+        # A run still PENDING this long after its last message is sent again; if the
+        # first message was only queued behind other work, the duplicate finds the run
+        # claimed and does nothing.
+        self._redispatch_after = min(rt.settings.task_expiry_secs, max(60, 5 * lease))
         self._housekeeper = Housekeeper(rt)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._reconcile_loop, name="reconciler", daemon=True)
@@ -123,9 +131,9 @@ class CeleryExecutor:
             run_repo.mark_dispatched(session, run_id=run_id)
 
     def reconcile(self) -> int:
-        """Sweep lost runs and send every PENDING run without a live message; return how many."""
+        """Sweep lost runs and send every PENDING run without a recent message; return how many."""
         engine.sweep(self._rt)
-        sent_before = run_repo.utcnow() - timedelta(seconds=self._rt.settings.task_expiry_secs)
+        sent_before = run_repo.utcnow() - timedelta(seconds=self._redispatch_after)
         with self._rt.database.read_session() as session:
             waiting = run_repo.undispatched_runs(session, sent_before=sent_before)
         for run_id in waiting:
