@@ -22,7 +22,7 @@ from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
     GriOsmRoadsAndRailProcessor,
     OsmDatabase,
 )
-from tests.fixtures.postgres import postgis_database
+from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
 from tests.unit.processors.conftest import load_country
 from tests.unit.processors.test_datasets import Run
 
@@ -171,4 +171,15 @@ def test_a_property_outside_the_schema_fails_the_run(tmp_path: Path) -> None:
 def test_without_a_configured_database_the_run_fails_readably(tmp_path: Path) -> None:
     run = OsmRun(tmp_path, load_country("gha"), None)
     with pytest.raises(SourceError, match=r"^the OSM database is not configured: set AUTOPKG_OSM"):
+        GriOsmRoadsAndRailProcessor().run(run.ctx)
+
+
+def test_a_database_that_cannot_be_read_fails_the_run_naming_it(tmp_path: Path) -> None:
+    missing = OsmDatabase(host=HOST, port=PORT, dbname="autopkg_no_such_osm", user=USER)
+    run = OsmRun(tmp_path, load_country("gha"), missing)
+    with pytest.raises(
+        SourceError,
+        match=rf"^cannot read the OSM features from {HOST}:{PORT}/autopkg_no_such_osm: "
+        r"OperationalError: .*does not exist",
+    ):
         GriOsmRoadsAndRailProcessor().run(run.ctx)

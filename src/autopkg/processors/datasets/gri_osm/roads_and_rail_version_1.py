@@ -127,14 +127,14 @@ class GriOsmRoadsAndRailProcessor(Processor):
                 "AUTOPKG_OSM_PGDATABASE (and AUTOPKG_OSM_PGUSER, AUTOPKG_OSM_PGPASSWORD)"
             )
         boundary = repair(ctx.boundary.geometry)
+        boxes = _boxes(boundary)
         where = sql.SQL(" OR ").join(
-            sql.SQL("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)") for _ in _boxes(boundary)
+            sql.SQL("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)") for _ in boxes
         )
-        values = [value for box in _boxes(boundary) for value in box]
+        values = [value for box in boxes for value in box]
         output = self.output_path(ctx, "gpkg")
         staged = output.with_name(f".{output.stem}.part.gpkg")
-        task = "reading roads and rail from PostGIS"
-        ctx.progress(0, task)
+        ctx.progress(0, "reading roads and rail from PostGIS")
         shapely.prepare(boundary)
         written = 0
         # pyarrow replaces an exception raised while pulling a batch with a bare "Error
