@@ -119,6 +119,7 @@ def clip_each(
     facts: RasterFacts,
     span: Span,
     locate_share: float = 0.0,
+    nodata: float | None = None,
 ) -> list[OutputFile]:
     """Clip many source rasters one after another, each within its share of ``span``.
 
@@ -132,7 +133,7 @@ def clip_each(
     A finished file is recorded in the scratch folder (``.clipped/<sub>.json``), written
     after its outputs. A later attempt in the same scratch folder (a run resumed after
     an interruption) takes recorded files as they are instead of fetching and clipping
-    them again.
+    them again. ``nodata`` is passed on to :func:`clip_to_cogs`.
 
     Raises:
         SourceError: a file fails ``facts``, or cannot be fetched.
@@ -150,7 +151,13 @@ def clip_each(
             with locate(file, (start, middle)) as src:
                 check_raster(src, facts, name=file.name)
                 done = clip_to_cogs(
-                    processor, ctx, src, title=file.title, span=(middle, end), sub=file.sub
+                    processor,
+                    ctx,
+                    src,
+                    title=file.title,
+                    span=(middle, end),
+                    sub=file.sub,
+                    nodata=nodata,
                 )
             _record(ctx, file, done)
         outputs.extend(done)

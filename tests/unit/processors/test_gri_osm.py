@@ -1,0 +1,185 @@
+"""gri_osm.roads_and_rail_version_1: a real PostGIS table clipped into a GeoPackage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import pyogrio
+import pyogrio.raw
+import pytest
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point, box
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.errors import SourceError
+from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
+    PROPERTIES,
+    GriOsmRoadsAndRailProcessor,
+    OsmDatabase,
+)
+from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
+from tests.unit.processors.conftest import load_country
+from tests.unit.processors.test_datasets import Run
+
+#: Clipped lines may stray from the boundary by this much (degrees): overlay rounding.
+TOLERANCE = 1e-9
+
+
+class OsmRun(Run):
+    """A run whose context knows the OSM database (what the engine would provide)."""
+
+    def __init__(self, tmp_path: Path, boundary: Boundary, database: OsmDatabase | None) -> None:
+        super().__init__(tmp_path, boundary, None)
+        self.ctx.osm_database = database  # type: ignore[attr-defined]
+
+
+def _features() -> list[tuple[Any, dict[str, Any]]]:
+    """Lines in and across Ghana, on both sides of ±180° in Fiji, far away, and a point and
+    a polygon to skip."""
+    rows: list[tuple[Any, dict[str, Any]]] = []
+    for number in range(2500):  # more than two batches, inside Ghana
+        x, y = -2.5 + (number % 50) * 0.06, 6.0 + (number // 50) * 0.08
+        rows.append(
+            (
+                LineString([(x, y), (x + 0.05, y + 0.03)]),
+                {"asset_id": float(number), "osm_way_id": f"w{number}", "lanes": number % 4,
+                 "paved": number % 2 == 0, "asset_type": "road_primary"},
+            )
+        )  # fmt: skip
+    rows += [
+        (LineString([(-1.0, 8.0), (-4.5, 8.0)]), {"asset_id": 9001.0, "asset_type": "rail"}),
+        (MultiLineString([[(0.0, 7.0), (0.1, 7.1)], [(5, 5), (6, 6)]]), {"asset_id": 9002.0}),
+        (LineString([(20, 20), (21, 21)]), {"asset_id": 9003.0}),
+        (Point(-1.0, 7.0), {"asset_id": 9004.0}),
+        (box(-1.5, 7.5, -1.4, 7.6), {"asset_id": 9005.0}),
+        (LineString([(178.0, -17.8), (178.3, -17.9)]), {"asset_id": 9006.0}),
+        (LineString([(-179.95, -16.2), (-179.9, -16.3)]), {"asset_id": 9007.0}),
+        # At Fiji's latitudes but far from it: read only if Fiji were one world-wide box.
+        (LineString([(0.0, -17.0), (0.1, -17.1)]), {"asset_id": 9008.0}),
+    ]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def osm_database() -> Iterator[OsmDatabase]:
+    """A throwaway PostGIS database holding a filled ``features`` table."""
+    with postgis_database() as url:
+        parts = urlsplit(url)
+        database = OsmDatabase(
+            host=parts.hostname or "", port=parts.port or 5432,
+            dbname=parts.path.lstrip("/"), user=parts.username,
+        )  # fmt: skip
+        with psycopg.connect(
+            host=database.host, port=database.port, dbname=database.dbname, user=database.user
+        ) as connection:
+            connection.execute(
+                "CREATE TABLE features (id serial PRIMARY KEY, "
+                "geom geometry(Geometry, 4326), properties jsonb)"
+            )
+            connection.execute("CREATE INDEX ON features USING gist (geom)")
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO features (geom, properties) "
+                    "VALUES (ST_GeomFromWKB(%s, 4326), %s::jsonb)",
+                    [(shapely.to_wkb(g), json.dumps(p)) for g, p in _features()],
+                )
+        yield database
+
+
+def _read(path: Path) -> tuple[list[Any], dict[str, Any]]:
+    _, _, geometries, fields = pyogrio.raw.read(path)
+    info = pyogrio.read_info(path)
+    columns = dict(zip(info["fields"], fields, strict=True))
+    return [shapely.from_wkb(g) for g in geometries], columns
+
+
+@pytest.mark.parametrize("iso3", ["gha", "fji"])
+def test_lines_are_read_clipped_and_written_with_their_properties(
+    tmp_path: Path, osm_database: OsmDatabase, iso3: str
+) -> None:
+    boundary = load_country(iso3)
+    run = OsmRun(tmp_path, boundary, osm_database)
+
+    outputs = GriOsmRoadsAndRailProcessor().run(run.ctx)
+
+    assert [o.path.name for o in outputs] == [f"gri_osm-roads_and_rail_version_1-{iso3}.gpkg"]
+    assert not outputs[0].empty
+    info = pyogrio.read_info(outputs[0].path)
+    assert (info["crs"], info["geometry_type"]) == ("EPSG:4326", "MultiLineString")
+    assert list(info["fields"]) == list(PROPERTIES)
+    geometries, columns = _read(outputs[0].path)
+    expected = {
+        p["asset_id"]: shapely.intersection(g, boundary.geometry)
+        for g, p in _features()
+        if g.geom_type != "Point" and g.geom_type != "Polygon"
+        and not shapely.intersection(g, boundary.geometry).is_empty
+    }  # fmt: skip
+    assert sorted(columns["asset_id"]) == sorted(expected)
+    grown = boundary.geometry.buffer(TOLERANCE)
+    for geometry, asset in zip(geometries, columns["asset_id"], strict=True):
+        assert grown.contains(geometry)
+        assert geometry.equals_exact(shapely.multilinestrings([expected[asset]]) if
+                                     expected[asset].geom_type == "LineString"
+                                     else expected[asset], 1e-9)  # fmt: skip
+    if iso3 == "gha":
+        assert len(geometries) > 2400 and {9001.0, 9002.0} <= set(columns["asset_id"])
+        row = list(columns["asset_id"]).index(7.0)
+        assert (columns["osm_way_id"][row], columns["lanes"][row], columns["paved"][row]) == (
+            "w7", 3, False,
+        )  # fmt: skip
+        assert columns["material"][row] is None
+        rail = list(columns["asset_id"]).index(9001.0)
+        assert columns["asset_type"][rail] == "rail"
+        percents = run.percents()
+        assert percents == sorted(percents) and percents[-1] == 100
+        batches = [task for _, task in run.reports if task.startswith("clipped ")]
+        assert len(batches) == 3 and batches[-1] == "clipped 2504 of 2504 rows"
+    else:
+        assert sorted(columns["asset_id"]) == [9006.0, 9007.0]
+        assert [t for _, t in run.reports if t.startswith("clipped ")] == ["clipped 2 of 2 rows"]
+
+
+def test_a_property_outside_the_schema_fails_the_run(tmp_path: Path) -> None:
+    with postgis_database() as url:
+        parts = urlsplit(url)
+        database = OsmDatabase(
+            host=parts.hostname or "", port=parts.port or 5432,
+            dbname=parts.path.lstrip("/"), user=parts.username,
+        )  # fmt: skip
+        with psycopg.connect(
+            host=database.host, port=database.port, dbname=database.dbname, user=database.user
+        ) as connection:
+            connection.execute(
+                "CREATE TABLE features (geom geometry(Geometry, 4326), properties jsonb)"
+            )
+            connection.execute(
+                "INSERT INTO features VALUES "
+                "(ST_GeomFromText('LINESTRING(-1 7, -1.1 7.1)', 4326), '{\"speed\": 50}')"
+            )
+        run = OsmRun(tmp_path, load_country("gha"), database)
+
+        with pytest.raises(SourceError, match=r"properties outside the schema: \['speed'\]$"):
+            GriOsmRoadsAndRailProcessor().run(run.ctx)
+    assert not list(run.ctx.scratch.glob("*.gpkg")), "nothing half-written is left"
+
+
+def test_without_a_configured_database_the_run_fails_readably(tmp_path: Path) -> None:
+    run = OsmRun(tmp_path, load_country("gha"), None)
+    with pytest.raises(SourceError, match=r"^the OSM database is not configured: set AUTOPKG_OSM"):
+        GriOsmRoadsAndRailProcessor().run(run.ctx)
+
+
+def test_a_database_that_cannot_be_read_fails_the_run_naming_it(tmp_path: Path) -> None:
+    missing = OsmDatabase(host=HOST, port=PORT, dbname="autopkg_no_such_osm", user=USER)
+    run = OsmRun(tmp_path, load_country("gha"), missing)
+    with pytest.raises(
+        SourceError,
+        match=rf"^cannot read the OSM features from {HOST}:{PORT}/autopkg_no_such_osm: "
+        r"OperationalError: .*does not exist",
+    ):
+        GriOsmRoadsAndRailProcessor().run(run.ctx)
