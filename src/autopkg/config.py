@@ -77,6 +77,13 @@ class Settings(BaseSettings):
         200, ge=0, description="Vertices of invalid geometry one request may have repaired."
     )
 
+    rate_writes_per_minute: int = Field(
+        60, ge=0, description="Writes per client address and per API key (0: unlimited)."
+    )
+    rate_auth_failures_per_minute: int = Field(
+        10, ge=0, description="Failed authentications per client address (0: unlimited)."
+    )
+
     osm_pghost: str | None = None
     osm_port: int = 5432
     osm_pgdatabase: str | None = None

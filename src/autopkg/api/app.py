@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import autopkg
+from autopkg.api.access import WriteGuard
 from autopkg.api.errors import install_error_handlers
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
@@ -49,6 +50,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.executor = executor
+    app.state.write_guard = WriteGuard(rt.settings)
     install_error_handlers(app)
     v1 = APIRouter(prefix="/v1")
     for module in (health, boundaries, processors, packages, jobs):
