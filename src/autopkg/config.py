@@ -25,6 +25,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Root for everything stored locally.")
     log_level: LogLevel = "INFO"
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log lines as JSON objects (one per line) or as text."
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: a SQLite file under the data dir."
     )

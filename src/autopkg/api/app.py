@@ -7,13 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
 
 import autopkg
 from autopkg.api.access import WriteGuard
 from autopkg.api.errors import install_error_handlers
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
-from autopkg.api.routes import boundaries, health, jobs, ogc, packages, processors, web
+from autopkg.api.metrics import HttpLatency, ServiceMetrics
+from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 from autopkg.web import STATIC_DIR
@@ -51,6 +53,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     app.state.runtime = rt
     app.state.executor = executor
     app.state.write_guard = WriteGuard(rt.settings)
+    app.state.metrics = ServiceMetrics(rt)
     install_error_handlers(app)
     v1 = APIRouter(prefix="/v1")
     for module in (health, boundaries, processors, packages, jobs):
@@ -58,6 +61,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     app.include_router(v1)
     app.include_router(ogc.router)
     app.include_router(web.router)
+    app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if rt.settings.storage_backend == "localfs" and rt.settings.serve_packages:
         rt.settings.packages_root.mkdir(parents=True, exist_ok=True)
@@ -69,4 +73,12 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         )
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RefuseControlCharacters)
+    # Outermost, so refused requests are timed too.
+    mounts = [route.path for route in app.routes if isinstance(route, Mount)]
+    app.add_middleware(
+        HttpLatency,
+        metrics=app.state.metrics,
+        mounts=mounts,
+        templates=lambda: app.openapi()["paths"],
+    )
     return app
