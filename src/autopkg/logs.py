@@ -31,6 +31,7 @@ _fields: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
 )
 
 REDACTED = "***"
+MIN_SECRET_LENGTH = 8
 
 
 @contextmanager
@@ -77,8 +78,11 @@ def secrets_of(settings: Settings) -> list[str]:
         password = urlsplit(url).password if url else None
         if password:
             values += [password, unquote(password)]
-    # Longest first, so a secret containing another is replaced whole.
-    return sorted({value for value in values if value}, key=len, reverse=True)
+    # Longest first, so a secret containing another is replaced whole. Shorter ones
+    # are left alone: searching every line for "test" would mask ordinary words.
+    return sorted(
+        {value for value in values if len(value) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+    )
 
 
 class _RunFields(logging.Filter):
