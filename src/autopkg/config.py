@@ -25,6 +25,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Root for everything stored locally.")
     log_level: LogLevel = "INFO"
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log lines as JSON objects (one per line) or as text."
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: a SQLite file under the data dir."
     )
@@ -78,6 +81,13 @@ class Settings(BaseSettings):
     max_area_parts: int = Field(10_000, ge=1, description="Polygons in one request's areas.")
     max_repair_vertices: int = Field(
         200, ge=0, description="Vertices of invalid geometry one request may have repaired."
+    )
+
+    rate_writes_per_minute: int = Field(
+        60, ge=0, description="Writes per client address and per API key (0: unlimited)."
+    )
+    rate_auth_failures_per_minute: int = Field(
+        10, ge=0, description="Failed authentications per client address (0: unlimited)."
     )
 
     osm_pghost: str | None = None

@@ -47,6 +47,17 @@ class UnauthorizedError(AutopkgError):
     code = "unauthorized"
 
 
+class RateLimitedError(AutopkgError):
+    """A client wrote (or failed to authenticate) more often than its rate allows."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ConflictError(AutopkgError):
     """The request conflicts with the current state of a resource."""
 

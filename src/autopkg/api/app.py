@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
 
 import autopkg
+from autopkg.api.access import WriteGuard
 from autopkg.api.errors import install_error_handlers
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
-from autopkg.api.routes import boundaries, health, jobs, ogc, packages, processors, web
+from autopkg.api.metrics import HttpLatency, ServiceMetrics
+from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
+from autopkg.api.schemas import ErrorMessage
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 from autopkg.web import STATIC_DIR
@@ -49,13 +54,21 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.executor = executor
+    app.state.write_guard = WriteGuard(rt.settings)
+    app.state.metrics = ServiceMetrics(rt)
     install_error_handlers(app)
-    v1 = APIRouter(prefix="/v1")
+    # Every 422 is {"detail": "..."} (api/errors.py), not FastAPI's list of errors:
+    # the schema says so, instead of the HTTPValidationError it would document.
+    invalid: dict[int | str, dict[str, Any]] = {
+        422: {"model": ErrorMessage, "description": "Invalid or over a limit"}
+    }
+    v1 = APIRouter(prefix="/v1", responses=invalid)
     for module in (health, boundaries, processors, packages, jobs):
         v1.include_router(module.router)
     app.include_router(v1)
-    app.include_router(ogc.router)
+    app.include_router(ogc.router, responses=invalid)
     app.include_router(web.router)
+    app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if rt.settings.storage_backend == "localfs" and rt.settings.serve_packages:
         rt.settings.packages_root.mkdir(parents=True, exist_ok=True)
@@ -67,4 +80,12 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         )
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RefuseControlCharacters)
+    # Outermost, so refused requests are timed too.
+    mounts = [route.path for route in app.routes if isinstance(route, Mount)]
+    app.add_middleware(
+        HttpLatency,
+        metrics=app.state.metrics,
+        mounts=mounts,
+        templates=lambda: app.openapi()["paths"],
+    )
     return app

@@ -6,10 +6,9 @@ worker processes; the schema is upgraded once by the parent before they start.
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 
+from autopkg import logs
 from autopkg.api.app import create_app
 from autopkg.config import load_settings
 from autopkg.jobs.executors import make_executor
@@ -19,8 +18,6 @@ from autopkg.runtime import open_runtime
 def app_from_environment() -> FastAPI:
     """Build the API and its executor from ``AUTOPKG_*`` settings."""
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     rt = open_runtime(settings, migrate=False)
     return create_app(rt, make_executor(rt))

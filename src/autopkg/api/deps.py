@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from autopkg.errors import UnauthorizedError
+from autopkg.api.access import WriteGuard
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 
@@ -24,20 +23,17 @@ def get_executor(request: Request) -> Executor:
     return executor
 
 
-def require_api_key(
-    rt: Annotated[Runtime, Depends(get_runtime)],
+def require_write_access(
+    request: Request,
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> None:
-    """Allow a write only with a configured key (when any key is configured)."""
-    keys = [key.get_secret_value() for key in rt.settings.api_keys]
-    if not keys:
-        return
+    """Allow a write only with a configured key (when any is configured), within its rates."""
     offered = x_api_key
     if authorization and authorization.lower().startswith("bearer "):
         offered = authorization[7:].strip()
-    if offered is None or not any(hmac.compare_digest(offered, key) for key in keys):
-        raise UnauthorizedError("a valid API key is required (Authorization: Bearer or X-API-Key)")
+    guard: WriteGuard = request.app.state.write_guard
+    guard.admit(client=request.client.host if request.client else "", offered_key=offered)
 
 
 def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> str:
@@ -48,4 +44,4 @@ def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
 PackagesHostDep = Annotated[str, Depends(packages_host)]
-WriteAccess = Depends(require_api_key)
+WriteAccess = Depends(require_write_access)

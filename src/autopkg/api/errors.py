@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autopkg.api.methods import allowed_methods
-from autopkg.errors import AutopkgError
+from autopkg.errors import AutopkgError, RateLimitedError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,11 @@ async def _autopkg_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AutopkgError)
     if exc.status_code >= 500:
         log.error("%s: %s", exc.code, exc.message)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = None
+    if exc.status_code == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 
 

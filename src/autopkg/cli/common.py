@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,11 +16,10 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def setup_logging(settings: Settings) -> None:
-    """Log to stderr at the configured level."""
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    """Log to stderr at the configured level and format (``autopkg.logs``)."""
+    from autopkg import logs
+
+    logs.configure(settings)
 
 
 def runtime(*, packages_root: Path | None = None) -> Runtime:

@@ -29,6 +29,7 @@ def serve_command(
 
     _check_port_free(host, port)
     rt = runtime()
+    # log_config=None: uvicorn's loggers then write through autopkg's handler.
     log_level = rt.settings.log_level.lower()
     if processes > 1:
         rt.database.dispose()
@@ -39,6 +40,7 @@ def serve_command(
             port=port,
             workers=processes,
             log_level=log_level,
+            log_config=None,
         )
         return
 
@@ -46,7 +48,7 @@ def serve_command(
     from autopkg.jobs.executors import make_executor
 
     app = create_app(rt, make_executor(rt))
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
 
 
 def _check_port_free(host: str, port: int) -> None:

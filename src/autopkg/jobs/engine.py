@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from autopkg import logs
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunRecord, RunState
@@ -77,7 +78,13 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
 
     The attempt works in its own scratch folder (``runs/<run>/<attempt>-<nonce>``), so
     a worker that took the run over never shares or deletes another attempt's files.
+    Every log line written meanwhile names the run (:func:`autopkg.logs.run_context`).
     """
+    with logs.run_context(rt.database, run):
+        return _execute(rt, run, owner=owner)
+
+
+def _execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     log.info("run %s: %s for %s started", run.id[:8], run.processor_id, run.boundary_name)
     scratch = rt.settings.processing_root / "runs" / run.id / f"{run.attempts}-{uuid.uuid4().hex}"
     started = time.monotonic()

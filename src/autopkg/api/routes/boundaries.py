@@ -52,6 +52,7 @@ def list_boundaries(rt: RuntimeDep, include_custom: IncludeCustom = False) -> li
     responses={
         400: {"model": ErrorMessage},
         401: {"model": ErrorMessage},
+        429: {"model": ErrorMessage},
         413: {"model": ErrorMessage},
         422: {"model": ErrorMessage},
     },

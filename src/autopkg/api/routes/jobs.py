@@ -31,6 +31,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
     responses={
         400: {"model": ErrorMessage},
         401: {"model": ErrorMessage},
+        429: {"model": ErrorMessage},
         422: {"model": ErrorMessage},
     },
     dependencies=[WriteAccess],
@@ -138,7 +139,11 @@ def get_job(rt: RuntimeDep, job_id: str) -> JobStatusPublic:
 @router.delete(
     "/{job_id}",
     response_model=JobStatusPublic,
-    responses={401: {"model": ErrorMessage}, 404: {"model": ErrorMessage}},
+    responses={
+        401: {"model": ErrorMessage},
+        404: {"model": ErrorMessage},
+        429: {"model": ErrorMessage},
+    },
     dependencies=[WriteAccess],
     operation_id="cancel_job",
 )

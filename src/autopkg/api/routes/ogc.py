@@ -199,8 +199,10 @@ def _metadata(rt: RuntimeDep, process_id: str) -> Metadata:
     response_model=StatusInfo,
     responses={
         400: {"model": ErrorMessage},
+        401: {"model": ErrorMessage},
         404: {"model": ErrorMessage},
         422: {"model": ErrorMessage},
+        429: {"model": ErrorMessage},
     },
     dependencies=[WriteAccess],
     operation_id="ogc_execute",
@@ -284,7 +286,11 @@ def get_job(rt: RuntimeDep, request: Request, job_id: str) -> StatusInfo:
 @router.delete(
     "/jobs/{job_id}",
     response_model=StatusInfo,
-    responses={404: {"model": ErrorMessage}},
+    responses={
+        401: {"model": ErrorMessage},
+        404: {"model": ErrorMessage},
+        429: {"model": ErrorMessage},
+    },
     dependencies=[WriteAccess],
     operation_id="ogc_dismiss_job",
     name="ogc_dismiss_job",

@@ -1,0 +1,179 @@
+"""Prometheus metrics of the service, served at ``/metrics`` by the official client.
+
+HTTP latency is measured by this process (by method, route template and status).
+Everything else is read when scraped, from the database and the package storage
+every process shares, so it is the same whichever API process answers and counts
+work done by Celery workers too: jobs and runs by state, the queue (PENDING runs),
+run durations, and the bytes of the published packages.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from autopkg.db import jobs as job_repo
+from autopkg.db.models import RunRecord, RunState
+from autopkg.packaging.publish import read_manifest
+from autopkg.runtime import Runtime
+
+_HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_RUN_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 12 * 3600.0)
+
+
+class StoredStateCollector(Collector):
+    """Metrics read from the database and storage at each scrape."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    def collect(self) -> Iterable[Metric]:
+        """Yield jobs, runs, queue depth, run durations and published bytes."""
+        with self._rt.database.read_session() as session:
+            counted = select(RunRecord.state, func.count()).group_by(RunRecord.state)
+            run_counts: dict[str, int] = dict(session.execute(counted).tuples().all())
+            timed = select(RunRecord.state, RunRecord.started_at, RunRecord.finished_at).where(
+                RunRecord.started_at.is_not(None), RunRecord.finished_at.is_not(None)
+            )
+            durations = [
+                (state, (end - start).total_seconds())
+                for state, start, end in session.execute(timed).tuples()
+                if start is not None and end is not None
+            ]
+            pending = job_repo.list_jobs(session, any_of=[job_repo.JobCondition(complete=False)])[1]
+            outcomes = {
+                outcome.value: job_repo.list_jobs(
+                    session, any_of=[job_repo.JobCondition(outcome=outcome)], limit=1
+                )[1]
+                for outcome in job_repo.JobOutcome
+            }
+        runs = GaugeMetricFamily("autopkg_runs", "Runs by state.", labels=["state"])
+        for state in RunState:
+            runs.add_metric([state.value], run_counts.get(state.value, 0))
+        yield runs
+        yield GaugeMetricFamily(
+            "autopkg_queue_depth",
+            "Runs waiting for a worker (PENDING).",
+            value=run_counts.get(RunState.PENDING.value, 0),
+        )
+        jobs = GaugeMetricFamily(
+            "autopkg_jobs",
+            "Jobs by state, and complete ones by outcome.",
+            labels=["state", "outcome"],
+        )
+        jobs.add_metric(["PENDING", ""], pending)
+        for outcome, count in outcomes.items():
+            jobs.add_metric(["COMPLETE", outcome], count)
+        yield jobs
+        yield _run_durations(durations)
+        yield GaugeMetricFamily(
+            "autopkg_published_bytes",
+            "Bytes of the data files in every published package.",
+            value=sum(self._package_bytes()),
+        )
+
+    def _package_bytes(self) -> Iterator[int]:
+        for name in self._rt.storage.list_packages():
+            manifest = read_manifest(self._rt.storage, name) or {}
+            for resource in manifest.get("resources", []):
+                yield int(resource.get("bytes", 0))
+
+
+def _run_durations(durations: list[tuple[str, float]]) -> HistogramMetricFamily:
+    """A histogram of how long finished runs took, from claim to end, by final state."""
+    family = HistogramMetricFamily(
+        "autopkg_run_duration_seconds",
+        "Time from a run's claim by a worker to its end, by final state.",
+        labels=["state"],
+    )
+    for state in sorted({state for state, _ in durations}):
+        seconds = [value for kind, value in durations if kind == state]
+        buckets = [
+            (str(bound), sum(1 for value in seconds if value <= bound)) for bound in _RUN_BUCKETS
+        ]
+        buckets.append(("+Inf", len(seconds)))
+        family.add_metric([state], buckets, sum_value=sum(seconds))
+    return family
+
+
+class ServiceMetrics:
+    """The metrics of one app: a registry of its own (so apps in one process stay apart)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.registry = CollectorRegistry()
+        self.http_latency = Histogram(
+            "autopkg_http_request_duration_seconds",
+            "Time to answer an HTTP request (until its body is sent), by route template.",
+            ["method", "route", "status"],
+            buckets=_HTTP_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(StoredStateCollector(rt))
+
+
+class HttpLatency:
+    """ASGI middleware timing every request into :attr:`ServiceMetrics.http_latency`.
+
+    Requests are labelled by the route's template (``/v1/jobs/{job_id}``, from the
+    OpenAPI paths), a mount's prefix (``/packages/{path}``), a fixed route's path, or
+    ``unmatched``, so labels stay few whatever paths clients send.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: ServiceMetrics,
+        mounts: list[str],
+        templates: Callable[[], Iterable[str]],
+    ) -> None:
+        self.app = app
+        self._metrics = metrics
+        self._mounts = mounts
+        self._templates = templates
+        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Time the request from its start to the last byte of its response."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            self._metrics.http_latency.labels(
+                scope["method"], self._route_of(scope), str(status)
+            ).observe(time.perf_counter() - started)
+
+    def _route_of(self, scope: Scope) -> str:
+        path = str(scope["path"])
+        if self._compiled is None:
+            # Built at the first request: the schema is complete only once the app is.
+            self._compiled = [(compile_path(t)[0], t) for t in self._templates()]
+        for pattern, template in self._compiled:
+            if pattern.match(path):
+                return template
+        for prefix in self._mounts:
+            if path.startswith(prefix + "/"):
+                return prefix + "/{path}"
+        if "endpoint" in scope and not scope.get("path_params"):
+            # A route outside the schema (the page, the docs, /metrics): a fixed path.
+            return path
+        return "unmatched"
