@@ -1,8 +1,9 @@
 """A whole package as one zip, streamed from storage without a temporary file.
 
 The archive holds exactly what the manifest describes: ``datapackage.json`` (its
-stored bytes), the package pages and ``provenance.json``, the pages of each processor
-the manifest names, and the data files it lists. Nothing is found by listing folders,
+stored bytes), the package pages and documents (``provenance.json``, ``CITATION.cff``,
+``citation.bib``, ``boundary.geojson``), the pages of each processor
+the manifest names, and the data files and previews it lists. Nothing is found by listing folders,
 so a stray file or a symlink beside them is never included, and every byte is read
 through the :class:`~autopkg.storage.base.Storage` protocol, so S3 works alike.
 
@@ -22,11 +23,11 @@ from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.layout import (
     DATASET_PAGES,
     MANIFEST,
+    PACKAGE_DOCUMENTS,
     PACKAGE_PAGES,
-    PROVENANCE,
     dataset_dir,
     package_key,
-    parse_data_path,
+    parse_file_path,
 )
 from autopkg.packaging.manifest import PROCESSOR_KEY
 from autopkg.slugs import is_slug
@@ -59,7 +60,7 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
     try:
         manifest = json.loads(raw)
-        resources = [r for r in manifest["resources"] if parse_data_path(r["path"])]
+        resources = [r for r in manifest["resources"] if parse_file_path(r["path"])]
     except (ValueError, TypeError, KeyError):
         raise AutopkgError(
             f"{boundary_name}/{MANIFEST} is not a valid manifest; run 'autopkg packages rebuild'"
@@ -67,7 +68,7 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     prefix = f"{boundary_name}/"
     archive.add(raw, prefix + MANIFEST)
-    documents = [*PACKAGE_PAGES, PROVENANCE]
+    documents = [*PACKAGE_PAGES, *PACKAGE_DOCUMENTS]
     for processor_id in dict.fromkeys(str(r.get(PROCESSOR_KEY, "")) for r in resources):
         name, _, version = processor_id.partition(".")
         if is_slug(name) and is_slug(version):

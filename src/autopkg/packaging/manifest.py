@@ -17,13 +17,20 @@ from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.packaging.inputs import INPUTS_KEY, Inputs, inputs_match
-from autopkg.packaging.layout import data_path
+from autopkg.packaging.layout import data_path, preview_path
 from autopkg.processors.base import Metadata, Source
 
 SCHEMA_URL = "https://datapackage.org/profiles/2.0/datapackage.json"
 PROCESSOR_KEY = "autopkg:processor"
 #: Marks a file that is valid but holds no data (nothing of the source in the boundary).
 EMPTY_KEY = "autopkg:empty"
+#: A preview's resource has ``"autopkg:role": "preview"``, the ``path`` of the data file
+#: it shows and the legend of its colours.
+ROLE_KEY = "autopkg:role"
+PREVIEW_ROLE = "preview"
+PREVIEW_OF_KEY = "autopkg:preview_of"
+LEGEND_KEY = "autopkg:legend"
+PNG_MEDIATYPE = "image/png"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
 
@@ -78,6 +85,8 @@ def file_resource(
                 "title": metadata.data_title,
                 "path": metadata.data_origin_url,
                 "version": metadata.version,
+                "author": metadata.data_author,
+                "citation": metadata.data_citation,
             }
         ],
         PROCESSOR_KEY: metadata.id,
@@ -87,6 +96,45 @@ def file_resource(
     if inputs is not None:
         resource[INPUTS_KEY] = inputs
     return resource
+
+
+def preview_resource(
+    metadata: Metadata,
+    data: Resource,
+    *,
+    size: int,
+    sha256: str,
+    legend: dict[str, Any],
+) -> Resource:
+    """Describe the preview PNG of the data file described by ``data``.
+
+    The preview belongs to the same processor, shares its inputs (it is current exactly
+    when its data file is), lives at ``datasets/<name>/<version>/previews/<file>.png``
+    and is marked with ``autopkg:role``, ``autopkg:preview_of`` and ``autopkg:legend``.
+    """
+    file_name = str(data["path"]).rsplit("/", 1)[-1]
+    resource = file_resource(
+        metadata,
+        f"{file_name}.png",
+        format="PNG",
+        mediatype=PNG_MEDIATYPE,
+        size=size,
+        sha256=sha256,
+        title=f"Preview of {data['title']}",
+        inputs=data.get(INPUTS_KEY),
+    )
+    return {
+        **resource,
+        "path": preview_path(metadata.name, metadata.version, file_name),
+        ROLE_KEY: PREVIEW_ROLE,
+        PREVIEW_OF_KEY: data["path"],
+        LEGEND_KEY: legend,
+    }
+
+
+def is_preview(resource: Resource) -> bool:
+    """Return whether ``resource`` is the preview of another file."""
+    return resource.get(ROLE_KEY) == PREVIEW_ROLE
 
 
 def merge(
@@ -193,12 +241,14 @@ def client_view(manifest: Manifest, package_url: str) -> dict[str, Any]:
     ``package_url`` joined with each file's relative path), ``bytes`` (total),
     ``hashes`` (same order as ``path``), ``format`` (distinct formats joined by
     ``", "``), ``description``, ``licenses`` and ``sources``. Every other top-level
-    key of the manifest is copied.
+    key of the manifest is copied. Previews are left out: the ancestor's clients
+    download every listed file as data.
     """
     base = package_url.rstrip("/") + "/"
     view: dict[str, Any] = {k: v for k, v in manifest.items() if k != "resources"}
     entries = []
-    for processor_id, files in group_by_processor(manifest.get("resources", [])).items():
+    data = (r for r in manifest.get("resources", []) if not is_preview(r))
+    for processor_id, files in group_by_processor(data).items():
         name, _, version = processor_id.partition(".")
         entries.append(
             {

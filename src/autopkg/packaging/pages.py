@@ -17,7 +17,14 @@ from markupsafe import Markup
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.packaging.layout import DATASET_PAGES, PACKAGE_PAGES, dataset_dir
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor
+from autopkg.packaging.manifest import (
+    LEGEND_KEY,
+    PREVIEW_OF_KEY,
+    PROCESSOR_KEY,
+    Manifest,
+    group_by_processor,
+    is_preview,
+)
 from autopkg.processors.base import Metadata
 
 # "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.
@@ -63,13 +70,16 @@ _ENV = _environment()
 def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
     """Return one summary per processor version for the package-level pages."""
     datasets = []
-    for processor_id, files in group_by_processor(manifest.get("resources", [])).items():
+    data = (r for r in manifest.get("resources", []) if not is_preview(r))
+    for processor_id, files in group_by_processor(data).items():
         name, _, version = processor_id.partition(".")
         first = files[0]
+        source = (first.get("sources") or [{}])[0]
         datasets.append(
             {
                 "id": processor_id,
-                "title": (first.get("sources") or [{}])[0].get("title", processor_id),
+                "title": source.get("title", processor_id),
+                "citation": source.get("citation", ""),
                 "description": first.get("description", ""),
                 "dir": dataset_dir(name, version),
                 "licenses": first.get("licenses", []),
@@ -105,15 +115,26 @@ def render_dataset_pages(
 ) -> dict[str, str]:
     """Render the pages of one processor version from its metadata and manifest files.
 
+    The index shows each data file's preview, when it has one, with its legend.
+
     Returns:
         ``{"datasets/<name>/<version>/index.html": …, ".../license.html": …}``, paths
         relative to the boundary folder.
     """
     folder = dataset_dir(metadata.name, metadata.version)
+    own = [r for r in manifest.get("resources", []) if r.get(PROCESSOR_KEY) == metadata.id]
+    previews = {
+        r.get(PREVIEW_OF_KEY): {
+            "href": r["path"].removeprefix(f"{folder}/"),
+            "legend": r.get(LEGEND_KEY) or {},
+        }
+        for r in own
+        if is_preview(r)
+    }
     files = [
-        {**r, "href": r["path"].removeprefix(f"{folder}/")}
-        for r in manifest.get("resources", [])
-        if r.get(PROCESSOR_KEY) == metadata.id
+        {**r, "href": r["path"].removeprefix(f"{folder}/"), "preview": previews.get(r["path"])}
+        for r in own
+        if not is_preview(r)
     ]
     context = {
         "boundary": boundary,

@@ -26,13 +26,16 @@ from autopkg.errors import ProcessorError
 from autopkg.packaging.inputs import Inputs
 from autopkg.packaging.layout import data_path, package_key
 from autopkg.packaging.manifest import (
+    PNG_MEDIATYPE,
     PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
     merge,
+    preview_resource,
     utc_now_iso,
 )
+from autopkg.packaging.preview import render_preview
 from autopkg.packaging.provenance import processor_entry
 from autopkg.packaging.rebuild import rebuild_manifest
 from autopkg.packaging.store import commit, delete_stale, file_chunks, hash_chunks, read_manifest
@@ -63,7 +66,8 @@ def publish_processor(
     a cancelled or taken-over run publishes nothing); the files are uploaded to
     ``<boundary>/datasets/<name>/<version>/data/<file>``; the processor's resources
     (each recording ``inputs``, without which they are never current) replace any it
-    had before; its dataset pages, the
+    had before, together with a preview PNG of each GeoTIFF and GeoPackage (rendered
+    before the lock is taken; see :mod:`~autopkg.packaging.preview`); its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
     and ``datapackage.json`` is written last. Files of the processor that the new
     manifest does not name are deleted. If an upload fails, the files uploaded so far
@@ -86,7 +90,7 @@ def publish_processor(
         _check_file_name(metadata, boundary, name)
     if len(set(names)) != len(names):
         raise ProcessorError(f"{metadata.id} produced two files with the same name")
-    resources = []
+    resources: list[Resource] = []
     for out in outputs:
         # Protocol uploads take a path, so the file is read once to hash it and once to
         # copy it; the second read is served from the page cache.
@@ -104,10 +108,20 @@ def publish_processor(
                 inputs=inputs,
             )
         )
+    previews: dict[str, bytes] = {}
+    for out, data in zip(outputs, list(resources), strict=True):
+        preview = render_preview(out.path, out.mediatype, boundary.geometry)
+        if preview is not None:
+            size, digest = hash_chunks([preview.png])
+            resource = preview_resource(
+                metadata, data, size=size, sha256=digest, legend=preview.legend
+            )
+            previews[resource["path"]] = preview.png
+            resources.append(resource)
     with lock:
         before_commit()
         previous = read_manifest(storage, boundary.name)
-        _upload(storage, boundary.name, metadata, outputs, previous)
+        _upload(storage, boundary.name, metadata, outputs, previews, previous)
         manifest = merge(previous, boundary, metadata, resources)
         now = utc_now_iso()
         entry = processor_entry(metadata.id, resources, fetched, published_at=now)
@@ -121,15 +135,20 @@ def _upload(
     boundary_name: str,
     metadata: Metadata,
     outputs: Sequence[OutputFile],
+    previews: dict[str, bytes],
     previous: Manifest | None,
 ) -> None:
-    """Upload the outputs; on failure remove the new files the old manifest does not name."""
+    """Upload the outputs and previews; on failure remove the new files the old manifest
+    does not name."""
     listed = {r["path"] for r in (previous or {}).get("resources", [])}
     uploaded: list[str] = []
     try:
         for out in outputs:
             relative = data_path(metadata.name, metadata.version, out.path.name)
             storage.put_file(out.path, package_key(boundary_name, relative), out.mediatype)
+            uploaded.append(relative)
+        for relative, png in previews.items():
+            storage.put_bytes(png, package_key(boundary_name, relative), PNG_MEDIATYPE)
             uploaded.append(relative)
     except BaseException:
         for relative in uploaded:

@@ -12,13 +12,25 @@ from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.inputs import INPUTS_KEY
-from autopkg.packaging.layout import MANIFEST, PROVENANCE, data_path, package_key, parse_data_path
+from autopkg.packaging.layout import (
+    DATA,
+    MANIFEST,
+    PREVIEWS,
+    PROVENANCE,
+    data_path,
+    dataset_dir,
+    package_key,
+    parse_file_path,
+)
 from autopkg.packaging.manifest import (
     EMPTY_KEY,
+    LEGEND_KEY,
+    PREVIEW_OF_KEY,
     PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
+    preview_resource,
     replace_processor,
     utc_now_iso,
 )
@@ -52,7 +64,8 @@ def rebuild_manifest(
     """Regenerate and publish a boundary's ``datapackage.json`` from its data files.
 
     Every ``<boundary>/datasets/<name>/<version>/data/<file>`` on storage is re-hashed
-    and described again: from ``metadata_lookup("<name>.<version>")`` when the
+    and described again (previews in ``previews/`` too, when a record of them and the
+    file they show survive): from ``metadata_lookup("<name>.<version>")`` when the
     processor is known (its dataset pages are re-rendered too), otherwise from the old
     manifest's entry for that file. A file's format, media type, title and empty flag
     are those the old manifest gave it, or else those ``provenance.json`` recorded
@@ -76,11 +89,11 @@ def rebuild_manifest(
             for r in old.get("resources", [])
             if isinstance(r, dict) and isinstance(r.get("path"), str)
         }
-        groups: dict[str, list[str]] = {}
+        groups: dict[str, list[tuple[str, str]]] = {}
         for key in storage.list_keys(f"{b}/datasets/"):
-            parsed = parse_data_path(key.removeprefix(f"{b}/"))
+            parsed = parse_file_path(key.removeprefix(f"{b}/"))
             if parsed is not None:
-                groups.setdefault(f"{parsed[0]}.{parsed[1]}", []).append(parsed[2])
+                groups.setdefault(f"{parsed[0]}.{parsed[1]}", []).append(parsed[2:])
         manifest: Manifest = {**old, "resources": []}
         described = []
         entries = []
@@ -91,8 +104,20 @@ def rebuild_manifest(
             known = _known_files(processor_id, previous, old_provenance.get(processor_id))
             resources = [
                 resource
-                for file_name in files
-                if (resource := _describe(storage, b, processor_id, file_name, metadata, known))
+                for folder, file_name in files
+                if folder == DATA
+                and (resource := _describe(storage, b, processor_id, file_name, metadata, known))
+            ]
+            shown = {r["path"]: r for r in resources}
+            resources += [
+                resource
+                for folder, file_name in files
+                if folder == PREVIEWS
+                and (
+                    resource := _describe_preview(
+                        storage, b, processor_id, file_name, metadata, known, shown
+                    )
+                )
             ]
             if not resources:
                 continue
@@ -172,6 +197,37 @@ def _describe(
         if description.get("hash") == f"sha256:{digest}"
         else None,
     )
+
+
+def _describe_preview(
+    storage: Storage,
+    boundary_name: str,
+    processor_id: str,
+    file_name: str,
+    metadata: Metadata | None,
+    known: _Known,
+    shown: dict[str, Resource],
+) -> Resource | None:
+    """Re-hash a stored preview and describe it, or return ``None`` if it cannot be.
+
+    Its legend is not in the PNG, so a preview is kept only when the old manifest or
+    provenance describes it and the data file it shows is kept too.
+    """
+    name, _, version = processor_id.partition(".")
+    relative = f"{dataset_dir(name, version)}/{PREVIEWS}/{file_name}"
+    old = known.resources.get(relative)
+    description = old or known.recorded.get(relative) or {}
+    data = shown.get(description.get(PREVIEW_OF_KEY, ""))
+    if data is None or (metadata is None and old is None):
+        logger.warning("rebuild: skipping %s (no record of the file it shows)", relative)
+        return None
+    size, digest = _hash_stored(storage, boundary_name, relative)
+    if metadata is None:
+        return {**(old or {}), "bytes": size, "hash": f"sha256:{digest}"}
+    resource = preview_resource(
+        metadata, data, size=size, sha256=digest, legend=description.get(LEGEND_KEY) or {}
+    )
+    return resource if resource["path"] == relative else None
 
 
 def _hash_stored(storage: Storage, boundary_name: str, relative: str) -> tuple[int, str]:

@@ -8,7 +8,14 @@ from typing import Any
 from frictionless import Package
 
 from autopkg.errors import AutopkgError
-from autopkg.packaging.layout import package_key, parse_data_path
+from autopkg.packaging.layout import (
+    DATA,
+    PACKAGE_DOCUMENTS,
+    PACKAGE_PAGES,
+    PREVIEWS,
+    package_key,
+    parse_file_path,
+)
 from autopkg.packaging.manifest import PROCESSOR_KEY, RESOURCE_NAME_PATTERN, SCHEMA_URL
 from autopkg.packaging.store import hash_chunks, read_manifest
 from autopkg.slugs import require_slug
@@ -24,9 +31,11 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     The manifest is checked against the Frictionless Data Package v2 profile (without
     opening files, so it works on any storage) and against autopkg's own rules
     (non-empty, unique well-formed names, ``sha256:`` hashes, paths under
-    ``datasets/<name>/<version>/data/`` matching ``autopkg:processor``). Every file is
-    then streamed from storage and its size and sha256 compared with the manifest, and
-    every file in a ``data/`` folder that the manifest does not list is reported.
+    ``datasets/<name>/<version>/data/`` or ``previews/`` matching
+    ``autopkg:processor``). Every file is then streamed from storage and its size and
+    sha256 compared with the manifest; every file in a ``data/`` or ``previews/``
+    folder that the manifest does not list is reported, as is a missing package page
+    or document (provenance, citations, boundary).
 
     Raises:
         InvalidInputError: if ``boundary_name`` is not a slug.
@@ -42,11 +51,16 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     for resource in manifest.get("resources", []):
         problems.extend(_file_problems(storage, b, resource))
     problems.extend(_stray_files(storage, b, manifest))
+    problems.extend(
+        f"{relative}: file is missing; run 'autopkg packages rebuild'"
+        for relative in (*PACKAGE_PAGES, *PACKAGE_DOCUMENTS)
+        if storage.size(package_key(b, relative)) is None
+    )
     return problems
 
 
 def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any]) -> list[str]:
-    """Return a problem for each file in a ``data/`` folder that the manifest does not list."""
+    """Return a problem for each file in a ``data/`` or ``previews/`` folder not listed."""
     resources = manifest.get("resources")
     entries = resources if isinstance(resources, list) else []
     listed = {r.get("path") for r in entries if isinstance(r, dict)}
@@ -55,7 +69,7 @@ def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any])
     for key in storage.list_keys(package_key(boundary_name, "datasets/")):
         relative = key.removeprefix(prefix)
         segments = relative.split("/")
-        if len(segments) > 4 and segments[3] == "data" and relative not in listed:
+        if len(segments) > 4 and segments[3] in (DATA, PREVIEWS) and relative not in listed:
             problems.append(f"{relative}: file is not in the manifest")
     return problems
 
@@ -84,9 +98,9 @@ def _file_problems(storage: Storage, boundary_name: str, resource: Any) -> list[
         return ["datapackage.json: a resource is not an object"]
     path = resource.get("path")
     where = f"resource {resource.get('name')!r} ({path})"
-    parsed = parse_data_path(path) if isinstance(path, str) else None
+    parsed = parse_file_path(path) if isinstance(path, str) else None
     if parsed is None or not isinstance(path, str):
-        return [f"{where}: path is not datasets/<name>/<version>/data/<file>"]
+        return [f"{where}: path is not datasets/<name>/<version>/data|previews/<file>"]
     problems = []
     if resource.get(PROCESSOR_KEY) != f"{parsed[0]}.{parsed[1]}":
         problems.append(f"{where}: {PROCESSOR_KEY} does not match its path")
