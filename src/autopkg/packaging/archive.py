@@ -2,9 +2,9 @@
 
 The archive holds exactly what the manifest describes: ``datapackage.json`` (its
 stored bytes), the package pages and documents (``provenance.json``, ``CITATION.cff``,
-``citation.bib``, ``boundary.geojson``), the pages of each processor
-the manifest names, and the data files and previews it lists. Nothing is found by listing folders,
-so a stray file or a symlink beside them is never included, and every byte is read
+``citation.bib``, ``boundary.geojson``), the pages of each processor the manifest
+names, and the data files it lists with their previews. Nothing is found by listing
+folders, so a stray file or a symlink beside them is never included, and every byte is read
 through the :class:`~autopkg.storage.base.Storage` protocol, so S3 works alike.
 
 Members are stored uncompressed (rasters and GeoPackages are compressed already;
@@ -27,9 +27,10 @@ from autopkg.packaging.layout import (
     PACKAGE_PAGES,
     dataset_dir,
     package_key,
-    parse_file_path,
+    parse_data_path,
+    preview_path,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY
+from autopkg.packaging.manifest import PROCESSOR_KEY, preview_of
 from autopkg.slugs import is_slug
 from autopkg.storage.base import Storage
 
@@ -60,7 +61,7 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
     try:
         manifest = json.loads(raw)
-        resources = [r for r in manifest["resources"] if parse_file_path(r["path"])]
+        resources = [r for r in manifest["resources"] if parse_data_path(r["path"])]
     except (ValueError, TypeError, KeyError):
         raise AutopkgError(
             f"{boundary_name}/{MANIFEST} is not a valid manifest; run 'autopkg packages rebuild'"
@@ -79,7 +80,17 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
             _add(archive, storage, prefix + relative, size)
     for resource in resources:
         _add(archive, storage, prefix + resource["path"], int(resource["bytes"]))
+        preview = preview_of(resource)
+        # The path comes from stored JSON: only a preview at its own place is included.
+        if preview is not None and preview["path"] == _preview_place(resource["path"]):
+            _add(archive, storage, prefix + preview["path"], int(preview["bytes"]))
     return PackageArchive(chunks=archive, size=len(archive))
+
+
+def _preview_place(data_file: str) -> str:
+    """Return where the preview of the data file at ``data_file`` belongs."""
+    parsed = parse_data_path(data_file)
+    return preview_path(*parsed) if parsed else ""
 
 
 def _add(archive: ZipStream, storage: Storage, key: str, size: int) -> None:

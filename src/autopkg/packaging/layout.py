@@ -49,28 +49,19 @@ def preview_path(name: str, version: str, data_file_name: str) -> str:
     return f"{dataset_dir(name, version)}/{PREVIEWS}/{data_file_name}.png"
 
 
-def parse_file_path(relative: str) -> tuple[str, str, str, str] | None:
-    """Split ``datasets/<name>/<version>/<folder>/<file>`` into its parts, else ``None``.
+def parse_data_path(relative: str) -> tuple[str, str, str] | None:
+    """Split ``datasets/<name>/<version>/data/<file>`` into its parts, else ``None``.
 
-    ``folder`` must be ``data`` or ``previews``, ``name`` and ``version`` slugs and
-    ``file`` non-empty.
+    ``name`` and ``version`` must be slugs and ``file`` non-empty.
     """
     parts = relative.split("/")
     if (
         len(parts) == 5
         and parts[0] == "datasets"
-        and parts[3] in (DATA, PREVIEWS)
+        and parts[3] == DATA
         and is_slug(parts[1])
         and is_slug(parts[2])
         and parts[4]
     ):
-        return parts[1], parts[2], parts[3], parts[4]
+        return parts[1], parts[2], parts[4]
     return None
-
-
-def parse_data_path(relative: str) -> tuple[str, str, str] | None:
-    """Split ``datasets/<name>/<version>/data/<file>`` into its parts, else ``None``."""
-    parsed = parse_file_path(relative)
-    if parsed is None or parsed[2] != DATA:
-        return None
-    return parsed[0], parsed[1], parsed[3]

@@ -24,12 +24,8 @@ SCHEMA_URL = "https://datapackage.org/profiles/2.0/datapackage.json"
 PROCESSOR_KEY = "autopkg:processor"
 #: Marks a file that is valid but holds no data (nothing of the source in the boundary).
 EMPTY_KEY = "autopkg:empty"
-#: A preview's resource has ``"autopkg:role": "preview"``, the ``path`` of the data file
-#: it shows and the legend of its colours.
-ROLE_KEY = "autopkg:role"
-PREVIEW_ROLE = "preview"
-PREVIEW_OF_KEY = "autopkg:preview_of"
-LEGEND_KEY = "autopkg:legend"
+#: The preview of a data file: ``{"path", "mediatype", "bytes", "hash", "legend"}``.
+PREVIEW_KEY = "autopkg:preview"
 PNG_MEDIATYPE = "image/png"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
@@ -98,43 +94,31 @@ def file_resource(
     return resource
 
 
-def preview_resource(
-    metadata: Metadata,
-    data: Resource,
-    *,
-    size: int,
-    sha256: str,
-    legend: dict[str, Any],
-) -> Resource:
-    """Describe the preview PNG of the data file described by ``data``.
+def with_preview(resource: Resource, *, size: int, sha256: str, legend: dict[str, Any]) -> Resource:
+    """Return ``resource`` (a data file) with its preview PNG recorded under ``autopkg:preview``.
 
-    The preview belongs to the same processor, shares its inputs (it is current exactly
-    when its data file is), lives at ``datasets/<name>/<version>/previews/<file>.png``
-    and is marked with ``autopkg:role``, ``autopkg:preview_of`` and ``autopkg:legend``.
+    The preview lives at ``datasets/<name>/<version>/previews/<file>.png``. It is part
+    of its file's resource rather than a resource of its own, so a processor's
+    resources stay exactly the files it made (job results, the ancestor's client view
+    and the API's file listing are unchanged) while the manifest still names the
+    preview's bytes and hash. ``legend`` says how its colours map to values.
     """
-    file_name = str(data["path"]).rsplit("/", 1)[-1]
-    resource = file_resource(
-        metadata,
-        f"{file_name}.png",
-        format="PNG",
-        mediatype=PNG_MEDIATYPE,
-        size=size,
-        sha256=sha256,
-        title=f"Preview of {data['title']}",
-        inputs=data.get(INPUTS_KEY),
-    )
-    return {
-        **resource,
-        "path": preview_path(metadata.name, metadata.version, file_name),
-        ROLE_KEY: PREVIEW_ROLE,
-        PREVIEW_OF_KEY: data["path"],
-        LEGEND_KEY: legend,
+    name, _, version = str(resource[PROCESSOR_KEY]).partition(".")
+    file_name = str(resource["path"]).rsplit("/", 1)[-1]
+    preview = {
+        "path": preview_path(name, version, file_name),
+        "mediatype": PNG_MEDIATYPE,
+        "bytes": size,
+        "hash": f"sha256:{sha256}",
+        "legend": legend,
     }
+    return {**resource, PREVIEW_KEY: preview}
 
 
-def is_preview(resource: Resource) -> bool:
-    """Return whether ``resource`` is the preview of another file."""
-    return resource.get(ROLE_KEY) == PREVIEW_ROLE
+def preview_of(resource: Resource) -> dict[str, Any] | None:
+    """Return the preview record of a resource, or ``None`` if it has none."""
+    preview = resource.get(PREVIEW_KEY)
+    return preview if isinstance(preview, dict) and isinstance(preview.get("path"), str) else None
 
 
 def merge(
@@ -241,14 +225,12 @@ def client_view(manifest: Manifest, package_url: str) -> dict[str, Any]:
     ``package_url`` joined with each file's relative path), ``bytes`` (total),
     ``hashes`` (same order as ``path``), ``format`` (distinct formats joined by
     ``", "``), ``description``, ``licenses`` and ``sources``. Every other top-level
-    key of the manifest is copied. Previews are left out: the ancestor's clients
-    download every listed file as data.
+    key of the manifest is copied.
     """
     base = package_url.rstrip("/") + "/"
     view: dict[str, Any] = {k: v for k, v in manifest.items() if k != "resources"}
     entries = []
-    data = (r for r in manifest.get("resources", []) if not is_preview(r))
-    for processor_id, files in group_by_processor(data).items():
+    for processor_id, files in group_by_processor(manifest.get("resources", [])).items():
         name, _, version = processor_id.partition(".")
         entries.append(
             {

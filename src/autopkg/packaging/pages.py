@@ -17,14 +17,7 @@ from markupsafe import Markup
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.packaging.layout import DATASET_PAGES, PACKAGE_PAGES, dataset_dir
-from autopkg.packaging.manifest import (
-    LEGEND_KEY,
-    PREVIEW_OF_KEY,
-    PROCESSOR_KEY,
-    Manifest,
-    group_by_processor,
-    is_preview,
-)
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor, preview_of
 from autopkg.processors.base import Metadata
 
 # "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.
@@ -70,8 +63,7 @@ _ENV = _environment()
 def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
     """Return one summary per processor version for the package-level pages."""
     datasets = []
-    data = (r for r in manifest.get("resources", []) if not is_preview(r))
-    for processor_id, files in group_by_processor(data).items():
+    for processor_id, files in group_by_processor(manifest.get("resources", [])).items():
         name, _, version = processor_id.partition(".")
         first = files[0]
         source = (first.get("sources") or [{}])[0]
@@ -122,20 +114,18 @@ def render_dataset_pages(
         relative to the boundary folder.
     """
     folder = dataset_dir(metadata.name, metadata.version)
-    own = [r for r in manifest.get("resources", []) if r.get(PROCESSOR_KEY) == metadata.id]
-    previews = {
-        r.get(PREVIEW_OF_KEY): {
-            "href": r["path"].removeprefix(f"{folder}/"),
-            "legend": r.get(LEGEND_KEY) or {},
-        }
-        for r in own
-        if is_preview(r)
-    }
-    files = [
-        {**r, "href": r["path"].removeprefix(f"{folder}/"), "preview": previews.get(r["path"])}
-        for r in own
-        if not is_preview(r)
-    ]
+    files = []
+    for resource in manifest.get("resources", []):
+        if resource.get(PROCESSOR_KEY) == metadata.id:
+            preview = preview_of(resource)
+            files.append(
+                {
+                    **resource,
+                    "href": resource["path"].removeprefix(f"{folder}/"),
+                    "preview": preview
+                    and {**preview, "href": preview["path"].removeprefix(f"{folder}/")},
+                }
+            )
     context = {
         "boundary": boundary,
         "metadata": metadata,

@@ -54,10 +54,17 @@ STRETCH = (2.0, 98.0)
 BOUNDARY_COLOUR = "#d9d9d9"
 OUTLINE_COLOUR = "#737373"
 FEATURE_COLOUR = "#d62728"
+#: Most source cells a raster preview may decode (an 8192 x 8192 grid): without
+#: overviews GDAL decodes every cell, and a 24000 x 12000 float grid then took minutes.
+MAX_DECODED_CELLS = 1 << 26
 #: Features per Arrow batch read for a vector preview.
 BATCH_FEATURES = 16_384
 _EAST = np.array([360.0, 0.0])
 _RGB = (ColorInterp.red, ColorInterp.green, ColorInterp.blue)
+
+
+class PreviewTooCostlyError(Exception):
+    """A raster too large to preview within bounded time (it has no overviews)."""
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,25 @@ def render_raster(path: Path) -> Preview:
 
     Raises:
         rasterio.errors.RasterioError: the file is not a raster GDAL can read.
+        PreviewTooCostlyError: reading it would decode more than
+            :data:`MAX_DECODED_CELLS` cells (a large grid without overviews).
     """
     with rasterio.open(path) as src:
         height, width = _preview_shape(src.width, src.height)
+        decoded = _cells_decoded(src.width, src.height, src.overviews(1), width)
+        if decoded > MAX_DECODED_CELLS:
+            raise PreviewTooCostlyError(
+                f"{src.width}x{src.height} cells without a suitable overview "
+                f"({decoded} cells to decode, more than {MAX_DECODED_CELLS})"
+            )
         rgb = src.count >= 3 and src.dtypes[0] == "uint8" and tuple(src.colorinterp[:3]) == _RGB
         bands = [1, 2, 3] if rgb else [1]
         data = src.read(bands, out_shape=(len(bands), height, width), resampling=Resampling.nearest)
-        invalid = src.dataset_mask(out_shape=(height, width)) == 0
+        if src.nodata is None:
+            invalid = src.dataset_mask(out_shape=(height, width)) == 0
+        else:
+            # Compared here rather than by GDAL's mask, which would decode every cell again.
+            invalid = (data == np.asarray(src.nodata, dtype=data.dtype)).any(axis=0)
     alpha = np.where(invalid, 0, 255).astype(np.uint8)
     if rgb:
         colours = data.astype(np.uint8)
@@ -147,6 +166,17 @@ def render_vector(path: Path, boundary: MultiPolygon) -> Preview:
     )
     legend = {"type": "features", "features": FEATURE_COLOUR, "boundary": BOUNDARY_COLOUR}
     return Preview(_png(np.moveaxis(palette[canvas], -1, 0)), width, height, legend)
+
+
+def _cells_decoded(width: int, height: int, factors: list[int], out_width: int) -> int:
+    """Return how many cells GDAL decodes to read a ``out_width`` wide preview.
+
+    GDAL reads from the most decimated overview that is still at least as wide as the
+    preview, or from the full grid when there is none.
+    """
+    usable = [f for f in factors if width // f >= out_width]
+    factor = max(usable, default=1)
+    return (width // factor) * (height // factor)
 
 
 def _preview_shape(width: int, height: int) -> tuple[int, int]:
@@ -246,6 +276,13 @@ def render_preview(path: Path, mediatype: str, boundary: MultiPolygon) -> Previe
             return render_raster(path)
         if mediatype == GPKG_MEDIATYPE:
             return render_vector(path, boundary)
-    except (RasterioError, DataSourceError, DataLayerError, ClipError, ShapelyError) as exc:
+    except (
+        RasterioError,
+        DataSourceError,
+        DataLayerError,
+        ClipError,
+        ShapelyError,
+        PreviewTooCostlyError,
+    ) as exc:
         logger.warning("no preview of %s: %s", path.name, exc)
     return None

@@ -16,11 +16,10 @@ from typing import Any
 
 from autopkg import __version__
 from autopkg.packaging.inputs import INPUTS_KEY
-from autopkg.packaging.manifest import EMPTY_KEY, LEGEND_KEY, PREVIEW_OF_KEY, ROLE_KEY
+from autopkg.packaging.manifest import EMPTY_KEY, PREVIEW_KEY
 from autopkg.processors.context import FetchedSource
 
 Provenance = dict[str, Any]
-PREVIEW_KEYS = (ROLE_KEY, PREVIEW_OF_KEY, LEGEND_KEY)
 
 
 def processor_entry(
@@ -51,8 +50,7 @@ def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return what provenance keeps of each published file.
 
     Beside the size and hash it keeps how the manifest described the file (format,
-    media type, title, empty, the inputs that made it, and for a preview its role,
-    the file it shows and its legend), so that ``packages rebuild``
+    media type, title, empty, the inputs that made it, its preview), so that ``packages rebuild``
     can describe the file exactly as it was published even when ``datapackage.json``
     is lost.
     """
@@ -66,7 +64,7 @@ def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "title": r["title"],
             "empty": bool(r.get(EMPTY_KEY, False)),
             INPUTS_KEY: r.get(INPUTS_KEY),
-            **{key: r[key] for key in PREVIEW_KEYS if key in r},
+            **({PREVIEW_KEY: r[PREVIEW_KEY]} if PREVIEW_KEY in r else {}),
         }
         for r in resources
     ]

@@ -27,13 +27,14 @@ from autopkg.packaging.inputs import Inputs
 from autopkg.packaging.layout import data_path, package_key
 from autopkg.packaging.manifest import (
     PNG_MEDIATYPE,
+    PREVIEW_KEY,
     PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
     merge,
-    preview_resource,
     utc_now_iso,
+    with_preview,
 )
 from autopkg.packaging.preview import render_preview
 from autopkg.packaging.provenance import processor_entry
@@ -66,8 +67,8 @@ def publish_processor(
     a cancelled or taken-over run publishes nothing); the files are uploaded to
     ``<boundary>/datasets/<name>/<version>/data/<file>``; the processor's resources
     (each recording ``inputs``, without which they are never current) replace any it
-    had before, together with a preview PNG of each GeoTIFF and GeoPackage (rendered
-    before the lock is taken; see :mod:`~autopkg.packaging.preview`); its dataset pages, the
+    had before, each GeoTIFF and GeoPackage with a preview PNG (rendered before the lock
+    is taken, see :mod:`~autopkg.packaging.preview`); its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
     and ``datapackage.json`` is written last. Files of the processor that the new
     manifest does not name are deleted. If an upload fails, the files uploaded so far
@@ -109,15 +110,14 @@ def publish_processor(
             )
         )
     previews: dict[str, bytes] = {}
-    for out, data in zip(outputs, list(resources), strict=True):
+    for index, out in enumerate(outputs):
         preview = render_preview(out.path, out.mediatype, boundary.geometry)
         if preview is not None:
             size, digest = hash_chunks([preview.png])
-            resource = preview_resource(
-                metadata, data, size=size, sha256=digest, legend=preview.legend
+            resources[index] = with_preview(
+                resources[index], size=size, sha256=digest, legend=preview.legend
             )
-            previews[resource["path"]] = preview.png
-            resources.append(resource)
+            previews[resources[index][PREVIEW_KEY]["path"]] = preview.png
     with lock:
         before_commit()
         previous = read_manifest(storage, boundary.name)

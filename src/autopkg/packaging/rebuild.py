@@ -13,26 +13,24 @@ from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.inputs import INPUTS_KEY
 from autopkg.packaging.layout import (
-    DATA,
     MANIFEST,
-    PREVIEWS,
     PROVENANCE,
     data_path,
-    dataset_dir,
     package_key,
-    parse_file_path,
+    parse_data_path,
+    preview_path,
 )
 from autopkg.packaging.manifest import (
     EMPTY_KEY,
-    LEGEND_KEY,
-    PREVIEW_OF_KEY,
+    PREVIEW_KEY,
     PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
-    preview_resource,
+    preview_of,
     replace_processor,
     utc_now_iso,
+    with_preview,
 )
 from autopkg.packaging.provenance import file_records
 from autopkg.packaging.store import commit, hash_chunks, read_json
@@ -64,8 +62,8 @@ def rebuild_manifest(
     """Regenerate and publish a boundary's ``datapackage.json`` from its data files.
 
     Every ``<boundary>/datasets/<name>/<version>/data/<file>`` on storage is re-hashed
-    and described again (previews in ``previews/`` too, when a record of them and the
-    file they show survive): from ``metadata_lookup("<name>.<version>")`` when the
+    and described again, with its preview when a record of it survives and the PNG is
+    still stored: from ``metadata_lookup("<name>.<version>")`` when the
     processor is known (its dataset pages are re-rendered too), otherwise from the old
     manifest's entry for that file. A file's format, media type, title and empty flag
     are those the old manifest gave it, or else those ``provenance.json`` recorded
@@ -89,11 +87,11 @@ def rebuild_manifest(
             for r in old.get("resources", [])
             if isinstance(r, dict) and isinstance(r.get("path"), str)
         }
-        groups: dict[str, list[tuple[str, str]]] = {}
+        groups: dict[str, list[str]] = {}
         for key in storage.list_keys(f"{b}/datasets/"):
-            parsed = parse_file_path(key.removeprefix(f"{b}/"))
+            parsed = parse_data_path(key.removeprefix(f"{b}/"))
             if parsed is not None:
-                groups.setdefault(f"{parsed[0]}.{parsed[1]}", []).append(parsed[2:])
+                groups.setdefault(f"{parsed[0]}.{parsed[1]}", []).append(parsed[2])
         manifest: Manifest = {**old, "resources": []}
         described = []
         entries = []
@@ -104,20 +102,8 @@ def rebuild_manifest(
             known = _known_files(processor_id, previous, old_provenance.get(processor_id))
             resources = [
                 resource
-                for folder, file_name in files
-                if folder == DATA
-                and (resource := _describe(storage, b, processor_id, file_name, metadata, known))
-            ]
-            shown = {r["path"]: r for r in resources}
-            resources += [
-                resource
-                for folder, file_name in files
-                if folder == PREVIEWS
-                and (
-                    resource := _describe_preview(
-                        storage, b, processor_id, file_name, metadata, known, shown
-                    )
-                )
+                for file_name in files
+                if (resource := _describe(storage, b, processor_id, file_name, metadata, known))
             ]
             if not resources:
                 continue
@@ -178,12 +164,15 @@ def _describe(
             logger.warning("rebuild: skipping %s (unknown processor %s)", relative, processor_id)
             return None
         size, digest = _hash_stored(storage, boundary_name, relative)
-        return {**old, "bytes": size, "hash": f"sha256:{digest}"}
+        kept = {k: v for k, v in old.items() if k != PREVIEW_KEY}
+        return _with_stored_preview(
+            storage, boundary_name, {**kept, "bytes": size, "hash": f"sha256:{digest}"}, old
+        )
     size, digest = _hash_stored(storage, boundary_name, relative)
     ext = file_name.rpartition(".")[2].lower()
     guessed_format, guessed_type = _FORMATS.get(ext, (ext, "application/octet-stream"))
     description: dict[str, Any] = old or known.recorded.get(relative) or {}
-    return file_resource(
+    resource = file_resource(
         metadata,
         file_name,
         format=description.get("format", guessed_format),
@@ -197,37 +186,29 @@ def _describe(
         if description.get("hash") == f"sha256:{digest}"
         else None,
     )
+    return _with_stored_preview(storage, boundary_name, resource, description)
 
 
-def _describe_preview(
-    storage: Storage,
-    boundary_name: str,
-    processor_id: str,
-    file_name: str,
-    metadata: Metadata | None,
-    known: _Known,
-    shown: dict[str, Resource],
-) -> Resource | None:
-    """Re-hash a stored preview and describe it, or return ``None`` if it cannot be.
+def _with_stored_preview(
+    storage: Storage, boundary_name: str, resource: Resource, description: dict[str, Any]
+) -> Resource:
+    """Return ``resource`` with the preview ``description`` recorded, re-hashed from storage.
 
-    Its legend is not in the PNG, so a preview is kept only when the old manifest or
-    provenance describes it and the data file it shows is kept too.
+    The legend is not in the PNG, so a preview with no surviving record, or whose PNG
+    is gone, is left out (and deleted as stale when the processor is published again).
     """
-    name, _, version = processor_id.partition(".")
-    relative = f"{dataset_dir(name, version)}/{PREVIEWS}/{file_name}"
-    old = known.resources.get(relative)
-    description = old or known.recorded.get(relative) or {}
-    data = shown.get(description.get(PREVIEW_OF_KEY, ""))
-    if data is None or (metadata is None and old is None):
-        logger.warning("rebuild: skipping %s (no record of the file it shows)", relative)
-        return None
-    size, digest = _hash_stored(storage, boundary_name, relative)
-    if metadata is None:
-        return {**(old or {}), "bytes": size, "hash": f"sha256:{digest}"}
-    resource = preview_resource(
-        metadata, data, size=size, sha256=digest, legend=description.get(LEGEND_KEY) or {}
-    )
-    return resource if resource["path"] == relative else None
+    recorded = preview_of(description)
+    name, _, version = str(resource[PROCESSOR_KEY]).partition(".")
+    expected = preview_path(name, version, str(resource["path"]).rsplit("/", 1)[-1])
+    if recorded is None or recorded["path"] != expected:
+        return resource
+    if storage.size(package_key(boundary_name, expected)) is None:
+        logger.warning("rebuild: %s has lost its preview %s", resource["path"], expected)
+        return resource
+    size, digest = _hash_stored(storage, boundary_name, expected)
+    legend = recorded.get("legend")
+    with_legend = legend if isinstance(legend, dict) else {}
+    return with_preview(resource, size=size, sha256=digest, legend=with_legend)
 
 
 def _hash_stored(storage: Storage, boundary_name: str, relative: str) -> tuple[int, str]:

@@ -27,7 +27,7 @@ from autopkg.packaging.layout import (
     dataset_dir,
     package_key,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, preview_of
 from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
 from autopkg.processors.base import Metadata
@@ -114,7 +114,7 @@ def delete_stale(
     Returns:
         The deleted keys.
     """
-    referenced = {package_key(boundary_name, r["path"]) for r in manifest["resources"]}
+    referenced = {package_key(boundary_name, path) for path in listed_paths(manifest["resources"])}
     deleted = []
     for processor_id in processor_ids:
         name, _, version = processor_id.partition(".")
@@ -125,6 +125,17 @@ def delete_stale(
                     storage.delete(key)
                     deleted.append(key)
     return deleted
+
+
+def listed_paths(resources: Iterable[Resource]) -> list[str]:
+    """Return the paths of the files ``resources`` name: each file, then its preview."""
+    paths = []
+    for resource in resources:
+        paths.append(str(resource["path"]))
+        preview = preview_of(resource)
+        if preview is not None:
+            paths.append(str(preview["path"]))
+    return paths
 
 
 def hash_chunks(chunks: Iterable[bytes]) -> tuple[int, str]:

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import rasterio
+from rasterio.enums import Resampling
 from rasterio.io import MemoryFile
 from rasterio.transform import from_bounds, rowcol
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
+import autopkg.packaging.preview as preview_module
 from autopkg.packaging.preview import (
     BOUNDARY_COLOUR,
     FEATURE_COLOUR,
@@ -165,3 +168,24 @@ def test_unreadable_or_other_files_get_no_preview(
         "no preview of broken.tif",
         "no preview of broken.tif",
     ]
+
+
+def test_a_large_raster_without_overviews_is_not_decoded_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(preview_module, "MAX_DECODED_CELLS", 300 * 200)
+    values = np.ones((1, 400, 1200), dtype=np.uint8)
+    output = geotiff(tmp_path, RASTER, values)
+    with caplog.at_level(logging.WARNING, logger="autopkg.packaging.preview"):
+        assert render_preview(output.path, TIFF, GHANA.geometry) is None
+    assert caplog.records[0].getMessage() == (
+        f"no preview of {output.path.name}: 1200x400 cells without a suitable overview "
+        "(480000 cells to decode, more than 60000)"
+    )
+    with rasterio.open(output.path, "r+") as raster:
+        raster.build_overviews([2, 4], Resampling.nearest)
+    # The 600 x 200 overview is the one read for a 512 wide preview.
+    monkeypatch.setattr(preview_module, "MAX_DECODED_CELLS", 600 * 200)
+    preview = render_preview(output.path, TIFF, GHANA.geometry)
+    assert preview is not None
+    assert (preview.width, preview.height) == (512, 171)
