@@ -39,7 +39,14 @@ from autopkg.packaging.manifest import (
 from autopkg.packaging.preview import render_preview
 from autopkg.packaging.provenance import processor_entry
 from autopkg.packaging.rebuild import rebuild_manifest
-from autopkg.packaging.store import commit, delete_stale, file_chunks, hash_chunks, read_manifest
+from autopkg.packaging.store import (
+    commit,
+    delete_stale,
+    file_chunks,
+    hash_chunks,
+    listed_paths,
+    read_manifest,
+)
 from autopkg.packaging.validation import validate_package
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
@@ -140,7 +147,7 @@ def _upload(
 ) -> None:
     """Upload the outputs and previews; on failure remove the new files the old manifest
     does not name."""
-    listed = {r["path"] for r in (previous or {}).get("resources", [])}
+    listed = set(listed_paths((previous or {}).get("resources", [])))
     uploaded: list[str] = []
     try:
         for out in outputs:

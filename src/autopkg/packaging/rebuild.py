@@ -207,8 +207,9 @@ def _with_stored_preview(
         return resource
     size, digest = _hash_stored(storage, boundary_name, expected)
     legend = recorded.get("legend")
-    with_legend = legend if isinstance(legend, dict) else {}
-    return with_preview(resource, size=size, sha256=digest, legend=with_legend)
+    return with_preview(
+        resource, size=size, sha256=digest, legend=legend if isinstance(legend, dict) else {}
+    )
 
 
 def _hash_stored(storage: Storage, boundary_name: str, relative: str) -> tuple[int, str]:
