@@ -102,8 +102,12 @@ def test_whole_package_downloads_as_one_zip(
         "bfa/license.html",
         "bfa/version.html",
         "bfa/provenance.json",
+        "bfa/CITATION.cff",
+        "bfa/citation.bib",
+        "bfa/boundary.geojson",
         "bfa/datasets/test_processor/version_1/index.html",
         "bfa/datasets/test_processor/version_1/license.html",
+        "bfa/datasets/test_processor/version_1/previews/test_processor-version_1-bfa.tif.png",
     }
     for resource in manifest["resources"]:
         member = members["bfa/" + resource["path"]]

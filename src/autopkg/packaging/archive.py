@@ -1,9 +1,10 @@
 """A whole package as one zip, streamed from storage without a temporary file.
 
 The archive holds exactly what the manifest describes: ``datapackage.json`` (its
-stored bytes), the package pages and ``provenance.json``, the pages of each processor
-the manifest names, and the data files it lists. Nothing is found by listing folders,
-so a stray file or a symlink beside them is never included, and every byte is read
+stored bytes), the package pages and documents (``provenance.json``, ``CITATION.cff``,
+``citation.bib``, ``boundary.geojson``), the pages of each processor the manifest
+names, and the data files it lists with their previews. Nothing is found by listing
+folders, so a stray file or a symlink beside them is never included, and every byte is read
 through the :class:`~autopkg.storage.base.Storage` protocol, so S3 works alike.
 
 Members are stored uncompressed (rasters and GeoPackages are compressed already;
@@ -22,13 +23,14 @@ from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.layout import (
     DATASET_PAGES,
     MANIFEST,
+    PACKAGE_DOCUMENTS,
     PACKAGE_PAGES,
-    PROVENANCE,
     dataset_dir,
     package_key,
     parse_data_path,
+    preview_path,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY
+from autopkg.packaging.manifest import PROCESSOR_KEY, preview_of
 from autopkg.slugs import is_slug
 from autopkg.storage.base import Storage
 
@@ -67,7 +69,7 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     prefix = f"{boundary_name}/"
     archive.add(raw, prefix + MANIFEST)
-    documents = [*PACKAGE_PAGES, PROVENANCE]
+    documents = [*PACKAGE_PAGES, *PACKAGE_DOCUMENTS]
     for processor_id in dict.fromkeys(str(r.get(PROCESSOR_KEY, "")) for r in resources):
         name, _, version = processor_id.partition(".")
         if is_slug(name) and is_slug(version):
@@ -78,7 +80,17 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
             _add(archive, storage, prefix + relative, size)
     for resource in resources:
         _add(archive, storage, prefix + resource["path"], int(resource["bytes"]))
+        preview = preview_of(resource)
+        # The path comes from stored JSON: only a preview at its own place is included.
+        if preview is not None and preview["path"] == _preview_place(resource["path"]):
+            _add(archive, storage, prefix + preview["path"], int(preview["bytes"]))
     return PackageArchive(chunks=archive, size=len(archive))
+
+
+def _preview_place(data_file: str) -> str:
+    """Return where the preview of the data file at ``data_file`` belongs."""
+    parsed = parse_data_path(data_file)
+    return preview_path(*parsed) if parsed else ""
 
 
 def _add(archive: ZipStream, storage: Storage, key: str, size: int) -> None:

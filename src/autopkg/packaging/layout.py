@@ -2,8 +2,10 @@
 
 ```
 <boundary>/datapackage.json, index.html, license.html, version.html, provenance.json
+<boundary>/CITATION.cff, citation.bib, boundary.geojson
 <boundary>/datasets/<processor>/<version>/index.html, license.html
 <boundary>/datasets/<processor>/<version>/data/<files>
+<boundary>/datasets/<processor>/<version>/previews/<data file>.png
 ```
 Manifest paths are relative to the boundary folder, keys include it.
 """
@@ -14,9 +16,17 @@ from autopkg.slugs import is_slug
 
 MANIFEST = "datapackage.json"
 PROVENANCE = "provenance.json"
+CITATION_CFF = "CITATION.cff"
+CITATION_BIB = "citation.bib"
+BOUNDARY = "boundary.geojson"
+#: Documents of the boundary folder beside the pages, rewritten with every commit.
+PACKAGE_DOCUMENTS = (PROVENANCE, CITATION_CFF, CITATION_BIB, BOUNDARY)
 #: Pages of the boundary folder, and of each ``datasets/<name>/<version>/`` folder.
 PACKAGE_PAGES = ("index.html", "license.html", "version.html")
 DATASET_PAGES = ("index.html", "license.html")
+#: Folders of a dataset's files: the data, and the previews of the data.
+DATA = "data"
+PREVIEWS = "previews"
 
 
 def package_key(boundary_name: str, relative: str) -> str:
@@ -34,6 +44,11 @@ def data_path(name: str, version: str, file_name: str) -> str:
     return f"{dataset_dir(name, version)}/data/{file_name}"
 
 
+def preview_path(name: str, version: str, data_file_name: str) -> str:
+    """Return the manifest ``path`` of the preview PNG of a data file."""
+    return f"{dataset_dir(name, version)}/{PREVIEWS}/{data_file_name}.png"
+
+
 def parse_data_path(relative: str) -> tuple[str, str, str] | None:
     """Split ``datasets/<name>/<version>/data/<file>`` into its parts, else ``None``.
 
@@ -43,7 +58,7 @@ def parse_data_path(relative: str) -> tuple[str, str, str] | None:
     if (
         len(parts) == 5
         and parts[0] == "datasets"
-        and parts[3] == "data"
+        and parts[3] == DATA
         and is_slug(parts[1])
         and is_slug(parts[2])
         and parts[4]

@@ -17,13 +17,16 @@ from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.packaging.inputs import INPUTS_KEY, Inputs, inputs_match
-from autopkg.packaging.layout import data_path
+from autopkg.packaging.layout import data_path, preview_path
 from autopkg.processors.base import Metadata, Source
 
 SCHEMA_URL = "https://datapackage.org/profiles/2.0/datapackage.json"
 PROCESSOR_KEY = "autopkg:processor"
 #: Marks a file that is valid but holds no data (nothing of the source in the boundary).
 EMPTY_KEY = "autopkg:empty"
+#: The preview of a data file: ``{"path", "mediatype", "bytes", "hash", "legend"}``.
+PREVIEW_KEY = "autopkg:preview"
+PNG_MEDIATYPE = "image/png"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
 
@@ -78,6 +81,8 @@ def file_resource(
                 "title": metadata.data_title,
                 "path": metadata.data_origin_url,
                 "version": metadata.version,
+                "author": metadata.data_author,
+                "citation": metadata.data_citation,
             }
         ],
         PROCESSOR_KEY: metadata.id,
@@ -87,6 +92,33 @@ def file_resource(
     if inputs is not None:
         resource[INPUTS_KEY] = inputs
     return resource
+
+
+def with_preview(resource: Resource, *, size: int, sha256: str, legend: dict[str, Any]) -> Resource:
+    """Return ``resource`` (a data file) with its preview PNG recorded under ``autopkg:preview``.
+
+    The preview lives at ``datasets/<name>/<version>/previews/<file>.png``. It is part
+    of its file's resource rather than a resource of its own, so a processor's
+    resources stay exactly the files it made (job results, the ancestor's client view
+    and the API's file listing are unchanged) while the manifest still names the
+    preview's bytes and hash. ``legend`` says how its colours map to values.
+    """
+    name, _, version = str(resource[PROCESSOR_KEY]).partition(".")
+    file_name = str(resource["path"]).rsplit("/", 1)[-1]
+    preview = {
+        "path": preview_path(name, version, file_name),
+        "mediatype": PNG_MEDIATYPE,
+        "bytes": size,
+        "hash": f"sha256:{sha256}",
+        "legend": legend,
+    }
+    return {**resource, PREVIEW_KEY: preview}
+
+
+def preview_of(resource: Resource) -> dict[str, Any] | None:
+    """Return the preview record of a resource, or ``None`` if it has none."""
+    preview = resource.get(PREVIEW_KEY)
+    return preview if isinstance(preview, dict) and isinstance(preview.get("path"), str) else None
 
 
 def merge(

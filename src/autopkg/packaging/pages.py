@@ -17,7 +17,7 @@ from markupsafe import Markup
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.packaging.layout import DATASET_PAGES, PACKAGE_PAGES, dataset_dir
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor, preview_of
 from autopkg.processors.base import Metadata
 
 # "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.
@@ -66,10 +66,12 @@ def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
     for processor_id, files in group_by_processor(manifest.get("resources", [])).items():
         name, _, version = processor_id.partition(".")
         first = files[0]
+        source = (first.get("sources") or [{}])[0]
         datasets.append(
             {
                 "id": processor_id,
-                "title": (first.get("sources") or [{}])[0].get("title", processor_id),
+                "title": source.get("title", processor_id),
+                "citation": source.get("citation", ""),
                 "description": first.get("description", ""),
                 "dir": dataset_dir(name, version),
                 "licenses": first.get("licenses", []),
@@ -105,16 +107,25 @@ def render_dataset_pages(
 ) -> dict[str, str]:
     """Render the pages of one processor version from its metadata and manifest files.
 
+    The index shows each data file's preview, when it has one, with its legend.
+
     Returns:
         ``{"datasets/<name>/<version>/index.html": …, ".../license.html": …}``, paths
         relative to the boundary folder.
     """
     folder = dataset_dir(metadata.name, metadata.version)
-    files = [
-        {**r, "href": r["path"].removeprefix(f"{folder}/")}
-        for r in manifest.get("resources", [])
-        if r.get(PROCESSOR_KEY) == metadata.id
-    ]
+    files = []
+    for resource in manifest.get("resources", []):
+        if resource.get(PROCESSOR_KEY) == metadata.id:
+            preview = preview_of(resource)
+            files.append(
+                {
+                    **resource,
+                    "href": resource["path"].removeprefix(f"{folder}/"),
+                    "preview": preview
+                    and {**preview, "href": preview["path"].removeprefix(f"{folder}/")},
+                }
+            )
     context = {
         "boundary": boundary,
         "metadata": metadata,

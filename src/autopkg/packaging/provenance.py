@@ -16,7 +16,7 @@ from typing import Any
 
 from autopkg import __version__
 from autopkg.packaging.inputs import INPUTS_KEY
-from autopkg.packaging.manifest import EMPTY_KEY
+from autopkg.packaging.manifest import EMPTY_KEY, PREVIEW_KEY
 from autopkg.processors.context import FetchedSource
 
 Provenance = dict[str, Any]
@@ -50,7 +50,7 @@ def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return what provenance keeps of each published file.
 
     Beside the size and hash it keeps how the manifest described the file (format,
-    media type, title, empty, the inputs that made it), so that ``packages rebuild``
+    media type, title, empty, the inputs that made it, its preview), so that ``packages rebuild``
     can describe the file exactly as it was published even when ``datapackage.json``
     is lost.
     """
@@ -64,6 +64,7 @@ def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "title": r["title"],
             "empty": bool(r.get(EMPTY_KEY, False)),
             INPUTS_KEY: r.get(INPUTS_KEY),
+            **({PREVIEW_KEY: r[PREVIEW_KEY]} if PREVIEW_KEY in r else {}),
         }
         for r in resources
     ]

@@ -26,21 +26,25 @@ from autopkg.errors import ProcessorError
 from autopkg.packaging.inputs import Inputs
 from autopkg.packaging.layout import data_path, package_key
 from autopkg.packaging.manifest import (
+    PNG_MEDIATYPE,
+    PREVIEW_KEY,
     PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
     merge,
     utc_now_iso,
+    with_preview,
 )
+from autopkg.packaging.preview import Preview, render_preview
 from autopkg.packaging.provenance import processor_entry
 from autopkg.packaging.rebuild import rebuild_manifest
-from autopkg.packaging.store import commit, delete_stale, read_manifest
+from autopkg.packaging.store import commit, delete_stale, hash_chunks, listed_paths, read_manifest
 from autopkg.packaging.validation import validate_package
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
 from autopkg.slugs import require_slug
-from autopkg.storage.base import Storage, StoredFile
+from autopkg.storage.base import Storage
 
 __all__ = ["publish_processor", "read_manifest", "rebuild_manifest", "validate_package"]
 
@@ -64,7 +68,8 @@ def publish_processor(
     ``<boundary>/datasets/<name>/<version>/data/<file>``, hashed (sha256) as they are
     sent, so each is read once; the processor's resources
     (each recording ``inputs``, without which they are never current) replace any it
-    had before; its dataset pages, the
+    had before, each GeoTIFF and GeoPackage with a preview PNG (rendered before the lock
+    is taken, see :mod:`~autopkg.packaging.preview`); its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
     and ``datapackage.json`` is written last. Files of the processor that the new
     manifest does not name are deleted. If an upload fails, the files uploaded so far
@@ -87,24 +92,11 @@ def publish_processor(
         _check_file_name(metadata, boundary, name)
     if len(set(names)) != len(names):
         raise ProcessorError(f"{metadata.id} produced two files with the same name")
+    rendered = [render_preview(out.path, out.mediatype, boundary.geometry) for out in outputs]
     with lock:
         before_commit()
         previous = read_manifest(storage, boundary.name)
-        stored = _upload(storage, boundary.name, metadata, outputs, previous)
-        resources = [
-            file_resource(
-                metadata,
-                out.path.name,
-                format=out.format,
-                mediatype=out.mediatype,
-                size=written.size,
-                sha256=written.sha256,
-                title=out.title,
-                empty=out.empty,
-                inputs=inputs,
-            )
-            for out, written in zip(outputs, stored, strict=True)
-        ]
+        resources = _upload(storage, boundary.name, metadata, outputs, rendered, previous, inputs)
         manifest = merge(previous, boundary, metadata, resources)
         now = utc_now_iso()
         entry = processor_entry(metadata.id, resources, fetched, published_at=now)
@@ -118,27 +110,48 @@ def _upload(
     boundary_name: str,
     metadata: Metadata,
     outputs: Sequence[OutputFile],
+    rendered: Sequence[Preview | None],
     previous: Manifest | None,
-) -> list[StoredFile]:
-    """Upload the outputs, returning what each upload wrote (size and sha256).
+    inputs: Inputs | None,
+) -> list[Resource]:
+    """Upload the outputs (hashed as they are sent) and their previews; describe them.
 
     On failure the new files the old manifest does not name are removed again.
     """
-    listed = {r["path"] for r in (previous or {}).get("resources", [])}
+    listed = set(listed_paths((previous or {}).get("resources", [])))
     uploaded: list[str] = []
-    stored: list[StoredFile] = []
+    resources: list[Resource] = []
     try:
-        for out in outputs:
+        for out, preview in zip(outputs, rendered, strict=True):
             relative = data_path(metadata.name, metadata.version, out.path.name)
-            key = package_key(boundary_name, relative)
-            stored.append(storage.put_file(out.path, key, out.mediatype))
+            written = storage.put_file(
+                out.path, package_key(boundary_name, relative), out.mediatype
+            )
             uploaded.append(relative)
+            resource = file_resource(
+                metadata,
+                out.path.name,
+                format=out.format,
+                mediatype=out.mediatype,
+                size=written.size,
+                sha256=written.sha256,
+                title=out.title,
+                empty=out.empty,
+                inputs=inputs,
+            )
+            if preview is not None:
+                size, digest = hash_chunks([preview.png])
+                resource = with_preview(resource, size=size, sha256=digest, legend=preview.legend)
+                image = resource[PREVIEW_KEY]["path"]
+                storage.put_bytes(preview.png, package_key(boundary_name, image), PNG_MEDIATYPE)
+                uploaded.append(image)
+            resources.append(resource)
     except BaseException:
         for relative in uploaded:
             if relative not in listed:
                 storage.delete(package_key(boundary_name, relative))
         raise
-    return stored
+    return resources
 
 
 def _check_file_name(metadata: Metadata, boundary: Boundary, file_name: str) -> None:

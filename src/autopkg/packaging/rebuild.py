@@ -12,15 +12,25 @@ from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.inputs import INPUTS_KEY
-from autopkg.packaging.layout import MANIFEST, PROVENANCE, data_path, package_key, parse_data_path
+from autopkg.packaging.layout import (
+    MANIFEST,
+    PROVENANCE,
+    data_path,
+    package_key,
+    parse_data_path,
+    preview_path,
+)
 from autopkg.packaging.manifest import (
     EMPTY_KEY,
+    PREVIEW_KEY,
     PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
+    preview_of,
     replace_processor,
     utc_now_iso,
+    with_preview,
 )
 from autopkg.packaging.provenance import file_records
 from autopkg.packaging.store import commit, hash_chunks, read_json
@@ -52,7 +62,8 @@ def rebuild_manifest(
     """Regenerate and publish a boundary's ``datapackage.json`` from its data files.
 
     Every ``<boundary>/datasets/<name>/<version>/data/<file>`` on storage is re-hashed
-    and described again: from ``metadata_lookup("<name>.<version>")`` when the
+    and described again, with its preview when a record of it survives and the PNG is
+    still stored: from ``metadata_lookup("<name>.<version>")`` when the
     processor is known (its dataset pages are re-rendered too), otherwise from the old
     manifest's entry for that file. A file's format, media type, title and empty flag
     are those the old manifest gave it, or else those ``provenance.json`` recorded
@@ -153,12 +164,15 @@ def _describe(
             logger.warning("rebuild: skipping %s (unknown processor %s)", relative, processor_id)
             return None
         size, digest = _hash_stored(storage, boundary_name, relative)
-        return {**old, "bytes": size, "hash": f"sha256:{digest}"}
+        kept = {k: v for k, v in old.items() if k != PREVIEW_KEY}
+        return _with_stored_preview(
+            storage, boundary_name, {**kept, "bytes": size, "hash": f"sha256:{digest}"}, old
+        )
     size, digest = _hash_stored(storage, boundary_name, relative)
     ext = file_name.rpartition(".")[2].lower()
     guessed_format, guessed_type = _FORMATS.get(ext, (ext, "application/octet-stream"))
     description: dict[str, Any] = old or known.recorded.get(relative) or {}
-    return file_resource(
+    resource = file_resource(
         metadata,
         file_name,
         format=description.get("format", guessed_format),
@@ -171,6 +185,30 @@ def _describe(
         inputs=description.get(INPUTS_KEY)
         if description.get("hash") == f"sha256:{digest}"
         else None,
+    )
+    return _with_stored_preview(storage, boundary_name, resource, description)
+
+
+def _with_stored_preview(
+    storage: Storage, boundary_name: str, resource: Resource, description: dict[str, Any]
+) -> Resource:
+    """Return ``resource`` with the preview ``description`` recorded, re-hashed from storage.
+
+    The legend is not in the PNG, so a preview with no surviving record, or whose PNG
+    is gone, is left out (and deleted as stale when the processor is published again).
+    """
+    recorded = preview_of(description)
+    name, _, version = str(resource[PROCESSOR_KEY]).partition(".")
+    expected = preview_path(name, version, str(resource["path"]).rsplit("/", 1)[-1])
+    if recorded is None or recorded["path"] != expected:
+        return resource
+    if storage.size(package_key(boundary_name, expected)) is None:
+        logger.warning("rebuild: %s has lost its preview %s", resource["path"], expected)
+        return resource
+    size, digest = _hash_stored(storage, boundary_name, expected)
+    legend = recorded.get("legend")
+    return with_preview(
+        resource, size=size, sha256=digest, legend=legend if isinstance(legend, dict) else {}
     )
 
 

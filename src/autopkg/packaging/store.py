@@ -14,8 +14,20 @@ from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError
-from autopkg.packaging.layout import MANIFEST, PROVENANCE, dataset_dir, package_key
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest
+from autopkg.packaging.citation import citation_bib, citation_cff
+from autopkg.packaging.extent import boundary_feature_collection
+from autopkg.packaging.layout import (
+    BOUNDARY,
+    CITATION_BIB,
+    CITATION_CFF,
+    DATA,
+    MANIFEST,
+    PREVIEWS,
+    PROVENANCE,
+    dataset_dir,
+    package_key,
+)
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, preview_of
 from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
 from autopkg.processors.base import Metadata
@@ -24,6 +36,9 @@ from autopkg.storage.base import Storage
 
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
+GEOJSON_TYPE = "application/geo+json"
+CFF_TYPE = "application/yaml"
+BIBTEX_TYPE = "application/x-bibtex; charset=utf-8"
 
 
 def read_manifest(storage: Storage, boundary_name: str) -> Manifest | None:
@@ -64,11 +79,12 @@ def commit(
     entries: Iterable[dict[str, Any]],
     now: str,
 ) -> None:
-    """Write pages and provenance for ``manifest``, then the manifest itself (last).
+    """Write pages and documents for ``manifest``, then the manifest itself (last).
 
-    ``described`` are the processors whose dataset pages are (re)rendered; ``entries``
-    are their new provenance records. Records of processors no longer in the manifest
-    are dropped.
+    The documents are ``provenance.json``, the citations (``CITATION.cff``,
+    ``citation.bib``) and the boundary (``boundary.geojson``). ``described`` are the
+    processors whose dataset pages are (re)rendered; ``entries`` are their new
+    provenance records. Records of processors no longer in the manifest are dropped.
     """
     b = boundary.name
     kept = {r[PROCESSOR_KEY] for r in manifest["resources"]}
@@ -82,27 +98,44 @@ def commit(
     for relative, html in pages.items():
         storage.put_bytes(html.encode(), package_key(b, relative), HTML_TYPE)
     storage.put_bytes(json_bytes(provenance), package_key(b, PROVENANCE), JSON_TYPE)
+    storage.put_bytes(citation_cff(manifest).encode(), package_key(b, CITATION_CFF), CFF_TYPE)
+    storage.put_bytes(citation_bib(manifest).encode(), package_key(b, CITATION_BIB), BIBTEX_TYPE)
+    # Compact: an indented boundary of 10m Natural Earth would be several times larger.
+    extent = json.dumps(boundary_feature_collection(boundary), separators=(",", ":"))
+    storage.put_bytes(extent.encode(), package_key(b, BOUNDARY), GEOJSON_TYPE)
     storage.put_bytes(json_bytes(manifest), package_key(b, MANIFEST), JSON_TYPE)
 
 
 def delete_stale(
     storage: Storage, boundary_name: str, manifest: Manifest, processor_ids: Iterable[str]
 ) -> list[str]:
-    """Delete data files of ``processor_ids`` that ``manifest`` does not reference.
+    """Delete data files and previews of ``processor_ids`` that ``manifest`` does not list.
 
     Returns:
         The deleted keys.
     """
-    referenced = {package_key(boundary_name, r["path"]) for r in manifest["resources"]}
+    referenced = {package_key(boundary_name, path) for path in listed_paths(manifest["resources"])}
     deleted = []
     for processor_id in processor_ids:
         name, _, version = processor_id.partition(".")
-        prefix = package_key(boundary_name, f"{dataset_dir(name, version)}/data/")
-        for key in storage.list_keys(prefix):
-            if key not in referenced:
-                storage.delete(key)
-                deleted.append(key)
+        for folder in (DATA, PREVIEWS):
+            prefix = package_key(boundary_name, f"{dataset_dir(name, version)}/{folder}/")
+            for key in storage.list_keys(prefix):
+                if key not in referenced:
+                    storage.delete(key)
+                    deleted.append(key)
     return deleted
+
+
+def listed_paths(resources: Iterable[Resource]) -> list[str]:
+    """Return the paths of the files ``resources`` name: each file, then its preview."""
+    paths = []
+    for resource in resources:
+        paths.append(str(resource["path"]))
+        preview = preview_of(resource)
+        if preview is not None:
+            paths.append(str(preview["path"]))
+    return paths
 
 
 def hash_chunks(chunks: Iterable[bytes]) -> tuple[int, str]:

@@ -8,9 +8,23 @@ from typing import Any
 from frictionless import Package
 
 from autopkg.errors import AutopkgError
-from autopkg.packaging.layout import package_key, parse_data_path
-from autopkg.packaging.manifest import PROCESSOR_KEY, RESOURCE_NAME_PATTERN, SCHEMA_URL
-from autopkg.packaging.store import hash_chunks, read_manifest
+from autopkg.packaging.layout import (
+    DATA,
+    PACKAGE_DOCUMENTS,
+    PACKAGE_PAGES,
+    PREVIEWS,
+    package_key,
+    parse_data_path,
+    preview_path,
+)
+from autopkg.packaging.manifest import (
+    PREVIEW_KEY,
+    PROCESSOR_KEY,
+    RESOURCE_NAME_PATTERN,
+    SCHEMA_URL,
+    preview_of,
+)
+from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
@@ -24,9 +38,11 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     The manifest is checked against the Frictionless Data Package v2 profile (without
     opening files, so it works on any storage) and against autopkg's own rules
     (non-empty, unique well-formed names, ``sha256:`` hashes, paths under
-    ``datasets/<name>/<version>/data/`` matching ``autopkg:processor``). Every file is
-    then streamed from storage and its size and sha256 compared with the manifest, and
-    every file in a ``data/`` folder that the manifest does not list is reported.
+    ``datasets/<name>/<version>/data/`` matching ``autopkg:processor``, previews at
+    ``previews/<file>.png`` beside them). Every file and preview is then streamed from
+    storage and its size and sha256 compared with the manifest; every file in a
+    ``data/`` or ``previews/`` folder that the manifest does not list is reported, as
+    is a missing package page or document (provenance, citations, boundary).
 
     Raises:
         InvalidInputError: if ``boundary_name`` is not a slug.
@@ -42,20 +58,25 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     for resource in manifest.get("resources", []):
         problems.extend(_file_problems(storage, b, resource))
     problems.extend(_stray_files(storage, b, manifest))
+    problems.extend(
+        f"{relative}: file is missing; run 'autopkg packages rebuild'"
+        for relative in (*PACKAGE_PAGES, *PACKAGE_DOCUMENTS)
+        if storage.size(package_key(b, relative)) is None
+    )
     return problems
 
 
 def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any]) -> list[str]:
-    """Return a problem for each file in a ``data/`` folder that the manifest does not list."""
+    """Return a problem for each file in a ``data/`` or ``previews/`` folder not listed."""
     resources = manifest.get("resources")
     entries = resources if isinstance(resources, list) else []
-    listed = {r.get("path") for r in entries if isinstance(r, dict)}
+    listed = set(listed_paths(r for r in entries if isinstance(r, dict) and "path" in r))
     prefix = package_key(boundary_name, "")
     problems = []
     for key in storage.list_keys(package_key(boundary_name, "datasets/")):
         relative = key.removeprefix(prefix)
         segments = relative.split("/")
-        if len(segments) > 4 and segments[3] == "data" and relative not in listed:
+        if len(segments) > 4 and segments[3] in (DATA, PREVIEWS) and relative not in listed:
             problems.append(f"{relative}: file is not in the manifest")
     return problems
 
@@ -92,7 +113,24 @@ def _file_problems(storage: Storage, boundary_name: str, resource: Any) -> list[
         problems.append(f"{where}: {PROCESSOR_KEY} does not match its path")
     if not _NAME.fullmatch(str(resource.get("name"))):
         problems.append(f"{where}: name does not match {RESOURCE_NAME_PATTERN}")
-    expected_hash, expected_bytes = resource.get("hash"), resource.get("bytes")
+    problems.extend(_stored_problems(storage, boundary_name, where, path, resource))
+    if PREVIEW_KEY in resource:
+        preview = preview_of(resource)
+        expected = preview_path(*parsed)
+        if preview is None or preview["path"] != expected:
+            problems.append(f"{where}: {PREVIEW_KEY} is not an object with path {expected}")
+        else:
+            where = f"preview of {where}"
+            problems.extend(_stored_problems(storage, boundary_name, where, expected, preview))
+    return problems
+
+
+def _stored_problems(
+    storage: Storage, boundary_name: str, where: str, path: str, record: dict[str, Any]
+) -> list[str]:
+    """Return problems of a stored file against the ``bytes`` and ``hash`` of ``record``."""
+    problems = []
+    expected_hash, expected_bytes = record.get("hash"), record.get("bytes")
     if not isinstance(expected_hash, str) or not _HASH.fullmatch(expected_hash):
         problems.append(f"{where}: hash is not 'sha256:<64 hex digits>'")
     try:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
+import pyogrio
+import rasterio
+import shapely
+from rasterio.transform import from_bounds
 from shapely.geometry import MultiPolygon, box
+from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.base import License, Metadata, OutputFile
@@ -66,3 +72,60 @@ def write_output(
 def sha256(data: bytes) -> str:
     """The manifest form of a hash."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def output_name(metadata: Metadata, sub: str | None, ext: str, boundary: Boundary = GHANA) -> str:
+    """The file name a processor gives an output."""
+    return "-".join([metadata.name, metadata.version, *([sub] if sub else []), boundary.name]) + (
+        f".{ext}"
+    )
+
+
+def write_geotiff(
+    folder: Path,
+    metadata: Metadata,
+    bands: np.ndarray,
+    *,
+    sub: str | None = None,
+    nodata: float | None = None,
+    bounds: tuple[float, float, float, float] = (-3.3, 4.7, 1.2, 11.2),
+    rgb: bool = False,
+) -> OutputFile:
+    """Write ``bands`` (bands, rows, columns) as a tiled GeoTIFF in EPSG:4326."""
+    count, height, width = bands.shape
+    path = folder / output_name(metadata, sub, "tif")
+    folder.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=count,
+        dtype=bands.dtype,
+        crs="EPSG:4326",
+        transform=from_bounds(*bounds, width, height),
+        nodata=nodata,
+        **({"photometric": "RGB"} if rgb else {}),
+    ) as out:
+        out.write(bands)
+    return OutputFile(path=path, format="GeoTIFF", mediatype=TIFF)
+
+
+def write_geopackage(
+    folder: Path, metadata: Metadata, geometries: list[BaseGeometry], *, sub: str | None = None
+) -> OutputFile:
+    """Write ``geometries`` (EPSG:4326) as one GeoPackage layer without attributes."""
+    path = folder / output_name(metadata, sub, "gpkg")
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds = {g.geom_type for g in geometries}
+    pyogrio.raw.write(
+        path,
+        geometry=np.array(shapely.to_wkb(geometries), dtype=object),
+        field_data=[],
+        fields=[],
+        crs="EPSG:4326",
+        driver="GPKG",
+        geometry_type=kinds.pop() if len(kinds) == 1 else "Unknown",
+    )
+    return OutputFile(path=path, format="GeoPackage", mediatype=GPKG)

@@ -51,6 +51,9 @@ def publish_two(storage: LocalFSStorage, scratch: Path) -> None:
 def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Path) -> None:
     publish_two(storage, tmp_path / "scratch")
     assert storage.list_keys("gha/") == [
+        "gha/CITATION.cff",
+        "gha/boundary.geojson",
+        "gha/citation.bib",
         "gha/datapackage.json",
         "gha/datasets/test_raster/version_1/data/test_raster-version_1-a-gha.tif",
         "gha/datasets/test_raster/version_1/data/test_raster-version_1-b-gha.tif",

@@ -1,0 +1,165 @@
+"""CITATION.cff, citation.bib and boundary.geojson of a published package."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from shapely.geometry import shape
+
+from autopkg.packaging.citation import citation_bib
+from autopkg.packaging.publish import publish_processor, read_manifest, validate_package
+from autopkg.storage.localfs import LocalFSStorage
+from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, write_output
+
+RASTER = make_metadata("test_raster")
+VECTOR = make_metadata("test_vector", "version_2", license=ODBL).model_copy(
+    update={
+        "data_author": "Lange S., Volkholz J. et al.",
+        "data_origin_url": "https://doi.org/10.5281/zenodo.7732393",
+        "data_citation": "Lange S. (2020): Drought & heat, 50% of {cells}_x. doi:10.1029/x",
+    }
+)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalFSStorage:
+    storage = LocalFSStorage(tmp_path / "packages")
+    lock = threading.Lock()
+    raster = [write_output(tmp_path, RASTER, b"raster")]
+    publish_processor(storage, GHANA, RASTER, raster, lock=lock)
+    vector = [write_output(tmp_path, VECTOR, b"vector", ext="gpkg")]
+    publish_processor(storage, GHANA, VECTOR, vector, lock=lock)
+    return storage
+
+
+def text(storage: LocalFSStorage, key: str) -> str:
+    return (storage.get_bytes(key) or b"").decode()
+
+
+def test_manifest_sources_carry_the_citation(storage: LocalFSStorage) -> None:
+    manifest = read_manifest(storage, "gha") or {}
+    assert [r["sources"] for r in manifest["resources"]] == [
+        [
+            {
+                "title": "Test_Raster Data",
+                "path": "https://example.org/test_raster",
+                "version": "version_1",
+                "author": "Test Author",
+                "citation": "Author, T. (version_1) test_raster. https://example.org/test_raster",
+            }
+        ],
+        [
+            {
+                "title": "Test_Vector Data",
+                "path": "https://doi.org/10.5281/zenodo.7732393",
+                "version": "version_2",
+                "author": "Lange S., Volkholz J. et al.",
+                "citation": VECTOR.data_citation,
+            }
+        ],
+    ]
+
+
+def test_citation_cff_lists_every_dataset(storage: LocalFSStorage) -> None:
+    assert yaml.safe_load(text(storage, "gha/CITATION.cff")) == {
+        "cff-version": "1.2.0",
+        "message": (
+            "This package holds the datasets listed under references, clipped to one "
+            "boundary by autopkg. If you use it, cite each dataset you use as its "
+            "reference says."
+        ),
+        "type": "dataset",
+        "title": "Ghana data package",
+        "abstract": "Global datasets clipped to the boundary of Ghana (gha) by autopkg.",
+        "authors": [{"name": "Test Author"}, {"name": "Lange S., Volkholz J. et al."}],
+        "references": [
+            {
+                "type": "data",
+                "title": "Test_Raster Data",
+                "authors": [{"name": "Test Author"}],
+                "version": "version_1",
+                "url": "https://example.org/test_raster",
+                "notes": "Author, T. (version_1) test_raster. https://example.org/test_raster",
+            },
+            {
+                "type": "data",
+                "title": "Test_Vector Data",
+                "authors": [{"name": "Lange S., Volkholz J. et al."}],
+                "version": "version_2",
+                "url": "https://doi.org/10.5281/zenodo.7732393",
+                "doi": "10.5281/zenodo.7732393",
+                "notes": VECTOR.data_citation,
+            },
+        ],
+    }
+
+
+def test_citation_bib_has_one_escaped_entry_per_dataset(storage: LocalFSStorage) -> None:
+    assert text(storage, "gha/citation.bib") == (
+        "@misc{test_raster.version_1,\n"
+        "  title = {{Test\\_Raster Data}},\n"
+        "  author = {{Test Author}},\n"
+        "  version = {version\\_1},\n"
+        "  url = {https://example.org/test_raster},\n"
+        "  note = {Author, T. (version\\_1) test\\_raster. https://example.org/test\\_raster}\n"
+        "}\n"
+        "\n"
+        "@misc{test_vector.version_2,\n"
+        "  title = {{Test\\_Vector Data}},\n"
+        "  author = {{Lange S., Volkholz J. et al.}},\n"
+        "  version = {version\\_2},\n"
+        "  url = {https://doi.org/10.5281/zenodo.7732393},\n"
+        "  doi = {10.5281/zenodo.7732393},\n"
+        "  note = {Lange S. (2020): Drought \\& heat, 50\\% of \\{cells\\}\\_x. doi:10.1029/x}\n"
+        "}\n"
+    )
+
+
+def test_a_package_published_before_citations_still_gets_references() -> None:
+    manifest = {
+        "resources": [
+            {
+                "path": "datasets/old/version_1/data/old-version_1-gha.tif",
+                "autopkg:processor": "old.version_1",
+                "sources": [{"title": "Old {data}", "path": "local\\copy", "version": "v~1"}],
+            }
+        ]
+    }
+    assert citation_bib(manifest) == (
+        "@misc{old.version_1,\n"
+        "  title = {{Old \\{data\\}}},\n"
+        "  version = {v\\textasciitilde{}1},\n"
+        "  url = {local%5Ccopy}\n"
+        "}\n"
+    )
+
+
+def test_boundary_geojson_is_the_clip_boundary(storage: LocalFSStorage) -> None:
+    collection = json.loads(text(storage, "gha/boundary.geojson"))
+    (feature,) = collection["features"]
+    assert collection["type"] == "FeatureCollection"
+    assert feature["properties"] == {"name": "gha", "name_long": "Ghana", "admin_level": "0"}
+    assert shape(feature["geometry"]).equals_exact(GHANA.geometry, tolerance=0)
+    assert feature["geometry"]["type"] == "MultiPolygon"
+
+
+def test_index_links_the_citations_and_the_boundary(storage: LocalFSStorage) -> None:
+    index = text(storage, "gha/index.html")
+    for link in ('href="CITATION.cff"', 'href="citation.bib"', 'href="boundary.geojson"'):
+        assert link in index
+    assert "<pre>Lange S. (2020): Drought &amp; heat, 50% of {cells}_x. doi:10.1029/x</pre>" in (
+        index
+    )
+
+
+@pytest.mark.parametrize("document", ["CITATION.cff", "citation.bib", "boundary.geojson"])
+def test_validate_reports_a_missing_document(storage: LocalFSStorage, document: str) -> None:
+    assert validate_package(storage, "gha") == []
+    storage.delete(f"gha/{document}")
+    assert validate_package(storage, "gha") == [
+        f"{document}: file is missing; run 'autopkg packages rebuild'"
+    ]
