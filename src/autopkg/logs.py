@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from autopkg.db.models import JobRunRecord
+from autopkg.db import runs as run_repo
 
 if TYPE_CHECKING:
     from autopkg.config import Settings
@@ -52,8 +52,7 @@ def run_context(database: Database, run: RunRecord) -> Iterator[None]:
     them all (comma-separated), as they were when the run started.
     """
     with database.read_session() as session:
-        jobs = session.query(JobRunRecord.job_id).filter(JobRunRecord.run_id == run.id)
-        job_ids = sorted({job_id for (job_id,) in jobs})
+        job_ids = run_repo.job_ids_of_run(session, run_id=run.id)
     with context(
         job_id=",".join(job_ids),
         run_id=run.id,

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Iterator
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autopkg.db import jobs as job_repo
-from autopkg.db.models import RunRecord, RunState
+from autopkg.db import runs as run_repo
+from autopkg.db.models import RunState
 from autopkg.packaging.publish import read_manifest
 from autopkg.runtime import Runtime
 
@@ -38,16 +38,8 @@ class StoredStateCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         """Yield jobs, runs, queue depth, run durations and published bytes."""
         with self._rt.database.read_session() as session:
-            counted = select(RunRecord.state, func.count()).group_by(RunRecord.state)
-            run_counts: dict[str, int] = dict(session.execute(counted).tuples().all())
-            timed = select(RunRecord.state, RunRecord.started_at, RunRecord.finished_at).where(
-                RunRecord.started_at.is_not(None), RunRecord.finished_at.is_not(None)
-            )
-            durations = [
-                (state, (end - start).total_seconds())
-                for state, start, end in session.execute(timed).tuples()
-                if start is not None and end is not None
-            ]
+            run_counts = run_repo.count_by_state(session)
+            durations = run_repo.durations(session)
             pending = job_repo.list_jobs(session, any_of=[job_repo.JobCondition(complete=False)])[1]
             outcomes = {
                 outcome.value: job_repo.list_jobs(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -280,6 +280,30 @@ def undispatched_runs(session: Session, *, sent_before: datetime) -> list[str]:
             .order_by(RunRecord.created_at)
         )
     )
+
+
+def job_ids_of_run(session: Session, *, run_id: str) -> list[str]:
+    """The ids of every job linked to the run, sorted."""
+    rows = session.scalars(select(JobRunRecord.job_id).where(JobRunRecord.run_id == run_id))
+    return sorted(set(rows))
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    """How many runs are in each state (states with none are absent)."""
+    counted = select(RunRecord.state, func.count()).group_by(RunRecord.state)
+    return {state: int(n) for state, n in session.execute(counted).tuples()}
+
+
+def durations(session: Session) -> list[tuple[str, float]]:
+    """``(state, seconds from start to finish)`` of every run that started and finished."""
+    timed = select(RunRecord.state, RunRecord.started_at, RunRecord.finished_at).where(
+        RunRecord.started_at.is_not(None), RunRecord.finished_at.is_not(None)
+    )
+    return [
+        (state, (end - start).total_seconds())
+        for state, start, end in session.execute(timed).tuples()
+        if start is not None and end is not None
+    ]
 
 
 def executing_runs(session: Session) -> list[RunRecord]:

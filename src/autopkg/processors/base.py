@@ -74,6 +74,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class PostgresSource:
+    """A PostgreSQL database a processor reads its source from (e.g. ``AUTOPKG_OSM_PG*``)."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
 class OutputFile:
     """One file a processor produced, ready to be published.
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.processors.base import Source
+from autopkg.processors.base import PostgresSource, Source
 from autopkg.processors.fetch import cached_digest, fetch_source
 
 
@@ -42,6 +42,7 @@ class LocalRunContext:
         verify: bool,
         on_progress: Callable[[float, str], None],
         timeout: float = 60,
+        osm_database: PostgresSource | None = None,
     ) -> None:
         """Prepare a run; ``scratch`` is created if missing and belongs to this run only."""
         scratch.mkdir(parents=True, exist_ok=True)
@@ -55,6 +56,7 @@ class LocalRunContext:
         self._percent = 0.0
         self._lock = threading.Lock()
         self._fetched: dict[str, FetchedSource] = {}
+        self._osm_database = osm_database
 
     @property
     def boundary(self) -> Boundary:
@@ -82,6 +84,11 @@ class LocalRunContext:
                 source.url, FetchedSource(source.url, source.filename, digest.size, digest.sha256)
             )
         return path
+
+    @property
+    def osm_database(self) -> PostgresSource | None:
+        """The OSM road and rail database (``AUTOPKG_OSM_PG*``), if one is configured."""
+        return self._osm_database
 
     @property
     def fetched(self) -> tuple[FetchedSource, ...]:

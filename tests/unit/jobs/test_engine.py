@@ -10,9 +10,11 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import shapely
+from pydantic import SecretStr
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.config import Settings
@@ -27,6 +29,7 @@ from autopkg.processors.base import (
     License,
     Metadata,
     OutputFile,
+    PostgresSource,
     Processor,
     RunContext,
     Source,
@@ -96,6 +99,20 @@ class FetchingProcessor(Processor):
         return [OutputFile(out, "txt", "text/plain")]
 
 
+class OsmProbe(Processor):
+    """Records the OSM database its context offers, and publishes one file."""
+
+    metadata = _metadata("osm_probe")
+    seen: ClassVar[list[object]] = []
+
+    def run(self, ctx: RunContext) -> list[OutputFile]:
+        """Record ``ctx.osm_database``."""
+        OsmProbe.seen.append(getattr(ctx, "osm_database", "missing"))
+        out = self.output_path(ctx, "txt")
+        out.write_text("probe\n")
+        return [OutputFile(out, "txt", "text/plain")]
+
+
 class NoDispatch:
     """An executor that leaves runs in the database for the test to claim."""
 
@@ -123,7 +140,7 @@ def rt(database: Database, tmp_path: Path) -> Iterator[Runtime]:
         settings=settings,
         database=database,
         storage=LocalFSStorage(settings.packages_root),
-        registry=Registry([SilentProcessor, FetchingProcessor]),
+        registry=Registry([SilentProcessor, FetchingProcessor, OsmProbe]),
     )
     GATE.release.set()
 
@@ -220,3 +237,33 @@ def test_inputs_are_recorded_and_a_replaced_boundary_is_stale(rt: Runtime) -> No
     )
     assert _run_state(rt, stale.job_id) is RunState.PENDING
     assert stale.new_run_ids
+
+
+def test_the_osm_settings_reach_the_run_context(rt: Runtime) -> None:
+    settings = rt.settings.model_copy(
+        update={
+            "osm_pghost": "osm.internal",
+            "osm_port": 6432,
+            "osm_pgdatabase": "planet",
+            "osm_pguser": "reader",
+            "osm_pgpassword": SecretStr("s3cret"),
+        }
+    )
+    configured = Runtime(settings, rt.database, rt.storage, rt.registry)
+    OsmProbe.seen.clear()
+    job_id, worker = _start(configured, "osm_probe.version_1")
+    worker.join(30)
+    assert _run_state(configured, job_id) is RunState.SUCCESS
+    assert OsmProbe.seen == [
+        PostgresSource(
+            host="osm.internal", port=6432, dbname="planet", user="reader", password="s3cret"
+        )
+    ]
+
+
+def test_without_osm_settings_the_context_offers_none(rt: Runtime) -> None:
+    OsmProbe.seen.clear()
+    job_id, worker = _start(rt, "osm_probe.version_1")
+    worker.join(30)
+    assert _run_state(rt, job_id) is RunState.SUCCESS
+    assert OsmProbe.seen == [None]

@@ -14,7 +14,7 @@ import shapely
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import ProcessorError, SourceError
-from autopkg.processors.base import Processor
+from autopkg.processors.base import PostgresSource, Processor
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.natural_earth_raster.version_1 import NaturalEarthRasterProcessor
 from autopkg.processors.datasets.test_fail_processor.version_1 import FailingTestProcessor
@@ -31,7 +31,13 @@ COG_MEDIATYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 class Run:
     """One processor run: its context and every progress report it made."""
 
-    def __init__(self, tmp_path: Path, boundary: Boundary, mirror: str | None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        boundary: Boundary,
+        mirror: str | None,
+        osm_database: PostgresSource | None = None,
+    ) -> None:
         self.reports: list[tuple[float, str]] = []
         self.ctx = LocalRunContext(
             boundary,
@@ -40,6 +46,7 @@ class Run:
             mirror=mirror,
             verify=False,
             on_progress=lambda percent, task: self.reports.append((percent, task)),
+            osm_database=osm_database,
         )
 
     def percents(self) -> list[float]:

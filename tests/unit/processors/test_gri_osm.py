@@ -17,10 +17,10 @@ from shapely.geometry import LineString, MultiLineString, Point, box
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import SourceError
+from autopkg.processors.base import PostgresSource
 from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
     PROPERTIES,
     GriOsmRoadsAndRailProcessor,
-    OsmDatabase,
 )
 from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
 from tests.unit.processors.conftest import load_country
@@ -33,9 +33,8 @@ TOLERANCE = 1e-9
 class OsmRun(Run):
     """A run whose context knows the OSM database (what the engine would provide)."""
 
-    def __init__(self, tmp_path: Path, boundary: Boundary, database: OsmDatabase | None) -> None:
-        super().__init__(tmp_path, boundary, None)
-        self.ctx.osm_database = database  # type: ignore[attr-defined]
+    def __init__(self, tmp_path: Path, boundary: Boundary, database: PostgresSource | None) -> None:
+        super().__init__(tmp_path, boundary, None, osm_database=database)
 
 
 def _features() -> list[tuple[Any, dict[str, Any]]]:
@@ -66,11 +65,11 @@ def _features() -> list[tuple[Any, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def osm_database() -> Iterator[OsmDatabase]:
+def osm_database() -> Iterator[PostgresSource]:
     """A throwaway PostGIS database holding a filled ``features`` table."""
     with postgis_database() as url:
         parts = urlsplit(url)
-        database = OsmDatabase(
+        database = PostgresSource(
             host=parts.hostname or "", port=parts.port or 5432,
             dbname=parts.path.lstrip("/"), user=parts.username,
         )  # fmt: skip
@@ -100,7 +99,7 @@ def _read(path: Path) -> tuple[list[Any], dict[str, Any]]:
 
 @pytest.mark.parametrize("iso3", ["gha", "fji"])
 def test_lines_are_read_clipped_and_written_with_their_properties(
-    tmp_path: Path, osm_database: OsmDatabase, iso3: str
+    tmp_path: Path, osm_database: PostgresSource, iso3: str
 ) -> None:
     boundary = load_country(iso3)
     run = OsmRun(tmp_path, boundary, osm_database)
@@ -147,7 +146,7 @@ def test_lines_are_read_clipped_and_written_with_their_properties(
 def test_a_property_outside_the_schema_fails_the_run(tmp_path: Path) -> None:
     with postgis_database() as url:
         parts = urlsplit(url)
-        database = OsmDatabase(
+        database = PostgresSource(
             host=parts.hostname or "", port=parts.port or 5432,
             dbname=parts.path.lstrip("/"), user=parts.username,
         )  # fmt: skip
@@ -175,7 +174,7 @@ def test_without_a_configured_database_the_run_fails_readably(tmp_path: Path) ->
 
 
 def test_a_database_that_cannot_be_read_fails_the_run_naming_it(tmp_path: Path) -> None:
-    missing = OsmDatabase(host=HOST, port=PORT, dbname="autopkg_no_such_osm", user=USER)
+    missing = PostgresSource(host=HOST, port=PORT, dbname="autopkg_no_such_osm", user=USER)
     run = OsmRun(tmp_path, load_country("gha"), missing)
     with pytest.raises(
         SourceError,

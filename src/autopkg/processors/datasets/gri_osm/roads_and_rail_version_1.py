@@ -10,7 +10,6 @@ and streamed into the GeoPackage, so memory holds one batch whatever the country
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import psycopg
@@ -28,6 +27,7 @@ from autopkg.processors.base import (
     License,
     Metadata,
     OutputFile,
+    PostgresSource,
     Processor,
     RunContext,
 )
@@ -58,23 +58,12 @@ _SCHEMA = pa.schema(
 )
 
 
-@dataclass(frozen=True)
-class OsmDatabase:
-    """Where the OSM ``features`` table is: the ``AUTOPKG_OSM_PG*`` settings."""
-
-    host: str
-    port: int
-    dbname: str
-    user: str | None = None
-    password: str | None = None
-
-
 @runtime_checkable
 class OsmRunContext(Protocol):
     """A run context that can say where this deployment keeps the OSM database."""
 
     @property
-    def osm_database(self) -> OsmDatabase | None:
+    def osm_database(self) -> PostgresSource | None:
         """The OSM database, or ``None`` when none is configured."""
         ...
 
