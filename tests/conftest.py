@@ -1,4 +1,8 @@
-"""Shared fixtures: generated publisher-format sources, a local mirror, runtimes, API clients."""
+"""Shared fixtures: generated sources, a local mirror, runtimes, API clients, storages.
+
+``storage`` is an empty storage of each backend in turn: a temporary folder, and a new
+bucket on a ``moto_server`` on a loopback port (started once per test session).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,11 @@ from autopkg.api.app import create_app
 from autopkg.config import Settings
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import Runtime, open_runtime
+from autopkg.storage.base import Storage
+from autopkg.storage.localfs import LocalFSStorage
+from autopkg.storage.s3 import S3Storage
 from tests.fixtures.mirror import source_mirror
+from tests.fixtures.services import S3_REGION, create_bucket, s3_server
 from tests.fixtures.sources import source_mirror_root
 
 __all__ = ["source_mirror", "source_mirror_root"]
@@ -64,3 +72,25 @@ def wait_for_job(client: TestClient) -> Callable[..., dict[str, Any]]:
             time.sleep(0.05)
 
     return wait
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on loopback (moto's server)."""
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(params=["localfs", "awss3"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """An empty storage of each backend: a folder, then a bucket."""
+    if request.param == "localfs":
+        return LocalFSStorage(tmp_path / "packages")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return S3Storage(
+        create_bucket(endpoint),
+        region=S3_REGION,
+        endpoint_url=endpoint,
+        access_key="test",
+        secret_key="test",
+    )

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +26,6 @@ from autopkg.packaging.publish import (
 )
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
-from autopkg.storage.s3 import S3Storage
-from tests.fixtures.services import S3_REGION, create_bucket, s3_server
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, write_geopackage
 from tests.unit.packaging.factories import write_geotiff as geotiff
 
@@ -38,26 +35,6 @@ FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 RASTER_DIR = "datasets/test_raster/version_1"
 VECTOR_DIR = "datasets/test_vector/version_2"
 INPUTS = {"boundary": "sha256:" + "0" * 64, "processor": "x", "options": {}, "sources": []}
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with s3_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture(params=["localfs", "awss3"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
-    if request.param == "localfs":
-        return LocalFSStorage(tmp_path / "packages")
-    endpoint = request.getfixturevalue("s3_endpoint")
-    return S3Storage(
-        create_bucket(endpoint),
-        region=S3_REGION,
-        endpoint_url=endpoint,
-        access_key="test",
-        secret_key="test",
-    )
 
 
 def publish(storage: Storage, scratch: Path) -> None:
