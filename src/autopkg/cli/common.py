@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
     from autopkg.config import Settings
@@ -34,3 +35,16 @@ def runtime(*, packages_root: Path | None = None) -> Runtime:
         )
     setup_logging(settings)
     return open_runtime(settings)
+
+
+def job_progress(*, quiet: bool = False) -> Progress:
+    """Progress bars for a job's processors on stderr: name, bar, %, state and task."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[state]} {task.fields[task]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+    )

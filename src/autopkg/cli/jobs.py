@@ -7,10 +7,10 @@ import time
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.table import Table
 
-from autopkg.cli.common import console, err_console
+from autopkg.cli.common import console, err_console, job_progress
 from autopkg.cli.remote import ApiClient
 
 app = typer.Typer(help="Submit, watch and list jobs on a running service.", no_args_is_help=True)
@@ -93,15 +93,8 @@ def list_command(
 
 def _follow(client: ApiClient, job_id: str, *, quiet: bool) -> dict[str, Any]:
     """Poll until COMPLETE; bars on stderr (not with --json, so stdout stays parseable)."""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[state]} {task.fields[task]}"),
-        TimeElapsedColumn(),
-    )
     bars: dict[str, TaskID] = {}
-    with Progress(*columns, console=err_console, disable=quiet) as progress:
+    with job_progress(quiet=quiet) as progress:
         while True:
             body = client.job(job_id)
             for run in body["job_group_processors"]:

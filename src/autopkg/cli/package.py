@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 
-from autopkg.cli.common import console, err_console, runtime
+from autopkg.cli.common import console, err_console, job_progress, runtime
 
 if TYPE_CHECKING:
     from autopkg.jobs.service import JobStatus
@@ -49,15 +49,8 @@ def package_command(
 def _follow(rt: Runtime, job_id: str) -> JobStatus:
     from autopkg.jobs import service
 
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[state]} {task.fields[task]}"),
-        TimeElapsedColumn(),
-    )
     bars: dict[str, TaskID] = {}
-    with Progress(*columns, console=err_console, transient=False) as progress:
+    with job_progress() as progress:
         while True:
             status = service.status(rt, job_id=job_id)
             for run in status.runs:
