@@ -172,19 +172,17 @@ def test_package_runs_only_its_own_work_in_a_shared_database(
 ) -> None:
     from autopkg.config import Settings
     from autopkg.jobs import service
+    from autopkg.jobs.embedded import EmbeddedExecutor
     from autopkg.runtime import open_runtime
 
     data = tmp_path / "shared"
     env = {**cli_env, "AUTOPKG_DATA_DIR": str(data), "AUTOPKG_INCLUDE_TEST_PROCESSORS": "true"}
     rt = open_runtime(Settings(data_dir=data, include_test_processors=True))
 
-    class Queued:
-        def start(self) -> None: ...
-        def dispatch(self, run_id: str) -> None: ...
-        def stop(self, timeout: float = 10.0) -> None: ...
-
     # A server's queued work, older than the CLI's own.
-    waiting = service.submit(rt, Queued(), boundary_name="gmb", processor_ids=[PLANTS])
+    waiting = service.submit(
+        rt, EmbeddedExecutor(rt, workers=0), boundary_name="gmb", processor_ids=[PLANTS]
+    )
     built = autopkg(env, "package", "gha", "-p", "test_processor.version_1")
     assert built.returncode == 0, built.stderr
     assert (data / "packages" / "gha" / "datapackage.json").is_file()

@@ -23,6 +23,7 @@ from autopkg.db import runs as run_repo
 from autopkg.db.models import RunState
 from autopkg.db.session import Database
 from autopkg.jobs import engine, service
+from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.packaging.inputs import INPUTS_KEY, geometry_digest
 from autopkg.packaging.publish import read_manifest
 from autopkg.processors.base import (
@@ -113,19 +114,6 @@ class OsmProbe(Processor):
         return [OutputFile(out, "txt", "text/plain")]
 
 
-class NoDispatch:
-    """An executor that leaves runs in the database for the test to claim."""
-
-    def start(self) -> None:
-        """Nothing to start."""
-
-    def dispatch(self, run_id: str) -> None:
-        """The test claims runs itself."""
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Nothing to stop."""
-
-
 @pytest.fixture
 def rt(database: Database, tmp_path: Path) -> Iterator[Runtime]:
     mirror = tmp_path / "mirror"
@@ -146,7 +134,9 @@ def rt(database: Database, tmp_path: Path) -> Iterator[Runtime]:
 
 
 def _start(rt: Runtime, processor_id: str, owner: str = "w1") -> tuple[str, threading.Thread]:
-    job_id = service.submit(rt, NoDispatch(), boundary_name="zone", processor_ids=[processor_id])
+    job_id = service.submit(
+        rt, EmbeddedExecutor(rt, workers=0), boundary_name="zone", processor_ids=[processor_id]
+    )
     run = engine.claim_next(rt, owner=owner)
     assert run is not None
     worker = threading.Thread(target=engine.execute, args=(rt, run), kwargs={"owner": owner})
@@ -225,7 +215,10 @@ def test_inputs_are_recorded_and_a_replaced_boundary_is_stale(rt: Runtime) -> No
     assert provenance is not None and digest.encode() in provenance
 
     again = service.submit(
-        rt, NoDispatch(), boundary_name="zone", processor_ids=["fetching.version_1"]
+        rt,
+        EmbeddedExecutor(rt, workers=0),
+        boundary_name="zone",
+        processor_ids=["fetching.version_1"],
     )
     assert _run_state(rt, again.job_id) is RunState.SKIPPED
 
@@ -233,7 +226,10 @@ def test_inputs_are_recorded_and_a_replaced_boundary_is_stale(rt: Runtime) -> No
     with rt.database.session() as session:
         boundary_repo.upsert(session, [moved])
     stale = service.submit(
-        rt, NoDispatch(), boundary_name="zone", processor_ids=["fetching.version_1"]
+        rt,
+        EmbeddedExecutor(rt, workers=0),
+        boundary_name="zone",
+        processor_ids=["fetching.version_1"],
     )
     assert _run_state(rt, stale.job_id) is RunState.PENDING
     assert stale.new_run_ids
