@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.custom import custom_boundary
 from autopkg.boundaries.geojson import Area
 from autopkg.db import boundaries as boundary_repo
@@ -23,9 +24,17 @@ from autopkg.errors import (
     NotFoundError,
     UnprocessableError,
 )
+from autopkg.jobs.estimates import (
+    ProcessorEstimate,
+    check_limit,
+    estimate_processor,
+    total_bytes,
+    within_limit,
+)
 from autopkg.jobs.executor import Executor
-from autopkg.packaging.manifest import is_current
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, is_current
 from autopkg.packaging.publish import read_manifest
+from autopkg.processors.options import canonical_options
 from autopkg.runtime import Runtime
 from autopkg.slugs import canonical_name, is_slug
 
@@ -49,6 +58,8 @@ class RunStatus:
     percent: float
     task: str
     result: dict[str, Any] | None
+    estimate: dict[str, Any] | None = None
+    options: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,31 +86,59 @@ class JobPage:
     offset: int
 
 
-def submit(
+Options = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a job would do before anything is created: boundary, options and estimates."""
+
+    boundary: Boundary
+    options: dict[str, dict[str, Any]]
+    estimates: tuple[ProcessorEstimate, ...]
+
+
+@dataclass(frozen=True)
+class DryRunProcessor:
+    """One processor of a dry run: its estimate and what the package holds already."""
+
+    estimate: ProcessorEstimate
+    published: bool
+    current: bool
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a job would produce, checked against the output limit; nothing is created."""
+
+    boundary_name: str
+    max_output_bytes: int
+    total_bytes: int
+    within_limit: bool
+    processors: tuple[DryRunProcessor, ...]
+
+
+def plan(
     rt: Runtime,
-    executor: Executor,
     *,
     processor_ids: Sequence[str],
     boundary_name: str | None = None,
     area: Area | None = None,
-) -> Submission:
-    """Create a job; each processor joins active work, is skipped if current, or is queued.
+    options: Options | None = None,
+) -> Plan:
+    """Validate a job request and estimate its output, creating no job and no run.
 
-    The boundary is a known ``boundary_name`` or a custom ``area`` (typed GeoJSON), which is
-    stored as a ``custom-<hash>`` boundary so that the same area shares its work.
-
-    The order matters for dedup: active work is looked for first, and the published
-    manifest is read only once none is found (see the comment in the loop).
-
-    Newly queued runs are handed to ``executor`` once the job is committed.
+    A custom ``area`` is stored as a boundary (``custom-<hash>``), as a job would.
 
     Raises:
-        UnprocessableError: no processors, the same processor twice, or an area with
-            nothing left after repair.
+        UnprocessableError: no processors, the same processor twice, options for a
+            processor the job does not ask for or that the processor refuses (naming
+            processor and field), or an area with nothing left after repair.
         LimitExceededError: more processors or an area larger than the limits allow.
         InvalidInputError: unknown boundary or processor (named in the message).
     """
     _check_processors(rt, processor_ids)
+    canonical = _canonical_options(rt, processor_ids, options or {})
     if area is not None:
         boundary_name = _store_area(rt, area)
     if boundary_name is None:
@@ -107,15 +146,101 @@ def submit(
     boundary_name = canonical_name(boundary_name)
     if not is_slug(boundary_name):
         raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
-    with rt.database.session() as session:
+    with rt.database.read_session() as session:
         boundary = boundary_repo.get(session, name=boundary_name)
-        if boundary is None:
-            raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
+    if boundary is None:
+        raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
+    estimates = tuple(
+        estimate_processor(rt, pid, boundary, canonical[pid]) for pid in processor_ids
+    )
+    return Plan(boundary=boundary, options=canonical, estimates=estimates)
+
+
+def dry_run(
+    rt: Runtime,
+    *,
+    processor_ids: Sequence[str],
+    boundary_name: str | None = None,
+    area: Area | None = None,
+    options: Options | None = None,
+) -> DryRun:
+    """Estimate a job and say what is already published and current; create nothing.
+
+    Raises:
+        The errors of :func:`plan`; never the output limit (``within_limit`` says it).
+    """
+    planned = plan(
+        rt, processor_ids=processor_ids, boundary_name=boundary_name, area=area, options=options
+    )
+    manifest = read_manifest(rt.storage, planned.boundary.name)
+    published = {resource.get(PROCESSOR_KEY) for resource in (manifest or {}).get("resources", [])}
+    processors = tuple(
+        DryRunProcessor(
+            estimate=estimate,
+            published=estimate.processor_id in published,
+            current=_is_current(rt, manifest, planned, estimate.processor_id),
+        )
+        for estimate in planned.estimates
+    )
+    return DryRun(
+        boundary_name=planned.boundary.name,
+        max_output_bytes=rt.settings.max_output_bytes,
+        total_bytes=total_bytes(planned.estimates),
+        within_limit=within_limit(rt, planned.estimates),
+        processors=processors,
+    )
+
+
+def _is_current(rt: Runtime, manifest: Manifest | None, planned: Plan, processor_id: str) -> bool:
+    return manifest is not None and is_current(
+        manifest,
+        processor_id,
+        geometry=planned.boundary.geometry,
+        options=planned.options[processor_id],
+        pinned=rt.registry.get(processor_id).sources,
+    )
+
+
+def submit(
+    rt: Runtime,
+    executor: Executor,
+    *,
+    processor_ids: Sequence[str],
+    boundary_name: str | None = None,
+    area: Area | None = None,
+    options: Options | None = None,
+) -> Submission:
+    """Create a job; each processor joins active work, is skipped if current, or is queued.
+
+    The boundary is a known ``boundary_name`` or a custom ``area`` (typed GeoJSON), which is
+    stored as a ``custom-<hash>`` boundary so that the same area shares its work.
+    ``options`` maps processor ids to their options; the same processor with other
+    options is other work (another run, not SKIPPED).
+
+    The order matters for dedup: active work is looked for first, and the published
+    manifest is read only once none is found (see the comment in the loop).
+
+    Newly queued runs are handed to ``executor`` once the job is committed.
+
+    Raises:
+        UnprocessableError: see :func:`plan`.
+        LimitExceededError: more processors, an area larger, or an estimated output
+            larger (``AUTOPKG_MAX_OUTPUT_BYTES``) than the limits allow.
+        InvalidInputError: unknown boundary or processor (named in the message).
+    """
+    planned = plan(
+        rt, processor_ids=processor_ids, boundary_name=boundary_name, area=area, options=options
+    )
+    check_limit(rt, planned.estimates)
+    boundary_name = planned.boundary.name
+    with rt.database.session() as session:
         runs = []
         created = []
-        for processor_id in processor_ids:
+        for estimate in planned.estimates:
+            processor_id = estimate.processor_id
+            options = planned.options[processor_id]
             active = run_repo.active_run(
-                session, boundary_name=boundary_name, processor_id=processor_id
+                session, boundary_name=boundary_name, processor_id=processor_id, options=options
             )
             if active is not None:
                 runs.append(active)
@@ -123,25 +248,24 @@ def submit(
             # No run is active, and a run publishes before it is marked finished, so
             # the manifest read now reflects every earlier run of this processor.
             manifest = read_manifest(rt.storage, boundary_name)
-            current = is_current(
-                manifest,
-                processor_id,
-                geometry=boundary.geometry,
-                options={},
-                pinned=rt.registry.get(processor_id).sources,
-            )
-            if manifest is not None and current:
+            if manifest is not None and _is_current(rt, manifest, planned, processor_id):
                 runs.append(
                     run_repo.create_skipped_run(
                         session,
                         boundary_name=boundary_name,
                         processor_id=processor_id,
+                        options=options,
                         result=_skipped_result(manifest, processor_id),
+                        estimate=estimate.record(),
                     )
                 )
                 continue
             run, is_new = run_repo.join_or_create_run(
-                session, boundary_name=boundary_name, processor_id=processor_id
+                session,
+                boundary_name=boundary_name,
+                processor_id=processor_id,
+                options=options,
+                estimate=estimate.record(),
             )
             runs.append(run)
             if is_new:
@@ -160,6 +284,20 @@ def submit(
     for run_id in submission.new_run_ids:
         executor.dispatch(run_id)
     return submission
+
+
+def _canonical_options(
+    rt: Runtime, processor_ids: Sequence[str], options: Options
+) -> dict[str, dict[str, Any]]:
+    """Every requested processor's options in canonical form (``{}`` when none given)."""
+    strays = sorted(set(options) - set(processor_ids))
+    if strays:
+        shown = ", ".join(repr(pid[:80]) for pid in strays[:5])
+        raise UnprocessableError(f"options given for {shown}, not among the job's processors")
+    return {
+        pid: canonical_options(pid, rt.registry.get(pid).options_model, options.get(pid, {}))
+        for pid in processor_ids
+    }
 
 
 def _store_area(rt: Runtime, area: Area) -> str:
@@ -241,6 +379,8 @@ def _status_of(job: JobRecord) -> JobStatus:
             percent=100.0 if RunState(link.run.state).terminal else link.run.percent,
             task=_task_of(link.run.state, link.run.current_task, link.run.error),
             result=_result_of(link.run.state, link.run.result, link.run.error_code, link.run.error),
+            estimate=link.run.estimate,
+            options=link.run.options,
         )
         for link in job.runs
     )
