@@ -31,7 +31,7 @@ from autopkg.errors import SourceError
 from autopkg.processors.estimate import Estimate
 
 #: Bytes of a COG beyond its pixels: header, tile index, overview directories.
-COG_OVERHEAD_BYTES = 4096
+COG_OVERHEAD_BYTES = 1024
 #: Bytes of an empty GeoPackage with one layer and its spatial index (SQLite pages).
 GPKG_OVERHEAD_BYTES = 100_000
 #: The world's land area in m² (about 149 million km², Antarctica included).
@@ -49,6 +49,11 @@ class SourceGrid:
     height: int
     dtype: str
     count: int = 1
+
+
+def north_up(west: float, north: float, pixel: float) -> Affine:
+    """The transform of a grid of square ``pixel`` cells from its top-left corner."""
+    return Affine(pixel, 0.0, west, 0.0, -pixel, north)
 
 
 def window_pixels(grid: SourceGrid, boundary: BaseGeometry) -> list[int]:

@@ -6,7 +6,6 @@ from typing import ClassVar
 
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
-from rasterio.transform import from_origin
 
 from autopkg.clip.vector import clip_vector
 from autopkg.errors import SourceError
@@ -23,7 +22,13 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.rasters import RasterFacts, check_raster, clip_to_cogs
-from autopkg.processors.sizing import SourceGrid, check_grid, raster_estimate, vector_estimate
+from autopkg.processors.sizing import (
+    SourceGrid,
+    check_grid,
+    north_up,
+    raster_estimate,
+    vector_estimate,
+)
 
 _RECORD = "https://zenodo.org/records/3628142/files"
 _GRID = Source(url=f"{_RECORD}/grid.gpkg", filename="grid.gpkg")
@@ -45,12 +50,8 @@ _LV_FACTS = RasterFacts(crs="ESRI:54009", dtype="float32")
 # targets.tif global at 30" (43200 x 21600 from (-180, 90)), lv.tif on GHS-POP's 1 km
 # Mollweide grid (36082 x 18000 from (-18041000, 9000000)). A 0/1 mask deflates to
 # about a tenth of its bytes, line lengths (zero over most cells) to about a fifth.
-TARGETS_GRID = SourceGrid(
-    "EPSG:4326", from_origin(-180, 90, 1 / 120, 1 / 120), 43200, 21600, "uint8"
-)
-LV_GRID = SourceGrid(
-    "ESRI:54009", from_origin(-18_041_000, 9_000_000, 1000, 1000), 36082, 18000, "float32"
-)
+TARGETS_GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 1 / 120), 43200, 21600, "uint8")
+LV_GRID = SourceGrid("ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32")
 _TARGETS_RATIO = 0.1
 _LV_RATIO = 0.2
 # The grid lines: about 1.1 million lines worldwide [?, gridfinder's paper maps about

@@ -10,7 +10,6 @@ from pathlib import Path, PurePosixPath
 from typing import ClassVar, Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator
-from rasterio.transform import from_origin
 
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
@@ -26,7 +25,7 @@ from autopkg.processors.base import (
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
-from autopkg.processors.sizing import SourceGrid, raster_estimate
+from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _SOURCE = Source(
     url="https://zenodo.org/records/7732393/files/lange2020_expected_occurrence.zip",
@@ -37,7 +36,7 @@ _SOURCE = Source(
 _FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
 # Size estimates: the grid, 720 x 360 cells of 0.5° from (-180, 90); probabilities in
 # steps of 0.025, NaN at sea, deflate to about a third of their bytes.
-GRID = SourceGrid("EPSG:4326", from_origin(-180, 90, 0.5, 0.5), 720, 360, "float32")
+GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 0.5), 720, 360, "float32")
 _RATIO = 0.3
 
 # The impact models (im) and climate models (gcm) of the published set: every pair but

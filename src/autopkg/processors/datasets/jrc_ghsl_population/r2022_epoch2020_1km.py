@@ -5,8 +5,6 @@ from __future__ import annotations
 import zipfile
 from typing import ClassVar
 
-from rasterio.transform import from_origin
-
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
     EstimateContext,
@@ -19,7 +17,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.rasters import RasterFacts, check_raster, clip_to_cogs
-from autopkg.processors.sizing import SourceGrid, check_grid, raster_estimate
+from autopkg.processors.sizing import SourceGrid, check_grid, north_up, raster_estimate
 
 _STEM = "GHS_POP_E2020_GLOBE_R2022A_54009_1000_V1_0"
 _SOURCE = Source(
@@ -38,9 +36,7 @@ _FACTS = RasterFacts(crs="ESRI:54009", dtype="float32")
 # The published grid: 36082 x 18000 cells of 1000 m from (-18041000, 9000000); the run
 # refuses a file on another grid. Population is zero or NoData over most of any
 # country, so the cells deflate to about 15 % of their raw bytes.
-GRID = SourceGrid(
-    "ESRI:54009", from_origin(-18_041_000, 9_000_000, 1000, 1000), 36082, 18000, "float32"
-)
+GRID = SourceGrid("ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32")
 _RATIO = 0.15
 
 

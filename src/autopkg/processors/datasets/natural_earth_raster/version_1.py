@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rasterio.transform import from_origin
-
 from autopkg.processors.base import (
     EstimateContext,
     License,
@@ -16,7 +14,7 @@ from autopkg.processors.base import (
     Source,
 )
 from autopkg.processors.estimate import Estimate
-from autopkg.processors.sizing import SourceGrid, check_grid, raster_estimate
+from autopkg.processors.sizing import SourceGrid, check_grid, north_up, raster_estimate
 
 _SOURCE = Source(
     url="https://naciscdn.org/naturalearth/50m/raster/NE2_50M_SR.zip",
@@ -27,7 +25,7 @@ _MEMBER = "NE2_50M_SR/NE2_50M_SR.tif"
 # The 1:50m raster is 10800 x 5400 pixels of 1/30° from (-180, 90), three Byte bands
 # (RGB); the run refuses a file on another grid. Blended colours and relief deflate to
 # about 40 % of their raw bytes.
-GRID = SourceGrid("EPSG:4326", from_origin(-180, 90, 1 / 30, 1 / 30), 10800, 5400, "uint8", 3)
+GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 1 / 30), 10800, 5400, "uint8", 3)
 _RATIO = 0.4
 
 

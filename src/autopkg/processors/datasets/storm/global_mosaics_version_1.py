@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator
-from rasterio.transform import from_origin
 
 from autopkg.processors.base import (
     EstimateContext,
@@ -23,7 +22,7 @@ from autopkg.processors.base import (
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
-from autopkg.processors.sizing import SourceGrid, raster_estimate
+from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _RECORD = "https://zenodo.org/records/7438145/files"
 # The present climate ("constant") and four climate models under RCP8.5 around 2050.
@@ -36,7 +35,7 @@ _RETURN_PERIODS = (*range(10, 100, 10), *range(100, 1000, 100), *range(1000, 100
 _FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
 # Size estimates: the mosaics' grid, 3600 x 1200 cells of 0.1° from (-180, 60) [derived
 # from the open-gira rule]; smooth wind speeds deflate to about a third of their bytes.
-GRID = SourceGrid("EPSG:4326", from_origin(-180, 60, 0.1, 0.1), 3600, 1200, "float32")
+GRID = SourceGrid("EPSG:4326", north_up(-180, 60, 0.1), 3600, 1200, "float32")
 _RATIO = 0.3
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import ClassVar, Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator
-from rasterio.transform import from_origin
 
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
@@ -26,7 +25,7 @@ from autopkg.processors.base import (
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
-from autopkg.processors.sizing import SourceGrid, raster_estimate
+from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _FOLDER = "http://wri-projects.s3.amazonaws.com/AqueductFloodTool/download/v2"
 LISTING = Source(url=f"{_FOLDER}/index.html", filename="index.html")
@@ -44,7 +43,7 @@ _TIF_NAME = re.compile(r"[A-Za-z0-9_-]+\.tif")
 _FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
 # Size estimates: the 30" global grid assumed above, 43200 x 21600 cells from (-180, 90)
 # [?]; depths are zero or NoData over most cells, so they deflate to about a twentieth.
-GRID = SourceGrid("EPSG:4326", from_origin(-180, 90, 1 / 120, 1 / 120), 43200, 21600, "float32")
+GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 1 / 120), 43200, 21600, "float32")
 _RATIO = 0.05
 
 Hazard = Literal["riverine", "coastal"]
