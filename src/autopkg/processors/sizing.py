@@ -56,17 +56,18 @@ def north_up(west: float, north: float, pixel: float) -> Affine:
     return Affine(pixel, 0.0, west, 0.0, -pixel, north)
 
 
-def window_pixels(grid: SourceGrid, boundary: BaseGeometry) -> list[int]:
+def window_pixels(grid: SourceGrid, boundary: BaseGeometry, *, split: bool = True) -> list[int]:
     """The pixels of each output raster one source file gives (one per side of ±180°).
 
-    Mirrors :func:`autopkg.clip.raster_sides` and :func:`autopkg.clip.clip_raster`: a
-    boundary covering no pixel still gives a 1x1 file.
+    Mirrors :func:`autopkg.processors.rasters.clip_to_cogs` (``split``: a grid that
+    cannot wrap gives one file per side) or, without ``split``, ``Processor.clip_to_cog``
+    (one file); a boundary covering no pixel still gives a 1x1 file.
     """
     crs = CRS.from_user_input(grid.crs)
     geographic = crs.is_geographic
     whole = repair(boundary)
     periodic = wraps(grid.transform, grid.width, geographic=geographic)
-    sides = () if periodic else antimeridian_sides(whole)
+    sides = antimeridian_sides(whole) if split and not periodic else ()
     pixels = []
     for _, side in sides or ((None, whole),):
         local = repair(boundary_in_crs(side, crs.to_wkt()))
@@ -76,14 +77,20 @@ def window_pixels(grid: SourceGrid, boundary: BaseGeometry) -> list[int]:
 
 
 def raster_estimate(
-    grid: SourceGrid, boundary: BaseGeometry, *, ratio: float, files: int = 1
+    grid: SourceGrid,
+    boundary: BaseGeometry,
+    *,
+    ratio: float,
+    files: int = 1,
+    split: bool = True,
 ) -> Estimate:
     """The estimate of clipping ``files`` source rasters on ``grid`` to ``boundary``.
 
     ``ratio`` is the compressed size of the output's pixels over their raw size
-    (overviews included), stated by each processor for its data.
+    (overviews included), stated by each processor for its data; ``split`` is as for
+    :func:`window_pixels`.
     """
-    per_side = window_pixels(grid, boundary)
+    per_side = window_pixels(grid, boundary, split=split)
     pixels = sum(per_side)
     raw = pixels * np.dtype(grid.dtype).itemsize * grid.count
     one_file = math.ceil(raw * ratio) + COG_OVERHEAD_BYTES * len(per_side)

@@ -226,3 +226,12 @@ def test_a_boundary_across_the_antimeridian_is_estimated_per_side(tmp_path: Path
     # Two tight windows (a file each) in Mollweide, not one as wide as the world.
     assert population.files == 2
     assert population.pixels is not None and population.pixels < 200_000
+
+
+def test_a_single_clip_across_the_antimeridian_is_estimated_as_one_file(tmp_path: Path) -> None:
+    # The synthetic grid over Russia's 360° bounding box cannot wrap (one column too
+    # many), so the clip is one file as wide as the grid: so must the estimate be.
+    russia = load_country("rus")
+    estimate = estimate_of(SyntheticRasterTestProcessor, russia, tmp_path, None)
+    outputs = run_of(SyntheticRasterTestProcessor, russia, tmp_path, None)
+    assert_close(estimate, measured(outputs))

@@ -70,7 +70,7 @@ class NaturalEarthRasterProcessor(Processor):
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """One COG of the boundary's window of the published grid."""
-        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO)
+        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO, split=False)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip, clip the GeoTIFF inside it and return one COG."""

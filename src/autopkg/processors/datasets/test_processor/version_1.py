@@ -63,7 +63,7 @@ class SyntheticRasterTestProcessor(Processor):
         """The clip of the synthetic grid the run would generate."""
         transform, width, height = _synthetic_grid(ctx.boundary.geometry.bounds)
         grid = SourceGrid("EPSG:4326", transform, width, height, "uint8")
-        return raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO)
+        return raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO, split=False)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Generate the raster in scratch, clip it and return one GeoTIFF."""
