@@ -23,7 +23,7 @@ from autopkg.api.schemas import (
     ProcessorJob,
 )
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
-from autopkg.jobs import service
+from autopkg.jobs import planning, service
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
 
@@ -62,7 +62,7 @@ def submit_job(
     is that estimate (200), with what the package already holds, and nothing is created.
     """
     if dry_run:
-        result = service.dry_run(
+        result = planning.dry_run(
             rt,
             boundary_name=body.boundary_name,
             area=body.boundary,
@@ -82,7 +82,7 @@ def submit_job(
     return JobCreated(job_id=submission.job_id)
 
 
-def dry_run_public(result: service.DryRun) -> DryRunResult:
+def dry_run_public(result: planning.DryRun) -> DryRunResult:
     """Present a dry run."""
     return DryRunResult(
         boundary_name=result.boundary_name,
