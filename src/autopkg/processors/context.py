@@ -88,6 +88,9 @@ class LocalRunContext:
             verify=self._verify,
             progress=progress,
             timeout=self._timeout,
+            # An estimate answers a request: one try, so an unreachable index costs
+            # one timeout, not a run's backoff.
+            attempts=1,
         )
         digest = cached_digest(path)
         with self._lock:
