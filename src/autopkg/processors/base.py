@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,9 @@ from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.raster import clip_raster
 from autopkg.clip.vector import clip_vector
 from autopkg.slugs import SLUG_PATTERN
+
+if TYPE_CHECKING:
+    from autopkg.processors.clipstore import ClipStore
 
 
 class License(BaseModel):
@@ -111,6 +114,11 @@ class RunContext(Protocol):
     @property
     def scratch(self) -> Path:
         """A private, empty folder for this run's intermediate and output files."""
+        ...
+
+    @property
+    def clips(self) -> ClipStore:
+        """Finished clips of this run, kept across its attempts (see ``clip_once``)."""
         ...
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:

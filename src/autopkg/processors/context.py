@@ -10,6 +10,7 @@ from pathlib import Path
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.base import PostgresSource, Source
+from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.fetch import cached_digest, fetch_source
 
 
@@ -43,9 +44,15 @@ class LocalRunContext:
         on_progress: Callable[[float, str], None],
         timeout: float = 60,
         osm_database: PostgresSource | None = None,
+        clips: ClipStore | None = None,
     ) -> None:
-        """Prepare a run; ``scratch`` is created if missing and belongs to this run only."""
+        """Prepare a run; ``scratch`` is created if missing and belongs to this run only.
+
+        ``clips`` outlives the attempt (the job engine keeps one per run); without it,
+        finished clips are kept inside ``scratch`` and help only a rerun in that folder.
+        """
         scratch.mkdir(parents=True, exist_ok=True)
+        self._clips = clips or ClipStore(scratch / ".clips", {})
         self._boundary = boundary
         self._scratch = scratch
         self._cache_dir = cache_dir
@@ -67,6 +74,11 @@ class LocalRunContext:
     def scratch(self) -> Path:
         """A private folder for this run's intermediate and output files."""
         return self._scratch
+
+    @property
+    def clips(self) -> ClipStore:
+        """Finished clips of this run, kept across its attempts."""
+        return self._clips
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of ``source`` (see ``fetch_source``)."""

@@ -24,8 +24,16 @@ from autopkg.processors.base import (
     Span,
     stage,
 )
+from autopkg.processors.fetch import cached_digest
 from autopkg.processors.mosaic import Cell, TileGrid, write_mosaic
-from autopkg.processors.rasters import RasterFacts, RasterFile, check_raster, clip_each
+from autopkg.processors.rasters import (
+    Located,
+    RasterFacts,
+    RasterFile,
+    check_raster,
+    clip_each,
+    digest_of,
+)
 
 _ROOT = "https://jeodpp.jrc.ec.europa.eu/ftp/jrc-opendata/GHSL/GHS_BUILT_C_GLOBE_R2022A"
 PRODUCTS = ("MSZ", "FUN")
@@ -141,12 +149,12 @@ class JrcGhslBuiltCProcessor(Processor):
         mosaics.mkdir(exist_ok=True)
 
         @contextmanager
-        def locate(file: RasterFile, span: Span) -> Iterator[str | Path]:
+        def locate(file: RasterFile, span: Span) -> Iterator[Located]:
             product = products[file.name]
             folder = mosaics / product
             folder.mkdir(exist_ok=True)
             try:
-                tiles = []
+                tiles, digests = [], []
                 share = (span[1] - span[0]) / len(cells)
                 for number, cell in enumerate(cells):
                     source = tile_source(product, cell)
@@ -157,7 +165,9 @@ class JrcGhslBuiltCProcessor(Processor):
                     tif = _unpack(archive, folder)
                     check_raster(tif, _FACTS, name=tif.name)
                     tiles.append((cell, tif, tif.name))
-                yield write_mosaic(GRID, tiles, folder / f"{stem(product)}.vrt")
+                    digests.append((source.filename, cached_digest(archive).sha256))
+                vrt = write_mosaic(GRID, tiles, folder / f"{stem(product)}.vrt")
+                yield Located(vrt, digest_of(digests))
             finally:
                 shutil.rmtree(folder)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import ClassVar
 
 from autopkg.processors.base import (
@@ -16,7 +15,7 @@ from autopkg.processors.base import (
     Source,
     Span,
 )
-from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+from autopkg.processors.rasters import Located, RasterFacts, RasterFile, clip_each, fetched
 
 _RECORD = "https://zenodo.org/records/7438145/files"
 # The present climate ("constant") and four climate models under RCP8.5 around 2050.
@@ -97,8 +96,8 @@ class StormGlobalMosaicsProcessor(Processor):
         ]
 
         @contextmanager
-        def locate(file: RasterFile, span: Span) -> Iterator[str | Path]:
-            yield self.fetch(ctx, by_name[file.name], span=span)
+        def locate(file: RasterFile, span: Span) -> Iterator[Located]:
+            yield fetched(self.fetch(ctx, by_name[file.name], span=span))
 
         outputs = clip_each(self, ctx, files, locate, facts=_FACTS, span=(0, 99), locate_share=0.5)
         ctx.progress(100, "done")
