@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+import shapely.geometry
 
+from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.isimp_drought.version_1 import IsimipDroughtProcessor
 from tests.e2e.conftest import serve_env
 from tests.e2e.server import ServeProcess
-from tests.unit.processors.conftest import load_country
 
 ISIMIP = "isimp_drought.version_1"
 FILES = 245
@@ -43,6 +44,7 @@ def test_a_killed_run_resumes_without_clipping_finished_files_again(
         process.kill()
         process.start()
         body = process.wait_for_job(job_id, timeout=240)
+        boundary = process.get("/v1/boundaries/gha").json()
     finally:
         process.stop()
 
@@ -56,11 +58,17 @@ def test_a_killed_run_resumes_without_clipping_finished_files_again(
         rf"{ISIMIP}: (\d+) of {FILES} files clipped, (\d+) reused", process.log()
     )
     assert int(reused) >= done and int(clipped) + int(reused) == FILES
-    assert not (process.data_dir / "processing" / "runs" / run_id).exists()
+    # The kept clips went with the run; only the killed attempt's own scratch is left.
+    left = [path.name for path in (process.data_dir / "processing" / "runs" / run_id).iterdir()]
+    assert len(left) == 1 and left[0].startswith("1-"), left
 
     # The published files are byte for byte those of a run never interrupted.
+    gha = Boundary(
+        name="gha", name_long=boundary["name_long"], admin_level=boundary["admin_level"],
+        geometry=shapely.geometry.shape(boundary["geometry"]),
+    )  # fmt: skip
     ctx = LocalRunContext(
-        load_country("gha"), tmp_path / "scratch", tmp_path / "cache", mirror=source_mirror,
+        gha, tmp_path / "scratch", tmp_path / "cache", mirror=source_mirror,
         verify=False, on_progress=lambda _percent, _task: None,
     )  # fmt: skip
     uninterrupted = IsimipDroughtProcessor().run(ctx)
