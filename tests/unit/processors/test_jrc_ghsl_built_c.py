@@ -11,6 +11,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, box
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.clip.raster import clip_raster
 from autopkg.errors import SourceError
 from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import (
     GRID,
@@ -20,6 +21,7 @@ from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun imp
     tile_source,
 )
 from autopkg.processors.fetch import mirror_relpath
+from autopkg.processors.mosaic import write_mosaic
 from tests.fixtures.mirror import RequestLog, serve_directory
 from tests.fixtures.standin_tiles import (
     BUILT_C_NODATA,
@@ -127,3 +129,31 @@ def test_a_boundary_beyond_the_grid_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(SourceError, match=r"^boundary pole meets no tile of the GHS-BUILT-C grid$"):
         JrcGhslBuiltCProcessor().run(run.ctx)
+
+
+def test_a_mosaic_window_streams_through_a_compressed_scratch_file(
+    tmp_path: Path, tiles_root: Path
+) -> None:
+    # A large country's window passes the scratch limit; a limit of 0 takes that path here.
+    boundary = AREAS["corner"]
+    tiles = []
+    for cell in MET_CELLS["corner"]:
+        zipped = tiles_root / mirror_relpath(tile_source("MSZ", cell).url)
+        name = zipped.name.replace(".zip", ".tif")
+        with zipfile.ZipFile(zipped) as archive:
+            archive.extract(name, tmp_path)
+        tiles.append((cell, tmp_path / name, name))
+    vrt = write_mosaic(GRID, tiles, tmp_path / "msz.vrt")
+
+    plain = clip_raster(vrt, boundary.geometry, tmp_path / "plain.tif", nodata=BUILT_C_NODATA)
+    streamed = clip_raster(
+        vrt, boundary.geometry, tmp_path / "streamed.tif", nodata=BUILT_C_NODATA, scratch_limit=0
+    )
+
+    assert streamed.path.read_bytes() == plain.path.read_bytes()
+    inside = check_clipped_pixels(
+        streamed.path, boundary.geometry, built_c_value("MSZ"), GRID.transform,
+        nodata=BUILT_C_NODATA, tolerance=TOLERANCE,
+    )  # fmt: skip
+    assert inside > 150_000
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
