@@ -140,7 +140,7 @@ def aqueduct_rows(b: BenchBoundary, n: int) -> list[list[str]]:
     loop = [PYTHON, "-S", "-c", _GDALWARP_LOOP, str(b.path), str(out / "gdal"), *creation]
     theirs = repeat([*loop, "--", *sources], n)
     first = aqueduct_names()[0].removesuffix(".tif")
-    ours_first = next((out / "autopkg").glob(f"*-{first}-*.tif"))
+    ours_first = next((out / "autopkg").glob(f"*-{first.lower()}-*.tif"))
     check = compare(ours_first, out / "gdal" / f"{first}.tif", Path(sources[0]))
     return [
         [
