@@ -52,7 +52,7 @@ class LocalRunContext:
         finished clips are kept inside ``scratch`` and help only a rerun in that folder.
         """
         scratch.mkdir(parents=True, exist_ok=True)
-        self._clips = clips or ClipStore(scratch / ".clips", {})
+        self._clips = clips
         self._boundary = boundary
         self._scratch = scratch
         self._cache_dir = cache_dir
@@ -78,7 +78,11 @@ class LocalRunContext:
     @property
     def clips(self) -> ClipStore:
         """Finished clips of this run, kept across its attempts."""
-        return self._clips
+        with self._lock:
+            # Made on first use, so a run that keeps no clip leaves only its outputs.
+            if self._clips is None:
+                self._clips = ClipStore(self._scratch / ".clips", {})
+            return self._clips
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of ``source`` (see ``fetch_source``)."""
