@@ -13,6 +13,7 @@ from shapely.geometry import MultiPolygon, box
 from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.raster import clip_raster
 from autopkg.errors import SourceError
+from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import (
     GRID,
     PRODUCTS,
@@ -157,3 +158,23 @@ def test_a_mosaic_window_streams_through_a_compressed_scratch_file(
     )  # fmt: skip
     assert inside > 150_000
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_new_attempt_reuses_the_products_kept_by_an_earlier_one(
+    tmp_path: Path, tiles_root: Path
+) -> None:
+    store = ClipStore(tmp_path / "clips", {"processor": "jrc_ghsl_built_c"})
+    with serve_directory(tiles_root) as mirror:
+        first = Run(tmp_path / "first", AREAS["corner"], mirror, clips=store)
+        kept = JrcGhslBuiltCProcessor().run(first.ctx)
+        second = Run(tmp_path / "second", AREAS["corner"], mirror, clips=store)
+        reused = JrcGhslBuiltCProcessor().run(second.ctx)
+
+    assert [o.path.name for o in reused] == [o.path.name for o in kept]
+    assert [o.path.read_bytes() for o in reused] == [o.path.read_bytes() for o in kept]
+    tasks = [task for _, task in second.reports]
+    assert not any(task.startswith("clipping ") for task in tasks)
+    # The tiles are still fetched (from the cache), so the package names every source.
+    assert len(second.ctx.fetched) == 2 * len(MET_CELLS["corner"])
+    assert second.percents() == sorted(second.percents()) and second.percents()[-1] == 100
+    assert not (second.ctx.scratch / ".mosaic").exists(), "no tile was unpacked"
