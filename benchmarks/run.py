@@ -19,12 +19,22 @@ from pathlib import Path
 import pyogrio
 import rasterio
 
+from autopkg.boundaries.builtin import get_builtin
 from benchmarks.api_reads import api_reads
 from benchmarks.boundaries import BenchBoundary, boundaries
 from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
 from benchmarks.inputs import CACHE, RASTERS, VECTORS, build_raster, build_vector
 from benchmarks.measure import PYTHON, Series, repeat, run, worker
+from benchmarks.multifile import (
+    AQUEDUCT_FILES,
+    AQUEDUCT_HEADER,
+    MOSAIC_HEADER,
+    TILE_HEADER,
+    aqueduct_rows,
+    mosaic_rows,
+    tile_rows,
+)
 from benchmarks.production import production_mode
 
 AUTOPKG = str(Path(PYTHON).parent / "autopkg")
@@ -170,6 +180,27 @@ VECTOR_HEADER = [
 ]  # fmt: skip
 
 
+def multifile_section(shapes: dict[str, BenchBoundary], n: int) -> list[str]:
+    """Aqueduct-like files, JRC tiles fetched, and a mosaic window past the scratch limit."""
+    kenya = shapes["kenya"]
+    russia = BenchBoundary("russia", "largest, antimeridian", get_builtin("rus").geometry)
+    tiled = [*(shapes[name] for name in ("kenya", "africa", "indonesia", "fiji")), russia]
+    return [
+        f"Aqueduct-like: {AQUEDUCT_FILES} float32 rasters of 10800x5400 (2'), "
+        "the processor run vs one gdalwarp per file (same creation options)",
+        "",
+        *_table(AQUEDUCT_HEADER, aqueduct_rows(kenya, n)),
+        "",
+        "GHS-BUILT-C 10 m tiles (100,000 px, 1000 km) a boundary needs",
+        "",
+        *_table(TILE_HEADER, tile_rows(tiled)),
+        "",
+        "Stand-in mosaic: 40,000 px Mollweide tiles at 25 m through a VRT, one run each",
+        "",
+        *_table(MOSAIC_HEADER, mosaic_rows(kenya, 1)),
+    ]
+
+
 def machine() -> str:
     """One line describing the machine and the GDALs involved."""
     cpus = Path("/proc/cpuinfo").read_text().count("processor\t:")
@@ -187,13 +218,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
         "--only",
-        choices=["raster", "vector", "e2e", "api", "production"],
+        choices=["raster", "vector", "e2e", "api", "production", "multifile"],
         action="append",
         help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or ["raster", "vector", "e2e", "api", "production"]
-    if {"raster", "vector"} & set(sections) and shutil.which("gdalwarp") is None:
+    sections = args.only or ["raster", "vector", "e2e", "api", "production", "multifile"]
+    if {"raster", "vector", "multifile"} & set(sections) and shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
     if "raster" in sections:
@@ -218,6 +249,8 @@ def main() -> None:
             for row in vector_rows(name, names, references, shapes, args.repeat)
         ]
         lines += ["## Vector", "", *_table(VECTOR_HEADER, rows), ""]
+    if "multifile" in sections:
+        lines += ["## Multi-file datasets", "", *multifile_section(shapes, args.repeat), ""]
     if "e2e" in sections:
         lines += ["## End to end", "", *end_to_end(args.repeat), ""]
     if "production" in sections:

@@ -18,6 +18,13 @@ TILE = 512
 #: Smallest tile edge a COG may use (GDAL requires multiples of 16).
 _MIN_TILE = 16
 
+#: Largest window (uncompressed bytes, one level) given an uncompressed scratch GeoTIFF.
+#: Below it, skipping a compression pass is fastest and the scratch file stays small;
+#: above it, a whole window uncompressed (a 10 m grid of a large country: hundreds of GB)
+#: would not fit the scratch disk, so the scratch is compressed with ZSTD at its fastest
+#: level and stays near the size of the COG made from it.
+SCRATCH_UNCOMPRESSED_LIMIT = 1 << 30
+
 #: Compressions that keep values bit-identical, with whether a predictor applies.
 COMPRESSIONS = {"DEFLATE": True, "ZSTD": True, "LZW": True, "NONE": False}
 
@@ -36,13 +43,20 @@ def block_size(width: int, height: int) -> int:
 
 
 def scratch_profile(
-    source: DatasetReader, grid: OutputGrid, crs: CRS, fill: float | int
+    source: DatasetReader,
+    grid: OutputGrid,
+    crs: CRS,
+    fill: float | int,
+    limit: int = SCRATCH_UNCOMPRESSED_LIMIT,
 ) -> dict[str, object]:
-    """Creation profile of the uncompressed, tiled, sparse scratch GeoTIFF.
+    """Creation profile of the tiled, sparse scratch GeoTIFF of a clip.
 
     Sparse: tiles never written (outside the boundary) cost nothing and read as nodata.
+    Uncompressed up to ``limit`` bytes of pixels, else ZSTD at level 1 and BigTIFF (see
+    :data:`SCRATCH_UNCOMPRESSED_LIMIT`).
     """
-    return {
+    block = block_size(grid.width, grid.height)
+    profile: dict[str, object] = {
         "driver": "GTiff",
         "width": grid.width,
         "height": grid.height,
@@ -52,11 +66,16 @@ def scratch_profile(
         "transform": grid.transform,
         "nodata": fill,
         "tiled": True,
-        "blockxsize": block_size(grid.width, grid.height),
-        "blockysize": block_size(grid.width, grid.height),
+        "blockxsize": block,
+        "blockysize": block,
         "sparse_ok": True,
         "bigtiff": "IF_NEEDED",
     }
+    size = grid.width * grid.height * source.count * np.dtype(source.dtypes[0]).itemsize
+    if size > limit:
+        # GDAL cannot tell in advance whether a compressed file passes 4 GB.
+        profile.update(compress="ZSTD", zstd_level=1, bigtiff="YES")
+    return profile
 
 
 def copy_descriptions(source: DatasetReader, out: DatasetWriter) -> None:

@@ -5,8 +5,11 @@ see :mod:`autopkg.clip.grid`). Pixels whose centre is inside the boundary keep t
 source values bit for bit; every other pixel is nodata. The window is processed in
 512x512 tiles, so memory stays bounded whatever the source or window size: tiles
 outside the boundary are never read, tiles wholly inside are not masked. The tiles go
-to an uncompressed scratch GeoTIFF beside the output, which gets its overviews; GDAL's
-COG driver then compresses both and lays them out as a COG. GDAL's block cache and
+to a scratch GeoTIFF beside the output, which gets its overviews; GDAL's COG driver
+then compresses both and lays them out as a COG. The scratch file is uncompressed for a
+window up to a gigabyte and compressed above (:func:`autopkg.clip.cog.scratch_profile`),
+so a window of a huge grid (a large country at 10 m, read through a VRT mosaic) streams
+tile by tile into scratch space about the size of the output. GDAL's block cache and
 thread count are per process, sized once by :func:`autopkg.clip.budget.configure_gdal`
 for the clips the process runs at once; a clip never changes them for other threads.
 """
@@ -35,6 +38,7 @@ from shapely.geometry.base import BaseGeometry
 from autopkg.clip.budget import threads_per_clip
 from autopkg.clip.cog import (
     COMPRESSIONS,
+    SCRATCH_UNCOMPRESSED_LIMIT,
     TILE,
     block_size,
     cog_options,
@@ -73,6 +77,7 @@ def clip_raster(
     progress: Callable[[float], None] | None = None,
     compress: str = "DEFLATE",
     nodata: float | int | None = None,
+    scratch_limit: int = SCRATCH_UNCOMPRESSED_LIMIT,
 ) -> RasterClip:
     """Clip the raster ``src`` to ``geometry`` (EPSG:4326) and write a COG at ``dst``.
 
@@ -89,6 +94,10 @@ def clip_raster(
             either, the value is 0 for unsigned integers, the type's minimum for signed
             integers and NaN for floats; a source pixel that already holds it then reads
             as nodata too.
+        scratch_limit: the largest window, in bytes of pixels, written to an
+            uncompressed scratch file; larger ones are compressed on the way (see
+            :data:`~autopkg.clip.cog.SCRATCH_UNCOMPRESSED_LIMIT`). The output is the
+            same either way.
 
     Returns:
         The clip's description. The output is cropped to the pixel centres inside the
@@ -110,7 +119,9 @@ def clip_raster(
         # Thread-local: other clips running in this process keep their own setting.
         env = rasterio.Env(GDAL_NUM_THREADS=str(threads_per_clip()))
         with env, _open(src) as source:
-            clip = _clip_open(source, boundary, dst, compress.upper(), nodata, report)
+            clip = _clip_open(
+                source, boundary, dst, compress.upper(), nodata, report, scratch_limit
+            )
     except RasterioError as exc:
         raise ClipError(f"cannot clip raster {src}: {exc}") from exc
     report(1.0)
@@ -124,6 +135,7 @@ def _clip_open(
     compress: str,
     nodata: float | int | None,
     report: Callable[[float], None],
+    scratch_limit: int,
 ) -> RasterClip:
     """Clip an open source: plan the grid, mask tile by tile, convert to a COG."""
     fill = _nodata(source, nodata)
@@ -135,7 +147,9 @@ def _clip_open(
     target = grid or _placeholder(source, local)
     with staging_dir(dst) as scratch:
         masked = scratch / "masked.tif"
-        with rasterio.open(masked, "w", **scratch_profile(source, target, crs, fill)) as out:
+        with rasterio.open(
+            masked, "w", **scratch_profile(source, target, crs, fill, scratch_limit)
+        ) as out:
             copy_descriptions(source, out)
             inside = grid is not None and _write_tiles(source, grid, out, fill, report)
             factors = overview_factors(target.width, target.height)

@@ -27,9 +27,10 @@ from autopkg.db.models import RunRecord, RunState
 from autopkg.errors import AutopkgError, NotFoundError, RunAbandonedError
 from autopkg.jobs.locks import publish_lock
 from autopkg.jobs.progress import RunReporter
-from autopkg.packaging.inputs import run_inputs
+from autopkg.packaging.inputs import geometry_digest, run_inputs
 from autopkg.packaging.manifest import EMPTY_KEY
 from autopkg.packaging.publish import publish_processor
+from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.context import LocalRunContext
 from autopkg.runtime import Runtime
 
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # The processor's own progress fills 0-95 %; publishing takes the rest.
 _PROCESSOR_SHARE = 95.0
+# The folder of a run's kept clips, beside its attempts' scratch folders.
+_CLIPS = "clips"
 # How long a claim waits out an unreachable database before giving up.
 _DATABASE_PATIENCE_SECS = 30.0
 
@@ -78,6 +81,9 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
 
     The attempt works in its own scratch folder (``runs/<run>/<attempt>-<nonce>``), so
     a worker that took the run over never shares or deletes another attempt's files.
+    Finished clips are kept beside the attempts (``runs/<run>/clips``, a
+    :class:`~autopkg.processors.clipstore.ClipStore`) for an attempt that takes the run
+    over; they are removed once the run has ended.
     Every log line written meanwhile names the run (:func:`autopkg.logs.run_context`).
     """
     with logs.run_context(rt.database, run):
@@ -86,7 +92,7 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
 
 def _execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     log.info("run %s: %s for %s started", run.id[:8], run.processor_id, run.boundary_name)
-    scratch = rt.settings.processing_root / "runs" / run.id / f"{run.attempts}-{uuid.uuid4().hex}"
+    scratch = run_folder(rt, run.id) / f"{run.attempts}-{uuid.uuid4().hex}"
     started = time.monotonic()
     state, result, code, message = RunState.FAILURE, None, None, None
     with RunReporter(rt.database, run_id=run.id, owner=owner, lease=lease_of(rt)) as reporter:
@@ -118,6 +124,8 @@ def _execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     )
     if not recorded:
         log.warning("run %s: revoked or lease lost; result discarded", run.id[:8])
+    if recorded or _has_ended(rt, run.id):
+        discard_clips(rt, run.id)
     log.info(
         "run %s: %s for %s ended %s in %.2fs%s",
         run.id[:8],
@@ -141,6 +149,16 @@ def _produce_and_publish(
     if boundary is None:
         raise NotFoundError(f"boundary {run.boundary_name!r} no longer exists")
     scratch.mkdir(parents=True)
+    # The run's canonical options: part of its inputs and of every kept clip's key.
+    options = run.options
+    clips = ClipStore(
+        run_folder(rt, run.id) / _CLIPS,
+        {
+            "processor": run.processor_id,
+            "boundary": geometry_digest(boundary.geometry),
+            "options": options,
+        },
+    )
     context = LocalRunContext(
         boundary=boundary,
         scratch=scratch,
@@ -149,7 +167,8 @@ def _produce_and_publish(
         verify=rt.settings.verify_source_checksums,
         on_progress=lambda pct, task: reporter.report(pct * _PROCESSOR_SHARE / 100, task),
         osm_database=rt.osm_database,
-        options=run.options,
+        options=options,
+        clips=clips,
     )
     processor = processor_cls()
     outputs = processor.run(context)
@@ -175,7 +194,7 @@ def _produce_and_publish(
         processor.metadata,
         outputs,
         lock=publish_lock(rt, boundary.name),
-        inputs=run_inputs(boundary.geometry, run.processor_id, run.options, context.fetched),
+        inputs=run_inputs(boundary.geometry, run.processor_id, options, context.fetched),
         fetched=context.fetched,
         before_commit=still_ours,
     )
@@ -187,6 +206,32 @@ def _produce_and_publish(
             path.rsplit("/", 1)[-1] for path in empty
         )
     return result
+
+
+def run_folder(rt: Runtime, run_id: str) -> Path:
+    """The folder of a run's attempts and kept clips: ``<processing root>/runs/<run>``."""
+    return rt.settings.processing_root / "runs" / run_id
+
+
+def discard_clips(rt: Runtime, run_id: str) -> None:
+    """Remove the clips a run kept for its attempts, and its folder once empty."""
+    folder = run_folder(rt, run_id)
+    shutil.rmtree(folder / _CLIPS, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def _has_ended(rt: Runtime, run_id: str) -> bool:
+    """Whether the run is in a final state (revoked, say), so no attempt needs its clips."""
+    state = rt.database.transact_retrying(
+        lambda session: _state_of(run_repo.get_run(session, run_id=run_id)),
+        for_seconds=_DATABASE_PATIENCE_SECS,
+    )
+    return state is None or state.terminal
+
+
+def _state_of(record: RunRecord | None) -> RunState | None:
+    return None if record is None else RunState(record.state)
 
 
 def sweep(rt: Runtime, *, dead_owner: Callable[[str], bool] | None = None) -> list[str]:
@@ -226,6 +271,7 @@ def sweep(rt: Runtime, *, dead_owner: Callable[[str], bool] | None = None) -> li
             retried.append(run_id)
         elif outcome is RunState.FAILURE:
             failed += 1
+            discard_clips(rt, run_id)
     if retried or failed:
         log.warning(
             "released %d run(s) left by stopped workers: %d to retry, %d failed",

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,9 @@ from autopkg.clip.vector import clip_vector
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import NoOptions, ProcessorOptions
 from autopkg.slugs import SLUG_PATTERN
+
+if TYPE_CHECKING:
+    from autopkg.processors.clipstore import ClipStore
 
 
 class License(BaseModel):
@@ -118,6 +121,11 @@ class RunContext(Protocol):
     @property
     def options(self) -> Mapping[str, Any]:
         """The job's options for this processor, validated (``{}``: every default)."""
+        ...
+
+    @property
+    def clips(self) -> ClipStore:
+        """Finished clips of this run, kept across its attempts (see ``clip_once``)."""
         ...
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:

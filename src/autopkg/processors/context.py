@@ -11,6 +11,7 @@ from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.base import PostgresSource, Source
+from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.fetch import cached_digest, fetch_source
 
 
@@ -45,12 +46,16 @@ class LocalRunContext:
         timeout: float = 60,
         osm_database: PostgresSource | None = None,
         options: Mapping[str, Any] | None = None,
+        clips: ClipStore | None = None,
     ) -> None:
         """Prepare a run; ``scratch`` is created if missing and belongs to this run only.
 
-        ``options`` are the processor's validated options (none by default).
+        ``options`` are the processor's validated options (none by default). ``clips``
+        outlives the attempt (the job engine keeps one per run); without it, finished
+        clips are kept inside ``scratch`` and help only a rerun in that folder.
         """
         scratch.mkdir(parents=True, exist_ok=True)
+        self._clips = clips
         self._boundary = boundary
         self._scratch = scratch
         self._cache_dir = cache_dir
@@ -78,6 +83,15 @@ class LocalRunContext:
     def scratch(self) -> Path:
         """A private folder for this run's intermediate and output files."""
         return self._scratch
+
+    @property
+    def clips(self) -> ClipStore:
+        """Finished clips of this run, kept across its attempts."""
+        with self._lock:
+            # Made on first use, so a run that keeps no clip leaves only its outputs.
+            if self._clips is None:
+                self._clips = ClipStore(self._scratch / ".clips", {})
+            return self._clips
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of ``source`` (see ``fetch_source``)."""

@@ -9,10 +9,13 @@ without redoing the files an interrupted attempt finished.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 import rasterio
@@ -22,9 +25,9 @@ from rasterio.errors import RasterioError
 from autopkg.clip.raster import clip_raster, raster_sides
 from autopkg.errors import SourceError
 from autopkg.processors.base import COG_MEDIATYPE, OutputFile, Processor, RunContext, Span, stage
+from autopkg.processors.fetch import cached_digest
 
-#: Folder of the scratch space recording which files a run has clipped (see ``clip_each``).
-DONE_FOLDER = ".clipped"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,28 @@ class RasterFile:
     name: str
     sub: str
     title: str
+
+
+@dataclass(frozen=True)
+class Located:
+    """A source raster ready to clip: its GDAL path and the sha256 of the bytes behind it.
+
+    For a member of an archive, the archive's sha256 (the member's name is part of the
+    clip's key); for a mosaic, a digest of its tiles' digests (see ``digest_of``).
+    """
+
+    path: str | Path
+    sha256: str
+
+
+def fetched(path: Path) -> Located:
+    """A file fetched through the run context, with the sha256 its cache records."""
+    return Located(path, cached_digest(path).sha256)
+
+
+def digest_of(parts: Sequence[tuple[str, str]]) -> str:
+    """One sha256 over named digests (tiles of a mosaic), in the order given."""
+    return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
 
 
 def check_raster(src: str | Path, facts: RasterFacts, *, name: str) -> None:
@@ -110,11 +135,33 @@ def clip_to_cogs(
     return outputs
 
 
+def clip_once(
+    ctx: RunContext,
+    *,
+    source_sha256: str,
+    part: Mapping[str, object],
+    clip: Callable[[], list[OutputFile]],
+) -> tuple[list[OutputFile], bool]:
+    """Return the outputs of ``clip``, or those an earlier attempt of the run kept.
+
+    ``source_sha256`` and ``part`` say what the clip reads (see
+    :meth:`~autopkg.processors.clipstore.ClipStore.key`); outputs made here are kept in
+    ``ctx.clips`` for a later attempt. The flag says whether the outputs were reused.
+    """
+    key = ctx.clips.key(source_sha256=source_sha256, part=part)
+    kept = ctx.clips.take(key, ctx.scratch)
+    if kept is not None:
+        return kept, True
+    outputs = clip()
+    ctx.clips.keep(key, outputs)
+    return outputs, False
+
+
 def clip_each(
     processor: Processor,
     ctx: RunContext,
     files: Sequence[RasterFile],
-    locate: Callable[[RasterFile, Span], AbstractContextManager[str | Path]],
+    locate: Callable[[RasterFile, Span], AbstractContextManager[Located]],
     *,
     facts: RasterFacts,
     span: Span,
@@ -123,17 +170,17 @@ def clip_each(
 ) -> list[OutputFile]:
     """Clip many source rasters one after another, each within its share of ``span``.
 
-    For each file, ``locate`` gives a context manager holding its GDAL path while it is
-    clipped (fetching it within the span it is given: the first ``locate_share`` of the
-    file's share; extracting it, say, and removing it on exit), the source is checked
-    against ``facts``, then clipped with :func:`clip_to_cogs`. Memory, and the scratch
-    space beyond the outputs, hold one file's work at a time. Progress reaches the end
-    of a file's share when it is done, with a task naming the file.
+    For each file, ``locate`` gives a context manager holding its GDAL path and the
+    sha256 of the bytes behind it while it is clipped (fetching it within the span it is
+    given: the first ``locate_share`` of the file's share; extracting it, say, and
+    removing it on exit), the source is checked against ``facts``, then clipped with
+    :func:`clip_to_cogs`. Memory, and the scratch space beyond the outputs, hold one
+    file's work at a time. Progress reaches the end of a file's share when it is done,
+    with a task naming the file.
 
-    A finished file is recorded in the scratch folder (``.clipped/<sub>.json``), written
-    after its outputs. A later attempt in the same scratch folder (a run resumed after
-    an interruption) takes recorded files as they are instead of fetching and clipping
-    them again. ``nodata`` is passed on to :func:`clip_to_cogs`.
+    A file an earlier attempt of the run clipped from the same bytes is taken from
+    ``ctx.clips`` instead (:func:`clip_once`). ``nodata`` is passed on to
+    :func:`clip_to_cogs`.
 
     Raises:
         SourceError: a file fails ``facts``, or cannot be fetched.
@@ -143,59 +190,42 @@ def clip_each(
         return []
     share = (span[1] - span[0]) / len(files)
     outputs: list[OutputFile] = []
+    reused = 0
     for number, file in enumerate(files):
         start, end = span[0] + number * share, span[0] + (number + 1) * share
-        done = _recorded(ctx, file)
-        if done is None:
-            middle = start + share * locate_share
-            with locate(file, (start, middle)) as src:
-                check_raster(src, facts, name=file.name)
-                done = clip_to_cogs(
-                    processor,
-                    ctx,
-                    src,
-                    title=file.title,
-                    span=(middle, end),
-                    sub=file.sub,
-                    nodata=nodata,
-                )
-            _record(ctx, file, done)
+        middle = start + share * locate_share
+        with locate(file, (start, middle)) as located:
+            clip = partial(
+                _checked_clip, processor, ctx, file, located.path,
+                facts=facts, span=(middle, end), nodata=nodata,
+            )  # fmt: skip
+            part = {"name": file.name, "sub": file.sub, "nodata": repr(nodata)}
+            done, taken = clip_once(ctx, source_sha256=located.sha256, part=part, clip=clip)
+        reused += taken
         outputs.extend(done)
         ctx.progress(end, f"clipped {file.name} ({number + 1} of {len(files)})")
+    log.info(
+        "%s: %d of %d files clipped, %d reused from an earlier attempt",
+        processor.metadata.id,
+        len(files) - reused,
+        len(files),
+        reused,
+    )
     return outputs
 
 
-def _record_path(ctx: RunContext, file: RasterFile) -> Path:
-    return ctx.scratch / DONE_FOLDER / f"{file.sub}.json"
-
-
-def _record(ctx: RunContext, file: RasterFile, outputs: list[OutputFile]) -> None:
-    """Write the record of a finished file atomically, so a present record is complete."""
-    record = _record_path(ctx, file)
-    record.parent.mkdir(exist_ok=True)
-    partial = record.with_name(record.name + ".part")
-    entries = [{"name": o.path.name, "title": o.title, "empty": o.empty} for o in outputs]
-    partial.write_text(json.dumps(entries))
-    partial.replace(record)
-
-
-def _recorded(ctx: RunContext, file: RasterFile) -> list[OutputFile] | None:
-    """The outputs an earlier attempt recorded for ``file``, if they are all still there."""
-    try:
-        entries = json.loads(_record_path(ctx, file).read_text())
-        outputs = [
-            OutputFile(
-                ctx.scratch / str(entry["name"]),
-                "tif",
-                COG_MEDIATYPE,
-                title=str(entry["title"]),
-                empty=bool(entry["empty"]),
-            )
-            for entry in entries
-        ]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    # A record names files in the scratch folder itself; anything else is not trusted.
-    if not outputs or any(o.path.parent != ctx.scratch or not o.path.is_file() for o in outputs):
-        return None
-    return outputs
+def _checked_clip(
+    processor: Processor,
+    ctx: RunContext,
+    file: RasterFile,
+    src: str | Path,
+    *,
+    facts: RasterFacts,
+    span: Span,
+    nodata: float | None,
+) -> list[OutputFile]:
+    """Check one file of many against ``facts``, then clip it (:func:`clip_to_cogs`)."""
+    check_raster(src, facts, name=file.name)
+    return clip_to_cogs(
+        processor, ctx, src, title=file.title, span=span, sub=file.sub, nodata=nodata
+    )

@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from affine import Affine
 from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon
 
 from autopkg.clip import RasterClip, clip_raster, raster_sides
+from autopkg.clip.cog import scratch_profile
+from autopkg.clip.grid import OutputGrid
 from autopkg.errors import ClipError
 from tests.unit.clip.conftest import MOLLWEIDE, grid_at, pattern, write_raster
 
@@ -355,3 +358,12 @@ def test_bad_arguments(
         clip_raster(uint8_world, countries["GHA"], tmp_path / "a.tif", compress="JPEG")
     with pytest.raises(ClipError, match="no area"):
         clip_raster(uint8_world, shapely.LineString([(0, 0), (1, 1)]), tmp_path / "a.tif")
+
+
+def test_a_window_past_the_scratch_limit_is_compressed_on_the_way(uint8_world: Path) -> None:
+    grid = OutputGrid(0, 0, 1000, 500, Affine.identity(), None, MultiPolygon())
+    with rasterio.open(uint8_world) as source:
+        within = scratch_profile(source, grid, source.crs, 0, limit=500_000)
+        past = scratch_profile(source, grid, source.crs, 0, limit=499_999)
+    assert ("compress" in within, within["bigtiff"]) == (False, "IF_NEEDED")
+    assert (past["compress"], past["zstd_level"], past["bigtiff"]) == ("ZSTD", 1, "YES")

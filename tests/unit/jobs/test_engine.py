@@ -173,6 +173,8 @@ def test_cancel_during_a_silent_step_publishes_nothing(rt: Runtime) -> None:
     assert read_manifest(rt.storage, "zone") is None
     assert _published_files(rt) == []
     assert not GATE.scratch[0].exists()
+    # The run has ended: the clips kept for a later attempt go with it.
+    assert not (GATE.scratch[0].parent / "clips").exists()
 
 
 def test_a_run_taken_over_while_silent_publishes_nothing(rt: Runtime) -> None:
@@ -198,6 +200,8 @@ def test_a_run_taken_over_while_silent_publishes_nothing(rt: Runtime) -> None:
     assert read_manifest(rt.storage, "zone") is None
     assert _published_files(rt) == []
     assert GATE.scratch[0].name.startswith("1-")
+    # The run goes on in the second attempt, which needs the clips kept so far.
+    assert (GATE.scratch[0].parent / "clips").is_dir()
 
 
 def test_inputs_are_recorded_and_a_replaced_boundary_is_stale(rt: Runtime) -> None:

@@ -15,6 +15,7 @@ import shapely
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import ProcessorError, SourceError
 from autopkg.processors.base import PostgresSource, Processor
+from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.natural_earth_raster.version_1 import NaturalEarthRasterProcessor
 from autopkg.processors.datasets.test_fail_processor.version_1 import FailingTestProcessor
@@ -37,6 +38,7 @@ class Run:
         boundary: Boundary,
         mirror: str | None,
         osm_database: PostgresSource | None = None,
+        clips: ClipStore | None = None,
     ) -> None:
         self.reports: list[tuple[float, str]] = []
         self.ctx = LocalRunContext(
@@ -47,6 +49,7 @@ class Run:
             verify=False,
             on_progress=lambda percent, task: self.reports.append((percent, task)),
             osm_database=osm_database,
+            clips=clips,
         )
 
     def percents(self) -> list[float]:

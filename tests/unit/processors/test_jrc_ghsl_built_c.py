@@ -11,7 +11,9 @@ from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, box
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.clip.raster import clip_raster
 from autopkg.errors import SourceError
+from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import (
     GRID,
     PRODUCTS,
@@ -20,6 +22,7 @@ from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun imp
     tile_source,
 )
 from autopkg.processors.fetch import mirror_relpath
+from autopkg.processors.mosaic import write_mosaic
 from tests.fixtures.mirror import RequestLog, serve_directory
 from tests.fixtures.standin_tiles import (
     BUILT_C_NODATA,
@@ -127,3 +130,51 @@ def test_a_boundary_beyond_the_grid_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(SourceError, match=r"^boundary pole meets no tile of the GHS-BUILT-C grid$"):
         JrcGhslBuiltCProcessor().run(run.ctx)
+
+
+def test_a_mosaic_window_streams_through_a_compressed_scratch_file(
+    tmp_path: Path, tiles_root: Path
+) -> None:
+    # A large country's window passes the scratch limit; a limit of 0 takes that path here.
+    boundary = AREAS["corner"]
+    tiles = []
+    for cell in MET_CELLS["corner"]:
+        zipped = tiles_root / mirror_relpath(tile_source("MSZ", cell).url)
+        name = zipped.name.replace(".zip", ".tif")
+        with zipfile.ZipFile(zipped) as archive:
+            archive.extract(name, tmp_path)
+        tiles.append((cell, tmp_path / name, name))
+    vrt = write_mosaic(GRID, tiles, tmp_path / "msz.vrt")
+
+    plain = clip_raster(vrt, boundary.geometry, tmp_path / "plain.tif", nodata=BUILT_C_NODATA)
+    streamed = clip_raster(
+        vrt, boundary.geometry, tmp_path / "streamed.tif", nodata=BUILT_C_NODATA, scratch_limit=0
+    )
+
+    assert streamed.path.read_bytes() == plain.path.read_bytes()
+    inside = check_clipped_pixels(
+        streamed.path, boundary.geometry, built_c_value("MSZ"), GRID.transform,
+        nodata=BUILT_C_NODATA, tolerance=TOLERANCE,
+    )  # fmt: skip
+    assert inside > 150_000
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_new_attempt_reuses_the_products_kept_by_an_earlier_one(
+    tmp_path: Path, tiles_root: Path
+) -> None:
+    store = ClipStore(tmp_path / "clips", {"processor": "jrc_ghsl_built_c"})
+    with serve_directory(tiles_root) as mirror:
+        first = Run(tmp_path / "first", AREAS["corner"], mirror, clips=store)
+        kept = JrcGhslBuiltCProcessor().run(first.ctx)
+        second = Run(tmp_path / "second", AREAS["corner"], mirror, clips=store)
+        reused = JrcGhslBuiltCProcessor().run(second.ctx)
+
+    assert [o.path.name for o in reused] == [o.path.name for o in kept]
+    assert [o.path.read_bytes() for o in reused] == [o.path.read_bytes() for o in kept]
+    tasks = [task for _, task in second.reports]
+    assert not any(task.startswith("clipping ") for task in tasks)
+    # The tiles are still fetched (from the cache), so the package names every source.
+    assert len(second.ctx.fetched) == 2 * len(MET_CELLS["corner"])
+    assert second.percents() == sorted(second.percents()) and second.percents()[-1] == 100
+    assert not (second.ctx.scratch / ".mosaic").exists(), "no tile was unpacked"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -14,9 +13,11 @@ from rasterio.transform import from_origin
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import SourceError
+from autopkg.processors.base import OutputFile
+from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.datasets.test_processor.version_1 import SyntheticRasterTestProcessor
 from autopkg.processors.rasters import (
-    DONE_FOLDER,
+    Located,
     RasterFacts,
     RasterFile,
     check_raster,
@@ -69,37 +70,39 @@ def test_an_unreadable_source_is_named(tmp_path: Path) -> None:
         check_raster(tmp_path / "a.tif", RasterFacts(crs="EPSG:4326", dtype="uint8"), name="a.tif")
 
 
-def test_records_naming_missing_or_outside_files_are_not_trusted(
+def test_files_kept_by_an_earlier_attempt_are_not_clipped_again(
     tmp_path: Path, gha: Boundary
 ) -> None:
-    run = Run(tmp_path, gha, None)
     sources = [_tif(tmp_path / f"s{n}.tif", crs="EPSG:4326") for n in range(3)]
     files = [RasterFile(f"s{n}.tif", sub=f"s{n}", title=f"s{n}") for n in range(3)]
-    records = run.ctx.scratch / DONE_FOLDER
-    records.mkdir()
-    outside = tmp_path / "outside.tif"
-    outside.write_bytes(b"x")
-    (records / "s0.json").write_text(
-        json.dumps([{"name": "../outside.tif", "title": "", "empty": False}])
-    )
-    (records / "s1.json").write_text(
-        json.dumps([{"name": "gone.tif", "title": "", "empty": False}])
-    )
-    (records / "s2.json").write_text("{not json")
-    located: list[str] = []
+    store = ClipStore(tmp_path / "clips", {"processor": "test_processor.version_1"})
+    facts = RasterFacts(crs="EPSG:4326", dtype="float32")
 
-    def locate(file: RasterFile, _span: object) -> nullcontext[Path]:
-        located.append(file.name)
-        return nullcontext(sources[int(file.sub[1])])
+    def attempt(name: str, digests: list[str]) -> tuple[Run, list[OutputFile]]:
+        run = Run(tmp_path / name, gha, None, clips=store)
 
-    outputs = clip_each(
-        SyntheticRasterTestProcessor(), run.ctx, files, locate,
-        facts=RasterFacts(crs="EPSG:4326", dtype="float32"), span=(0, 90),
-    )  # fmt: skip
+        def locate(file: RasterFile, _span: object) -> nullcontext[Located]:
+            number = int(file.sub[1])
+            return nullcontext(Located(sources[number], digests[number]))
 
-    assert located == ["s0.tif", "s1.tif", "s2.tif"]
+        processor = SyntheticRasterTestProcessor()
+        return run, clip_each(processor, run.ctx, files, locate, facts=facts, span=(0, 90))
+
+    _, kept = attempt("first", ["a", "b", "c"])
+    # s1's bytes changed before the retry: only that file is clipped again.
+    second, outputs = attempt("second", ["a", "B", "c"])
+
     assert [o.path.name for o in outputs] == [
         f"test_processor-version_1-s{n}-gha.tif" for n in range(3)
     ]
-    assert all(o.path.parent == run.ctx.scratch for o in outputs)
-    assert json.loads((records / "s1.json").read_text())[0]["name"] == outputs[1].path.name
+    assert all(o.path.parent == second.ctx.scratch for o in outputs)
+    same = [
+        o.path.stat().st_ino == k.path.stat().st_ino for o, k in zip(outputs, kept, strict=True)
+    ]
+    assert same == [True, False, True]
+    assert [o.path.read_bytes() for o in outputs] == [k.path.read_bytes() for k in kept]
+    clipping = {task for _, task in second.reports if task.startswith("clipping ")}
+    assert clipping == {"clipping s1.tif"}
+    ends = [p for p, task in second.reports if task.startswith("clipped ")]
+    assert ends == [30, 60, 90]
+    assert len(list((tmp_path / "clips").iterdir())) == 4

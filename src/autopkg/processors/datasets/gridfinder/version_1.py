@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 import pyogrio
@@ -21,7 +22,8 @@ from autopkg.processors.base import (
     stage,
 )
 from autopkg.processors.estimate import Estimate
-from autopkg.processors.rasters import RasterFacts, check_raster, clip_to_cogs
+from autopkg.processors.fetch import cached_digest
+from autopkg.processors.rasters import RasterFacts, check_raster, clip_once, clip_to_cogs
 from autopkg.processors.sizing import (
     SourceGrid,
     check_grid,
@@ -123,45 +125,53 @@ class GridfinderProcessor(Processor):
         )
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Fetch the three files one by one, clip each, return a GeoPackage and the COGs."""
+        """Fetch the three files one by one, clip each, return a GeoPackage and the COGs.
+
+        A file an earlier attempt of the run clipped from the same bytes is reused.
+        """
         grid = self.fetch(ctx, _GRID, span=(0, 15))
         _check_grid(str(grid))
-        output = self.output_path(ctx, "gpkg", "grid")
-        task = "clipping grid.gpkg"
-        ctx.progress(15, task)
-        # The layer is named: the helper clip_to_geopackage would take the first one.
-        clipped = clip_vector(
-            grid,
-            ctx.boundary.geometry,
-            output,
-            layer=_GRID_LAYER,
-            progress=stage(ctx, 15, 40, task),
+
+        def clip_grid() -> list[OutputFile]:
+            output = self.output_path(ctx, "gpkg", "grid")
+            task = "clipping grid.gpkg"
+            ctx.progress(15, task)
+            # The layer is named: the helper clip_to_geopackage would take the first one.
+            clipped = clip_vector(
+                grid,
+                ctx.boundary.geometry,
+                output,
+                layer=_GRID_LAYER,
+                progress=stage(ctx, 15, 40, task),
+            )
+            title = "Gridfinder grid lines, clipped"
+            return [OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)]
+
+        outputs, _ = clip_once(
+            ctx, source_sha256=cached_digest(grid).sha256, part={"sub": "grid"}, clip=clip_grid
         )
-        title = "Gridfinder grid lines, clipped"
-        outputs = [OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)]
         targets = self.fetch(ctx, _TARGETS, span=(40, 50))
         check_raster(targets, _TARGETS_FACTS, name=_TARGETS.filename)
         check_grid(targets, TARGETS_GRID, name=_TARGETS.filename)
-        outputs += clip_to_cogs(
-            self,
-            ctx,
-            targets,
-            title="Gridfinder targets (grid-connected cells), clipped",
-            span=(50, 70),
-            sub="targets",
+        title = "Gridfinder targets (grid-connected cells), clipped"
+        clip_targets = partial(
+            clip_to_cogs, self, ctx, targets, title=title, span=(50, 70), sub="targets",
             nodata=_TARGETS_NODATA,
-        )
+        )  # fmt: skip
+        outputs += clip_once(
+            ctx,
+            source_sha256=cached_digest(targets).sha256,
+            part={"sub": "targets", "nodata": _TARGETS_NODATA},
+            clip=clip_targets,
+        )[0]
         lv = self.fetch(ctx, _LV, span=(70, 80))
         check_raster(lv, _LV_FACTS, name=_LV.filename)
         check_grid(lv, LV_GRID, name=_LV.filename)
-        outputs += clip_to_cogs(
-            self,
-            ctx,
-            lv,
-            title="Gridfinder low-voltage line length, clipped",
-            span=(80, 99),
-            sub="lv",
-        )
+        title = "Gridfinder low-voltage line length, clipped"
+        clip_lv = partial(clip_to_cogs, self, ctx, lv, title=title, span=(80, 99), sub="lv")
+        outputs += clip_once(
+            ctx, source_sha256=cached_digest(lv).sha256, part={"sub": "lv"}, clip=clip_lv
+        )[0]
         ctx.progress(100, "done")
         return outputs
 

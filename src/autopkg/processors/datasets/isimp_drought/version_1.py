@@ -6,7 +6,7 @@ import shutil
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import ClassVar, Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -23,8 +23,9 @@ from autopkg.processors.base import (
     Span,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.fetch import cached_digest
 from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+from autopkg.processors.rasters import Located, RasterFacts, RasterFile, clip_each
 from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _SOURCE = Source(
@@ -186,18 +187,19 @@ class IsimipDroughtProcessor(Processor):
             RasterFile(name, sub=name.removesuffix(".tif"), title=f"{name}, clipped")
             for name in source_file_names(IsimipOptions.model_validate(ctx.options))
         ]
+        archive_sha256 = cached_digest(archive).sha256
         unpacked = ctx.scratch / ".unpacked"
         unpacked.mkdir(exist_ok=True)
         with zipfile.ZipFile(archive) as zipped:
             # Each file is unpacked, clipped and removed in turn: GDAL reading a member of
             # a compressed zip in place inflates it again from the start for each strip.
             @contextmanager
-            def locate(file: RasterFile, _span: Span) -> Iterator[str | Path]:
+            def locate(file: RasterFile, _span: Span) -> Iterator[Located]:
                 path = unpacked / file.name
                 with zipped.open(members[file.name]) as member, path.open("wb") as handle:
                     shutil.copyfileobj(member, handle)
                 try:
-                    yield path
+                    yield Located(path, archive_sha256)
                 finally:
                     path.unlink()
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,8 +25,15 @@ from autopkg.processors.base import (
     stage,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.fetch import cached_digest
 from autopkg.processors.mosaic import Cell, TileGrid, write_mosaic
-from autopkg.processors.rasters import RasterFacts, RasterFile, check_raster, clip_each
+from autopkg.processors.rasters import (
+    RasterFacts,
+    check_raster,
+    clip_once,
+    clip_to_cogs,
+    digest_of,
+)
 from autopkg.processors.sizing import SourceGrid, raster_estimate
 
 _ROOT = "https://jeodpp.jrc.ec.europa.eu/ftp/jrc-opendata/GHSL/GHS_BUILT_C_GLOBE_R2022A"
@@ -135,48 +141,64 @@ class JrcGhslBuiltCProcessor(Processor):
         return raster_estimate(_MOSAIC, ctx.boundary.geometry, ratio=_RATIO, files=len(PRODUCTS))
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Per product: fetch the tiles meeting the boundary, mosaic them, clip the mosaic."""
+        """Per product: fetch the tiles meeting the boundary, mosaic them, clip the mosaic.
+
+        A product an earlier attempt of the run clipped from the same tiles is reused
+        without unpacking its tiles again (gigabytes for a large country).
+        """
         cells = GRID.cells(ctx.boundary.geometry)
         if not cells:
             raise SourceError(f"boundary {ctx.boundary.name} meets no tile of the GHS-BUILT-C grid")
-        files = [
-            RasterFile(
-                f"{stem(product)}.tif",
-                sub=stem(product).lower(),
-                title=f"GHS-BUILT-C R2022A {product} 2018 10 m (Mollweide), clipped",
-            )
-            for product in PRODUCTS
-        ]
-        products = {file.name: product for file, product in zip(files, PRODUCTS, strict=True)}
-        mosaics = ctx.scratch / ".mosaic"
-        mosaics.mkdir(exist_ok=True)
-
-        @contextmanager
-        def locate(file: RasterFile, span: Span) -> Iterator[str | Path]:
-            product = products[file.name]
-            folder = mosaics / product
-            folder.mkdir(exist_ok=True)
-            try:
-                tiles = []
-                share = (span[1] - span[0]) / len(cells)
-                for number, cell in enumerate(cells):
-                    source = tile_source(product, cell)
-                    start = span[0] + number * share
-                    task = f"downloading {source.filename} ({number + 1} of {len(cells)})"
-                    ctx.progress(start, task)
-                    archive = ctx.fetch(source, progress=stage(ctx, start, start + share, task))
-                    tif = _unpack(archive, folder)
-                    check_raster(tif, _FACTS, name=tif.name)
-                    tiles.append((cell, tif, tif.name))
-                yield write_mosaic(GRID, tiles, folder / f"{stem(product)}.vrt")
-            finally:
-                shutil.rmtree(folder)
-
-        outputs = clip_each(
-            self, ctx, files, locate, facts=_FACTS, span=(0, 99), locate_share=0.5, nodata=_NODATA
-        )
+        share = 99 / len(PRODUCTS)
+        outputs: list[OutputFile] = []
+        for number, product in enumerate(PRODUCTS):
+            start, end = number * share, (number + 1) * share
+            middle = (start + end) / 2
+            archives = _fetch_tiles(ctx, product, cells, (start, middle))
+            name = f"{stem(product)}.tif"
+            clip = partial(self._clip_mosaic, ctx, product, archives, span=(middle, end))
+            digests = [(archive.name, cached_digest(archive).sha256) for _, archive in archives]
+            part = {"name": name, "sub": stem(product).lower(), "nodata": repr(_NODATA)}
+            done, _ = clip_once(ctx, source_sha256=digest_of(digests), part=part, clip=clip)
+            outputs += done
+            ctx.progress(end, f"clipped {name} ({number + 1} of {len(PRODUCTS)})")
         ctx.progress(100, "done")
         return outputs
+
+    def _clip_mosaic(
+        self, ctx: RunContext, product: str, archives: list[tuple[Cell, Path]], *, span: Span
+    ) -> list[OutputFile]:
+        """Unpack a product's tiles, mosaic them (VRT) and clip the mosaic; remove the tiles."""
+        folder = ctx.scratch / ".mosaic" / product
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            tiles = []
+            for cell, archive in archives:
+                tif = _unpack(archive, folder)
+                check_raster(tif, _FACTS, name=tif.name)
+                tiles.append((cell, tif, tif.name))
+            vrt = write_mosaic(GRID, tiles, folder / f"{stem(product)}.vrt")
+            return clip_to_cogs(
+                self, ctx, vrt, span=span, sub=stem(product).lower(), nodata=_NODATA,
+                title=f"GHS-BUILT-C R2022A {product} 2018 10 m (Mollweide), clipped",
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(folder)
+
+
+def _fetch_tiles(
+    ctx: RunContext, product: str, cells: list[Cell], span: Span
+) -> list[tuple[Cell, Path]]:
+    """Fetch a product's tile zips for ``cells``, one share of ``span`` each."""
+    share = (span[1] - span[0]) / len(cells)
+    archives = []
+    for number, cell in enumerate(cells):
+        source = tile_source(product, cell)
+        start = span[0] + number * share
+        task = f"downloading {source.filename} ({number + 1} of {len(cells)})"
+        ctx.progress(start, task)
+        archives.append((cell, ctx.fetch(source, progress=stage(ctx, start, start + share, task))))
+    return archives
 
 
 def _unpack(archive: Path, folder: Path) -> Path:

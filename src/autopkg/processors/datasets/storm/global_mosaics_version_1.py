@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator
@@ -21,7 +20,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+from autopkg.processors.rasters import Located, RasterFacts, RasterFile, clip_each, fetched
 from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _RECORD = "https://zenodo.org/records/7438145/files"
@@ -138,8 +137,8 @@ class StormGlobalMosaicsProcessor(Processor):
         ]
 
         @contextmanager
-        def locate(file: RasterFile, span: Span) -> Iterator[str | Path]:
-            yield self.fetch(ctx, by_name[file.name], span=span)
+        def locate(file: RasterFile, span: Span) -> Iterator[Located]:
+            yield fetched(self.fetch(ctx, by_name[file.name], span=span))
 
         outputs = clip_each(self, ctx, files, locate, facts=_FACTS, span=(0, 99), locate_share=0.5)
         ctx.progress(100, "done")

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import ClassVar, Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -24,7 +23,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+from autopkg.processors.rasters import Located, RasterFacts, RasterFile, clip_each, fetched
 from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _FOLDER = "http://wri-projects.s3.amazonaws.com/AqueductFloodTool/download/v2"
@@ -218,8 +217,8 @@ class WriAqueductProcessor(Processor):
         ]
 
         @contextmanager
-        def locate(file: RasterFile, span: Span) -> Iterator[str | Path]:
-            yield self.fetch(ctx, file_source(file.name), span=span)
+        def locate(file: RasterFile, span: Span) -> Iterator[Located]:
+            yield fetched(self.fetch(ctx, file_source(file.name), span=span))
 
         outputs = clip_each(self, ctx, files, locate, facts=_FACTS, span=(1, 99), locate_share=0.5)
         ctx.progress(100, "done")
