@@ -66,10 +66,21 @@ def test_search_select_create_follow_download_and_cite(
 
     download_link = page.get_by_role("link", name="Download all (zip)")
     expect(download_link).to_be_visible(timeout=TIMEOUT_MS)
-    files = page.locator("#package-body tr.file")
+    files = page.locator("#package-body .file")
     expect(files).to_have_count(2)
     expect(page.locator("#package-body")).to_contain_text("wri_powerplants-version_130-gha.gpkg")
+    plants = files.filter(has_text="wri_powerplants-version_130-gha.gpkg")
+    expect(plants).to_contain_text("Features in")
+    relief = files.filter(has_text="natural_earth_raster-version_1-gha.tif")
+    expect(relief).to_contain_text("Colours: bands 1, 2, 3 as red, green and blue.")
+    for name in ("wri_powerplants-version_130-gha.gpkg", "natural_earth_raster-version_1-gha.tif"):
+        picture = page.get_by_role("img", name=f"Preview of {name}")
+        expect(picture).to_be_visible()
+        picture.scroll_into_view_if_needed()
+        page.wait_for_function("(img) => img.complete", arg=picture.element_handle())
+        assert picture.evaluate("(img) => img.naturalWidth") > 0, name
     session.shot("5-package", page.locator("#package-heading"))
+    session.shot("5b-previews", relief)
 
     with page.expect_download() as download_info:
         download_link.click()
@@ -151,6 +162,11 @@ def test_own_areas_by_upload_and_by_drawing(
     expect(progress).to_contain_text("Job for Custom area (custom-")
     uploaded_job = progress.locator("p").first.inner_text()
     session.shot("uploaded", progress)
+    scale = page.locator("#package-body .file .scale")
+    expect(scale).to_contain_text(
+        re.compile(r"Colour scale: band 1, linear from [-\d.,]+\s+to [-\d.,]+ ")
+    )
+    session.shot("uploaded-package", scale)
 
     page.get_by_role("button", name="Draw on the map").click()
     map_box = page.locator("#map").bounding_box()

@@ -85,6 +85,30 @@ class PackageSummary(BaseModel):
     uri: str
 
 
+class FilePreviewPublic(BaseModel):
+    """A data file's preview picture and how its colours map to values."""
+
+    url: str = Field(description="Absolute URL of the PNG, at most 512 pixels a side.")
+    bytes: int
+    legend: dict[str, Any] = Field(
+        description="How colours map to values. One band: {type: 'linear', band, min, max, "
+        "colours (low to high), stretch (the percentiles mapped to min and max)}, min and "
+        "max null when no cell is valid; a colour image: {type: 'rgb', bands}; a vector "
+        "layer: {type: 'features', features (colour), boundary (colour)}. NoData is "
+        "transparent.",
+        examples=[
+            {
+                "type": "linear",
+                "band": 1,
+                "min": 0.0,
+                "max": 412.5,
+                "colours": ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
+                "stretch": [2.0, 98.0],
+            }
+        ],
+    )
+
+
 class PackageFilePublic(BaseModel):
     """One data file of a package."""
 
@@ -94,6 +118,9 @@ class PackageFilePublic(BaseModel):
     bytes: int
     hash: str = Field(description="sha256:<hex>")
     format: str
+    preview: FilePreviewPublic | None = Field(
+        None, description="A quicklook of the file, when the package has one."
+    )
 
 
 class PackagePublic(PackageSummary):
