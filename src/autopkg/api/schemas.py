@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from autopkg.boundaries.geojson import Area
+
+AREA_NAME_MAX_LENGTH = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(text: str) -> str:
+    if _CONTROL.search(text):
+        raise ValueError("must not contain control characters (tabs, new lines, NUL…)")
+    return text
+
+
+#: A custom area's name, shown on pages and in job lists.
+AreaName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=AREA_NAME_MAX_LENGTH),
+    AfterValidator(_no_control_characters),
+]
 
 
 class Status(BaseModel):
@@ -151,10 +176,20 @@ class JobCreate(BaseModel):
         examples=[["wri_powerplants.version_130"]],
     )
 
+    area_name: AreaName | None = Field(
+        None,
+        description="A name for the custom area (only with boundary): 1 to "
+        f"{AREA_NAME_MAX_LENGTH} characters, no control characters, spaces trimmed. It "
+        "becomes the area's name_long.",
+        examples=["Volta river basin, north"],
+    )
+
     @model_validator(mode="after")
     def _one_boundary(self) -> JobCreate:
         if (self.boundary_name is None) == (self.boundary is None):
             raise ValueError("give exactly one of boundary_name or boundary (GeoJSON)")
+        if self.area_name is not None and self.boundary is None:
+            raise ValueError("area_name names a custom area: give it with boundary (GeoJSON)")
         return self
 
 
@@ -198,6 +233,11 @@ class JobStatusPublic(BaseModel):
         "(some failed), FAILURE (all failed) or CANCELLED; null before.",
     )
     created_at: datetime | None = Field(None, description="When the job was submitted (UTC).")
+    boundary_name_long: str | None = Field(
+        None,
+        description="The boundary's long name (a custom area's given name); null once a "
+        "custom area has been retired.",
+    )
 
 
 class JobList(BaseModel):

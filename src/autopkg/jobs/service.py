@@ -63,6 +63,7 @@ class JobStatus:
     runs: tuple[RunStatus, ...]
     outcome: JobOutcome | None = None
     created_at: datetime | None = None
+    boundary_name_long: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,14 @@ def submit(
     processor_ids: Sequence[str],
     boundary_name: str | None = None,
     area: Area | None = None,
+    area_name: str | None = None,
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
 
     The boundary is a known ``boundary_name`` or a custom ``area`` (typed GeoJSON), which is
     stored as a ``custom-<hash>`` boundary so that the same area shares its work.
+    ``area_name`` (validated by the caller) becomes that boundary's long name; an area
+    submitted again without one keeps the name it had.
 
     The order matters for dedup: active work is looked for first, and the published
     manifest is read only once none is found (see the comment in the loop).
@@ -101,7 +105,7 @@ def submit(
     """
     _check_processors(rt, processor_ids)
     if area is not None:
-        boundary_name = _store_area(rt, area)
+        boundary_name = _store_area(rt, area, area_name)
     if boundary_name is None:
         raise UnprocessableError("a boundary_name or a boundary area is required")
     boundary_name = canonical_name(boundary_name)
@@ -162,10 +166,13 @@ def submit(
     return submission
 
 
-def _store_area(rt: Runtime, area: Area) -> str:
-    boundary = custom_boundary(area, rt.area_limits)
+def _store_area(rt: Runtime, area: Area, area_name: str | None) -> str:
+    boundary = custom_boundary(area, rt.area_limits, name_long=area_name)
     with rt.database.session() as session:
-        boundary_repo.upsert(session, [boundary])
+        # The name is derived from the geometry, so a known area only changes its name.
+        known = boundary_repo.name_long_of(session, name=boundary.name)
+        if known is None or (area_name is not None and area_name != known):
+            boundary_repo.upsert(session, [boundary])
     return boundary.name
 
 
@@ -255,6 +262,7 @@ def _status_of(job: JobRecord) -> JobStatus:
         runs=runs,
         outcome=job_queries.outcome_of([run.state for run in runs], cancelled=cancelled),
         created_at=job.created_at,
+        boundary_name_long=job.boundary_name_long,
     )
 
 

@@ -83,9 +83,18 @@
     return box;
   }
 
-  function boundaryLabel(name) {
-    if (name.startsWith("custom-")) return `Custom area (${name})`;
-    return `${state.names.get(name) || name} (${name})`;
+  function boundaryLabel(job) {
+    const name = job.boundary_name;
+    return `${job.boundary_name_long || state.names.get(name) || name} (${name})`;
+  }
+
+  const AREA_NAME_MAX = 100; // the API's limit (AREA_NAME_MAX_LENGTH)
+
+  // The same rules as the API's, so a bad name is explained before anything is sent.
+  function areaNameProblem(name) {
+    if (name.length > AREA_NAME_MAX) return `The name is too long (${name.length} characters; at most ${AREA_NAME_MAX}).`;
+    if (/[\u0000-\u001f\u007f]/.test(name)) return "The name cannot contain tabs or other control characters.";
+    return null;
   }
 
   // ---- the map ----------------------------------------------------------------
@@ -271,6 +280,16 @@
     if (!state.boundary && !state.area) return setStatus("Choose an area first.", true);
     if (!processors.length) return setStatus("Tick at least one dataset.", true);
     const body = state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors };
+    if (state.area) {
+      const areaName = $("area-name").value.trim();
+      const problem = areaNameProblem(areaName);
+      $("area-name").setAttribute("aria-invalid", String(Boolean(problem)));
+      if (problem) {
+        $("area-name").focus();
+        return setStatus(problem, true);
+      }
+      if (areaName) body.area_name = areaName;
+    }
     const headers = { "Content-Type": "application/json" };
     const key = $("api-key").value.trim();
     if (key) headers["X-API-Key"] = key;
@@ -341,7 +360,7 @@
         el("div", { class: "task", text: plainTask(run) }),
       );
     });
-    const heading = el("p", { text: `Job for ${boundaryLabel(job.boundary_name)}:` });
+    const heading = el("p", { text: `Job for ${boundaryLabel(job)}:` });
     const parts = [heading, ...rows];
     if (job.job_group_outcome) {
       parts.push(el("p", { class: `outcome-${job.job_group_outcome}`, text: OUTCOMES[job.job_group_outcome] }));
@@ -527,7 +546,7 @@
       return el(
         "li",
         {},
-        el("button", { type: "button", text: boundaryLabel(job.boundary_name), onclick: () => followJob(job.job_id) }),
+        el("button", { type: "button", text: boundaryLabel(job), onclick: () => followJob(job.job_id) }),
         el("span", { class: `outcome-${job.job_group_outcome}`, text: ` · ${job.job_group_processors.length} datasets · ${result}` }),
         el("div", { class: "hint", text: when }),
       );
