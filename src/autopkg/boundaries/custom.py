@@ -30,9 +30,8 @@ def custom_boundary(area: Any, limits: AreaLimits, *, name_long: str | None = No
             geometry to repair.
         UnprocessableError: no area is left after the repair.
     """
-    polygons = polygons_of(area)
-    check_counts(polygons, limits)
-    geometry = MultiPolygon([_polygon(rings) for rings in polygons])
+    check_counts(polygons_of(area), limits)
+    geometry = area_geometry(area)
     try:
         repaired = RepairBudget(limits.max_repair_vertices).repair(geometry)
     except ClipError:
@@ -45,6 +44,11 @@ def custom_boundary(area: Any, limits: AreaLimits, *, name_long: str | None = No
         admin_level="custom",
         geometry=normalised,
     )
+
+
+def area_geometry(area: Any) -> MultiPolygon:
+    """Every polygon of a typed GeoJSON area as one MultiPolygon, not yet repaired."""
+    return MultiPolygon([_polygon(rings) for rings in polygons_of(area)])
 
 
 def _polygon(rings: Rings) -> Polygon:
