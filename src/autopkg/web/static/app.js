@@ -4,6 +4,7 @@
 (() => {
   const POLL_MS = 1000; // progress refresh; the page promises at most 2 s
   const SEARCH_DELAY_MS = 200;
+  const ESTIMATE_DELAY_MS = 400; // ticking several boxes in a row asks once
 
   const state = {
     boundary: null, // {name, name_long} of a chosen boundary
@@ -14,6 +15,10 @@
     jobId: null,
     timer: null,
     drawing: null, // vertices [lat, lng] while drawing a custom area
+    dryRun: null, // a promise: whether POST /v1/jobs takes dry_run (read from the schema)
+    estimateTimer: null,
+    estimateSeq: 0, // only the answer to the latest request is shown
+    overLimit: false, // the latest estimate is above the service's limit
   };
 
   const $ = (id) => document.getElementById(id);
@@ -145,6 +150,7 @@
     if (customLayer) customLayer.remove();
     $("selected").textContent = `Chosen: ${boundary.name_long} (${boundary.name})`;
     highlight(boundary.name);
+    scheduleEstimate();
   }
 
   function chooseArea(geojson, description) {
@@ -155,6 +161,7 @@
     customLayer = L.geoJSON(geojson, { style: () => styles.chosen }).addTo(map);
     map.fitBounds(customLayer.getBounds(), { maxZoom: 8, padding: [20, 20] });
     $("selected").textContent = `Chosen: ${description}`;
+    scheduleEstimate();
   }
 
   let searchTimer = null;
@@ -229,12 +236,13 @@
 
   function datasetCard(version) {
     const id = version.name;
-    const box = el("input", { type: "checkbox", id: `p-${id}`, value: id });
+    const box = el("input", { type: "checkbox", id: `p-${id}`, value: id, onchange: scheduleEstimate });
     const license = version.data_license;
     return el(
       "div",
       { class: "dataset" },
       el("label", { for: `p-${id}` }, box, el("span", { text: `${version.data_title} ` }), el("code", { text: id })),
+      el("p", { class: "estimate", "data-estimate-for": id, "aria-live": "polite" }),
       el(
         "details",
         {},
@@ -268,6 +276,96 @@
     return [...document.querySelectorAll("#catalogue input[type=checkbox]:checked")].map((box) => box.value);
   }
 
+  // ---- size estimates before submitting ---------------------------------------
+
+  function areaBody(processors) {
+    return state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors };
+  }
+
+  function writeHeaders() {
+    const headers = { "Content-Type": "application/json" };
+    const key = $("api-key").value.trim();
+    if (key) headers["X-API-Key"] = key;
+    return headers;
+  }
+
+  // An older service ignores dry_run and would create the job, so the page asks for
+  // estimates only when the API's schema lists the parameter.
+  function dryRunSupported() {
+    if (!state.dryRun) {
+      state.dryRun = call("openapi.json")
+        .then((schema) => {
+          const post = (schema.paths["/v1/jobs"] || {}).post || {};
+          return (post.parameters || []).some((p) => p.name === "dry_run" && p.in === "query");
+        })
+        .catch(() => false);
+    }
+    return state.dryRun;
+  }
+
+  function scheduleEstimate() {
+    clearTimeout(state.estimateTimer);
+    state.estimateTimer = setTimeout(estimate, ESTIMATE_DELAY_MS);
+  }
+
+  function setOverLimit(over) {
+    state.overLimit = over;
+    $("create").disabled = over;
+  }
+
+  function showEstimate(id, row) {
+    const line = document.querySelector(`[data-estimate-for="${CSS.escape(id)}"]`);
+    if (!line) return;
+    if (!row) return line.replaceChildren();
+    const parts = [`Estimated ${formatBytes(row.bytes)}`];
+    if (row.files !== null && row.files !== undefined) parts.push(`${row.files} file${row.files === 1 ? "" : "s"}`);
+    if (row.pixels !== null && row.pixels !== undefined) parts.push(`${row.pixels.toLocaleString("en")} pixels`);
+    if (row.features !== null && row.features !== undefined) parts.push(`${row.features.toLocaleString("en")} features`);
+    const badges = [];
+    if (row.published) badges.push(el("span", { class: "badge", text: "already published" }));
+    if (row.current) badges.push(el("span", { class: "badge current", text: "up to date" }));
+    line.replaceChildren(parts.join(" · "), ...badges);
+  }
+
+  async function estimate() {
+    const processors = chosenProcessors();
+    const seq = ++state.estimateSeq;
+    for (const id of state.processors.keys()) showEstimate(id, null);
+    if ((!state.boundary && !state.area) || !processors.length || !(await dryRunSupported())) {
+      $("estimate").replaceChildren();
+      return setOverLimit(false);
+    }
+    $("estimate").textContent = "Estimating the size…";
+    let answer;
+    try {
+      answer = await call("v1/jobs?dry_run=true", {
+        method: "POST",
+        headers: writeHeaders(),
+        body: JSON.stringify(areaBody(processors)),
+      });
+    } catch (error) {
+      if (seq !== state.estimateSeq) return;
+      $("estimate").textContent = `No estimate: ${error.message}`;
+      return setOverLimit(false);
+    }
+    if (seq !== state.estimateSeq) return;
+    for (const row of answer.processors) showEstimate(row.processor, row);
+    const total = `Estimated total: ${formatBytes(answer.total_bytes)} for ${answer.processors.length} dataset${answer.processors.length === 1 ? "" : "s"}.`;
+    if (answer.within_limit) {
+      $("estimate").replaceChildren(total);
+    } else {
+      $("estimate").replaceChildren(
+        total,
+        " ",
+        el("strong", {
+          class: "error",
+          text: `That is over this service's limit of ${formatBytes(answer.max_output_bytes)}: untick some datasets or choose a smaller area.`,
+        }),
+      );
+    }
+    setOverLimit(!answer.within_limit);
+  }
+
   // ---- submitting and following a job -----------------------------------------
 
   function setStatus(text, isError = false) {
@@ -279,7 +377,7 @@
     const processors = chosenProcessors();
     if (!state.boundary && !state.area) return setStatus("Choose an area first.", true);
     if (!processors.length) return setStatus("Tick at least one dataset.", true);
-    const body = state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors };
+    const body = areaBody(processors);
     if (state.area) {
       const areaName = $("area-name").value.trim();
       const problem = areaNameProblem(areaName);
@@ -290,19 +388,16 @@
       }
       if (areaName) body.area_name = areaName;
     }
-    const headers = { "Content-Type": "application/json" };
-    const key = $("api-key").value.trim();
-    if (key) headers["X-API-Key"] = key;
     $("create").disabled = true;
     try {
-      const created = await call("v1/jobs", { method: "POST", headers, body: JSON.stringify(body) });
+      const created = await call("v1/jobs", { method: "POST", headers: writeHeaders(), body: JSON.stringify(body) });
       setStatus("Submitted. Following its progress…");
       followJob(created.job_id);
     } catch (error) {
       if (error.status === 401) $("key-box").open = true;
       setStatus(`The package could not be requested: ${error.message}`, true);
     } finally {
-      $("create").disabled = false;
+      $("create").disabled = state.overLimit;
     }
   }
 
@@ -371,11 +466,8 @@
   }
 
   async function cancelJob(jobId) {
-    const headers = {};
-    const key = $("api-key").value.trim();
-    if (key) headers["X-API-Key"] = key;
     try {
-      renderProgress(await call(`v1/jobs/${jobId}`, { method: "DELETE", headers }));
+      renderProgress(await call(`v1/jobs/${jobId}`, { method: "DELETE", headers: writeHeaders() }));
     } catch (error) {
       setStatus(`The job could not be cancelled: ${error.message}`, true);
     }
@@ -572,5 +664,6 @@
     $("draw").addEventListener("click", startDrawing);
     $("draw-finish").addEventListener("click", finishDrawing);
     $("create").addEventListener("click", createPackage);
+    $("api-key").addEventListener("change", scheduleEstimate);
   });
 })();
