@@ -234,6 +234,9 @@ def test_log_lines_go_above_the_progress_bar(
 def test_debug_is_in_help_and_lists_print_json(clip_env: dict[str, str]) -> None:
     shown = autopkg(clip_env, "--help")
     assert "--debug" in shown.stdout
+    traced = autopkg(clip_env, "clip", "/no/such.tif", "-b", "gha", "-o", "x.tif", "--debug")
+    assert traced.returncode == 1
+    assert "Traceback" in traced.stderr and "ClipError: no such file: /no/such.tif" in traced.stderr
     boundaries = json.loads(autopkg(clip_env, "boundaries", "list", "--json").stdout)
     assert {"name": "gha", "name_long": "Ghana"} in boundaries
     processors = json.loads(autopkg(clip_env, "processors", "list", "--json").stdout)

@@ -18,7 +18,7 @@ from autopkg.cli.clip_inputs import (
     pick_layer,
     vector_driver,
 )
-from autopkg.cli.common import console, err_console, runtime, setup_logging
+from autopkg.cli.common import console, err_console, options, runtime, setup_logging
 from autopkg.clip import clip_raster, clip_vector
 from autopkg.clip.budget import configure_gdal
 from autopkg.errors import AutopkgError, InvalidInputError
@@ -73,6 +73,8 @@ def clip_command(
         else:
             raise InvalidInputError(f"--format must be raster or vector, not {format!r}")
     except AutopkgError as exc:
+        if options.debug:
+            raise
         _error_line(exc.message)
         raise typer.Exit(1) from None
     note = " (empty: nothing of the source is inside the boundary)" if empty else ""
