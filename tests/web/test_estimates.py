@@ -1,7 +1,4 @@
-"""Size estimates on the page before submitting (``POST /v1/jobs?dry_run=true``).
-
-These need the dry-run API, which lands on main from another branch.
-"""
+"""Size estimates on the page before submitting (``POST /v1/jobs?dry_run=true``)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@
     jobId: null,
     timer: null,
     drawing: null, // vertices [lat, lng] while drawing a custom area
-    dryRun: null, // a promise: whether POST /v1/jobs takes dry_run (read from the schema)
     estimateTimer: null,
     estimateSeq: 0, // only the answer to the latest request is shown
     overLimit: false, // the latest estimate is above the service's limit
@@ -289,20 +288,6 @@
     return headers;
   }
 
-  // An older service ignores dry_run and would create the job, so the page asks for
-  // estimates only when the API's schema lists the parameter.
-  function dryRunSupported() {
-    if (!state.dryRun) {
-      state.dryRun = call("openapi.json")
-        .then((schema) => {
-          const post = (schema.paths["/v1/jobs"] || {}).post || {};
-          return (post.parameters || []).some((p) => p.name === "dry_run" && p.in === "query");
-        })
-        .catch(() => false);
-    }
-    return state.dryRun;
-  }
-
   function scheduleEstimate() {
     clearTimeout(state.estimateTimer);
     state.estimateTimer = setTimeout(estimate, ESTIMATE_DELAY_MS);
@@ -331,7 +316,7 @@
     const processors = chosenProcessors();
     const seq = ++state.estimateSeq;
     for (const id of state.processors.keys()) showEstimate(id, null);
-    if ((!state.boundary && !state.area) || !processors.length || !(await dryRunSupported())) {
+    if ((!state.boundary && !state.area) || !processors.length) {
       $("estimate").replaceChildren();
       return setOverLimit(false);
     }
