@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from autopkg.db import runs as run_repo
+from autopkg.library_warnings import LibraryWarningsAsDebug, route_python_warnings
 
 if TYPE_CHECKING:
     from autopkg.config import Settings
@@ -140,11 +142,32 @@ class TextFormatter(_Redacting):
         return self.redact(line)
 
 
+class _StderrHandler(logging.Handler):
+    """Writes each line to ``sys.stderr`` as it is when the line is written.
+
+    A progress bar (rich's) replaces ``sys.stderr`` while it is shown and prints what
+    is written there above itself; a handler holding the original stream would write
+    through the bar instead.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write one formatted record and a newline."""
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
 def configure(settings: Settings) -> None:
-    """Send every logger's records to stderr, formatted as ``AUTOPKG_LOG_FORMAT`` says."""
+    """Send every logger's records to stderr, formatted as ``AUTOPKG_LOG_FORMAT`` says.
+
+    The geospatial libraries' warnings are logged at DEBUG (``autopkg.library_warnings``).
+    """
     secrets = secrets_of(settings)
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.addFilter(_RunFields())
+    handler.addFilter(LibraryWarningsAsDebug())
     formatter = JsonFormatter(secrets) if settings.log_format == "json" else TextFormatter(secrets)
     handler.setFormatter(formatter)
     root = logging.getLogger()
@@ -152,5 +175,4 @@ def configure(settings: Settings) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    # Python's warnings would otherwise be printed as bare text between the lines.
-    logging.captureWarnings(True)
+    route_python_warnings()

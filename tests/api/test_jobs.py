@@ -245,6 +245,77 @@ def test_boundary_name_and_area_are_exclusive(client: TestClient) -> None:
     assert "exactly one" in both.json()["detail"]
 
 
+def test_a_named_area_shows_its_name_in_jobs_and_its_package(
+    client: TestClient, wait_for_job: Waiter
+) -> None:
+    area = {"type": "Polygon", "coordinates": [[[2, 9], [2.5, 9], [2.5, 9.5], [2, 9]]]}
+    body = {
+        "boundary": area,
+        "area_name": "  Borgou farms, north  ",
+        "processors": ["test_processor.version_1"],
+    }
+    done = wait_for_job(client.post("/v1/jobs", json=body).json()["job_id"])
+    name = done["boundary_name"]
+    assert name.startswith("custom-")
+    assert done["boundary_name_long"] == "Borgou farms, north"
+    listed = client.get("/v1/jobs", params={"boundary_name": name}).json()["jobs"]
+    assert [job["boundary_name_long"] for job in listed] == ["Borgou farms, north"]
+    package = client.get(f"/v1/packages/{name}").json()
+    assert package["boundary"]["name_long"] == "Borgou farms, north"
+    manifest = client.get(package["uri"] + "datapackage.json").json()
+    assert manifest["title"] == "Borgou farms, north data package"
+
+    unnamed = {"boundary": area, "processors": ["test_processor.version_1"]}
+    again = wait_for_job(client.post("/v1/jobs", json=unnamed).json()["job_id"])
+    assert again["boundary_name_long"] == "Borgou farms, north"
+    renamed = wait_for_job(
+        client.post("/v1/jobs", json={**unnamed, "area_name": "Borgou"}).json()["job_id"]
+    )
+    assert renamed["boundary_name"] == name
+    assert renamed["boundary_name_long"] == "Borgou"
+    assert client.get(f"/v1/boundaries/{name}").json()["name_long"] == "Borgou"
+
+
+def test_a_country_job_carries_its_long_name(client: TestClient, wait_for_job: Waiter) -> None:
+    done = wait_for_job(submit(client, "TGO", "test_processor.version_1"))
+    assert done["boundary_name_long"] == "Togo"
+
+
+@pytest.mark.parametrize(
+    ("area_name", "needle"),
+    [
+        ("", "at least 1 character"),
+        ("   ", "at least 1 character"),
+        ("x" * 101, "at most 100 characters"),
+        ("tgo\u0000x", "control characters"),
+        ("two\nlines", "control characters"),
+        (42, "valid string"),
+    ],
+)
+def test_bad_area_names_are_422(client: TestClient, area_name: Any, needle: str) -> None:
+    area = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    response = client.post(
+        "/v1/jobs",
+        json={"boundary": area, "area_name": area_name, "processors": ["test_processor.version_1"]},
+    )
+    assert response.status_code == 422, response.text
+    assert needle in response.json()["detail"]
+    assert "area_name" in response.json()["detail"]
+
+
+def test_an_area_name_needs_an_area(client: TestClient) -> None:
+    response = client.post(
+        "/v1/jobs",
+        json={
+            "boundary_name": "gha",
+            "area_name": "Ghana",
+            "processors": ["test_processor.version_1"],
+        },
+    )
+    assert response.status_code == 422
+    assert "area_name names a custom area" in response.json()["detail"]
+
+
 def test_an_area_with_no_data_publishes_a_valid_empty_file_and_says_so(
     client: TestClient, runtime: Runtime, wait_for_job: Waiter
 ) -> None:

@@ -50,6 +50,7 @@ def test_package_client_view_links_download_with_matching_hashes(
     manifest = client.get(package["uri"] + "datapackage.json").json()
     assert manifest["resources"][0]["hash"] == resource["hashes"][0]
     (file,) = package["files"]
+    preview = file.pop("preview")
     assert file == {
         "processor": "test_processor.version_1",
         "name": "test_processor-version_1-ben.tif",
@@ -58,6 +59,14 @@ def test_package_client_view_links_download_with_matching_hashes(
         "hash": resource["hashes"][0],
         "format": "tif",
     }
+    assert preview["url"] == (
+        "http://testserver/packages/ben/datasets/test_processor/version_1/previews/"
+        "test_processor-version_1-ben.tif.png"
+    )
+    png = client.get(preview["url"]).content
+    assert png.startswith(b"\x89PNG") and len(png) == preview["bytes"]
+    assert preview["legend"]["type"] == "linear"
+    assert preview["legend"] == manifest["resources"][0]["autopkg:preview"]["legend"]
 
 
 def test_package_files_cannot_escape_the_package_root(client: TestClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,11 +35,11 @@ WRITTEN = [
 def restore_root() -> Iterator[None]:
     """Put the root logger back as pytest configured it."""
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    handlers, level, show = list(root.handlers), root.level, warnings.showwarning
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-    logging.captureWarnings(False)
+    warnings.showwarning = show
 
 
 def configure(tmp_path: Path, log_format: str) -> None:
@@ -94,3 +95,32 @@ def test_log_format_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOPKG_LOG_FORMAT", "xml")
     with pytest.raises(ConfigurationError, match="AUTOPKG_LOG_FORMAT"):
         load_settings()
+
+
+def library_noise() -> None:
+    """What GDAL and friends say on a normal run: a Python warning and a logged warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("GPKG: bad application_id on 'p.gpkg'", RuntimeWarning, stacklevel=1)
+    logging.getLogger("rasterio._env").warning("CPLE_NotSupported in '64' is unexpected")
+    logging.getLogger("autopkg.test").warning("a warning of our own")
+
+
+@pytest.mark.usefixtures("restore_root")
+def test_library_warnings_are_debug_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure(tmp_path, "json")
+    library_noise()
+    (only,) = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert (only["logger"], only["message"]) == ("autopkg.test", "a warning of our own")
+
+    logs.configure(Settings(data_dir=tmp_path, log_format="json", log_level="DEBUG"))
+    library_noise()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(line["logger"], line["level"]) for line in lines] == [
+        ("py.warnings", "DEBUG"),
+        ("rasterio._env", "DEBUG"),
+        ("autopkg.test", "WARNING"),
+    ]
+    assert lines[0]["message"].startswith("RuntimeWarning: GPKG: bad application_id")

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from autopkg.boundaries.geojson import Area
+
+AREA_NAME_MAX_LENGTH = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(text: str) -> str:
+    if _CONTROL.search(text):
+        raise ValueError("must not contain control characters (tabs, new lines, NUL…)")
+    return text
+
+
+#: A custom area's name, shown on pages and in job lists.
+AreaName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=AREA_NAME_MAX_LENGTH),
+    AfterValidator(_no_control_characters),
+]
 
 
 class Status(BaseModel):
@@ -90,6 +115,30 @@ class PackageSummary(BaseModel):
     uri: str
 
 
+class FilePreviewPublic(BaseModel):
+    """A data file's preview picture and how its colours map to values."""
+
+    url: str = Field(description="Absolute URL of the PNG, at most 512 pixels a side.")
+    bytes: int
+    legend: dict[str, Any] = Field(
+        description="How colours map to values. One band: {type: 'linear', band, min, max, "
+        "colours (low to high), stretch (the percentiles mapped to min and max)}, min and "
+        "max null when no cell is valid; a colour image: {type: 'rgb', bands}; a vector "
+        "layer: {type: 'features', features (colour), boundary (colour)}. NoData is "
+        "transparent.",
+        examples=[
+            {
+                "type": "linear",
+                "band": 1,
+                "min": 0.0,
+                "max": 412.5,
+                "colours": ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"],
+                "stretch": [2.0, 98.0],
+            }
+        ],
+    )
+
+
 class PackageFilePublic(BaseModel):
     """One data file of a package."""
 
@@ -99,6 +148,9 @@ class PackageFilePublic(BaseModel):
     bytes: int
     hash: str = Field(description="sha256:<hex>")
     format: str
+    preview: FilePreviewPublic | None = Field(
+        None, description="A quicklook of the file, when the package has one."
+    )
 
 
 class PackagePublic(PackageSummary):
@@ -134,10 +186,20 @@ class JobCreate(BaseModel):
         'e.g. {"wri_aqueduct.version_2": {"hazards": ["coastal"]}}. Omitted: every default.',
     )
 
+    area_name: AreaName | None = Field(
+        None,
+        description="A name for the custom area (only with boundary): 1 to "
+        f"{AREA_NAME_MAX_LENGTH} characters, no control characters, spaces trimmed. It "
+        "becomes the area's name_long.",
+        examples=["Volta river basin, north"],
+    )
+
     @model_validator(mode="after")
     def _one_boundary(self) -> JobCreate:
         if (self.boundary_name is None) == (self.boundary is None):
             raise ValueError("give exactly one of boundary_name or boundary (GeoJSON)")
+        if self.area_name is not None and self.boundary is None:
+            raise ValueError("area_name names a custom area: give it with boundary (GeoJSON)")
         return self
 
 
@@ -197,6 +259,11 @@ class JobStatusPublic(BaseModel):
         "(some failed), FAILURE (all failed) or CANCELLED; null before.",
     )
     created_at: datetime | None = Field(None, description="When the job was submitted (UTC).")
+    boundary_name_long: str | None = Field(
+        None,
+        description="The boundary's long name (a custom area's given name); null once a "
+        "custom area has been retired.",
+    )
 
 
 class JobList(BaseModel):

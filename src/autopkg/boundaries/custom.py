@@ -14,7 +14,7 @@ from autopkg.boundaries.limits import AreaLimits, RepairBudget, check_counts
 from autopkg.errors import ClipError, UnprocessableError
 
 
-def custom_boundary(area: Any, limits: AreaLimits) -> Boundary:
+def custom_boundary(area: Any, limits: AreaLimits, *, name_long: str | None = None) -> Boundary:
     """Return a boundary for a typed GeoJSON area (:data:`autopkg.boundaries.geojson.Area`).
 
     Every polygon of the area (of every feature) becomes a part of one MultiPolygon.
@@ -22,16 +22,16 @@ def custom_boundary(area: Any, limits: AreaLimits) -> Boundary:
     repaired only if invalid (self-intersecting, or parts that overlap) and then only
     within ``limits.max_repair_vertices``. The name is derived from the result
     (``custom-<12 hex>``), so the same area submitted twice is the same boundary and
-    its work is shared.
+    its work is shared. ``name_long`` is the name people see (validated by the
+    caller); without one it is ``Custom area <12 hex>``.
 
     Raises:
         LimitExceededError: too many parts, rings or vertices, or too much invalid
             geometry to repair.
         UnprocessableError: no area is left after the repair.
     """
-    polygons = polygons_of(area)
-    check_counts(polygons, limits)
-    geometry = MultiPolygon([_polygon(rings) for rings in polygons])
+    check_counts(polygons_of(area), limits)
+    geometry = area_geometry(area)
     try:
         repaired = RepairBudget(limits.max_repair_vertices).repair(geometry)
     except ClipError:
@@ -40,10 +40,15 @@ def custom_boundary(area: Any, limits: AreaLimits) -> Boundary:
     digest = hashlib.sha256(shapely.to_wkb(normalised, output_dimension=2)).hexdigest()[:12]
     return Boundary(
         name=f"custom-{digest}",
-        name_long=f"Custom area {digest}",
+        name_long=name_long or f"Custom area {digest}",
         admin_level="custom",
         geometry=normalised,
     )
+
+
+def area_geometry(area: Any) -> MultiPolygon:
+    """Every polygon of a typed GeoJSON area as one MultiPolygon, not yet repaired."""
+    return MultiPolygon([_polygon(rings) for rings in polygons_of(area)])
 
 
 def _polygon(rings: Rings) -> Polygon:

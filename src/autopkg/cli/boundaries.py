@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from autopkg.cli.common import console, err_console, runtime
+from autopkg.cli.common import JsonOption, console, err_console, print_json, runtime
 from autopkg.errors import InvalidInputError
 
 app = typer.Typer(help="Load and list boundaries.", no_args_is_help=True)
@@ -38,11 +38,15 @@ def load_command(
 
 
 @app.command("list")
-def list_command() -> None:
+def list_command(as_json: JsonOption = False) -> None:
     """List every boundary's name and long name."""
     from autopkg.services import boundaries as service
 
+    found = service.list_boundaries(runtime())
+    if as_json:
+        print_json([{"name": name, "name_long": name_long} for name, name_long in found])
+        return
     table = Table("name", "name_long")
-    for name, name_long in service.list_boundaries(runtime()):
+    for name, name_long in found:
         table.add_row(name, name_long)
     console.print(table)

@@ -7,26 +7,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pyogrio
-import rasterio
-import shapely
 import typer
-from numpy.typing import NDArray
-from pyogrio.errors import DataLayerError, DataSourceError
-from pyproj import CRS, Transformer
-from rasterio.errors import RasterioError
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.builtin import get_builtin
-from autopkg.cli.common import console, err_console
-from autopkg.clip import clip_raster, clip_vector, repair
+from autopkg.cli.clip_inputs import (
+    boundary_geometry,
+    check_raster_output,
+    detect_format,
+    pick_layer,
+    vector_driver,
+)
+from autopkg.cli.common import console, err_console, options, runtime, setup_logging
+from autopkg.clip import clip_raster, clip_vector
 from autopkg.clip.budget import configure_gdal
-from autopkg.errors import AutopkgError, ClipError, InvalidInputError
-
-FORMATS = ("raster", "vector")
-VECTOR_SUFFIXES = {".gpkg": "GPKG", ".parquet": "GeoParquet", ".geoparquet": "GeoParquet"}
+from autopkg.errors import AutopkgError, InvalidInputError
 
 
 def clip_command(
@@ -34,7 +29,11 @@ def clip_command(
     boundary: Annotated[
         str,
         typer.Option(
-            "--boundary", "-b", help="Built-in boundary name (e.g. gha) or a GeoJSON file."
+            "--boundary",
+            "-b",
+            help="A loaded boundary's name (e.g. gha; see autopkg boundaries list), a "
+            'vector file (GeoJSON, GeoPackage…) or inline GeoJSON (\'{"type": '
+            '"Polygon", …}\'), in WGS84 unless the file says otherwise.',
         ),
     ],
     output: Annotated[
@@ -42,106 +41,84 @@ def clip_command(
         typer.Option(
             "--output",
             "-o",
-            help="File to write: a COG for rasters; for vectors a GeoPackage (.gpkg) or "
-            "GeoParquet (.parquet).",
+            help="File to write: a COG (.tif) for rasters; for vectors a GeoPackage (.gpkg) "
+            "or GeoParquet (.parquet).",
         ),
     ],
     format: Annotated[
         str | None,
         typer.Option("--format", "-f", help="raster or vector; detected from SRC if omitted."),
     ] = None,
+    layer: Annotated[
+        str | None,
+        typer.Option(
+            "--layer", "-l", help="The layer of a multi-layer vector source (default: its first)."
+        ),
+    ] = None,
 ) -> None:
-    """Clip a raster (to a Cloud Optimized GeoTIFF) or a vector layer (to a GeoPackage)."""
+    """Clip a raster (to a Cloud Optimized GeoTIFF) or a vector layer (to a GeoPackage).
+
+    The output's name, the format and the layer are checked before any work.
+    """
+    from autopkg.config import load_settings
+
+    setup_logging(load_settings())
     configure_gdal(concurrency=1)
     try:
-        geometry = boundary_geometry(boundary)
         kind = format.lower() if format else detect_format(src)
-        if kind not in FORMATS:
+        if kind == "raster":
+            empty, summary = _clip_raster(src, boundary, output, layer)
+        elif kind == "vector":
+            empty, summary = _clip_vector(src, boundary, output, layer)
+        else:
             raise InvalidInputError(f"--format must be raster or vector, not {format!r}")
-        with _progress_bar(f"clipping {src.name}") as update:
-            if kind == "raster":
-                raster = clip_raster(src, geometry, output, progress=update)
-                empty, summary = raster.empty, f"{raster.width}x{raster.height} pixels"
-            else:
-                vector = clip_vector(
-                    src, geometry, output, progress=update, driver=vector_driver(output)
-                )
-                empty, summary = vector.empty, f"{vector.features} features"
     except AutopkgError as exc:
-        line = " ".join(exc.message.splitlines())
-        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+        if options.debug:
+            raise
+        _error_line(exc.message)
         raise typer.Exit(1) from None
     note = " (empty: nothing of the source is inside the boundary)" if empty else ""
     console.print(f"wrote {output}: {summary}{note}", markup=False, highlight=False, soft_wrap=True)
 
 
-def vector_driver(output: Path) -> str:
-    """The vector output format named by the output's suffix: GeoPackage or GeoParquet.
-
-    Raises:
-        InvalidInputError: any other suffix.
-    """
-    suffix = output.suffix.lower()
-    if suffix in VECTOR_SUFFIXES:
-        return VECTOR_SUFFIXES[suffix]
-    raise InvalidInputError(
-        f"vector output {output.name!r} must end in .gpkg (GeoPackage) or .parquet (GeoParquet)"
-    )
+def _clip_raster(src: Path, boundary: str, output: Path, layer: str | None) -> tuple[bool, str]:
+    check_raster_output(output)
+    if layer is not None:
+        raise InvalidInputError(f"--layer is for vector sources; {src.name} is a raster")
+    geometry = boundary_geometry(boundary, _loaded_boundary)
+    with _progress_bar(f"clipping {src.name}") as update:
+        raster = clip_raster(src, geometry, output, progress=update)
+    return raster.empty, f"{raster.width}x{raster.height} pixels"
 
 
-def detect_format(src: Path) -> str:
-    """Return ``raster`` or ``vector`` for what GDAL recognises ``src`` as.
-
-    Raises:
-        ClipError: GDAL reads ``src`` as neither.
-    """
-    if not src.exists():
-        raise ClipError(f"no such file: {src}")
-    try:
-        with rasterio.open(src):
-            return "raster"
-    except RasterioError:
-        pass
-    try:
-        pyogrio.read_info(src)
-    except (DataSourceError, DataLayerError):
-        raise ClipError(f"{src} is neither a raster nor a vector file GDAL can read") from None
-    return "vector"
+def _clip_vector(src: Path, boundary: str, output: Path, layer: str | None) -> tuple[bool, str]:
+    driver = vector_driver(output)
+    chosen, layers = pick_layer(src, layer)
+    geometry = boundary_geometry(boundary, _loaded_boundary)
+    if layer is None and len(layers) > 1:
+        _note(
+            f"{src.name} has {len(layers)} layers ({', '.join(layers)}); clipping {chosen!r} "
+            "(choose one with --layer)"
+        )
+    with _progress_bar(f"clipping {src.name} ({chosen})") as update:
+        vector = clip_vector(src, geometry, output, layer=chosen, progress=update, driver=driver)
+    return vector.empty, f"{vector.features} features"
 
 
-def boundary_geometry(boundary: str) -> BaseGeometry:
-    """Resolve ``--boundary``: a GeoJSON (or other vector) file, else a built-in name.
-
-    Every feature of a file is merged into one boundary, reprojected to EPSG:4326 when
-    the file declares another CRS.
-
-    Raises:
-        NotFoundError: no built-in boundary has that name.
-        ClipError: the file cannot be read or holds no polygon.
-    """
-    path = Path(boundary)
-    if not path.is_file():
-        return get_builtin(boundary.strip().lower()).geometry
-    try:
-        meta, _, wkb, _ = pyogrio.raw.read(path, columns=[])
-    except (DataSourceError, DataLayerError) as exc:
-        raise ClipError(f"cannot read boundary file {path}: {exc}") from None
-    geometries = shapely.from_wkb(wkb)
-    geometries = geometries[~shapely.is_missing(geometries)]
-    if meta["crs"] is not None:
-        geometries = shapely.transform(geometries, _to_lon_lat(CRS.from_user_input(meta["crs"])))
-    return repair(shapely.union_all(geometries))
+def _error_line(message: str) -> None:
+    line = " ".join(message.splitlines())
+    err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _to_lon_lat(crs: CRS) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
-    """A coordinate function for ``shapely.transform`` from ``crs`` to EPSG:4326."""
-    transformer = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
+def _note(message: str) -> None:
+    err_console.print(f"note: {message}", markup=False, highlight=False, soft_wrap=True)
 
-    def project(coords: NDArray[np.float64]) -> NDArray[np.float64]:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
 
-    return project
+def _loaded_boundary(name: str) -> BaseGeometry:
+    """A boundary from the database (built-in countries and everything loaded since)."""
+    from autopkg.services.boundaries import get_boundary
+
+    return get_boundary(runtime(), name).geometry
 
 
 @contextmanager
@@ -149,6 +126,7 @@ def _progress_bar(description: str) -> Iterator[Callable[[float], None]]:
     """Show a progress bar on a terminal's stderr; yield the callback taking fractions 0..1.
 
     Off a terminal (pipes, CI logs) the bar is disabled rather than printed as text.
+    Log lines written meanwhile appear above the bar (see ``autopkg.logs``).
     """
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
     with Progress(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -15,15 +19,40 @@ if TYPE_CHECKING:
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
-def setup_logging(settings: Settings) -> None:
-    """Log to stderr at the configured level and format (``autopkg.logs``)."""
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout, for scripts (``--json``)."""
+    console.print_json(json.dumps(data))
+
+
+@dataclass
+class GlobalOptions:
+    """Options given before any command (``autopkg --debug …``)."""
+
+    debug: bool = False
+
+
+options = GlobalOptions()
+
+
+def setup_logging(settings: Settings, *, service: bool = False) -> None:
+    """Log to stderr at the configured level (DEBUG with ``--debug``) and format.
+
+    A ``service`` (``serve``, ``worker``, ``db upgrade``) logs Alembic's progress; other
+    commands print their result to a person, so Alembic's INFO lines only with ``--debug``.
+    """
     from autopkg import logs
 
+    if options.debug:
+        settings = settings.model_copy(update={"log_level": "DEBUG"})
     logs.configure(settings)
+    if not (service or options.debug):
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def runtime(*, packages_root: Path | None = None) -> Runtime:
+def runtime(*, packages_root: Path | None = None, service: bool = False) -> Runtime:
     """Load settings (optionally redirecting package storage) and open the runtime."""
     from autopkg.config import load_settings
     from autopkg.runtime import open_runtime
@@ -33,7 +62,7 @@ def runtime(*, packages_root: Path | None = None) -> Runtime:
         settings = settings.model_copy(
             update={"localfs_storage_backend_root": packages_root, "storage_backend": "localfs"}
         )
-    setup_logging(settings)
+    setup_logging(settings, service=service)
     return open_runtime(settings)
 
 

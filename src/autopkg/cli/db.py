@@ -18,6 +18,6 @@ def upgrade_command() -> None:
     from autopkg.db.urls import database_url
 
     settings = load_settings()
-    setup_logging(settings)
+    setup_logging(settings, service=True)
     upgrade(Database(database_url(settings)))
     console.print("database schema is up to date")

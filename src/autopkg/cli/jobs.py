@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated, Any
 
@@ -10,7 +9,7 @@ import typer
 from rich.progress import TaskID
 from rich.table import Table
 
-from autopkg.cli.common import console, err_console, job_progress
+from autopkg.cli.common import JsonOption, console, err_console, job_progress, print_json
 from autopkg.cli.options import OptionsJsonOption, parse_options_json
 from autopkg.cli.remote import ApiClient
 
@@ -20,7 +19,6 @@ ApiOption = Annotated[str, typer.Option("--api", help="Base URL of the service."
 KeyOption = Annotated[
     str | None, typer.Option("--api-key", help="API key, when the service requires one.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 DEFAULT_API = "http://127.0.0.1:8000"
 _POLL_SECONDS = 0.5
 
@@ -79,19 +77,25 @@ def list_command(
     finally:
         client.close()
     if as_json:
-        console.print_json(json.dumps(page))
+        print_json(page)
         return
     table = Table("job", "boundary", "status", "outcome", "%", "processors")
     for job in page["jobs"]:
         table.add_row(
             job["job_id"],
-            job["boundary_name"],
+            _boundary_label(job),
             job["job_group_status"],
             job.get("job_group_outcome") or "",
             f"{job['job_group_percent_complete']:.0f}",
             ", ".join(p["processor_name"] for p in job["job_group_processors"]),
         )
     console.print(table)
+
+
+def _boundary_label(job: dict[str, Any]) -> str:
+    """The boundary's id, with a custom area's given name (services from before it have none)."""
+    name, long_name = job["boundary_name"], job.get("boundary_name_long")
+    return f"{name} ({long_name})" if long_name and name.startswith("custom-") else name
 
 
 def _follow(client: ApiClient, job_id: str, *, quiet: bool) -> dict[str, Any]:
@@ -128,6 +132,6 @@ def _finish(body: dict[str, Any], as_json: bool) -> None:
 
 def _print(body: dict[str, Any] | None, line: str, as_json: bool) -> None:
     if as_json and body is not None:
-        console.print_json(json.dumps(body))
+        print_json(body)
     else:
         console.print(line, markup=False, highlight=False)

@@ -6,20 +6,24 @@ from typing import Annotated
 
 import typer
 
-from autopkg.cli.common import console, err_console, runtime
+from autopkg.cli.common import JsonOption, console, err_console, print_json, runtime
 
 app = typer.Typer(help="Inspect published packages.", no_args_is_help=True)
 Boundary = Annotated[str, typer.Argument(help="Boundary name, e.g. gha.")]
 
 
 @app.command("list")
-def list_command() -> None:
+def list_command(as_json: JsonOption = False) -> None:
     """List boundaries with a published package and their URIs."""
     from autopkg.services import packages as service
 
     rt = runtime()
-    for name in service.list_packages(rt):
-        console.print(f"{name}\t{rt.package_url(name)}", markup=False, highlight=False)
+    found = [(name, rt.package_url(name)) for name in service.list_packages(rt)]
+    if as_json:
+        print_json([{"boundary_name": name, "uri": uri} for name, uri in found])
+        return
+    for name, uri in found:
+        console.print(f"{name}\t{uri}", markup=False, highlight=False)
 
 
 @app.command("validate")

@@ -28,7 +28,7 @@ def serve_command(
     import uvicorn
 
     _check_port_free(host, port)
-    rt = runtime()
+    rt = runtime(service=True)
     # log_config=None: uvicorn's loggers then write through autopkg's handler.
     log_level = rt.settings.log_level.lower()
     if processes > 1:

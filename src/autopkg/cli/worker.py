@@ -21,7 +21,7 @@ def worker_command(
     """Execute runs from the broker (AUTOPKG_CELERY_BROKER) until stopped (Ctrl-C / SIGTERM)."""
     from autopkg.jobs.celery_executor import run_worker
 
-    rt = runtime()
+    rt = runtime(service=True)
     settings = rt.settings
     rt.database.dispose()
     if not settings.celery_broker:

@@ -85,6 +85,11 @@ def get(session: Session, *, name: str) -> Boundary | None:
     return _to_boundary(record) if record else None
 
 
+def name_long_of(session: Session, *, name: str) -> str | None:
+    """Return the long name of the boundary called ``name``, or ``None`` if there is none."""
+    return session.scalar(select(BoundaryRecord.name_long).where(BoundaryRecord.name == name))
+
+
 def search_by_name(
     session: Session, *, text: str, include_custom: bool = False
 ) -> list[tuple[str, str]]:

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from autopkg.db.types import MultiPolygonType, UTCDateTime
 
@@ -64,6 +64,14 @@ class JobRecord(Base):
     boundary_name: Mapped[str] = mapped_column(String(63), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Read with the job as one scalar subquery, so a job list names its boundaries
+    # without loading their geometries; None once a custom area has been retired.
+    boundary_name_long: Mapped[str | None] = column_property(
+        select(BoundaryRecord.name_long)
+        .where(BoundaryRecord.name == boundary_name)
+        .correlate_except(BoundaryRecord)
+        .scalar_subquery()
+    )
     runs: Mapped[list[JobRunRecord]] = relationship(
         back_populates="job", order_by="JobRunRecord.position", lazy="selectin"
     )

@@ -65,11 +65,14 @@ def plan(
     processor_ids: Sequence[str],
     boundary_name: str | None = None,
     area: Area | None = None,
+    area_name: str | None = None,
     options: Options | None = None,
 ) -> Plan:
     """Validate a job request and estimate its output, creating no job and no run.
 
-    A custom ``area`` is stored as a boundary (``custom-<hash>``), as a job would.
+    A custom ``area`` is stored as a boundary (``custom-<hash>``), as a job would;
+    ``area_name`` (validated by the caller) becomes its long name, and an area stored
+    before keeps its name when none is given.
 
     Raises:
         UnprocessableError: no processors, the same processor twice, options for a
@@ -81,7 +84,7 @@ def plan(
     _check_processors(rt, processor_ids)
     canonical = _canonical_options(rt, processor_ids, options or {})
     if area is not None:
-        boundary_name = _store_area(rt, area)
+        boundary_name = _store_area(rt, area, area_name)
     if boundary_name is None:
         raise UnprocessableError("a boundary_name or a boundary area is required")
     boundary_name = canonical_name(boundary_name)
@@ -157,10 +160,13 @@ def _canonical_options(
     }
 
 
-def _store_area(rt: Runtime, area: Area) -> str:
-    boundary = custom_boundary(area, rt.area_limits)
+def _store_area(rt: Runtime, area: Area, area_name: str | None) -> str:
+    boundary = custom_boundary(area, rt.area_limits, name_long=area_name)
     with rt.database.session() as session:
-        boundary_repo.upsert(session, [boundary])
+        # The name is derived from the geometry, so a known area only changes its name.
+        known = boundary_repo.name_long_of(session, name=boundary.name)
+        if known is None or (area_name is not None and area_name != known):
+            boundary_repo.upsert(session, [boundary])
     return boundary.name
 
 

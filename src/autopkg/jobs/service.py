@@ -61,6 +61,7 @@ class JobStatus:
     runs: tuple[RunStatus, ...]
     outcome: JobOutcome | None = None
     created_at: datetime | None = None
+    boundary_name_long: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,15 @@ def submit(
     processor_ids: Sequence[str],
     boundary_name: str | None = None,
     area: Area | None = None,
+    area_name: str | None = None,
     options: Options | None = None,
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
 
     The boundary is a known ``boundary_name`` or a custom ``area`` (typed GeoJSON), which is
     stored as a ``custom-<hash>`` boundary so that the same area shares its work.
+    ``area_name`` (validated by the caller) becomes that boundary's long name; an area
+    submitted again without one keeps the name it had.
     ``options`` maps processor ids to their options; the same processor with other
     options is other work (another run, not SKIPPED).
 
@@ -101,7 +105,12 @@ def submit(
         InvalidInputError: unknown boundary or processor (named in the message).
     """
     planned = plan(
-        rt, processor_ids=processor_ids, boundary_name=boundary_name, area=area, options=options
+        rt,
+        processor_ids=processor_ids,
+        boundary_name=boundary_name,
+        area=area,
+        area_name=area_name,
+        options=options,
     )
     check_limit(rt, planned.estimates)
     boundary_name = planned.boundary.name
@@ -230,6 +239,7 @@ def _status_of(job: JobRecord) -> JobStatus:
         runs=runs,
         outcome=job_queries.outcome_of([run.state for run in runs], cancelled=cancelled),
         created_at=job.created_at,
+        boundary_name_long=job.boundary_name_long,
     )
 
 

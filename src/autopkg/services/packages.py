@@ -8,12 +8,21 @@ from typing import Any
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import NotFoundError
 from autopkg.packaging.archive import PackageArchive, package_archive
-from autopkg.packaging.manifest import client_view
+from autopkg.packaging.manifest import client_view, preview_of
 from autopkg.packaging.publish import read_manifest, validate_package
 from autopkg.processors.base import Metadata
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import get_boundary
 from autopkg.slugs import canonical_name, is_slug
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    """A data file's preview PNG (``url`` absolute) and its legend (``packaging.preview``)."""
+
+    url: str
+    bytes: int
+    legend: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class PackageFile:
     bytes: int
     hash: str
     format: str
+    preview: FilePreview | None = None
 
 
 @dataclass(frozen=True)
@@ -74,9 +84,22 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
                 bytes=int(resource.get("bytes", 0)),
                 hash=str(resource.get("hash", "")),
                 format=str(resource.get("format", "")),
+                preview=_preview(resource, uri),
             )
             for resource in manifest.get("resources", [])
         ],
+    )
+
+
+def _preview(resource: dict[str, Any], uri: str) -> FilePreview | None:
+    record = preview_of(resource)
+    if record is None:
+        return None
+    legend = record.get("legend")
+    return FilePreview(
+        url=uri + record["path"],
+        bytes=int(record.get("bytes", 0)),
+        legend=legend if isinstance(legend, dict) else {},
     )
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,26 @@ from autopkg.clip import clip_raster, clip_vector
 app = typer.Typer()
 app.command()(clip_command)
 runner = CliRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Boundary names are looked up in a database: one for the module, seeded on first use."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTOPKG_DATA_DIR", str(tmp_path_factory.mktemp("clip-cli-data")))
+        patch.setenv("AUTOPKG_LOG_LEVEL", "WARNING")
+        yield
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The command configures the root logger and warnings; put pytest's back."""
+    root = logging.getLogger()
+    handlers, level, show = list(root.handlers), root.level, warnings.showwarning
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    warnings.showwarning = show
 
 
 def write_geojson(path: Path, geom: shapely.Geometry, crs: str = "EPSG:4326") -> Path:
@@ -106,7 +129,7 @@ def test_vector_output_suffix_must_name_a_format(lines_gpkg: Path, tmp_path: Pat
     out = tmp_path / "gha.shp"
     result = runner.invoke(app, [str(lines_gpkg), "--boundary", "gha", "--output", str(out)])
     assert result.exit_code == 1
-    assert ".gpkg (GeoPackage) or .parquet (GeoParquet)" in result.output
+    assert "--output must end in .gpkg or .parquet, not 'gha.shp'" in result.output
     assert not out.exists()
 
 
@@ -124,7 +147,11 @@ def test_empty_result_is_reported(lines_gpkg: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-b", "atlantis"], "error: no built-in boundary named 'atlantis'"),
+        (
+            ["-b", "atlantis"],
+            "error: --boundary 'atlantis' is neither a loaded boundary (see autopkg "
+            "boundaries list), a file, nor inline GeoJSON",
+        ),
         (
             ["-b", "gha", "--format", "table"],
             "error: --format must be raster or vector, not 'table'",

@@ -53,6 +53,10 @@ def submit_job(
 ) -> JobCreated | JSONResponse:
     """Package processors for a boundary (or a custom GeoJSON area) in the background.
 
+    A custom area may be given a name (``area_name``); it becomes the area's
+    ``name_long``, shown as ``boundary_name_long`` in job status and as the package's
+    boundary name. The same area submitted again without a name keeps its name.
+
     A processor already queued or running for the boundary with the same options is
     joined (no second execution); one whose output is already published and current
     reports SKIPPED. Poll the returned job (also in the ``Location`` header).
@@ -75,6 +79,7 @@ def submit_job(
         executor,
         boundary_name=body.boundary_name,
         area=body.boundary,
+        area_name=body.area_name,
         processor_ids=body.processors,
         options=body.options,
     )
@@ -124,6 +129,7 @@ def job_public(status: service.JobStatus) -> JobStatusPublic:
         ],
         job_group_outcome=status.outcome.value if status.outcome else None,
         created_at=status.created_at,
+        boundary_name_long=status.boundary_name_long,
     )
 
 

@@ -9,7 +9,13 @@ from autopkg.api.deps import PackagesHostDep, RuntimeDep
 from autopkg.api.routes.boundaries import boundary_detail
 from autopkg.api.routes.processors import version_metadata
 from autopkg.api.routing import StrictJSONRoute
-from autopkg.api.schemas import ErrorMessage, PackageFilePublic, PackagePublic, PackageSummary
+from autopkg.api.schemas import (
+    ErrorMessage,
+    FilePreviewPublic,
+    PackageFilePublic,
+    PackagePublic,
+    PackageSummary,
+)
 from autopkg.services import packages as service
 
 router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSONRoute)
@@ -37,8 +43,9 @@ def get_package(
 
     ``datapackage.resources`` has one entry per processor version with ``name``,
     ``version`` and ``path`` (absolute download URLs), ``bytes``, ``hashes`` and
-    licences. ``files`` lists every data file with its own size and hash. The
-    standard manifest (one resource per file) is at ``uri`` + ``datapackage.json``.
+    licences. ``files`` lists every data file with its own size, hash and preview
+    picture (with its colour scale). The standard manifest (one resource per file) is
+    at ``uri`` + ``datapackage.json``.
     """
     view = service.get_package(rt, boundary_name, host_url=host)
     return PackagePublic(
@@ -55,10 +62,17 @@ def get_package(
                 bytes=f.bytes,
                 hash=f.hash,
                 format=f.format,
+                preview=_preview(f.preview),
             )
             for f in view.files
         ],
     )
+
+
+def _preview(preview: service.FilePreview | None) -> FilePreviewPublic | None:
+    if preview is None:
+        return None
+    return FilePreviewPublic(url=preview.url, bytes=preview.bytes, legend=preview.legend)
 
 
 @router.get(

@@ -4,6 +4,7 @@
 (() => {
   const POLL_MS = 1000; // progress refresh; the page promises at most 2 s
   const SEARCH_DELAY_MS = 200;
+  const ESTIMATE_DELAY_MS = 400; // ticking several boxes in a row asks once
 
   const state = {
     boundary: null, // {name, name_long} of a chosen boundary
@@ -14,6 +15,9 @@
     jobId: null,
     timer: null,
     drawing: null, // vertices [lat, lng] while drawing a custom area
+    estimateTimer: null,
+    estimateSeq: 0, // only the answer to the latest request is shown
+    overLimit: false, // the latest estimate is above the service's limit
   };
 
   const $ = (id) => document.getElementById(id);
@@ -83,9 +87,18 @@
     return box;
   }
 
-  function boundaryLabel(name) {
-    if (name.startsWith("custom-")) return `Custom area (${name})`;
-    return `${state.names.get(name) || name} (${name})`;
+  function boundaryLabel(job) {
+    const name = job.boundary_name;
+    return `${job.boundary_name_long || state.names.get(name) || name} (${name})`;
+  }
+
+  const AREA_NAME_MAX = 100; // the API's limit (AREA_NAME_MAX_LENGTH)
+
+  // The same rules as the API's, so a bad name is explained before anything is sent.
+  function areaNameProblem(name) {
+    if (name.length > AREA_NAME_MAX) return `The name is too long (${name.length} characters; at most ${AREA_NAME_MAX}).`;
+    if (/[\u0000-\u001f\u007f]/.test(name)) return "The name cannot contain tabs or other control characters.";
+    return null;
   }
 
   // ---- the map ----------------------------------------------------------------
@@ -136,6 +149,7 @@
     if (customLayer) customLayer.remove();
     $("selected").textContent = `Chosen: ${boundary.name_long} (${boundary.name})`;
     highlight(boundary.name);
+    scheduleEstimate();
   }
 
   function chooseArea(geojson, description) {
@@ -146,6 +160,7 @@
     customLayer = L.geoJSON(geojson, { style: () => styles.chosen }).addTo(map);
     map.fitBounds(customLayer.getBounds(), { maxZoom: 8, padding: [20, 20] });
     $("selected").textContent = `Chosen: ${description}`;
+    scheduleEstimate();
   }
 
   let searchTimer = null;
@@ -220,12 +235,13 @@
 
   function datasetCard(version) {
     const id = version.name;
-    const box = el("input", { type: "checkbox", id: `p-${id}`, value: id });
+    const box = el("input", { type: "checkbox", id: `p-${id}`, value: id, onchange: scheduleEstimate });
     const license = version.data_license;
     return el(
       "div",
       { class: "dataset" },
       el("label", { for: `p-${id}` }, box, el("span", { text: `${version.data_title} ` }), el("code", { text: id })),
+      el("p", { class: "estimate", "data-estimate-for": id, "aria-live": "polite" }),
       el(
         "details",
         {},
@@ -259,6 +275,82 @@
     return [...document.querySelectorAll("#catalogue input[type=checkbox]:checked")].map((box) => box.value);
   }
 
+  // ---- size estimates before submitting ---------------------------------------
+
+  function areaBody(processors) {
+    return state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors };
+  }
+
+  function writeHeaders() {
+    const headers = { "Content-Type": "application/json" };
+    const key = $("api-key").value.trim();
+    if (key) headers["X-API-Key"] = key;
+    return headers;
+  }
+
+  function scheduleEstimate() {
+    clearTimeout(state.estimateTimer);
+    state.estimateTimer = setTimeout(estimate, ESTIMATE_DELAY_MS);
+  }
+
+  function setOverLimit(over) {
+    state.overLimit = over;
+    $("create").disabled = over;
+  }
+
+  function showEstimate(id, row) {
+    const line = document.querySelector(`[data-estimate-for="${CSS.escape(id)}"]`);
+    if (!line) return;
+    if (!row) return line.replaceChildren();
+    const parts = [`Estimated ${formatBytes(row.bytes)}`];
+    if (row.files !== null && row.files !== undefined) parts.push(`${row.files} file${row.files === 1 ? "" : "s"}`);
+    if (row.pixels !== null && row.pixels !== undefined) parts.push(`${row.pixels.toLocaleString("en")} pixels`);
+    if (row.features !== null && row.features !== undefined) parts.push(`${row.features.toLocaleString("en")} features`);
+    const badges = [];
+    if (row.published) badges.push(el("span", { class: "badge", text: "already published" }));
+    if (row.current) badges.push(el("span", { class: "badge current", text: "up to date" }));
+    line.replaceChildren(parts.join(" · "), ...badges);
+  }
+
+  async function estimate() {
+    const processors = chosenProcessors();
+    const seq = ++state.estimateSeq;
+    for (const id of state.processors.keys()) showEstimate(id, null);
+    if ((!state.boundary && !state.area) || !processors.length) {
+      $("estimate").replaceChildren();
+      return setOverLimit(false);
+    }
+    $("estimate").textContent = "Estimating the size…";
+    let answer;
+    try {
+      answer = await call("v1/jobs?dry_run=true", {
+        method: "POST",
+        headers: writeHeaders(),
+        body: JSON.stringify(areaBody(processors)),
+      });
+    } catch (error) {
+      if (seq !== state.estimateSeq) return;
+      $("estimate").textContent = `No estimate: ${error.message}`;
+      return setOverLimit(false);
+    }
+    if (seq !== state.estimateSeq) return;
+    for (const row of answer.processors) showEstimate(row.processor, row);
+    const total = `Estimated total: ${formatBytes(answer.total_bytes)} for ${answer.processors.length} dataset${answer.processors.length === 1 ? "" : "s"}.`;
+    if (answer.within_limit) {
+      $("estimate").replaceChildren(total);
+    } else {
+      $("estimate").replaceChildren(
+        total,
+        " ",
+        el("strong", {
+          class: "error",
+          text: `That is over this service's limit of ${formatBytes(answer.max_output_bytes)}: untick some datasets or choose a smaller area.`,
+        }),
+      );
+    }
+    setOverLimit(!answer.within_limit);
+  }
+
   // ---- submitting and following a job -----------------------------------------
 
   function setStatus(text, isError = false) {
@@ -270,20 +362,27 @@
     const processors = chosenProcessors();
     if (!state.boundary && !state.area) return setStatus("Choose an area first.", true);
     if (!processors.length) return setStatus("Tick at least one dataset.", true);
-    const body = state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors };
-    const headers = { "Content-Type": "application/json" };
-    const key = $("api-key").value.trim();
-    if (key) headers["X-API-Key"] = key;
+    const body = areaBody(processors);
+    if (state.area) {
+      const areaName = $("area-name").value.trim();
+      const problem = areaNameProblem(areaName);
+      $("area-name").setAttribute("aria-invalid", String(Boolean(problem)));
+      if (problem) {
+        $("area-name").focus();
+        return setStatus(problem, true);
+      }
+      if (areaName) body.area_name = areaName;
+    }
     $("create").disabled = true;
     try {
-      const created = await call("v1/jobs", { method: "POST", headers, body: JSON.stringify(body) });
+      const created = await call("v1/jobs", { method: "POST", headers: writeHeaders(), body: JSON.stringify(body) });
       setStatus("Submitted. Following its progress…");
       followJob(created.job_id);
     } catch (error) {
       if (error.status === 401) $("key-box").open = true;
       setStatus(`The package could not be requested: ${error.message}`, true);
     } finally {
-      $("create").disabled = false;
+      $("create").disabled = state.overLimit;
     }
   }
 
@@ -341,7 +440,7 @@
         el("div", { class: "task", text: plainTask(run) }),
       );
     });
-    const heading = el("p", { text: `Job for ${boundaryLabel(job.boundary_name)}:` });
+    const heading = el("p", { text: `Job for ${boundaryLabel(job)}:` });
     const parts = [heading, ...rows];
     if (job.job_group_outcome) {
       parts.push(el("p", { class: `outcome-${job.job_group_outcome}`, text: OUTCOMES[job.job_group_outcome] }));
@@ -352,11 +451,8 @@
   }
 
   async function cancelJob(jobId) {
-    const headers = {};
-    const key = $("api-key").value.trim();
-    if (key) headers["X-API-Key"] = key;
     try {
-      renderProgress(await call(`v1/jobs/${jobId}`, { method: "DELETE", headers }));
+      renderProgress(await call(`v1/jobs/${jobId}`, { method: "DELETE", headers: writeHeaders() }));
     } catch (error) {
       setStatus(`The job could not be cancelled: ${error.message}`, true);
     }
@@ -406,6 +502,64 @@
     return lines.join("\n");
   }
 
+  function formatValue(value) {
+    return Number(value).toLocaleString("en", { maximumSignificantDigits: 4 });
+  }
+
+  // Says in words how the preview's colours map to values (packaging/preview.py legends).
+  function colourScale(legend) {
+    if (legend.type === "linear") {
+      if (legend.min === null || legend.max === null) return el("span", { text: "No valid cell inside the area." });
+      const ramp = el("span", { class: "ramp", style: `background: linear-gradient(to right, ${legend.colours.join(", ")})` });
+      const [low, high] = legend.stretch;
+      return el(
+        "span",
+        {},
+        `Colour scale: band ${legend.band}, linear from ${formatValue(legend.min)} `,
+        ramp,
+        ` to ${formatValue(legend.max)} (percentiles ${low} and ${high} of the cells inside; values beyond are clamped). NoData is transparent.`,
+      );
+    }
+    if (legend.type === "rgb") {
+      return el("span", { text: `Colours: bands ${legend.bands.join(", ")} as red, green and blue. NoData is transparent.` });
+    }
+    if (legend.type === "features") {
+      return el(
+        "span",
+        {},
+        "Features in ",
+        el("span", { class: "swatch", style: `background: ${legend.features}` }),
+        " over the area in ",
+        el("span", { class: "swatch", style: `background: ${legend.boundary}` }),
+        ".",
+      );
+    }
+    return el("span", { text: "" });
+  }
+
+  function fileCard(file, license) {
+    const picture = file.preview
+      ? el("a", { href: file.preview.url, class: "thumb" }, el("img", { src: file.preview.url, alt: `Preview of ${file.name}` }))
+      : el("div", { class: "thumb none", text: "no preview" });
+    return el(
+      "div",
+      { class: "file" },
+      picture,
+      el(
+        "div",
+        { class: "file-text" },
+        el("a", { href: file.url, download: file.name, text: file.name }),
+        el(
+          "div",
+          { class: "hint" },
+          `${file.format} · ${formatBytes(file.bytes)} · `,
+          el("a", { href: license.path, rel: "noreferrer", text: license.name }),
+        ),
+        file.preview ? el("div", { class: "scale" }, colourScale(file.preview.legend)) : "",
+      ),
+    );
+  }
+
   async function renderPackage(boundaryName) {
     const pkg = await call(`v1/packages/${encodeURIComponent(boundaryName)}`);
     const byProcessor = new Map();
@@ -415,27 +569,13 @@
     }
     const datasets = pkg.processors.map((version) => {
       const files = byProcessor.get(version.name) || [];
-      const rows = files.map((file) =>
-        el(
-          "tr",
-          { class: "file" },
-          el("td", {}, el("a", { href: file.url, download: file.name, text: file.name })),
-          el("td", { text: file.format }),
-          el("td", { class: "size", text: formatBytes(file.bytes) }),
-        ),
-      );
       const license = version.data_license;
       return el(
         "div",
         { class: "dataset-files" },
         el("h3", { text: `${version.data_title} ` }, el("code", { text: version.name })),
         el("p", {}, "Licence: ", el("a", { href: license.path, rel: "noreferrer", text: `${license.title} (${license.name})` })),
-        el(
-          "table",
-          {},
-          el("thead", {}, el("tr", {}, el("th", { text: "File" }), el("th", { text: "Format" }), el("th", { text: "Size" }))),
-          el("tbody", {}, ...rows),
-        ),
+        ...files.map((file) => fileCard(file, license)),
       );
     });
     const citation = el("pre", { class: "citation", id: "citation", text: citationText(pkg) });
@@ -454,7 +594,7 @@
     });
     const total = pkg.files.reduce((sum, file) => sum + file.bytes, 0);
     $("package-body").replaceChildren(
-      el("p", {}, el("strong", { text: pkg.boundary.name_long }), ` · ${pkg.files.length} files, ${formatBytes(total)}`),
+      el("p", {}, el("strong", { text: pkg.boundary.name_long }), ` · ${pkg.files.length} file${pkg.files.length === 1 ? "" : "s"}, ${formatBytes(total)}`),
       el(
         "p",
         {},
@@ -483,7 +623,7 @@
       return el(
         "li",
         {},
-        el("button", { type: "button", text: boundaryLabel(job.boundary_name), onclick: () => followJob(job.job_id) }),
+        el("button", { type: "button", text: boundaryLabel(job), onclick: () => followJob(job.job_id) }),
         el("span", { class: `outcome-${job.job_group_outcome}`, text: ` · ${job.job_group_processors.length} datasets · ${result}` }),
         el("div", { class: "hint", text: when }),
       );
@@ -509,5 +649,6 @@
     $("draw").addEventListener("click", startDrawing);
     $("draw-finish").addEventListener("click", finishDrawing);
     $("create").addEventListener("click", createPackage);
+    $("api-key").addEventListener("change", scheduleEstimate);
   });
 })();
