@@ -72,32 +72,34 @@ def dataset_item(
     )
     for resource in files:
         file_name = str(resource["path"]).rsplit("/", 1)[-1]
-        item.add_asset(file_name, _data_asset(resource))
+        _add_data_asset(item, file_name, resource)
         preview = preview_of(resource)
         if preview is not None:
-            item.add_asset(f"{file_name}.preview", _preview_asset(file_name, preview))
+            _add_preview_asset(item, file_name, preview)
     return item
 
 
-def _data_asset(resource: Resource) -> Asset:
-    """Describe one data file: href, media type, size, checksum, CRS and grid."""
+def _add_data_asset(item: Item, key: str, resource: Resource) -> None:
+    """Add one data file: href, media type, size, checksum, CRS and grid."""
     asset = Asset(
         href=UP + str(resource["path"]),
         title=str(resource.get("title", "")) or None,
         media_type=str(resource["mediatype"]),
         roles=["data"],
     )
+    # Extensions record their schema on the asset's owner, so the asset joins first.
+    item.add_asset(key, asset)
     _file_fields(asset, resource)
     crs = resource.get(CRS_KEY)
     if not isinstance(crs, str):
-        return asset
+        return
     code = crs if _AUTHORITY_CODE.fullmatch(crs) else None
     grid = resource.get(GRID_KEY)
     if not isinstance(grid, dict):
         ProjectionExtension.ext(asset, add_if_missing=True).apply(
             code=code, wkt2=None if code else crs
         )
-        return asset
+        return
     shape, transform = [int(n) for n in grid["shape"]], [float(v) for v in grid["transform"]]
     ProjectionExtension.ext(asset, add_if_missing=True).apply(
         code=code,
@@ -109,19 +111,18 @@ def _data_asset(resource: Resource) -> Asset:
     RasterExtension.ext(asset, add_if_missing=True).apply(
         bands=[_band(band) for band in grid["bands"]]
     )
-    return asset
 
 
-def _preview_asset(file_name: str, preview: dict[str, Any]) -> Asset:
-    """Describe the preview PNG of a data file."""
+def _add_preview_asset(item: Item, file_name: str, preview: dict[str, Any]) -> None:
+    """Add the preview PNG of a data file."""
     asset = Asset(
         href=UP + str(preview["path"]),
         title=f"Preview of {file_name}",
         media_type=MediaType.PNG,
         roles=["thumbnail", "overview"],
     )
+    item.add_asset(f"{file_name}.preview", asset)
     _file_fields(asset, preview)
-    return asset
 
 
 def _file_fields(asset: Asset, record: dict[str, Any]) -> None:
