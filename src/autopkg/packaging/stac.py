@@ -107,4 +107,3 @@ def boundary_bbox(geometry: MultiPolygon) -> list[float]:
     placed = [affinity.translate(part, xoff=shift) for part, shift in antimeridian_parts(geometry)]
     west, south, east, north = MultiPolygon(placed).bounds
     return [west, south, east - 360.0 if east > 180.0 else east, north]
-

@@ -150,4 +150,3 @@ def grid_bbox(shape: list[int], transform: list[float]) -> list[float]:
     xs = [a * col + b * row + c for col, row in corners]
     ys = [d * col + e * row + f for col, row in corners]
     return [min(xs), min(ys), max(xs), max(ys)]
-
