@@ -74,7 +74,6 @@ def stac_documents(
         license=stac_license(licenses),
         catalog_type=CatalogType.SELF_CONTAINED,
     )
-    collection.set_self_href(f"{_VIRTUAL_ROOT}/{STAC_COLLECTION}")
     collection.add_links(
         [
             *web_license_links(licenses),
@@ -83,9 +82,12 @@ def stac_documents(
             Link("alternate", f"{UP}index.html", MediaType.HTML),
         ]
     )
+    # Items join before anything has a self href: placing an Item that has one (pystac
+    # gives it one when its Collection has) rewrites its relative asset hrefs.
+    collection.add_items(items)
+    collection.set_self_href(f"{_VIRTUAL_ROOT}/{STAC_COLLECTION}")
     documents = {}
     for item in items:
-        collection.add_item(item)
         relative = stac_item_path(item.id)
         item.set_self_href(f"{_VIRTUAL_ROOT}/{relative}")
         documents[relative] = item
