@@ -22,14 +22,15 @@ def stac_problems(storage: Storage, boundary_name: str, manifest: Manifest) -> l
     The catalogue is derived again from the manifest, ``boundary.geojson`` and
     ``provenance.json`` (as every commit derives it) and each stored document compared
     with it, so a missing, stale or edited Collection or Item is found, as is an Item
-    of a dataset the manifest no longer has. Without a readable ``boundary.geojson``
-    (reported on its own) the catalogue is not checked.
+    of a dataset the manifest no longer has. Without ``boundary.geojson`` (reported as
+    missing on its own) the catalogue is not checked; an unreadable one, or an
+    unreadable ``provenance.json``, is reported instead.
     """
     try:
         extent = read_json(storage, package_key(boundary_name, BOUNDARY))
         provenance = read_json(storage, package_key(boundary_name, PROVENANCE)) or {}
-    except AutopkgError:
-        return []
+    except AutopkgError as exc:
+        return [exc.message]
     if extent is None:
         return []
     try:

@@ -253,6 +253,8 @@ def test_validate_finds_a_missing_edited_or_stray_document(
         f"{ITEMS[1]}: does not describe the manifest; {rebuild}",
         f"stac/gridfinder-version_1.json: not a dataset of the manifest; {rebuild}",
     ]
+    storage.put_bytes(b"[", f"{b}/provenance.json", "application/json")
+    assert validate_package(storage, b) == [f"{b}/provenance.json is not a JSON object; {rebuild}"]
 
 
 def read_href(href: str) -> bytes:
