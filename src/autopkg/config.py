@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(5_000_000, ge=1024)
     max_processors_per_job: int = Field(50, ge=1, le=10_000)
+    max_output_bytes: int = Field(
+        50_000_000_000,
+        ge=0,
+        description="A job whose estimated output is larger is refused (0: unlimited).",
+    )
     max_area_vertices: int = Field(250_000, ge=4, description="Vertices in one request's areas.")
     max_area_rings: int = Field(20_000, ge=1, description="Rings in one request's areas.")
     max_area_parts: int = Field(10_000, ge=1, description="Polygons in one request's areas.")

@@ -12,6 +12,7 @@ from autopkg.db import boundaries as boundary_repo
 from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
 from autopkg.db.urls import database_url
+from autopkg.processors.base import PostgresSource
 from autopkg.processors.registry import Registry, discover
 from autopkg.storage.base import Storage
 from autopkg.storage.factory import make_storage
@@ -43,6 +44,21 @@ class Runtime:
             max_rings=self.settings.max_area_rings,
             max_parts=self.settings.max_area_parts,
             max_repair_vertices=self.settings.max_repair_vertices,
+        )
+
+    @property
+    def osm_database(self) -> PostgresSource | None:
+        """The OSM road and rail database (``AUTOPKG_OSM_PG*``), if one is configured."""
+        settings = self.settings
+        if not (settings.osm_pghost and settings.osm_pgdatabase):
+            return None
+        password = settings.osm_pgpassword
+        return PostgresSource(
+            host=settings.osm_pghost,
+            port=settings.osm_port,
+            dbname=settings.osm_pgdatabase,
+            user=settings.osm_pguser,
+            password=password.get_secret_value() if password is not None else None,
         )
 
 

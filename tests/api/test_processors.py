@@ -32,7 +32,8 @@ def test_processor_list_has_the_delivered_processors(client: TestClient) -> None
     } <= ids
     for item in body:
         for version in item["versions"]:
-            assert set(version) == METADATA_KEYS
+            # The ancestor's keys, and the one added beside them: the options' schema.
+            assert set(version) == METADATA_KEYS | {"options_schema"}
             assert version["name"] == f"{item['name']}.{version['version']}"
             assert set(version["data_license"]) == {"name", "path", "title"}
 

@@ -145,6 +145,11 @@ def test_load_custom_boundary_then_package_it_offline(
         (("package", "gha", "-p", "nope.version_1"), "nope.version_1"),
         (("package", "atlantis", "-p", PLANTS), "atlantis"),
         (("packages", "validate", "zzz"), "no package"),
+        (("package", "gha", "-p", PLANTS, "--options-json", "[1]"), "--options-json must be"),
+        (
+            ("package", "gha", "-p", PLANTS, "--options-json", f'{{"{PLANTS}": {{"x": 1}}}}'),
+            f"options of {PLANTS}: x: Extra inputs are not permitted",
+        ),
         (("boundaries", "load", "/no/such/file.geojson"), "no such file"),
         (("clip", "/no/such.tif", "--boundary", "gha", "--output", "/tmp/x.tif"), "such"),
     ],
@@ -223,3 +228,25 @@ def test_serve_refuses_a_taken_port_at_once(cli_env: dict[str, str]) -> None:
     assert_one_line_error(result, f"cannot listen on 127.0.0.1:{port}: Address already in use")
     # Refused before the database is even opened: no migration ran.
     assert "alembic" not in result.stderr
+
+
+def test_package_refuses_an_estimate_over_the_output_limit(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "AUTOPKG_MAX_OUTPUT_BYTES": "1000"}
+    result = autopkg(env, "package", "gha", "-p", PLANTS)
+    assert_one_line_error(result, "is over the limit of 1,000 bytes (AUTOPKG_MAX_OUTPUT_BYTES)")
+
+
+def test_package_takes_processor_options(cli_env: dict[str, str], tmp_path: Path) -> None:
+    storm = "storm.global_mosaics_version_1"
+    options = {storm: {"models": ["constant"], "return_periods": [100]}}
+    output = tmp_path / "packages"
+    built = autopkg(
+        cli_env, "package", "gmb", "-p", storm, "--output", str(output),
+        "--options-json", json.dumps(options),
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    manifest = json.loads((output / "gmb" / "datapackage.json").read_text())
+    (resource,) = manifest["resources"]
+    name = "storm-global_mosaics_version_1-storm_fixed_return_periods_constant_100_yr_rp-gmb.tif"
+    assert resource["path"].endswith(name)
+    assert resource["autopkg:inputs"]["options"] == options[storm]

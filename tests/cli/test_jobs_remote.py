@@ -69,3 +69,21 @@ def test_mistakes_and_an_unreachable_api_are_one_line_errors(server: ServeProces
     )
     nowhere = f"http://127.0.0.1:{free_port()}"
     assert_one_line_error(jobs("list", "--api", nowhere), f"cannot reach the API at {nowhere}")
+
+
+def test_submit_sends_processor_options(server: ServeProcess) -> None:
+    storm = "storm.global_mosaics_version_1"
+    options = {storm: {"models": ["constant"], "return_periods": [200]}}
+    submitted = jobs(
+        "submit", "gmb", "-p", storm, "--api", server.url, "--watch", "--json",
+        "--options-json", json.dumps(options),
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    (run,) = json.loads(submitted.stdout)["job_group_processors"]
+    assert run["job_options"] == options[storm]
+    assert run["job_estimate"]["files"] == len(run["job_result"]["files"]) == 1
+    refused = jobs(
+        "submit", "gmb", "-p", storm, "--api", server.url,
+        "--options-json", json.dumps({storm: {"models": ["tomorrow"]}}),
+    )  # fmt: skip
+    assert_one_line_error(refused, f"options of {storm}: models.0: Input should be")

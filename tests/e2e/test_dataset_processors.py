@@ -40,6 +40,10 @@ def test_every_processor_succeeds_and_publishes_its_files(
     manifest = server.get("/packages/fji/datapackage.json").json()
     counts = Counter(resource["autopkg:processor"] for resource in manifest["resources"])
     assert counts == FILES_FOR_FIJI
+    estimated = {
+        p["processor_name"]: p["job_estimate"]["files"] for p in fiji["job_group_processors"]
+    }
+    assert estimated == FILES_FOR_FIJI
     paths = [resource["path"] for resource in manifest["resources"]]
     assert (
         "datasets/jrc_ghsl_population/r2022_epoch2020_1km/data/"

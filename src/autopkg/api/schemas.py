@@ -69,6 +69,11 @@ class ProcessorVersionMetadata(BaseModel):
     data_license: LicensePublic
     data_origin_url: str
     data_formats: list[str]
+    options_schema: dict[str, Any] = Field(
+        default_factory=dict,
+        description="JSON Schema of the options a job may give this processor under "
+        "options.<name> (every field optional; an object without properties: none).",
+    )
 
 
 class ProcessorPublic(BaseModel):
@@ -123,6 +128,11 @@ class JobCreate(BaseModel):
         description="Processor ids, at most AUTOPKG_MAX_PROCESSORS_PER_JOB (default 50).",
         examples=[["wri_powerplants.version_130"]],
     )
+    options: dict[str, dict[str, Any]] | None = Field(
+        None,
+        description="Options per processor id, each as its options_schema describes, "
+        'e.g. {"wri_aqueduct.version_2": {"hazards": ["coastal"]}}. Omitted: every default.',
+    )
 
     @model_validator(mode="after")
     def _one_boundary(self) -> JobCreate:
@@ -148,6 +158,16 @@ JobOutcomeName = Literal["SUCCESS", "PARTIAL", "FAILURE", "CANCELLED"]
 JobState = Literal["PENDING", "EXECUTING", "SUCCESS", "FAILURE", "SKIPPED", "REVOKED"]
 
 
+class EstimatePublic(BaseModel):
+    """A processor's output estimated at submission; figures null when it could not estimate."""
+
+    bytes: int | None = None
+    pixels: int | None = Field(None, description="Cells of the output rasters' windows.")
+    features: int | None = Field(None, description="Vector features expected.")
+    files: int | None = None
+    error: str | None = Field(None, description="Why there is no estimate, if there is none.")
+
+
 class ProcessorJob(BaseModel):
     """Status of one processor within a job."""
 
@@ -155,6 +175,12 @@ class ProcessorJob(BaseModel):
     job_status: JobState
     job_progress: JobProgress
     job_result: dict[str, Any] | None
+    job_estimate: EstimatePublic | None = Field(
+        None, description="The output estimated at submission (null for older jobs)."
+    )
+    job_options: dict[str, Any] = Field(
+        default_factory=dict, description="The processor's options (defaults left out)."
+    )
 
 
 class JobStatusPublic(BaseModel):
@@ -180,6 +206,31 @@ class JobList(BaseModel):
     total: int = Field(description="How many jobs match the filters in all.")
     limit: int
     offset: int
+
+
+class DryRunProcessor(BaseModel):
+    """One processor of a dry run."""
+
+    processor: str
+    bytes: int | None = Field(description="Estimated output bytes (null: no estimate).")
+    pixels: int | None
+    features: int | None
+    files: int | None
+    published: bool = Field(description="The boundary's package has this processor's files.")
+    current: bool = Field(
+        description="Those files match this request's inputs: a real job would be SKIPPED."
+    )
+
+
+class DryRunResult(BaseModel):
+    """What a job would produce, answered by ``POST /v1/jobs?dry_run=true``."""
+
+    boundary_name: str
+    dry_run: Literal[True] = True
+    max_output_bytes: int = Field(description="AUTOPKG_MAX_OUTPUT_BYTES (0: unlimited).")
+    total_bytes: int = Field(description="Sum of the processors' estimated bytes.")
+    within_limit: bool
+    processors: list[DryRunProcessor]
 
 
 class ErrorMessage(BaseModel):

@@ -11,6 +11,7 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from autopkg.cli.common import console, err_console, job_progress
+from autopkg.cli.options import OptionsJsonOption, parse_options_json
 from autopkg.cli.remote import ApiClient
 
 app = typer.Typer(help="Submit, watch and list jobs on a running service.", no_args_is_help=True)
@@ -34,11 +35,13 @@ def submit_command(
     api_key: KeyOption = None,
     watch: Annotated[bool, typer.Option(help="Follow the job until it is complete.")] = False,
     as_json: JsonOption = False,
+    options_json: OptionsJsonOption = None,
 ) -> None:
     """Submit a job; with --watch follow it (exit 1 unless every processor succeeded)."""
+    options = parse_options_json(options_json)
     client = ApiClient(api, api_key)
     try:
-        job_id = client.submit(boundary, processor)
+        job_id = client.submit(boundary, processor, options)
         if not watch:
             _print(client.job(job_id) if as_json else None, f"job {job_id}", as_json)
             return

@@ -10,6 +10,7 @@ import typer
 from rich.progress import TaskID
 
 from autopkg.cli.common import console, err_console, job_progress, runtime
+from autopkg.cli.options import OptionsJsonOption, parse_options_json
 
 if TYPE_CHECKING:
     from autopkg.jobs.service import JobStatus
@@ -24,16 +25,23 @@ def package_command(
     output: Annotated[
         Path | None, typer.Option(help="Package root folder (default: the configured one).")
     ] = None,
+    options_json: OptionsJsonOption = None,
 ) -> None:
-    """Run processors for a boundary in this process and publish the package."""
+    """Run processors for a boundary in this process and publish the package.
+
+    A package whose estimated output is over AUTOPKG_MAX_OUTPUT_BYTES is refused.
+    """
     from autopkg.jobs import service
     from autopkg.jobs.embedded import EmbeddedExecutor
 
+    options = parse_options_json(options_json)
     rt = runtime(packages_root=output)
     executor = EmbeddedExecutor(rt, workers=rt.settings.workers, only_dispatched=True)
     executor.start()
     try:
-        submission = service.submit(rt, executor, boundary_name=boundary, processor_ids=processor)
+        submission = service.submit(
+            rt, executor, boundary_name=boundary, processor_ids=processor, options=options
+        )
         status = _follow(rt, submission.job_id)
     finally:
         executor.stop()

@@ -21,11 +21,17 @@ class ApiClient:
         """Close the connection pool."""
         self._http.close()
 
-    def submit(self, boundary: str, processors: list[str]) -> str:
-        """Submit a job; return its id."""
-        body = self._call(
-            "POST", "/jobs", json={"boundary_name": boundary, "processors": processors}
-        )
+    def submit(
+        self,
+        boundary: str,
+        processors: list[str],
+        options: dict[str, dict[str, Any]] | None = None,
+    ) -> str:
+        """Submit a job (with processor ``options``, if any); return its id."""
+        job: dict[str, Any] = {"boundary_name": boundary, "processors": processors}
+        if options is not None:
+            job["options"] = options
+        body = self._call("POST", "/jobs", json=job)
         return str(body["job_id"])
 
     def job(self, job_id: str) -> dict[str, Any]:

@@ -78,6 +78,7 @@ class RunRecord(Base):
             "uq_runs_active_work",
             "boundary_name",
             "processor_id",
+            "options_key",
             unique=True,
             sqlite_where=text(_ACTIVE_SQL),
             postgresql_where=text(_ACTIVE_SQL),
@@ -88,6 +89,12 @@ class RunRecord(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     boundary_name: Mapped[str] = mapped_column(String(63))
     processor_id: Mapped[str] = mapped_column(String(130))
+    # The processor's options in canonical form (autopkg.processors.options) and a key of
+    # them for the index: the same processor with other options is other work.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    options_key: Mapped[str] = mapped_column(String(64), default="")
+    # What the processor estimated at submission ({"error": …} when it could not).
+    estimate: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     state: Mapped[str] = mapped_column(String(16))
     percent: Mapped[float] = mapped_column(Float, default=0.0)
     current_task: Mapped[str] = mapped_column(String(255), default="")

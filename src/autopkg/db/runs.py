@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord, RunState
+from autopkg.processors.options import options_key
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -33,22 +34,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def active_run(session: Session, *, boundary_name: str, processor_id: str) -> RunRecord | None:
-    """The PENDING or EXECUTING run for the pair, if any."""
+def active_run(
+    session: Session,
+    *,
+    boundary_name: str,
+    processor_id: str,
+    options: dict[str, Any] | None = None,
+) -> RunRecord | None:
+    """The PENDING or EXECUTING run for the pair with these (canonical) options, if any."""
     return session.scalar(
         select(RunRecord).where(
             RunRecord.boundary_name == boundary_name,
             RunRecord.processor_id == processor_id,
+            RunRecord.options_key == options_key(options or {}),
             RunRecord.state.in_(ACTIVE_STATES),
         )
     )
 
 
-def _new_run(boundary_name: str, processor_id: str, state: RunState) -> RunRecord:
+def _new_run(
+    boundary_name: str,
+    processor_id: str,
+    state: RunState,
+    options: dict[str, Any] | None,
+    estimate: dict[str, Any] | None,
+) -> RunRecord:
     return RunRecord(
         id=str(uuid.uuid4()),
         boundary_name=boundary_name,
         processor_id=processor_id,
+        options=dict(options or {}),
+        options_key=options_key(options or {}),
+        estimate=estimate,
         state=state.value,
         percent=0.0,
         current_task="queued" if state is RunState.PENDING else "",
@@ -58,22 +75,34 @@ def _new_run(boundary_name: str, processor_id: str, state: RunState) -> RunRecor
 
 
 def join_or_create_run(
-    session: Session, *, boundary_name: str, processor_id: str
+    session: Session,
+    *,
+    boundary_name: str,
+    processor_id: str,
+    options: dict[str, Any] | None = None,
+    estimate: dict[str, Any] | None = None,
 ) -> tuple[RunRecord, bool]:
-    """Return the active run for the pair, creating a PENDING one if there is none.
+    """Return the active run for the pair and options, creating a PENDING one if none.
 
     The partial unique index on active runs makes this safe under concurrency: a
     racing insert fails and the loser joins the winner's run. Returns ``(run, created)``.
+    ``estimate`` is recorded on a created run.
     """
-    existing = active_run(session, boundary_name=boundary_name, processor_id=processor_id)
+
+    def find() -> RunRecord | None:
+        return active_run(
+            session, boundary_name=boundary_name, processor_id=processor_id, options=options
+        )
+
+    existing = find()
     if existing is not None:
         return existing, False
-    run = _new_run(boundary_name, processor_id, RunState.PENDING)
+    run = _new_run(boundary_name, processor_id, RunState.PENDING, options, estimate)
     try:
         with session.begin_nested():
             session.add(run)
     except IntegrityError:
-        existing = active_run(session, boundary_name=boundary_name, processor_id=processor_id)
+        existing = find()
         if existing is None:
             raise
         return existing, False
@@ -81,10 +110,16 @@ def join_or_create_run(
 
 
 def create_skipped_run(
-    session: Session, *, boundary_name: str, processor_id: str, result: dict[str, Any]
+    session: Session,
+    *,
+    boundary_name: str,
+    processor_id: str,
+    result: dict[str, Any],
+    options: dict[str, Any] | None = None,
+    estimate: dict[str, Any] | None = None,
 ) -> RunRecord:
-    """Record that the pair's output is already published and current."""
-    run = _new_run(boundary_name, processor_id, RunState.SKIPPED)
+    """Record that the pair's output (with these options) is already published and current."""
+    run = _new_run(boundary_name, processor_id, RunState.SKIPPED, options, estimate)
     run.percent = 100.0
     run.current_task = "already up to date"
     run.result = result

@@ -30,7 +30,6 @@ from autopkg.jobs.progress import RunReporter
 from autopkg.packaging.inputs import run_inputs
 from autopkg.packaging.manifest import EMPTY_KEY
 from autopkg.packaging.publish import publish_processor
-from autopkg.processors.base import PostgresSource
 from autopkg.processors.context import LocalRunContext
 from autopkg.runtime import Runtime
 
@@ -149,7 +148,8 @@ def _produce_and_publish(
         mirror=rt.settings.source_mirror,
         verify=rt.settings.verify_source_checksums,
         on_progress=lambda pct, task: reporter.report(pct * _PROCESSOR_SHARE / 100, task),
-        osm_database=_osm_database(rt),
+        osm_database=rt.osm_database,
+        options=run.options,
     )
     processor = processor_cls()
     outputs = processor.run(context)
@@ -175,7 +175,7 @@ def _produce_and_publish(
         processor.metadata,
         outputs,
         lock=publish_lock(rt, boundary.name),
-        inputs=run_inputs(boundary.geometry, run.processor_id, {}, context.fetched),
+        inputs=run_inputs(boundary.geometry, run.processor_id, run.options, context.fetched),
         fetched=context.fetched,
         before_commit=still_ours,
     )
@@ -187,20 +187,6 @@ def _produce_and_publish(
             path.rsplit("/", 1)[-1] for path in empty
         )
     return result
-
-
-def _osm_database(rt: Runtime) -> PostgresSource | None:
-    settings = rt.settings
-    if not (settings.osm_pghost and settings.osm_pgdatabase):
-        return None
-    password = settings.osm_pgpassword
-    return PostgresSource(
-        host=settings.osm_pghost,
-        port=settings.osm_port,
-        dbname=settings.osm_pgdatabase,
-        user=settings.osm_pguser,
-        password=password.get_secret_value() if password is not None else None,
-    )
 
 
 def sweep(rt: Runtime, *, dead_owner: Callable[[str], bool] | None = None) -> list[str]:

@@ -10,24 +10,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from autopkg.boundaries.custom import custom_boundary
 from autopkg.boundaries.geojson import Area
-from autopkg.db import boundaries as boundary_repo
 from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import JobCondition, JobOutcome
 from autopkg.db.models import JobRecord, RunState
 from autopkg.errors import (
-    InvalidInputError,
-    LimitExceededError,
     NotFoundError,
-    UnprocessableError,
 )
+from autopkg.jobs.estimates import check_limit
 from autopkg.jobs.executor import Executor
-from autopkg.packaging.manifest import is_current
+from autopkg.jobs.planning import Options, current_for, plan
 from autopkg.packaging.publish import read_manifest
 from autopkg.runtime import Runtime
-from autopkg.slugs import canonical_name, is_slug
+from autopkg.slugs import canonical_name
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +45,8 @@ class RunStatus:
     percent: float
     task: str
     result: dict[str, Any] | None
+    estimate: dict[str, Any] | None = None
+    options: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,11 +80,14 @@ def submit(
     processor_ids: Sequence[str],
     boundary_name: str | None = None,
     area: Area | None = None,
+    options: Options | None = None,
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
 
     The boundary is a known ``boundary_name`` or a custom ``area`` (typed GeoJSON), which is
     stored as a ``custom-<hash>`` boundary so that the same area shares its work.
+    ``options`` maps processor ids to their options; the same processor with other
+    options is other work (another run, not SKIPPED).
 
     The order matters for dedup: active work is looked for first, and the published
     manifest is read only once none is found (see the comment in the loop).
@@ -94,28 +95,24 @@ def submit(
     Newly queued runs are handed to ``executor`` once the job is committed.
 
     Raises:
-        UnprocessableError: no processors, the same processor twice, or an area with
-            nothing left after repair.
-        LimitExceededError: more processors or an area larger than the limits allow.
+        UnprocessableError: see :func:`plan`.
+        LimitExceededError: more processors, an area larger, or an estimated output
+            larger (``AUTOPKG_MAX_OUTPUT_BYTES``) than the limits allow.
         InvalidInputError: unknown boundary or processor (named in the message).
     """
-    _check_processors(rt, processor_ids)
-    if area is not None:
-        boundary_name = _store_area(rt, area)
-    if boundary_name is None:
-        raise UnprocessableError("a boundary_name or a boundary area is required")
-    boundary_name = canonical_name(boundary_name)
-    if not is_slug(boundary_name):
-        raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
+    planned = plan(
+        rt, processor_ids=processor_ids, boundary_name=boundary_name, area=area, options=options
+    )
+    check_limit(rt, planned.estimates)
+    boundary_name = planned.boundary.name
     with rt.database.session() as session:
-        boundary = boundary_repo.get(session, name=boundary_name)
-        if boundary is None:
-            raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
         runs = []
         created = []
-        for processor_id in processor_ids:
+        for estimate in planned.estimates:
+            processor_id = estimate.processor_id
+            options = planned.options[processor_id]
             active = run_repo.active_run(
-                session, boundary_name=boundary_name, processor_id=processor_id
+                session, boundary_name=boundary_name, processor_id=processor_id, options=options
             )
             if active is not None:
                 runs.append(active)
@@ -123,25 +120,24 @@ def submit(
             # No run is active, and a run publishes before it is marked finished, so
             # the manifest read now reflects every earlier run of this processor.
             manifest = read_manifest(rt.storage, boundary_name)
-            current = is_current(
-                manifest,
-                processor_id,
-                geometry=boundary.geometry,
-                options={},
-                pinned=rt.registry.get(processor_id).sources,
-            )
-            if manifest is not None and current:
+            if manifest is not None and current_for(rt, manifest, planned, processor_id):
                 runs.append(
                     run_repo.create_skipped_run(
                         session,
                         boundary_name=boundary_name,
                         processor_id=processor_id,
+                        options=options,
                         result=_skipped_result(manifest, processor_id),
+                        estimate=estimate.record(),
                     )
                 )
                 continue
             run, is_new = run_repo.join_or_create_run(
-                session, boundary_name=boundary_name, processor_id=processor_id
+                session,
+                boundary_name=boundary_name,
+                processor_id=processor_id,
+                options=options,
+                estimate=estimate.record(),
             )
             runs.append(run)
             if is_new:
@@ -160,29 +156,6 @@ def submit(
     for run_id in submission.new_run_ids:
         executor.dispatch(run_id)
     return submission
-
-
-def _store_area(rt: Runtime, area: Area) -> str:
-    boundary = custom_boundary(area, rt.area_limits)
-    with rt.database.session() as session:
-        boundary_repo.upsert(session, [boundary])
-    return boundary.name
-
-
-def _check_processors(rt: Runtime, processor_ids: Sequence[str]) -> None:
-    if not processor_ids:
-        raise UnprocessableError("processors must list at least one processor id")
-    limit = rt.settings.max_processors_per_job
-    if len(processor_ids) > limit:
-        raise LimitExceededError(
-            f"{len(processor_ids)} processors is over the limit of {limit} per job "
-            "(AUTOPKG_MAX_PROCESSORS_PER_JOB)"
-        )
-    duplicates = sorted({pid for pid in processor_ids if processor_ids.count(pid) > 1})
-    if duplicates:
-        raise UnprocessableError(f"duplicate processors in request: {', '.join(duplicates)}")
-    for processor_id in processor_ids:
-        rt.registry.get(processor_id)
 
 
 def _skipped_result(manifest: dict[str, Any], processor_id: str) -> dict[str, Any]:
@@ -241,6 +214,8 @@ def _status_of(job: JobRecord) -> JobStatus:
             percent=100.0 if RunState(link.run.state).terminal else link.run.percent,
             task=_task_of(link.run.state, link.run.current_task, link.run.error),
             result=_result_of(link.run.state, link.run.result, link.run.error_code, link.run.error),
+            estimate=link.run.estimate,
+            options=link.run.options,
         )
         for link in job.runs
     )

@@ -12,13 +12,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.raster import clip_raster
 from autopkg.clip.vector import clip_vector
+from autopkg.processors.estimate import Estimate
+from autopkg.processors.options import NoOptions, ProcessorOptions
 from autopkg.slugs import SLUG_PATTERN
 
 
@@ -113,6 +115,11 @@ class RunContext(Protocol):
         """A private, empty folder for this run's intermediate and output files."""
         ...
 
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The job's options for this processor, validated (``{}``: every default)."""
+        ...
+
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of ``source`` from the shared cache.
 
@@ -123,6 +130,27 @@ class RunContext(Protocol):
 
     def progress(self, percent: float, task: str) -> None:
         """Report progress (0-100 within this processor) and the current task."""
+        ...
+
+
+class EstimateContext(Protocol):
+    """What a processor may use to estimate its output before any work.
+
+    No global source is downloaded: ``fetch`` is for small indexes (a listing) only.
+    """
+
+    @property
+    def boundary(self) -> Boundary:
+        """The boundary to estimate for."""
+        ...
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The job's options for this processor, validated (``{}``: every default)."""
+        ...
+
+    def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
+        """Return a verified local copy of a small index ``source`` from the shared cache."""
         ...
 
 
@@ -157,6 +185,8 @@ class Processor(ABC):
     metadata: ClassVar[Metadata]
     sources: ClassVar[tuple[Source, ...]] = ()
     test_only: ClassVar[bool] = False
+    #: What the job body may set under ``options.<processor id>``; none by default.
+    options_model: ClassVar[type[ProcessorOptions]] = NoOptions
 
     def output_path(self, ctx: RunContext, ext: str, sub: str | None = None) -> Path:
         """Return ``scratch/<processor>-<version>[-<sub>]-<boundary>.<ext>``."""
@@ -204,6 +234,15 @@ class Processor(ABC):
             progress=stage(ctx, *span, task),
         )
         return OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)
+
+    @abstractmethod
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """Estimate the output for ``ctx.boundary`` and ``ctx.options`` without fetching sources.
+
+        Raises:
+            autopkg.errors.AutopkgError: the estimate cannot be made (an index is
+                unreachable, a database is not configured).
+        """
 
     @abstractmethod
     def run(self, ctx: RunContext) -> list[OutputFile]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.base import PostgresSource, Source
@@ -43,8 +44,12 @@ class LocalRunContext:
         on_progress: Callable[[float, str], None],
         timeout: float = 60,
         osm_database: PostgresSource | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
-        """Prepare a run; ``scratch`` is created if missing and belongs to this run only."""
+        """Prepare a run; ``scratch`` is created if missing and belongs to this run only.
+
+        ``options`` are the processor's validated options (none by default).
+        """
         scratch.mkdir(parents=True, exist_ok=True)
         self._boundary = boundary
         self._scratch = scratch
@@ -57,11 +62,17 @@ class LocalRunContext:
         self._lock = threading.Lock()
         self._fetched: dict[str, FetchedSource] = {}
         self._osm_database = osm_database
+        self._options = dict(options or {})
 
     @property
     def boundary(self) -> Boundary:
         """The boundary being packaged."""
         return self._boundary
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The processor's validated options for this run."""
+        return self._options
 
     @property
     def scratch(self) -> Path:
@@ -77,6 +88,9 @@ class LocalRunContext:
             verify=self._verify,
             progress=progress,
             timeout=self._timeout,
+            # An estimate answers a request: one try, so an unreachable index costs
+            # one timeout, not a run's backoff.
+            attempts=1,
         )
         digest = cached_digest(path)
         with self._lock:
@@ -103,3 +117,57 @@ class LocalRunContext:
                 self._percent = max(self._percent, min(100.0, max(0.0, percent)))
             current = self._percent
         self._on_progress(current, task)
+
+
+class LocalEstimateContext:
+    """An :class:`~autopkg.processors.base.EstimateContext` over the local source cache.
+
+    ``fetch`` is for the small indexes some estimates read (a listing); it shares the
+    run's cache, so the index a run then reads is the one the estimate read.
+    """
+
+    def __init__(
+        self,
+        boundary: Boundary,
+        options: Mapping[str, Any],
+        cache_dir: Path,
+        *,
+        mirror: str | None,
+        verify: bool,
+        timeout: float = 20,
+        osm_database: PostgresSource | None = None,
+    ) -> None:
+        """Prepare an estimate for ``boundary`` with validated ``options``."""
+        self._boundary = boundary
+        self._options = dict(options)
+        self._cache_dir = cache_dir
+        self._mirror = mirror
+        self._verify = verify
+        self._timeout = timeout
+        self._osm_database = osm_database
+
+    @property
+    def boundary(self) -> Boundary:
+        """The boundary to estimate for."""
+        return self._boundary
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The validated options of the processor."""
+        return self._options
+
+    @property
+    def osm_database(self) -> PostgresSource | None:
+        """The OSM road and rail database (``AUTOPKG_OSM_PG*``), if one is configured."""
+        return self._osm_database
+
+    def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
+        """Return a verified local copy of a small index ``source`` (see ``fetch_source``)."""
+        return fetch_source(
+            source,
+            self._cache_dir,
+            mirror=self._mirror,
+            verify=self._verify,
+            progress=progress,
+            timeout=self._timeout,
+        )

@@ -124,6 +124,7 @@ def fetch_source(
     verify: bool,
     progress: Progress | None = None,
     timeout: float = 60,
+    attempts: int = ATTEMPTS,
 ) -> Path:
     """Return the path of a complete, verified local copy of ``source``.
 
@@ -142,6 +143,8 @@ def fetch_source(
         verify: check pinned sizes and checksums (off for mirrors of stand-ins).
         progress: called with the downloaded fraction (0-1) when the size is known.
         timeout: seconds allowed for each network operation (connect, each read).
+        attempts: downloads tried before giving up (1: no retry, for callers that
+            answer a person waiting, such as an estimate).
 
     Raises:
         SourceError: naming the URL when the source cannot be downloaded, stored or
@@ -158,7 +161,7 @@ def fetch_source(
                 if url.startswith("file://"):
                     _copy_local(url, part, shown, progress)
                 else:
-                    _download(url, part, shown, progress, timeout)
+                    _download(url, part, shown, progress, timeout, attempts)
                 digest, others = _check(part, source, shown, verify=verify)
                 os.replace(part, target)
                 _write_record(target, digest)
@@ -276,9 +279,11 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, _TransientError | httpx.TransportError)
 
 
-def _download(url: str, part: Path, shown: str, progress: Progress | None, timeout: float) -> None:
+def _download(
+    url: str, part: Path, shown: str, progress: Progress | None, timeout: float, attempts: int
+) -> None:
     retrying = Retrying(
-        stop=stop_after_attempt(ATTEMPTS),
+        stop=stop_after_attempt(attempts),
         wait=wait_exponential(multiplier=BACKOFF_SECONDS, max=30),
         retry=retry_if_exception(_is_transient),
         reraise=True,

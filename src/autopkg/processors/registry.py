@@ -139,7 +139,10 @@ def _validate(processor: object) -> None:
         raise ConfigurationError(f"{processor!r} is not a Processor subclass")
     where = _where(processor)
     if inspect.isabstract(processor):
-        raise ConfigurationError(f"processor {where} does not implement run()")
+        # run() first: a class missing both is most likely not a processor at all yet.
+        missing = sorted(processor.__abstractmethods__, key=lambda name: (name != "run", name))
+        shown = " and ".join(f"{name}()" for name in missing)
+        raise ConfigurationError(f"processor {where} does not implement {shown}")
     metadata = getattr(processor, "metadata", None)
     if not isinstance(metadata, Metadata):
         raise ConfigurationError(f"processor {where} has no Metadata in its 'metadata' attribute")

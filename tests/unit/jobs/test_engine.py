@@ -27,6 +27,7 @@ from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.packaging.inputs import INPUTS_KEY, geometry_digest
 from autopkg.packaging.publish import read_manifest
 from autopkg.processors.base import (
+    EstimateContext,
     License,
     Metadata,
     OutputFile,
@@ -35,6 +36,7 @@ from autopkg.processors.base import (
     RunContext,
     Source,
 )
+from autopkg.processors.estimate import Estimate
 from autopkg.processors.registry import Registry
 from autopkg.runtime import Runtime
 from autopkg.storage.localfs import LocalFSStorage
@@ -71,7 +73,15 @@ class Gate:
 GATE = Gate()
 
 
-class SilentProcessor(Processor):
+class TextProcessor(Processor):
+    """A processor writing one small text file."""
+
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """One text file of a few bytes."""
+        return Estimate(bytes=32, files=1)
+
+
+class SilentProcessor(TextProcessor):
     """Waits at the gate without reporting, then writes one file."""
 
     metadata = _metadata("silent")
@@ -86,7 +96,7 @@ class SilentProcessor(Processor):
         return [OutputFile(out, "txt", "text/plain")]
 
 
-class FetchingProcessor(Processor):
+class FetchingProcessor(TextProcessor):
     """Fetches one source through the cache and publishes a copy of it."""
 
     metadata = _metadata("fetching")
@@ -100,7 +110,7 @@ class FetchingProcessor(Processor):
         return [OutputFile(out, "txt", "text/plain")]
 
 
-class OsmProbe(Processor):
+class OsmProbe(TextProcessor):
     """Records the OSM database its context offers, and publishes one file."""
 
     metadata = _metadata("osm_probe")

@@ -363,6 +363,17 @@ def test_lasting_failures_give_up_after_the_attempts(
     assert len(server.requests) == fetch.ATTEMPTS
 
 
+def test_one_attempt_gives_up_at_the_first_transient_failure(tmp_path: Path) -> None:
+    # What an estimate asks for: a person is waiting, so no backoff.
+    with _flaky([503] * 10) as server:
+        mirror = f"http://127.0.0.1:{server.server_address[1]}"
+        with pytest.raises(SourceError, match=r"payload\.bin: HTTP 503 Service Unavailable$"):
+            fetch_source(
+                source("payload.bin"), tmp_path / "cache", mirror=mirror, verify=True, attempts=1
+            )
+    assert len(server.requests) == 1
+
+
 def test_a_client_error_is_not_retried(tmp_path: Path) -> None:
     with _flaky([403] * 10) as server:
         mirror = f"http://127.0.0.1:{server.server_address[1]}"

@@ -18,6 +18,7 @@ from shapely.geometry import LineString, MultiLineString, Point, box
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import SourceError
 from autopkg.processors.base import PostgresSource
+from autopkg.processors.context import LocalEstimateContext
 from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
     PROPERTIES,
     GriOsmRoadsAndRailProcessor,
@@ -182,3 +183,33 @@ def test_a_database_that_cannot_be_read_fails_the_run_naming_it(tmp_path: Path) 
         r"OperationalError: .*does not exist",
     ):
         GriOsmRoadsAndRailProcessor().run(run.ctx)
+
+
+def _estimate_context(boundary: Boundary, database: PostgresSource | None) -> LocalEstimateContext:
+    return LocalEstimateContext(
+        boundary, {}, Path("unused-cache"), mirror=None, verify=False, osm_database=database
+    )
+
+
+@pytest.mark.parametrize("iso3", ["gha", "fji"])
+def test_the_estimate_counts_the_rows_a_run_reads(
+    tmp_path: Path, osm_database: PostgresSource, iso3: str
+) -> None:
+    boundary = load_country(iso3)
+    processor = GriOsmRoadsAndRailProcessor()
+    estimate = processor.estimate(_estimate_context(boundary, osm_database))
+    outputs = processor.run(OsmRun(tmp_path, boundary, osm_database).ctx)
+    written = int(pyogrio.read_info(outputs[0].path)["features"])
+    size = outputs[0].path.stat().st_size
+    # Rows whose box meets the boundary's: at least every line written, at most the
+    # table less the line far from Fiji that one world-wide box would have read.
+    assert estimate.features is not None
+    assert written <= estimate.features < len(_features())
+    assert (estimate.files, estimate.pixels) == (1, None)
+    assert size / 10 <= estimate.bytes <= size * 10
+
+
+def test_without_a_configured_database_there_is_no_estimate() -> None:
+    context = _estimate_context(load_country("gha"), None)
+    with pytest.raises(SourceError, match=r"^the OSM database is not configured"):
+        GriOsmRoadsAndRailProcessor().estimate(context)

@@ -9,9 +9,18 @@ from pathlib import Path
 import pytest
 
 from autopkg.errors import ConfigurationError, InvalidInputError
-from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
+from autopkg.processors.base import (
+    EstimateContext,
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+    Source,
+)
 from autopkg.processors.datasets.natural_earth_raster.version_1 import NaturalEarthRasterProcessor
 from autopkg.processors.datasets.wri_powerplants.version_130 import WriPowerplantsProcessor
+from autopkg.processors.estimate import Estimate
 from autopkg.processors.registry import Registry, discover
 
 REAL = {"natural_earth_raster.version_1", "wri_powerplants.version_130"}
@@ -88,6 +97,9 @@ def _processor(name: str, version: str, **extra: object) -> type[Processor]:
     def run(self: Processor, ctx: RunContext) -> list[OutputFile]:
         return []
 
+    def estimate(self: Processor, ctx: EstimateContext) -> Estimate:
+        return Estimate(bytes=0, files=0)
+
     metadata = Metadata(
         name=name,
         version=version,
@@ -101,7 +113,11 @@ def _processor(name: str, version: str, **extra: object) -> type[Processor]:
         data_origin_url="https://x.org",
         data_formats=("GeoTIFF",),
     )
-    return type(f"P_{name}_{version}", (Processor,), {"metadata": metadata, "run": run, **extra})
+    return type(
+        f"P_{name}_{version}",
+        (Processor,),
+        {"metadata": metadata, "run": run, "estimate": estimate, **extra},
+    )
 
 
 def test_versions_sort_naturally_within_a_name() -> None:
@@ -149,6 +165,7 @@ def _package(root: Path, modules: dict[str, str]) -> str:
 
 PROCESSOR_MODULE = """
     from autopkg.processors.base import License, Metadata, Processor
+    from autopkg.processors.estimate import Estimate
 
     class Shared(Processor):
         pass
@@ -161,6 +178,9 @@ PROCESSOR_MODULE = """
             data_license=License(name="CC0-1.0", path="https://x.org", title="CC0"),
             data_origin_url="https://x.org", data_formats=("GeoTIFF",),
         )
+
+        def estimate(self, ctx):
+            return Estimate(bytes=0, files=0)
 
         def run(self, ctx):
             return []

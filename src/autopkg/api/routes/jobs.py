@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 
 from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
+    DryRunProcessor,
+    DryRunResult,
     ErrorMessage,
+    EstimatePublic,
     JobCreate,
     JobCreated,
     JobList,
@@ -19,7 +23,7 @@ from autopkg.api.schemas import (
     ProcessorJob,
 )
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
-from autopkg.jobs import service
+from autopkg.jobs import planning, service
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
 
@@ -29,6 +33,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
     status_code=202,
     response_model=JobCreated,
     responses={
+        200: {"model": DryRunResult, "description": "With dry_run=true: the estimate only."},
         400: {"model": ErrorMessage},
         401: {"model": ErrorMessage},
         429: {"model": ErrorMessage},
@@ -38,23 +43,65 @@ router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
     operation_id="submit_job",
 )
 def submit_job(
-    rt: RuntimeDep, executor: ExecutorDep, body: JobCreate, response: Response
-) -> JobCreated:
+    rt: RuntimeDep,
+    executor: ExecutorDep,
+    body: JobCreate,
+    response: Response,
+    dry_run: Annotated[
+        bool, Query(description="Only estimate the output (200); create no job.")
+    ] = False,
+) -> JobCreated | JSONResponse:
     """Package processors for a boundary (or a custom GeoJSON area) in the background.
 
-    A processor already queued or running for the boundary is joined (no second
-    execution); one whose output is already published and current reports SKIPPED.
-    Poll the returned job (also in the ``Location`` header).
+    A processor already queued or running for the boundary with the same options is
+    joined (no second execution); one whose output is already published and current
+    reports SKIPPED. Poll the returned job (also in the ``Location`` header).
+
+    Each processor first estimates its output; a job whose estimated total is over
+    ``AUTOPKG_MAX_OUTPUT_BYTES`` is refused with 422. With ``dry_run=true`` the answer
+    is that estimate (200), with what the package already holds, and nothing is created.
     """
+    if dry_run:
+        result = planning.dry_run(
+            rt,
+            boundary_name=body.boundary_name,
+            area=body.boundary,
+            processor_ids=body.processors,
+            options=body.options,
+        )
+        return JSONResponse(dry_run_public(result).model_dump(mode="json"))
     submission = service.submit(
         rt,
         executor,
         boundary_name=body.boundary_name,
         area=body.boundary,
         processor_ids=body.processors,
+        options=body.options,
     )
     response.headers["Location"] = f"/v1/jobs/{submission.job_id}"
     return JobCreated(job_id=submission.job_id)
+
+
+def dry_run_public(result: planning.DryRun) -> DryRunResult:
+    """Present a dry run."""
+    return DryRunResult(
+        boundary_name=result.boundary_name,
+        max_output_bytes=result.max_output_bytes,
+        total_bytes=result.total_bytes,
+        within_limit=result.within_limit,
+        processors=[
+            DryRunProcessor(
+                processor=p.estimate.processor_id,
+                bytes=p.estimate.estimate.bytes if p.estimate.estimate else None,
+                pixels=p.estimate.estimate.pixels if p.estimate.estimate else None,
+                features=p.estimate.estimate.features if p.estimate.estimate else None,
+                files=p.estimate.estimate.files if p.estimate.estimate else None,
+                published=p.published,
+                current=p.current,
+            )
+            for p in result.processors
+        ],
+    )
 
 
 def job_public(status: service.JobStatus) -> JobStatusPublic:
@@ -70,6 +117,8 @@ def job_public(status: service.JobStatus) -> JobStatusPublic:
                 job_status=run.state.value,
                 job_progress=JobProgress(percent_complete=run.percent, current_task=run.task),
                 job_result=run.result,
+                job_estimate=EstimatePublic(**run.estimate) if run.estimate else None,
+                job_options=run.options or {},
             )
             for run in status.runs
         ],

@@ -45,7 +45,7 @@ def get_package(
         boundary_name=view.boundary_name,
         uri=view.uri,
         boundary=boundary_detail(view.boundary),
-        processors=[version_metadata(m, request) for m in view.processors],
+        processors=[version_metadata(m, request, rt.registry) for m in view.processors],
         datapackage=view.datapackage,
         files=[
             PackageFilePublic(

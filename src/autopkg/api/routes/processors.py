@@ -14,12 +14,16 @@ from autopkg.api.schemas import (
 )
 from autopkg.errors import NotFoundError
 from autopkg.processors.base import Metadata
+from autopkg.processors.registry import Registry
 
 router = APIRouter(prefix="/processors", tags=["processors"], route_class=StrictJSONRoute)
 
 
-def version_metadata(metadata: Metadata, request: Request) -> ProcessorVersionMetadata:
-    """Present one processor version's metadata."""
+def version_metadata(
+    metadata: Metadata, request: Request, registry: Registry
+) -> ProcessorVersionMetadata:
+    """Present one processor version's metadata, with its options' schema if registered."""
+    options = registry.get(metadata.id).options_model if metadata.id in registry else None
     return ProcessorVersionMetadata(
         name=metadata.id,
         description=metadata.description,
@@ -36,6 +40,7 @@ def version_metadata(metadata: Metadata, request: Request) -> ProcessorVersionMe
         data_license=LicensePublic(**metadata.data_license.model_dump()),
         data_origin_url=metadata.data_origin_url,
         data_formats=list(metadata.data_formats),
+        options_schema=options.model_json_schema() if options else {},
     )
 
 
@@ -50,7 +55,9 @@ def _versions(rt: RuntimeDep, name: str) -> list[Metadata]:
 def list_processors(rt: RuntimeDep, request: Request) -> list[ProcessorPublic]:
     """Every processor with the metadata of each of its versions."""
     return [
-        ProcessorPublic(name=name, versions=[version_metadata(m, request) for m in versions])
+        ProcessorPublic(
+            name=name, versions=[version_metadata(m, request, rt.registry) for m in versions]
+        )
         for name, versions in rt.registry.by_name().items()
     ]
 
@@ -64,7 +71,7 @@ def list_processors(rt: RuntimeDep, request: Request) -> list[ProcessorPublic]:
 def get_processor(rt: RuntimeDep, request: Request, name: str) -> ProcessorPublic:
     """One processor and its versions."""
     return ProcessorPublic(
-        name=name, versions=[version_metadata(m, request) for m in _versions(rt, name)]
+        name=name, versions=[version_metadata(m, request, rt.registry) for m in _versions(rt, name)]
     )
 
 
@@ -80,5 +87,5 @@ def get_processor_version(
     """One processor version's metadata."""
     for metadata in _versions(rt, name):
         if metadata.version == version:
-            return version_metadata(metadata, request)
+            return version_metadata(metadata, request, rt.registry)
     raise NotFoundError(f"unknown processor version: {name[:80]}.{version[:80]}")

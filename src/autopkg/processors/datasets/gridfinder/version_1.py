@@ -11,6 +11,7 @@ from autopkg.clip.vector import clip_vector
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
     GPKG_MEDIATYPE,
+    EstimateContext,
     License,
     Metadata,
     OutputFile,
@@ -19,7 +20,15 @@ from autopkg.processors.base import (
     Source,
     stage,
 )
+from autopkg.processors.estimate import Estimate
 from autopkg.processors.rasters import RasterFacts, check_raster, clip_to_cogs
+from autopkg.processors.sizing import (
+    SourceGrid,
+    check_grid,
+    north_up,
+    raster_estimate,
+    vector_estimate,
+)
 
 _RECORD = "https://zenodo.org/records/3628142/files"
 _GRID = Source(url=f"{_RECORD}/grid.gpkg", filename="grid.gpkg")
@@ -37,6 +46,18 @@ _LINE_TYPES = ("LineString", "MultiLineString")
 _TARGETS_FACTS = RasterFacts(crs="EPSG:4326", dtype="uint8")
 _TARGETS_NODATA = 255
 _LV_FACTS = RasterFacts(crs="ESRI:54009", dtype="float32")
+# The rasters' grids are not documented either; chosen, and checked on every run:
+# targets.tif global at 30" (43200 x 21600 from (-180, 90)), lv.tif on GHS-POP's 1 km
+# Mollweide grid (36082 x 18000 from (-18041000, 9000000)). A 0/1 mask deflates to
+# about a tenth of its bytes, line lengths (zero over most cells) to about a fifth.
+TARGETS_GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 1 / 120), 43200, 21600, "uint8")
+LV_GRID = SourceGrid("ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32")
+_TARGETS_RATIO = 0.1
+_LV_RATIO = 0.2
+# The grid lines: about 1.1 million lines worldwide [?, gridfinder's paper maps about
+# 1.5 million km of MV lines], about 250 bytes each (a few vertices, one short field).
+_GRID_LINES = 1_100_000
+_BYTES_PER_LINE = 250
 
 
 class GridfinderProcessor(Processor):
@@ -90,6 +111,17 @@ class GridfinderProcessor(Processor):
     )
     sources: ClassVar[tuple[Source, ...]] = (_GRID, _TARGETS, _LV)
 
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """The grid lines by land share, and both rasters' windows of their grids."""
+        geometry = ctx.boundary.geometry
+        return (
+            vector_estimate(
+                geometry, global_features=_GRID_LINES, bytes_per_feature=_BYTES_PER_LINE
+            )
+            + raster_estimate(TARGETS_GRID, geometry, ratio=_TARGETS_RATIO)
+            + raster_estimate(LV_GRID, geometry, ratio=_LV_RATIO)
+        )
+
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the three files one by one, clip each, return a GeoPackage and the COGs."""
         grid = self.fetch(ctx, _GRID, span=(0, 15))
@@ -109,6 +141,7 @@ class GridfinderProcessor(Processor):
         outputs = [OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)]
         targets = self.fetch(ctx, _TARGETS, span=(40, 50))
         check_raster(targets, _TARGETS_FACTS, name=_TARGETS.filename)
+        check_grid(targets, TARGETS_GRID, name=_TARGETS.filename)
         outputs += clip_to_cogs(
             self,
             ctx,
@@ -120,6 +153,7 @@ class GridfinderProcessor(Processor):
         )
         lv = self.fetch(ctx, _LV, span=(70, 80))
         check_raster(lv, _LV_FACTS, name=_LV.filename)
+        check_grid(lv, LV_GRID, name=_LV.filename)
         outputs += clip_to_cogs(
             self,
             ctx,

@@ -7,10 +7,13 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import ClassVar
+from typing import ClassVar, Literal, get_args
+
+from pydantic import Field, ValidationInfo, field_validator
 
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
+    EstimateContext,
     License,
     Metadata,
     OutputFile,
@@ -19,7 +22,10 @@ from autopkg.processors.base import (
     Source,
     Span,
 )
+from autopkg.processors.estimate import Estimate
+from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _SOURCE = Source(
     url="https://zenodo.org/records/7732393/files/lange2020_expected_occurrence.zip",
@@ -28,15 +34,27 @@ _SOURCE = Source(
 # Every file is a 0.5° global grid of Float32 probabilities in EPSG:4326 with no NoData
 # value (cells without data are NaN, as they stay outside the boundary).
 _FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
+# Size estimates: the grid, 720 x 360 cells of 0.5° from (-180, 90); probabilities in
+# steps of 0.025, NaN at sea, deflate to about a third of their bytes.
+GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 0.5), 720, 360, "float32")
+_RATIO = 0.3
 
 # The impact models (im) and climate models (gcm) of the published set: every pair but
 # MPI-HM driven by HadGEM2-ES, each with a historical baseline and three epochs of two
 # scenarios, 35 x 7 = 245 files.
-_MODELS = (
+ImpactModel = Literal[
     "clm45", "h08", "hwmid-humidex", "jules-w1", "lpjml", "mpi-hm", "orchidee",
     "pcr-globwb", "watergap2",
-)  # fmt: skip
-_GCMS = ("gfdl-esm2m", "hadgem2-es", "ipsl-cm5a-lr", "miroc5")
+]  # fmt: skip
+ClimateModel = Literal["gfdl-esm2m", "hadgem2-es", "ipsl-cm5a-lr", "miroc5"]
+Scenario = Literal["historical", "rcp26", "rcp60"]
+Epoch = Literal["baseline", "2030", "2050", "2080"]
+Variable = Literal["drought", "heatwave"]
+_MODELS: tuple[ImpactModel, ...] = get_args(ImpactModel)
+_GCMS: tuple[ClimateModel, ...] = get_args(ClimateModel)
+_SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
+_EPOCHS: tuple[Epoch, ...] = get_args(Epoch)
+_VARIABLES: tuple[Variable, ...] = get_args(Variable)
 _MISSING_PAIRS = {("mpi-hm", "hadgem2-es")}
 _PERIODS = (
     ("historical", "1861_2005", "baseline"),
@@ -55,8 +73,33 @@ _FIXED_SOC = {
 }
 
 
-def source_file_names() -> tuple[str, ...]:
-    """The 245 GeoTIFFs this version publishes, in the order they are clipped."""
+class IsimipOptions(ProcessorOptions):
+    """Which of the 245 rasters to clip; each list keeps the files matching one of its values."""
+
+    variables: tuple[Variable, ...] = Field(
+        _VARIABLES, description="`drought` (led, eight models) or `heatwave` (leh, HWMId-humidex)."
+    )
+    impact_models: tuple[ImpactModel, ...] = Field(_MODELS, description="ISIMIP impact models.")
+    climate_models: tuple[ClimateModel, ...] = Field(
+        _GCMS, description="Climate models driving them."
+    )
+    scenarios: tuple[Scenario, ...] = Field(
+        _SCENARIOS, description="`historical` (1861-2005), `rcp26` or `rcp60` (2006-2099)."
+    )
+    epochs: tuple[Epoch, ...] = Field(
+        _EPOCHS, description="`baseline` (the historical run) or an epoch of the scenarios."
+    )
+
+    @field_validator("variables", "impact_models", "climate_models", "scenarios", "epochs")
+    @classmethod
+    def _ordered(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        allowed: tuple[str, ...] = cls.model_fields[str(info.field_name)].default
+        return ordered(value, allowed, what=str(info.field_name).rstrip("s").replace("_", " "))
+
+
+def source_file_names(options: IsimipOptions | None = None) -> tuple[str, ...]:
+    """The GeoTIFFs ``options`` select (all 245 by default), in the order they are clipped."""
+    chosen = options or IsimipOptions()
     names = []
     for model in _MODELS:
         for gcm in _GCMS:
@@ -64,7 +107,17 @@ def source_file_names() -> tuple[str, ...]:
                 continue
             # HWMId-humidex gives heatwave occurrence (leh); every other model drought (led).
             variable = "leh" if model == "hwmid-humidex" else "led"
+            kind = "heatwave" if variable == "leh" else "drought"
             for scenario, years, epoch in _PERIODS:
+                wanted = (
+                    kind in chosen.variables
+                    and model in chosen.impact_models
+                    and gcm in chosen.climate_models
+                    and scenario in chosen.scenarios
+                    and epoch in chosen.epochs
+                )
+                if not wanted:
+                    continue
                 soc = _FIXED_SOC.get(model, "histsoc" if scenario == "historical" else "2005soc")
                 names.append(
                     f"lange2020_{model}_{gcm}_ewembi_{scenario}_{soc}_co2_{variable}_global_"
@@ -118,14 +171,20 @@ class IsimipDroughtProcessor(Processor):
         data_formats=("GeoTIFF",),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+    options_model = IsimipOptions
+
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """The boundary's window of the 0.5° grid, once per selected file."""
+        files = len(source_file_names(IsimipOptions.model_validate(ctx.options)))
+        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO, files=files)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Fetch the zip once, then clip each of its 245 GeoTIFFs in turn."""
+        """Fetch the zip once, then clip each selected GeoTIFF (all 245 by default) in turn."""
         archive = self.fetch(ctx, _SOURCE, span=(0, 20))
         members = _members(str(archive))
         files = [
             RasterFile(name, sub=name.removesuffix(".tif"), title=f"{name}, clipped")
-            for name in source_file_names()
+            for name in source_file_names(IsimipOptions.model_validate(ctx.options))
         ]
         unpacked = ctx.scratch / ".unpacked"
         unpacked.mkdir(exist_ok=True)

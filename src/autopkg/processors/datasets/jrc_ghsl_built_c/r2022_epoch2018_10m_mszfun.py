@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
+    EstimateContext,
     License,
     Metadata,
     OutputFile,
@@ -24,8 +25,10 @@ from autopkg.processors.base import (
     Span,
     stage,
 )
+from autopkg.processors.estimate import Estimate
 from autopkg.processors.mosaic import Cell, TileGrid, write_mosaic
 from autopkg.processors.rasters import RasterFacts, RasterFile, check_raster, clip_each
+from autopkg.processors.sizing import SourceGrid, raster_estimate
 
 _ROOT = "https://jeodpp.jrc.ec.europa.eu/ftp/jrc-opendata/GHSL/GHS_BUILT_C_GLOBE_R2022A"
 PRODUCTS = ("MSZ", "FUN")
@@ -47,6 +50,10 @@ GRID = TileGrid(
 # tile. A tile declaring no NoData gets 255 outside the boundary.
 _FACTS = RasterFacts(crs="ESRI:54009", dtype="uint8")
 _NODATA = 255
+# Size estimates: the mosaic's window of the global grid, per product; most 10 m cells
+# are open space, so the classes deflate to about a tenth of their bytes.
+_MOSAIC = SourceGrid(GRID.crs, GRID.transform, GRID.width, GRID.height, "uint8")
+_RATIO = 0.1
 
 
 def stem(product: str) -> str:
@@ -122,6 +129,10 @@ class JrcGhslBuiltCProcessor(Processor):
     )
     # The tiles are decided at run time from the boundary (see ``tile_source``).
     sources: ClassVar[tuple[Source, ...]] = ()
+
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """Both products' windows of the global 10 m grid (one file per side of ±180°)."""
+        return raster_estimate(_MOSAIC, ctx.boundary.geometry, ratio=_RATIO, files=len(PRODUCTS))
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Per product: fetch the tiles meeting the boundary, mosaic them, clip the mosaic."""

@@ -6,8 +6,18 @@ import zipfile
 from typing import ClassVar
 
 from autopkg.errors import SourceError
-from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
+from autopkg.processors.base import (
+    EstimateContext,
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+    Source,
+)
+from autopkg.processors.estimate import Estimate
 from autopkg.processors.rasters import RasterFacts, check_raster, clip_to_cogs
+from autopkg.processors.sizing import SourceGrid, check_grid, north_up, raster_estimate
 
 _STEM = "GHS_POP_E2020_GLOBE_R2022A_54009_1000_V1_0"
 _SOURCE = Source(
@@ -23,6 +33,11 @@ _MEMBER = f"{_STEM}.tif"
 # cell is assumed (with NoData -200, which the clip keeps whatever it is); a source of
 # another CRS or type fails the run rather than being published under this description.
 _FACTS = RasterFacts(crs="ESRI:54009", dtype="float32")
+# The published grid: 36082 x 18000 cells of 1000 m from (-18041000, 9000000); the run
+# refuses a file on another grid. Population is zero or NoData over most of any
+# country, so the cells deflate to about 15 % of their raw bytes.
+GRID = SourceGrid("ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32")
+_RATIO = 0.15
 
 
 class JrcGhslPopulationProcessor(Processor):
@@ -74,6 +89,10 @@ class JrcGhslPopulationProcessor(Processor):
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
 
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """One COG (one per side of ±180°) of the boundary's window of the 1 km grid."""
+        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO)
+
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip, check its GeoTIFF and clip it: one COG, or one per side of ±180°."""
         archive = self.fetch(ctx, _SOURCE, span=(0, 40))
@@ -84,6 +103,7 @@ class JrcGhslPopulationProcessor(Processor):
             raise SourceError(f"{_SOURCE.filename} holds no {_MEMBER} (GeoTIFFs found: {tifs})")
         src = f"/vsizip/{archive}/{_MEMBER}"
         check_raster(src, _FACTS, name=_MEMBER)
+        check_grid(src, GRID, name=_MEMBER)
         outputs = clip_to_cogs(
             self, ctx, src, title="GHS-POP R2022A 2020 1 km (Mollweide), clipped", span=(40, 99)
         )

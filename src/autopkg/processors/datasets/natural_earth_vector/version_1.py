@@ -8,7 +8,17 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from autopkg.errors import SourceError
-from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
+from autopkg.processors.base import (
+    EstimateContext,
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+    Source,
+)
+from autopkg.processors.estimate import Estimate
+from autopkg.processors.sizing import vector_estimate
 
 # naturalearthdata.com's download links redirect to this CDN, which serves the files.
 _SOURCE = Source(
@@ -20,6 +30,11 @@ _MEMBER = "ne_10m_roads.shp"
 # Natural Earth has added fields between releases (min_zoom, min_label), so the schema is
 # not pinned: every field of the release served is kept. Only the geometry is checked.
 _LINE_TYPES = ("LineString", "MultiLineString")
+# Size estimates: the layer's 56,601 roads (release 4.1) spread over land by area, about
+# 1,000 bytes each clipped (a few dozen vertices and 31 attributes). See
+# autopkg.processors.sizing for the method and its error.
+_ROADS = 56_601
+_BYTES_PER_ROAD = 1000
 
 
 class NaturalEarthVectorProcessor(Processor):
@@ -60,6 +75,12 @@ class NaturalEarthVectorProcessor(Processor):
         data_formats=("GeoPackage",),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """The roads expected inside the boundary, by its share of the world's land."""
+        return vector_estimate(
+            ctx.boundary.geometry, global_features=_ROADS, bytes_per_feature=_BYTES_PER_ROAD
+        )
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip, clip the roads Shapefile inside it and return one GeoPackage."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal, get_args
+
+from pydantic import Field, field_validator
 
 from autopkg.processors.base import (
+    EstimateContext,
     License,
     Metadata,
     OutputFile,
@@ -16,24 +19,56 @@ from autopkg.processors.base import (
     Source,
     Span,
 )
+from autopkg.processors.estimate import Estimate
+from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _RECORD = "https://zenodo.org/records/7438145/files"
 # The present climate ("constant") and four climate models under RCP8.5 around 2050.
-_MODELS = ("constant", "CMCC-CM2-VHR4", "CNRM-CM6-1-HR", "EC-Earth3P-HR", "HadGEM3-GC31-HM")
+Model = Literal["constant", "CMCC-CM2-VHR4", "CNRM-CM6-1-HR", "EC-Earth3P-HR", "HadGEM3-GC31-HM"]
+_MODELS: tuple[Model, ...] = get_args(Model)
 _RETURN_PERIODS = (*range(10, 100, 10), *range(100, 1000, 100), *range(1000, 10001, 1000))
 # The record says EPSG:4326 at 0.1° (10 km); it does not say the pixel type. Maximum
 # wind speeds in m/s as Float32 are assumed, and checked on every file; cells without
 # cyclones keep whatever NoData value the file declares (0 is believed).
 _FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
+# Size estimates: the mosaics' grid, 3600 x 1200 cells of 0.1° from (-180, 60) [derived
+# from the open-gira rule]; smooth wind speeds deflate to about a third of their bytes.
+GRID = SourceGrid("EPSG:4326", north_up(-180, 60, 0.1), 3600, 1200, "float32")
+_RATIO = 0.3
 
 
-def source_file_names() -> tuple[str, ...]:
-    """The 140 GeoTIFFs of the record (5 climates x 28 return periods), in clip order."""
+class StormOptions(ProcessorOptions):
+    """Which of the 140 mosaics to clip: climates (models) and return periods."""
+
+    models: tuple[Model, ...] = Field(
+        _MODELS,
+        description="Climates: the present (`constant`) and four models in 2050 under RCP8.5.",
+    )
+    return_periods: tuple[int, ...] = Field(
+        _RETURN_PERIODS,
+        description="Return periods in years: 10-90 by 10, 100-900 by 100, 1000-10000 by 1000.",
+    )
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, value: tuple[Model, ...]) -> tuple[Model, ...]:
+        return ordered(value, _MODELS, what="model")
+
+    @field_validator("return_periods")
+    @classmethod
+    def _periods(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        return ordered(value, _RETURN_PERIODS, what="return period")
+
+
+def source_file_names(options: StormOptions | None = None) -> tuple[str, ...]:
+    """The GeoTIFFs of the record ``options`` select (all 140 by default), in clip order."""
+    chosen = options or StormOptions()
     return tuple(
         f"STORM_FIXED_RETURN_PERIODS_{model}_{period}_YR_RP.tif"
-        for model in _MODELS
-        for period in _RETURN_PERIODS
+        for model in chosen.models
+        for period in chosen.return_periods
     )
 
 
@@ -87,13 +122,19 @@ class StormGlobalMosaicsProcessor(Processor):
         data_formats=("GeoTIFF",),
     )
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
+    options_model = StormOptions
+
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """The boundary's window of the mosaics' grid, once per selected file."""
+        files = len(source_file_names(StormOptions.model_validate(ctx.options)))
+        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO, files=files)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Fetch and clip each of the 140 files in turn; return one COG per file."""
+        """Fetch and clip each selected file (all 140 by default); one COG per file."""
         by_name = {source.filename: source for source in _SOURCES}
         files = [
             RasterFile(name, sub=name.removesuffix(".tif").lower(), title=f"{name}, clipped")
-            for name in source_file_names()
+            for name in source_file_names(StormOptions.model_validate(ctx.options))
         ]
 
         @contextmanager

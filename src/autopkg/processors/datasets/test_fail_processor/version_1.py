@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from autopkg.errors import ProcessorError
-from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext
+from autopkg.processors.base import (
+    EstimateContext,
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+)
+from autopkg.processors.estimate import Estimate
 
 
 class FailingTestProcessor(Processor):
@@ -27,6 +35,10 @@ class FailingTestProcessor(Processor):
         data_origin_url="https://github.com/nismod/irv-autopkg",
         data_formats=("GeoTIFF",),
     )
+
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """Nothing: the run fails before writing any file."""
+        return Estimate(bytes=0, files=0)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Report 50% progress, then raise ``ProcessorError``."""

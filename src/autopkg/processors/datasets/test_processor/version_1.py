@@ -6,14 +6,26 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 from rasterio.transform import from_origin
 
-from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext
+from autopkg.processors.base import (
+    EstimateContext,
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+)
+from autopkg.processors.estimate import Estimate
+from autopkg.processors.sizing import SourceGrid, raster_estimate
 
 #: Pixel size of the synthetic raster, unless the boundary needs coarser to stay small.
 PIXEL_DEGREES = 0.05
 _MAX_SIDE = 1024
+# The repeating pattern deflates to about a tenth of its raw bytes.
+_RATIO = 0.1
 
 
 def synthetic_value(rows: ArrayLike, cols: ArrayLike) -> NDArray[np.uint8]:
@@ -47,6 +59,12 @@ class SyntheticRasterTestProcessor(Processor):
         data_formats=("GeoTIFF",),
     )
 
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """The clip of the synthetic grid the run would generate."""
+        transform, width, height = _synthetic_grid(ctx.boundary.geometry.bounds)
+        grid = SourceGrid("EPSG:4326", transform, width, height, "uint8")
+        return raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO, split=False)
+
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Generate the raster in scratch, clip it and return one GeoTIFF."""
         ctx.progress(0, "generating a synthetic raster")
@@ -58,14 +76,20 @@ class SyntheticRasterTestProcessor(Processor):
         return [output]
 
 
-def _write_synthetic(path: Path, bounds: tuple[float, float, float, float]) -> None:
-    """Write the synthetic raster on a grid aligned to whole pixels around ``bounds``."""
+def _synthetic_grid(bounds: tuple[float, float, float, float]) -> tuple[Affine, int, int]:
+    """The synthetic raster's grid: whole pixels around ``bounds`` (transform, width, height)."""
     west, south, east, north = bounds
     size = max(PIXEL_DEGREES, (east - west) / _MAX_SIDE, (north - south) / _MAX_SIDE)
     left = np.floor(west / size) * size
     top = np.ceil(north / size) * size
     width = max(1, int(np.ceil((east - left) / size)))
     height = max(1, int(np.ceil((top - south) / size)))
+    return from_origin(left, top, size, size), width, height
+
+
+def _write_synthetic(path: Path, bounds: tuple[float, float, float, float]) -> None:
+    """Write the synthetic raster on a grid aligned to whole pixels around ``bounds``."""
+    transform, width, height = _synthetic_grid(bounds)
     rows, cols = np.mgrid[0:height, 0:width]
     with rasterio.open(
         path,
@@ -76,7 +100,7 @@ def _write_synthetic(path: Path, bounds: tuple[float, float, float, float]) -> N
         count=1,
         dtype="uint8",
         crs="EPSG:4326",
-        transform=from_origin(left, top, size, size),
+        transform=transform,
         nodata=0,
     ) as dst:
         dst.write(synthetic_value(rows, cols), 1)

@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal, get_args
+
+from pydantic import Field, ValidationInfo, field_validator
 
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
+    EstimateContext,
     License,
     Metadata,
     OutputFile,
@@ -19,7 +22,10 @@ from autopkg.processors.base import (
     Source,
     Span,
 )
+from autopkg.processors.estimate import Estimate
+from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import RasterFacts, RasterFile, clip_each
+from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
 
 _FOLDER = "http://wri-projects.s3.amazonaws.com/AqueductFloodTool/download/v2"
 LISTING = Source(url=f"{_FOLDER}/index.html", filename="index.html")
@@ -35,6 +41,74 @@ _TIF_NAME = re.compile(r"[A-Za-z0-9_-]+\.tif")
 # WRI says "1 km grid squares" (30", EPSG:4326); the pixel type is not documented:
 # Float32 inundation depths in metres are assumed, and checked on every file.
 _FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
+# Size estimates: the 30" global grid assumed above, 43200 x 21600 cells from (-180, 90)
+# [?]; depths are zero or NoData over most cells, so they deflate to about a twentieth.
+GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 1 / 120), 43200, 21600, "float32")
+_RATIO = 0.05
+
+Hazard = Literal["riverine", "coastal"]
+Scenario = Literal["historical", "rcp4p5", "rcp8p5"]
+Year = Literal["baseline", "2030", "2050", "2080"]
+_HAZARDS: tuple[Hazard, ...] = get_args(Hazard)
+_SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
+_YEARS: tuple[Year, ...] = get_args(Year)
+_RETURN_PERIODS = (1.5, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0)
+# The file-name grammars (PROCESSORS.md §5): riverine return periods are five digits,
+# coastal ones four and a decimal (rp0001_5 is 1.5 years); the baseline year is 1980
+# for riverine maps and "hist" for coastal ones.
+_RIVERINE = re.compile(r"inunriver_([a-z0-9]+)_[A-Za-z0-9-]+_(\d{4})_rp(\d{5})\.tif")
+_COASTAL = re.compile(
+    r"inuncoast_([a-z0-9]+)_[a-z]+_(hist|\d{4})_rp(\d{4})_(\d)(?:_perc_\d+)?\.tif"
+)
+_BASELINES = ("1980", "hist")
+
+
+class AqueductOptions(ProcessorOptions):
+    """Which of the listed maps to clip; each list keeps the maps matching one of its values."""
+
+    hazards: tuple[Hazard, ...] = Field(_HAZARDS, description="`riverine` and/or `coastal`.")
+    scenarios: tuple[Scenario, ...] = Field(
+        _SCENARIOS, description="`historical`, `rcp4p5` (RCP4.5) or `rcp8p5` (RCP8.5)."
+    )
+    years: tuple[Year, ...] = Field(
+        _YEARS, description="`baseline` (1980 riverine, today coastal), 2030, 2050 or 2080."
+    )
+    return_periods: tuple[float, ...] = Field(
+        _RETURN_PERIODS,
+        description="Return periods in years: 1.5 (coastal only), 2, 5, 10, 25, 50, 100, "
+        "250, 500, 1000.",
+    )
+
+    @field_validator("hazards", "scenarios", "years", "return_periods")
+    @classmethod
+    def _ordered(
+        cls, value: tuple[str | float, ...], info: ValidationInfo
+    ) -> tuple[str | float, ...]:
+        allowed: tuple[str | float, ...] = cls.model_fields[str(info.field_name)].default
+        return ordered(value, allowed, what=str(info.field_name).rstrip("s").replace("_", " "))
+
+    def selects(self, name: str) -> bool:
+        """Whether the listed file ``name`` is one of the maps these options choose.
+
+        With every default, every listed name is kept, even one outside the grammars.
+        """
+        if self == AqueductOptions():
+            return True
+        river, coast = _RIVERINE.fullmatch(name), _COASTAL.fullmatch(name)
+        if river:
+            hazard, scenario, year = "riverine", river[1], river[2]
+            period = float(int(river[3]))
+        elif coast:
+            hazard, scenario, year = "coastal", coast[1], coast[2]
+            period = int(coast[3]) + int(coast[4]) / 10
+        else:
+            return False
+        return (
+            hazard in self.hazards
+            and scenario in self.scenarios
+            and ("baseline" if year in _BASELINES else year) in self.years
+            and period in self.return_periods
+        )
 
 
 class _TextNodes(HTMLParser):
@@ -114,6 +188,19 @@ class WriAqueductProcessor(Processor):
     )
     # The GeoTIFFs are the ones the listing names when the run starts.
     sources: ClassVar[tuple[Source, ...]] = (LISTING,)
+    options_model = AqueductOptions
+
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """The boundary's window of the 30" grid, once per listed map the options select.
+
+        The listing (about 100 KB) is fetched into the source cache, where the run then
+        finds it.
+        """
+        listing = ctx.fetch(LISTING)
+        options = AqueductOptions.model_validate(ctx.options)
+        names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+        files = sum(options.selects(name) for name in names)
+        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO, files=files)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the listing, then fetch and clip each GeoTIFF it names in turn."""
@@ -121,6 +208,10 @@ class WriAqueductProcessor(Processor):
         names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
         if not names:
             raise SourceError(f"the Aqueduct listing {LISTING.url} names no GeoTIFF")
+        options = AqueductOptions.model_validate(ctx.options)
+        names = [name for name in names if options.selects(name)]
+        if not names:
+            raise SourceError(f"the options select none of the maps {LISTING.url} names")
         files = [
             RasterFile(name, sub=name.removesuffix(".tif").lower(), title=f"{name}, clipped")
             for name in names

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from autopkg.processors.base import License, Metadata, OutputFile, Processor, RunContext, Source
+from autopkg.processors.base import (
+    EstimateContext,
+    License,
+    Metadata,
+    OutputFile,
+    Processor,
+    RunContext,
+    Source,
+)
+from autopkg.processors.estimate import Estimate
+from autopkg.processors.sizing import vector_estimate
 
 # The SHA-1 of the published zip, as recorded by the ancestor's package; WRI gives no size.
 _SOURCE = Source(
@@ -13,6 +23,11 @@ _SOURCE = Source(
     checksum="sha1:083f11452efc1ed0e8fb1494f0ce49e5c37718e2",
 )
 _MEMBER = "global_power_plant_database.csv"
+# Size estimates: the 34,936 plants of v1.3.0 spread over land by area, about 700 bytes
+# each in the GeoPackage (37 columns, mostly short text and numbers). See
+# autopkg.processors.sizing for the method and its error.
+_PLANTS = 34_936
+_BYTES_PER_PLANT = 700
 # GDAL's CSV driver makes points from the coordinate columns and keeps them as
 # attributes; types are detected over the whole file (about 35k rows) so that a
 # column is never typed from its first rows only.
@@ -63,6 +78,12 @@ class WriPowerplantsProcessor(Processor):
         data_formats=("GeoPackage",),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def estimate(self, ctx: EstimateContext) -> Estimate:
+        """The plants expected inside the boundary, by its share of the world's land."""
+        return vector_estimate(
+            ctx.boundary.geometry, global_features=_PLANTS, bytes_per_feature=_BYTES_PER_PLANT
+        )
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip, clip the CSV inside it to the boundary and return one GeoPackage."""

@@ -1,0 +1,180 @@
+"""Planning a job before anything is created: validation, options, estimates, dry runs.
+
+:func:`plan` is shared by a submission (``jobs.service.submit``, which then checks the
+output limit and creates the job) and a dry run, so both validate alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.custom import custom_boundary
+from autopkg.boundaries.geojson import Area
+from autopkg.db import boundaries as boundary_repo
+from autopkg.errors import InvalidInputError, LimitExceededError, UnprocessableError
+from autopkg.jobs.estimates import (
+    ProcessorEstimate,
+    estimate_processor,
+    total_bytes,
+    within_limit,
+)
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, is_current
+from autopkg.packaging.publish import read_manifest
+from autopkg.processors.options import canonical_options
+from autopkg.runtime import Runtime
+from autopkg.slugs import canonical_name, is_slug
+
+Options = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a job would do before anything is created: boundary, options and estimates."""
+
+    boundary: Boundary
+    options: dict[str, dict[str, Any]]
+    estimates: tuple[ProcessorEstimate, ...]
+
+
+@dataclass(frozen=True)
+class DryRunProcessor:
+    """One processor of a dry run: its estimate and what the package holds already."""
+
+    estimate: ProcessorEstimate
+    published: bool
+    current: bool
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a job would produce, checked against the output limit; nothing is created."""
+
+    boundary_name: str
+    max_output_bytes: int
+    total_bytes: int
+    within_limit: bool
+    processors: tuple[DryRunProcessor, ...]
+
+
+def plan(
+    rt: Runtime,
+    *,
+    processor_ids: Sequence[str],
+    boundary_name: str | None = None,
+    area: Area | None = None,
+    options: Options | None = None,
+) -> Plan:
+    """Validate a job request and estimate its output, creating no job and no run.
+
+    A custom ``area`` is stored as a boundary (``custom-<hash>``), as a job would.
+
+    Raises:
+        UnprocessableError: no processors, the same processor twice, options for a
+            processor the job does not ask for or that the processor refuses (naming
+            processor and field), or an area with nothing left after repair.
+        LimitExceededError: more processors or an area larger than the limits allow.
+        InvalidInputError: unknown boundary or processor (named in the message).
+    """
+    _check_processors(rt, processor_ids)
+    canonical = _canonical_options(rt, processor_ids, options or {})
+    if area is not None:
+        boundary_name = _store_area(rt, area)
+    if boundary_name is None:
+        raise UnprocessableError("a boundary_name or a boundary area is required")
+    boundary_name = canonical_name(boundary_name)
+    if not is_slug(boundary_name):
+        raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
+    with rt.database.read_session() as session:
+        boundary = boundary_repo.get(session, name=boundary_name)
+    if boundary is None:
+        raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
+    estimates = tuple(
+        estimate_processor(rt, pid, boundary, canonical[pid]) for pid in processor_ids
+    )
+    return Plan(boundary=boundary, options=canonical, estimates=estimates)
+
+
+def dry_run(
+    rt: Runtime,
+    *,
+    processor_ids: Sequence[str],
+    boundary_name: str | None = None,
+    area: Area | None = None,
+    options: Options | None = None,
+) -> DryRun:
+    """Estimate a job and say what is already published and current; create nothing.
+
+    Raises:
+        The errors of :func:`plan`; never the output limit (``within_limit`` says it).
+    """
+    planned = plan(
+        rt, processor_ids=processor_ids, boundary_name=boundary_name, area=area, options=options
+    )
+    manifest = read_manifest(rt.storage, planned.boundary.name)
+    published = {resource.get(PROCESSOR_KEY) for resource in (manifest or {}).get("resources", [])}
+    processors = tuple(
+        DryRunProcessor(
+            estimate=estimate,
+            published=estimate.processor_id in published,
+            current=current_for(rt, manifest, planned, estimate.processor_id),
+        )
+        for estimate in planned.estimates
+    )
+    return DryRun(
+        boundary_name=planned.boundary.name,
+        max_output_bytes=rt.settings.max_output_bytes,
+        total_bytes=total_bytes(planned.estimates),
+        within_limit=within_limit(rt, planned.estimates),
+        processors=processors,
+    )
+
+
+def current_for(rt: Runtime, manifest: Manifest | None, planned: Plan, processor_id: str) -> bool:
+    """Whether ``manifest`` holds ``processor_id``'s files made from the planned inputs."""
+    return manifest is not None and is_current(
+        manifest,
+        processor_id,
+        geometry=planned.boundary.geometry,
+        options=planned.options[processor_id],
+        pinned=rt.registry.get(processor_id).sources,
+    )
+
+
+def _canonical_options(
+    rt: Runtime, processor_ids: Sequence[str], options: Options
+) -> dict[str, dict[str, Any]]:
+    """Every requested processor's options in canonical form (``{}`` when none given)."""
+    strays = sorted(set(options) - set(processor_ids))
+    if strays:
+        shown = ", ".join(repr(pid[:80]) for pid in strays[:5])
+        raise UnprocessableError(f"options given for {shown}, not among the job's processors")
+    return {
+        pid: canonical_options(pid, rt.registry.get(pid).options_model, options.get(pid, {}))
+        for pid in processor_ids
+    }
+
+
+def _store_area(rt: Runtime, area: Area) -> str:
+    boundary = custom_boundary(area, rt.area_limits)
+    with rt.database.session() as session:
+        boundary_repo.upsert(session, [boundary])
+    return boundary.name
+
+
+def _check_processors(rt: Runtime, processor_ids: Sequence[str]) -> None:
+    if not processor_ids:
+        raise UnprocessableError("processors must list at least one processor id")
+    limit = rt.settings.max_processors_per_job
+    if len(processor_ids) > limit:
+        raise LimitExceededError(
+            f"{len(processor_ids)} processors is over the limit of {limit} per job "
+            "(AUTOPKG_MAX_PROCESSORS_PER_JOB)"
+        )
+    duplicates = sorted({pid for pid in processor_ids if processor_ids.count(pid) > 1})
+    if duplicates:
+        raise UnprocessableError(f"duplicate processors in request: {', '.join(duplicates)}")
+    for processor_id in processor_ids:
+        rt.registry.get(processor_id)

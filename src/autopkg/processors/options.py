@@ -1,0 +1,74 @@
+"""Processor options: what a job body may set for one processor, validated and canonical.
+
+A processor declares a pydantic model (``Processor.options_model``); one without
+options accepts none. Options are stored, compared and recorded in ``autopkg:inputs``
+in their canonical form: the validated model without its defaults, so a request that
+spells out every default is the same request as one that gives no options.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from autopkg.errors import UnprocessableError
+
+T = TypeVar("T")
+
+
+class ProcessorOptions(BaseModel):
+    """Base of every options model: unknown fields are refused, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(ProcessorOptions):
+    """The options of a processor that takes none."""
+
+
+def canonical_options(
+    processor_id: str, model: type[ProcessorOptions], raw: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Validate ``raw`` options of ``processor_id`` and return their canonical form.
+
+    Raises:
+        UnprocessableError: naming the processor and the first bad field.
+    """
+    try:
+        parsed = model.model_validate(dict(raw))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "options"
+        raise UnprocessableError(f"options of {processor_id}: {field}: {error['msg']}") from None
+    return parsed.model_dump(mode="json", exclude_defaults=True)
+
+
+def options_key(options: Mapping[str, Any]) -> str:
+    """A short fixed-length key of canonical options (``""`` for none), for indexes."""
+    if not options:
+        return ""
+    text = json.dumps(options, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def ordered(chosen: Iterable[T], allowed: tuple[T, ...], *, what: str) -> tuple[T, ...]:
+    """Return the ``chosen`` subset of ``allowed`` in ``allowed``'s order, once each.
+
+    Selections are kept in one order so that the same choice always has the same
+    canonical form (and so dedups with an earlier request).
+
+    Raises:
+        ValueError: ``chosen`` is empty or holds a value not in ``allowed``.
+    """
+    picked = set(chosen)
+    unknown = picked - set(allowed)
+    if unknown:
+        shown = ", ".join(sorted(str(value) for value in unknown))
+        raise ValueError(f"unknown {what}: {shown}; choose from {list(allowed)}")
+    if not picked:
+        raise ValueError(f"choose at least one {what}")
+    return tuple(value for value in allowed if value in picked)
