@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pystac import Asset, Item, Link, MediaType
+from pystac import Asset, Item, Link, MediaType, Provider, ProviderRole
 from pystac.extensions.file import FileExtension
 from pystac.extensions.projection import ProjectionExtension
 from pystac.extensions.raster import DataType, RasterBand, RasterExtension
@@ -44,6 +44,8 @@ def dataset_item(
 ) -> Item:
     """Build the Item of one processor version from its resources in the manifest.
 
+    The dataset's author is its ``producer`` and ``licensor`` provider, linked to the
+    dataset's origin when that is a web page.
     ``published`` (when its files were published) is the Item's ``datetime``: the
     datasets carry no common reference time, and it is what tells two versions of a
     package apart. ``bbox`` is the boundary's, west > east when it crosses ±180°.
@@ -61,6 +63,13 @@ def dataset_item(
             "license": stac_license(licenses),
         },
     )
+    if citation.author:
+        origin = citation.url if citation.url.startswith(("https://", "http://")) else None
+        item.common_metadata.providers = [
+            Provider(
+                citation.author, roles=[ProviderRole.PRODUCER, ProviderRole.LICENSOR], url=origin
+            )
+        ]
     science = ScientificExtension.ext(item, add_if_missing=True)
     science.apply(citation=citation.citation or None, doi=citation.doi or None)
     name, _, version = citation.processor_id.partition(".")

@@ -95,6 +95,13 @@ def test_the_item_describes_the_dataset_and_its_files(storage: Storage, outputs:
         "description": metadata.description,
         "license": metadata.data_license.name,
         "sci:citation": metadata.data_citation,
+        "providers": [
+            {
+                "name": metadata.data_author,
+                "roles": ["producer", "licensor"],
+                "url": metadata.data_origin_url,
+            }
+        ],
         "datetime": provenance[metadata.id]["published_at"],
     }
     files = [r for r in manifest["resources"] if r["autopkg:processor"] == metadata.id]
