@@ -71,7 +71,7 @@ def read_georef(path: Path, mediatype: str) -> Georef | None:
         CRS (logged): nothing is recorded rather than something untrue.
     """
     try:
-        if mediatype.startswith("image/tiff"):
+        if _is_raster(mediatype):
             return _raster_georef(path)
         if mediatype == GPKG_MEDIATYPE:
             wkt = pyogrio.read_info(path)["crs"]
@@ -79,6 +79,15 @@ def read_georef(path: Path, mediatype: str) -> Georef | None:
     except (RasterioError, DataSourceError, DataLayerError, CRSError) as exc:
         logger.warning("cannot read the CRS of %s: %s", path.name, exc)
     return None
+
+
+def has_georef(mediatype: str) -> bool:
+    """Whether files of ``mediatype`` are read by :func:`read_georef` (GeoTIFF, GeoPackage)."""
+    return _is_raster(mediatype) or mediatype == GPKG_MEDIATYPE
+
+
+def _is_raster(mediatype: str) -> bool:
+    return mediatype.startswith("image/tiff")
 
 
 def crs_text(crs: CRS) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
-from autopkg.packaging.georef import read_georef
+from autopkg.packaging.georef import has_georef, read_georef
 from autopkg.packaging.inputs import INPUTS_KEY
 from autopkg.packaging.layout import (
     MANIFEST,
@@ -74,9 +74,10 @@ def rebuild_manifest(
     are those the old manifest gave it, or else those ``provenance.json`` recorded
     when it was published; so are its CRS and grid while its bytes are unchanged (they
     are read from the file again when not). An unchanged package is rebuilt exactly as
-    it was apart from ``created`` (kept when the old manifest is readable). When the old manifest
-    or provenance names any file of a processor, files of it that neither names are
-    left out (a failed run's leftovers), as are files nothing can describe (logged).
+    it was apart from ``created`` (kept when the old manifest is readable). When the
+    old manifest or provenance names any file of a processor, files of it that neither
+    names are left out (a failed run's leftovers), as are files nothing can describe
+    (logged).
     Pages, ``provenance.json``, the STAC catalogue and the manifest (last) are rewritten.
 
     Returns:
@@ -206,6 +207,8 @@ def _georef(
     """
     if description.get("hash") == resource["hash"] and CRS_KEY in description:
         return {key: description[key] for key in (CRS_KEY, GRID_KEY) if key in description}
+    if not has_georef(str(resource["mediatype"])):
+        return {}
     relative = str(resource["path"])
     suffix = Path(relative).suffix
     with tempfile.TemporaryDirectory(prefix="autopkg-rebuild-") as folder:

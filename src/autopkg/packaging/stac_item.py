@@ -45,9 +45,10 @@ def dataset_item(
     """Build the Item of one processor version from its resources in the manifest.
 
     The dataset's author is its ``producer`` and ``licensor`` provider, linked to the
-    dataset's origin when that is a web page. ``published`` (when its files were published) is the Item's ``datetime``: the
-    datasets carry no common reference time, and it is what tells two versions of a
-    package apart. ``bbox`` is the boundary's, west > east when it crosses ±180°.
+    dataset's origin when that is a web page. ``published`` (when its files were
+    published) is the Item's ``datetime``: the datasets carry no common reference time,
+    and it is what tells two versions of a package apart. ``bbox`` is the boundary's,
+    west > east when it crosses ±180°.
     """
     first = files[0]
     licenses = first.get("licenses", [])
