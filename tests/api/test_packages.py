@@ -114,6 +114,8 @@ def test_whole_package_downloads_as_one_zip(
         "bfa/CITATION.cff",
         "bfa/citation.bib",
         "bfa/boundary.geojson",
+        "bfa/stac/collection.json",
+        "bfa/stac/test_processor-version_1.json",
         "bfa/datasets/test_processor/version_1/index.html",
         "bfa/datasets/test_processor/version_1/license.html",
         "bfa/datasets/test_processor/version_1/previews/test_processor-version_1-bfa.tif.png",

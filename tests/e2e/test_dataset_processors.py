@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.server import ServeProcess
+from tests.fixtures.stac import validate_stac
 
 #: Files each processor publishes for Fiji: Mollweide rasters come in two sides. STORM
 #: is left out to keep the run short: its files take ISIMIP's path through publishing.
@@ -70,3 +71,29 @@ def test_manifest_validates_and_pages_name_the_crs(
     assert checked.returncode == 0, checked.stdout + checked.stderr
     page = server.get("/packages/fji/datasets/jrc_ghsl_population/r2022_epoch2020_1km/index.html")
     assert page.status_code == 200 and "ESRI:54009" in page.text
+
+
+def test_every_file_records_its_crs_and_the_catalogue_is_valid_stac(
+    fiji: dict[str, Any], server: ServeProcess
+) -> None:
+    manifest = server.get("/packages/fji/datapackage.json").json()
+    crs = Counter(
+        (resource["autopkg:processor"], resource["autopkg:crs"])
+        for resource in manifest["resources"]
+    )
+    assert crs == {
+        ("natural_earth_vector.version_1", "EPSG:4326"): 1,
+        ("jrc_ghsl_population.r2022_epoch2020_1km", "ESRI:54009"): 2,
+        ("gridfinder.version_1", "EPSG:4326"): 2,
+        ("gridfinder.version_1", "ESRI:54009"): 2,
+        ("isimp_drought.version_1", "EPSG:4326"): 245,
+    }
+    collection = server.get("/packages/fji/stac/collection.json").json()
+    validate_stac(collection)
+    hrefs = [link["href"] for link in collection["links"] if link["rel"] == "item"]
+    assert len(hrefs) == len(FILES_FOR_FIJI)
+    for href in hrefs:
+        item = server.get(f"/packages/fji/stac/{href.removeprefix('./')}").json()
+        validate_stac(item)
+        data = [a for a in item["assets"].values() if a["roles"] == ["data"]]
+        assert len(data) == FILES_FOR_FIJI[item["id"]]

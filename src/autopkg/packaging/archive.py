@@ -2,8 +2,9 @@
 
 The archive holds exactly what the manifest describes: ``datapackage.json`` (its
 stored bytes), the package pages and documents (``provenance.json``, ``CITATION.cff``,
-``citation.bib``, ``boundary.geojson``), the pages of each processor the manifest
-names, and the data files it lists with their previews. Nothing is found by listing
+``citation.bib``, ``boundary.geojson``, ``stac/collection.json``), the pages and STAC
+Item of each processor the manifest names, and the data files it lists with their
+previews. Nothing is found by listing
 folders, so a stray file or a symlink beside them is never included, and every byte is read
 through the :class:`~autopkg.storage.base.Storage` protocol, so S3 works alike.
 
@@ -25,10 +26,12 @@ from autopkg.packaging.layout import (
     MANIFEST,
     PACKAGE_DOCUMENTS,
     PACKAGE_PAGES,
+    STAC_COLLECTION,
     dataset_dir,
     package_key,
     parse_data_path,
     preview_path,
+    stac_item_path,
 )
 from autopkg.packaging.manifest import PROCESSOR_KEY, preview_of
 from autopkg.slugs import is_slug
@@ -69,11 +72,12 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     prefix = f"{boundary_name}/"
     archive.add(raw, prefix + MANIFEST)
-    documents = [*PACKAGE_PAGES, *PACKAGE_DOCUMENTS]
+    documents = [*PACKAGE_PAGES, *PACKAGE_DOCUMENTS, STAC_COLLECTION]
     for processor_id in dict.fromkeys(str(r.get(PROCESSOR_KEY, "")) for r in resources):
         name, _, version = processor_id.partition(".")
         if is_slug(name) and is_slug(version):
             documents.extend(f"{dataset_dir(name, version)}/{page}" for page in DATASET_PAGES)
+            documents.append(stac_item_path(processor_id))
     for relative in documents:
         size = storage.size(package_key(boundary_name, relative))
         if size is not None:

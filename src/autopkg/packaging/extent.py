@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapely.geometry import mapping
+from shapely.errors import ShapelyError
+from shapely.geometry import MultiPolygon, mapping, shape
 
 from autopkg.boundaries.boundary import Boundary
 
@@ -31,3 +32,25 @@ def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:
             }
         ],
     }
+
+
+def boundary_from_feature_collection(document: dict[str, Any]) -> Boundary:
+    """Return the boundary a :func:`boundary_feature_collection` document describes.
+
+    Raises:
+        ValueError: if the document is not one Feature with a (Multi)Polygon and the
+            boundary's properties.
+    """
+    try:
+        (feature,) = document["features"]
+        properties = feature["properties"]
+        geometry = shape(feature["geometry"])
+        parts = geometry.geoms if isinstance(geometry, MultiPolygon) else [geometry]
+        return Boundary(
+            name=str(properties["name"]),
+            name_long=str(properties["name_long"]),
+            admin_level=str(properties["admin_level"]),
+            geometry=MultiPolygon(list(parts)),
+        )
+    except (KeyError, TypeError, AttributeError, ShapelyError) as exc:
+        raise ValueError(f"not a boundary feature collection ({exc})") from exc

@@ -3,6 +3,7 @@
 ```
 <boundary>/datapackage.json, index.html, license.html, version.html, provenance.json
 <boundary>/CITATION.cff, citation.bib, boundary.geojson
+<boundary>/stac/collection.json, stac/<processor>-<version>.json
 <boundary>/datasets/<processor>/<version>/index.html, license.html
 <boundary>/datasets/<processor>/<version>/data/<files>
 <boundary>/datasets/<processor>/<version>/previews/<data file>.png
@@ -27,6 +28,9 @@ DATASET_PAGES = ("index.html", "license.html")
 #: Folders of a dataset's files: the data, and the previews of the data.
 DATA = "data"
 PREVIEWS = "previews"
+#: The STAC catalogue: a Collection and one Item per processor version, side by side.
+STAC = "stac"
+STAC_COLLECTION = f"{STAC}/collection.json"
 
 
 def package_key(boundary_name: str, relative: str) -> str:
@@ -47,6 +51,12 @@ def data_path(name: str, version: str, file_name: str) -> str:
 def preview_path(name: str, version: str, data_file_name: str) -> str:
     """Return the manifest ``path`` of the preview PNG of a data file."""
     return f"{dataset_dir(name, version)}/{PREVIEWS}/{data_file_name}.png"
+
+
+def stac_item_path(processor_id: str) -> str:
+    """Return where the STAC Item of processor version ``<name>.<version>`` lives."""
+    name, _, version = processor_id.partition(".")
+    return f"{STAC}/{name}-{version}.json"
 
 
 def parse_data_path(relative: str) -> tuple[str, str, str] | None:

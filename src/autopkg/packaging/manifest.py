@@ -27,6 +27,12 @@ EMPTY_KEY = "autopkg:empty"
 #: The preview of a data file: ``{"path", "mediatype", "bytes", "hash", "legend"}``.
 PREVIEW_KEY = "autopkg:preview"
 PNG_MEDIATYPE = "image/png"
+#: The file's CRS as read from it: ``AUTHORITY:CODE`` (``EPSG:4326``, ``ESRI:54009``), or
+#: WKT2 (2019) when it has no code. Absent when the file has no readable CRS.
+CRS_KEY = "autopkg:crs"
+#: A raster's grid as read from it: ``{"shape": [rows, columns], "transform": [a, b, c,
+#: d, e, f], "bands": [{"data_type", "nodata"?}]}``.
+GRID_KEY = "autopkg:grid"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
 

@@ -13,11 +13,25 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
-from autopkg.packaging.layout import DATASET_PAGES, PACKAGE_PAGES, dataset_dir
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor, preview_of
+from autopkg.packaging.layout import (
+    DATASET_PAGES,
+    PACKAGE_PAGES,
+    STAC_COLLECTION,
+    dataset_dir,
+    stac_item_path,
+)
+from autopkg.packaging.manifest import (
+    CRS_KEY,
+    PROCESSOR_KEY,
+    Manifest,
+    group_by_processor,
+    preview_of,
+)
 from autopkg.processors.base import Metadata
 
 # "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.
@@ -39,6 +53,20 @@ def web_url(url: str) -> str:
     return url if url.startswith(("https://", "http://")) else ""
 
 
+def crs_label(resource: dict[str, Any]) -> str:
+    """Return how a page names a file's CRS: its code, or the name of a WKT definition."""
+    crs = resource.get(CRS_KEY)
+    if not isinstance(crs, str):
+        return "not recorded"
+    if "[" not in crs:
+        return crs
+    try:
+        name = CRS.from_wkt(crs).name
+    except CRSError:
+        name = "a CRS without a code"
+    return f"{name} (WKT2 in {CRS_KEY})"
+
+
 def markdown(text: str) -> Markup:
     """Render Markdown to HTML with raw HTML escaped."""
     return Markup(_MARKDOWN.render(text))  # noqa: S704 - markdown-it escapes raw HTML
@@ -53,7 +81,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(human_size=human_size, web_url=web_url, markdown=markdown)
+    env.filters.update(
+        human_size=human_size, web_url=web_url, markdown=markdown, crs_label=crs_label
+    )
     return env
 
 
@@ -98,6 +128,7 @@ def render_package_pages(
         "provenance": provenance.get("processors", {}),
         "autopkg_version": __version__,
         "root": "",
+        "stac_collection": STAC_COLLECTION,
     }
     return {page: _ENV.get_template(f"package_{page}").render(context) for page in PACKAGE_PAGES}
 
@@ -107,7 +138,8 @@ def render_dataset_pages(
 ) -> dict[str, str]:
     """Render the pages of one processor version from its metadata and manifest files.
 
-    The index shows each data file's preview, when it has one, with its legend.
+    The index names each data file's CRS and shows its preview, when it has one, with
+    its legend; it links the dataset's STAC Item.
 
     Returns:
         ``{"datasets/<name>/<version>/index.html": …, ".../license.html": …}``, paths
@@ -132,6 +164,7 @@ def render_dataset_pages(
         "files": files,
         "autopkg_version": __version__,
         "root": "../../../",
+        "stac_item": stac_item_path(metadata.id),
     }
     return {
         f"{folder}/{page}": _ENV.get_template(f"dataset_{page}").render(context)

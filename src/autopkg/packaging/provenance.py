@@ -6,7 +6,7 @@ The document keeps one entry per processor version present in the manifest::
      "processors": {"<name>.<version>": {"processor", "published_at", "autopkg_version",
                                         "sources": [{url, filename, size, sha256}],
                                         "files": [{path, bytes, hash, format,
-                                                   mediatype, title, empty}]}}}
+                                                   mediatype, title, empty, …}]}}}
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from autopkg import __version__
 from autopkg.packaging.inputs import INPUTS_KEY
-from autopkg.packaging.manifest import EMPTY_KEY, PREVIEW_KEY
+from autopkg.packaging.manifest import CRS_KEY, EMPTY_KEY, GRID_KEY, PREVIEW_KEY
 from autopkg.processors.context import FetchedSource
 
 Provenance = dict[str, Any]
@@ -50,9 +50,9 @@ def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return what provenance keeps of each published file.
 
     Beside the size and hash it keeps how the manifest described the file (format,
-    media type, title, empty, the inputs that made it, its preview), so that ``packages rebuild``
-    can describe the file exactly as it was published even when ``datapackage.json``
-    is lost.
+    media type, title, empty, the inputs that made it, its CRS and grid, its preview), so
+    that ``packages rebuild`` can describe the file exactly as it was published even
+    when ``datapackage.json`` is lost.
     """
     return [
         {
@@ -64,7 +64,7 @@ def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "title": r["title"],
             "empty": bool(r.get(EMPTY_KEY, False)),
             INPUTS_KEY: r.get(INPUTS_KEY),
-            **({PREVIEW_KEY: r[PREVIEW_KEY]} if PREVIEW_KEY in r else {}),
+            **{key: r[key] for key in (CRS_KEY, GRID_KEY, PREVIEW_KEY) if key in r},
         }
         for r in resources
     ]

@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import ProcessorError
+from autopkg.packaging.georef import Georef, read_georef
 from autopkg.packaging.inputs import Inputs
 from autopkg.packaging.layout import data_path, package_key
 from autopkg.packaging.manifest import (
@@ -68,7 +69,8 @@ def publish_processor(
     ``<boundary>/datasets/<name>/<version>/data/<file>``, hashed (sha256) as they are
     sent, so each is read once; the processor's resources
     (each recording ``inputs``, without which they are never current) replace any it
-    had before, each GeoTIFF and GeoPackage with a preview PNG (rendered before the lock
+    had before, each GeoTIFF and GeoPackage with its CRS (and a raster's grid, see
+    :mod:`~autopkg.packaging.georef`) and a preview PNG (both read before the lock
     is taken, see :mod:`~autopkg.packaging.preview`); its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
     and ``datapackage.json`` is written last. Files of the processor that the new
@@ -93,10 +95,13 @@ def publish_processor(
     if len(set(names)) != len(names):
         raise ProcessorError(f"{metadata.id} produced two files with the same name")
     rendered = [render_preview(out.path, out.mediatype, boundary.geometry) for out in outputs]
+    georefs = [read_georef(out.path, out.mediatype) for out in outputs]
     with lock:
         before_commit()
         previous = read_manifest(storage, boundary.name)
-        resources = _upload(storage, boundary.name, metadata, outputs, rendered, previous, inputs)
+        resources = _upload(
+            storage, boundary.name, metadata, outputs, rendered, georefs, previous, inputs
+        )
         manifest = merge(previous, boundary, metadata, resources)
         now = utc_now_iso()
         entry = processor_entry(metadata.id, resources, fetched, published_at=now)
@@ -111,6 +116,7 @@ def _upload(
     metadata: Metadata,
     outputs: Sequence[OutputFile],
     rendered: Sequence[Preview | None],
+    georefs: Sequence[Georef | None],
     previous: Manifest | None,
     inputs: Inputs | None,
 ) -> list[Resource]:
@@ -122,7 +128,7 @@ def _upload(
     uploaded: list[str] = []
     resources: list[Resource] = []
     try:
-        for out, preview in zip(outputs, rendered, strict=True):
+        for out, preview, georef in zip(outputs, rendered, georefs, strict=True):
             relative = data_path(metadata.name, metadata.version, out.path.name)
             written = storage.put_file(
                 out.path, package_key(boundary_name, relative), out.mediatype
@@ -139,6 +145,8 @@ def _upload(
                 empty=out.empty,
                 inputs=inputs,
             )
+            if georef is not None:
+                resource.update(georef.record())
             if preview is not None:
                 size, digest = hash_chunks([preview.png])
                 resource = with_preview(resource, size=size, sha256=digest, legend=preview.legend)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from autopkg import __version__
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
+from autopkg.packaging.georef import has_georef, read_georef
 from autopkg.packaging.inputs import INPUTS_KEY
 from autopkg.packaging.layout import (
     MANIFEST,
@@ -21,7 +24,9 @@ from autopkg.packaging.layout import (
     preview_path,
 )
 from autopkg.packaging.manifest import (
+    CRS_KEY,
     EMPTY_KEY,
+    GRID_KEY,
     PREVIEW_KEY,
     PROCESSOR_KEY,
     Manifest,
@@ -67,11 +72,13 @@ def rebuild_manifest(
     processor is known (its dataset pages are re-rendered too), otherwise from the old
     manifest's entry for that file. A file's format, media type, title and empty flag
     are those the old manifest gave it, or else those ``provenance.json`` recorded
-    when it was published, so an unchanged package is rebuilt exactly as it was apart
-    from ``created`` (kept when the old manifest is readable). When the old manifest
-    or provenance names any file of a processor, files of it that neither names are
-    left out (a failed run's leftovers), as are files nothing can describe (logged).
-    Pages, ``provenance.json`` and the manifest (last) are rewritten.
+    when it was published; so are its CRS and grid while its bytes are unchanged (they
+    are read from the file again when not). An unchanged package is rebuilt exactly as
+    it was apart from ``created`` (kept when the old manifest is readable). When the
+    old manifest or provenance names any file of a processor, files of it that neither
+    names are left out (a failed run's leftovers), as are files nothing can describe
+    (logged).
+    Pages, ``provenance.json``, the STAC catalogue and the manifest (last) are rewritten.
 
     Returns:
         The new manifest.
@@ -164,10 +171,10 @@ def _describe(
             logger.warning("rebuild: skipping %s (unknown processor %s)", relative, processor_id)
             return None
         size, digest = _hash_stored(storage, boundary_name, relative)
-        kept = {k: v for k, v in old.items() if k != PREVIEW_KEY}
-        return _with_stored_preview(
-            storage, boundary_name, {**kept, "bytes": size, "hash": f"sha256:{digest}"}, old
-        )
+        kept = {k: v for k, v in old.items() if k not in (PREVIEW_KEY, CRS_KEY, GRID_KEY)}
+        resource = {**kept, "bytes": size, "hash": f"sha256:{digest}"}
+        resource.update(_georef(storage, boundary_name, resource, old))
+        return _with_stored_preview(storage, boundary_name, resource, old)
     size, digest = _hash_stored(storage, boundary_name, relative)
     ext = file_name.rpartition(".")[2].lower()
     guessed_format, guessed_type = _FORMATS.get(ext, (ext, "application/octet-stream"))
@@ -186,7 +193,31 @@ def _describe(
         if description.get("hash") == f"sha256:{digest}"
         else None,
     )
+    resource.update(_georef(storage, boundary_name, resource, description))
     return _with_stored_preview(storage, boundary_name, resource, description)
+
+
+def _georef(
+    storage: Storage, boundary_name: str, resource: Resource, description: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the CRS and grid keys of ``resource``: recorded ones if its bytes are unchanged.
+
+    Otherwise they are read again from a temporary copy of the stored file, which costs
+    a second read of it, so only a changed or undescribed file pays it.
+    """
+    if description.get("hash") == resource["hash"] and CRS_KEY in description:
+        return {key: description[key] for key in (CRS_KEY, GRID_KEY) if key in description}
+    if not has_georef(str(resource["mediatype"])):
+        return {}
+    relative = str(resource["path"])
+    suffix = Path(relative).suffix
+    with tempfile.TemporaryDirectory(prefix="autopkg-rebuild-") as folder:
+        copy = Path(folder) / f"file{suffix}"
+        with copy.open("wb") as handle:
+            for chunk in storage.iter_chunks(package_key(boundary_name, relative)):
+                handle.write(chunk)
+        georef = read_georef(copy, str(resource["mediatype"]))
+    return georef.record() if georef is not None else {}
 
 
 def _with_stored_preview(

@@ -24,12 +24,14 @@ from autopkg.packaging.layout import (
     MANIFEST,
     PREVIEWS,
     PROVENANCE,
+    STAC,
     dataset_dir,
     package_key,
 )
 from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, preview_of
 from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
+from autopkg.packaging.stac import stac_documents
 from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
@@ -82,9 +84,11 @@ def commit(
     """Write pages and documents for ``manifest``, then the manifest itself (last).
 
     The documents are ``provenance.json``, the citations (``CITATION.cff``,
-    ``citation.bib``) and the boundary (``boundary.geojson``). ``described`` are the
+    ``citation.bib``), the boundary (``boundary.geojson``) and the STAC catalogue
+    (``stac/``, see :mod:`~autopkg.packaging.stac`). ``described`` are the
     processors whose dataset pages are (re)rendered; ``entries`` are their new
-    provenance records. Records of processors no longer in the manifest are dropped.
+    provenance records. Records and STAC Items of processors no longer in the manifest
+    are dropped, the Items after the manifest is written.
     """
     b = boundary.name
     kept = {r[PROCESSOR_KEY] for r in manifest["resources"]}
@@ -103,7 +107,16 @@ def commit(
     # Compact: an indented boundary of 10m Natural Earth would be several times larger.
     extent = json.dumps(boundary_feature_collection(boundary), separators=(",", ":"))
     storage.put_bytes(extent.encode(), package_key(b, BOUNDARY), GEOJSON_TYPE)
+    catalogue = stac_documents(boundary, manifest, provenance or {})
+    for relative, document in catalogue.items():
+        # Compact too: each Item carries the boundary (Russia's is 260 KB so, 620 KB
+        # indented).
+        data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+        storage.put_bytes(data, package_key(b, relative), JSON_TYPE)
     storage.put_bytes(json_bytes(manifest), package_key(b, MANIFEST), JSON_TYPE)
+    for key in storage.list_keys(package_key(b, f"{STAC}/")):
+        if key.removeprefix(package_key(b, "")) not in catalogue:
+            storage.delete(key)
 
 
 def delete_stale(

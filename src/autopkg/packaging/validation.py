@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from frictionless import Package
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from autopkg.errors import AutopkgError
 from autopkg.packaging.layout import (
@@ -18,12 +20,15 @@ from autopkg.packaging.layout import (
     preview_path,
 )
 from autopkg.packaging.manifest import (
+    CRS_KEY,
+    GRID_KEY,
     PREVIEW_KEY,
     PROCESSOR_KEY,
     RESOURCE_NAME_PATTERN,
     SCHEMA_URL,
     preview_of,
 )
+from autopkg.packaging.stac_check import stac_problems
 from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
@@ -39,10 +44,16 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     opening files, so it works on any storage) and against autopkg's own rules
     (non-empty, unique well-formed names, ``sha256:`` hashes, paths under
     ``datasets/<name>/<version>/data/`` matching ``autopkg:processor``, previews at
-    ``previews/<file>.png`` beside them). Every file and preview is then streamed from
+    ``previews/<file>.png`` beside them, an ``autopkg:crs`` PROJ reads and a
+    well-formed ``autopkg:grid``). Every file and preview is then streamed from
     storage and its size and sha256 compared with the manifest; every file in a
     ``data/`` or ``previews/`` folder that the manifest does not list is reported, as
-    is a missing package page or document (provenance, citations, boundary).
+    is a missing package page or document (provenance, citations, boundary). The
+    STAC catalogue must be exactly what the manifest derives (see
+    :func:`~autopkg.packaging.stac_check.stac_problems`).
+
+    A file's CRS and grid are not read again: they were read from the bytes whose
+    sha256 is recorded beside them, so matching bytes carry the recorded CRS.
 
     Raises:
         InvalidInputError: if ``boundary_name`` is not a slug.
@@ -58,6 +69,7 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     for resource in manifest.get("resources", []):
         problems.extend(_file_problems(storage, b, resource))
     problems.extend(_stray_files(storage, b, manifest))
+    problems.extend(stac_problems(storage, b, manifest))
     problems.extend(
         f"{relative}: file is missing; run 'autopkg packages rebuild'"
         for relative in (*PACKAGE_PAGES, *PACKAGE_DOCUMENTS)
@@ -113,6 +125,7 @@ def _file_problems(storage: Storage, boundary_name: str, resource: Any) -> list[
         problems.append(f"{where}: {PROCESSOR_KEY} does not match its path")
     if not _NAME.fullmatch(str(resource.get("name"))):
         problems.append(f"{where}: name does not match {RESOURCE_NAME_PATTERN}")
+    problems.extend(_georef_problems(where, resource))
     problems.extend(_stored_problems(storage, boundary_name, where, path, resource))
     if PREVIEW_KEY in resource:
         preview = preview_of(resource)
@@ -123,6 +136,42 @@ def _file_problems(storage: Storage, boundary_name: str, resource: Any) -> list[
             where = f"preview of {where}"
             problems.extend(_stored_problems(storage, boundary_name, where, expected, preview))
     return problems
+
+
+def _georef_problems(where: str, resource: dict[str, Any]) -> list[str]:
+    """Return problems of the CRS and grid records of a resource, when it has them."""
+    problems = []
+    if CRS_KEY in resource:
+        try:
+            if not isinstance(resource[CRS_KEY], str):
+                raise CRSError("not a string")
+            CRS.from_user_input(resource[CRS_KEY])
+        except CRSError:
+            problems.append(f"{where}: {CRS_KEY} is not a CRS that PROJ reads")
+    if GRID_KEY in resource and not _is_grid(resource[GRID_KEY]):
+        problems.append(
+            f"{where}: {GRID_KEY} is not {{shape: [rows, columns], transform: [6 numbers], "
+            "bands: [{data_type, nodata?}]}"
+        )
+    return problems
+
+
+def _is_grid(grid: Any) -> bool:
+    """Whether ``grid`` has the shape of an ``autopkg:grid`` record."""
+    if not isinstance(grid, dict):
+        return False
+    shape, transform, bands = grid.get("shape"), grid.get("transform"), grid.get("bands")
+    return (
+        isinstance(shape, list)
+        and len(shape) == 2
+        and all(isinstance(n, int) and n > 0 for n in shape)
+        and isinstance(transform, list)
+        and len(transform) == 6
+        and all(isinstance(v, int | float) for v in transform)
+        and isinstance(bands, list)
+        and bool(bands)
+        and all(isinstance(b, dict) and isinstance(b.get("data_type"), str) for b in bands)
+    )
 
 
 def _stored_problems(

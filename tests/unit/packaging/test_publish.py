@@ -65,6 +65,9 @@ def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Pa
         "gha/index.html",
         "gha/license.html",
         "gha/provenance.json",
+        "gha/stac/collection.json",
+        "gha/stac/test_raster-version_1.json",
+        "gha/stac/test_vector-version_2.json",
         "gha/version.html",
     ]
     assert storage.list_packages() == ["gha"]
