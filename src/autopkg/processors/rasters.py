@@ -26,6 +26,7 @@ from autopkg.clip.raster import clip_raster, raster_sides
 from autopkg.errors import SourceError
 from autopkg.processors.base import COG_MEDIATYPE, OutputFile, Processor, RunContext, Span, stage
 from autopkg.processors.fetch import cached_digest
+from autopkg.processors.sizing import SourceGrid, check_grid
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,7 @@ def clip_each(
     span: Span,
     locate_share: float = 0.0,
     nodata: float | None = None,
+    grid: SourceGrid | None = None,
 ) -> list[OutputFile]:
     """Clip many source rasters one after another, each within its share of ``span``.
 
@@ -180,10 +182,11 @@ def clip_each(
 
     A file an earlier attempt of the run clipped from the same bytes is taken from
     ``ctx.clips`` instead (:func:`clip_once`). ``nodata`` is passed on to
-    :func:`clip_to_cogs`.
+    :func:`clip_to_cogs`. ``grid``, when given, is the published grid the processor's
+    estimates assume: every file must lie on it.
 
     Raises:
-        SourceError: a file fails ``facts``, or cannot be fetched.
+        SourceError: a file fails ``facts`` or ``grid``, or cannot be fetched.
         autopkg.errors.ClipError: a file cannot be clipped.
     """
     if not files:
@@ -197,7 +200,7 @@ def clip_each(
         with locate(file, (start, middle)) as located:
             clip = partial(
                 _checked_clip, processor, ctx, file, located.path,
-                facts=facts, span=(middle, end), nodata=nodata,
+                facts=facts, grid=grid, span=(middle, end), nodata=nodata,
             )  # fmt: skip
             part = {"name": file.name, "sub": file.sub, "nodata": repr(nodata)}
             done, taken = clip_once(ctx, source_sha256=located.sha256, part=part, clip=clip)
@@ -221,11 +224,14 @@ def _checked_clip(
     src: str | Path,
     *,
     facts: RasterFacts,
+    grid: SourceGrid | None,
     span: Span,
     nodata: float | None,
 ) -> list[OutputFile]:
-    """Check one file of many against ``facts``, then clip it (:func:`clip_to_cogs`)."""
+    """Check one file of many against ``facts`` and ``grid``, then clip it."""
     check_raster(src, facts, name=file.name)
+    if grid is not None:
+        check_grid(src, grid, name=file.name)
     return clip_to_cogs(
         processor, ctx, src, title=file.title, span=span, sub=file.sub, nodata=nodata
     )

@@ -83,3 +83,31 @@ def test_a_file_of_another_type_is_refused(
     ):
         StormGlobalMosaicsProcessor().run(run.ctx)
     assert len(list(run.ctx.scratch.glob("*.tif"))) == 1
+
+
+def test_a_file_off_the_published_grid_is_refused(
+    tmp_path: Path, source_mirror_root: Path, gha: Boundary
+) -> None:
+    # The estimates assume the published 0.1° grid from 60° N; a file on another grid
+    # would make them wrong, so the run stops at it, naming both grids.
+    mirror = tmp_path / "mirror"
+    for source in StormGlobalMosaicsProcessor.sources:
+        relpath = mirror_relpath(source.url)
+        (mirror / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (mirror / relpath).symlink_to(source_mirror_root / relpath)
+    second = mirror / mirror_relpath(StormGlobalMosaicsProcessor.sources[1].url)
+    second.unlink()
+    with rasterio.open(
+        source_mirror_root / mirror_relpath(StormGlobalMosaicsProcessor.sources[1].url)
+    ) as src:
+        profile = {**src.profile, "height": src.height + 10}
+        data = src.read(1, window=((0, 1), (0, 1)))
+    with rasterio.open(second, "w", **profile) as dst:
+        dst.write(data, 1, window=((0, 1), (0, 1)))
+    run = Run(tmp_path, gha, f"file://{mirror}")
+
+    with pytest.raises(
+        SourceError, match=r"_20_YR_RP\.tif is a 3600x1210 grid .* expected 3600x1200 from"
+    ):
+        StormGlobalMosaicsProcessor().run(run.ctx)
+    assert len(list(run.ctx.scratch.glob("*.tif"))) == 1

@@ -203,7 +203,7 @@ class IsimipDroughtProcessor(Processor):
                 finally:
                     path.unlink()
 
-            outputs = clip_each(self, ctx, files, locate, facts=_FACTS, span=(20, 99))
+            outputs = clip_each(self, ctx, files, locate, facts=_FACTS, grid=GRID, span=(20, 99))
         ctx.progress(100, "done")
         return outputs
 

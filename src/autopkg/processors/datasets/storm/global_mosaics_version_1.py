@@ -140,6 +140,8 @@ class StormGlobalMosaicsProcessor(Processor):
         def locate(file: RasterFile, span: Span) -> Iterator[Located]:
             yield fetched(self.fetch(ctx, by_name[file.name], span=span))
 
-        outputs = clip_each(self, ctx, files, locate, facts=_FACTS, span=(0, 99), locate_share=0.5)
+        outputs = clip_each(
+            self, ctx, files, locate, facts=_FACTS, grid=GRID, span=(0, 99), locate_share=0.5
+        )
         ctx.progress(100, "done")
         return outputs

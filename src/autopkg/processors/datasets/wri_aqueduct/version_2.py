@@ -220,6 +220,8 @@ class WriAqueductProcessor(Processor):
         def locate(file: RasterFile, span: Span) -> Iterator[Located]:
             yield fetched(self.fetch(ctx, file_source(file.name), span=span))
 
-        outputs = clip_each(self, ctx, files, locate, facts=_FACTS, span=(1, 99), locate_share=0.5)
+        outputs = clip_each(
+            self, ctx, files, locate, facts=_FACTS, grid=GRID, span=(1, 99), locate_share=0.5
+        )
         ctx.progress(100, "done")
         return outputs
