@@ -19,6 +19,7 @@ from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import SourceError
 from autopkg.processors.base import PostgresSource
 from autopkg.processors.context import LocalEstimateContext
+from autopkg.processors.datasets.gri_osm import roads_and_rail_version_1 as gri_osm
 from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
     PROPERTIES,
     GriOsmRoadsAndRailProcessor,
@@ -213,3 +214,68 @@ def test_without_a_configured_database_there_is_no_estimate() -> None:
     context = _estimate_context(load_country("gha"), None)
     with pytest.raises(SourceError, match=r"^the OSM database is not configured"):
         GriOsmRoadsAndRailProcessor().estimate(context)
+
+
+@pytest.fixture()
+def slow_osm_database() -> Iterator[PostgresSource]:
+    """A database whose ``features`` is a view sleeping 10 ms per row: counting is slow,
+    planning is not (the planner never runs the sleep)."""
+    with postgis_database() as url:
+        parts = urlsplit(url)
+        database = PostgresSource(
+            host=parts.hostname or "", port=parts.port or 5432,
+            dbname=parts.path.lstrip("/"), user=parts.username,
+        )  # fmt: skip
+        with psycopg.connect(
+            host=database.host, port=database.port, dbname=database.dbname, user=database.user
+        ) as connection:
+            connection.execute(
+                "CREATE TABLE lines (geom geometry(Geometry, 4326), properties jsonb)"
+            )
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO lines (geom, properties) VALUES (ST_GeomFromWKB(%s, 4326), '{}')",
+                    [(shapely.to_wkb(g),) for g, _ in _features()[:300]],
+                )
+            connection.execute("ANALYZE lines")
+            connection.execute(
+                "CREATE VIEW features AS SELECT geom, properties FROM lines "
+                "WHERE pg_sleep(0.01) IS NOT NULL"
+            )
+        yield database
+
+
+def test_a_count_over_its_time_takes_the_planners_rows(
+    slow_osm_database: PostgresSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 300 rows at 10 ms each cannot be counted in 300 ms: the planner's figure answers.
+    monkeypatch.setattr(gri_osm, "_COUNT_TIMEOUT", "300ms")
+    estimate = GriOsmRoadsAndRailProcessor().estimate(
+        _estimate_context(load_country("gha"), slow_osm_database)
+    )
+    with psycopg.connect(
+        host=slow_osm_database.host, port=slow_osm_database.port,
+        dbname=slow_osm_database.dbname, user=slow_osm_database.user,
+    ) as connection:  # fmt: skip
+        planned = connection.execute("EXPLAIN (FORMAT JSON) SELECT * FROM lines").fetchone()
+    assert planned is not None
+    # Every row lies in Ghana's box, and the planner knows the table's 300 rows.
+    assert estimate.features is not None
+    assert 0 < estimate.features <= planned[0][0]["Plan"]["Plan Rows"] == 300
+
+
+def test_a_locked_table_gives_no_estimate_instead_of_waiting(
+    osm_database: PostgresSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Counting and planning both wait for the lock; each is cut off by the timeout.
+    monkeypatch.setattr(gri_osm, "_COUNT_TIMEOUT", "300ms")
+    with psycopg.connect(
+        host=osm_database.host, port=osm_database.port,
+        dbname=osm_database.dbname, user=osm_database.user,
+    ) as holder:  # fmt: skip
+        holder.execute("LOCK TABLE features IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(SourceError, match=r"cannot read the OSM features .*QueryCanceled"):
+            GriOsmRoadsAndRailProcessor().estimate(
+                _estimate_context(load_country("gha"), osm_database)
+            )
+        holder.rollback()

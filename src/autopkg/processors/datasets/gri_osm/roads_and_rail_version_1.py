@@ -125,16 +125,18 @@ class GriOsmRoadsAndRailProcessor(Processor):
             raise SourceError(_NOT_CONFIGURED)
         where, values = _box_filter(repair(ctx.boundary.geometry))
         count = sql.SQL("SELECT count(*) FROM features WHERE {}").format(where)
+        # The timeout is set per transaction, so again after the rollback: planning
+        # waits for a lock on the table as counting does, and an estimate must answer.
+        bounded = "SELECT set_config('statement_timeout', %s, true)"
         try:
             with _connect(database) as connection:
-                connection.execute(
-                    "SELECT set_config('statement_timeout', %s, true)", [_COUNT_TIMEOUT]
-                )
+                connection.execute(bounded, [_COUNT_TIMEOUT])
                 try:
                     row = connection.execute(count, values).fetchone()
                     rows = int(row[0]) if row else 0
                 except psycopg.errors.QueryCanceled:
                     connection.rollback()
+                    connection.execute(bounded, [_COUNT_TIMEOUT])
                     plan = connection.execute(
                         sql.SQL("EXPLAIN (FORMAT JSON) ") + count, values
                     ).fetchone()
