@@ -59,6 +59,10 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=_BROKER_TIMEOUT_SECS,
         worker_hijack_root_logger=False,
+        # Our log handler writes to sys.stderr as it is at each line (so lines go above
+        # a CLI progress bar); Celery's redirect would make that stream a logger again,
+        # whose recursion guard drops every line.
+        worker_redirect_stdouts=False,
         worker_send_task_events=False,
     )
     app.task(name=TASK_NAME, ignore_result=True)(_execute_run)

@@ -83,7 +83,8 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     a worker that took the run over never shares or deletes another attempt's files.
     Finished clips are kept beside the attempts (``runs/<run>/clips``, a
     :class:`~autopkg.processors.clipstore.ClipStore`) for an attempt that takes the run
-    over; they are removed once the run has ended.
+    over; the run's folder, with whatever a killed attempt left in it, is removed once
+    the run has ended.
     Every log line written meanwhile names the run (:func:`autopkg.logs.run_context`).
     """
     with logs.run_context(rt.database, run):
@@ -125,7 +126,7 @@ def _execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     if not recorded:
         log.warning("run %s: revoked or lease lost; result discarded", run.id[:8])
     if recorded or _has_ended(rt, run.id):
-        discard_clips(rt, run.id)
+        discard_run_folder(rt, run.id)
     log.info(
         "run %s: %s for %s ended %s in %.2fs%s",
         run.id[:8],
@@ -213,12 +214,13 @@ def run_folder(rt: Runtime, run_id: str) -> Path:
     return rt.settings.processing_root / "runs" / run_id
 
 
-def discard_clips(rt: Runtime, run_id: str) -> None:
-    """Remove the clips a run kept for its attempts, and its folder once empty."""
-    folder = run_folder(rt, run_id)
-    shutil.rmtree(folder / _CLIPS, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        folder.rmdir()
+def discard_run_folder(rt: Runtime, run_id: str) -> None:
+    """Remove an ended run's folder: its kept clips and what killed attempts left.
+
+    Only for a run in a final state: no attempt of it can publish any more, so an old
+    attempt still alive somewhere loses nothing it could use.
+    """
+    shutil.rmtree(run_folder(rt, run_id), ignore_errors=True)
 
 
 def _has_ended(rt: Runtime, run_id: str) -> bool:
@@ -271,7 +273,7 @@ def sweep(rt: Runtime, *, dead_owner: Callable[[str], bool] | None = None) -> li
             retried.append(run_id)
         elif outcome is RunState.FAILURE:
             failed += 1
-            discard_clips(rt, run_id)
+            discard_run_folder(rt, run_id)
     if retried or failed:
         log.warning(
             "released %d run(s) left by stopped workers: %d to retry, %d failed",
