@@ -66,18 +66,26 @@ def _features() -> list[tuple[Any, dict[str, Any]]]:
     return rows
 
 
+def _source_of(url: str) -> PostgresSource:
+    parts = urlsplit(url)
+    return PostgresSource(
+        host=parts.hostname or "", port=parts.port or 5432,
+        dbname=parts.path.lstrip("/"), user=parts.username,
+    )  # fmt: skip
+
+
+def _connect(database: PostgresSource) -> psycopg.Connection[tuple[Any, ...]]:
+    return psycopg.connect(
+        host=database.host, port=database.port, dbname=database.dbname, user=database.user
+    )
+
+
 @pytest.fixture(scope="module")
 def osm_database() -> Iterator[PostgresSource]:
     """A throwaway PostGIS database holding a filled ``features`` table."""
     with postgis_database() as url:
-        parts = urlsplit(url)
-        database = PostgresSource(
-            host=parts.hostname or "", port=parts.port or 5432,
-            dbname=parts.path.lstrip("/"), user=parts.username,
-        )  # fmt: skip
-        with psycopg.connect(
-            host=database.host, port=database.port, dbname=database.dbname, user=database.user
-        ) as connection:
+        database = _source_of(url)
+        with _connect(database) as connection:
             connection.execute(
                 "CREATE TABLE features (id serial PRIMARY KEY, "
                 "geom geometry(Geometry, 4326), properties jsonb)"
@@ -147,14 +155,8 @@ def test_lines_are_read_clipped_and_written_with_their_properties(
 
 def test_a_property_outside_the_schema_fails_the_run(tmp_path: Path) -> None:
     with postgis_database() as url:
-        parts = urlsplit(url)
-        database = PostgresSource(
-            host=parts.hostname or "", port=parts.port or 5432,
-            dbname=parts.path.lstrip("/"), user=parts.username,
-        )  # fmt: skip
-        with psycopg.connect(
-            host=database.host, port=database.port, dbname=database.dbname, user=database.user
-        ) as connection:
+        database = _source_of(url)
+        with _connect(database) as connection:
             connection.execute(
                 "CREATE TABLE features (geom geometry(Geometry, 4326), properties jsonb)"
             )
@@ -221,14 +223,8 @@ def slow_osm_database() -> Iterator[PostgresSource]:
     """A database whose ``features`` is a view sleeping 10 ms per row: counting is slow,
     planning is not (the planner never runs the sleep)."""
     with postgis_database() as url:
-        parts = urlsplit(url)
-        database = PostgresSource(
-            host=parts.hostname or "", port=parts.port or 5432,
-            dbname=parts.path.lstrip("/"), user=parts.username,
-        )  # fmt: skip
-        with psycopg.connect(
-            host=database.host, port=database.port, dbname=database.dbname, user=database.user
-        ) as connection:
+        database = _source_of(url)
+        with _connect(database) as connection:
             connection.execute(
                 "CREATE TABLE lines (geom geometry(Geometry, 4326), properties jsonb)"
             )
@@ -253,10 +249,7 @@ def test_a_count_over_its_time_takes_the_planners_rows(
     estimate = GriOsmRoadsAndRailProcessor().estimate(
         _estimate_context(load_country("gha"), slow_osm_database)
     )
-    with psycopg.connect(
-        host=slow_osm_database.host, port=slow_osm_database.port,
-        dbname=slow_osm_database.dbname, user=slow_osm_database.user,
-    ) as connection:  # fmt: skip
+    with _connect(slow_osm_database) as connection:
         planned = connection.execute("EXPLAIN (FORMAT JSON) SELECT * FROM lines").fetchone()
     assert planned is not None
     # Every row lies in Ghana's box, and the planner knows the table's 300 rows.
@@ -269,10 +262,7 @@ def test_a_locked_table_gives_no_estimate_instead_of_waiting(
 ) -> None:
     # Counting and planning both wait for the lock; each is cut off by the timeout.
     monkeypatch.setattr(gri_osm, "_COUNT_TIMEOUT", "300ms")
-    with psycopg.connect(
-        host=osm_database.host, port=osm_database.port,
-        dbname=osm_database.dbname, user=osm_database.user,
-    ) as holder:  # fmt: skip
+    with _connect(osm_database) as holder:
         holder.execute("LOCK TABLE features IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(SourceError, match=r"cannot read the OSM features .*QueryCanceled"):
             GriOsmRoadsAndRailProcessor().estimate(

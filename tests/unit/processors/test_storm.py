@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rasterio
@@ -59,24 +60,32 @@ def test_every_file_is_fetched_and_clipped_in_turn(
     assert run.percents() == sorted(run.percents()) and run.percents()[-1] == 100
 
 
-def test_a_file_of_another_type_is_refused(
-    tmp_path: Path, source_mirror_root: Path, gha: Boundary
-) -> None:
+def _mirror_with_second_file(
+    tmp_path: Path, source_mirror_root: Path, *, changes: dict[str, Any]
+) -> str:
+    """A mirror of the stand-ins whose second file is rewritten with profile ``changes``."""
     mirror = tmp_path / "mirror"
     for source in StormGlobalMosaicsProcessor.sources:
         relpath = mirror_relpath(source.url)
         (mirror / relpath).parent.mkdir(parents=True, exist_ok=True)
         (mirror / relpath).symlink_to(source_mirror_root / relpath)
-    second = mirror / mirror_relpath(StormGlobalMosaicsProcessor.sources[1].url)
-    second.unlink()
-    with rasterio.open(
-        source_mirror_root / mirror_relpath(StormGlobalMosaicsProcessor.sources[1].url)
-    ) as src:
-        profile = {**src.profile, "dtype": "int16", "nodata": -1}
+    relpath = mirror_relpath(StormGlobalMosaicsProcessor.sources[1].url)
+    (mirror / relpath).unlink()
+    with rasterio.open(source_mirror_root / relpath) as src:
+        profile = {**src.profile, **changes}
         data = src.read(1, window=((0, 1), (0, 1)))
-    with rasterio.open(second, "w", **profile) as dst:
-        dst.write(data.astype("int16"), 1, window=((0, 1), (0, 1)))
-    run = Run(tmp_path, gha, f"file://{mirror}")
+    with rasterio.open(mirror / relpath, "w", **profile) as dst:
+        dst.write(data.astype(profile["dtype"]), 1, window=((0, 1), (0, 1)))
+    return f"file://{mirror}"
+
+
+def test_a_file_of_another_type_is_refused(
+    tmp_path: Path, source_mirror_root: Path, gha: Boundary
+) -> None:
+    changes = {"dtype": "int16", "nodata": -1}
+    run = Run(
+        tmp_path, gha, _mirror_with_second_file(tmp_path, source_mirror_root, changes=changes)
+    )
 
     with pytest.raises(
         SourceError, match=r"_20_YR_RP\.tif has 1 band\(s\) of int16, expected 1 of float32"
@@ -90,21 +99,10 @@ def test_a_file_off_the_published_grid_is_refused(
 ) -> None:
     # The estimates assume the published 0.1° grid from 60° N; a file on another grid
     # would make them wrong, so the run stops at it, naming both grids.
-    mirror = tmp_path / "mirror"
-    for source in StormGlobalMosaicsProcessor.sources:
-        relpath = mirror_relpath(source.url)
-        (mirror / relpath).parent.mkdir(parents=True, exist_ok=True)
-        (mirror / relpath).symlink_to(source_mirror_root / relpath)
-    second = mirror / mirror_relpath(StormGlobalMosaicsProcessor.sources[1].url)
-    second.unlink()
-    with rasterio.open(
-        source_mirror_root / mirror_relpath(StormGlobalMosaicsProcessor.sources[1].url)
-    ) as src:
-        profile = {**src.profile, "height": src.height + 10}
-        data = src.read(1, window=((0, 1), (0, 1)))
-    with rasterio.open(second, "w", **profile) as dst:
-        dst.write(data, 1, window=((0, 1), (0, 1)))
-    run = Run(tmp_path, gha, f"file://{mirror}")
+    changes = {"height": 1210}
+    run = Run(
+        tmp_path, gha, _mirror_with_second_file(tmp_path, source_mirror_root, changes=changes)
+    )
 
     with pytest.raises(
         SourceError, match=r"_20_YR_RP\.tif is a 3600x1210 grid .* expected 3600x1200 from"
