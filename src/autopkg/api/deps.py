@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from autopkg.api.access import WriteGuard
+from autopkg.api.cache import ReadCache
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 
@@ -21,6 +22,25 @@ def get_executor(request: Request) -> Executor:
     """The executor that runs submitted work."""
     executor: Executor = request.app.state.executor
     return executor
+
+
+def get_read_cache(request: Request) -> ReadCache:
+    """The rendered bodies of this process's read routes."""
+    cache: ReadCache = request.app.state.read_cache
+    return cache
+
+
+def if_none_match(
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            max_length=1000,
+            description="ETags of bodies you hold; a match is answered 304 without a body.",
+        ),
+    ] = None,
+) -> str | None:
+    """The ``If-None-Match`` header of a conditional GET."""
+    return if_none_match
 
 
 def require_write_access(
@@ -43,5 +63,7 @@ def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
+ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
+IfNoneMatchDep = Annotated[str | None, Depends(if_none_match)]
 PackagesHostDep = Annotated[str, Depends(packages_host)]
 WriteAccess = Depends(require_write_access)

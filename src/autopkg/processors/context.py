@@ -43,8 +43,12 @@ class LocalRunContext:
         on_progress: Callable[[float, str], None],
         timeout: float = 60,
         osm_database: PostgresSource | None = None,
+        on_cache_lookup: Callable[[bool], None] | None = None,
     ) -> None:
-        """Prepare a run; ``scratch`` is created if missing and belongs to this run only."""
+        """Prepare a run; ``scratch`` is created if missing and belongs to this run only.
+
+        ``on_cache_lookup`` hears whether each fetch found its source in the cache.
+        """
         scratch.mkdir(parents=True, exist_ok=True)
         self._boundary = boundary
         self._scratch = scratch
@@ -57,6 +61,7 @@ class LocalRunContext:
         self._lock = threading.Lock()
         self._fetched: dict[str, FetchedSource] = {}
         self._osm_database = osm_database
+        self._on_cache_lookup = on_cache_lookup
 
     @property
     def boundary(self) -> Boundary:
@@ -77,6 +82,7 @@ class LocalRunContext:
             verify=self._verify,
             progress=progress,
             timeout=self._timeout,
+            on_lookup=self._on_cache_lookup,
         )
         digest = cached_digest(path)
         with self._lock:

@@ -124,6 +124,7 @@ def fetch_source(
     verify: bool,
     progress: Progress | None = None,
     timeout: float = 60,
+    on_lookup: Callable[[bool], None] | None = None,
 ) -> Path:
     """Return the path of a complete, verified local copy of ``source``.
 
@@ -142,6 +143,9 @@ def fetch_source(
         verify: check pinned sizes and checksums (off for mirrors of stand-ins).
         progress: called with the downloaded fraction (0-1) when the size is known.
         timeout: seconds allowed for each network operation (connect, each read).
+        on_lookup: called once the cache has answered: ``True`` when it held a
+            current copy (a hit, including one another caller stored while this one
+            waited), ``False`` when the source had to be fetched (a miss).
 
     Raises:
         SourceError: naming the URL when the source cannot be downloaded, stored or
@@ -150,10 +154,12 @@ def fetch_source(
     target = cache_dir / cache_relpath(source)
     url = mirror_url(source.url, mirror)
     shown = _display(url)
+    hit: bool | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with _locked(target.with_name(target.name + ".lock")):
-            if not _is_current(target, source, verify=verify):
+            hit = _is_current(target, source, verify=verify)
+            if not hit:
                 part = target.with_name(target.name + ".part")
                 if url.startswith("file://"):
                     _copy_local(url, part, shown, progress)
@@ -166,6 +172,11 @@ def fetch_source(
                     _write_text(target.with_name(f"{target.name}.{algorithm}"), value)
     except OSError as exc:
         raise SourceError(f"could not store {shown} in the source cache: {exc}") from None
+    finally:
+        # Outside the lock: the observer may be slow (a database write) and the
+        # callers waiting for this file should not wait for it too.
+        if on_lookup is not None and hit is not None:
+            on_lookup(hit)
     if progress is not None:
         progress(1.0)
     return target

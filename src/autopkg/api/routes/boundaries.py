@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Response
 from shapely.geometry import box, mapping
 
-from autopkg.api.deps import RuntimeDep, WriteAccess
+from autopkg.api.cache import matches, respond
+from autopkg.api.deps import IfNoneMatchDep, ReadCacheDep, RuntimeDep, WriteAccess
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     BoundaryDetail,
@@ -34,16 +35,38 @@ def boundary_detail(boundary: Boundary) -> BoundaryDetail:
     )
 
 
+def summaries(found: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """``(name, name_long)`` pairs as the JSON of :class:`BoundarySummary` items."""
+    return [BoundarySummary(name=n, name_long=nl).model_dump(mode="json") for n, nl in found]
+
+
 IncludeCustom = Annotated[
     bool, Query(description="Also list custom areas (boundaries named custom-…).")
 ]
+# Cached reads answer a matching If-None-Match with 304 (api/cache.py).
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the ETag in If-None-Match is current"}
+}
 
 
-@router.get("", response_model=list[BoundarySummary], operation_id="list_boundaries")
-def list_boundaries(rt: RuntimeDep, include_custom: IncludeCustom = False) -> list[BoundarySummary]:
+@router.get(
+    "",
+    response_model=list[BoundarySummary],
+    responses=NOT_MODIFIED,
+    operation_id="list_boundaries",
+)
+def list_boundaries(
+    rt: RuntimeDep,
+    cache: ReadCacheDep,
+    if_none_match: IfNoneMatchDep,
+    include_custom: IncludeCustom = False,
+) -> Response:
     """All boundaries (without geometry), ordered by long name ignoring accents and case."""
-    found = service.list_boundaries(rt, include_custom=include_custom)
-    return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
+    key = ("boundaries", include_custom, service.boundaries_version(rt))
+    rendered = cache.render(
+        key, lambda: summaries(service.list_boundaries(rt, include_custom=include_custom))
+    )
+    return respond(rendered, if_none_match)
 
 
 @router.post(
@@ -87,11 +110,13 @@ def upload_boundaries(
 @router.get(
     "/search",
     response_model=list[BoundarySummary],
-    responses={400: {"model": ErrorMessage}, 422: {"model": ErrorMessage}},
+    responses={**NOT_MODIFIED, 400: {"model": ErrorMessage}, 422: {"model": ErrorMessage}},
     operation_id="search_boundaries",
 )
 def search_boundaries(
     rt: RuntimeDep,
+    cache: ReadCacheDep,
+    if_none_match: IfNoneMatchDep,
     name: Annotated[
         str | None,
         Query(max_length=200, description="Part of the name, long name or another name."),
@@ -99,7 +124,7 @@ def search_boundaries(
     latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
     include_custom: IncludeCustom = False,
-) -> list[BoundarySummary]:
+) -> Response:
     """Boundaries whose names contain ``name``, or that contain a point.
 
     Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees). Name
@@ -107,10 +132,16 @@ def search_boundaries(
     common alternative names (``ivory`` finds it too); an exact id (``GHA``) comes
     first. Custom areas are matched by name only with ``include_custom=true``.
     """
-    found = service.search_boundaries(
-        rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
+    query = (name, latitude, longitude, include_custom)
+    rendered = cache.render(
+        ("search", query, service.boundaries_version(rt)),
+        lambda: summaries(
+            service.search_boundaries(
+                rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
+            )
+        ),
     )
-    return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
+    return respond(rendered, if_none_match)
 
 
 @router.get(
@@ -121,8 +152,8 @@ def search_boundaries(
 )
 def get_simplified_boundaries(
     rt: RuntimeDep,
+    if_none_match: IfNoneMatchDep,
     accept_encoding: Annotated[str, Header()] = "",
-    if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Every boundary (custom areas aside), simplified for a map, as a FeatureCollection.
 
@@ -132,7 +163,7 @@ def get_simplified_boundaries(
     """
     layer = service.map_layer(rt)
     headers = {"ETag": layer.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-    if if_none_match == layer.etag:
+    if matches(if_none_match, layer.etag):
         return Response(status_code=304, headers=headers)
     if "gzip" in accept_encoding:
         headers["Content-Encoding"] = "gzip"
@@ -142,20 +173,33 @@ def get_simplified_boundaries(
 
 @router.get(
     "/{name}/simplified",
-    responses={404: {"model": ErrorMessage}},
+    response_model=dict[str, Any],
+    responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_simplified_boundary",
 )
-def get_simplified_boundary(rt: RuntimeDep, name: str) -> dict[str, Any]:
+def get_simplified_boundary(
+    rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, name: str
+) -> Response:
     """One boundary (custom areas too), simplified for a map, as a GeoJSON Feature."""
-    return service.simplified_boundary(rt, name)
+    rendered = cache.render(
+        ("simplified", name, service.boundaries_version(rt)),
+        lambda: service.simplified_boundary(rt, name),
+    )
+    return respond(rendered, if_none_match)
 
 
 @router.get(
     "/{name}",
     response_model=BoundaryDetail,
-    responses={404: {"model": ErrorMessage}},
+    responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_boundary",
 )
-def get_boundary(rt: RuntimeDep, name: str) -> BoundaryDetail:
+def get_boundary(
+    rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, name: str
+) -> Response:
     """One boundary with its geometry (GeoJSON MultiPolygon) and envelope."""
-    return boundary_detail(service.get_boundary(rt, name))
+    rendered = cache.render(
+        ("boundary", name, service.boundaries_version(rt)),
+        lambda: boundary_detail(service.get_boundary(rt, name)).model_dump(mode="json"),
+    )
+    return respond(rendered, if_none_match)
