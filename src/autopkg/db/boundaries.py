@@ -127,11 +127,17 @@ def search_by_point(
     ]
 
 
-def version(session: Session) -> int:
-    """A number that changes, for every process, whenever any boundary is written."""
-    return counters.read(session, counters.Counter.BOUNDARIES_VERSION)[
+def version(session: Session, *, include_custom: bool = True) -> int:
+    """A number that changes, for every process, whenever a boundary is written.
+
+    Without ``include_custom``, it changes only when one other than a custom area is.
+    """
+    counter = (
         counters.Counter.BOUNDARIES_VERSION
-    ]
+        if include_custom
+        else counters.Counter.LISTED_BOUNDARIES_VERSION
+    )
+    return counters.read(session, counter)[counter]
 
 
 def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
@@ -139,7 +145,7 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
 
     The boundaries' :func:`version` changes in the same transaction.
     """
-    written = 0
+    written = listed = 0
     for boundary in boundaries:
         record = session.scalar(select(BoundaryRecord).where(BoundaryRecord.name == boundary.name))
         if record is None:
@@ -152,8 +158,11 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
         record.geometry = boundary.geometry
         record.min_x, record.min_y, record.max_x, record.max_y = min_x, min_y, max_x, max_y
         written += 1
+        listed += not boundary.name.startswith(_CUSTOM_PREFIX)
     if written:
         counters.add(session, counters.Counter.BOUNDARIES_VERSION)
+    if listed:
+        counters.add(session, counters.Counter.LISTED_BOUNDARIES_VERSION)
     return written
 
 

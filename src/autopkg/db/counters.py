@@ -22,6 +22,9 @@ class Counter(enum.StrEnum):
     # Bumped in the same transaction as every boundary write: cached renderings of
     # boundaries are current exactly while it holds the value they were built with.
     BOUNDARIES_VERSION = "boundaries_version"
+    # The same for boundaries other than custom areas, which every area-job writes:
+    # renderings that leave custom areas out are not rebuilt for those.
+    LISTED_BOUNDARIES_VERSION = "listed_boundaries_version"
     SOURCE_CACHE_HITS = "source_cache_hits"
     SOURCE_CACHE_MISSES = "source_cache_misses"
 

@@ -50,10 +50,13 @@ def get_boundary(rt: Runtime, name: str) -> Boundary:
     return found
 
 
-def boundaries_version(rt: Runtime) -> int:
-    """A number every process sees change as soon as any boundary write commits."""
+def boundaries_version(rt: Runtime, *, include_custom: bool = True) -> int:
+    """A number every process sees change as soon as a boundary write commits.
+
+    Without ``include_custom``, writes of custom areas alone leave it unchanged.
+    """
     with rt.database.read_session() as session:
-        return boundary_repo.version(session)
+        return boundary_repo.version(session, include_custom=include_custom)
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,9 @@ class MapLayer:
     gzipped: bytes
 
 
-# The last layer built, by the boundaries' version: building it takes about half a
-# second, so it is rebuilt only when a boundary was written.
+# The last layer built, by the listed boundaries' version: building it takes about
+# half a second, so it is rebuilt only when a boundary other than a custom area was
+# written.
 _layers: dict[int, MapLayer] = {}
 _layers_lock = threading.Lock()
 
@@ -76,7 +80,7 @@ def map_layer(rt: Runtime) -> MapLayer:
     with rt.database.read_session() as session:
         # Read before the boundaries: a write committed in between makes the layer
         # newer than its key, never older, and the next request rebuilds it.
-        key = boundary_repo.version(session)
+        key = boundary_repo.version(session, include_custom=False)
         with _layers_lock:
             if key not in _layers:
                 body = simplify.feature_collection(boundary_repo.listed_boundaries(session))

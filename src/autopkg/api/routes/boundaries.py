@@ -62,7 +62,8 @@ def list_boundaries(
     include_custom: IncludeCustom = False,
 ) -> Response:
     """All boundaries (without geometry), ordered by long name ignoring accents and case."""
-    key = ("boundaries", include_custom, service.boundaries_version(rt))
+    version = service.boundaries_version(rt, include_custom=include_custom)
+    key = ("boundaries", include_custom, version)
     rendered = cache.render(
         key, lambda: summaries(service.list_boundaries(rt, include_custom=include_custom))
     )
