@@ -55,6 +55,12 @@ class ReadCache:
         self._max_bytes = max_bytes
         self._lock = threading.Lock()
 
+    def fresh(self, key: Hashable) -> Rendered | None:
+        """The body stored under ``key`` if it is still to be served, without building it."""
+        with self._lock:
+            found = self._entries.get(key)
+        return found if found is not None and found.expires > time.monotonic() else None
+
     def render(
         self, key: Hashable, build: Callable[[], Any], *, ttl: float | None = None
     ) -> Rendered:
@@ -64,11 +70,10 @@ class ReadCache:
         raises (a 404, say) propagates and nothing is stored. With ``ttl`` the body
         is rebuilt once it is that many seconds old.
         """
-        now = time.monotonic()
-        with self._lock:
-            found = self._entries.get(key)
-        if found is not None and found.expires > now:
+        found = self.fresh(key)
+        if found is not None:
             return found
+        now = time.monotonic()
         body = orjson.dumps(build())
         digest = hashlib.blake2b(body, digest_size=16).hexdigest()
         rendered = Rendered(body, f'"{digest}"', math.inf if ttl is None else now + ttl)

@@ -11,26 +11,29 @@ from autopkg.api.cache import ReadCache
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 
+# The dependencies that only read the request or the app are ``async``: FastAPI runs a
+# plain ``def`` dependency in its thread pool, a hop that costs more than the work.
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     """The process runtime stored on the app at start-up."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_executor(request: Request) -> Executor:
+async def get_executor(request: Request) -> Executor:
     """The executor that runs submitted work."""
     executor: Executor = request.app.state.executor
     return executor
 
 
-def get_read_cache(request: Request) -> ReadCache:
+async def get_read_cache(request: Request) -> ReadCache:
     """The rendered bodies of this process's read routes."""
     cache: ReadCache = request.app.state.read_cache
     return cache
 
 
-def if_none_match(
+async def if_none_match(
     if_none_match: Annotated[
         str | None,
         Header(
@@ -56,7 +59,7 @@ def require_write_access(
     guard.admit(client=request.client.host if request.client else "", offered_key=offered)
 
 
-def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> str:
+async def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> str:
     """Public root URL of packages: configured, or this API's ``/packages``."""
     return rt.settings.packages_host_url or str(request.base_url).rstrip("/") + "/packages"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from autopkg.api.cache import PUBLISHED_TTL_SECS, respond
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSON
     responses=NOT_MODIFIED,
     operation_id="list_packages",
 )
-def list_packages(
+async def list_packages(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, host: PackagesHostDep
 ) -> Response:
     """Every boundary that has a published package, with the package's URI.
@@ -42,7 +43,11 @@ def list_packages(
             for name in service.list_packages(rt)
         ]
 
-    rendered = cache.render(("packages", host), build, ttl=PUBLISHED_TTL_SECS)
+    key = ("packages", host)
+    # Listing storage blocks (a folder scan, an S3 request): off the event loop.
+    rendered = cache.fresh(key)
+    if rendered is None:
+        rendered = await run_in_threadpool(cache.render, key, build, ttl=PUBLISHED_TTL_SECS)
     return respond(rendered, if_none_match)
 
 

@@ -51,14 +51,15 @@ def _versions(rt: RuntimeDep, name: str) -> list[Metadata]:
 
 
 # Metadata is fixed for the life of the process; only the URLs in it depend on the
-# request (its host), so that is the rest of each cache key.
+# request (its host), so that is the rest of each cache key. Building a body is a
+# little pure Python, so these routes run on the event loop, not in the thread pool.
 @router.get(
     "",
     response_model=list[ProcessorPublic],
     responses=NOT_MODIFIED,
     operation_id="list_processors",
 )
-def list_processors(
+async def list_processors(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, request: Request
 ) -> Response:
     """Every processor with the metadata of each of its versions."""
@@ -80,7 +81,7 @@ def list_processors(
     responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_processor",
 )
-def get_processor(
+async def get_processor(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, request: Request, name: str
 ) -> Response:
     """One processor and its versions."""
@@ -99,7 +100,7 @@ def get_processor(
     responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_processor_version",
 )
-def get_processor_version(
+async def get_processor_version(
     rt: RuntimeDep,
     cache: ReadCacheDep,
     if_none_match: IfNoneMatchDep,
