@@ -55,17 +55,17 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     responses=NOT_MODIFIED,
     operation_id="list_boundaries",
 )
-def list_boundaries(
+async def list_boundaries(
     rt: RuntimeDep,
     cache: ReadCacheDep,
     if_none_match: IfNoneMatchDep,
     include_custom: IncludeCustom = False,
 ) -> Response:
     """All boundaries (without geometry), ordered by long name ignoring accents and case."""
-    version = service.boundaries_version(rt, include_custom=include_custom)
-    key = ("boundaries", include_custom, version)
-    rendered = cache.render(
-        key, lambda: summaries(service.list_boundaries(rt, include_custom=include_custom))
+    rendered = await cache.of_boundaries(
+        ("boundaries",),
+        lambda: summaries(service.list_boundaries(rt, include_custom=include_custom)),
+        include_custom=include_custom,
     )
     return respond(rendered, if_none_match)
 
@@ -85,6 +85,7 @@ def list_boundaries(
 )
 def upload_boundaries(
     rt: RuntimeDep,
+    cache: ReadCacheDep,
     collection: Annotated[
         UploadFeatureCollection,
         Body(description="GeoJSON FeatureCollection of (Multi)Polygons, within the size limits."),
@@ -102,6 +103,7 @@ def upload_boundaries(
     report = service.upload_boundaries(
         rt, collection, name_column=name_column, long_name_column=long_name_column
     )
+    cache.boundaries_written()
     return BoundaryUploadReport(
         loaded=[BoundarySummary(name=b.name, name_long=b.name_long) for b in report.boundaries],
         rejected=[RejectedRow(row=row, reason=reason) for row, reason in report.rejected],
@@ -114,7 +116,7 @@ def upload_boundaries(
     responses={**NOT_MODIFIED, 400: {"model": ErrorMessage}, 422: {"model": ErrorMessage}},
     operation_id="search_boundaries",
 )
-def search_boundaries(
+async def search_boundaries(
     rt: RuntimeDep,
     cache: ReadCacheDep,
     if_none_match: IfNoneMatchDep,
@@ -133,9 +135,8 @@ def search_boundaries(
     common alternative names (``ivory`` finds it too); an exact id (``GHA``) comes
     first. Custom areas are matched by name only with ``include_custom=true``.
     """
-    query = (name, latitude, longitude, include_custom)
-    rendered = cache.render(
-        ("search", query, service.boundaries_version(rt)),
+    rendered = await cache.of_boundaries(
+        ("search", name, latitude, longitude, include_custom),
         lambda: summaries(
             service.search_boundaries(
                 rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
@@ -178,13 +179,12 @@ def get_simplified_boundaries(
     responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_simplified_boundary",
 )
-def get_simplified_boundary(
+async def get_simplified_boundary(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, name: str
 ) -> Response:
     """One boundary (custom areas too), simplified for a map, as a GeoJSON Feature."""
-    rendered = cache.render(
-        ("simplified", name, service.boundaries_version(rt)),
-        lambda: service.simplified_boundary(rt, name),
+    rendered = await cache.of_boundaries(
+        ("simplified", name), lambda: service.simplified_boundary(rt, name)
     )
     return respond(rendered, if_none_match)
 
@@ -195,12 +195,12 @@ def get_simplified_boundary(
     responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_boundary",
 )
-def get_boundary(
+async def get_boundary(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, name: str
 ) -> Response:
     """One boundary with its geometry (GeoJSON MultiPolygon) and envelope."""
-    rendered = cache.render(
-        ("boundary", name, service.boundaries_version(rt)),
+    rendered = await cache.of_boundaries(
+        ("boundary", name),
         lambda: boundary_detail(service.get_boundary(rt, name)).model_dump(mode="json"),
     )
     return respond(rendered, if_none_match)

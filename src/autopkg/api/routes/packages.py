@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from autopkg.api.cache import PUBLISHED_TTL_SECS, respond
@@ -16,7 +15,6 @@ from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage, PackageFilePublic, PackagePublic, PackageSummary
 from autopkg.runtime import Runtime
 from autopkg.services import packages as service
-from autopkg.services.boundaries import boundaries_version
 
 router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSONRoute)
 
@@ -43,11 +41,7 @@ async def list_packages(
             for name in service.list_packages(rt)
         ]
 
-    key = ("packages", host)
-    # Listing storage blocks (a folder scan, an S3 request): off the event loop.
-    rendered = cache.fresh(key)
-    if rendered is None:
-        rendered = await run_in_threadpool(cache.render, key, build, ttl=PUBLISHED_TTL_SECS)
+    rendered = await cache.get(("packages", host), build, ttl=PUBLISHED_TTL_SECS)
     return respond(rendered, if_none_match)
 
 
@@ -57,7 +51,7 @@ async def list_packages(
     responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_package",
 )
-def get_package(
+async def get_package(
     rt: RuntimeDep,
     cache: ReadCacheDep,
     if_none_match: IfNoneMatchDep,
@@ -73,9 +67,11 @@ def get_package(
     standard manifest (one resource per file) is at ``uri`` + ``datapackage.json``.
     A publication by a worker shows here within two seconds.
     """
-    key = ("package", boundary_name, host, str(request.base_url), boundaries_version(rt))
-    rendered = cache.render(
-        key, lambda: package_public(rt, request, host, boundary_name), ttl=PUBLISHED_TTL_SECS
+    # The page holds the boundary too: rebuilt when boundaries change, or after the TTL.
+    rendered = await cache.of_boundaries(
+        ("package", boundary_name, host, str(request.base_url)),
+        lambda: package_public(rt, request, host, boundary_name),
+        ttl=PUBLISHED_TTL_SECS,
     )
     return respond(rendered, if_none_match)
 

@@ -51,8 +51,7 @@ def _versions(rt: RuntimeDep, name: str) -> list[Metadata]:
 
 
 # Metadata is fixed for the life of the process; only the URLs in it depend on the
-# request (its host), so that is the rest of each cache key. Building a body is a
-# little pure Python, so these routes run on the event loop, not in the thread pool.
+# request (its host), so that is the rest of each cache key.
 @router.get(
     "",
     response_model=list[ProcessorPublic],
@@ -72,7 +71,7 @@ async def list_processors(
             for name, versions in rt.registry.by_name().items()
         ]
 
-    return respond(cache.render(("processors", str(request.base_url)), build), if_none_match)
+    return respond(await cache.get(("processors", str(request.base_url)), build), if_none_match)
 
 
 @router.get(
@@ -91,7 +90,7 @@ async def get_processor(
         return ProcessorPublic(name=name, versions=versions).model_dump(mode="json")
 
     key = ("processor", name, str(request.base_url))
-    return respond(cache.render(key, build), if_none_match)
+    return respond(await cache.get(key, build), if_none_match)
 
 
 @router.get(
@@ -117,4 +116,4 @@ async def get_processor_version(
         raise NotFoundError(f"unknown processor version: {name[:80]}.{version[:80]}")
 
     key = ("processor_version", name, version, str(request.base_url))
-    return respond(cache.render(key, build), if_none_match)
+    return respond(await cache.get(key, build), if_none_match)
