@@ -38,9 +38,9 @@ test: $(BIN)/.installed system-packages
 
 # Benchmarks (not part of `make test`): inputs are generated once into benchmarks/.cache.
 bench: $(BIN)/.installed
-	command -v gdalwarp >/dev/null && command -v wrk >/dev/null \
-		|| apt-get install -y --no-install-recommends gdal-bin wrk \
-		|| (apt-get update && apt-get install -y --no-install-recommends gdal-bin wrk)
+	command -v gdalwarp >/dev/null && command -v wrk >/dev/null && test -x /usr/sbin/nginx \
+		|| apt-get install -y --no-install-recommends gdal-bin wrk nginx-light \
+		|| (apt-get update && apt-get install -y --no-install-recommends gdal-bin wrk nginx-light)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 

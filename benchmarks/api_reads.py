@@ -1,8 +1,17 @@
-"""API reads under load: latency at 50 concurrent clients, per route, with ``wrk``.
+"""API reads under load (SPEC §10): per read route, at a fixed offered rate and at saturation.
 
 A real ``autopkg serve`` (embedded mode, SQLite) is started with one published package
-and one finished job, then each read route is hammered by ``wrk`` with 50 open
-connections (each a client issuing requests back to back) for a few seconds.
+and one finished job, once with ``--processes 1`` and once with ``--processes 2``.
+Each route gets, in turn:
+
+- a fixed offered rate, :data:`RATE` requests/s from :data:`CLIENTS` connections
+  (``benchmarks/open_loop.py``: open loop, latency from each request's due time),
+  after one discarded second at the same rate;
+- saturation: ``wrk`` with :data:`CLIENTS` connections sending back to back.
+
+The floor is the same bodies, saved as files, served by one bare nginx process
+(``benchmarks/static_floor.py``) under the same two loads. Every request is a plain
+GET (no ``If-None-Match``): a whole body each time.
 """
 
 from __future__ import annotations
@@ -10,12 +19,18 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 from tests.e2e.server import ServeProcess
 
 from benchmarks.inputs import CACHE
+from benchmarks.open_loop import offer
+from benchmarks.static_floor import static_server
 
+RATE = 200
 CLIENTS = 50
+TARGET_P99_MS = 50.0
+HOST = "127.0.0.1"
 ROUTES = (
     "/v1/liveness",
     "/v1/boundaries",
@@ -32,6 +47,18 @@ _PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 _RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
 
 
+@dataclass(frozen=True)
+class Load:
+    """One route under both loads: fixed-rate p50/p99 (+ failures), saturation figures."""
+
+    p50: float
+    p99: float
+    failures: int
+    saturated_rate: float
+    saturated_p50: float
+    saturated_p99: float
+
+
 def _wrk(url: str, seconds: int) -> tuple[float, float, float]:
     """Return (p50 ms, p99 ms, requests/s) of ``wrk`` against ``url``."""
     out = subprocess.run(
@@ -43,17 +70,27 @@ def _wrk(url: str, seconds: int) -> tuple[float, float, float]:
     return found["50"], found["99"], float(rate.group(1)) if rate else 0.0
 
 
-def api_reads(seconds: int, processes: int) -> list[str]:
-    """Run the measurement; return report lines (a table and the worst p99)."""
-    if shutil.which("wrk") is None:
-        return ["wrk not found: install Debian's wrk (make bench does)"]
-    folder = CACHE / "api"
-    shutil.rmtree(folder, ignore_errors=True)
-    server = ServeProcess(
-        folder,
+def _load(port: int, path: str, seconds: int) -> Load:
+    offer(HOST, port, path, rate=RATE, clients=CLIENTS, seconds=1)
+    fixed = offer(HOST, port, path, rate=RATE, clients=CLIENTS, seconds=seconds)
+    p50, p99, rate = _wrk(f"http://{HOST}:{port}{path}", seconds)
+    return Load(fixed.percentile(50), fixed.percentile(99), fixed.failures, rate, p50, p99)
+
+
+def _serve(processes: int) -> ServeProcess:
+    return ServeProcess(
+        CACHE / "api",
         {"AUTOPKG_INCLUDE_TEST_PROCESSORS": "true", "AUTOPKG_LOG_LEVEL": "WARNING"},
         extra_args=("--processes", str(processes)),
     )
+
+
+def api_reads(seconds: int) -> list[str]:
+    """Run the measurement; return report lines (two tables and the worst p99)."""
+    if shutil.which("wrk") is None or shutil.which("nginx", path="/usr/sbin:/usr/bin") is None:
+        return ["wrk or nginx not found: install Debian's wrk and nginx-light (make bench does)"]
+    shutil.rmtree(CACHE / "api", ignore_errors=True)
+    server = _serve(1)
     server.start()
     try:
         response = server.post(
@@ -61,21 +98,73 @@ def api_reads(seconds: int, processes: int) -> list[str]:
         )
         job = response.json()["job_id"]
         server.wait_for_job(job)
-        rows = []
-        for route in ROUTES:
-            path = route.format(job=job)
-            assert server.get(path).status_code == 200, path
-            p50, p99, rate = _wrk(server.url + path, seconds)
-            rows.append((route, p50, p99, rate))
+        routes = [route.format(job=job) for route in ROUTES]
+        bodies = []
+        for path in routes:
+            answer = server.get(path)
+            assert answer.status_code == 200, path
+            bodies.append(answer.content)
     finally:
         server.stop()
+    with static_server(CACHE / "api-floor", bodies) as (port, files):
+        floor = [_load(port, file, seconds) for file in files]
+    measured: dict[int, list[Load]] = {}
+    for processes in (1, 2):
+        server = _serve(processes)
+        server.start()
+        try:
+            measured[processes] = [_load(server.port, path, seconds) for path in routes]
+        finally:
+            server.stop()
+    return _report(seconds, bodies, floor, measured)
+
+
+def _report(
+    seconds: int, bodies: list[bytes], floor: list[Load], measured: dict[int, list[Load]]
+) -> list[str]:
+    one, two = measured[1], measured[2]
     lines = [
-        f"{CLIENTS} concurrent clients (wrk -t2 -c{CLIENTS} -d{seconds}s) against "
-        f"`autopkg serve --processes {processes}`",
+        f"Fixed rate: {RATE} requests/s offered from {CLIENTS} connections for {seconds} s "
+        "(open loop, latency from each request's due time, after 1 s of warm-up); "
+        "floor: the same bodies from one nginx process. Latencies in ms.",
         "",
-        "| route | p50 ms | p99 ms | requests/s |",
-        "|---|---|---|---|",
+        "| route | body bytes | floor p50 | floor p99 | 1 process p50 | 1 process p99 "
+        "| 2 processes p50 | 2 processes p99 | non-200 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    lines += [f"| `{r}` | {p50:.1f} | {p99:.1f} | {rate:.0f} |" for r, p50, p99, rate in rows]
-    worst = max(rows, key=lambda row: row[2])
-    return [*lines, "", f"worst p99: {worst[2]:.1f} ms ({worst[0]})"]
+    for index, route in enumerate(ROUTES):
+        f, a, b = floor[index], one[index], two[index]
+        lines.append(
+            f"| `{route}` | {len(bodies[index])} | {f.p50:.1f} | {f.p99:.1f} | {a.p50:.1f} "
+            f"| {a.p99:.1f} | {b.p50:.1f} | {b.p99:.1f} | {a.failures + b.failures} |"
+        )
+    lines += [
+        "",
+        f"Saturation: wrk -t2 -c{CLIENTS} -d{seconds}s (closed loop: each connection sends "
+        "when its last answer came). Requests/s, then p50 and p99 in ms.",
+        "",
+        "| route | floor req/s | floor p99 | 1 process req/s | p50 | p99 "
+        "| 2 processes req/s | p50 | p99 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for index, route in enumerate(ROUTES):
+        f, a, b = floor[index], one[index], two[index]
+        lines.append(
+            f"| `{route}` | {f.saturated_rate:.0f} | {f.saturated_p99:.1f} "
+            f"| {a.saturated_rate:.0f} | {a.saturated_p50:.1f} | {a.saturated_p99:.1f} "
+            f"| {b.saturated_rate:.0f} | {b.saturated_p50:.1f} | {b.saturated_p99:.1f} |"
+        )
+    worst = max(
+        (
+            (load.p99, route, n)
+            for n, loads in measured.items()
+            for route, load in zip(ROUTES, loads, strict=True)
+        ),
+    )
+    verdict = "met" if worst[0] < TARGET_P99_MS else "NOT met"
+    return [
+        *lines,
+        "",
+        f"worst p99 at {RATE} requests/s: {worst[0]:.1f} ms ({worst[1]}, --processes {worst[2]}); "
+        f"target < {TARGET_P99_MS:.0f} ms: {verdict}",
+    ]

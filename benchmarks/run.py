@@ -256,9 +256,7 @@ def main() -> None:
     if "production" in sections:
         lines += ["## Production mode", "", *production_mode(args.repeat), ""]
     if "api" in sections:
-        lines += ["## API reads", ""]
-        for processes in (1, 2):
-            lines += [*api_reads(seconds=5 * args.repeat, processes=processes), ""]
+        lines += ["## API reads", "", *api_reads(seconds=5 * args.repeat), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

@@ -81,3 +81,20 @@ def test_queue_depth_is_the_pending_runs(tmp_path: Path) -> None:
     assert sample(samples, "autopkg_queue_depth") == 3
     assert sample(samples, "autopkg_runs", state="PENDING") == 3
     assert sample(samples, "autopkg_jobs", state="PENDING", outcome="") == 3
+
+
+def test_source_cache_hits_and_misses_are_counted(tmp_path: Path, source_mirror: str) -> None:
+    rt = open_runtime(make_settings(tmp_path, source_mirror=source_mirror))
+    lookups = "autopkg_source_cache_lookups_total"
+    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1))) as client:
+        before = scrape(client)
+        assert sample(before, lookups, result="hit") == sample(before, lookups, result="miss") == 0
+        wait_complete(client, submit(client, "gha", "natural_earth_raster.version_1"))
+        first = scrape(client)
+        assert sample(first, lookups, result="miss") == 1
+        assert sample(first, lookups, result="hit") == 0
+        # Another boundary, the same global source: read from the cache.
+        wait_complete(client, submit(client, "tgo", "natural_earth_raster.version_1"))
+        second = scrape(client)
+    assert sample(second, lookups, result="miss") == 1
+    assert sample(second, lookups, result="hit") == 1

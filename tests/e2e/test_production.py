@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import serve_env
@@ -115,6 +116,16 @@ def test_three_processors_finishing_together_all_reach_the_manifest(
     manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
     assert {r["autopkg:processor"] for r in manifest["resources"]} == {SYNTHETIC, PLANTS, RASTER}
     _assert_manifest_files_complete(deployment, "ben")
+    # The workers' source fetches (one per source processor) reach the API's /metrics.
+    metrics = deployment.server.get("/metrics").text
+    lookups = {
+        sample.labels["result"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "autopkg_source_cache_lookups_total"
+    }
+    assert lookups.keys() == {"hit", "miss"}
+    assert lookups["hit"] + lookups["miss"] >= 2
 
 
 def test_a_worker_killed_mid_run_is_taken_over_after_the_lease(deployment: Production) -> None:

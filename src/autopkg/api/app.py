@@ -12,6 +12,7 @@ from starlette.routing import Mount
 
 import autopkg
 from autopkg.api.access import WriteGuard
+from autopkg.api.cache import ReadCache
 from autopkg.api.errors import install_error_handlers
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
@@ -20,6 +21,7 @@ from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages,
 from autopkg.api.schemas import ErrorMessage
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
+from autopkg.services.boundaries import boundaries_version
 from autopkg.web import STATIC_DIR
 
 DESCRIPTION = """
@@ -56,6 +58,9 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     app.state.executor = executor
     app.state.write_guard = WriteGuard(rt.settings)
     app.state.metrics = ServiceMetrics(rt)
+    app.state.read_cache = ReadCache(
+        lambda include_custom: boundaries_version(rt, include_custom=include_custom)
+    )
     install_error_handlers(app)
     # Every 422 is {"detail": "..."} (api/errors.py), not FastAPI's list of errors:
     # the schema says so, instead of the HTTPValidationError it would document.

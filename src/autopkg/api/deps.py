@@ -7,20 +7,43 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from autopkg.api.access import WriteGuard
+from autopkg.api.cache import ReadCache
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 
+# The dependencies that only read the request or the app are ``async``: FastAPI runs a
+# plain ``def`` dependency in its thread pool, a hop that costs more than the work.
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     """The process runtime stored on the app at start-up."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_executor(request: Request) -> Executor:
+async def get_executor(request: Request) -> Executor:
     """The executor that runs submitted work."""
     executor: Executor = request.app.state.executor
     return executor
+
+
+async def get_read_cache(request: Request) -> ReadCache:
+    """The rendered bodies of this process's read routes."""
+    cache: ReadCache = request.app.state.read_cache
+    return cache
+
+
+async def if_none_match(
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            max_length=1000,
+            description="ETags of bodies you hold; a match is answered 304 without a body.",
+        ),
+    ] = None,
+) -> str | None:
+    """The ``If-None-Match`` header of a conditional GET."""
+    return if_none_match
 
 
 def require_write_access(
@@ -36,12 +59,14 @@ def require_write_access(
     guard.admit(client=request.client.host if request.client else "", offered_key=offered)
 
 
-def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> str:
+async def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> str:
     """Public root URL of packages: configured, or this API's ``/packages``."""
     return rt.settings.packages_host_url or str(request.base_url).rstrip("/") + "/packages"
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
+ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
+IfNoneMatchDep = Annotated[str | None, Depends(if_none_match)]
 PackagesHostDep = Annotated[str, Depends(packages_host)]
 WriteAccess = Depends(require_write_access)

@@ -4,7 +4,8 @@ HTTP latency is measured by this process (by method, route template and status).
 Everything else is read when scraped, from the database and the package storage
 every process shares, so it is the same whichever API process answers and counts
 work done by Celery workers too: jobs and runs by state, the queue (PENDING runs),
-run durations, and the bytes of the published packages.
+run durations, the bytes of the published packages, and the source cache's hits and
+misses (counted by the workers in the database as they fetch).
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from autopkg.db import counters
 from autopkg.db import jobs as job_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunState
@@ -36,8 +43,11 @@ class StoredStateCollector(Collector):
         self._rt = rt
 
     def collect(self) -> Iterable[Metric]:
-        """Yield jobs, runs, queue depth, run durations and published bytes."""
+        """Yield jobs, runs, queue depth, run durations, published bytes, cache lookups."""
         with self._rt.database.read_session() as session:
+            cache = counters.read(
+                session, counters.Counter.SOURCE_CACHE_HITS, counters.Counter.SOURCE_CACHE_MISSES
+            )
             run_counts = run_repo.count_by_state(session)
             durations = run_repo.durations(session)
             pending = job_repo.list_jobs(session, any_of=[job_repo.JobCondition(complete=False)])[1]
@@ -66,6 +76,14 @@ class StoredStateCollector(Collector):
             jobs.add_metric(["COMPLETE", outcome], count)
         yield jobs
         yield _run_durations(durations)
+        lookups = CounterMetricFamily(
+            "autopkg_source_cache_lookups",
+            "Source fetches by whether the shared source cache already held the file.",
+            labels=["result"],
+        )
+        lookups.add_metric(["hit"], cache[counters.Counter.SOURCE_CACHE_HITS])
+        lookups.add_metric(["miss"], cache[counters.Counter.SOURCE_CACHE_MISSES])
+        yield lookups
         yield GaugeMetricFamily(
             "autopkg_published_bytes",
             "Bytes of the data files in every published package.",

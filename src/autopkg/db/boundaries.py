@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.search import fold, search_text, sort_key
+from autopkg.db import counters
 from autopkg.db.models import ACTIVE_STATES, BoundaryRecord, JobRecord, RunRecord
 
 # Names of custom areas (autopkg.boundaries.custom): hidden from listings unless asked for.
@@ -56,27 +56,6 @@ def listed_boundaries(session: Session) -> list[Boundary]:
         select(BoundaryRecord).where(_listed(False)).order_by(BoundaryRecord.name)
     )
     return [_to_boundary(record) for record in records]
-
-
-def fingerprint(session: Session) -> str:
-    """A digest that changes when a listed boundary is added, renamed or reshaped.
-
-    It reads names and bounding boxes only (no geometry), so it is cheap enough to
-    check on every request for a cached rendering of all boundaries.
-    """
-    rows = session.execute(
-        select(
-            BoundaryRecord.name,
-            BoundaryRecord.name_long,
-            BoundaryRecord.min_x,
-            BoundaryRecord.min_y,
-            BoundaryRecord.max_x,
-            BoundaryRecord.max_y,
-        )
-        .where(_listed(False))
-        .order_by(BoundaryRecord.name)
-    )
-    return hashlib.sha256(repr(rows.all()).encode()).hexdigest()[:32]
 
 
 def get(session: Session, *, name: str) -> Boundary | None:
@@ -153,9 +132,25 @@ def search_by_point(
     ]
 
 
+def version(session: Session, *, include_custom: bool = True) -> int:
+    """A number that changes, for every process, whenever a boundary is written.
+
+    Without ``include_custom``, it changes only when one other than a custom area is.
+    """
+    counter = (
+        counters.Counter.BOUNDARIES_VERSION
+        if include_custom
+        else counters.Counter.LISTED_BOUNDARIES_VERSION
+    )
+    return counters.read(session, counter)[counter]
+
+
 def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
-    """Insert or replace boundaries by name; return how many were written."""
-    written = 0
+    """Insert or replace boundaries by name; return how many were written.
+
+    The boundaries' :func:`version` changes in the same transaction.
+    """
+    written = listed = 0
     for boundary in boundaries:
         record = session.scalar(select(BoundaryRecord).where(BoundaryRecord.name == boundary.name))
         if record is None:
@@ -168,6 +163,11 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
         record.geometry = boundary.geometry
         record.min_x, record.min_y, record.max_x, record.max_y = min_x, min_y, max_x, max_y
         written += 1
+        listed += not boundary.name.startswith(_CUSTOM_PREFIX)
+    if written:
+        counters.add(session, counters.Counter.BOUNDARIES_VERSION)
+    if listed:
+        counters.add(session, counters.Counter.LISTED_BOUNDARIES_VERSION)
     return written
 
 
@@ -203,4 +203,7 @@ def delete_custom_area(session: Session, *, name: str) -> bool:
     )
     # A DELETE returns a CursorResult at run time; the ORM's execute is typed Result.
     assert isinstance(deleted, CursorResult)
-    return int(deleted.rowcount) == 1
+    if int(deleted.rowcount) != 1:
+        return False
+    counters.add(session, counters.Counter.BOUNDARIES_VERSION)
+    return True

@@ -1,4 +1,4 @@
-"""SQLAlchemy models: boundaries, jobs and processor runs."""
+"""SQLAlchemy models: boundaries, jobs, processor runs and shared counters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    select,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from autopkg.db.types import MultiPolygonType, UTCDateTime
@@ -134,3 +145,12 @@ class JobRunRecord(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     job: Mapped[JobRecord] = relationship(back_populates="runs")
     run: Mapped[RunRecord] = relationship(lazy="joined")
+
+
+class CounterRecord(Base):
+    """A named number every process shares (versions of cached data, event counts)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -22,7 +22,8 @@ import logging
 import threading
 from datetime import timedelta
 
-from celery import Celery
+from celery import Celery, signals
+from celery.apps.worker import install_worker_term_handler
 from kombu.exceptions import KombuError
 
 from autopkg.clip.budget import configure_gdal
@@ -169,16 +170,34 @@ class CeleryExecutor:
             self._stopping.wait(self._interval)
 
 
+def _log_shutdown(sig: str | None = None, how: str | None = None, **_: object) -> None:
+    log.info("%s shutdown (%s)", (how or "warm").lower(), sig)
+
+
 def run_worker(settings: Settings, *, concurrency: int, loglevel: str) -> None:
     """Run a Celery worker (prefork, ``concurrency`` processes) until it is stopped.
 
-    Each worker gets a unique node name, so several on one host do not clash.
+    Each worker gets a unique node name, so several on one host do not clash. Every
+    line it writes goes through ``autopkg.logs`` (JSON with ``AUTOPKG_LOG_FORMAT=json``):
+    Celery's start-up banner is turned off (``--quiet``) and its shutdown notice,
+    which it prints straight to stdout, is logged instead.
     """
     import uuid
 
     app = make_celery(settings)
+    celery_worker = app.Worker
+
+    class QuietWorker(celery_worker):  # type: ignore[misc, valid-type]
+        def install_platform_tweaks(self, worker: object) -> None:
+            super().install_platform_tweaks(worker)
+            install_worker_term_handler(worker, verbose=False)
+
+    # The worker command builds ``app.Worker``; a cached property, so this replaces it.
+    app.Worker = QuietWorker
+    signals.worker_shutting_down.connect(_log_shutdown, weak=False)
     app.worker_main(
         [
+            "--quiet",
             "worker",
             f"--concurrency={concurrency}",
             f"--hostname=autopkg-{uuid.uuid4().hex[:8]}@%h",

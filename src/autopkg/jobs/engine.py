@@ -22,6 +22,7 @@ from typing import Any
 
 from autopkg import logs
 from autopkg.db import boundaries as boundary_repo
+from autopkg.db import counters
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunRecord, RunState
 from autopkg.errors import AutopkgError, NotFoundError, RunAbandonedError
@@ -139,6 +140,14 @@ def _execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     return state
 
 
+def _count_cache_lookup(rt: Runtime, hit: bool) -> None:
+    """Count a source cache hit or miss where ``/metrics`` of every API process reads it."""
+    counter = counters.Counter.SOURCE_CACHE_HITS if hit else counters.Counter.SOURCE_CACHE_MISSES
+    rt.database.transact_retrying(
+        lambda session: counters.add(session, counter), for_seconds=_DATABASE_PATIENCE_SECS
+    )
+
+
 def _produce_and_publish(
     rt: Runtime, run: RunRecord, reporter: RunReporter, scratch: Path, owner: str
 ) -> dict[str, Any]:
@@ -170,6 +179,7 @@ def _produce_and_publish(
         osm_database=rt.osm_database,
         options=options,
         clips=clips,
+        on_cache_lookup=lambda hit: _count_cache_lookup(rt, hit),
     )
     processor = processor_cls()
     outputs = processor.run(context)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from autopkg.db import runs as run_repo
 from autopkg.db.session import Database
 from autopkg.errors import RunAbandonedError
+from autopkg.threads import context_thread
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,8 @@ class RunReporter:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.lost = False
-        self._thread = threading.Thread(
-            target=self._beat, name=f"heartbeat-{run_id[:8]}", daemon=True
-        )
+        # Created inside the run's log context, so the heartbeat's lines name the run.
+        self._thread = context_thread(self._beat, name=f"heartbeat-{run_id[:8]}")
 
     def __enter__(self) -> RunReporter:
         self._thread.start()

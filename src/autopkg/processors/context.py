@@ -47,12 +47,14 @@ class LocalRunContext:
         osm_database: PostgresSource | None = None,
         options: Mapping[str, Any] | None = None,
         clips: ClipStore | None = None,
+        on_cache_lookup: Callable[[bool], None] | None = None,
     ) -> None:
         """Prepare a run; ``scratch`` is created if missing and belongs to this run only.
 
         ``options`` are the processor's validated options (none by default). ``clips``
         outlives the attempt (the job engine keeps one per run); without it, finished
         clips are kept inside ``scratch`` and help only a rerun in that folder.
+        ``on_cache_lookup`` hears whether each fetch found its source in the cache.
         """
         scratch.mkdir(parents=True, exist_ok=True)
         self._clips = clips
@@ -68,6 +70,7 @@ class LocalRunContext:
         self._fetched: dict[str, FetchedSource] = {}
         self._osm_database = osm_database
         self._options = dict(options or {})
+        self._on_cache_lookup = on_cache_lookup
 
     @property
     def boundary(self) -> Boundary:
@@ -102,9 +105,7 @@ class LocalRunContext:
             verify=self._verify,
             progress=progress,
             timeout=self._timeout,
-            # An estimate answers a request: one try, so an unreachable index costs
-            # one timeout, not a run's backoff.
-            attempts=1,
+            on_lookup=self._on_cache_lookup,
         )
         digest = cached_digest(path)
         with self._lock:
@@ -184,4 +185,7 @@ class LocalEstimateContext:
             verify=self._verify,
             progress=progress,
             timeout=self._timeout,
+            # An estimate answers a request: one try, so an unreachable index costs
+            # one timeout, not a run's backoff.
+            attempts=1,
         )

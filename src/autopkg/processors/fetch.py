@@ -125,6 +125,7 @@ def fetch_source(
     progress: Progress | None = None,
     timeout: float = 60,
     attempts: int = ATTEMPTS,
+    on_lookup: Callable[[bool], None] | None = None,
 ) -> Path:
     """Return the path of a complete, verified local copy of ``source``.
 
@@ -145,6 +146,9 @@ def fetch_source(
         timeout: seconds allowed for each network operation (connect, each read).
         attempts: downloads tried before giving up (1: no retry, for callers that
             answer a person waiting, such as an estimate).
+        on_lookup: called once the cache has answered: ``True`` when it held a
+            current copy (a hit, including one another caller stored while this one
+            waited), ``False`` when the source had to be fetched (a miss).
 
     Raises:
         SourceError: naming the URL when the source cannot be downloaded, stored or
@@ -153,10 +157,12 @@ def fetch_source(
     target = cache_dir / cache_relpath(source)
     url = mirror_url(source.url, mirror)
     shown = _display(url)
+    hit: bool | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with _locked(target.with_name(target.name + ".lock")):
-            if not _is_current(target, source, verify=verify):
+            hit = _is_current(target, source, verify=verify)
+            if not hit:
                 part = target.with_name(target.name + ".part")
                 if url.startswith("file://"):
                     _copy_local(url, part, shown, progress)
@@ -169,6 +175,11 @@ def fetch_source(
                     _write_text(target.with_name(f"{target.name}.{algorithm}"), value)
     except OSError as exc:
         raise SourceError(f"could not store {shown} in the source cache: {exc}") from None
+    finally:
+        # Outside the lock: the observer may be slow (a database write) and the
+        # callers waiting for this file should not wait for it too.
+        if on_lookup is not None and hit is not None:
+            on_lookup(hit)
     if progress is not None:
         progress(1.0)
     return target

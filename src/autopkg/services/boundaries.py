@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -49,6 +50,15 @@ def get_boundary(rt: Runtime, name: str) -> Boundary:
     return found
 
 
+def boundaries_version(rt: Runtime, *, include_custom: bool = True) -> int:
+    """A number every process sees change as soon as a boundary write commits.
+
+    Without ``include_custom``, writes of custom areas alone leave it unchanged.
+    """
+    with rt.database.read_session() as session:
+        return boundary_repo.version(session, include_custom=include_custom)
+
+
 @dataclass(frozen=True)
 class MapLayer:
     """Every listed boundary, simplified, as GeoJSON bytes (plain and gzipped)."""
@@ -58,21 +68,25 @@ class MapLayer:
     gzipped: bytes
 
 
-# The last layer built, by fingerprint: boundaries rarely change, and building the
-# layer takes about half a second, so it is rebuilt only when they do.
-_layers: dict[str, MapLayer] = {}
+# The last layer built, by the listed boundaries' version: building it takes about
+# half a second, so it is rebuilt only when a boundary other than a custom area was
+# written.
+_layers: dict[int, MapLayer] = {}
 _layers_lock = threading.Lock()
 
 
 def map_layer(rt: Runtime) -> MapLayer:
     """The simplified boundaries for a map, rebuilt only when the boundaries changed."""
     with rt.database.read_session() as session:
-        key = boundary_repo.fingerprint(session)
+        # Read before the boundaries: a write committed in between makes the layer
+        # newer than its key, never older, and the next request rebuilds it.
+        key = boundary_repo.version(session, include_custom=False)
         with _layers_lock:
             if key not in _layers:
                 body = simplify.feature_collection(boundary_repo.listed_boundaries(session))
+                etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
                 _layers.clear()
-                _layers[key] = MapLayer(etag=f'"{key}"', body=body, gzipped=simplify.gzipped(body))
+                _layers[key] = MapLayer(etag=etag, body=body, gzipped=simplify.gzipped(body))
             return _layers[key]
 
 

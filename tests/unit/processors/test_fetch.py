@@ -244,16 +244,25 @@ def test_resumed_garbage_fails_the_checksum_then_downloads_cleanly(
 def test_concurrent_threads_download_once(slow_publisher: Publisher, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     barrier = threading.Barrier(6)
+    lookups: list[bool] = []
 
     def fetch(_: int) -> Path:
         barrier.wait()
-        return fetch_source(source("payload.bin"), cache, mirror=slow_publisher.url, verify=True)
+        return fetch_source(
+            source("payload.bin"),
+            cache,
+            mirror=slow_publisher.url,
+            verify=True,
+            on_lookup=lookups.append,
+        )
 
     with ThreadPoolExecutor(6) as pool:
         paths = set(pool.map(fetch, range(6)))
 
     assert paths == {cache / HOST / "files" / "payload.bin"}
     assert slow_publisher.log.hits[PAYLOAD_PATH] == 1
+    # One miss (the download); the callers that waited for it found it cached.
+    assert sorted(lookups) == [False, True, True, True, True, True]
     assert paths.pop().read_bytes() == PAYLOAD
 
 

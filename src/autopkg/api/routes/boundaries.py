@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Response
 from shapely.geometry import box, mapping
 
-from autopkg.api.deps import RuntimeDep, WriteAccess
+from autopkg.api.cache import matches, respond
+from autopkg.api.deps import IfNoneMatchDep, ReadCacheDep, RuntimeDep, WriteAccess
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     BoundaryDetail,
@@ -34,16 +35,39 @@ def boundary_detail(boundary: Boundary) -> BoundaryDetail:
     )
 
 
+def summaries(found: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """``(name, name_long)`` pairs as the JSON of :class:`BoundarySummary` items."""
+    return [BoundarySummary(name=n, name_long=nl).model_dump(mode="json") for n, nl in found]
+
+
 IncludeCustom = Annotated[
     bool, Query(description="Also list custom areas (boundaries named custom-…).")
 ]
+# Cached reads answer a matching If-None-Match with 304 (api/cache.py).
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the ETag in If-None-Match is current"}
+}
 
 
-@router.get("", response_model=list[BoundarySummary], operation_id="list_boundaries")
-def list_boundaries(rt: RuntimeDep, include_custom: IncludeCustom = False) -> list[BoundarySummary]:
+@router.get(
+    "",
+    response_model=list[BoundarySummary],
+    responses=NOT_MODIFIED,
+    operation_id="list_boundaries",
+)
+async def list_boundaries(
+    rt: RuntimeDep,
+    cache: ReadCacheDep,
+    if_none_match: IfNoneMatchDep,
+    include_custom: IncludeCustom = False,
+) -> Response:
     """All boundaries (without geometry), ordered by long name ignoring accents and case."""
-    found = service.list_boundaries(rt, include_custom=include_custom)
-    return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
+    rendered = await cache.of_boundaries(
+        ("boundaries",),
+        lambda: summaries(service.list_boundaries(rt, include_custom=include_custom)),
+        include_custom=include_custom,
+    )
+    return respond(rendered, if_none_match)
 
 
 @router.post(
@@ -61,6 +85,7 @@ def list_boundaries(rt: RuntimeDep, include_custom: IncludeCustom = False) -> li
 )
 def upload_boundaries(
     rt: RuntimeDep,
+    cache: ReadCacheDep,
     collection: Annotated[
         UploadFeatureCollection,
         Body(description="GeoJSON FeatureCollection of (Multi)Polygons, within the size limits."),
@@ -78,6 +103,7 @@ def upload_boundaries(
     report = service.upload_boundaries(
         rt, collection, name_column=name_column, long_name_column=long_name_column
     )
+    cache.boundaries_written()
     return BoundaryUploadReport(
         loaded=[BoundarySummary(name=b.name, name_long=b.name_long) for b in report.boundaries],
         rejected=[RejectedRow(row=row, reason=reason) for row, reason in report.rejected],
@@ -87,11 +113,13 @@ def upload_boundaries(
 @router.get(
     "/search",
     response_model=list[BoundarySummary],
-    responses={400: {"model": ErrorMessage}, 422: {"model": ErrorMessage}},
+    responses={**NOT_MODIFIED, 400: {"model": ErrorMessage}, 422: {"model": ErrorMessage}},
     operation_id="search_boundaries",
 )
-def search_boundaries(
+async def search_boundaries(
     rt: RuntimeDep,
+    cache: ReadCacheDep,
+    if_none_match: IfNoneMatchDep,
     name: Annotated[
         str | None,
         Query(max_length=200, description="Part of the name, long name or another name."),
@@ -99,7 +127,7 @@ def search_boundaries(
     latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
     include_custom: IncludeCustom = False,
-) -> list[BoundarySummary]:
+) -> Response:
     """Boundaries whose names contain ``name``, or that contain a point.
 
     Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees). Name
@@ -107,10 +135,15 @@ def search_boundaries(
     common alternative names (``ivory`` finds it too); an exact id (``GHA``) comes
     first. Custom areas are matched by name only with ``include_custom=true``.
     """
-    found = service.search_boundaries(
-        rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
+    rendered = await cache.of_boundaries(
+        ("search", name, latitude, longitude, include_custom),
+        lambda: summaries(
+            service.search_boundaries(
+                rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
+            )
+        ),
     )
-    return [BoundarySummary(name=n, name_long=nl) for n, nl in found]
+    return respond(rendered, if_none_match)
 
 
 @router.get(
@@ -121,8 +154,8 @@ def search_boundaries(
 )
 def get_simplified_boundaries(
     rt: RuntimeDep,
+    if_none_match: IfNoneMatchDep,
     accept_encoding: Annotated[str, Header()] = "",
-    if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Every boundary (custom areas aside), simplified for a map, as a FeatureCollection.
 
@@ -132,7 +165,7 @@ def get_simplified_boundaries(
     """
     layer = service.map_layer(rt)
     headers = {"ETag": layer.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-    if if_none_match == layer.etag:
+    if matches(if_none_match, layer.etag):
         return Response(status_code=304, headers=headers)
     if "gzip" in accept_encoding:
         headers["Content-Encoding"] = "gzip"
@@ -142,20 +175,32 @@ def get_simplified_boundaries(
 
 @router.get(
     "/{name}/simplified",
-    responses={404: {"model": ErrorMessage}},
+    response_model=dict[str, Any],
+    responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_simplified_boundary",
 )
-def get_simplified_boundary(rt: RuntimeDep, name: str) -> dict[str, Any]:
+async def get_simplified_boundary(
+    rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, name: str
+) -> Response:
     """One boundary (custom areas too), simplified for a map, as a GeoJSON Feature."""
-    return service.simplified_boundary(rt, name)
+    rendered = await cache.of_boundaries(
+        ("simplified", name), lambda: service.simplified_boundary(rt, name)
+    )
+    return respond(rendered, if_none_match)
 
 
 @router.get(
     "/{name}",
     response_model=BoundaryDetail,
-    responses={404: {"model": ErrorMessage}},
+    responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_boundary",
 )
-def get_boundary(rt: RuntimeDep, name: str) -> BoundaryDetail:
+async def get_boundary(
+    rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, name: str
+) -> Response:
     """One boundary with its geometry (GeoJSON MultiPolygon) and envelope."""
-    return boundary_detail(service.get_boundary(rt, name))
+    rendered = await cache.of_boundaries(
+        ("boundary", name),
+        lambda: boundary_detail(service.get_boundary(rt, name)).model_dump(mode="json"),
+    )
+    return respond(rendered, if_none_match)

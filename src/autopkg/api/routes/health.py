@@ -12,8 +12,9 @@ from autopkg.api.schemas import ErrorMessage, Status
 router = APIRouter(tags=["health"], route_class=StrictJSONRoute)
 
 
+# ``async``: answered on the event loop, even while every thread of the pool is busy.
 @router.get("/liveness", response_model=Status, operation_id="get_liveness")
-def get_liveness() -> Status:
+async def get_liveness() -> Status:
     """Answer while the process is up."""
     return Status(status="alive")
 

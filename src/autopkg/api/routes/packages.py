@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from autopkg.api.deps import PackagesHostDep, RuntimeDep
-from autopkg.api.routes.boundaries import boundary_detail
+from autopkg.api.cache import PUBLISHED_TTL_SECS, respond
+from autopkg.api.deps import IfNoneMatchDep, PackagesHostDep, ReadCacheDep, RuntimeDep
+from autopkg.api.routes.boundaries import NOT_MODIFIED, boundary_detail
 from autopkg.api.routes.processors import version_metadata
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
@@ -16,37 +19,72 @@ from autopkg.api.schemas import (
     PackagePublic,
     PackageSummary,
 )
+from autopkg.runtime import Runtime
 from autopkg.services import packages as service
 
 router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSONRoute)
 
 
-@router.get("", response_model=list[PackageSummary], operation_id="list_packages")
-def list_packages(rt: RuntimeDep, host: PackagesHostDep) -> list[PackageSummary]:
-    """Every boundary that has a published package, with the package's URI."""
-    return [
-        PackageSummary(boundary_name=name, uri=rt.package_url(name, host))
-        for name in service.list_packages(rt)
-    ]
+@router.get(
+    "",
+    response_model=list[PackageSummary],
+    responses=NOT_MODIFIED,
+    operation_id="list_packages",
+)
+async def list_packages(
+    rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, host: PackagesHostDep
+) -> Response:
+    """Every boundary that has a published package, with the package's URI.
+
+    Packages published by a worker appear here within two seconds.
+    """
+
+    def build() -> list[dict[str, Any]]:
+        return [
+            PackageSummary(boundary_name=name, uri=rt.package_url(name, host)).model_dump(
+                mode="json"
+            )
+            for name in service.list_packages(rt)
+        ]
+
+    rendered = await cache.get(("packages", host), build, ttl=PUBLISHED_TTL_SECS)
+    return respond(rendered, if_none_match)
 
 
 @router.get(
     "/{boundary_name}",
     response_model=PackagePublic,
-    responses={404: {"model": ErrorMessage}},
+    responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_package",
 )
-def get_package(
-    rt: RuntimeDep, request: Request, host: PackagesHostDep, boundary_name: str
-) -> PackagePublic:
+async def get_package(
+    rt: RuntimeDep,
+    cache: ReadCacheDep,
+    if_none_match: IfNoneMatchDep,
+    request: Request,
+    host: PackagesHostDep,
+    boundary_name: str,
+) -> Response:
     """A package: its boundary, processors and datapackage.
 
     ``datapackage.resources`` has one entry per processor version with ``name``,
     ``version`` and ``path`` (absolute download URLs), ``bytes``, ``hashes`` and
     licences. ``files`` lists every data file with its own size, hash and preview
     picture (with its colour scale). The standard manifest (one resource per file) is
-    at ``uri`` + ``datapackage.json``.
+    at ``uri`` + ``datapackage.json``. A publication by a worker shows here within two
+    seconds.
     """
+    # The page holds the boundary too: rebuilt when boundaries change, or after the TTL.
+    rendered = await cache.of_boundaries(
+        ("package", boundary_name, host, str(request.base_url)),
+        lambda: package_public(rt, request, host, boundary_name),
+        ttl=PUBLISHED_TTL_SECS,
+    )
+    return respond(rendered, if_none_match)
+
+
+def package_public(rt: Runtime, request: Request, host: str, boundary_name: str) -> Any:
+    """The JSON of :class:`PackagePublic` for a published package."""
     view = service.get_package(rt, boundary_name, host_url=host)
     return PackagePublic(
         boundary_name=view.boundary_name,
@@ -66,7 +104,7 @@ def get_package(
             )
             for f in view.files
         ],
-    )
+    ).model_dump(mode="json")
 
 
 def _preview(preview: service.FilePreview | None) -> FilePreviewPublic | None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
 
-from autopkg.api.deps import RuntimeDep
+from fastapi import APIRouter, Request, Response
+
+from autopkg.api.cache import respond
+from autopkg.api.deps import IfNoneMatchDep, ReadCacheDep, RuntimeDep
+from autopkg.api.routes.boundaries import NOT_MODIFIED
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     ErrorMessage,
@@ -51,41 +55,70 @@ def _versions(rt: RuntimeDep, name: str) -> list[Metadata]:
     return versions
 
 
-@router.get("", response_model=list[ProcessorPublic], operation_id="list_processors")
-def list_processors(rt: RuntimeDep, request: Request) -> list[ProcessorPublic]:
+# Metadata is fixed for the life of the process; only the URLs in it depend on the
+# request (its host), so that is the rest of each cache key.
+@router.get(
+    "",
+    response_model=list[ProcessorPublic],
+    responses=NOT_MODIFIED,
+    operation_id="list_processors",
+)
+async def list_processors(
+    rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, request: Request
+) -> Response:
     """Every processor with the metadata of each of its versions."""
-    return [
-        ProcessorPublic(
-            name=name, versions=[version_metadata(m, request, rt.registry) for m in versions]
-        )
-        for name, versions in rt.registry.by_name().items()
-    ]
+
+    def build() -> list[dict[str, Any]]:
+        return [
+            ProcessorPublic(
+                name=name, versions=[version_metadata(m, request, rt.registry) for m in versions]
+            ).model_dump(mode="json")
+            for name, versions in rt.registry.by_name().items()
+        ]
+
+    return respond(await cache.get(("processors", str(request.base_url)), build), if_none_match)
 
 
 @router.get(
     "/{name}",
     response_model=ProcessorPublic,
-    responses={404: {"model": ErrorMessage}},
+    responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_processor",
 )
-def get_processor(rt: RuntimeDep, request: Request, name: str) -> ProcessorPublic:
+async def get_processor(
+    rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, request: Request, name: str
+) -> Response:
     """One processor and its versions."""
-    return ProcessorPublic(
-        name=name, versions=[version_metadata(m, request, rt.registry) for m in _versions(rt, name)]
-    )
+
+    def build() -> dict[str, Any]:
+        versions = [version_metadata(m, request, rt.registry) for m in _versions(rt, name)]
+        return ProcessorPublic(name=name, versions=versions).model_dump(mode="json")
+
+    key = ("processor", name, str(request.base_url))
+    return respond(await cache.get(key, build), if_none_match)
 
 
 @router.get(
     "/{name}/{version}",
     response_model=ProcessorVersionMetadata,
-    responses={404: {"model": ErrorMessage}},
+    responses={**NOT_MODIFIED, 404: {"model": ErrorMessage}},
     operation_id="get_processor_version",
 )
-def get_processor_version(
-    rt: RuntimeDep, request: Request, name: str, version: str
-) -> ProcessorVersionMetadata:
+async def get_processor_version(
+    rt: RuntimeDep,
+    cache: ReadCacheDep,
+    if_none_match: IfNoneMatchDep,
+    request: Request,
+    name: str,
+    version: str,
+) -> Response:
     """One processor version's metadata."""
-    for metadata in _versions(rt, name):
-        if metadata.version == version:
-            return version_metadata(metadata, request, rt.registry)
-    raise NotFoundError(f"unknown processor version: {name[:80]}.{version[:80]}")
+
+    def build() -> dict[str, Any]:
+        for metadata in _versions(rt, name):
+            if metadata.version == version:
+                return version_metadata(metadata, request, rt.registry).model_dump(mode="json")
+        raise NotFoundError(f"unknown processor version: {name[:80]}.{version[:80]}")
+
+    key = ("processor_version", name, version, str(request.base_url))
+    return respond(await cache.get(key, build), if_none_match)

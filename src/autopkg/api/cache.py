@@ -1,0 +1,144 @@
+"""Rendered JSON bodies of the read routes, kept in memory with strong ETags.
+
+A body is stored under a key naming everything it was built from: the route, its
+parameters and the version of the data. Boundaries carry a version number kept in
+the database and changed in the same transaction as every boundary write; each
+process reads it at most every :data:`VERSION_MAX_AGE_SECS` (and at once after its own
+boundary upload), so another process's write is seen within that time. Processor
+metadata is fixed for the life of a process. Packages are written to storage by
+workers the database does not hear from at the moment of writing, so their renderings
+are kept for at most :data:`PUBLISHED_TTL_SECS`. Old versions are never looked up
+again and leave as the least recently used entries, within :data:`MAX_BYTES`.
+
+A request answered from memory runs on the event loop; reading the version or
+building a body (database, storage) goes to the thread pool.
+
+The ETag is a digest of the body itself, so two processes (or one process before and
+after a rebuild) give the same ETag exactly when they give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from cachetools import LRUCache
+from fastapi import Response
+from fastapi.concurrency import run_in_threadpool
+
+# Renderings of whole boundaries can be megabytes (a large country's polygons); a
+# few dozen of them and every listing fit, in each API process.
+MAX_BYTES = 64 * 1024 * 1024
+# How long a package listing or page may lag behind a publication by a worker.
+PUBLISHED_TTL_SECS = 2.0
+# How long a boundary listing may lag behind another process's boundary write. Reading
+# the version on every request would put a thread-pool hop and a query on each one.
+VERSION_MAX_AGE_SECS = 0.5
+# RFC 9111: the client may store the body but must revalidate (If-None-Match) each time.
+_CACHE_CONTROL = "no-cache"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A JSON body, its strong ETag, and when it stops being served (monotonic seconds)."""
+
+    body: bytes
+    etag: str
+    expires: float
+
+
+class ReadCache:
+    """Rendered bodies by key, least recently used dropped first, safe across threads.
+
+    ``boundaries_version(include_custom)`` reads the shared version of the boundaries
+    (blocking: it queries the database).
+    """
+
+    def __init__(
+        self, boundaries_version: Callable[[bool], int], max_bytes: int = MAX_BYTES
+    ) -> None:
+        self._entries: LRUCache[Hashable, Rendered] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda entry: len(entry.body)
+        )
+        self._max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._read_version = boundaries_version
+        self._versions: dict[bool, tuple[int, float]] = {}
+
+    async def of_boundaries(
+        self,
+        key: tuple[Hashable, ...],
+        build: Callable[[], Any],
+        *,
+        include_custom: bool = True,
+        ttl: float | None = None,
+    ) -> Rendered:
+        """:meth:`get` for a body built from boundaries (custom areas too, or not)."""
+        version = self._versions.get(include_custom)
+        if version is None or version[1] <= time.monotonic():
+            number = await run_in_threadpool(self._read_version, include_custom)
+            version = (number, time.monotonic() + VERSION_MAX_AGE_SECS)
+            self._versions[include_custom] = version
+        return await self.get((*key, include_custom, version[0]), build, ttl=ttl)
+
+    def boundaries_written(self) -> None:
+        """Read the boundaries' version again at the next request (this process wrote)."""
+        self._versions.clear()
+
+    async def get(
+        self, key: Hashable, build: Callable[[], Any], *, ttl: float | None = None
+    ) -> Rendered:
+        """The body under ``key``, from memory, or built in the thread pool (:meth:`render`)."""
+        found = self.fresh(key)
+        if found is not None:
+            return found
+        return await run_in_threadpool(self.render, key, build, ttl=ttl)
+
+    def fresh(self, key: Hashable) -> Rendered | None:
+        """The body stored under ``key`` if it is still to be served, without building it."""
+        with self._lock:
+            found = self._entries.get(key)
+        return found if found is not None and found.expires > time.monotonic() else None
+
+    def render(
+        self, key: Hashable, build: Callable[[], Any], *, ttl: float | None = None
+    ) -> Rendered:
+        """The body stored under ``key``, or ``build()`` serialised and stored there.
+
+        ``build`` returns JSON-ready data (dicts, lists, strings, numbers); what it
+        raises (a 404, say) propagates and nothing is stored. With ``ttl`` the body
+        is rebuilt once it is that many seconds old.
+        """
+        found = self.fresh(key)
+        if found is not None:
+            return found
+        now = time.monotonic()
+        body = orjson.dumps(build())
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        rendered = Rendered(body, f'"{digest}"', math.inf if ttl is None else now + ttl)
+        if len(body) <= self._max_bytes:
+            with self._lock:
+                self._entries[key] = rendered
+        return rendered
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
+    if not if_none_match:
+        return False
+    offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in offered or etag in offered
+
+
+def respond(rendered: Rendered, if_none_match: str | None) -> Response:
+    """200 with the body, or 304 without it when the client already holds this ETag."""
+    headers = {"ETag": rendered.etag, "Cache-Control": _CACHE_CONTROL}
+    if matches(if_none_match, rendered.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type="application/json", headers=headers)

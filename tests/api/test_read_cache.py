@@ -1,0 +1,112 @@
+"""Cached reads: the same bytes the response models give, strong ETags, 304 on a match."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
+
+from autopkg.api.app import create_app
+from autopkg.api.schemas import (
+    BoundaryDetail,
+    BoundarySummary,
+    PackagePublic,
+    PackageSummary,
+    ProcessorPublic,
+    ProcessorVersionMetadata,
+)
+from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.runtime import open_runtime
+from tests.api.test_jobs import submit
+from tests.conftest import make_settings
+
+OK = "test_processor.version_1"
+# Every cached read route, with the model its body is documented by.
+ROUTES: dict[str, Any] = {
+    "/v1/boundaries": list[BoundarySummary],
+    "/v1/boundaries?include_custom=true": list[BoundarySummary],
+    "/v1/boundaries/search?name=cote": list[BoundarySummary],
+    "/v1/boundaries/search?latitude=7.9&longitude=-1.0": list[BoundarySummary],
+    "/v1/boundaries/gha": BoundaryDetail,
+    "/v1/boundaries/FJI": BoundaryDetail,
+    "/v1/boundaries/gha/simplified": dict[str, Any],
+    "/v1/processors": list[ProcessorPublic],
+    "/v1/processors/test_processor": ProcessorPublic,
+    "/v1/processors/test_processor/version_1": ProcessorVersionMetadata,
+    "/v1/packages": list[PackageSummary],
+    "/v1/packages/gha": PackagePublic,
+}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> Iterator[TestClient]:
+    """An app with one published package (gha)."""
+    folder = tmp_path_factory.mktemp("read-cache")
+    rt = open_runtime(make_settings(folder, source_mirror=source_mirror))
+    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1))) as client:
+        job_id = submit(client, "gha", OK)
+        deadline = time.monotonic() + 60
+        while client.get(f"/v1/jobs/{job_id}").json()["job_group_status"] != "COMPLETE":
+            assert time.monotonic() < deadline, "job not complete"
+            time.sleep(0.05)
+        yield client
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_cached_bodies_are_the_bytes_their_response_models_give(
+    client: TestClient, route: str
+) -> None:
+    first = client.get(route)
+    again = client.get(route)
+    assert first.status_code == again.status_code == 200
+    assert first.headers["content-type"] == "application/json"
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    # What FastAPI wrote before the cache: the response model's own JSON serialisation.
+    model = TypeAdapter(ROUTES[route])
+    assert model.dump_json(model.validate_json(first.content)) == first.content
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_matching_if_none_match_is_answered_304(client: TestClient, route: str) -> None:
+    etag = client.get(route).headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    for offered in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        response = client.get(route, headers={"If-None-Match": offered})
+        assert response.status_code == 304, offered
+        assert response.content == b""
+        assert response.headers["etag"] == etag
+    assert client.get(route, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_errors_are_not_cached_and_a_new_boundary_is_seen_at_once(
+    tmp_path: Path, source_mirror: str
+) -> None:
+    rt = open_runtime(make_settings(tmp_path, source_mirror=source_mirror))
+    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=0))) as client:
+        listed = client.get("/v1/boundaries")
+        assert client.get("/v1/boundaries/zzz").status_code == 404
+        assert client.get("/v1/boundaries/search?name=zzz").json() == []
+        square = [[[10.0, 10.0], [10.5, 10.0], [10.5, 10.5], [10.0, 10.5], [10.0, 10.0]]]
+        feature = {
+            "type": "Feature",
+            "properties": {"name": "zzz", "name_long": "Zed Square"},
+            "geometry": {"type": "Polygon", "coordinates": square},
+        }
+        upload = client.post(
+            "/v1/boundaries", json={"type": "FeatureCollection", "features": [feature]}
+        )
+        assert upload.status_code == 200, upload.text
+        assert client.get("/v1/boundaries/zzz").json()["name_long"] == "Zed Square"
+        assert client.get("/v1/boundaries/search?name=zzz").json() == [
+            {"name": "zzz", "name_long": "Zed Square"}
+        ]
+        after = client.get("/v1/boundaries", headers={"If-None-Match": listed.headers["etag"]})
+        assert after.status_code == 200
+        assert after.headers["etag"] != listed.headers["etag"]
+        assert {"name": "zzz", "name_long": "Zed Square"} in after.json()
