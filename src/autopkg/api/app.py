@@ -22,6 +22,7 @@ from autopkg.api.schemas import ErrorMessage
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import boundaries_version
+from autopkg.services.packages import packages_version
 from autopkg.web import STATIC_DIR
 
 DESCRIPTION = """
@@ -59,7 +60,8 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     app.state.write_guard = WriteGuard(rt.settings)
     app.state.metrics = ServiceMetrics(rt)
     app.state.read_cache = ReadCache(
-        lambda include_custom: boundaries_version(rt, include_custom=include_custom)
+        lambda include_custom: boundaries_version(rt, include_custom=include_custom),
+        lambda: packages_version(rt),
     )
     install_error_handlers(app)
     # Every 422 is {"detail": "..."} (api/errors.py), not FastAPI's list of errors:

@@ -5,10 +5,13 @@ parameters and the version of the data. Boundaries carry a version number kept i
 the database and changed in the same transaction as every boundary write; each
 process reads it at most every :data:`VERSION_MAX_AGE_SECS` (and at once after its own
 boundary upload), so another process's write is seen within that time. Processor
-metadata is fixed for the life of a process. Packages are written to storage by
-workers the database does not hear from at the moment of writing, so their renderings
-are kept for at most :data:`PUBLISHED_TTL_SECS`. Old versions are never looked up
-again and leave as the least recently used entries, within :data:`MAX_BYTES`.
+metadata is fixed for the life of a process. Packages carry a version too, bumped by
+whatever publishes, rebuilds or removes one before its run is recorded as finished; it
+is read on every package request (one primary-key query), so a client that saw its job
+COMPLETE never gets a page rendered before the publication. A package rendering is also
+kept for at most :data:`PUBLISHED_TTL_SECS`, for changes made to storage by hand. Old
+versions are never looked up again and leave as the least recently used entries,
+within :data:`MAX_BYTES`.
 
 A request answered from memory runs on the event loop; reading the version or
 building a body (database, storage) goes to the thread pool.
@@ -35,7 +38,8 @@ from fastapi.concurrency import run_in_threadpool
 # Renderings of whole boundaries can be megabytes (a large country's polygons); a
 # few dozen of them and every listing fit, in each API process.
 MAX_BYTES = 64 * 1024 * 1024
-# How long a package listing or page may lag behind a publication by a worker.
+# How long a package listing or page may lag behind a change made to storage by hand
+# (publications by runs change the packages' version at once).
 PUBLISHED_TTL_SECS = 2.0
 # How long a boundary listing may lag behind another process's boundary write. Reading
 # the version on every request would put a thread-pool hop and a query on each one.
@@ -56,12 +60,15 @@ class Rendered:
 class ReadCache:
     """Rendered bodies by key, least recently used dropped first, safe across threads.
 
-    ``boundaries_version(include_custom)`` reads the shared version of the boundaries
-    (blocking: it queries the database).
+    ``boundaries_version(include_custom)`` reads the shared version of the boundaries,
+    ``packages_version()`` that of the packages (both blocking: they query the database).
     """
 
     def __init__(
-        self, boundaries_version: Callable[[bool], int], max_bytes: int = MAX_BYTES
+        self,
+        boundaries_version: Callable[[bool], int],
+        packages_version: Callable[[], int],
+        max_bytes: int = MAX_BYTES,
     ) -> None:
         self._entries: LRUCache[Hashable, Rendered] = LRUCache(
             maxsize=max_bytes, getsizeof=lambda entry: len(entry.body)
@@ -69,6 +76,7 @@ class ReadCache:
         self._max_bytes = max_bytes
         self._lock = threading.Lock()
         self._read_version = boundaries_version
+        self._read_packages_version = packages_version
         self._versions: dict[bool, tuple[int, float]] = {}
 
     async def of_boundaries(
@@ -86,6 +94,19 @@ class ReadCache:
             version = (number, time.monotonic() + VERSION_MAX_AGE_SECS)
             self._versions[include_custom] = version
         return await self.get((*key, include_custom, version[0]), build, ttl=ttl)
+
+    async def of_packages(
+        self, key: tuple[Hashable, ...], build: Callable[[], Any], *, with_boundaries: bool
+    ) -> Rendered:
+        """:meth:`get` for a body built from packages (and the boundaries, if it shows one).
+
+        The packages' version is read on every call: a publication must show as soon as
+        its job reads COMPLETE.
+        """
+        number = await run_in_threadpool(self._read_packages_version)
+        if with_boundaries:
+            return await self.of_boundaries((*key, number), build, ttl=PUBLISHED_TTL_SECS)
+        return await self.get((*key, number), build, ttl=PUBLISHED_TTL_SECS)
 
     def boundaries_written(self) -> None:
         """Read the boundaries' version again at the next request (this process wrote)."""

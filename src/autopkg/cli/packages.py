@@ -46,6 +46,7 @@ def rebuild_command(boundary: Boundary) -> None:
     from autopkg.packaging.publish import rebuild_manifest
     from autopkg.processors.base import Metadata
     from autopkg.services.boundaries import get_boundary
+    from autopkg.services.packages import mark_packages_changed
 
     rt = runtime()
     found = get_boundary(rt, boundary)
@@ -59,4 +60,5 @@ def rebuild_command(boundary: Boundary) -> None:
         lookup,
         lock=publish_lock(rt, found.name),
     )
+    mark_packages_changed(rt)
     console.print(f"{boundary}: rebuilt with {len(manifest.get('resources', []))} resources")

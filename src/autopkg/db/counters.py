@@ -25,6 +25,10 @@ class Counter(enum.StrEnum):
     # The same for boundaries other than custom areas, which every area-job writes:
     # renderings that leave custom areas out are not rebuilt for those.
     LISTED_BOUNDARIES_VERSION = "listed_boundaries_version"
+    # Bumped whenever a package is published, rebuilt or removed, before the run that
+    # published it is recorded as finished: a client that saw the job COMPLETE then
+    # never reads a package page rendered before the publication.
+    PACKAGES_VERSION = "packages_version"
     SOURCE_CACHE_HITS = "source_cache_hits"
     SOURCE_CACHE_MISSES = "source_cache_misses"
 

@@ -209,6 +209,11 @@ def _produce_and_publish(
         fetched=context.fetched,
         before_commit=still_ours,
     )
+    # Before the run is recorded as finished, so readers of the job see the package too.
+    rt.database.transact_retrying(
+        lambda session: counters.add(session, counters.Counter.PACKAGES_VERSION),
+        for_seconds=_DATABASE_PATIENCE_SECS,
+    )
     result: dict[str, Any] = {"files": [resource["path"] for resource in resources]}
     empty = [resource["path"] for resource in resources if resource.get(EMPTY_KEY)]
     if empty:

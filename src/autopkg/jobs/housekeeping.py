@@ -16,6 +16,7 @@ import time
 from datetime import timedelta
 
 from autopkg.db import boundaries as boundary_repo
+from autopkg.db import counters
 from autopkg.db import runs as run_repo
 from autopkg.runtime import Runtime
 
@@ -39,6 +40,7 @@ def retire_unused_custom_areas(rt: Runtime) -> list[str]:
         for key in rt.storage.list_keys(f"{name}/"):
             rt.storage.delete(key)
         with rt.database.session() as session:
+            counters.add(session, counters.Counter.PACKAGES_VERSION)
             if boundary_repo.delete_custom_area(session, name=name):
                 retired.append(name)
     if retired:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.db import counters
 from autopkg.errors import NotFoundError
 from autopkg.packaging.archive import PackageArchive, package_archive
 from autopkg.packaging.manifest import client_view, preview_of
@@ -117,3 +118,17 @@ def package_zip(rt: Runtime, boundary_name: str) -> PackageArchive:
         NotFoundError: no package is published for this boundary.
     """
     return package_archive(rt.storage, boundary_name)
+
+
+def packages_version(rt: Runtime) -> int:
+    """A number that changes, for every process, whenever a package is published,
+    rebuilt or removed (``Counter.PACKAGES_VERSION``)."""
+    with rt.database.read_session() as session:
+        found = counters.read(session, counters.Counter.PACKAGES_VERSION)
+    return found[counters.Counter.PACKAGES_VERSION]
+
+
+def mark_packages_changed(rt: Runtime) -> None:
+    """Tell every API process that a package changed outside a run (``packages rebuild``)."""
+    with rt.database.session() as session:
+        counters.add(session, counters.Counter.PACKAGES_VERSION)

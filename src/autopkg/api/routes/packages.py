@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from autopkg.api.cache import PUBLISHED_TTL_SECS, respond
+from autopkg.api.cache import respond
 from autopkg.api.deps import IfNoneMatchDep, PackagesHostDep, ReadCacheDep, RuntimeDep
 from autopkg.api.routes.boundaries import NOT_MODIFIED, boundary_detail
 from autopkg.api.routes.processors import version_metadata
@@ -36,7 +36,7 @@ async def list_packages(
 ) -> Response:
     """Every boundary that has a published package, with the package's URI.
 
-    Packages published by a worker appear here within two seconds.
+    A package appears here once its job reads COMPLETE.
     """
 
     def build() -> list[dict[str, Any]]:
@@ -47,7 +47,7 @@ async def list_packages(
             for name in service.list_packages(rt)
         ]
 
-    rendered = await cache.get(("packages", host), build, ttl=PUBLISHED_TTL_SECS)
+    rendered = await cache.of_packages(("packages", host), build, with_boundaries=False)
     return respond(rendered, if_none_match)
 
 
@@ -71,14 +71,14 @@ async def get_package(
     ``version`` and ``path`` (absolute download URLs), ``bytes``, ``hashes`` and
     licences. ``files`` lists every data file with its own size, hash and preview
     picture (with its colour scale). The standard manifest (one resource per file) is
-    at ``uri`` + ``datapackage.json``. A publication by a worker shows here within two
-    seconds.
+    at ``uri`` + ``datapackage.json``. A publication shows here once its job reads
+    COMPLETE.
     """
-    # The page holds the boundary too: rebuilt when boundaries change, or after the TTL.
-    rendered = await cache.of_boundaries(
+    # The page holds the boundary too: rebuilt when boundaries or packages change.
+    rendered = await cache.of_packages(
         ("package", boundary_name, host, str(request.base_url)),
         lambda: package_public(rt, request, host, boundary_name),
-        ttl=PUBLISHED_TTL_SECS,
+        with_boundaries=True,
     )
     return respond(rendered, if_none_match)
 
