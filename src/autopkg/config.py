@@ -84,8 +84,20 @@ class Settings(BaseSettings):
     max_area_vertices: int = Field(250_000, ge=4, description="Vertices in one request's areas.")
     max_area_rings: int = Field(20_000, ge=1, description="Rings in one request's areas.")
     max_area_parts: int = Field(10_000, ge=1, description="Polygons in one request's areas.")
+    # Russia, the largest country, is about 17.1 million km²: every built-in boundary
+    # fits, while an area drawn around a continent or the globe is refused.
+    max_area_km2: int = Field(
+        20_000_000, ge=1, description="Geodesic area of one request's areas, in km²."
+    )
     max_repair_vertices: int = Field(
         200, ge=0, description="Vertices of invalid geometry one request may have repaired."
+    )
+
+    max_queued_jobs_per_client: int = Field(
+        20,
+        ge=0,
+        description="Jobs not yet complete per API key, or per client address without keys "
+        "(0: unlimited).",
     )
 
     rate_writes_per_minute: int = Field(

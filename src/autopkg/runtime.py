@@ -43,6 +43,7 @@ class Runtime:
             max_vertices=self.settings.max_area_vertices,
             max_rings=self.settings.max_area_rings,
             max_parts=self.settings.max_area_parts,
+            max_km2=self.settings.max_area_km2,
             max_repair_vertices=self.settings.max_repair_vertices,
         )
 

@@ -28,9 +28,15 @@ EXAMPLES = 12
 
 # Schemathesis builds the tests at collection, so the app is built then too: a real
 # app on its own database whose jobs stay queued (no workers, so reads stay cheap).
+# Rates and the queued-jobs limit are off, so every generated write reaches its route.
 _data = tempfile.TemporaryDirectory(prefix="autopkg-fuzz-")
 _rt = open_runtime(
-    make_settings(Path(_data.name), rate_writes_per_minute=0, rate_auth_failures_per_minute=0)
+    make_settings(
+        Path(_data.name),
+        rate_writes_per_minute=0,
+        rate_auth_failures_per_minute=0,
+        max_queued_jobs_per_client=0,
+    )
 )
 app = create_app(_rt, EmbeddedExecutor(_rt, workers=0))
 with TestClient(app) as _client:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,6 +30,8 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
             max_area_vertices=60,
             max_area_rings=3,
             max_area_parts=2,
+            # A circle of ring() (radius 1°) is about 38,600 km².
+            max_area_km2=50_000,
             max_repair_vertices=12,
             max_processors_per_job=3,
         )
@@ -142,6 +146,52 @@ def test_upload_limits_count_every_feature_and_share_one_repair_budget(
     assert over.json() == {
         "detail": "62 vertices is over the limit of 60 per request (AUTOPKG_MAX_AREA_VERTICES)"
     }
+
+
+def square(west: float, side: float) -> dict[str, Any]:
+    """A GeoJSON square on the equator; 1° by 1° there is about 12,300 km²."""
+    east = west + side
+    return polygon([[west, 0], [east, 0], [east, side], [west, side], [west, 0]])
+
+
+def refused_km2(response: httpx.Response) -> int:
+    """The area a 422 over the area limit names, after checking the rest of its detail."""
+    assert response.status_code == 422, response.text
+    found = re.fullmatch(
+        r"an area of ([\d,]+) km² is over the limit of 50,000 km² per request "
+        r"\(AUTOPKG_MAX_AREA_KM2\)",
+        response.json()["detail"],
+    )
+    assert found is not None, response.text
+    return int(found.group(1).replace(",", ""))
+
+
+def test_a_custom_area_over_the_area_limit_is_refused(limited: TestClient) -> None:
+    over = limited.post("/v1/jobs", json={"boundary": square(40, 3), "processors": PROCESSORS})
+    assert 110_000 < refused_km2(over) < 111_500
+    under = limited.post("/v1/jobs", json={"boundary": square(40, 2), "processors": PROCESSORS})
+    assert under.status_code == 202, under.text
+
+
+def test_an_upload_is_limited_by_the_area_of_all_its_features(limited: TestClient) -> None:
+    def upload(*names: str) -> dict[str, Any]:
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"name": name, "name_long": name.title()},
+                "geometry": square(50 + 3 * index, 1.5),
+            }
+            for index, name in enumerate(names)
+        ]
+        return {"type": "FeatureCollection", "features": features}
+
+    # Each square is about 27,700 km²: one fits, two together do not.
+    over = limited.post("/v1/boundaries", json=upload("wide-one", "wide-two"))
+    assert 55_000 < refused_km2(over) < 56_000
+    assert limited.get("/v1/boundaries/wide-one").status_code == 404
+    under = limited.post("/v1/boundaries", json=upload("wide-one"))
+    assert under.status_code == 200, under.text
+    assert [b["name"] for b in under.json()["loaded"]] == ["wide-one"]
 
 
 def test_processors_per_job_are_limited(limited: TestClient) -> None:

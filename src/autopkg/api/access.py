@@ -25,8 +25,12 @@ class WriteGuard:
         self._key_writes = TokenBuckets(self._writes_per_minute)
         self._failures = TokenBuckets(self._failures_per_minute)
 
-    def admit(self, *, client: str, offered_key: str | None) -> None:
+    def admit(self, *, client: str, offered_key: str | None) -> str:
         """Check ``offered_key`` for a write from ``client`` and count the write.
+
+        Returns:
+            Who writes: the key's name (``key-<index>``) when keys are configured,
+            else ``client``.
 
         Raises:
             RateLimitedError: the client failed authentication too often (checked
@@ -42,7 +46,7 @@ class WriteGuard:
                 )
         key_name = self._authenticate(client, offered_key)
         if not self._writes_per_minute:
-            return
+            return key_name or client
         wait = max(
             self._client_writes.wait_for(client),
             self._key_writes.wait_for(key_name) if key_name else 0.0,
@@ -52,6 +56,7 @@ class WriteGuard:
         self._client_writes.take(client)
         if key_name:
             self._key_writes.take(key_name)
+        return key_name or client
 
     def _authenticate(self, client: str, offered_key: str | None) -> str | None:
         """Return a name for the matching key (``None`` when no keys are configured)."""

@@ -50,13 +50,16 @@ def require_write_access(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
-) -> None:
-    """Allow a write only with a configured key (when any is configured), within its rates."""
+) -> str:
+    """Allow a write only with a configured key (when any is configured), within its rates.
+
+    Returns who writes: the key's name, or the client address when no keys are set.
+    """
     offered = x_api_key
     if authorization and authorization.lower().startswith("bearer "):
         offered = authorization[7:].strip()
     guard: WriteGuard = request.app.state.write_guard
-    guard.admit(client=request.client.host if request.client else "", offered_key=offered)
+    return guard.admit(client=request.client.host if request.client else "", offered_key=offered)
 
 
 async def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> str:
@@ -70,3 +73,4 @@ ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
 IfNoneMatchDep = Annotated[str | None, Depends(if_none_match)]
 PackagesHostDep = Annotated[str, Depends(packages_host)]
 WriteAccess = Depends(require_write_access)
+WriterDep = Annotated[str, WriteAccess]

@@ -10,7 +10,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geojson import Rings, polygons_of
-from autopkg.boundaries.limits import AreaLimits, RepairBudget, check_counts
+from autopkg.boundaries.limits import AreaLimits, RepairBudget, check_area, check_counts
 from autopkg.errors import ClipError, UnprocessableError
 
 
@@ -18,19 +18,21 @@ def custom_boundary(area: Any, limits: AreaLimits, *, name_long: str | None = No
     """Return a boundary for a typed GeoJSON area (:data:`autopkg.boundaries.geojson.Area`).
 
     Every polygon of the area (of every feature) becomes a part of one MultiPolygon.
-    Its size is checked against ``limits`` before any geometry is built; it is
-    repaired only if invalid (self-intersecting, or parts that overlap) and then only
-    within ``limits.max_repair_vertices``. The name is derived from the result
-    (``custom-<12 hex>``), so the same area submitted twice is the same boundary and
-    its work is shared. ``name_long`` is the name people see (validated by the
+    Its size (counts, then geodesic area) is checked against ``limits`` before any
+    geometry is built; it is repaired only if invalid (self-intersecting, or parts
+    that overlap) and then only within ``limits.max_repair_vertices``. The name is
+    derived from the result (``custom-<12 hex>``), so the same area submitted twice is
+    the same boundary and its work is shared. ``name_long`` is the name people see (validated by the
     caller); without one it is ``Custom area <12 hex>``.
 
     Raises:
-        LimitExceededError: too many parts, rings or vertices, or too much invalid
-            geometry to repair.
+        LimitExceededError: too many parts, rings or vertices, too large an area, or
+            too much invalid geometry to repair.
         UnprocessableError: no area is left after the repair.
     """
-    check_counts(polygons_of(area), limits)
+    polygons = polygons_of(area)
+    check_counts(polygons, limits)
+    check_area(polygons, limits)
     geometry = area_geometry(area)
     try:
         repaired = RepairBudget(limits.max_repair_vertices).repair(geometry)

@@ -110,6 +110,24 @@ def _condition_clause(condition: JobCondition) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
+def count_queued(session: Session, *, client: str) -> int:
+    """How many jobs ``client`` submitted that are neither complete nor cancelled.
+
+    A cancelled job no longer counts even while a run it shares with another job is
+    still active: its submitter no longer waits for it.
+    """
+    query = (
+        select(func.count())
+        .select_from(JobRecord)
+        .where(
+            JobRecord.client == client,
+            JobRecord.cancelled_at.is_(None),
+            _has_run(*ACTIVE_STATES),
+        )
+    )
+    return session.scalar(query) or 0
+
+
 def list_jobs(
     session: Session,
     *,

@@ -75,6 +75,9 @@ class JobRecord(Base):
     boundary_name: Mapped[str] = mapped_column(String(63), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Who submitted it: an API key's name (``key-<index>``, never the key) or, without
+    # keys, the client address; None from the CLI. Queued jobs are counted by it.
+    client: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     # Read with the job as one scalar subquery, so a job list names its boundaries
     # without loading their geometries; None once a custom area has been retired.
     boundary_name_long: Mapped[str | None] = column_property(

@@ -128,9 +128,13 @@ def create_skipped_run(
     return run
 
 
-def create_job(session: Session, *, boundary_name: str, runs: Sequence[RunRecord]) -> JobRecord:
-    """Create a job linked, in order, to ``runs``."""
-    job = JobRecord(id=str(uuid.uuid4()), boundary_name=boundary_name, created_at=utcnow())
+def create_job(
+    session: Session, *, boundary_name: str, runs: Sequence[RunRecord], client: str | None = None
+) -> JobRecord:
+    """Create a job for ``client`` (see :attr:`JobRecord.client`) linked, in order, to ``runs``."""
+    job = JobRecord(
+        id=str(uuid.uuid4()), boundary_name=boundary_name, created_at=utcnow(), client=client
+    )
     session.add(job)
     session.flush()
     for position, run in enumerate(runs):

@@ -15,9 +15,7 @@ from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import JobCondition, JobOutcome
 from autopkg.db.models import JobRecord, RunState
-from autopkg.errors import (
-    NotFoundError,
-)
+from autopkg.errors import NotFoundError, RateLimitedError
 from autopkg.jobs.estimates import check_limit
 from autopkg.jobs.executor import Executor
 from autopkg.jobs.planning import Options, current_for, plan
@@ -83,8 +81,13 @@ def submit(
     area: Area | None = None,
     area_name: str | None = None,
     options: Options | None = None,
+    client: str | None = None,
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
+
+    ``client`` names the submitter (an API key's name, or the client address without
+    keys; ``None`` from the CLI, which is not limited). It is recorded on the job and
+    may have at most ``AUTOPKG_MAX_QUEUED_JOBS_PER_CLIENT`` jobs not yet complete.
 
     The boundary is a known ``boundary_name`` or a custom ``area`` (typed GeoJSON), which is
     stored as a ``custom-<hash>`` boundary so that the same area shares its work.
@@ -103,7 +106,10 @@ def submit(
         LimitExceededError: more processors, an area larger, or an estimated output
             larger (``AUTOPKG_MAX_OUTPUT_BYTES``) than the limits allow.
         InvalidInputError: unknown boundary or processor (named in the message).
+        RateLimitedError: ``client`` has as many jobs not yet complete as it may have.
     """
+    if client is not None:
+        _check_queued(rt, client)
     planned = plan(
         rt,
         processor_ids=processor_ids,
@@ -151,7 +157,7 @@ def submit(
             runs.append(run)
             if is_new:
                 created.append(run.id)
-        job = run_repo.create_job(session, boundary_name=boundary_name, runs=runs)
+        job = run_repo.create_job(session, boundary_name=boundary_name, runs=runs, client=client)
         submission = Submission(job_id=job.id, new_run_ids=tuple(created))
         skipped = sum(run.state == RunState.SKIPPED.value for run in runs)
     log.info(
@@ -165,6 +171,28 @@ def submit(
     for run_id in submission.new_run_ids:
         executor.dispatch(run_id)
     return submission
+
+
+# Jobs take minutes: asking again every few seconds would only add load.
+_QUEUED_RETRY_AFTER_SECONDS = 30
+
+
+def _check_queued(rt: Runtime, client: str) -> None:
+    # Checked before the plan, so a refused client costs no geometry work. Two
+    # submissions at once may both pass: the limit bounds a client's backlog, it is
+    # not an exact quota.
+    limit = rt.settings.max_queued_jobs_per_client
+    if not limit:
+        return
+    with rt.database.read_session() as session:
+        queued = job_queries.count_queued(session, client=client)
+    if queued >= limit:
+        raise RateLimitedError(
+            f"{queued} jobs not yet complete: at most {limit} per client "
+            f"(AUTOPKG_MAX_QUEUED_JOBS_PER_CLIENT); retry in {_QUEUED_RETRY_AFTER_SECONDS} s "
+            "or cancel one",
+            retry_after=_QUEUED_RETRY_AFTER_SECONDS,
+        )
 
 
 def _skipped_result(manifest: dict[str, Any], processor_id: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from autopkg.boundaries import simplify
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geojson import UploadFeatureCollection, polygons_of
-from autopkg.boundaries.limits import RepairBudget, check_counts
+from autopkg.boundaries.limits import RepairBudget, check_area, check_counts
 from autopkg.boundaries.loader import LoadReport, read_boundaries
 from autopkg.db import boundaries as boundary_repo
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
@@ -145,13 +145,15 @@ def upload_boundaries(
 
     Raises:
         LimitExceededError: the features together have too many parts, rings or
-            vertices.
+            vertices, or too large an area.
         UnprocessableError: a name holds a control character, or no feature was
             accepted (the message gives the first rejections).
         InvalidInputError: GDAL cannot read it or a named column is missing.
     """
     limits = rt.area_limits
-    check_counts([rings for f in collection.features for rings in polygons_of(f)], limits)
+    polygons = [rings for feature in collection.features for rings in polygons_of(feature)]
+    check_counts(polygons, limits)
+    check_area(polygons, limits)
     for row, feature in enumerate(collection.features, start=1):
         for column in (name_column, long_name_column):
             value = (feature.properties or {}).get(column)

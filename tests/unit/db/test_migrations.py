@@ -61,5 +61,11 @@ def test_every_migration_downgrades_to_empty_and_upgrades_again(database_url: st
         command.upgrade(config, "head")
         columns = {c["name"] for c in inspect(engine).get_columns("runs")}
         assert "publishing_at" in columns
+        assert "client" in {c["name"] for c in inspect(engine).get_columns("jobs")}
+        indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("jobs")}
+        assert indexes["ix_jobs_client"] == ["client"]
+        command.downgrade(config, "0006")
+        assert "client" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
+        assert "ix_jobs_client" not in {i["name"] for i in inspect(engine).get_indexes("jobs")}
     finally:
         engine.dispose()

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess
+from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess, WriterDep
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     DryRunProcessor,
@@ -39,12 +39,12 @@ router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
         429: {"model": ErrorMessage},
         422: {"model": ErrorMessage},
     },
-    dependencies=[WriteAccess],
     operation_id="submit_job",
 )
 def submit_job(
     rt: RuntimeDep,
     executor: ExecutorDep,
+    writer: WriterDep,
     body: JobCreate,
     response: Response,
     dry_run: Annotated[
@@ -64,6 +64,10 @@ def submit_job(
     Each processor first estimates its output; a job whose estimated total is over
     ``AUTOPKG_MAX_OUTPUT_BYTES`` is refused with 422. With ``dry_run=true`` the answer
     is that estimate (200), with what the package already holds, and nothing is created.
+
+    A client (its API key, or its address when the service has no keys) with
+    ``AUTOPKG_MAX_QUEUED_JOBS_PER_CLIENT`` jobs not yet complete is refused with 429
+    until one completes or is cancelled; a dry run is not counted.
     """
     if dry_run:
         result = planning.dry_run(
@@ -82,6 +86,7 @@ def submit_job(
         area_name=body.area_name,
         processor_ids=body.processors,
         options=body.options,
+        client=writer,
     )
     response.headers["Location"] = f"/v1/jobs/{submission.job_id}"
     return JobCreated(job_id=submission.job_id)

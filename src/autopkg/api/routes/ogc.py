@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from autopkg.api.deps import ExecutorDep, PackagesHostDep, RuntimeDep, WriteAccess
+from autopkg.api.deps import ExecutorDep, PackagesHostDep, RuntimeDep, WriteAccess, WriterDep
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage
 from autopkg.boundaries.geojson import parse_area
@@ -204,13 +204,13 @@ def _metadata(rt: RuntimeDep, process_id: str) -> Metadata:
         422: {"model": ErrorMessage},
         429: {"model": ErrorMessage},
     },
-    dependencies=[WriteAccess],
     operation_id="ogc_execute",
     name="ogc_execute",
 )
 def execute(
     rt: RuntimeDep,
     executor: ExecutorDep,
+    writer: WriterDep,
     request: Request,
     response: Response,
     process_id: str,
@@ -226,6 +226,7 @@ def execute(
         boundary_name=str(name) if name is not None else None,
         area=parse_area(area) if area is not None else None,
         processor_ids=[process_id],
+        client=writer,
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
