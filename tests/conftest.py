@@ -56,22 +56,24 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
-def wait_for_job(client: TestClient) -> Callable[..., dict[str, Any]]:
-    """Poll a job until COMPLETE (with a deadline, no fixed sleeps)."""
+def wait_until_complete(client: TestClient, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll a job through ``client`` until COMPLETE (with a deadline, no fixed sleeps)."""
     import time
 
-    def wait(job_id: str, timeout: float = 60.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            body = client.get(f"/v1/jobs/{job_id}").json()
-            if body["job_group_status"] == "COMPLETE":
-                return body
-            if time.monotonic() > deadline:
-                raise AssertionError(f"job {job_id} not complete after {timeout}s: {body}")
-            time.sleep(0.05)
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+        if body["job_group_status"] == "COMPLETE":
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} not complete after {timeout}s: {body}")
+        time.sleep(0.05)
 
-    return wait
+
+@pytest.fixture
+def wait_for_job(client: TestClient) -> Callable[..., dict[str, Any]]:
+    """:func:`wait_until_complete` on the suite's client."""
+    return lambda job_id, timeout=60.0: wait_until_complete(client, job_id, timeout)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -12,7 +11,7 @@ from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import open_runtime
 from tests.api.test_jobs import submit
-from tests.conftest import make_settings
+from tests.conftest import make_settings, wait_until_complete
 
 OK = "test_processor.version_1"
 FAIL = "test_fail_processor.version_1"
@@ -35,20 +34,13 @@ def sample(samples: dict, name: str, **labels: str) -> float:
     return samples[(name, frozenset(labels.items()))]
 
 
-def wait_complete(client: TestClient, job_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while client.get(f"/v1/jobs/{job_id}").json()["job_group_status"] != "COMPLETE":
-        assert time.monotonic() < deadline, f"job {job_id} not complete"
-        time.sleep(0.05)
-
-
 def test_metrics_count_jobs_runs_queue_durations_and_bytes(
     tmp_path: Path, source_mirror: str
 ) -> None:
     rt = open_runtime(make_settings(tmp_path, source_mirror=source_mirror))
     with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=2))) as client:
-        wait_complete(client, submit(client, "gha", OK))
-        wait_complete(client, submit(client, "tgo", FAIL))
+        wait_until_complete(client, submit(client, "gha", OK))
+        wait_until_complete(client, submit(client, "tgo", FAIL))
         files = client.get("/v1/packages/gha").json()["files"]
         client.get("/v1/jobs/no-such-job")
         client.get("/packages/gha/datapackage.json")
@@ -89,12 +81,12 @@ def test_source_cache_hits_and_misses_are_counted(tmp_path: Path, source_mirror:
     with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1))) as client:
         before = scrape(client)
         assert sample(before, lookups, result="hit") == sample(before, lookups, result="miss") == 0
-        wait_complete(client, submit(client, "gha", "natural_earth_raster.version_1"))
+        wait_until_complete(client, submit(client, "gha", "natural_earth_raster.version_1"))
         first = scrape(client)
         assert sample(first, lookups, result="miss") == 1
         assert sample(first, lookups, result="hit") == 0
         # Another boundary, the same global source: read from the cache.
-        wait_complete(client, submit(client, "tgo", "natural_earth_raster.version_1"))
+        wait_until_complete(client, submit(client, "tgo", "natural_earth_raster.version_1"))
         second = scrape(client)
     assert sample(second, lookups, result="miss") == 1
     assert sample(second, lookups, result="hit") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from autopkg.api.schemas import (
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import open_runtime
 from tests.api.test_jobs import submit
-from tests.conftest import make_settings
+from tests.conftest import make_settings, wait_until_complete
 
 OK = "test_processor.version_1"
 # Every cached read route, with the model its body is documented by.
@@ -49,11 +48,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> Iter
     folder = tmp_path_factory.mktemp("read-cache")
     rt = open_runtime(make_settings(folder, source_mirror=source_mirror))
     with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1))) as client:
-        job_id = submit(client, "gha", OK)
-        deadline = time.monotonic() + 60
-        while client.get(f"/v1/jobs/{job_id}").json()["job_group_status"] != "COMPLETE":
-            assert time.monotonic() < deadline, "job not complete"
-            time.sleep(0.05)
+        wait_until_complete(client, submit(client, "gha", OK))
         yield client
 
 
