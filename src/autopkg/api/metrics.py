@@ -50,11 +50,11 @@ class StoredStateCollector(Collector):
             )
             run_counts = run_repo.count_by_state(session)
             durations = run_repo.durations(session)
-            pending = job_repo.list_jobs(session, any_of=[job_repo.JobCondition(complete=False)])[1]
+            pending = job_repo.count_jobs(session, any_of=[job_repo.JobCondition(complete=False)])
             outcomes = {
-                outcome.value: job_repo.list_jobs(
-                    session, any_of=[job_repo.JobCondition(outcome=outcome)], limit=1
-                )[1]
+                outcome.value: job_repo.count_jobs(
+                    session, any_of=[job_repo.JobCondition(outcome=outcome)]
+                )
                 for outcome in job_repo.JobOutcome
             }
         runs = GaugeMetricFamily("autopkg_runs", "Runs by state.", labels=["state"])

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import shapely
-from sqlalchemy import ColumnElement, delete, func, select, true
+from sqlalchemy import ColumnElement, Connection, delete, func, select, true
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -132,7 +132,7 @@ def search_by_point(
     ]
 
 
-def version(session: Session, *, include_custom: bool = True) -> int:
+def version(reader: Session | Connection, *, include_custom: bool = True) -> int:
     """A number that changes, for every process, whenever a boundary is written.
 
     Without ``include_custom``, it changes only when one other than a custom area is.
@@ -142,7 +142,7 @@ def version(session: Session, *, include_custom: bool = True) -> int:
         if include_custom
         else counters.Counter.LISTED_BOUNDARIES_VERSION
     )
-    return counters.read(session, counter)[counter]
+    return counters.read(reader, counter)[counter]
 
 
 def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -46,12 +46,15 @@ def add(session: Session, counter: Counter, amount: int = 1) -> None:
     )
 
 
-def read(session: Session, *counters: Counter) -> dict[Counter, int]:
+# Built once (SQLAlchemy memoises the cache key on the statement): the API reads the
+# packages' version on every package request.
+_READ = select(CounterRecord.name, CounterRecord.value).where(
+    CounterRecord.name.in_(bindparam("names", expanding=True))
+)
+
+
+def read(reader: Session | Connection, *counters: Counter) -> dict[Counter, int]:
     """The current value of each of ``counters`` (0 for one never incremented)."""
-    rows = session.execute(
-        select(CounterRecord.name, CounterRecord.value).where(
-            CounterRecord.name.in_([counter.value for counter in counters])
-        )
-    )
+    rows = reader.execute(_READ, {"names": [counter.value for counter in counters]})
     found = {name: value for name, value in rows.tuples()}
     return {counter: int(found.get(counter.value, 0)) for counter in counters}

@@ -4,6 +4,10 @@ A job's state and outcome are not stored: they follow from its runs' states (and
 whether it was cancelled). :func:`outcome_of` decides them in Python for one job and
 :func:`list_jobs` expresses the same rules in SQL, so a filter never disagrees with
 the status a client then reads.
+
+Jobs are read as plain rows (:class:`JobRow`) on a Core connection, in one query for
+any number of jobs: a status is the most polled read of the API, and loading it as ORM
+objects cost ten times the query itself (about 1.1 ms against 0.1 ms).
 """
 
 from __future__ import annotations
@@ -11,8 +15,23 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord, RunState
@@ -128,20 +147,98 @@ def count_queued(session: Session, *, client: str) -> int:
     return session.scalar(query) or 0
 
 
-def list_jobs(
-    session: Session,
-    *,
-    any_of: Sequence[JobCondition] = (),
-    boundary_name: str | None = None,
-    processor_id: str | None = None,
-    limit: int = 20,
-    offset: int = 0,
-) -> tuple[list[JobRecord], int]:
-    """Jobs newest first matching any of ``any_of`` (all jobs when empty), and the total.
+@dataclass(frozen=True)
+class RunRow:
+    """One processor of a job: the run doing it, as stored."""
 
-    ``processor_id`` keeps jobs that asked for that processor. ``limit`` is capped at
-    :data:`MAX_PAGE`. Returns one page of jobs (runs loaded) and how many match in all.
+    processor_id: str
+    state: RunState
+    percent: float
+    current_task: str
+    result: dict[str, Any] | None
+    error_code: str | None
+    error: str | None
+    estimate: dict[str, Any] | None
+    options: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A job as stored, with its runs in the order its processors were asked for.
+
+    ``boundary_name_long`` is ``None`` once a custom area has been retired.
     """
+
+    id: str
+    boundary_name: str
+    created_at: datetime
+    cancelled_at: datetime | None
+    boundary_name_long: str | None
+    runs: tuple[RunRow, ...]
+
+
+_JOB_COLUMNS = (
+    JobRecord.id,
+    JobRecord.boundary_name,
+    JobRecord.created_at,
+    JobRecord.cancelled_at,
+    # A column property has no name of its own outside an ORM entity.
+    JobRecord.boundary_name_long.label("boundary_name_long"),
+)
+_RUN_COLUMNS = (
+    RunRecord.processor_id,
+    RunRecord.state,
+    RunRecord.percent,
+    RunRecord.current_task,
+    RunRecord.result,
+    RunRecord.error_code,
+    RunRecord.error,
+    RunRecord.estimate,
+    RunRecord.options,
+)
+
+
+# Built once: SQLAlchemy memoises a statement's cache key on the statement object, so a
+# statement built per call would spend most of a status read (~0.8 ms) recomputing it.
+_READ_JOBS = (
+    select(*_JOB_COLUMNS, *_RUN_COLUMNS)
+    .outerjoin(JobRunRecord, JobRunRecord.job_id == JobRecord.id)
+    .outerjoin(RunRecord, RunRecord.id == JobRunRecord.run_id)
+    .where(JobRecord.id.in_(bindparam("job_ids", expanding=True)))
+    .order_by(JobRecord.id, JobRunRecord.position)
+)
+
+
+def read_jobs(connection: Connection, job_ids: Sequence[str]) -> list[JobRow]:
+    """The jobs with these ids that exist, in the order given, each with its runs."""
+    if not job_ids:
+        return []
+    rows = connection.execute(_READ_JOBS, {"job_ids": list(job_ids)}).all()
+    heads: dict[str, Row[Any]] = {}
+    runs: dict[str, list[RunRow]] = {}
+    width = len(_JOB_COLUMNS)
+    for row in rows:
+        heads.setdefault(row.id, row)
+        found = runs.setdefault(row.id, [])
+        if row.processor_id is not None:
+            found.append(RunRow(row.processor_id, RunState(row.state), *row[width + 2 :]))
+    return [
+        JobRow(
+            id=head.id,
+            boundary_name=head.boundary_name,
+            created_at=head.created_at,
+            cancelled_at=head.cancelled_at,
+            boundary_name_long=head.boundary_name_long,
+            runs=tuple(runs[head.id]),
+        )
+        for head in (heads.get(job_id) for job_id in job_ids)
+        if head is not None
+    ]
+
+
+def _filters(
+    any_of: Sequence[JobCondition], boundary_name: str | None, processor_id: str | None
+) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if any_of:
         where.append(or_(false(), *(_condition_clause(c) for c in any_of)))
@@ -155,12 +252,43 @@ def list_jobs(
                 .where(JobRunRecord.job_id == JobRecord.id, RunRecord.processor_id == processor_id)
             )
         )
-    total = session.scalar(select(func.count()).select_from(JobRecord).where(*where)) or 0
-    page = session.scalars(
-        select(JobRecord)
-        .where(*where)
+    return where
+
+
+def count_jobs(
+    reader: Session | Connection,
+    *,
+    any_of: Sequence[JobCondition] = (),
+    boundary_name: str | None = None,
+    processor_id: str | None = None,
+) -> int:
+    """How many jobs match any of ``any_of`` (all jobs when empty) and the other filters."""
+    where = _filters(any_of, boundary_name, processor_id)
+    return reader.scalar(select(func.count()).select_from(JobRecord).where(*where)) or 0
+
+
+def list_jobs(
+    connection: Connection,
+    *,
+    any_of: Sequence[JobCondition] = (),
+    boundary_name: str | None = None,
+    processor_id: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[JobRow], int]:
+    """Jobs newest first matching any of ``any_of`` (all jobs when empty), and the total.
+
+    ``processor_id`` keeps jobs that asked for that processor. ``limit`` is capped at
+    :data:`MAX_PAGE`. Returns one page of jobs (runs loaded) and how many match in all.
+    """
+    total = count_jobs(
+        connection, any_of=any_of, boundary_name=boundary_name, processor_id=processor_id
+    )
+    page = connection.scalars(
+        select(JobRecord.id)
+        .where(*_filters(any_of, boundary_name, processor_id))
         .order_by(JobRecord.created_at.desc(), JobRecord.id.desc())
         .limit(max(1, min(limit, MAX_PAGE)))
         .offset(max(0, offset))
-    )
-    return list(page), total
+    ).all()
+    return read_jobs(connection, page), total

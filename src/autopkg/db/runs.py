@@ -142,11 +142,6 @@ def create_job(
     return job
 
 
-def get_job(session: Session, *, job_id: str) -> JobRecord | None:
-    """Return the job with its runs loaded, or ``None``."""
-    return session.get(JobRecord, job_id)
-
-
 def get_run(session: Session, *, run_id: str) -> RunRecord | None:
     """Return one run, or ``None``."""
     return session.get(RunRecord, run_id)

@@ -7,13 +7,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 T = TypeVar("T")
+
+
+# Enough open SQLite connections for every thread that may query at once (the API's
+# thread pool of 40 and the in-process workers): a connection opened for one request and
+# closed after it costs more than the request (file open, four PRAGMAs), and a thread
+# waiting for a connection adds to the tail of every read route.
+SQLITE_POOL_SIZE = 48
 
 
 def make_engine(url: str) -> Engine:
@@ -23,7 +30,12 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 60},
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=SQLITE_POOL_SIZE,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -60,9 +72,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(
-            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
-        )
+        self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -80,6 +91,15 @@ class Database:
         """A session for queries only; on SQLite it does not take the write lock."""
         with self._read_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A Core connection in one transaction for queries only, like :meth:`read_session`.
+
+        For reads that return plain rows, without the cost of loading ORM objects.
+        """
+        with self._read_engine.connect() as connection, connection.begin():
+            yield connection
 
     def transact_retrying(self, work: Callable[[Session], T], *, for_seconds: float) -> T:
         """Run ``work`` in one transaction, retrying while the database is unreachable.

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from autopkg.boundaries.geojson import Area
 from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
-from autopkg.db.jobs import JobCondition, JobOutcome
-from autopkg.db.models import JobRecord, RunState
+from autopkg.db.jobs import JobCondition, JobOutcome, JobRow
+from autopkg.db.models import RunState
 from autopkg.errors import NotFoundError, RateLimitedError
 from autopkg.jobs.estimates import check_limit
 from autopkg.jobs.executor import Executor
@@ -210,8 +208,11 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
     Raises:
         NotFoundError: no job has this id.
     """
-    with rt.database.read_session() as session:
-        return _status_of(_job(session, job_id))
+    with rt.database.read_connection() as connection:
+        found = job_queries.read_jobs(connection, [job_id])
+    if not found:
+        raise NotFoundError(f"unknown job: {job_id[:80]!r}")
+    return _status_of(found[0])
 
 
 def list_jobs(
@@ -229,32 +230,32 @@ def list_jobs(
     :data:`autopkg.db.jobs.MAX_PAGE`.
     """
     limit = max(1, min(limit, job_queries.MAX_PAGE))
-    with rt.database.read_session() as session:
+    with rt.database.read_connection() as connection:
         jobs, total = job_queries.list_jobs(
-            session,
+            connection,
             any_of=any_of,
             boundary_name=canonical_name(boundary_name) if boundary_name else None,
             processor_id=processor_id,
             limit=limit,
             offset=offset,
         )
-        return JobPage(
-            jobs=tuple(_status_of(job) for job in jobs), total=total, limit=limit, offset=offset
-        )
+    return JobPage(
+        jobs=tuple(_status_of(job) for job in jobs), total=total, limit=limit, offset=offset
+    )
 
 
-def _status_of(job: JobRecord) -> JobStatus:
+def _status_of(job: JobRow) -> JobStatus:
     runs = tuple(
         RunStatus(
-            processor_id=link.run.processor_id,
-            state=RunState(link.run.state),
-            percent=100.0 if RunState(link.run.state).terminal else link.run.percent,
-            task=_task_of(link.run.state, link.run.current_task, link.run.error),
-            result=_result_of(link.run.state, link.run.result, link.run.error_code, link.run.error),
-            estimate=link.run.estimate,
-            options=link.run.options,
+            processor_id=run.processor_id,
+            state=run.state,
+            percent=100.0 if run.state.terminal else run.percent,
+            task=_task_of(run.state, run.current_task, run.error),
+            result=_result_of(run.state, run.result, run.error_code, run.error),
+            estimate=run.estimate,
+            options=run.options,
         )
-        for link in job.runs
+        for run in job.runs
     )
     percent = sum(run.percent for run in runs) / len(runs) if runs else 100.0
     cancelled = job.cancelled_at is not None
@@ -276,8 +277,8 @@ def _status_of(job: JobRecord) -> JobStatus:
 _FAILED_TASK_CHARS = 120
 
 
-def _task_of(state: str, task: str, error: str | None) -> str:
-    if state == RunState.FAILURE.value:
+def _task_of(state: RunState, task: str, error: str | None) -> str:
+    if state is RunState.FAILURE:
         reason = (error or "failed").splitlines()[0]
         if len(reason) > _FAILED_TASK_CHARS:
             reason = reason[: _FAILED_TASK_CHARS - 1] + "…"
@@ -285,17 +286,10 @@ def _task_of(state: str, task: str, error: str | None) -> str:
     return task
 
 
-def _job(session: Session, job_id: str) -> JobRecord:
-    job = run_repo.get_job(session, job_id=job_id)
-    if job is None:
-        raise NotFoundError(f"unknown job: {job_id[:80]!r}")
-    return job
-
-
 def _result_of(
-    state: str, result: dict[str, Any] | None, code: str | None, error: str | None
+    state: RunState, result: dict[str, Any] | None, code: str | None, error: str | None
 ) -> dict[str, Any] | None:
-    if state == RunState.FAILURE.value:
+    if state is RunState.FAILURE:
         return {"error": code or "error", "detail": error or "failed"}
     return result
 

@@ -55,8 +55,8 @@ def boundaries_version(rt: Runtime, *, include_custom: bool = True) -> int:
 
     Without ``include_custom``, writes of custom areas alone leave it unchanged.
     """
-    with rt.database.read_session() as session:
-        return boundary_repo.version(session, include_custom=include_custom)
+    with rt.database.read_connection() as connection:
+        return boundary_repo.version(connection, include_custom=include_custom)
 
 
 @dataclass(frozen=True)

@@ -123,8 +123,8 @@ def package_zip(rt: Runtime, boundary_name: str) -> PackageArchive:
 def packages_version(rt: Runtime) -> int:
     """A number that changes, for every process, whenever a package is published,
     rebuilt or removed (``Counter.PACKAGES_VERSION``)."""
-    with rt.database.read_session() as session:
-        found = counters.read(session, counters.Counter.PACKAGES_VERSION)
+    with rt.database.read_connection() as connection:
+        found = counters.read(connection, counters.Counter.PACKAGES_VERSION)
     return found[counters.Counter.PACKAGES_VERSION]
 
 

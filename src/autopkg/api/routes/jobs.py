@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess, WriterDep
 from autopkg.api.routing import StrictJSONRoute
@@ -144,7 +146,7 @@ def job_public(status: service.JobStatus) -> JobStatusPublic:
     responses={422: {"model": ErrorMessage}},
     operation_id="list_jobs",
 )
-def list_jobs(
+async def list_jobs(
     rt: RuntimeDep,
     state: Annotated[
         Literal["PENDING", "COMPLETE"] | None, Query(description="job_group_status to keep.")
@@ -159,7 +161,7 @@ def list_jobs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> JobList:
+) -> Response:
     """Jobs, newest first, one page at a time (``limit``, ``offset``; ``total`` counts all).
 
     Filters combine: ``state=COMPLETE&outcome=FAILURE&outcome=PARTIAL&boundary_name=gha``
@@ -169,7 +171,8 @@ def list_jobs(
     conditions = [
         JobCondition(complete=complete, outcome=JobOutcome(name)) for name in outcome or []
     ] or ([JobCondition(complete=complete)] if complete is not None else [])
-    page = service.list_jobs(
+    page = await run_in_threadpool(
+        service.list_jobs,
         rt,
         any_of=conditions,
         boundary_name=boundary_name,
@@ -177,12 +180,13 @@ def list_jobs(
         limit=limit,
         offset=offset,
     )
-    return JobList(
+    listed = JobList(
         jobs=[job_public(job) for job in page.jobs],
         total=page.total,
         limit=page.limit,
         offset=page.offset,
     )
+    return _json(listed)
 
 
 @router.get(
@@ -191,9 +195,20 @@ def list_jobs(
     responses={404: {"model": ErrorMessage}},
     operation_id="get_job",
 )
-def get_job(rt: RuntimeDep, job_id: str) -> JobStatusPublic:
+async def get_job(rt: RuntimeDep, job_id: str) -> Response:
     """A job's status: PENDING until every processor has finished and been published."""
-    return job_public(service.status(rt, job_id=job_id))
+    status = await run_in_threadpool(service.status, rt, job_id=job_id)
+    return _json(job_public(status))
+
+
+def _json(model: BaseModel) -> Response:
+    """``model`` as a JSON response, serialised once by pydantic-core.
+
+    Job reads are not cached (progress changes every second) and are polled more than
+    any other route; returning the model for FastAPI to serialise would validate it a
+    second time and take another trip through the thread pool.
+    """
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.delete(
