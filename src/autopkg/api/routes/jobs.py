@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess, WriterDep
+from autopkg.api.responses import model_response
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     DryRunProcessor,
@@ -186,7 +186,7 @@ async def list_jobs(
         limit=page.limit,
         offset=page.offset,
     )
-    return _json(listed)
+    return model_response(listed)
 
 
 @router.get(
@@ -198,17 +198,7 @@ async def list_jobs(
 async def get_job(rt: RuntimeDep, job_id: str) -> Response:
     """A job's status: PENDING until every processor has finished and been published."""
     status = await run_in_threadpool(service.status, rt, job_id=job_id)
-    return _json(job_public(status))
-
-
-def _json(model: BaseModel) -> Response:
-    """``model`` as a JSON response, serialised once by pydantic-core.
-
-    Job reads are not cached (progress changes every second) and are polled more than
-    any other route; returning the model for FastAPI to serialise would validate it a
-    second time and take another trip through the thread pool.
-    """
-    return Response(model.model_dump_json(), media_type="application/json")
+    return model_response(job_public(status))
 
 
 @router.delete(

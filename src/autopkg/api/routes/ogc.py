@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopkg.api.deps import ExecutorDep, PackagesHostDep, RuntimeDep, WriteAccess, WriterDep
+from autopkg.api.responses import model_response
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage
 from autopkg.boundaries.geojson import parse_area
@@ -279,9 +281,10 @@ def list_jobs(
     operation_id="ogc_get_job",
     name="ogc_get_job",
 )
-def get_job(rt: RuntimeDep, request: Request, job_id: str) -> StatusInfo:
+async def get_job(rt: RuntimeDep, request: Request, job_id: str) -> Response:
     """Status of a job."""
-    return _status(request, service.status(rt, job_id=job_id))
+    status = await run_in_threadpool(service.status, rt, job_id=job_id)
+    return model_response(_status(request, status))
 
 
 @router.delete(
