@@ -41,6 +41,8 @@ ROUTES = (
     "/v1/packages",
     "/v1/packages/gha",
     "/v1/jobs/{job}",
+    "/v1/jobs",
+    "/ogc/jobs/{job}",
 )
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 _PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
