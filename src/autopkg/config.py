@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     rate_auth_failures_per_minute: int = Field(
         10, ge=0, description="Failed authentications per client address (0: unlimited)."
     )
+    metrics_max_age_secs: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long /metrics reuses its reading of the database and storage "
+        "(0: read at every scrape).",
+    )
 
     osm_pghost: str | None = None
     osm_port: int = 5432

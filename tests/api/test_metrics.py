@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from autopkg.api.app import create_app
+from autopkg.api.metrics import StoredStateCollector
 from autopkg.jobs.embedded import EmbeddedExecutor
-from autopkg.runtime import open_runtime
+from autopkg.runtime import Runtime, open_runtime
 from tests.api.test_jobs import submit
 from tests.conftest import make_settings, wait_until_complete
 
@@ -76,7 +80,7 @@ def test_queue_depth_is_the_pending_runs(tmp_path: Path) -> None:
 
 
 def test_source_cache_hits_and_misses_are_counted(tmp_path: Path, source_mirror: str) -> None:
-    rt = open_runtime(make_settings(tmp_path, source_mirror=source_mirror))
+    rt = open_runtime(make_settings(tmp_path, source_mirror=source_mirror, metrics_max_age_secs=0))
     lookups = "autopkg_source_cache_lookups_total"
     with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1))) as client:
         before = scrape(client)
@@ -90,3 +94,63 @@ def test_source_cache_hits_and_misses_are_counted(tmp_path: Path, source_mirror:
         second = scrape(client)
     assert sample(second, lookups, result="miss") == 1
     assert sample(second, lookups, result="hit") == 1
+
+
+def test_scrapes_within_the_max_age_share_one_reading_and_latency_stays_live(
+    tmp_path: Path, source_mirror: str
+) -> None:
+    rt = open_runtime(
+        make_settings(tmp_path, source_mirror=source_mirror, metrics_max_age_secs=300)
+    )
+    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=2))) as client:
+        before = scrape(client)
+        wait_until_complete(client, submit(client, "gha", OK))
+        after = scrape(client)
+    # The stored state is the first reading's: no run had finished then.
+    assert sample(before, "autopkg_runs", state="SUCCESS") == 0
+    assert sample(after, "autopkg_runs", state="SUCCESS") == 0
+    assert sample(after, "autopkg_jobs", state="PENDING", outcome="") == 0
+    # HTTP latency is this process's own count, never a stored reading.
+    latency = "autopkg_http_request_duration_seconds_count"
+    assert sample(after, latency, method="POST", route="/v1/jobs", status="202") == 1
+    assert sample(after, latency, method="GET", route="/metrics", status="200") == 1
+
+
+class CountingCollector(StoredStateCollector):
+    """The real collector, counting how often it reads the database and storage."""
+
+    def __init__(self, rt: Runtime, max_age: float) -> None:
+        super().__init__(rt, max_age)
+        self.readings = 0
+
+    def _read(self) -> Iterator[Metric]:
+        self.readings += 1
+        yield from super()._read()
+
+
+def scrape_together(collector: CountingCollector, threads: int) -> list[list[Metric]]:
+    """What ``threads`` threads released at once by a barrier each collect."""
+    barrier = threading.Barrier(threads)
+    results: list[list[Metric]] = []
+
+    def scrape_once() -> None:
+        barrier.wait()
+        results.append(list(collector.collect()))
+
+    started = [threading.Thread(target=scrape_once) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(30)
+    return results
+
+
+def test_concurrent_scrapes_wait_for_one_reading(tmp_path: Path) -> None:
+    rt = open_runtime(make_settings(tmp_path))
+    for _ in range(20):
+        collector = CountingCollector(rt, max_age=300)
+        results = scrape_together(collector, threads=12)
+        assert collector.readings == 1
+        assert len(results) == 12
+        assert all(result == results[0] for result in results)
+        assert {metric.name for metric in results[0]} >= {"autopkg_runs", "autopkg_jobs"}

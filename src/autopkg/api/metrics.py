@@ -11,6 +11,7 @@ misses (counted by the workers in the database as they fetch).
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
@@ -37,12 +38,29 @@ _RUN_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 12 * 360
 
 
 class StoredStateCollector(Collector):
-    """Metrics read from the database and storage at each scrape."""
+    """Metrics read from the database and storage, at most every ``max_age`` seconds.
 
-    def __init__(self, rt: Runtime) -> None:
+    A reading costs a query per state and outcome, every finished run's times and every
+    package's manifest: ~50 ms on a small service and more as it grows, so scrapes sent
+    back to back (anyone may GET ``/metrics``) would take the process. Scrapes within
+    ``max_age`` of a reading share it, and scrapes arriving while one reads wait for
+    that reading instead of starting their own. ``max_age`` 0 reads at every scrape.
+    """
+
+    def __init__(self, rt: Runtime, max_age: float) -> None:
         self._rt = rt
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._reading: tuple[float, list[Metric]] | None = None
 
     def collect(self) -> Iterable[Metric]:
+        """The latest reading, taken again once it is ``max_age`` seconds old."""
+        with self._lock:
+            if self._reading is None or time.monotonic() >= self._reading[0] + self._max_age:
+                self._reading = (time.monotonic(), list(self._read()))
+            return self._reading[1]
+
+    def _read(self) -> Iterator[Metric]:
         """Yield jobs, runs, queue depth, run durations, published bytes, cache lookups."""
         with self._rt.database.read_session() as session:
             cache = counters.read(
@@ -126,7 +144,7 @@ class ServiceMetrics:
             buckets=_HTTP_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(StoredStateCollector(rt))
+        self.registry.register(StoredStateCollector(rt, rt.settings.metrics_max_age_secs))
 
 
 class HttpLatency:
