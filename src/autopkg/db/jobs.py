@@ -177,31 +177,26 @@ class JobRow:
     runs: tuple[RunRow, ...]
 
 
-_JOB_COLUMNS = (
-    JobRecord.id,
-    JobRecord.boundary_name,
-    JobRecord.created_at,
-    JobRecord.cancelled_at,
-    # A column property has no name of its own outside an ORM entity.
-    JobRecord.boundary_name_long.label("boundary_name_long"),
-)
-_RUN_COLUMNS = (
-    RunRecord.processor_id,
-    RunRecord.state,
-    RunRecord.percent,
-    RunRecord.current_task,
-    RunRecord.result,
-    RunRecord.error_code,
-    RunRecord.error,
-    RunRecord.estimate,
-    RunRecord.options,
-)
-
-
 # Built once: SQLAlchemy memoises a statement's cache key on the statement object, so a
 # statement built per call would spend most of a status read (~0.8 ms) recomputing it.
 _READ_JOBS = (
-    select(*_JOB_COLUMNS, *_RUN_COLUMNS)
+    select(
+        JobRecord.id,
+        JobRecord.boundary_name,
+        JobRecord.created_at,
+        JobRecord.cancelled_at,
+        # A column property has no name of its own outside an ORM entity.
+        JobRecord.boundary_name_long.label("boundary_name_long"),
+        RunRecord.processor_id,
+        RunRecord.state,
+        RunRecord.percent,
+        RunRecord.current_task,
+        RunRecord.result,
+        RunRecord.error_code,
+        RunRecord.error,
+        RunRecord.estimate,
+        RunRecord.options,
+    )
     .outerjoin(JobRunRecord, JobRunRecord.job_id == JobRecord.id)
     .outerjoin(RunRecord, RunRecord.id == JobRunRecord.run_id)
     .where(JobRecord.id.in_(bindparam("job_ids", expanding=True)))
@@ -216,12 +211,23 @@ def read_jobs(connection: Connection, job_ids: Sequence[str]) -> list[JobRow]:
     rows = connection.execute(_READ_JOBS, {"job_ids": list(job_ids)}).all()
     heads: dict[str, Row[Any]] = {}
     runs: dict[str, list[RunRow]] = {}
-    width = len(_JOB_COLUMNS)
     for row in rows:
         heads.setdefault(row.id, row)
         found = runs.setdefault(row.id, [])
-        if row.processor_id is not None:
-            found.append(RunRow(row.processor_id, RunState(row.state), *row[width + 2 :]))
+        if row.processor_id is not None:  # the outer join's row of a job without runs
+            found.append(
+                RunRow(
+                    processor_id=row.processor_id,
+                    state=RunState(row.state),
+                    percent=row.percent,
+                    current_task=row.current_task,
+                    result=row.result,
+                    error_code=row.error_code,
+                    error=row.error,
+                    estimate=row.estimate,
+                    options=row.options,
+                )
+            )
     return [
         JobRow(
             id=head.id,
