@@ -28,6 +28,7 @@ from autopkg.clip.raster import clip_raster
 from autopkg.errors import SourceError
 from autopkg.packaging.provenance import processor_entry
 from autopkg.processors.clipstore import ClipStore
+from autopkg.processors.context import LocalEstimateContext
 from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import (
     COMPUTED,
     PRIOR,
@@ -398,3 +399,17 @@ def test_a_new_attempt_reuses_the_products_kept_by_an_earlier_one(
     assert len(second.ctx.fetched) == 1 + 2 * len(MET_TILES["corner"])
     assert second.percents() == sorted(second.percents()) and second.percents()[-1] == 100
     assert not (second.ctx.scratch / ".mosaic").exists(), "no tile was unpacked"
+
+
+def test_the_estimate_reads_the_schema_only_from_the_cache(tmp_path: Path, drifted: Path) -> None:
+    boundary = AREAS["equator"]
+    ctx = LocalEstimateContext(boundary, {}, tmp_path / "cache", mirror=None, verify=False)
+    assert ctx.cached(SCHEMA) is None
+    computed = JrcGhslBuiltCProcessor().estimate(ctx)  # no mirror: nothing could be fetched
+    with serve_directory(drifted) as mirror:
+        Run(tmp_path, boundary, mirror).ctx.fetch(SCHEMA)
+    assert ctx.cached(SCHEMA) == tmp_path / "cache" / mirror_relpath(SCHEMA.url)
+    # The drifted schema lists a few tiles only; the window is still the whole grid's.
+    assert JrcGhslBuiltCProcessor().estimate(ctx) == computed
+    # 0.1° at the equator, one file per product: about 1,100 px square each at 10 m.
+    assert computed.files == 2 and 2 * 1_000**2 < computed.pixels < 2 * 1_200**2
