@@ -12,7 +12,6 @@ tests' HTTP mirror server with the source cache already holding the tiles (wall 
 peak RSS, the peak bytes allocated under its scratch folder, sampled every 50 ms); and
 the floor, rasterio alone reading the same output windows from the tiles' mosaic and
 writing them as DEFLATE GeoTIFFs (read + compress: no masking, no overviews, no COG).
-It takes more than ten minutes, so it runs only with ``--only ghsl``.
 """
 
 from __future__ import annotations
