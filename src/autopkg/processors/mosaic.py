@@ -51,7 +51,10 @@ class Pixels:
         if not _same_crs(self.crs, prior.crs):
             found.append(f"CRS {_crs_name(self.crs)} (prior {_crs_name(prior.crs)})")
         if self.size != prior.size:
-            found.append(f"{self.size[0]:g} x {self.size[1]:g} pixels (prior {prior.size[0]:g})")
+            found.append(
+                f"{self.size[0]:g} x {self.size[1]:g} m pixels "
+                f"(prior {prior.size[0]:g} x {prior.size[1]:g})"
+            )
         else:
             offsets = [
                 (mine - theirs) / step % 1

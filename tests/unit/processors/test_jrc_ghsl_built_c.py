@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -226,8 +227,8 @@ def test_drifted_tiles_are_clipped_as_they_are_with_a_warning(
     warnings = [r.getMessage() for r in caplog.records if r.name == LOGGER]
     assert warnings == [
         f"jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun: the tiles of {stem(product)} differ "
-        "from what the processor assumed: 2000 x 2000 pixels (prior 10); 1 band(s) of uint16 "
-        "(prior 1 of uint8); NoData 0.0 (prior 255); clipped as they are"
+        "from what the processor assumed: 2000 x 2000 m pixels (prior 10 x 10); 1 band(s) of "
+        "uint16 (prior 1 of uint8); NoData 0.0 (prior 255); clipped as they are"
         for product in PRODUCTS
     ]
 
@@ -268,10 +269,26 @@ def test_a_tile_the_publisher_lacks_reads_as_nodata_and_provenance_says_so(
     assert (data[~in_missing] != DRIFTED.nodata).any()
 
 
-def test_without_the_schema_the_computed_grid_is_used_with_a_warning(
-    tmp_path: Path, drifted: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("schema", "reason"),
+    [
+        (None, r"could not download .*GHSL_data_54009_shapefile\.zip: HTTP 404 Not Found"),
+        (b"readme only", rf"GHSL_data_54009_shapefile\.zip holds no {SCHEMA_LAYER}\.shp"),
+    ],
+    ids=["absent", "unreadable"],
+)
+def test_without_a_usable_schema_the_computed_grid_is_used_with_a_warning(
+    tmp_path: Path,
+    drifted: Path,
+    caplog: pytest.LogCaptureFixture,
+    schema: bytes | None,
+    reason: str,
 ) -> None:
     bare = make_built_c_tiles(tmp_path / "bare", [], DRIFTED, schema=False)
+    if schema is not None:
+        (bare / mirror_relpath(SCHEMA.url)).parent.mkdir(parents=True)
+        with zipfile.ZipFile(bare / mirror_relpath(SCHEMA.url), "w") as archive:
+            archive.writestr("readme.txt", schema)
     with serve_directory(drifted) as mirror:
         listed = JrcGhslBuiltCProcessor().run(Run(tmp_path / "listed", AREAS["corner"], mirror).ctx)
     log = RequestLog()
@@ -280,11 +297,8 @@ def test_without_the_schema_the_computed_grid_is_used_with_a_warning(
 
     assert [o.path.read_bytes() for o in computed] == [o.path.read_bytes() for o in listed]
     assert dict(log.hits) == tile_paths("corner")
-    assert any(
-        "the tile schema cannot be used (could not download" in r.getMessage()
-        and "HTTP 404" in r.getMessage()
-        for r in caplog.records
-    )
+    (warning,) = [r.getMessage() for r in caplog.records if "tile schema" in r.getMessage()]
+    assert re.search(f"the tile schema cannot be used \\({reason}\\); fetching the tiles", warning)
 
 
 def test_a_tile_failing_otherwise_fails_the_run_with_its_cause(

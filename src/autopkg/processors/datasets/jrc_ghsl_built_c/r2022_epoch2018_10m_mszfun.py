@@ -60,7 +60,6 @@ PRIOR = Pixels(
     crs="ESRI:54009", dtype="uint8", count=1, nodata=255,
     size=(10.0, 10.0), origin=(-18_041_000.0, 9_000_000.0),
 )  # fmt: skip
-_NODATA = 255
 # Size estimates: most 10 m cells are open space, so the classes deflate to about a
 # tenth of their bytes.
 _RATIO = 0.1
@@ -85,7 +84,7 @@ def tile_source(product: str, tile_id: str) -> Source:
     return Source(url=f"{folder}/{name}", filename=name)
 
 
-def mosaic_grid(schema: TileSchema) -> SourceGrid:
+def _mosaic_grid(schema: TileSchema) -> SourceGrid:
     """The prior's 10 m grid over the schema's tiles and the computed grid together."""
     west, south, east, north = _extent(schema)
     step = PRIOR.size[0]
@@ -176,7 +175,7 @@ class JrcGhslBuiltCProcessor(Processor):
             except SourceError as exc:
                 log.warning("%s: %s; estimating on the computed grid", self.metadata.id, exc)
         return raster_estimate(
-            mosaic_grid(schema), ctx.boundary.geometry, ratio=_RATIO, files=len(PRODUCTS)
+            _mosaic_grid(schema), ctx.boundary.geometry, ratio=_RATIO, files=len(PRODUCTS)
         )
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
@@ -204,7 +203,7 @@ class JrcGhslBuiltCProcessor(Processor):
                 (tile.id, "missing" if archive is None else cached_digest(archive).sha256)
                 for tile, archive in archives
             ]
-            part = {"name": name, "sub": stem(product).lower(), "nodata": repr(_NODATA)}
+            part = {"name": name, "sub": stem(product).lower(), "nodata": repr(PRIOR.nodata)}
             done, _ = clip_once(ctx, source_sha256=digest_of(digests), part=part, clip=clip)
             outputs += done
             ctx.progress(end, f"clipped {name} ({number + 1} of {len(PRODUCTS)})")
@@ -252,7 +251,7 @@ class JrcGhslBuiltCProcessor(Processor):
                     self.metadata.id, stem(product), "; ".join(differences),
                 )  # fmt: skip
             return clip_to_cogs(
-                self, ctx, vrt, span=span, sub=stem(product).lower(), nodata=_NODATA,
+                self, ctx, vrt, span=span, sub=stem(product).lower(), nodata=PRIOR.nodata,
                 title=f"GHS-BUILT-C R2022A {product} 2018 10 m (Mollweide), clipped",
             )  # fmt: skip
         finally:
