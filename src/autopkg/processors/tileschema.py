@@ -130,8 +130,10 @@ def read_schema(archive: Path, layer: str) -> TileSchema:
     if not members:
         raise SourceError(f"{shown} holds no {layer}.shp")
     try:
+        # Every attribute, so that names are matched whatever their case (dBASE
+        # tools often write them in capitals).
         meta, _, _, fields = pyogrio.raw.read(
-            f"/vsizip/{archive}/{members[0]}", columns=list(_COLUMNS), read_geometry=False
+            f"/vsizip/{archive}/{members[0]}", read_geometry=False
         )
     except (DataSourceError, DataLayerError, ValueError) as exc:
         raise SourceError(f"cannot read the tile schema {shown}: {exc}") from None
