@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +38,18 @@ from autopkg.clip.budget import configure_gdal
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.raster import clip_raster
 from autopkg.processors.context import LocalRunContext
-from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import GRID
+from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import (
+    COMPUTED,
+    PRIOR,
+)
 from autopkg.processors.datasets.wri_aqueduct.version_2 import (
     LISTING,
     WriAqueductProcessor,
     file_source,
 )
 from autopkg.processors.fetch import mirror_relpath
-from autopkg.processors.mosaic import Cell, TileGrid, write_mosaic
+from autopkg.processors.mosaic import write_mosaic
+from autopkg.processors.tileschema import Tile
 from benchmarks.boundaries import BenchBoundary
 from benchmarks.compare import compare
 from benchmarks.inputs import CACHE, RasterSpec, build_raster, cached
@@ -73,7 +78,8 @@ FLOAT_CO = (
 #: The stand-in tiled source: JRC's 1000 km Mollweide cells at 25 m (40,000 px tiles),
 #: so a country's window passes the 1 GiB scratch limit as a large one's does at 10 m.
 MOSAIC_PIXEL = 25.0
-_MOLLWEIDE_WEST, _MOLLWEIDE_NORTH = -18_041_000.0, 9_000_000.0
+#: What the stand-in tiles hold: the prior's pixels at 25 m.
+MOSAIC_PIXELS = replace(PRIOR, size=(MOSAIC_PIXEL, MOSAIC_PIXEL))
 _SAMPLE_SECONDS = 0.05
 #: Clips each source with its own gdalwarp, one after another. A bare interpreter, so the
 #: peak RSS measured is gdalwarp's, not a Python process's with numpy and GDAL loaded.
@@ -168,17 +174,19 @@ def _relpath(name: str) -> Path:
 
 
 def tile_rows(shapes: list[BenchBoundary]) -> list[list[str]]:
-    """Tiles of the 10 m GHS-BUILT-C grid each boundary needs, against its bounding box's."""
+    """Tiles of JRC's grid each boundary needs, against the tiles of its bounding box."""
     rows = []
     for b in shapes:
         started = time.perf_counter()
-        met = GRID.cells(b.geometry)
+        met = COMPUTED.meeting(b.geometry)
         seconds = time.perf_counter() - started
-        west, south, east, north = repair(boundary_in_crs(repair(b.geometry), GRID.crs)).bounds
-        size = GRID.tile * GRID.pixel
-        cols = math.floor((east - GRID.west) / size) - math.floor((west - GRID.west) / size) + 1
-        rows_ = math.floor((GRID.north - south) / size) - math.floor((GRID.north - north) / size)
-        rows.append([b.name, b.role, str(len(met)), str(cols * (rows_ + 1)), f"{seconds:.2f}"])
+        west, south, east, north = repair(boundary_in_crs(repair(b.geometry), COMPUTED.crs)).bounds
+        boxed = [
+            t
+            for t in COMPUTED.tiles
+            if t.left < east and t.right > west and t.bottom < north and t.top > south
+        ]
+        rows.append([b.name, b.role, str(len(met)), str(len(boxed)), f"{seconds:.2f}"])
     return rows
 
 
@@ -187,43 +195,33 @@ TILE_HEADER = ["boundary", "kind", "tiles fetched", "tiles of the bounding box",
 
 def mosaic_tiles(b: BenchBoundary) -> Path:
     """Stand-in uint8 tiles (25 m, 40,000 px) of every cell meeting ``b``; their folder."""
-    grid = _mosaic_grid()
-    local = repair(boundary_in_crs(repair(b.geometry), grid.crs))
+    local = repair(boundary_in_crs(repair(b.geometry), COMPUTED.crs))
     folder = CACHE / "mosaic" / b.name
-    for cell in grid.cells(b.geometry):
-        cached(folder / f"R{cell[0] + 1}_C{cell[1] + 1}.tif", _tile_writer(cell, local))
+    for tile in COMPUTED.meeting(b.geometry):
+        cached(folder / f"{tile.id}.tif", tile_writer(tile, local))
     return folder
 
 
-def _mosaic_grid() -> TileGrid:
-    per_tile = round(1_000_000 / MOSAIC_PIXEL)
-    return TileGrid(
-        crs="ESRI:54009",
-        west=_MOLLWEIDE_WEST,
-        north=_MOLLWEIDE_NORTH,
-        pixel=MOSAIC_PIXEL,
-        width=round(36_082_000 / MOSAIC_PIXEL),
-        height=round(18_000_000 / MOSAIC_PIXEL),
-        tile=per_tile,
-    )
-
-
-def _tile_writer(cell: Cell, local: BaseGeometry) -> Callable[[Path], None]:
-    grid = _mosaic_grid()
-    col_off, row_off, width, height = grid.window(cell)
-    transform = grid.transform @ Affine.translation(col_off, row_off)
+def tile_writer(
+    tile: Tile, local: BaseGeometry, *, pixel: float = MOSAIC_PIXEL, every: int = 1
+) -> Callable[[Path], None]:
+    """Write ``tile`` at ``pixel`` m: data in one block in ``every`` under ``local``'s box."""
+    width = round((tile.right - tile.left) / pixel)
+    height = round((tile.top - tile.bottom) / pixel)
+    transform = Affine(pixel, 0, tile.left, 0, -pixel, tile.top)
     block = 512
 
     def build(target: Path) -> None:
         profile = {
             "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "uint8",
-            "crs": grid.crs, "transform": transform, "nodata": 255, "tiled": True,
+            "crs": COMPUTED.crs, "transform": transform, "nodata": 255, "tiled": True,
             "blockxsize": block, "blockysize": block, "compress": "DEFLATE", "predictor": 2,
             "sparse_ok": True, "bigtiff": "YES",
         }  # fmt: skip
         west, south, east, north = local.bounds
         with rasterio.Env(GDAL_CACHEMAX=256), rasterio.open(target, "w", **profile) as out:
-            # Only the blocks under the boundary's box hold data, as in the test stand-ins.
+            # Only blocks under the boundary's box hold data, as in the test stand-ins; the
+            # others are never written, so they cost no disk and read as NoData.
             inverse = ~transform
             c0, r0 = inverse @ (west, north)
             c1, r1 = inverse @ (east, south)
@@ -232,6 +230,8 @@ def _tile_writer(cell: Cell, local: BaseGeometry) -> Callable[[Path], None]:
             for row in rows:
                 h = min(block, height - row)
                 for col in cols:
+                    if (row // block * 3 + col // block) % every:
+                        continue
                     w = min(block, width - col)
                     r, c = np.mgrid[row : row + h, col : col + w]
                     values = ((r // 37 * 7 + c // 53 * 3 + (r * c) % 5) % 26).astype(np.uint8)
@@ -271,7 +271,7 @@ def _run_aqueduct(mirror: str, boundary: str, cache: str, scratch: str) -> None:
     configure_gdal(concurrency=1)
     shutil.rmtree(scratch, ignore_errors=True)
     context = LocalRunContext(
-        Boundary(name="b", name_long="b", admin_level="0", geometry=_geometry(boundary)),
+        Boundary(name="b", name_long="b", admin_level="0", geometry=read_geometry(boundary)),
         Path(scratch), Path(cache), mirror=f"file://{mirror}", verify=False,
         on_progress=lambda _percent, _task: None,
     )  # fmt: skip
@@ -285,18 +285,15 @@ def _run_aqueduct(mirror: str, boundary: str, cache: str, scratch: str) -> None:
 def _run_mosaic(tiles: str, boundary: str, output: str, limit: str) -> None:
     """Mosaic the tiles (VRT) and clip them; print window, scratch peak and output size."""
     configure_gdal(concurrency=1)
-    grid = _mosaic_grid()
-    found = []
-    for path in sorted(Path(tiles).glob("R*_C*.tif")):
-        row, col = (int(part[1:]) - 1 for part in path.stem.split("_"))
-        found.append(((row, col), path, path.name))
+    found = [(path, path.name) for path in sorted(Path(tiles).glob("R*_C*.tif"))]
     target = Path(output)
     target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        vrt = write_mosaic(grid, found, Path(folder) / "mosaic.vrt")
-        geometry = _geometry(boundary)
+        vrt = Path(folder) / "mosaic.vrt"
+        write_mosaic(found, COMPUTED.bounds(), vrt, empty=MOSAIC_PIXELS)
+        geometry = read_geometry(boundary)
         started = time.perf_counter()
-        with _Peak(target.parent) as peak:
+        with PeakBytes(target.parent) as peak:
             clip = clip_raster(vrt, geometry, target, nodata=255, scratch_limit=int(limit))
         seconds = time.perf_counter() - started
     report = {
@@ -309,7 +306,7 @@ def _run_mosaic(tiles: str, boundary: str, output: str, limit: str) -> None:
     print(json.dumps(report))
 
 
-class _Peak:
+class PeakBytes:
     """Samples the bytes under a folder from a thread; keeps the largest seen."""
 
     def __init__(self, folder: Path) -> None:
@@ -318,7 +315,7 @@ class _Peak:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self) -> _Peak:
+    def __enter__(self) -> PeakBytes:
         self._thread.start()
         return self
 
@@ -338,7 +335,7 @@ class _Peak:
             self.bytes = max(self.bytes, size)
 
 
-def _geometry(path: str) -> BaseGeometry:
+def read_geometry(path: str) -> BaseGeometry:
     document = json.loads(Path(path).read_text())
     return shapely.geometry.shape(document["features"][0]["geometry"])
 

@@ -24,6 +24,7 @@ from benchmarks.api_reads import api_reads
 from benchmarks.boundaries import BenchBoundary, boundaries
 from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
+from benchmarks.ghsl import GHSL_HEADER, ghsl_rows
 from benchmarks.inputs import CACHE, RASTERS, VECTORS, build_raster, build_vector
 from benchmarks.measure import PYTHON, Series, repeat, run, worker
 from benchmarks.multifile import (
@@ -218,12 +219,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
         "--only",
-        choices=["raster", "vector", "e2e", "api", "production", "multifile"],
+        choices=["raster", "vector", "e2e", "api", "production", "multifile", "ghsl"],
         action="append",
         help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or ["raster", "vector", "e2e", "api", "production", "multifile"]
+    sections = args.only or ["raster", "vector", "e2e", "api", "production", "multifile", "ghsl"]
     if {"raster", "vector", "multifile"} & set(sections) and shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
@@ -251,6 +252,15 @@ def main() -> None:
         lines += ["## Vector", "", *_table(VECTOR_HEADER, rows), ""]
     if "multifile" in sections:
         lines += ["## Multi-file datasets", "", *multifile_section(shapes, args.repeat), ""]
+    if "ghsl" in sections:
+        lines += [
+            "## GHS-BUILT-C at 10 m",
+            "",
+            "Kenya, the whole processor once, against the floor (read + compress)",
+            "",
+            *_table(GHSL_HEADER, ghsl_rows(shapes["kenya"])),
+            "",
+        ]
     if "e2e" in sections:
         lines += ["## End to end", "", *end_to_end(args.repeat), ""]
     if "production" in sections:

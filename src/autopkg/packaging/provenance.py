@@ -4,7 +4,7 @@ The document keeps one entry per processor version present in the manifest::
 
     {"boundary": "gha", "autopkg_version": "…", "updated": "…",
      "processors": {"<name>.<version>": {"processor", "published_at", "autopkg_version",
-                                        "sources": [{url, filename, size, sha256}],
+                                        "sources": [{url, filename, size, sha256[, missing]}],
                                         "files": [{path, bytes, hash, format,
                                                    mediatype, title, empty, …}]}}}
 """
@@ -39,7 +39,13 @@ def processor_entry(
         "published_at": published_at,
         "autopkg_version": __version__,
         "sources": [
-            {"url": s.url, "filename": s.filename, "size": s.size, "sha256": s.sha256}
+            {
+                "url": s.url,
+                "filename": s.filename,
+                "size": s.size,
+                "sha256": s.sha256,
+                **({"missing": s.missing} if s.missing else {}),
+            }
             for s in fetched
         ],
         "files": file_records(resources),

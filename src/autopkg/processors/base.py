@@ -157,6 +157,10 @@ class EstimateContext(Protocol):
         """The job's options for this processor, validated (``{}``: every default)."""
         ...
 
+    def cached(self, source: Source) -> Path | None:
+        """The copy of ``source`` the shared cache holds already, if any; nothing is fetched."""
+        ...
+
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of a small index ``source`` from the shared cache."""
         ...

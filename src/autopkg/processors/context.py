@@ -10,19 +10,31 @@ from pathlib import Path
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.errors import SourceError
 from autopkg.processors.base import PostgresSource, Source
 from autopkg.processors.clipstore import ClipStore
-from autopkg.processors.fetch import cached_digest, fetch_source
+from autopkg.processors.fetch import (
+    SourceNotFoundError,
+    cache_relpath,
+    cached_digest,
+    fetch_source,
+)
 
 
 @dataclass(frozen=True)
 class FetchedSource:
-    """A source a run fetched: where it came from and exactly which bytes it holds."""
+    """A source a run fetched: where it came from and exactly which bytes it holds.
+
+    ``missing`` says why a source has no bytes (the publisher answered that it has no
+    such file), for a processor that can do without it (a tile of the sea); its size
+    is then 0 and its sha256 empty.
+    """
 
     url: str
     filename: str
     size: int
     sha256: str
+    missing: str | None = None
 
 
 class LocalRunContext:
@@ -97,16 +109,28 @@ class LocalRunContext:
             return self._clips
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
-        """Return a verified local copy of ``source`` (see ``fetch_source``)."""
-        path = fetch_source(
-            source,
-            self._cache_dir,
-            mirror=self._mirror,
-            verify=self._verify,
-            progress=progress,
-            timeout=self._timeout,
-            on_lookup=self._on_cache_lookup,
-        )
+        """Return a verified local copy of ``source`` (see ``fetch_source``).
+
+        A source the publisher does not have (``SourceNotFoundError``) is recorded in
+        :attr:`fetched` as missing before the error is raised.
+        """
+        try:
+            path = fetch_source(
+                source,
+                self._cache_dir,
+                mirror=self._mirror,
+                verify=self._verify,
+                progress=progress,
+                timeout=self._timeout,
+                on_lookup=self._on_cache_lookup,
+            )
+        except SourceNotFoundError as exc:
+            with self._lock:
+                self._fetched.setdefault(
+                    source.url,
+                    FetchedSource(source.url, source.filename, 0, "", missing=exc.message),
+                )
+            raise
         digest = cached_digest(path)
         with self._lock:
             self._fetched.setdefault(
@@ -175,6 +199,15 @@ class LocalEstimateContext:
     def osm_database(self) -> PostgresSource | None:
         """The OSM road and rail database (``AUTOPKG_OSM_PG*``), if one is configured."""
         return self._osm_database
+
+    def cached(self, source: Source) -> Path | None:
+        """The copy of ``source`` the cache holds already, if any; nothing is fetched."""
+        path = self._cache_dir / cache_relpath(source)
+        try:
+            cached_digest(path)
+        except SourceError:
+            return None
+        return path
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of a small index ``source`` (see ``fetch_source``)."""

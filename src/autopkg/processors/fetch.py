@@ -280,6 +280,10 @@ def _tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class SourceNotFoundError(SourceError):
+    """The publisher (or the mirror) has no file at the source's URL: HTTP 404."""
+
+
 class _TransientError(SourceError):
     """A failure that another attempt may not meet (a dropped connection, HTTP 503)."""
 
@@ -332,9 +336,11 @@ def _request_into(
         if response.status_code == 416 and offset:
             return total == offset
         if response.status_code >= 400:
-            failure = (
-                _TransientError if response.status_code in _TRANSIENT_STATUSES else SourceError
-            )
+            failure: type[SourceError] = SourceError
+            if response.status_code in _TRANSIENT_STATUSES:
+                failure = _TransientError
+            elif response.status_code == 404:
+                failure = SourceNotFoundError
             raise failure(
                 f"could not download {shown}: HTTP {response.status_code} {response.reason_phrase}"
             )
@@ -378,7 +384,7 @@ def _copy_local(url: str, part: Path, shown: str, progress: Progress | None) -> 
                 if progress is not None and total:
                     progress(done / total)
     except FileNotFoundError:
-        raise SourceError(f"could not download {shown}: not found in the mirror") from None
+        raise SourceNotFoundError(f"could not download {shown}: not found in the mirror") from None
 
 
 def _check(

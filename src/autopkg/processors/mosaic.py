@@ -1,11 +1,13 @@
-"""Tiled sources: which tiles of a publisher's grid a boundary needs, and their mosaic.
+"""A mosaic of tiles, each placed by its own geotransform, as one GDAL VRT.
 
-Some publishers cut a global grid into square tiles (JRC's GHSL: 1000 km cells in
-Mollweide). A processor fetches only the tiles whose area meets the boundary
-(:meth:`TileGrid.cells`) and clips the mosaic of those, a GDAL VRT over the whole global
-grid (:func:`write_mosaic`): reading it reads only the tiles' blocks a window touches,
-so memory stays bounded however many tiles there are, and the clip sees the publisher's
-global grid, exactly as if the global file had been fetched.
+Some publishers cut a global grid into tiles (JRC's GHSL: 1000 km cells in Mollweide).
+A processor fetches the tiles meeting the boundary and clips their mosaic, a VRT
+(:func:`write_mosaic`): reading it reads only the tiles' blocks a window touches, so
+memory stays bounded however many tiles there are. The tiles are the truth: each is
+placed where its own transform says, whatever its width and height, as long as all
+share one pixel lattice; the pixel type, NoData and CRS are theirs. The VRT covers the
+whole grid given, so the clip's window does not depend on which tiles exist; where no
+tile is, pixels read as NoData.
 """
 
 from __future__ import annotations
@@ -18,158 +20,201 @@ from pathlib import Path
 
 import rasterio
 import rasterio.dtypes
-import shapely
-from affine import Affine
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 from rasterio.errors import RasterioError
-from shapely.geometry import box
-from shapely.geometry.base import BaseGeometry
 
-from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.errors import SourceError
 
-#: A tile's place in its grid: (row, column), 0-based from the top-left.
-Cell = tuple[int, int]
+#: Tolerance, in pixels, for a tile's corner to count as on the lattice.
+_ON_LATTICE = 1e-6
 
 
 @dataclass(frozen=True)
-class TileGrid:
-    """A north-up global grid cut into square tiles of ``tile`` pixels from its top-left.
+class Pixels:
+    """What a mosaic's tiles hold: CRS, pixel type, bands, NoData and lattice.
 
-    The last row and column of tiles are cut short where the grid ends.
+    ``size`` is the pixel's width and height (both positive); ``origin`` is one corner
+    of the lattice (any tile's top-left).
     """
 
     crs: str
-    west: float
-    north: float
-    pixel: float
-    width: int
-    height: int
-    tile: int
+    dtype: str
+    count: int
+    nodata: float | None
+    size: tuple[float, float]
+    origin: tuple[float, float]
 
-    @property
-    def transform(self) -> Affine:
-        """The affine transform of the whole grid."""
-        return Affine(self.pixel, 0.0, self.west, 0.0, -self.pixel, self.north)
-
-    def window(self, cell: Cell) -> tuple[int, int, int, int]:
-        """``(col_off, row_off, width, height)`` of a tile in the whole grid, in pixels."""
-        row, col = cell
-        col_off, row_off = col * self.tile, row * self.tile
-        return (
-            col_off,
-            row_off,
-            min(self.tile, self.width - col_off),
-            min(self.tile, self.height - row_off),
-        )
-
-    def cells(self, geometry: BaseGeometry) -> list[Cell]:
-        """The tiles whose area shares more than an edge with ``geometry`` (EPSG:4326).
-
-        The boundary is densified and projected as the clip projects it, so every tile
-        holding a pixel centre inside the boundary is listed; a tile the boundary only
-        touches along its edge is not. Listed row by row from the top-left.
-        """
-        local = repair(boundary_in_crs(repair(geometry), self.crs))
-        shapely.prepare(local)
-        size = self.tile * self.pixel
-        rows = math.ceil(self.height / self.tile)
-        cols = math.ceil(self.width / self.tile)
-        west, south, east, north = local.bounds
-        first_row = max(0, math.floor((self.north - north) / size))
-        last_row = min(rows - 1, math.floor((self.north - south) / size))
-        first_col = max(0, math.floor((west - self.west) / size))
-        last_col = min(cols - 1, math.floor((east - self.west) / size))
+    def differences(self, prior: Pixels) -> list[str]:
+        """What differs from ``prior``, in words (empty when nothing does)."""
         found = []
-        for row in range(first_row, last_row + 1):
-            for col in range(first_col, last_col + 1):
-                col_off, row_off, width, height = self.window((row, col))
-                left, top = self.transform @ (col_off, row_off)
-                right, bottom = self.transform @ (col_off + width, row_off + height)
-                # Interiors must meet: a shared edge holds no pixel centre of the tile.
-                if shapely.relate_pattern(local, box(left, bottom, right, top), "T********"):
-                    found.append((row, col))
+        if not _same_crs(self.crs, prior.crs):
+            found.append(f"CRS {_crs_name(self.crs)} (prior {_crs_name(prior.crs)})")
+        if self.size != prior.size:
+            found.append(
+                f"{self.size[0]:g} x {self.size[1]:g} m pixels "
+                f"(prior {prior.size[0]:g} x {prior.size[1]:g})"
+            )
+        else:
+            offsets = [
+                (mine - theirs) / step % 1
+                for mine, theirs, step in zip(self.origin, prior.origin, self.size, strict=True)
+            ]
+            if any(_ON_LATTICE < offset < 1 - _ON_LATTICE for offset in offsets):
+                found.append(f"lattice through {self.origin} (prior {prior.origin})")
+        if (self.dtype, self.count) != (prior.dtype, prior.count):
+            found.append(
+                f"{self.count} band(s) of {self.dtype} (prior {prior.count} of {prior.dtype})"
+            )
+        if not _same_nodata(self.nodata, prior.nodata):
+            found.append(f"NoData {self.nodata} (prior {prior.nodata})")
         return found
 
 
-def write_mosaic(grid: TileGrid, tiles: Sequence[tuple[Cell, Path, str]], vrt: Path) -> Path:
-    """Write a VRT of the whole ``grid`` made of ``tiles``; return ``vrt``.
+def write_mosaic(
+    tiles: Sequence[tuple[Path, str]],
+    extent: tuple[float, float, float, float],
+    vrt: Path,
+    *,
+    empty: Pixels,
+) -> Pixels:
+    """Write a VRT of ``tiles`` covering at least ``extent``; return what its pixels are.
 
-    Each tile is ``(cell, path, name)``: where it belongs, the GeoTIFF and the name to
-    show in messages. Every tile must lie exactly on its cell (same pixel size and
-    origin, the cell's size), and all must share CRS, pixel type, bands and NoData, which
-    the VRT takes on. Pixels of cells without a tile read as that NoData (0 when none is
-    declared): the caller fetches every tile meeting the boundary, so they are outside.
+    Each tile is ``(path, name)``: the GeoTIFF and the name to show in messages. The
+    VRT's lattice, CRS, pixel type and NoData are the tiles' (``empty``'s when there is
+    no tile); ``extent`` (west, south, east, north, in that CRS) is widened to whole
+    pixels and to every tile.
 
     Raises:
-        SourceError: a tile cannot be read, is not on its cell, or differs from the first.
+        SourceError: a tile cannot be read, has no CRS or a rotated grid, or is not on
+            the first tile's lattice, CRS, pixel type, bands and NoData.
     """
-    if not tiles:
-        raise SourceError("no tile to mosaic")
-    first: tuple[str, str, int, float | None] | None = None
-    sources: list[tuple[tuple[int, int, int, int], Path, tuple[int, int]]] = []
-    for cell, path, name in tiles:
-        try:
-            with rasterio.open(path) as tile:
-                wkt = tile.crs.to_wkt() if tile.crs else ""
-                kind = (wkt, tile.dtypes[0], tile.count, tile.nodata)
-                transform, shape = tile.transform, (tile.width, tile.height)
-                blocks = tile.block_shapes[0]
-        except RasterioError as exc:
-            raise SourceError(f"cannot read the tile {name}: {exc}") from None
-        window = grid.window(cell)
-        at = ~grid.transform @ (transform.c, transform.f)
-        on_cell = (
-            transform.a == grid.pixel
-            and transform.e == -grid.pixel
-            and (transform.b, transform.d) == (0, 0)
-            and math.isclose(at[0], window[0], abs_tol=1e-6)
-            and math.isclose(at[1], window[1], abs_tol=1e-6)
-            and shape == window[2:]
-        )
-        if not on_cell:
-            raise SourceError(
-                f"the tile {name} is not on its grid cell: {shape[0]}x{shape[1]} px at "
-                f"({transform.c}, {transform.f}), pixel {transform.a}; expected "
-                f"{window[2]}x{window[3]} px at {grid.transform @ window[:2]}, pixel {grid.pixel}"
-            )
+    first: Pixels | None = None
+    placed: list[tuple[Path, tuple[int, int], tuple[int, int], tuple[float, float]]] = []
+    for path, name in tiles:
+        pixels, shape, blocks, corner = _read_tile(path, name)
         if first is None:
-            first = kind
-        # NoData is compared by its repr, so that NaN equals NaN.
-        elif (
-            kind[1:3] != first[1:3]
-            or repr(kind[3]) != repr(first[3])
-            or not _same_wkt(kind[0], first[0])
-        ):
-            raise SourceError(f"the tile {name} differs from the first tile in CRS or pixels")
-        sources.append((window, path, (blocks[1], blocks[0])))
-    assert first is not None
-    vrt.write_bytes(_vrt_document(grid, first, sources))
-    return vrt
+            first = pixels
+        elif problem := _mismatch(pixels, first):
+            raise SourceError(f"the tile {name} cannot join the mosaic: {problem}")
+        placed.append((path, shape, blocks, corner))
+    kind = first or empty
+    (step_x, step_y), (origin_x, origin_y) = kind.size, kind.origin
+    west, south, east, north = extent
+    for _, (width, height), _, (left, top) in placed:
+        west, north = min(west, left), max(north, top)
+        east, south = max(east, left + width * step_x), min(south, top - height * step_y)
+    # Outwards to whole pixels of the lattice.
+    col0 = math.floor((west - origin_x) / step_x + _ON_LATTICE)
+    row0 = math.floor((origin_y - north) / step_y + _ON_LATTICE)
+    col1 = math.ceil((east - origin_x) / step_x - _ON_LATTICE)
+    row1 = math.ceil((origin_y - south) / step_y - _ON_LATTICE)
+    corner = (origin_x + col0 * step_x, origin_y - row0 * step_y)
+    sources = [
+        (
+            path,
+            shape,
+            blocks,
+            (round((left - corner[0]) / step_x), round((corner[1] - top) / step_y)),
+        )
+        for path, shape, blocks, (left, top) in placed
+    ]
+    vrt.write_bytes(_vrt_document(kind, corner, (col1 - col0, row1 - row0), sources))
+    return kind
 
 
-def _same_wkt(one: str, other: str) -> bool:
-    return one == other or rasterio.crs.CRS.from_wkt(one) == rasterio.crs.CRS.from_wkt(other)
+def _read_tile(
+    path: Path, name: str
+) -> tuple[Pixels, tuple[int, int], tuple[int, int], tuple[float, float]]:
+    """A tile's pixels, ``(width, height)``, block ``(x, y)`` size and top-left corner."""
+    try:
+        with rasterio.open(path) as tile:
+            crs, t = tile.crs, tile.transform
+            pixels = Pixels(
+                crs=crs.to_wkt() if crs else "",
+                dtype=tile.dtypes[0],
+                count=tile.count,
+                nodata=tile.nodata,
+                size=(t.a, -t.e),
+                origin=(t.c, t.f),
+            )
+            shape = (tile.width, tile.height)
+            block_y, block_x = tile.block_shapes[0]
+    except RasterioError as exc:
+        raise SourceError(f"cannot read the tile {name}: {exc}") from None
+    if not pixels.crs:
+        raise SourceError(f"the tile {name} has no coordinate reference system")
+    if (t.b, t.d) != (0, 0) or t.a <= 0 or t.e >= 0:
+        raise SourceError(f"the tile {name} is not a north-up grid (transform {tuple(t)[:6]})")
+    return pixels, shape, (block_x, block_y), (t.c, t.f)
+
+
+def _mismatch(tile: Pixels, first: Pixels) -> str | None:
+    """Why ``tile`` cannot share a VRT with the ``first`` tile, or None."""
+    if not all(
+        math.isclose(mine, theirs, rel_tol=1e-9)
+        for mine, theirs in zip(tile.size, first.size, strict=True)
+    ):
+        return f"pixels of {tile.size[0]:g} x {tile.size[1]:g}, the first tile's {first.size[0]:g}"
+    for mine, theirs, step in zip(tile.origin, first.origin, first.size, strict=True):
+        offset = (mine - theirs) / step
+        if abs(offset - round(offset)) > _ON_LATTICE:
+            return f"its corner {tile.origin} is not on the first tile's pixel lattice"
+    if (tile.dtype, tile.count) != (first.dtype, first.count) or not _same_nodata(
+        tile.nodata, first.nodata
+    ):
+        return (
+            f"{tile.count} band(s) of {tile.dtype}, NoData {tile.nodata}; the first tile has "
+            f"{first.count} of {first.dtype}, NoData {first.nodata}"
+        )
+    if not _same_crs(tile.crs, first.crs):
+        return f"CRS {_crs_name(tile.crs)}, the first tile's {_crs_name(first.crs)}"
+    return None
+
+
+def _same_nodata(one: float | None, other: float | None) -> bool:
+    """Whether two NoData values are the same (NaN is NaN; 255 is 255.0)."""
+    if one is None or other is None:
+        return one is other
+    return one == other or (math.isnan(one) and math.isnan(other))
+
+
+def _same_crs(one: str, other: str) -> bool:
+    try:
+        return one == other or CRS.from_user_input(one).equals(
+            CRS.from_user_input(other), ignore_axis_order=True
+        )
+    except CRSError:
+        return False
+
+
+def _crs_name(crs: str) -> str:
+    try:
+        parsed = CRS.from_user_input(crs)
+    except CRSError:
+        return crs
+    code = parsed.to_authority(min_confidence=90)
+    return ":".join(code) if code else parsed.name
 
 
 def _vrt_document(
-    grid: TileGrid,
-    kind: tuple[str, str, int, float | None],
-    sources: Sequence[tuple[tuple[int, int, int, int], Path, tuple[int, int]]],
+    kind: Pixels,
+    corner: tuple[float, float],
+    size: tuple[int, int],
+    sources: Sequence[tuple[Path, tuple[int, int], tuple[int, int], tuple[int, int]]],
 ) -> bytes:
-    """The VRT XML of the grid, one SimpleSource per tile and band (GDAL's VRT format)."""
-    wkt, dtype, count, nodata = kind
-    gdal_type = rasterio.dtypes.typename_fwd[rasterio.dtypes.dtype_rev[dtype]]
-    root = ET.Element("VRTDataset", rasterXSize=str(grid.width), rasterYSize=str(grid.height))
-    ET.SubElement(root, "SRS", dataAxisToSRSAxisMapping="1,2").text = wkt
-    t = grid.transform
+    """The VRT XML: one SimpleSource per tile and band (GDAL's VRT format)."""
+    gdal_type = rasterio.dtypes.typename_fwd[rasterio.dtypes.dtype_rev[kind.dtype]]
+    root = ET.Element("VRTDataset", rasterXSize=str(size[0]), rasterYSize=str(size[1]))
+    ET.SubElement(root, "SRS", dataAxisToSRSAxisMapping="1,2").text = kind.crs
     ET.SubElement(root, "GeoTransform").text = ", ".join(
-        repr(float(v)) for v in (t.c, t.a, t.b, t.f, t.d, t.e)
+        repr(float(v)) for v in (corner[0], kind.size[0], 0, corner[1], 0, -kind.size[1])
     )
-    for band in range(1, count + 1):
+    for band in range(1, kind.count + 1):
         element = ET.SubElement(root, "VRTRasterBand", dataType=gdal_type, band=str(band))
-        if nodata is not None:
-            ET.SubElement(element, "NoDataValue").text = repr(nodata)
-        for (col_off, row_off, width, height), path, (block_x, block_y) in sources:
+        if kind.nodata is not None:
+            ET.SubElement(element, "NoDataValue").text = repr(kind.nodata)
+        for path, (width, height), (block_x, block_y), (col_off, row_off) in sources:
             source = ET.SubElement(element, "SimpleSource")
             ET.SubElement(source, "SourceFilename", relativeToVRT="0").text = str(path)
             ET.SubElement(source, "SourceBand").text = str(band)

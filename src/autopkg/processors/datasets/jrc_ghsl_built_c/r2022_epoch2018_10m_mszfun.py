@@ -1,11 +1,14 @@
 """GHS-BUILT-C R2022A, 2018, 10 m: settlement morphology (MSZ) and function (FUN) clipped.
 
 The global 10 m grids are ~50 GB each unpacked, so only the 1000 km tiles meeting the
-boundary are fetched; their mosaic (a VRT over the global grid) is clipped.
+boundary are fetched, as JRC's tile schema lists them; their mosaic (a VRT) is clipped.
+What the tiles hold (pixel size, type, NoData) is read from them: the facts below are
+priors, and a tile that differs is logged and clipped as it is.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import zipfile
 from functools import partial
@@ -25,40 +28,40 @@ from autopkg.processors.base import (
     stage,
 )
 from autopkg.processors.estimate import Estimate
-from autopkg.processors.fetch import cached_digest
-from autopkg.processors.mosaic import Cell, TileGrid, write_mosaic
-from autopkg.processors.rasters import (
-    RasterFacts,
-    check_raster,
-    clip_once,
-    clip_to_cogs,
-    digest_of,
-)
-from autopkg.processors.sizing import SourceGrid, raster_estimate
+from autopkg.processors.fetch import SourceNotFoundError, cached_digest
+from autopkg.processors.mosaic import Pixels, write_mosaic
+from autopkg.processors.rasters import clip_once, clip_to_cogs, digest_of
+from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
+from autopkg.processors.tileschema import Tile, TileSchema, read_schema, regular_schema
+
+log = logging.getLogger(__name__)
 
 _ROOT = "https://jeodpp.jrc.ec.europa.eu/ftp/jrc-opendata/GHSL/GHS_BUILT_C_GLOBE_R2022A"
 PRODUCTS = ("MSZ", "FUN")
 
-#: JRC's tiling of its Mollweide grids [web]: 1000 km cells from (-18041000, 9000000),
-#: numbered R1_C1 at the top-left; at 10 m the global grid is 3,608,200 x 1,800,000 px
-#: (the 1 km grid's extent) and a tile 100,000 px square, the last column cut short.
-GRID = TileGrid(
-    crs="ESRI:54009",
-    west=-18_041_000.0,
-    north=9_000_000.0,
-    pixel=10.0,
-    width=3_608_200,
-    height=1_800_000,
-    tile=100_000,
+#: JRC's list of the tiles of its Mollweide grids that exist (land only), a zipped
+#: shapefile with one row per tile: ``tile_id`` (``R8_C17``) and its bounds in metres.
+SCHEMA = Source(
+    url="https://ghsl.jrc.ec.europa.eu/download/GHSL_data_54009_shapefile.zip",
+    filename="GHSL_data_54009_shapefile.zip",
 )
-# Both products are believed to be classes in one Byte band (MSZ: open space, then
-# residential and non-residential built-up by height; NoData 255); checked on every
-# tile. A tile declaring no NoData gets 255 outside the boundary.
-_FACTS = RasterFacts(crs="ESRI:54009", dtype="uint8")
-_NODATA = 255
-# Size estimates: the mosaic's window of the global grid, per product; most 10 m cells
-# are open space, so the classes deflate to about a tenth of their bytes.
-_MOSAIC = SourceGrid(GRID.crs, GRID.transform, GRID.width, GRID.height, "uint8")
+SCHEMA_LAYER = "GHSL2_0_MWD_L1_tile_schema_land"
+#: The grid the schema describes, for when it cannot be fetched: 18 rows x 36 columns
+#: of 1000 km from (-18,041,000, 9,000,000), the last column 1,082 km wide.
+COMPUTED = regular_schema(
+    "ESRI:54009", west=-18_041_000.0, north=9_000_000.0, size=1_000_000.0,
+    rows=18, columns=36, east=18_041_000.0,
+)  # fmt: skip
+#: What the tiles are believed to hold: classes in one Byte band, NoData 255, on the
+#: 10 m lattice through the grid's corner. Documented for the next release only, so
+#: every mosaic is compared with it and a difference is logged, never refused. A tile
+#: declaring no NoData gets 255 outside the boundary.
+PRIOR = Pixels(
+    crs="ESRI:54009", dtype="uint8", count=1, nodata=255,
+    size=(10.0, 10.0), origin=(-18_041_000.0, 9_000_000.0),
+)  # fmt: skip
+# Size estimates: most 10 m cells are open space, so the classes deflate to about a
+# tenth of their bytes.
 _RATIO = 0.1
 
 
@@ -67,18 +70,38 @@ def stem(product: str) -> str:
     return f"GHS_BUILT_C_{product}_E2018_GLOBE_R2022A_54009_10_V1_0"
 
 
-def tile_source(product: str, cell: Cell) -> Source:
-    """The zip of one tile (0-based cell) of a product: ``tiles/<stem>_R<row>_C<col>.zip``.
+def tile_source(product: str, tile_id: str) -> Source:
+    """The zip of one tile (``R8_C17``) of a product: ``tiles/<stem>_<tile id>.zip``.
 
-    Tiles have no published digests (PROCESSORS.md pins only the global files and the
+    Tiles have no published digests (the ancestor pinned only the global files and the
     tile R8_C17, as SHA-1s of the unpacked GeoTIFFs, which a download cannot check).
     """
     folder = (
         f"{_ROOT}/GHS_BUILT_C_{product}_GLOBE_R2022A/"
         f"GHS_BUILT_C_{product}_E2018_GLOBE_R2022A_54009_10/V1-0/tiles"
     )
-    name = f"{stem(product)}_R{cell[0] + 1}_C{cell[1] + 1}.zip"
+    name = f"{stem(product)}_{tile_id}.zip"
     return Source(url=f"{folder}/{name}", filename=name)
+
+
+def _mosaic_grid(schema: TileSchema) -> SourceGrid:
+    """The prior's 10 m grid over the schema's tiles and the computed grid together."""
+    west, south, east, north = _extent(schema)
+    step = PRIOR.size[0]
+    return SourceGrid(
+        schema.crs, north_up(west, north, step),
+        round((east - west) / step), round((north - south) / step), PRIOR.dtype,
+    )  # fmt: skip
+
+
+def _extent(schema: TileSchema) -> tuple[float, float, float, float]:
+    # The computed grid's extent too, so an output's window never depends on which
+    # tiles the schema lists.
+    mine, whole = schema.bounds(), COMPUTED.bounds()
+    return (
+        min(mine[0], whole[0]), min(mine[1], whole[1]),
+        max(mine[2], whole[2]), max(mine[3], whole[3]),
+    )  # fmt: skip
 
 
 class JrcGhslBuiltCProcessor(Processor):
@@ -107,9 +130,11 @@ class JrcGhslBuiltCProcessor(Processor):
             "**functional classification (FUN)** tells residential from non-residential "
             "use.\n\n"
             "Each product is published as 1000 km tiles of a global grid in **World "
-            "Mollweide (ESRI:54009)**; only the tiles meeting the boundary are fetched and "
-            "mosaicked. The output is not reprojected, so each value is the published "
-            "class; cells whose centre is outside the boundary are NoData (255). Files "
+            "Mollweide (ESRI:54009)**; only the tiles meeting the boundary, as JRC's tile "
+            "schema lists them, are fetched and mosaicked (where the publisher has no tile, "
+            "over the sea, cells are NoData). The output is not reprojected, so each value "
+            "is the published class; cells whose centre is outside the boundary are NoData "
+            "(255 unless the tiles declare another value). Files "
             "larger than 4 GB are BigTIFF. A boundary crossing the antimeridian gives one "
             "file per product and side (names ending in `east` and `west`)."
         ),
@@ -133,53 +158,100 @@ class JrcGhslBuiltCProcessor(Processor):
         data_origin_url="https://ghsl.jrc.ec.europa.eu/ghs_buC2022.php",
         data_formats=("GeoTIFF",),
     )
-    # The tiles are decided at run time from the boundary (see ``tile_source``).
+    # The tiles are decided at run time from the boundary and the schema.
     sources: ClassVar[tuple[Source, ...]] = ()
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
-        """Both products' windows of the global 10 m grid (one file per side of ±180°)."""
-        return raster_estimate(_MOSAIC, ctx.boundary.geometry, ratio=_RATIO, files=len(PRODUCTS))
+        """Both products' windows of the 10 m grid (one file per side of ±180°).
+
+        The grid is the cached tile schema's, else the computed one; the schema is not
+        fetched for an estimate.
+        """
+        cached = ctx.cached(SCHEMA)
+        schema = COMPUTED
+        if cached is not None:
+            try:
+                schema = read_schema(cached, SCHEMA_LAYER)
+            except SourceError as exc:
+                log.warning("%s: %s; estimating on the computed grid", self.metadata.id, exc)
+        return raster_estimate(
+            _mosaic_grid(schema), ctx.boundary.geometry, ratio=_RATIO, files=len(PRODUCTS)
+        )
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Per product: fetch the tiles meeting the boundary, mosaic them, clip the mosaic.
 
-        A product an earlier attempt of the run clipped from the same tiles is reused
-        without unpacking its tiles again (gigabytes for a large country).
+        A tile the publisher does not have (HTTP 404: the sea) reads as NoData and is
+        listed as missing in the run's sources; any other failure to fetch one fails
+        the run. A product an earlier attempt of the run clipped from the same tiles is
+        reused without unpacking its tiles again (gigabytes for a large country).
         """
-        cells = GRID.cells(ctx.boundary.geometry)
-        if not cells:
-            raise SourceError(f"boundary {ctx.boundary.name} meets no tile of the GHS-BUILT-C grid")
-        share = 99 / len(PRODUCTS)
+        ctx.progress(0, f"downloading {SCHEMA.filename}")
+        schema = self._schema(ctx)
+        tiles = schema.meeting(ctx.boundary.geometry)
+        share = 98 / len(PRODUCTS)
         outputs: list[OutputFile] = []
         for number, product in enumerate(PRODUCTS):
-            start, end = number * share, (number + 1) * share
+            start, end = 1 + number * share, 1 + (number + 1) * share
             middle = (start + end) / 2
-            archives = _fetch_tiles(ctx, product, cells, (start, middle))
+            archives = _fetch_tiles(ctx, product, tiles, (start, middle))
             name = f"{stem(product)}.tif"
-            clip = partial(self._clip_mosaic, ctx, product, archives, span=(middle, end))
-            digests = [(archive.name, cached_digest(archive).sha256) for _, archive in archives]
-            part = {"name": name, "sub": stem(product).lower(), "nodata": repr(_NODATA)}
+            clip = partial(
+                self._clip_mosaic, ctx, product, archives, _extent(schema), span=(middle, end)
+            )
+            digests = [
+                (tile.id, "missing" if archive is None else cached_digest(archive).sha256)
+                for tile, archive in archives
+            ]
+            part = {"name": name, "sub": stem(product).lower(), "nodata": repr(PRIOR.nodata)}
             done, _ = clip_once(ctx, source_sha256=digest_of(digests), part=part, clip=clip)
             outputs += done
             ctx.progress(end, f"clipped {name} ({number + 1} of {len(PRODUCTS)})")
         ctx.progress(100, "done")
         return outputs
 
+    def _schema(self, ctx: RunContext) -> TileSchema:
+        """JRC's tile schema, fetched through the cache; the computed grid if it cannot be."""
+        try:
+            return read_schema(ctx.fetch(SCHEMA), SCHEMA_LAYER)
+        except SourceError as exc:
+            log.warning(
+                "%s: the tile schema cannot be used (%s); fetching the tiles of the "
+                "computed grid instead",
+                self.metadata.id,
+                exc,
+            )
+            return COMPUTED
+
     def _clip_mosaic(
-        self, ctx: RunContext, product: str, archives: list[tuple[Cell, Path]], *, span: Span
+        self,
+        ctx: RunContext,
+        product: str,
+        archives: list[tuple[Tile, Path | None]],
+        extent: tuple[float, float, float, float],
+        *,
+        span: Span,
     ) -> list[OutputFile]:
         """Unpack a product's tiles, mosaic them (VRT) and clip the mosaic; remove the tiles."""
         folder = ctx.scratch / ".mosaic" / product
         folder.mkdir(parents=True, exist_ok=True)
         try:
             tiles = []
-            for cell, archive in archives:
-                tif = _unpack(archive, folder)
-                check_raster(tif, _FACTS, name=tif.name)
-                tiles.append((cell, tif, tif.name))
-            vrt = write_mosaic(GRID, tiles, folder / f"{stem(product)}.vrt")
+            for _, archive in archives:
+                if archive is not None:
+                    tif = _unpack(archive, folder)
+                    tiles.append((tif, tif.name))
+            vrt = folder / f"{stem(product)}.vrt"
+            pixels = write_mosaic(tiles, extent, vrt, empty=PRIOR)
+            differences = pixels.differences(PRIOR) if tiles else []
+            if differences:
+                log.warning(
+                    "%s: the tiles of %s differ from what the processor assumed: %s; "
+                    "clipped as they are",
+                    self.metadata.id, stem(product), "; ".join(differences),
+                )  # fmt: skip
             return clip_to_cogs(
-                self, ctx, vrt, span=span, sub=stem(product).lower(), nodata=_NODATA,
+                self, ctx, vrt, span=span, sub=stem(product).lower(), nodata=PRIOR.nodata,
                 title=f"GHS-BUILT-C R2022A {product} 2018 10 m (Mollweide), clipped",
             )  # fmt: skip
         finally:
@@ -187,17 +259,24 @@ class JrcGhslBuiltCProcessor(Processor):
 
 
 def _fetch_tiles(
-    ctx: RunContext, product: str, cells: list[Cell], span: Span
-) -> list[tuple[Cell, Path]]:
-    """Fetch a product's tile zips for ``cells``, one share of ``span`` each."""
-    share = (span[1] - span[0]) / len(cells)
-    archives = []
-    for number, cell in enumerate(cells):
-        source = tile_source(product, cell)
+    ctx: RunContext, product: str, tiles: list[Tile], span: Span
+) -> list[tuple[Tile, Path | None]]:
+    """Fetch a product's tile zips, one share of ``span`` each; ``None`` where none exists."""
+    share = (span[1] - span[0]) / max(len(tiles), 1)
+    archives: list[tuple[Tile, Path | None]] = []
+    for number, tile in enumerate(tiles):
+        source = tile_source(product, tile.id)
         start = span[0] + number * share
-        task = f"downloading {source.filename} ({number + 1} of {len(cells)})"
+        task = f"downloading {source.filename} ({number + 1} of {len(tiles)})"
         ctx.progress(start, task)
-        archives.append((cell, ctx.fetch(source, progress=stage(ctx, start, start + share, task))))
+        try:
+            archive: Path | None = ctx.fetch(
+                source, progress=stage(ctx, start, start + share, task)
+            )
+        except SourceNotFoundError:
+            log.info("no tile %s at the publisher: its pixels read as NoData", source.filename)
+            archive = None
+        archives.append((tile, archive))
     return archives
 
 
