@@ -68,7 +68,8 @@ class Source:
     ``size`` and ``sha256`` are pinned when the publisher's bytes are known; so is
     ``checksum``, ``<algorithm>:<hex digest>`` (``sha1:…``, ``md5:…``), for publishers
     that give another algorithm's digest. They are checked unless checksum verification
-    is turned off for mirrors of stand-ins.
+    is turned off for mirrors of stand-ins. ``pinned_by`` names where pins taken at run
+    time come from (a publisher's record), for the message of a file that fails them.
     """
 
     url: str
@@ -76,6 +77,7 @@ class Source:
     size: int | None = None
     sha256: str | None = None
     checksum: str | None = None
+    pinned_by: str | None = None
 
 
 @dataclass(frozen=True)

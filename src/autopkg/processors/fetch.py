@@ -391,14 +391,15 @@ def _check(
     """
     try:
         size = part.stat().st_size
+        by = f" ({source.pinned_by})" if source.pinned_by else ""
         if verify and source.size is not None and size != source.size:
-            raise SourceError(f"source {shown} has {size} bytes, expected {source.size}")
+            raise SourceError(f"source {shown} has {size} bytes, expected {source.size}{by}")
         pins = pinned_digests(source)
         digests = file_digests(part, ["sha256", *pins])
         for algorithm, pinned in pins.items():
             if verify and digests[algorithm] != pinned:
                 raise SourceError(
-                    f"source {shown} has {algorithm} {digests[algorithm]}, expected {pinned}"
+                    f"source {shown} has {algorithm} {digests[algorithm]}, expected {pinned}{by}"
                 )
         if source.filename.lower().endswith(".zip"):
             _check_zip(part, shown)
