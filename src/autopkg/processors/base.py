@@ -25,6 +25,7 @@ from autopkg.slugs import SLUG_PATTERN
 
 if TYPE_CHECKING:
     from autopkg.processors.clipstore import ClipStore
+    from autopkg.processors.sizing import SourceGrid
 
 
 class License(BaseModel):
@@ -78,6 +79,22 @@ class Source:
     sha256: str | None = None
     checksum: str | None = None
     pinned_by: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSet:
+    """Every source a processor can need, whatever the boundary and options.
+
+    ``files`` are always the same; ``indexes`` are small files read to decide the others
+    (a listing, a tile schema), and ``listed`` the files they name. With
+    ``may_be_absent``, a listed file the publisher does not serve (HTTP 404) is not
+    missing but absent by design (a tile of open sea).
+    """
+
+    files: tuple[Source, ...] = ()
+    indexes: tuple[Source, ...] = ()
+    listed: tuple[Source, ...] = ()
+    may_be_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +157,14 @@ class RunContext(Protocol):
 
     def progress(self, percent: float, task: str) -> None:
         """Report progress (0-100 within this processor) and the current task."""
+        ...
+
+
+class IndexContext(Protocol):
+    """What a processor may use to list its sources: a fetch for small indexes only."""
+
+    def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
+        """Return a verified local copy of a small index ``source`` from the shared cache."""
         ...
 
 
@@ -244,6 +269,32 @@ class Processor(ABC):
             progress=stage(ctx, *span, task),
         )
         return OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)
+
+    def list_sources(self, ctx: IndexContext) -> SourceSet:
+        """Every source a run may fetch, for operators (``autopkg sources``) and mirrors.
+
+        By default the fixed ``sources``; a processor whose files are decided at run
+        time overrides it, reading its indexes through ``ctx``.
+
+        Raises:
+            autopkg.errors.SourceError: an index cannot be fetched or read.
+        """
+        return SourceSet(files=self.sources)
+
+    def prior_grid(self, source: Source) -> SourceGrid | None:
+        """The grid this processor's estimates assume for a GeoTIFF ``source``, if any.
+
+        ``autopkg sources check`` compares it with the header the publisher serves.
+        """
+        return None
+
+    def check_database(self, ctx: IndexContext) -> str | None:
+        """Check a database read instead of files: ``None`` if none, else where it is.
+
+        Raises:
+            autopkg.errors.SourceError: the database is not configured or not readable.
+        """
+        return None
 
     @abstractmethod
     def estimate(self, ctx: EstimateContext) -> Estimate:

@@ -156,7 +156,7 @@ def fetch_source(
     """
     target = cache_dir / cache_relpath(source)
     url = mirror_url(source.url, mirror)
-    shown = _display(url)
+    shown = display_url(url)
     hit: bool | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -262,7 +262,7 @@ def _is_current(target: Path, source: Source, *, verify: bool) -> bool:
     return True
 
 
-def _display(url: str) -> str:
+def display_url(url: str) -> str:
     """Return ``url`` without user info, so credentials never reach messages or logs."""
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:

@@ -58,7 +58,8 @@ def record_source(url: str) -> Source | None:
     if match is None:
         return None
     record = match.group(1)
-    return Source(url=f"https://zenodo.org/api/records/{record}", filename=f"{record}.json")
+    # Named as in the URL, so the cached copy and a mirror's copy sit at the same path.
+    return Source(url=f"https://zenodo.org/api/records/{record}", filename=record)
 
 
 def parse_record(document: bytes, *, shown: str) -> dict[str, PublishedFile]:

@@ -113,6 +113,10 @@ class GridfinderProcessor(Processor):
     )
     sources: ClassVar[tuple[Source, ...]] = (_GRID, _TARGETS, _LV)
 
+    def prior_grid(self, source: Source) -> SourceGrid | None:
+        """The grids the estimates assume for targets.tif and lv.tif."""
+        return {_TARGETS: TARGETS_GRID, _LV: LV_GRID}.get(source)
+
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The grid lines by land share, and both rasters' windows of their grids."""
         geometry = ctx.boundary.geometry

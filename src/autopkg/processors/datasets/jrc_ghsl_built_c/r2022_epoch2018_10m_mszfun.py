@@ -6,6 +6,7 @@ boundary are fetched; their mosaic (a VRT over the global grid) is clipped.
 
 from __future__ import annotations
 
+import math
 import shutil
 import zipfile
 from functools import partial
@@ -15,12 +16,14 @@ from typing import ClassVar
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
     EstimateContext,
+    IndexContext,
     License,
     Metadata,
     OutputFile,
     Processor,
     RunContext,
     Source,
+    SourceSet,
     Span,
     stage,
 )
@@ -135,6 +138,16 @@ class JrcGhslBuiltCProcessor(Processor):
     )
     # The tiles are decided at run time from the boundary (see ``tile_source``).
     sources: ClassVar[tuple[Source, ...]] = ()
+
+    def list_sources(self, ctx: IndexContext) -> SourceSet:
+        """Every tile of both products; a cell without land has none (HTTP 404)."""
+        cells = [
+            (row, col)
+            for row in range(math.ceil(GRID.height / GRID.tile))
+            for col in range(math.ceil(GRID.width / GRID.tile))
+        ]
+        tiles = tuple(tile_source(product, cell) for product in PRODUCTS for cell in cells)
+        return SourceSet(listed=tiles, may_be_absent=True)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """Both products' windows of the global 10 m grid (one file per side of ±180°)."""

@@ -123,6 +123,10 @@ class StormGlobalMosaicsProcessor(Processor):
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
     options_model = StormOptions
 
+    def prior_grid(self, source: Source) -> SourceGrid:
+        """Every mosaic is believed to be on the one grid of the estimates."""
+        return GRID
+
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The boundary's window of the mosaics' grid, once per selected file."""
         files = len(source_file_names(StormOptions.model_validate(ctx.options)))
