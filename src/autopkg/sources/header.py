@@ -53,12 +53,13 @@ def read_header(url: str, *, timeout: float) -> Header:
         SourceError: the file cannot be read as a raster.
     """
     path = url2pathname(urlsplit(url).path) if url.startswith("file://") else f"/vsicurl/{url}"
-    # No directory listing (one request fewer, and none a server may refuse), and one
-    # try within the command's timeout.
+    # No directory listing (one request fewer, and none a server may refuse); GDAL
+    # retries rate limits and server errors itself, as the probes do.
     options = {
         "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
         "GDAL_HTTP_TIMEOUT": str(max(1, round(timeout))),
-        "GDAL_HTTP_MAX_RETRY": "0",
+        "GDAL_HTTP_MAX_RETRY": "2",
+        "GDAL_HTTP_RETRY_DELAY": "2",
     }
     try:
         with rasterio.Env(**options), rasterio.open(path) as src:

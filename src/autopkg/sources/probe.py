@@ -9,6 +9,7 @@ is looked at on disk.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
@@ -21,6 +22,11 @@ from autopkg.processors.fetch import display_url
 
 #: Answers to ``HEAD`` that mean "not this method", not "not there".
 _HEAD_REFUSED = frozenset({403, 405, 501})
+#: Answers that mean "not now": the request is made again after a wait.
+_RATE_LIMITED = frozenset({429, 503})
+#: Requests of one source before a rate limit is reported, and the longest wait.
+ATTEMPTS = 3
+MAX_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -40,14 +46,20 @@ class Probe:
 
 
 def probe(client: httpx.Client, url: str) -> Probe:
-    """Ask for ``url`` without its body (see the module's description)."""
+    """Ask for ``url`` without its body (see the module's description).
+
+    A rate limit (HTTP 429, 503) is waited out as the server asks (``Retry-After``, at
+    most :data:`MAX_WAIT_SECONDS`), up to :data:`ATTEMPTS` times: checking a dataset of
+    hundreds of files may meet a publisher's limit, which says nothing of the files.
+    """
     if url.startswith("file://"):
         return _probe_file(Path(url2pathname(urlsplit(url).path)))
     try:
-        response = client.head(url)
-        if response.status_code in _HEAD_REFUSED:
-            with client.stream("GET", url, headers={"Range": "bytes=0-0"}) as response:
-                pass
+        for attempt in range(ATTEMPTS):
+            response = _ask(client, url)
+            if response.status_code not in _RATE_LIMITED or attempt == ATTEMPTS - 1:
+                break
+            time.sleep(_retry_after(response.headers.get("retry-after")))
     except httpx.HTTPError as exc:
         reason = str(exc).replace(url, display_url(url)) or type(exc).__name__
         return Probe(error=f"no answer: {reason}")
@@ -65,6 +77,19 @@ def probe(client: httpx.Client, url: str) -> Probe:
         last_modified=headers.get("last-modified"),
         ranges=status == 206 or headers.get("accept-ranges", "").lower() == "bytes",
     )
+
+
+def _ask(client: httpx.Client, url: str) -> httpx.Response:
+    response = client.head(url)
+    if response.status_code in _HEAD_REFUSED:
+        with client.stream("GET", url, headers={"Range": "bytes=0-0"}) as response:
+            pass
+    return response
+
+
+def _retry_after(value: str | None) -> float:
+    seconds = float(value) if value is not None and value.isdigit() else 1.0
+    return min(seconds, MAX_WAIT_SECONDS)
 
 
 def _probe_file(path: Path) -> Probe:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
@@ -33,6 +35,7 @@ from autopkg.processors.sizing import SourceGrid, north_up
 from autopkg.sources.check import SourceChecker, SourceReport, Status
 from autopkg.sources.inventory import IndexFetcher, Needed, needed_sources
 from autopkg.sources.mirroring import mirror_sources
+from autopkg.sources.probe import probe
 from tests.fixtures.mirror import RequestLog, serve_directory
 from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
 
@@ -192,3 +195,43 @@ def test_the_osm_database_is_checked_configured_and_readable(tmp_path: Path) -> 
     assert (ready.status, ready.source) == (
         Status.OK, f"postgresql://{HOST}:{PORT}/{name} table features"
     )  # fmt: skip
+
+
+class _RateLimited(BaseHTTPRequestHandler):
+    """Answers 429 to the first ``limited`` requests, then the file's headers."""
+
+    limited = 2
+    seen = 0
+
+    def do_HEAD(self) -> None:
+        type(self).seen += 1
+        if self.seen <= self.limited:
+            self.send_response(429)
+            self.send_header("Retry-After", "0")
+        else:
+            self.send_response(200)
+            self.send_header("Content-Length", "1234")
+            self.send_header("ETag", '"v1"')
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("limited", "status"), [(2, 200), (3, 429)])
+def test_a_rate_limit_is_waited_out_a_few_times(limited: int, status: int) -> None:
+    handler = type("Handler", (_RateLimited,), {"limited": limited, "seen": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with httpx.Client(timeout=5) as client:
+            found = probe(client, f"http://127.0.0.1:{server.server_address[1]}/file.tif")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert found.status == status and handler.seen == 3
+    if status == 200:
+        assert (found.size, found.etag, found.error) == (1234, '"v1"', None)
+    else:
+        assert found.error == "HTTP 429 Too Many Requests"
