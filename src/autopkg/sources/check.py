@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from autopkg.errors import SourceError
-from autopkg.processors.base import Processor
-from autopkg.processors.fetch import mirror_url
+from autopkg.processors.base import Processor, Source
+from autopkg.processors.fetch import cache_relpath, cached_digest, mirror_url
 from autopkg.processors.zenodo import PublisherChecksums
 from autopkg.sources.header import differences, read_header
 from autopkg.sources.inventory import IndexFetcher, Needed, Role, needed_sources
@@ -105,6 +105,13 @@ class SourceChecker:
         with ContextThreadPoolExecutor(PARALLEL_PROBES, thread_name_prefix="probe") as pool:
             yield from pool.map(lambda item: self._check_one(processor, item), chosen)
 
+    def _cached_size(self, source: Source) -> int | None:
+        """The size of the copy of ``source`` the source cache holds, if it holds one."""
+        try:
+            return cached_digest(self._ctx.cache_dir / cache_relpath(source)).size
+        except SourceError:
+            return None
+
     def _check_one(self, processor: Processor, needed: Needed) -> SourceReport:
         source = needed.source
         url = mirror_url(source.url, self._ctx.mirror)
@@ -130,6 +137,13 @@ class SourceChecker:
         if pinned.size is not None and found.size is not None and found.size != pinned.size:
             by = f" ({pinned.pinned_by})" if pinned.pinned_by else ""
             changes.append(f"size {found.size} bytes (expected {pinned.size}{by})")
+        held = self._cached_size(source)
+        if held is not None and found.size is not None and found.size != held:
+            # Runs keep using a complete cached copy: the operator must know it is stale.
+            changes.append(
+                f"size {found.size} bytes (the source cache holds {held} bytes from an "
+                "earlier fetch, which runs still use)"
+            )
         grid = None
         if source.filename.lower().endswith(_GEOTIFF) and found.ranges:
             try:

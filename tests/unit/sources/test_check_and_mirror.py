@@ -130,6 +130,22 @@ def test_listed_files_are_checked_absent_ones_are_no_failure(
     assert by_url[f"{FOLDER}/c.tif"].reason == "dtype float32 (prior uint8)"
 
 
+def test_a_file_changed_since_it_was_cached_is_reported(tmp_path: Path, publisher: Path) -> None:
+    tile = Source(url=f"{FOLDER}/a.tif", filename="a.tif")
+    with serve_directory(publisher) as url:
+        ctx = IndexFetcher(tmp_path / "cache", mirror=url, verify=True, timeout=5)
+        held = ctx.fetch(tile).stat().st_size
+        _write_tile(publisher / mirror_relpath(tile.url), dtype="uint16")
+        reports = _check(tmp_path, TiledProcessor(), url)
+    served = (publisher / mirror_relpath(tile.url)).stat().st_size
+    (changed,) = [report for report in reports if report.source == tile.url]
+    assert changed.status is Status.CHANGED
+    assert changed.reason == (
+        f"size {served} bytes (the source cache holds {held} bytes from an earlier fetch, "
+        "which runs still use); dtype uint16 (prior uint8)"
+    )
+
+
 def test_a_sample_of_the_listed_files_is_checked(tmp_path: Path, publisher: Path) -> None:
     with serve_directory(publisher) as url:
         reports = _check(tmp_path, TiledProcessor(), url, sample=2)
