@@ -98,6 +98,17 @@ class SourceSet:
 
 
 @dataclass(frozen=True)
+class RasterPrior:
+    """The grid a processor's estimates assume for a raster source.
+
+    ``member`` is the GeoTIFF's path inside a zip source (``None``: the source is one).
+    """
+
+    grid: SourceGrid
+    member: str | None = None
+
+
+@dataclass(frozen=True)
 class PostgresSource:
     """A PostgreSQL database a processor reads its source from (e.g. ``AUTOPKG_OSM_PG*``)."""
 
@@ -281,8 +292,8 @@ class Processor(ABC):
         """
         return SourceSet(files=self.sources)
 
-    def prior_grid(self, source: Source) -> SourceGrid | None:
-        """The grid this processor's estimates assume for a GeoTIFF ``source``, if any.
+    def raster_prior(self, source: Source) -> RasterPrior | None:
+        """The grid this processor's estimates assume for a raster ``source``, if any.
 
         ``autopkg sources check`` compares it with the header the publisher serves.
         """

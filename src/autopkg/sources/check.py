@@ -145,15 +145,16 @@ class SourceChecker:
                 "earlier fetch, which runs still use)"
             )
         grid = None
-        if source.filename.lower().endswith(_GEOTIFF) and found.ranges:
+        prior = processor.raster_prior(source)
+        member = prior.member if prior is not None else None
+        if found.ranges and (member is not None or source.filename.lower().endswith(_GEOTIFF)):
             try:
-                header = read_header(url, timeout=self._timeout)
+                header = read_header(url, member=member, timeout=self._timeout)
             except SourceError as exc:
                 changes.append(exc.message)
             else:
                 grid = header.describe()
-                prior = processor.prior_grid(source)
-                changes += differences(header, prior) if prior is not None else []
+                changes += differences(header, prior.grid) if prior is not None else []
         if changes:
             return report(Status.CHANGED, "; ".join(changes), checksum=pinned.checksum, grid=grid)
         return report(

@@ -3,7 +3,8 @@
 GDAL's ``/vsicurl/`` reads a remote file with byte-range requests: opening a GeoTIFF
 reads its header (the first few kilobytes, and the tile index only when pixels are
 read), so the grid, pixel type and NoData of a global file are known without
-downloading it.
+downloading it. A GeoTIFF inside a zip is reached the same way through ``/vsizip/``,
+which reads the zip's directory at its end and then the member's first bytes.
 """
 
 from __future__ import annotations
@@ -46,13 +47,17 @@ class Header:
         )
 
 
-def read_header(url: str, *, timeout: float) -> Header:
+def read_header(url: str, *, member: str | None = None, timeout: float) -> Header:
     """Read the header of the GeoTIFF at ``url`` (``http(s)://`` or ``file://``).
+
+    ``member`` names the GeoTIFF inside a zip at ``url``.
 
     Raises:
         SourceError: the file cannot be read as a raster.
     """
     path = url2pathname(urlsplit(url).path) if url.startswith("file://") else f"/vsicurl/{url}"
+    if member is not None:
+        path = f"/vsizip/{path}/{member}"
     # No directory listing (one request fewer, and none a server may refuse); GDAL
     # retries rate limits and server errors itself, as the probes do.
     options = {

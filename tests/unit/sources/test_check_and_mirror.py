@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -22,6 +23,7 @@ from autopkg.processors.base import (
     OutputFile,
     PostgresSource,
     Processor,
+    RasterPrior,
     RunContext,
     Source,
     SourceSet,
@@ -41,6 +43,7 @@ from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
 
 FOLDER = "https://tiles.example.org/v1"
 INDEX = Source(url=f"{FOLDER}/tiles.txt", filename="tiles.txt")
+ZIPPED = Source(url=f"{FOLDER}/zipped.zip", filename="zipped.zip")
 PRIOR = SourceGrid("EPSG:4326", north_up(0, 10, 0.5), 20, 20, "uint8")
 
 
@@ -61,14 +64,24 @@ class TiledProcessor(Processor):
         tiles = tuple(Source(url=f"{FOLDER}/{name}", filename=name) for name in names)
         return SourceSet(indexes=(INDEX,), listed=tiles, may_be_absent=True)
 
-    def prior_grid(self, source: Source) -> SourceGrid:
-        return PRIOR
+    def raster_prior(self, source: Source) -> RasterPrior:
+        return RasterPrior(PRIOR)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         raise AssertionError("not estimated in these tests")
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         raise AssertionError("not run in these tests")
+
+
+class ZippedProcessor(TiledProcessor):
+    """A processor whose one source is a zip holding its GeoTIFF in a folder."""
+
+    def list_sources(self, ctx: IndexContext) -> SourceSet:
+        return SourceSet(files=(ZIPPED,))
+
+    def raster_prior(self, source: Source) -> RasterPrior:
+        return RasterPrior(PRIOR, "inside/tile.tif")
 
 
 def _write_tile(path: Path, *, dtype: str) -> None:
@@ -144,6 +157,27 @@ def test_a_file_changed_since_it_was_cached_is_reported(tmp_path: Path, publishe
         f"size {served} bytes (the source cache holds {held} bytes from an earlier fetch, "
         "which runs still use); dtype uint16 (prior uint8)"
     )
+
+
+@pytest.mark.parametrize(("dtype", "status"), [("uint8", Status.OK), ("int16", Status.CHANGED)])
+def test_a_geotiff_inside_a_zip_is_read_where_it_is_served(
+    tmp_path: Path, dtype: str, status: Status
+) -> None:
+    root = tmp_path / "publisher"
+    _write_tile(tmp_path / "tile.tif", dtype=dtype)
+    (root / mirror_relpath(ZIPPED.url)).parent.mkdir(parents=True)
+    with zipfile.ZipFile(root / mirror_relpath(ZIPPED.url), "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(tmp_path / "tile.tif", "inside/tile.tif")
+        z.writestr("inside/README.txt", "a zipped tile")
+    log = RequestLog()
+    with serve_directory(root, log=log) as url:
+        (report,) = _check(tmp_path, ZippedProcessor(), url)
+    assert report.status is status
+    assert report.grid == f"20x20 px of 0.5 x 0.5 from (0, 10), {dtype}, no NoData, EPSG:4326"
+    if status is Status.CHANGED:
+        assert report.reason == f"dtype {dtype} (prior uint8)"
+    # Read with byte ranges: never the whole zip in one request.
+    assert log.ranges and all(header != "bytes=0-" for _, header in log.ranges)
 
 
 def test_a_sample_of_the_listed_files_is_checked(tmp_path: Path, publisher: Path) -> None:

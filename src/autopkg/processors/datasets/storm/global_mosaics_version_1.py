@@ -14,6 +14,7 @@ from autopkg.processors.base import (
     Metadata,
     OutputFile,
     Processor,
+    RasterPrior,
     RunContext,
     Source,
     Span,
@@ -123,9 +124,9 @@ class StormGlobalMosaicsProcessor(Processor):
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
     options_model = StormOptions
 
-    def prior_grid(self, source: Source) -> SourceGrid:
+    def raster_prior(self, source: Source) -> RasterPrior:
         """Every mosaic is believed to be on the one grid of the estimates."""
-        return GRID
+        return RasterPrior(GRID)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The boundary's window of the mosaics' grid, once per selected file."""

@@ -18,6 +18,7 @@ from autopkg.processors.base import (
     Metadata,
     OutputFile,
     Processor,
+    RasterPrior,
     RunContext,
     Source,
     SourceSet,
@@ -197,9 +198,9 @@ class WriAqueductProcessor(Processor):
         names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
         return SourceSet(indexes=(LISTING,), listed=tuple(file_source(name) for name in names))
 
-    def prior_grid(self, source: Source) -> SourceGrid | None:
+    def raster_prior(self, source: Source) -> RasterPrior | None:
         """Every listed GeoTIFF is believed to be on the 30" grid of the estimates."""
-        return GRID if source != LISTING else None
+        return RasterPrior(GRID) if source != LISTING else None
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The boundary's window of the 30" grid, once per listed map the options select.
