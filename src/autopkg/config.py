@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from autopkg.errors import ConfigurationError
 
 LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+_URL_SCHEMES = ("http://", "https://", "file://")
 
 
 class Settings(BaseSettings):
@@ -127,10 +128,22 @@ class Settings(BaseSettings):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
+    @field_validator("source_mirror", mode="before")
+    @classmethod
+    def _mirror(cls, value: object) -> object:
+        # A plain path is a local mirror folder: taken as its absolute file:// URL, so
+        # the fetches see one form, and refused at start when it is not a folder.
+        if not isinstance(value, str) or not value or value.startswith(_URL_SCHEMES):
+            return value
+        folder = Path(value).expanduser().resolve()
+        if not folder.is_dir():
+            raise ValueError(f"{value!r} is neither an http(s):// or file:// URL nor a folder")
+        return folder.as_uri()
+
     @field_validator("source_mirror", "packages_host_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://", "file://")):
+        if value is not None and not value.startswith(_URL_SCHEMES):
             raise ValueError("must be an http(s):// or file:// URL")
         return value.rstrip("/") if value else value
 

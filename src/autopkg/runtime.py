@@ -50,17 +50,21 @@ class Runtime:
     @property
     def osm_database(self) -> PostgresSource | None:
         """The OSM road and rail database (``AUTOPKG_OSM_PG*``), if one is configured."""
-        settings = self.settings
-        if not (settings.osm_pghost and settings.osm_pgdatabase):
-            return None
-        password = settings.osm_pgpassword
-        return PostgresSource(
-            host=settings.osm_pghost,
-            port=settings.osm_port,
-            dbname=settings.osm_pgdatabase,
-            user=settings.osm_pguser,
-            password=password.get_secret_value() if password is not None else None,
-        )
+        return osm_database(self.settings)
+
+
+def osm_database(settings: Settings) -> PostgresSource | None:
+    """The OSM road and rail database ``settings`` name, if they name one."""
+    if not (settings.osm_pghost and settings.osm_pgdatabase):
+        return None
+    password = settings.osm_pgpassword
+    return PostgresSource(
+        host=settings.osm_pghost,
+        port=settings.osm_port,
+        dbname=settings.osm_pgdatabase,
+        user=settings.osm_pguser,
+        password=password.get_secret_value() if password is not None else None,
+    )
 
 
 def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:

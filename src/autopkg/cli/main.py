@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from autopkg.cli import boundaries, db, jobs, package, packages, processors, serve, worker
+from autopkg.cli import (
+    boundaries,
+    db,
+    jobs,
+    package,
+    packages,
+    processors,
+    serve,
+    sources,
+    worker,
+)
 from autopkg.cli.clip import clip_command
 from autopkg.cli.common import err_console, options
 from autopkg.errors import AutopkgError
@@ -42,6 +52,7 @@ app.add_typer(processors.app, name="processors")
 app.add_typer(packages.app, name="packages")
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(sources.app, name="sources")
 
 
 def main() -> None:

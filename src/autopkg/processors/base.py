@@ -25,6 +25,7 @@ from autopkg.slugs import SLUG_PATTERN
 
 if TYPE_CHECKING:
     from autopkg.processors.clipstore import ClipStore
+    from autopkg.processors.sizing import SourceGrid
 
 
 class License(BaseModel):
@@ -68,7 +69,8 @@ class Source:
     ``size`` and ``sha256`` are pinned when the publisher's bytes are known; so is
     ``checksum``, ``<algorithm>:<hex digest>`` (``sha1:…``, ``md5:…``), for publishers
     that give another algorithm's digest. They are checked unless checksum verification
-    is turned off for mirrors of stand-ins.
+    is turned off for mirrors of stand-ins. ``pinned_by`` names where pins taken at run
+    time come from (a publisher's record), for the message of a file that fails them.
     """
 
     url: str
@@ -76,6 +78,34 @@ class Source:
     size: int | None = None
     sha256: str | None = None
     checksum: str | None = None
+    pinned_by: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSet:
+    """Every source a processor can need, whatever the boundary and options.
+
+    ``files`` are always the same; ``indexes`` are small files read to decide the others
+    (a listing, a tile schema), and ``listed`` the files they name. With
+    ``may_be_absent``, a listed file the publisher does not serve (HTTP 404) is not
+    missing but absent by design (a tile of open sea).
+    """
+
+    files: tuple[Source, ...] = ()
+    indexes: tuple[Source, ...] = ()
+    listed: tuple[Source, ...] = ()
+    may_be_absent: bool = False
+
+
+@dataclass(frozen=True)
+class RasterPrior:
+    """The grid a processor's estimates assume for a raster source.
+
+    ``member`` is the GeoTIFF's path inside a zip source (``None``: the source is one).
+    """
+
+    grid: SourceGrid
+    member: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +168,14 @@ class RunContext(Protocol):
 
     def progress(self, percent: float, task: str) -> None:
         """Report progress (0-100 within this processor) and the current task."""
+        ...
+
+
+class IndexContext(Protocol):
+    """What a processor may use to list its sources: a fetch for small indexes only."""
+
+    def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
+        """Return a verified local copy of a small index ``source`` from the shared cache."""
         ...
 
 
@@ -246,6 +284,32 @@ class Processor(ABC):
             progress=stage(ctx, *span, task),
         )
         return OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)
+
+    def list_sources(self, ctx: IndexContext) -> SourceSet:
+        """Every source a run may fetch, for operators (``autopkg sources``) and mirrors.
+
+        By default the fixed ``sources``; a processor whose files are decided at run
+        time overrides it, reading its indexes through ``ctx``.
+
+        Raises:
+            autopkg.errors.SourceError: an index cannot be fetched or read.
+        """
+        return SourceSet(files=self.sources)
+
+    def raster_prior(self, source: Source) -> RasterPrior | None:
+        """The grid this processor's estimates assume for a raster ``source``, if any.
+
+        ``autopkg sources check`` compares it with the header the publisher serves.
+        """
+        return None
+
+    def check_database(self, ctx: IndexContext) -> str | None:
+        """Check a database read instead of files: ``None`` if none, else where it is.
+
+        Raises:
+            autopkg.errors.SourceError: the database is not configured or not readable.
+        """
+        return None
 
     @abstractmethod
     def estimate(self, ctx: EstimateContext) -> Estimate:

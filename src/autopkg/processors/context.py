@@ -19,6 +19,11 @@ from autopkg.processors.fetch import (
     cached_digest,
     fetch_source,
 )
+from autopkg.processors.zenodo import PublisherChecksums
+
+#: Attempts at reading a publisher's record of checksums: it only adds a check, so a
+#: record that does not answer soon is given up (with a warning) rather than retried.
+_RECORD_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,9 @@ class LocalRunContext:
 
     Sources are fetched with :func:`~autopkg.processors.fetch.fetch_source` and each
     one's size and sha256 are kept in :attr:`fetched`, in the order first fetched, for
-    the package's provenance; progress is clamped to 0-100 and never goes backwards
-    before it reaches ``on_progress``.
+    the package's provenance. With ``verify``, a file of a Zenodo record is also checked
+    against the size and md5 the record publishes (read once per run). Progress is
+    clamped to 0-100 and never goes backwards before it reaches ``on_progress``.
     """
 
     def __init__(
@@ -83,6 +89,7 @@ class LocalRunContext:
         self._osm_database = osm_database
         self._options = dict(options or {})
         self._on_cache_lookup = on_cache_lookup
+        self._checksums = PublisherChecksums(self._fetch_record)
 
     @property
     def boundary(self) -> Boundary:
@@ -114,6 +121,8 @@ class LocalRunContext:
         A source the publisher does not have (``SourceNotFoundError``) is recorded in
         :attr:`fetched` as missing before the error is raised.
         """
+        if self._verify:
+            source = self._checksums.pinned(source)
         try:
             path = fetch_source(
                 source,
@@ -137,6 +146,17 @@ class LocalRunContext:
                 source.url, FetchedSource(source.url, source.filename, digest.size, digest.sha256)
             )
         return path
+
+    def _fetch_record(self, record: Source) -> Path:
+        """A publisher's record of checksums: cached like a source, not one of the run's."""
+        return fetch_source(
+            record,
+            self._cache_dir,
+            mirror=self._mirror,
+            verify=False,
+            timeout=self._timeout,
+            attempts=_RECORD_ATTEMPTS,
+        )
 
     @property
     def osm_database(self) -> PostgresSource | None:

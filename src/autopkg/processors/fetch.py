@@ -156,7 +156,7 @@ def fetch_source(
     """
     target = cache_dir / cache_relpath(source)
     url = mirror_url(source.url, mirror)
-    shown = _display(url)
+    shown = display_url(url)
     hit: bool | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -262,7 +262,7 @@ def _is_current(target: Path, source: Source, *, verify: bool) -> bool:
     return True
 
 
-def _display(url: str) -> str:
+def display_url(url: str) -> str:
     """Return ``url`` without user info, so credentials never reach messages or logs."""
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
@@ -397,14 +397,15 @@ def _check(
     """
     try:
         size = part.stat().st_size
+        by = f" ({source.pinned_by})" if source.pinned_by else ""
         if verify and source.size is not None and size != source.size:
-            raise SourceError(f"source {shown} has {size} bytes, expected {source.size}")
+            raise SourceError(f"source {shown} has {size} bytes, expected {source.size}{by}")
         pins = pinned_digests(source)
         digests = file_digests(part, ["sha256", *pins])
         for algorithm, pinned in pins.items():
             if verify and digests[algorithm] != pinned:
                 raise SourceError(
-                    f"source {shown} has {algorithm} {digests[algorithm]}, expected {pinned}"
+                    f"source {shown} has {algorithm} {digests[algorithm]}, expected {pinned}{by}"
                 )
         if source.filename.lower().endswith(".zip"):
             _check_zip(part, shown)

@@ -25,6 +25,7 @@ from autopkg.errors import SourceError
 from autopkg.processors.base import (
     GPKG_MEDIATYPE,
     EstimateContext,
+    IndexContext,
     License,
     Metadata,
     OutputFile,
@@ -117,6 +118,19 @@ class GriOsmRoadsAndRailProcessor(Processor):
         data_origin_url="https://global.infrastructureresilience.org",
         data_formats=("GeoPackage",),
     )
+
+    def check_database(self, ctx: IndexContext) -> str:
+        """Whether the database is configured and its table readable; where it is."""
+        database = ctx.osm_database if isinstance(ctx, OsmRunContext) else None
+        if database is None:
+            raise SourceError(_NOT_CONFIGURED)
+        try:
+            with _connect(database) as connection:
+                # The columns a run reads, without reading a row.
+                connection.execute("SELECT geom, properties FROM features LIMIT 0")
+        except psycopg.Error as exc:
+            raise _unreadable(database, exc) from None
+        return f"postgresql://{database.host}:{database.port}/{database.dbname} table features"
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """Count the rows a run would read (parameterised, bounded in time)."""

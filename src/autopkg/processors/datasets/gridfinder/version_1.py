@@ -17,6 +17,7 @@ from autopkg.processors.base import (
     Metadata,
     OutputFile,
     Processor,
+    RasterPrior,
     RunContext,
     Source,
     stage,
@@ -112,6 +113,11 @@ class GridfinderProcessor(Processor):
         data_formats=("GeoPackage", "GeoTIFF"),
     )
     sources: ClassVar[tuple[Source, ...]] = (_GRID, _TARGETS, _LV)
+
+    def raster_prior(self, source: Source) -> RasterPrior | None:
+        """The grids the estimates assume for targets.tif and lv.tif."""
+        grid = {_TARGETS: TARGETS_GRID, _LV: LV_GRID}.get(source)
+        return RasterPrior(grid) if grid is not None else None
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The grid lines by land share, and both rasters' windows of their grids."""

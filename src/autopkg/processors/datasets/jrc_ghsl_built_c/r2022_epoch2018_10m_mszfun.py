@@ -18,12 +18,14 @@ from typing import ClassVar
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
     EstimateContext,
+    IndexContext,
     License,
     Metadata,
     OutputFile,
     Processor,
     RunContext,
     Source,
+    SourceSet,
     Span,
     stage,
 )
@@ -160,6 +162,12 @@ class JrcGhslBuiltCProcessor(Processor):
     )
     # The tiles are decided at run time from the boundary and the schema.
     sources: ClassVar[tuple[Source, ...]] = ()
+
+    def list_sources(self, ctx: IndexContext) -> SourceSet:
+        """The tile schema, and both products' tile of every cell it lists."""
+        schema = read_schema(ctx.fetch(SCHEMA), SCHEMA_LAYER)
+        tiles = tuple(tile_source(p, tile.id) for p in PRODUCTS for tile in schema.tiles)
+        return SourceSet(indexes=(SCHEMA,), listed=tiles, may_be_absent=True)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """Both products' windows of the 10 m grid (one file per side of ±180°).

@@ -12,6 +12,7 @@ from autopkg.processors.base import (
     Metadata,
     OutputFile,
     Processor,
+    RasterPrior,
     RunContext,
     Source,
 )
@@ -88,6 +89,10 @@ class JrcGhslPopulationProcessor(Processor):
         data_formats=("GeoTIFF",),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def raster_prior(self, source: Source) -> RasterPrior:
+        """The 1 km grid of the estimates, for the GeoTIFF in the zip."""
+        return RasterPrior(GRID, _MEMBER)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """One COG (one per side of ±180°) of the boundary's window of the 1 km grid."""

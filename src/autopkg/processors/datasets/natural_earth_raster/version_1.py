@@ -10,6 +10,7 @@ from autopkg.processors.base import (
     Metadata,
     OutputFile,
     Processor,
+    RasterPrior,
     RunContext,
     Source,
 )
@@ -67,6 +68,10 @@ class NaturalEarthRasterProcessor(Processor):
         data_formats=("GeoTIFF",),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+
+    def raster_prior(self, source: Source) -> RasterPrior:
+        """The published grid of the estimates, for the GeoTIFF in the zip."""
+        return RasterPrior(GRID, _MEMBER)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """One COG of the boundary's window of the published grid."""

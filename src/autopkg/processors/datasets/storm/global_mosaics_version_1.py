@@ -14,6 +14,7 @@ from autopkg.processors.base import (
     Metadata,
     OutputFile,
     Processor,
+    RasterPrior,
     RunContext,
     Source,
     Span,
@@ -122,6 +123,10 @@ class StormGlobalMosaicsProcessor(Processor):
     )
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
     options_model = StormOptions
+
+    def raster_prior(self, source: Source) -> RasterPrior:
+        """Every mosaic is believed to be on the one grid of the estimates."""
+        return RasterPrior(GRID)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The boundary's window of the mosaics' grid, once per selected file."""

@@ -13,12 +13,15 @@ from pydantic import Field, ValidationInfo, field_validator
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
     EstimateContext,
+    IndexContext,
     License,
     Metadata,
     OutputFile,
     Processor,
+    RasterPrior,
     RunContext,
     Source,
+    SourceSet,
     Span,
 )
 from autopkg.processors.estimate import Estimate
@@ -188,6 +191,16 @@ class WriAqueductProcessor(Processor):
     # The GeoTIFFs are the ones the listing names when the run starts.
     sources: ClassVar[tuple[Source, ...]] = (LISTING,)
     options_model = AqueductOptions
+
+    def list_sources(self, ctx: IndexContext) -> SourceSet:
+        """The listing, and every GeoTIFF it names that a run may clip."""
+        listing = ctx.fetch(LISTING)
+        names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+        return SourceSet(indexes=(LISTING,), listed=tuple(file_source(name) for name in names))
+
+    def raster_prior(self, source: Source) -> RasterPrior | None:
+        """Every listed GeoTIFF is believed to be on the 30" grid of the estimates."""
+        return RasterPrior(GRID) if source != LISTING else None
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The boundary's window of the 30" grid, once per listed map the options select.
