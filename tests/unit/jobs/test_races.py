@@ -208,5 +208,8 @@ def test_first_submissions_of_one_new_custom_area_store_it_once(database: Databa
             stored = session.scalars(
                 select(BoundaryRecord.name_long).where(BoundaryRecord.name == name)
             ).all()
+            found = boundary_repo.get(session, name=name)
         # Whichever inserted it, the submission that named the area renamed it.
         assert stored == ["Named"]
+        assert found is not None and shapely.equals(found.geometry, geometry)
+        assert found.geometry.bounds == (round_, 0, round_ + 1, 1)
