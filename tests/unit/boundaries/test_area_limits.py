@@ -9,6 +9,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from autopkg.boundaries.builtin import get_builtin
 from autopkg.boundaries.custom import custom_boundary
 from autopkg.boundaries.geojson import UploadFeatureCollection, parse_area, polygons_of
 from autopkg.boundaries.limits import (
@@ -175,3 +176,11 @@ def test_overlapping_features_are_merged_within_the_repair_budget() -> None:
 def test_an_area_without_surface_is_refused() -> None:
     with pytest.raises(UnprocessableError, match="no area"):
         custom_boundary(parse_area(polygon([[0, 0], [1, 1], [0, 0], [0, 0]])), LIMITS)
+
+
+@pytest.mark.parametrize("name", ["rus", "ata", "fji", "can"])
+def test_real_boundaries_measure_as_pyproj_measures_them(name: str) -> None:
+    # Across the antimeridian (Russia, Fiji) and around a pole (Antarctica).
+    geometry = get_builtin(name).geometry
+    assert area_km2(geometry) == pytest.approx(geodesic_km2(geometry), rel=2e-3)
+    assert area_km2(geometry) < 20_000_000  # every built-in fits the default limit
