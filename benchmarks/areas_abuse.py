@@ -23,15 +23,19 @@ from typing import Any
 
 import httpx
 from tests.e2e.server import ServeProcess
-from tests.fixtures.areas import collection_of, comb, polygon, upload_of
+from tests.fixtures.areas import (
+    BAND,
+    BOWTIE,
+    NEAR_WORLD,
+    WORLD,
+    collection_of,
+    comb,
+    polygon,
+    square,
+    upload_of,
+)
 
 PROCESSORS = ["test_processor.version_1"]
-WORLD = [[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]
-NEAR_WORLD = [[-179, -85], [179, -85], [179, 85], [-179, 85], [-179, -85]]
-BAND = [[-180, 0], [180, 0], [180, 60], [-180, 60], [-180, 0]]
-BOWTIE = [[-170, -60], [170, 60], [170, -60], [-170, 60], [-170, -60]]
-WIDE = [[-60, -40], [60, -40], [60, 40], [-60, 40], [-60, -40]]
-SQUARE = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
 HEADER = (
     "| abuse | answer | server CPU (s) | server peak RSS (MB) | wall (s) |",
     "|---|---|---|---|---|",
@@ -113,8 +117,8 @@ def _requests(client: httpx.Client) -> list[tuple[str, Callable[[], httpx.Respon
         ("upload: 2 crossing combs in a GeometryCollection, 12,008 vertices", upload(combs(1500))),
         ("upload: 30,000 parts in a GeometryCollection", upload(upload_of(_parts(30_000)))),
         (
-            "upload: the box (-60, -40)…(60, 40) in a GeometryCollection",
-            upload(upload_of(collection_of(polygon(WIDE)))),
+            "upload: the box (-60, -40)…(60, 80) in a GeometryCollection",
+            upload(upload_of(collection_of(square(-60, -40, side=120)))),
         ),
         ("job: the world box", job(WORLD)),
         ("job: the box (-179, -85)…(179, 85)", job(NEAR_WORLD)),
@@ -123,12 +127,12 @@ def _requests(client: httpx.Client) -> list[tuple[str, Callable[[], httpx.Respon
         ("dry run: the world box", job(WORLD, dry_run="true")),
         (
             f"upload: a boundary named {custom_name} (squatting a custom area)",
-            upload(upload_of(polygon(SQUARE), name=custom_name)),
+            upload(upload_of(square(0), name=custom_name)),
         ),
-        ("upload: empty name_column", upload(upload_of(polygon(SQUARE)), name_column="")),
+        ("upload: empty name_column", upload(upload_of(square(0)), name_column="")),
         (
             "upload: a long name of 100,000 characters",
-            upload(upload_of(polygon(SQUARE), name_long="x" * 100_000)),
+            upload(upload_of(square(0), name_long="x" * 100_000)),
         ),
     ]
 
@@ -149,8 +153,8 @@ def _map_layer(client: httpx.Client, pid: int) -> list[tuple[str, Cost]]:
 
 
 def _row(label: str, cost: Cost) -> str:
-    answer = f"{cost.status} {cost.detail[:70]}…" if len(cost.detail) > 70 else cost.detail
-    answer = answer if answer.startswith(str(cost.status)) else f"{cost.status} {answer}"
+    detail = f"{cost.detail[:70]}…" if len(cost.detail) > 70 else cost.detail
+    answer = f"{cost.status} {detail}".strip()
     return f"| {label} | {answer} | {cost.cpu:.2f} | {cost.peak_mb:.0f} | {cost.wall:.2f} |"
 
 

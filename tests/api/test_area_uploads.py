@@ -9,14 +9,9 @@ import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
-from tests.fixtures.areas import polygon, upload_of
+from tests.fixtures.areas import polygon, square, upload_of
 
 PROCESSORS = ["test_processor.version_1"]
-
-
-def square(west: float, south: float, side: float = 0.5) -> dict[str, Any]:
-    east, north = west + side, south + side
-    return polygon([[west, south], [east, south], [east, north], [west, north], [west, south]])
 
 
 def custom_area_name(client: TestClient, area: dict[str, Any]) -> str:
@@ -44,7 +39,7 @@ def test_an_upload_cannot_take_the_name_of_a_custom_area(
     victim = square(-58, -20)
     name = custom_area_name(client, victim)
     # Before the area exists, and after: the name is the service's to give.
-    squat = client.post("/v1/boundaries", json=upload_of(square(0, 0, 10), name=name))
+    squat = client.post("/v1/boundaries", json=upload_of(square(0, 0, side=10), name=name))
     assert squat.status_code == 422, squat.text
     assert squat.json()["detail"] == (
         f"no boundary loaded: row 1: the name {name!r} is reserved: names starting with "
@@ -53,7 +48,7 @@ def test_an_upload_cannot_take_the_name_of_a_custom_area(
     job = client.post("/v1/jobs", json={"boundary": victim, "processors": PROCESSORS})
     assert job.status_code == 202, job.text
     assert wait_for_job(job.json()["job_id"])["boundary_name"] == name
-    again = client.post("/v1/boundaries", json=upload_of(square(0, 0, 10), name=name.upper()))
+    again = client.post("/v1/boundaries", json=upload_of(square(0, 0, side=10), name=name.upper()))
     assert again.status_code == 422, again.text
     stored = shape(client.get(f"/v1/boundaries/{name}").json()["geometry"])
     assert shapely.equals(stored, shape(victim))

@@ -15,7 +15,18 @@ from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import open_runtime
 from tests.conftest import make_settings
-from tests.fixtures.areas import collection_of, comb, polygon, ring, upload_of
+from tests.fixtures.areas import (
+    BAND,
+    BOWTIE,
+    NEAR_WORLD,
+    WORLD,
+    collection_of,
+    comb,
+    polygon,
+    ring,
+    square,
+    upload_of,
+)
 
 PROCESSORS = ["test_processor.version_1"]
 
@@ -148,12 +159,6 @@ def test_upload_limits_count_every_feature_and_share_one_repair_budget(
     }
 
 
-def square(west: float, side: float) -> dict[str, Any]:
-    """A GeoJSON square on the equator; 1° by 1° there is about 12,300 km²."""
-    east = west + side
-    return polygon([[west, 0], [east, 0], [east, side], [west, side], [west, 0]])
-
-
 def refused_km2(response: httpx.Response) -> int:
     """The area a 422 over the area limit names, after checking the rest of its detail."""
     assert response.status_code == 422, response.text
@@ -167,9 +172,10 @@ def refused_km2(response: httpx.Response) -> int:
 
 
 def test_a_custom_area_over_the_area_limit_is_refused(limited: TestClient) -> None:
-    over = limited.post("/v1/jobs", json={"boundary": square(40, 3), "processors": PROCESSORS})
+    over = limited.post("/v1/jobs", json={"boundary": square(40, side=3), "processors": PROCESSORS})
     assert 110_000 < refused_km2(over) < 111_500
-    under = limited.post("/v1/jobs", json={"boundary": square(40, 2), "processors": PROCESSORS})
+    two = square(40, side=2)
+    under = limited.post("/v1/jobs", json={"boundary": two, "processors": PROCESSORS})
     assert under.status_code == 202, under.text
 
 
@@ -179,7 +185,7 @@ def test_an_upload_is_limited_by_the_area_of_all_its_features(limited: TestClien
             {
                 "type": "Feature",
                 "properties": {"name": name, "name_long": name.title()},
-                "geometry": square(50 + 3 * index, 1.5),
+                "geometry": square(50 + 3 * index, side=1.5),
             }
             for index, name in enumerate(names)
         ]
@@ -299,15 +305,9 @@ def test_geometry_collections_count_against_the_upload_limits(
 
 
 def test_a_geometry_collection_is_held_to_the_area_limit(limited: TestClient) -> None:
-    over = limited.post("/v1/boundaries", json=upload_of(collection_of(square(60, 3))))
+    over = limited.post("/v1/boundaries", json=upload_of(collection_of(square(60, side=3))))
     assert 110_000 < refused_km2(over) < 111_500
     assert limited.get("/v1/boundaries/area-0").status_code == 404
-
-
-WORLD = [[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]
-NEAR_WORLD = [[-179, -85], [179, -85], [179, 85], [-179, 85], [-179, -85]]
-BAND = [[-180, 0], [180, 0], [180, 60], [-180, 60], [-180, 0]]
-BOWTIE = [[-170, -60], [170, 60], [170, -60], [-170, 60], [-170, -60]]
 
 
 def refused_over_default(response: httpx.Response) -> int:
