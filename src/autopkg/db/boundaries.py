@@ -7,7 +7,17 @@ from datetime import datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import ColumnElement, Connection, Result, delete, func, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Result,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -181,6 +191,8 @@ def store_custom_area(session: Session, boundary: Boundary, *, rename: bool) -> 
     area. Concurrent first submissions of an area meet here: ``ON CONFLICT DO
     NOTHING`` makes every one but the first a no-op instead of a unique violation.
     With ``rename``, a stored area takes ``boundary.name_long`` (a name was given).
+    A stored area whose bounds differ (a name taken by an upload before such names
+    were reserved) gets its geometry and name back.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
@@ -201,20 +213,59 @@ def store_custom_area(session: Session, boundary: Boundary, *, rename: bool) -> 
         )
         .on_conflict_do_nothing(index_elements=[BoundaryRecord.name])
     )
-    written = _rowcount(inserted) == 1
-    if not written and rename:
-        renamed = session.execute(
-            update(BoundaryRecord)
-            .where(
-                BoundaryRecord.name == boundary.name,
-                BoundaryRecord.name_long != boundary.name_long,
-            )
-            .values(name_long=boundary.name_long, search_text=searched)
-            .execution_options(synchronize_session=False)
-        )
-        written = _rowcount(renamed) == 1
-    if written:
+    if _rowcount(inserted) == 1:
         counters.add(session, counters.Counter.BOUNDARIES_VERSION)
+        return
+    restored = _restore_geometry(session, boundary, searched)
+    renamed = rename and _rename(session, boundary, searched)
+    if restored or renamed:
+        counters.add(session, counters.Counter.BOUNDARIES_VERSION)
+
+
+def _restore_geometry(session: Session, boundary: Boundary, searched: str) -> bool:
+    """Give a stored custom area of other bounds ``boundary``'s geometry and name back.
+
+    The same area always has the same bounds (both from one normalised geometry), so
+    other bounds mean an upload took the name before such names were reserved.
+    """
+    min_x, min_y, max_x, max_y = boundary.geometry.bounds
+    restored = session.execute(
+        update(BoundaryRecord)
+        .where(
+            BoundaryRecord.name == boundary.name,
+            or_(
+                BoundaryRecord.min_x != min_x,
+                BoundaryRecord.min_y != min_y,
+                BoundaryRecord.max_x != max_x,
+                BoundaryRecord.max_y != max_y,
+            ),
+        )
+        .values(
+            name_long=boundary.name_long,
+            search_text=searched,
+            geometry=boundary.geometry,
+            admin_level=boundary.admin_level,
+            min_x=min_x,
+            min_y=min_y,
+            max_x=max_x,
+            max_y=max_y,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(restored) == 1
+
+
+def _rename(session: Session, boundary: Boundary, searched: str) -> bool:
+    renamed = session.execute(
+        update(BoundaryRecord)
+        .where(
+            BoundaryRecord.name == boundary.name,
+            BoundaryRecord.name_long != boundary.name_long,
+        )
+        .values(name_long=boundary.name_long, search_text=searched)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(renamed) == 1
 
 
 def _rowcount(result: Result[Any]) -> int:
