@@ -21,6 +21,7 @@ import rasterio
 
 from autopkg.boundaries.builtin import get_builtin
 from benchmarks.api_reads import api_reads
+from benchmarks.areas_abuse import refused_abuse
 from benchmarks.boundaries import BenchBoundary, boundaries
 from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
@@ -215,19 +216,31 @@ def machine() -> str:
     )
 
 
+#: The sections, in the order they run (``--only`` picks some).
+SECTIONS = (
+    "raster",
+    "vector",
+    "e2e",
+    "api",
+    "production",
+    "multifile",
+    "ghsl",
+    "sources",
+    "areas",
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
         "--only",
-        choices=["raster", "vector", "e2e", "api", "production", "multifile", "ghsl", "sources"],
+        choices=SECTIONS,
         action="append",
         help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or [
-        "raster", "vector", "e2e", "api", "production", "multifile", "ghsl", "sources"
-    ]  # fmt: skip
+    sections = args.only or list(SECTIONS)
     if {"raster", "vector", "multifile"} & set(sections) and shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
@@ -272,6 +285,8 @@ def main() -> None:
         lines += ["## API reads", "", *api_reads(seconds=5 * args.repeat), ""]
     if "sources" in sections:
         lines += ["## Sources check", "", *sources_check(args.repeat), ""]
+    if "areas" in sections:
+        lines += ["## Refused abuse: areas", "", *refused_abuse(), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

@@ -40,8 +40,8 @@ def test_schema_valid_requests_naming_nothing_known_are_400(client: TestClient) 
 def test_an_upload_with_no_features_is_refused_with_a_reason(client: TestClient) -> None:
     empty = {"bbox": [0.0, 0.0, 0.0, 0.0], "type": "FeatureCollection", "features": []}
     answer = client.post("/v1/boundaries?name_column=name&long_name_column=name_long", json=empty)
-    assert answer.status_code == 400
-    assert isinstance(answer.json()["detail"], str)
+    assert answer.status_code == 422
+    assert answer.json() == {"detail": "no boundary loaded: the collection is empty"}
 
 
 def test_odd_processor_names_are_404_not_errors(client: TestClient) -> None:

@@ -15,7 +15,18 @@ from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import open_runtime
 from tests.conftest import make_settings
-from tests.fixtures.areas import polygon, ring
+from tests.fixtures.areas import (
+    BAND,
+    BOWTIE,
+    NEAR_WORLD,
+    WORLD,
+    collection_of,
+    comb,
+    polygon,
+    ring,
+    square,
+    upload_of,
+)
 
 PROCESSORS = ["test_processor.version_1"]
 
@@ -148,12 +159,6 @@ def test_upload_limits_count_every_feature_and_share_one_repair_budget(
     }
 
 
-def square(west: float, side: float) -> dict[str, Any]:
-    """A GeoJSON square on the equator; 1° by 1° there is about 12,300 km²."""
-    east = west + side
-    return polygon([[west, 0], [east, 0], [east, side], [west, side], [west, 0]])
-
-
 def refused_km2(response: httpx.Response) -> int:
     """The area a 422 over the area limit names, after checking the rest of its detail."""
     assert response.status_code == 422, response.text
@@ -167,9 +172,10 @@ def refused_km2(response: httpx.Response) -> int:
 
 
 def test_a_custom_area_over_the_area_limit_is_refused(limited: TestClient) -> None:
-    over = limited.post("/v1/jobs", json={"boundary": square(40, 3), "processors": PROCESSORS})
+    over = limited.post("/v1/jobs", json={"boundary": square(40, side=3), "processors": PROCESSORS})
     assert 110_000 < refused_km2(over) < 111_500
-    under = limited.post("/v1/jobs", json={"boundary": square(40, 2), "processors": PROCESSORS})
+    two = square(40, side=2)
+    under = limited.post("/v1/jobs", json={"boundary": two, "processors": PROCESSORS})
     assert under.status_code == 202, under.text
 
 
@@ -179,7 +185,7 @@ def test_an_upload_is_limited_by_the_area_of_all_its_features(limited: TestClien
             {
                 "type": "Feature",
                 "properties": {"name": name, "name_long": name.title()},
-                "geometry": square(50 + 3 * index, 1.5),
+                "geometry": square(50 + 3 * index, side=1.5),
             }
             for index, name in enumerate(names)
         ]
@@ -259,3 +265,89 @@ def test_openapi_documents_the_typed_geojson(client: TestClient) -> None:
     assert position["minItems"] == 2 and position["maxItems"] == 3
     upload = schema["paths"]["/v1/boundaries"]["post"]["requestBody"]["content"]
     assert upload["application/json"]["schema"]["$ref"].endswith("UploadFeatureCollection")
+
+
+def test_crossing_combs_in_a_geometry_collection_are_not_repaired(client: TestClient) -> None:
+    # Two valid combs whose teeth cross 150² times: one GeometryCollection used to be
+    # read as valid, so its parts were merged with no budget (6,008 vertices: 86 s of
+    # CPU and 5.3 GB). Flattened, they are one invalid MultiPolygon, over the budget.
+    combs = collection_of(polygon(comb(150)), polygon(comb(150, across=True)))
+    response = client.post("/v1/boundaries", json=upload_of(combs))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == (
+        "no boundary loaded: row 1: the geometry is invalid (self-intersecting or "
+        "overlapping parts) and has 1208 vertices; at most 200 vertices of invalid "
+        "geometry are repaired per request (AUTOPKG_MAX_REPAIR_VERTICES): repair it "
+        "before sending it"
+    )
+    assert client.get("/v1/boundaries/area-0").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("geometry", "detail"),
+    [
+        (
+            collection_of(polygon(ring(5)), collection_of(polygon(ring(5)), polygon(ring(5)))),
+            "3 parts (polygons) is over the limit of 2 per request (AUTOPKG_MAX_AREA_PARTS)",
+        ),
+        (
+            collection_of(polygon(ring(61))),
+            "61 vertices is over the limit of 60 per request (AUTOPKG_MAX_AREA_VERTICES)",
+        ),
+    ],
+)
+def test_geometry_collections_count_against_the_upload_limits(
+    limited: TestClient, geometry: dict[str, Any], detail: str
+) -> None:
+    response = limited.post("/v1/boundaries", json=upload_of(geometry))
+    assert response.status_code == 422, response.text
+    assert response.json() == {"detail": detail}
+
+
+def test_a_geometry_collection_is_held_to_the_area_limit(limited: TestClient) -> None:
+    over = limited.post("/v1/boundaries", json=upload_of(collection_of(square(60, side=3))))
+    assert 110_000 < refused_km2(over) < 111_500
+    assert limited.get("/v1/boundaries/area-0").status_code == 404
+
+
+def refused_over_default(response: httpx.Response) -> int:
+    """The area a 422 names, over the default limit of 20,000,000 km²."""
+    assert response.status_code == 422, response.text
+    found = re.fullmatch(
+        r"an area of ([\d,]+) km² is over the limit of 20,000,000 km² per request "
+        r"\(AUTOPKG_MAX_AREA_KM2\)",
+        response.json()["detail"],
+    )
+    assert found is not None, response.text
+    return int(found.group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize(
+    ("coordinates", "low", "high"),
+    [
+        # The whole Earth is 510.07 million km².
+        (WORLD, 510_000_000, 510_100_000),
+        # A box the clip reads as nearly the whole world; its geodesic area was a strip.
+        (NEAR_WORLD, 505_000_000, 505_500_000),
+        # 0-60°N: its geodesic edges all ran along the equator, 0 km².
+        (BAND, 220_000_000, 221_000_000),
+        # Five vertices whose halves cancel out as sent: two triangles once repaired.
+        (BOWTIE, 150_000_000, 400_000_000),
+    ],
+)
+def test_areas_as_wide_as_the_world_are_refused_by_every_route(
+    client: TestClient, coordinates: list[list[float]], low: int, high: int
+) -> None:
+    area = polygon(coordinates)
+    job = client.post("/v1/jobs", json={"boundary": area, "processors": PROCESSORS})
+    assert low < refused_over_default(job) < high
+    dry = client.post(
+        "/v1/jobs", params={"dry_run": "true"}, json={"boundary": area, "processors": PROCESSORS}
+    )
+    assert refused_over_default(dry) == refused_over_default(job)
+    ogc = client.post(
+        "/ogc/processes/test_processor.version_1/execution", json={"inputs": {"boundary": area}}
+    )
+    assert refused_over_default(ogc) == refused_over_default(job)
+    upload = client.post("/v1/boundaries", json=upload_of(area))
+    assert refused_over_default(upload) == refused_over_default(job)

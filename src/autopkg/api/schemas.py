@@ -51,7 +51,10 @@ class BoundarySummary(BaseModel):
 class BoundaryDetail(BoundarySummary):
     """A boundary with its GeoJSON geometry and envelope."""
 
-    admin_level: str
+    admin_level: str = Field(
+        description="The administrative level (`0` for a country); empty for custom areas "
+        "and uploaded boundaries, which have none."
+    )
     geometry: dict[str, Any] = Field(description="GeoJSON MultiPolygon, EPSG:4326.")
     envelope: dict[str, Any] = Field(description="GeoJSON Polygon of the bounding box.")
 

@@ -8,7 +8,7 @@ coordinates before any geometry is built, and the schema documents it in OpenAPI
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 import geojson_pydantic
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import PydanticCustomError
 
 from autopkg.errors import UnprocessableError
 
@@ -43,7 +44,26 @@ Position = Annotated[
     ),
     AfterValidator(_lon_lat),
 ]
-Ring = Annotated[list[Position], Field(min_length=4)]
+
+
+def _closed(ring: list[list[float]]) -> list[list[float]]:
+    # Checked here, before geojson-pydantic's own check, to say what a ring must be in
+    # words rather than as a list length.
+    if len(ring) < 4 or ring[0][:2] != ring[-1][:2]:
+        raise PydanticCustomError(
+            "ring_not_closed",
+            "a ring must be closed: at least 4 positions, the last the same as the first "
+            "(this one has {count}{ending})",
+            {"count": len(ring), "ending": "" if len(ring) < 4 else ", ending elsewhere"},
+        )
+    return ring
+
+
+Ring = Annotated[
+    list[Position],
+    Field(description="A closed ring: at least 4 positions, the last the same as the first."),
+    AfterValidator(_closed),
+]
 Rings = Annotated[list[Ring], Field(min_length=1)]
 
 
@@ -64,15 +84,26 @@ AreaGeometry = Annotated[PolygonGeometry | MultiPolygonGeometry, Field(discrimin
 #: Geometries enclosing no area are accepted here so that an upload reports their
 #: features as rejected rows instead of refusing the whole collection.
 AnyGeometry = Annotated[
-    PolygonGeometry
-    | MultiPolygonGeometry
-    | geojson_pydantic.Point
-    | geojson_pydantic.MultiPoint
-    | geojson_pydantic.LineString
-    | geojson_pydantic.MultiLineString
-    | geojson_pydantic.GeometryCollection,
+    Union[  # a forward reference (the collection, which nests) cannot join a | union
+        PolygonGeometry,
+        MultiPolygonGeometry,
+        geojson_pydantic.Point,
+        geojson_pydantic.MultiPoint,
+        geojson_pydantic.LineString,
+        geojson_pydantic.MultiLineString,
+        "GeometryCollectionGeometry",
+    ],
     Field(discriminator="type"),
 ]
+
+
+class GeometryCollectionGeometry(geojson_pydantic.GeometryCollection):
+    """A GeoJSON GeometryCollection whose polygons are validated like any others."""
+
+    geometries: list[AnyGeometry]  # type: ignore[assignment]
+
+
+GeometryCollectionGeometry.model_rebuild()
 
 
 class AreaFeature(geojson_pydantic.Feature[AreaGeometry, dict[str, Any]]):
@@ -121,11 +152,17 @@ def parse_area(value: object) -> Any:
 
 def polygons_of(area: Any) -> list[Rings]:
     """Return the rings of every polygon in ``area``, a member of :data:`Area` or an upload
-    feature's geometry (``None`` and non-polygonal geometries give no polygons)."""
+    feature's geometry (``None`` and non-polygonal geometries give no polygons).
+
+    GeometryCollections are flattened, however deeply nested, so that every limit
+    counts the polygons inside them like any others.
+    """
     if isinstance(area, PolygonGeometry):
         return [area.coordinates]
     if isinstance(area, MultiPolygonGeometry):
         return list(area.coordinates)
+    if isinstance(area, geojson_pydantic.GeometryCollection):
+        return [rings for member in area.geometries for rings in polygons_of(member)]
     if isinstance(area, geojson_pydantic.Feature):
         return polygons_of(area.geometry)
     if isinstance(area, geojson_pydantic.FeatureCollection):

@@ -8,6 +8,7 @@ normalised to MultiPolygons.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.custom import BUFFER_MARK, CUSTOM_PREFIX, is_reserved
 from autopkg.boundaries.limits import RepairBudget
 from autopkg.clip.geometry import repair
 from autopkg.errors import ClipError, InvalidInputError, LimitExceededError
@@ -30,6 +32,7 @@ _WGS84 = CRS.from_epsg(4326)
 _ZIPPED_FORMATS = (".shp", ".gpkg", ".geojson", ".json")
 # Coordinates a hair beyond ±180/±90 come from rounding in reprojection, not bad data.
 _LON_LAT_LIMITS = (-180.000001, -90.000001, 180.000001, 90.000001)
+_POLYGONAL = ("Polygon", "MultiPolygon", "GeometryCollection")
 
 
 @dataclass(frozen=True)
@@ -54,28 +57,27 @@ def to_multipolygon(geometry: BaseGeometry | None) -> MultiPolygon | None:
         return None
 
 
+#: The longest long name a boundary may have, in characters.
+MAX_LONG_NAME = 200
+
+#: A row to validate: raw name, raw long name, raw admin level and geometry (WGS84).
+Row = tuple[object, object, object, BaseGeometry | None]
+
+
 def read_boundaries(
     path: Path,
     *,
     name_column: str,
     long_name_column: str,
     admin_level_column: str | None = None,
-    default_admin_level: str = "0",
     layer: str | None = None,
-    repair_budget: RepairBudget | None = None,
 ) -> LoadReport:
-    """Read and validate boundaries from a vector file.
+    """Read and validate boundaries from a vector file (see :func:`validate_rows`).
 
     ``path`` may be GeoJSON, GeoPackage, a Shapefile, or a ``.zip`` holding exactly
-    one of those. Names are stripped and lowercased, then must be slugs; long names
-    must be non-empty. Geometries are reprojected to EPSG:4326 (a file without a CRS
-    is taken as EPSG:4326), repaired and made MultiPolygons. A row is rejected, with
-    its 1-based row number and reason, for a bad or missing name, a missing long
-    name, an empty or non-polygonal geometry, coordinates outside longitude/latitude
-    range, or a name already used by an earlier row of the file. With a
-    ``repair_budget`` (requests), invalid geometries are repaired only while the
-    budget lasts and later ones are rejected; without one (local files) every
-    geometry is repaired.
+    one of those. Geometries are reprojected to EPSG:4326 (a file without a CRS is
+    taken as EPSG:4326); every invalid geometry is repaired (the file is local: its
+    owner runs the machine).
 
     Raises:
         InvalidInputError: if the file is missing or unreadable, has several layers
@@ -89,8 +91,8 @@ def read_boundaries(
         columns = list(
             dict.fromkeys(c for c in (name_column, long_name_column, admin_level_column) if c)
         )
-        for column in columns:
-            if column not in fields:
+        for column in (name_column, long_name_column, admin_level_column):
+            if column is not None and column not in fields:
                 raise InvalidInputError(
                     f"column {column!r} not found in {path.name}; available columns: "
                     + ", ".join(fields)
@@ -101,7 +103,24 @@ def read_boundaries(
     table = dict(zip(meta["fields"], values, strict=True))
     geometries = _to_wgs84(shapely.from_wkb(wkb, on_invalid="ignore"), meta["crs"])
     levels = table[admin_level_column] if admin_level_column else [None] * len(geometries)
-    rows = zip(table[name_column], table[long_name_column], levels, geometries, strict=True)
+    return validate_rows(
+        zip(table[name_column], table[long_name_column], levels, geometries, strict=True)
+    )
+
+
+def validate_rows(rows: Iterable[Row], *, repair_budget: RepairBudget | None = None) -> LoadReport:
+    """Validate rows of boundaries, keeping the good ones and the reasons for the rest.
+
+    Names are stripped and lowercased, then must be slugs and not reserved (see
+    :func:`autopkg.boundaries.custom.is_reserved`); long names must be text of 1 to
+    :data:`MAX_LONG_NAME` characters; an admin level is optional (none: empty).
+    Geometries are repaired and made MultiPolygons. A row is rejected, with its
+    1-based row number and reason, for a bad, reserved or missing name, a missing or
+    too long long name, an empty or non-polygonal geometry, coordinates outside
+    longitude/latitude range, or a name already used by an earlier row. With a
+    ``repair_budget`` (requests), invalid geometries are repaired only while the budget
+    lasts and later ones are rejected; without one (local files) every geometry is.
+    """
     boundaries: list[Boundary] = []
     rejected: list[tuple[int, str]] = []
     first_rows: dict[str, int] = {}
@@ -115,7 +134,7 @@ def read_boundaries(
                 Boundary(
                     name=name,
                     name_long=_long_name(raw_long),
-                    admin_level=_text(raw_level) or default_admin_level,
+                    admin_level=_text(raw_level),
                     geometry=_geometry(geometry, repair_budget),
                 )
             )
@@ -169,6 +188,8 @@ def _to_wgs84(geometries: NDArray[Any], crs: str | None) -> NDArray[Any]:
 
 def _text(value: Any) -> str:
     """Return a cell as stripped text ('' for null); integral floats lose their '.0'."""
+    if isinstance(value, dict | list):
+        raise InvalidInputError("names must be text or numbers, not JSON objects or arrays")
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float | np.floating) and float(value).is_integer():
@@ -181,7 +202,13 @@ def _name(value: Any) -> str:
     name = _text(value).lower()
     if not name:
         raise InvalidInputError("missing name")
-    return require_slug(name, "name")
+    require_slug(name, "name")
+    if is_reserved(name):
+        raise InvalidInputError(
+            f"the name {name!r} is reserved: names starting with {CUSTOM_PREFIX!r} or "
+            f"holding {BUFFER_MARK!r} are given by the service to the areas it makes"
+        )
+    return name
 
 
 def _long_name(value: Any) -> str:
@@ -189,20 +216,26 @@ def _long_name(value: Any) -> str:
     long_name = _text(value)
     if not long_name:
         raise InvalidInputError("missing long name")
+    if len(long_name) > MAX_LONG_NAME:
+        raise InvalidInputError(
+            f"a long name of {len(long_name):,} characters is over the limit of "
+            f"{MAX_LONG_NAME} characters"
+        )
     return long_name
 
 
 def _geometry(geometry: BaseGeometry | None, budget: RepairBudget | None) -> MultiPolygon:
     """Return the repaired MultiPolygon of a row, or raise with the reason it is refused."""
-    if budget is None or geometry is None or geometry.is_empty:
-        multi = to_multipolygon(geometry)
-    else:
-        try:
-            multi = budget.repair(geometry)
-        except ClipError:
-            multi = None
-    if multi is None:
-        raise InvalidInputError("empty or non-polygonal geometry")
+    if geometry is None:
+        raise InvalidInputError("the feature has no geometry")
+    if geometry.geom_type not in _POLYGONAL:
+        raise InvalidInputError(
+            f"a {geometry.geom_type} encloses no area: a boundary is a Polygon or a MultiPolygon"
+        )
+    try:
+        multi = repair(geometry) if budget is None else budget.repair(geometry)
+    except ClipError:
+        raise InvalidInputError("the geometry is empty or encloses no area") from None
     west, south, east, north = multi.bounds
     lo_x, lo_y, hi_x, hi_y = _LON_LAT_LIMITS
     if west < lo_x or south < lo_y or east > hi_x or north > hi_y:

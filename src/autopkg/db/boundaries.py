@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import shapely
-from sqlalchemy import ColumnElement, Connection, delete, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Result,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.custom import CUSTOM_PREFIX
 from autopkg.boundaries.search import fold, search_text, sort_key
 from autopkg.db import counters
 from autopkg.db.models import ACTIVE_STATES, BoundaryRecord, JobRecord, RunRecord
-
-# Names of custom areas (autopkg.boundaries.custom): hidden from listings unless asked for.
-_CUSTOM_PREFIX = "custom-"
 
 
 def _to_boundary(record: BoundaryRecord) -> Boundary:
@@ -36,7 +47,7 @@ def count(session: Session) -> int:
 def _listed(include_custom: bool) -> ColumnElement[bool]:
     if include_custom:
         return true()
-    return BoundaryRecord.name.not_like(f"{_CUSTOM_PREFIX}%")
+    return BoundaryRecord.name.not_like(f"{CUSTOM_PREFIX}%")
 
 
 def list_names(session: Session, *, include_custom: bool = False) -> list[tuple[str, str]]:
@@ -96,9 +107,10 @@ def search_by_name(
 
 
 def search_by_point(
-    session: Session, *, longitude: float, latitude: float
+    session: Session, *, longitude: float, latitude: float, include_custom: bool = False
 ) -> list[tuple[str, str]]:
-    """Boundaries containing the point (edges included).
+    """Boundaries containing the point (edges included); custom areas only with
+    ``include_custom`` (an area is its submitter's business, not a public place).
 
     On PostGIS the whole test runs in SQL (``ST_Intersects``, served by the GiST index);
     on SQLite the bounding-box columns narrow the candidates in SQL and the exact test
@@ -110,7 +122,7 @@ def search_by_point(
         point = func.ST_SetSRID(func.ST_MakePoint(longitude, latitude), 4326)
         rows = session.execute(
             select(BoundaryRecord.name, BoundaryRecord.name_long)
-            .where(func.ST_Intersects(BoundaryRecord.geometry, point))
+            .where(func.ST_Intersects(BoundaryRecord.geometry, point), _listed(include_custom))
             .order_by(*order)
         )
         return [(name, name_long) for name, name_long in rows]
@@ -121,6 +133,7 @@ def search_by_point(
             BoundaryRecord.max_x >= longitude,
             BoundaryRecord.min_y <= latitude,
             BoundaryRecord.max_y >= latitude,
+            _listed(include_custom),
         )
         .order_by(*order)
     )
@@ -163,12 +176,103 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
         record.geometry = boundary.geometry
         record.min_x, record.min_y, record.max_x, record.max_y = min_x, min_y, max_x, max_y
         written += 1
-        listed += not boundary.name.startswith(_CUSTOM_PREFIX)
+        listed += not boundary.name.startswith(CUSTOM_PREFIX)
     if written:
         counters.add(session, counters.Counter.BOUNDARIES_VERSION)
     if listed:
         counters.add(session, counters.Counter.LISTED_BOUNDARIES_VERSION)
     return written
+
+
+def store_custom_area(session: Session, boundary: Boundary, *, rename: bool) -> None:
+    """Insert a custom area, or leave the one of its name as it is (insert-or-get).
+
+    Its name is derived from its geometry, so a stored area of that name is the same
+    area. Concurrent first submissions of an area meet here: ``ON CONFLICT DO
+    NOTHING`` makes every one but the first a no-op instead of a unique violation.
+    With ``rename``, a stored area takes ``boundary.name_long`` (a name was given).
+    A stored area whose bounds differ (a name taken by an upload before such names
+    were reserved) gets its geometry and name back.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    min_x, min_y, max_x, max_y = boundary.geometry.bounds
+    searched = search_text([boundary.name, boundary.name_long])
+    inserted = session.execute(
+        insert(BoundaryRecord)
+        .values(
+            name=boundary.name,
+            name_long=boundary.name_long,
+            search_text=searched,
+            admin_level=boundary.admin_level,
+            geometry=boundary.geometry,
+            min_x=min_x,
+            min_y=min_y,
+            max_x=max_x,
+            max_y=max_y,
+        )
+        .on_conflict_do_nothing(index_elements=[BoundaryRecord.name])
+    )
+    if _rowcount(inserted) == 1:
+        counters.add(session, counters.Counter.BOUNDARIES_VERSION)
+        return
+    restored = _restore_geometry(session, boundary, searched)
+    renamed = rename and _rename(session, boundary, searched)
+    if restored or renamed:
+        counters.add(session, counters.Counter.BOUNDARIES_VERSION)
+
+
+def _restore_geometry(session: Session, boundary: Boundary, searched: str) -> bool:
+    """Give a stored custom area of other bounds ``boundary``'s geometry and name back.
+
+    The same area always has the same bounds (both from one normalised geometry), so
+    other bounds mean an upload took the name before such names were reserved.
+    """
+    min_x, min_y, max_x, max_y = boundary.geometry.bounds
+    restored = session.execute(
+        update(BoundaryRecord)
+        .where(
+            BoundaryRecord.name == boundary.name,
+            or_(
+                BoundaryRecord.min_x != min_x,
+                BoundaryRecord.min_y != min_y,
+                BoundaryRecord.max_x != max_x,
+                BoundaryRecord.max_y != max_y,
+            ),
+        )
+        .values(
+            name_long=boundary.name_long,
+            search_text=searched,
+            geometry=boundary.geometry,
+            admin_level=boundary.admin_level,
+            min_x=min_x,
+            min_y=min_y,
+            max_x=max_x,
+            max_y=max_y,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(restored) == 1
+
+
+def _rename(session: Session, boundary: Boundary, searched: str) -> bool:
+    renamed = session.execute(
+        update(BoundaryRecord)
+        .where(
+            BoundaryRecord.name == boundary.name,
+            BoundaryRecord.name_long != boundary.name_long,
+        )
+        .values(name_long=boundary.name_long, search_text=searched)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(renamed) == 1
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # An INSERT, UPDATE or DELETE returns a CursorResult at run time; the ORM's execute
+    # is typed Result.
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def unused_custom_areas(session: Session, *, since: datetime) -> list[str]:
@@ -186,7 +290,7 @@ def unused_custom_areas(session: Session, *, since: datetime) -> list[str]:
     return list(
         session.scalars(
             select(BoundaryRecord.name)
-            .where(BoundaryRecord.name.like(f"{_CUSTOM_PREFIX}%"), ~recent_job, ~active_run)
+            .where(BoundaryRecord.name.like(f"{CUSTOM_PREFIX}%"), ~recent_job, ~active_run)
             .order_by(BoundaryRecord.name)
         )
     )
@@ -194,16 +298,14 @@ def unused_custom_areas(session: Session, *, since: datetime) -> list[str]:
 
 def delete_custom_area(session: Session, *, name: str) -> bool:
     """Delete the custom area ``name``; ``False`` if it is not a custom area (or is gone)."""
-    if not name.startswith(_CUSTOM_PREFIX):
+    if not name.startswith(CUSTOM_PREFIX):
         return False
     deleted = session.execute(
         delete(BoundaryRecord)
         .where(BoundaryRecord.name == name)
         .execution_options(synchronize_session=False)
     )
-    # A DELETE returns a CursorResult at run time; the ORM's execute is typed Result.
-    assert isinstance(deleted, CursorResult)
-    if int(deleted.rowcount) != 1:
+    if _rowcount(deleted) != 1:
         return False
     counters.add(session, counters.Counter.BOUNDARIES_VERSION)
     return True

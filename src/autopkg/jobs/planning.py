@@ -67,12 +67,14 @@ def plan(
     area: Area | None = None,
     area_name: str | None = None,
     options: Options | None = None,
+    store_area: bool = True,
 ) -> Plan:
     """Validate a job request and estimate its output, creating no job and no run.
 
-    A custom ``area`` is stored as a boundary (``custom-<hash>``), as a job would;
-    ``area_name`` (validated by the caller) becomes its long name, and an area stored
-    before keeps its name when none is given.
+    A custom ``area`` becomes a boundary (``custom-<hash>``), stored when
+    ``store_area`` (a job needs it; a dry run stores nothing); ``area_name``
+    (validated by the caller) becomes its long name, and an area stored before keeps
+    its name when none is given.
 
     Raises:
         UnprocessableError: no processors, the same processor twice, options for a
@@ -84,16 +86,11 @@ def plan(
     _check_processors(rt, processor_ids)
     canonical = _canonical_options(rt, processor_ids, options or {})
     if area is not None:
-        boundary_name = _store_area(rt, area, area_name)
-    if boundary_name is None:
-        raise UnprocessableError("a boundary_name or a boundary area is required")
-    boundary_name = canonical_name(boundary_name)
-    if not is_slug(boundary_name):
-        raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
-    with rt.database.read_session() as session:
-        boundary = boundary_repo.get(session, name=boundary_name)
-    if boundary is None:
-        raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
+        boundary = custom_boundary(area, rt.area_limits, name_long=area_name)
+        if store_area:
+            _store_area(rt, boundary, area_name)
+    else:
+        boundary = _named_boundary(rt, boundary_name)
     estimates = tuple(
         estimate_processor(rt, pid, boundary, canonical[pid]) for pid in processor_ids
     )
@@ -114,7 +111,12 @@ def dry_run(
         The errors of :func:`plan`; never the output limit (``within_limit`` says it).
     """
     planned = plan(
-        rt, processor_ids=processor_ids, boundary_name=boundary_name, area=area, options=options
+        rt,
+        processor_ids=processor_ids,
+        boundary_name=boundary_name,
+        area=area,
+        options=options,
+        store_area=False,
     )
     manifest = read_manifest(rt.storage, planned.boundary.name)
     published = {resource.get(PROCESSOR_KEY) for resource in (manifest or {}).get("resources", [])}
@@ -160,14 +162,23 @@ def _canonical_options(
     }
 
 
-def _store_area(rt: Runtime, area: Area, area_name: str | None) -> str:
-    boundary = custom_boundary(area, rt.area_limits, name_long=area_name)
+def _named_boundary(rt: Runtime, boundary_name: str | None) -> Boundary:
+    if boundary_name is None:
+        raise UnprocessableError("a boundary_name or a boundary area is required")
+    boundary_name = canonical_name(boundary_name)
+    if not is_slug(boundary_name):
+        raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
+    with rt.database.read_session() as session:
+        boundary = boundary_repo.get(session, name=boundary_name)
+    if boundary is None:
+        raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
+    return boundary
+
+
+def _store_area(rt: Runtime, boundary: Boundary, area_name: str | None) -> None:
     with rt.database.session() as session:
         # The name is derived from the geometry, so a known area only changes its name.
-        known = boundary_repo.name_long_of(session, name=boundary.name)
-        if known is None or (area_name is not None and area_name != known):
-            boundary_repo.upsert(session, [boundary])
-    return boundary.name
+        boundary_repo.store_custom_area(session, boundary, rename=area_name is not None)
 
 
 def _check_processors(rt: Runtime, processor_ids: Sequence[str]) -> None:

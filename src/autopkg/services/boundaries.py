@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import shapely
+from shapely.geometry.base import BaseGeometry
+
 from autopkg.boundaries import simplify
 from autopkg.boundaries.boundary import Boundary
-from autopkg.boundaries.geojson import UploadFeatureCollection, polygons_of
+from autopkg.boundaries.custom import polygons_geometry
+from autopkg.boundaries.geojson import Rings, UploadFeature, UploadFeatureCollection, polygons_of
 from autopkg.boundaries.limits import RepairBudget, check_area, check_counts
-from autopkg.boundaries.loader import LoadReport, read_boundaries
+from autopkg.boundaries.loader import LoadReport, read_boundaries, validate_rows
 from autopkg.db import boundaries as boundary_repo
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.runtime import Runtime
 from autopkg.slugs import canonical_name, is_slug
 
-# GDAL reads strings as C strings: a NUL would cut "tgo\x00x" to "tgo" and replace Togo.
+# A name is shown on pages and maps, and a NUL would cut it short in C libraries (GDAL).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -109,7 +111,7 @@ def search_boundaries(
 ) -> list[tuple[str, str]]:
     """Search by name (case- and accent-insensitive, alternative names too) or by a point.
 
-    Name matches leave out custom areas unless ``include_custom``.
+    Custom areas are left out unless ``include_custom``.
 
     Raises:
         InvalidInputError: neither a name nor a complete coordinate pair was given.
@@ -120,7 +122,9 @@ def search_boundaries(
                 session, text=name.strip(), include_custom=include_custom
             )
         if latitude is not None and longitude is not None:
-            return boundary_repo.search_by_point(session, longitude=longitude, latitude=latitude)
+            return boundary_repo.search_by_point(
+                session, longitude=longitude, latitude=latitude, include_custom=include_custom
+            )
     raise InvalidInputError("search needs name=… or both latitude=… and longitude=…")
 
 
@@ -139,46 +143,60 @@ def upload_boundaries(
 ) -> LoadReport:
     """Validate, repair and upsert the features of an uploaded GeoJSON FeatureCollection.
 
-    The upload goes through the same loader as ``autopkg boundaries load``, after its
-    size is checked against the area limits (all features together) and with the
-    repair of invalid geometries bounded by ``AUTOPKG_MAX_REPAIR_VERTICES``.
+    Rows are validated as ``autopkg boundaries load`` validates a file's, within the
+    area limits: parts, rings and vertices of all features together (collections
+    flattened) before any geometry is built, the repair of invalid geometries bounded
+    by ``AUTOPKG_MAX_REPAIR_VERTICES``, then the area of what was kept.
 
     Raises:
         LimitExceededError: the features together have too many parts, rings or
             vertices, or too large an area.
         UnprocessableError: a name holds a control character, or no feature was
             accepted (the message gives the first rejections).
-        InvalidInputError: GDAL cannot read it or a named column is missing.
+        InvalidInputError: no feature has a property the columns name.
     """
     limits = rt.area_limits
-    polygons = [rings for feature in collection.features for rings in polygons_of(feature)]
-    check_counts(polygons, limits)
-    check_area(polygons, limits)
-    for row, feature in enumerate(collection.features, start=1):
+    features = collection.features
+    polygons = [polygons_of(feature) for feature in features]
+    check_counts([rings for found in polygons for rings in found], limits)
+    properties = [feature.properties or {} for feature in features]
+    for column in dict.fromkeys((name_column, long_name_column)):
+        _require_property(properties, column)
+    for row, values in enumerate(properties, start=1):
         for column in (name_column, long_name_column):
-            value = (feature.properties or {}).get(column)
+            value = values.get(column)
             if isinstance(value, str) and _CONTROL.search(value):
                 raise UnprocessableError(
                     f"feature {row}: property {column!r} contains a control character"
                 )
-    folder = rt.settings.processing_root / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(suffix=".geojson", dir=folder)
-    path = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as target:
-            target.write(collection.model_dump_json())
-        report = read_boundaries(
-            path,
-            name_column=name_column,
-            long_name_column=long_name_column,
-            repair_budget=RepairBudget(limits.max_repair_vertices),
-        )
-    finally:
-        path.unlink(missing_ok=True)
-    with rt.database.session() as session:
-        boundary_repo.upsert(session, report.boundaries)
+    rows = [
+        (values.get(name_column), values.get(long_name_column), None, _geometry(feature, found))
+        for feature, values, found in zip(features, properties, polygons, strict=True)
+    ]
+    report = validate_rows(rows, repair_budget=RepairBudget(limits.max_repair_vertices))
+    check_area([boundary.geometry for boundary in report.boundaries], limits)
     if not report.boundaries:
         reasons = "; ".join(f"row {row}: {reason}" for row, reason in report.rejected[:5])
         raise UnprocessableError(f"no boundary loaded: {reasons or 'the collection is empty'}")
+    with rt.database.session() as session:
+        boundary_repo.upsert(session, report.boundaries)
     return report
+
+
+def _require_property(properties: list[dict[str, Any]], column: str) -> None:
+    if properties and not any(column in values for values in properties):
+        found = sorted({key for values in properties for key in values})
+        raise InvalidInputError(
+            f"no feature has a property {column[:100]!r}; the features' properties: "
+            + (", ".join(found[:50]) or "none")
+        )
+
+
+def _geometry(feature: UploadFeature, polygons: list[Rings]) -> BaseGeometry | None:
+    """The feature's polygons as one geometry; a non-polygonal one as an empty shape of
+    its type, which the row validation refuses by that type."""
+    if polygons:
+        return polygons_geometry(polygons)
+    if feature.geometry is None:
+        return None
+    return shapely.from_wkt(f"{feature.geometry.type.upper()} EMPTY")

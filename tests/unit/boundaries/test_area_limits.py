@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 import shapely
+from pyproj import Geod
 
+from autopkg.boundaries.builtin import get_builtin
 from autopkg.boundaries.custom import custom_boundary
-from autopkg.boundaries.geojson import parse_area
-from autopkg.boundaries.limits import AreaLimits, RepairBudget, check_area, check_counts
+from autopkg.boundaries.geojson import UploadFeatureCollection, parse_area, polygons_of
+from autopkg.boundaries.limits import (
+    AreaLimits,
+    RepairBudget,
+    area_km2,
+    check_area,
+    check_counts,
+)
 from autopkg.errors import LimitExceededError, UnprocessableError
 from tests.fixtures.areas import polygon, ring
 
@@ -30,28 +39,100 @@ def test_counts_at_the_limits_pass_and_one_more_fails() -> None:
         check_counts([[ring(4)], [ring(4)], [ring(4)]], LIMITS)
 
 
-def test_the_geodesic_area_is_limited_with_holes_subtracted() -> None:
-    # A 1° square on the equator is about 111.3 km by 110.6 km = 12,309 km².
-    one_degree = dataclasses.replace(LIMITS, max_km2=12_350)
-    check_area([[SQUARE]], one_degree)
-    check_area([[list(reversed(SQUARE))]], one_degree)  # the winding does not matter
+def geodesic_km2(geometry: shapely.Geometry) -> float:
+    """The area by pyproj's geodesic polygons over edges cut to 0.01°: such short
+    geodesics follow the straight lines in degrees the clip reads, to a hair.
+
+    pyproj reports at most half the Earth for one polygon (it cannot tell a region from
+    its complement), so the geometry is measured in its western and eastern halves.
+    """
+    geod = Geod(ellps="WGS84")
+    total = 0.0
+    for half in (shapely.box(-180, -90, 0, 90), shapely.box(0, -90, 180, 90)):
+        piece = shapely.segmentize(shapely.intersection(geometry, half), 0.01)
+        total += abs(float(geod.geometry_area_perimeter(piece)[0]))
+    return total / 1_000_000
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        shapely.box(0, 0, 1, 1),
+        shapely.box(30, 60, 40, 70),
+        # The band 0-60°N: geodesics between its corners are not the parallel, and its
+        # geodesic area was 0 km².
+        shapely.box(-180, 0, 180, 60),
+        shapely.box(-179, -85, 179, 85),
+        shapely.Polygon([(0, 0), (10, 50), (20, 10), (0, 0)]),
+        shapely.box(0, 0, 10, 10).difference(shapely.box(2, 2, 4, 4)),
+    ],
+)
+def test_the_area_is_measured_with_edges_straight_in_degrees(geometry: shapely.Geometry) -> None:
+    assert area_km2(geometry) == pytest.approx(geodesic_km2(geometry), rel=1e-3)
+
+
+def test_the_world_box_is_the_area_of_the_earth() -> None:
+    # WGS 84's surface: 4 pi times its authalic radius (6,371,007.2 m) squared.
+    earth = 4 * math.pi * 6371.0072**2
+    assert area_km2(shapely.box(-180, -90, 180, 90)) == pytest.approx(earth, rel=1e-6)
+
+
+def test_the_area_is_limited_with_holes_subtracted_and_parts_added() -> None:
+    # A 1° square on the equator is about 111.3 km by 110.6 km = 12,308 km².
+    square = shapely.box(0, 0, 1, 1)
+    check_area([square], dataclasses.replace(LIMITS, max_km2=12_350))
     with pytest.raises(LimitExceededError) as refused:
-        check_area([[SQUARE]], dataclasses.replace(LIMITS, max_km2=12_250))
-    assert refused.value.message.startswith("an area of 12,3")
-    assert refused.value.message.endswith(
-        " km² is over the limit of 12,250 km² per request (AUTOPKG_MAX_AREA_KM2)"
+        check_area([square], dataclasses.replace(LIMITS, max_km2=12_250))
+    assert refused.value.message == (
+        "an area of 12,308 km² is over the limit of 12,250 km² per request (AUTOPKG_MAX_AREA_KM2)"
     )
     # A 2° square holding a 1° hole is three 1° squares, not four.
-    shell = [[2 * x, 2 * y] for x, y in SQUARE]
-    hole = [[x + 0.5, y + 0.5] for x, y in SQUARE]
+    holed = shapely.box(0, 0, 2, 2).difference(shapely.box(0.5, 0.5, 1.5, 1.5))
     three = dataclasses.replace(LIMITS, max_km2=3 * 12_350)
-    check_area([[shell, hole]], three)
-    with pytest.raises(LimitExceededError):
-        check_area([[shell]], three)
-    # Parts add up (four squares), and a hole larger than its shell takes nothing from
-    # the other parts (else this would be one square).
-    with pytest.raises(LimitExceededError, match="an area of 49,"):
-        check_area([[shell, hole], [SQUARE], [SQUARE, shell]], three)
+    check_area([holed], three)
+    # Parts add up: 3 + 1 + 4 squares.
+    with pytest.raises(LimitExceededError, match="an area of 98,"):
+        check_area([holed, square, shapely.box(0, 0, 2, 2)], three)
+
+
+@pytest.mark.parametrize(
+    ("coordinates", "km2"),
+    [
+        # The world box (pyproj cannot measure it: its halves are each half the Earth),
+        # and a box just inside it that the clip reads as nearly the world.
+        ([[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]], 510_065_622),
+        ([[-179, -85], [179, -85], [179, 85], [-179, 85], [-179, -85]], 0),
+        # A bow tie across the world: its halves cancel out as sent, not once repaired.
+        ([[-180, -80], [180, 80], [180, -80], [-180, 80], [-180, -80]], 0),
+    ],
+)
+def test_areas_wider_than_half_the_world_are_refused(
+    coordinates: list[list[float]], km2: int
+) -> None:
+    limits = dataclasses.replace(LIMITS, max_km2=20_000_000)
+    with pytest.raises(LimitExceededError, match="AUTOPKG_MAX_AREA_KM2") as refused:
+        custom_boundary(parse_area(polygon(coordinates)), limits)
+    found = int(refused.value.message.split()[3].replace(",", ""))
+    repaired = shapely.make_valid(shapely.Polygon(coordinates), method="structure")
+    # Long diagonal edges are measured on authalic rather than geodetic latitudes: a
+    # little apart from the reference.
+    assert found == pytest.approx(km2 or geodesic_km2(repaired), rel=5e-3)
+    assert found > 300_000_000
+
+
+def test_polygons_inside_geometry_collections_count_against_every_limit() -> None:
+    square = polygon(SQUARE)
+    nested = {
+        "type": "GeometryCollection",
+        "geometries": [square, {"type": "GeometryCollection", "geometries": [square, square]}],
+    }
+    feature = {"type": "Feature", "properties": {}, "geometry": nested}
+    upload = UploadFeatureCollection.model_validate(
+        {"type": "FeatureCollection", "features": [feature]}
+    )
+    assert len(polygons_of(upload)) == 3
+    with pytest.raises(LimitExceededError, match=r"3 parts \(polygons\) is over the limit of 2"):
+        check_counts(polygons_of(upload), LIMITS)
 
 
 def test_the_repair_budget_is_spent_only_on_invalid_geometry() -> None:
@@ -72,7 +153,7 @@ def test_the_same_area_gets_the_same_name_however_it_is_written() -> None:
     feature = {"type": "Feature", "properties": {}, "geometry": polygon(with_altitude)}
     as_feature = custom_boundary(parse_area(feature), LIMITS)
     assert bare.name == turned.name == as_feature.name
-    assert bare.name.startswith("custom-") and bare.admin_level == "custom"
+    assert bare.name.startswith("custom-") and bare.admin_level == ""
     assert not as_feature.geometry.has_z
 
 
@@ -95,3 +176,11 @@ def test_overlapping_features_are_merged_within_the_repair_budget() -> None:
 def test_an_area_without_surface_is_refused() -> None:
     with pytest.raises(UnprocessableError, match="no area"):
         custom_boundary(parse_area(polygon([[0, 0], [1, 1], [0, 0], [0, 0]])), LIMITS)
+
+
+@pytest.mark.parametrize("name", ["rus", "ata", "fji", "can"])
+def test_real_boundaries_measure_as_pyproj_measures_them(name: str) -> None:
+    # Across the antimeridian (Russia, Fiji) and around a pole (Antarctica).
+    geometry = get_builtin(name).geometry
+    assert area_km2(geometry) == pytest.approx(geodesic_km2(geometry), rel=2e-3)
+    assert area_km2(geometry) < 20_000_000  # every built-in fits the default limit

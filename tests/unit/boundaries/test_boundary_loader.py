@@ -91,17 +91,17 @@ def test_geojson_rows_are_accepted_or_rejected_with_reasons(geojson: Path) -> No
     )
     assert [(b.name, b.name_long, b.admin_level) for b in report.boundaries] == [
         ("abc", "Alpha", "1"),
-        ("bow", "Bowtie", "0"),
-        ("multi", "Overlapping parts", "0"),
+        ("bow", "Bowtie", ""),
+        ("multi", "Overlapping parts", ""),
         ("spaced", "Spaced", "2"),
-        ("mixed", "Polygon and line", "0"),
+        ("mixed", "Polygon and line", ""),
     ]
     assert [row for row, _ in report.rejected] == [2, 3, 4, 5, 6, 8, 9]
     reasons = dict(report.rejected)
     assert reasons[2].startswith("invalid name 'bad name': must match")
     assert reasons[3] == "missing long name"
-    assert reasons[4] == "empty or non-polygonal geometry"
-    assert reasons[5] == "empty or non-polygonal geometry"
+    assert reasons[4] == "the feature has no geometry"
+    assert reasons[5] == "a Point encloses no area: a boundary is a Polygon or a MultiPolygon"
     assert reasons[6] == "duplicate name 'abc' (first used at row 1)"
     assert reasons[8] == "missing name"
     assert reasons[9].startswith("coordinates outside longitude/latitude range")
@@ -115,7 +115,30 @@ def test_geometries_are_repaired_multipolygons(geojson: Path) -> None:
     assert (len(by_name["bow"].geoms), by_name["bow"].area) == (2, 0.5)
     assert by_name["multi"].area == pytest.approx(1.5)
     assert by_name["mixed"].equals(MultiPolygon([box(0, 0, 1, 1)]))
-    assert {b.admin_level for b in report.boundaries} == {"0"}
+    # Without an admin-level column a boundary has none (it is not a country).
+    assert {b.admin_level for b in report.boundaries} == {""}
+
+
+def test_names_the_service_gives_are_reserved_and_long_names_bounded(tmp_path: Path) -> None:
+    rows = [
+        feature("custom-0123456789ab", "Squatter", polygon(SQUARE)),
+        feature("gha-buffer-1000m", "Squatter", polygon(SQUARE)),
+        feature("long", "x" * 201, polygon(SQUARE)),
+        feature("longest", "x" * 200, polygon(SQUARE)),
+    ]
+    path = tmp_path / "reserved.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": rows}))
+    report = read_boundaries(path, name_column="code", long_name_column="label")
+    assert [b.name for b in report.boundaries] == ["longest"]
+    reserved = (
+        "is reserved: names starting with 'custom-' or holding '-buffer-' are given by "
+        "the service to the areas it makes"
+    )
+    assert report.rejected == [
+        (1, f"the name 'custom-0123456789ab' {reserved}"),
+        (2, f"the name 'gha-buffer-1000m' {reserved}"),
+        (3, "a long name of 201 characters is over the limit of 200 characters"),
+    ]
 
 
 def test_projected_geopackage_is_reprojected(tmp_path: Path) -> None:

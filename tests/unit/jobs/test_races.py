@@ -11,10 +11,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import shapely
 from sqlalchemy import select
 
+from autopkg.boundaries.boundary import Boundary
+from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
-from autopkg.db.models import JobRecord, JobRunRecord, RunState
+from autopkg.db.models import BoundaryRecord, JobRecord, JobRunRecord, RunState
 from autopkg.db.session import Database
 from tests.unit.jobs.helpers import LEASE, MAX, queue, state
 
@@ -179,3 +182,34 @@ def test_cancel_beside_finish_never_turns_success_into_revoked(database: Databas
         finished, revoked = _race(finish, cancel)
         assert finished and revoked == []
         assert state(database, run_id)[0] == "SUCCESS"
+
+
+def test_first_submissions_of_one_new_custom_area_store_it_once(database: Database) -> None:
+    # Three submissions of one new area at once used to end in a unique violation on
+    # PostgreSQL (a 500) for all but one of them.
+    for round_ in range(ROUNDS):
+        geometry = shapely.MultiPolygon([shapely.box(round_, 0, round_ + 1, 1)])
+        name = f"custom-race{round_:05d}"
+
+        def submit(name_long: str, *, rename: bool) -> Callable[[], None]:
+            def store() -> None:
+                area = Boundary(name=name, name_long=name_long, admin_level="", geometry=geometry)
+                with database.session() as session:
+                    boundary_repo.store_custom_area(session, area, rename=rename)
+
+            return store
+
+        _race(
+            submit("Custom area", rename=False),
+            submit("Custom area", rename=False),
+            submit("Named", rename=True),
+        )
+        with database.session() as session:
+            stored = session.scalars(
+                select(BoundaryRecord.name_long).where(BoundaryRecord.name == name)
+            ).all()
+            found = boundary_repo.get(session, name=name)
+        # Whichever inserted it, the submission that named the area renamed it.
+        assert stored == ["Named"]
+        assert found is not None and shapely.equals(found.geometry, geometry)
+        assert found.geometry.bounds == (round_, 0, round_ + 1, 1)

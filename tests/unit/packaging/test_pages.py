@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import threading
 from html.parser import HTMLParser
@@ -138,3 +139,13 @@ def test_markdown_is_rendered_and_html_escaped(tmp_path: Path) -> None:
 )
 def test_human_size(size: int, text: str) -> None:
     assert human_size(size) == text
+
+
+def test_the_admin_level_is_stated_only_when_the_boundary_has_one(
+    storage: LocalFSStorage, tmp_path: Path
+) -> None:
+    assert "<code>gha</code> (admin level 0)." in page(storage, "gha/index.html")
+    area = dataclasses.replace(GHANA, name="custom-0123456789ab", admin_level="")
+    output = write_output(tmp_path, RASTER, b"r", sub="a", boundary=area)
+    publish_processor(storage, area, RASTER, [output], lock=threading.Lock())
+    assert "<code>custom-0123456789ab</code>." in page(storage, "custom-0123456789ab/index.html")

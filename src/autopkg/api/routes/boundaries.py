@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from shapely.geometry import box, mapping
 
 from autopkg.api.cache import matches, respond
@@ -19,6 +19,8 @@ from autopkg.api.schemas import (
 )
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geojson import UploadFeatureCollection
+from autopkg.boundaries.loader import MAX_LONG_NAME
+from autopkg.errors import UnprocessableError
 from autopkg.services import boundaries as service
 
 router = APIRouter(prefix="/boundaries", tags=["boundaries"], route_class=StrictJSONRoute)
@@ -38,6 +40,16 @@ def boundary_detail(boundary: Boundary) -> BoundaryDetail:
 def summaries(found: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """``(name, name_long)`` pairs as the JSON of :class:`BoundarySummary` items."""
     return [BoundarySummary(name=n, name_long=nl).model_dump(mode="json") for n, nl in found]
+
+
+def _json_body(request: Request) -> None:
+    """Refuse a body that is not JSON (a form upload) with words, not a schema error."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise UnprocessableError(
+            f"the body is {media[:100]}; send the GeoJSON FeatureCollection itself as the "
+            "body, with Content-Type: application/json (a form or file upload is not read)"
+        )
 
 
 IncludeCustom = Annotated[
@@ -80,7 +92,7 @@ async def list_boundaries(
         413: {"model": ErrorMessage},
         422: {"model": ErrorMessage},
     },
-    dependencies=[WriteAccess],
+    dependencies=[WriteAccess, Depends(_json_body)],
     operation_id="upload_boundaries",
 )
 def upload_boundaries(
@@ -90,15 +102,35 @@ def upload_boundaries(
         UploadFeatureCollection,
         Body(description="GeoJSON FeatureCollection of (Multi)Polygons, within the size limits."),
     ],
-    name_column: Annotated[str, Query(max_length=100)] = "name",
-    long_name_column: Annotated[str, Query(max_length=100)] = "name_long",
+    name_column: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="The property holding each boundary's name: a slug, lowercased; "
+            "not starting with `custom-` nor holding `-buffer-` (reserved).",
+        ),
+    ] = "name",
+    long_name_column: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="The property holding each boundary's long name: text of 1 to "
+            f"{MAX_LONG_NAME} characters.",
+        ),
+    ] = "name_long",
 ) -> BoundaryUploadReport:
     """Add or replace boundaries from a GeoJSON FeatureCollection.
 
-    Each feature's ``name_column`` property becomes the boundary name (lowercased; it
-    must be a slug) and ``long_name_column`` its long name. Geometries are repaired
-    and stored as MultiPolygons in EPSG:4326. Features that cannot be used are listed
-    in ``rejected``; if none can, the answer is 422.
+    Send the collection as the JSON body (`Content-Type: application/json`), not as a
+    form upload. Each feature's ``name_column`` property becomes the boundary name
+    (lowercased; it must be a slug, and names starting with ``custom-`` or holding
+    ``-buffer-`` are reserved for the areas the service makes) and
+    ``long_name_column`` its long name (bounded in length, see the parameter). Geometries
+    (Polygons and MultiPolygons, also inside GeometryCollections) are repaired and
+    stored as MultiPolygons in EPSG:4326; uploads have no admin level. Features that
+    cannot be used are listed in ``rejected``; if none can, the answer is 422.
     """
     report = service.upload_boundaries(
         rt, collection, name_column=name_column, long_name_column=long_name_column
@@ -133,7 +165,7 @@ async def search_boundaries(
     Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees). Name
     matching ignores case and accents (``cote`` finds Côte d'Ivoire) and includes
     common alternative names (``ivory`` finds it too); an exact id (``GHA``) comes
-    first. Custom areas are matched by name only with ``include_custom=true``.
+    first. Custom areas are matched (by name or point) only with ``include_custom=true``.
     """
     rendered = await cache.of_boundaries(
         ("search", name, latitude, longitude, include_custom),
