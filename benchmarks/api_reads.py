@@ -1,4 +1,4 @@
-"""API reads under load (SPEC §10): per read route, at a fixed offered rate and at saturation.
+"""API reads under load (bar: p99 under 50 ms), per route, at a fixed rate and at saturation.
 
 A real ``autopkg serve`` (embedded mode, SQLite) is started with one published package
 and one finished job, once with ``--processes 1`` and once with ``--processes 2``.

@@ -1,11 +1,11 @@
 """Download processor sources once into a shared cache: mirror, resume, verify, lock.
 
 A source ``https://HOST/DIR/NAME`` is cached at ``<cache_dir>/HOST/DIR/<filename>``.
-With a mirror configured it is fetched from ``<mirror>/HOST/DIR/NAME`` instead (SPEC
-§8); the mirror may be ``http(s)://`` or ``file://``. Downloads go to a ``.part`` file
-that a later call resumes with an HTTP Range request, are verified, then renamed into
-place, so a cached file is always complete. An ``flock`` lock file (filelock) next to the target
-makes concurrent callers (threads or processes sharing the cache folder) wait for one
+With a mirror configured it is fetched from ``<mirror>/HOST/DIR/NAME`` instead; the
+mirror may be ``http(s)://`` or ``file://``. Downloads go to a ``.part`` file that a
+later call resumes with an HTTP Range request, are verified, then renamed into place,
+so a cached file is always complete. An ``flock`` lock file (filelock) next to the
+target makes concurrent callers (threads or processes sharing the cache folder) wait for one
 download instead of repeating it.
 
 Beside each cached file a ``<filename>.sha256`` record keeps the size and sha256 of
