@@ -19,6 +19,7 @@ from tests.fixtures.mirror import serve_directory
 from tests.fixtures.sources import build_mirror
 
 from benchmarks.inputs import CACHE
+from benchmarks.tables import markdown_table
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
 WARM_UP = "rwa"
@@ -64,13 +65,15 @@ def end_to_end(repeat: int) -> list[str]:
                 timed = [(b, *_job(client, b)) for b in SMALL_COUNTRIES[: max(repeat, 1)]]
         finally:
             server.stop()
-    lines = [
+    rows = [
+        [boundary, f"{seconds:.2f}", ", ".join(sorted(set(states.values())))]
+        for boundary, seconds, states in timed
+    ]
+    median = statistics.median(seconds for _, seconds, _ in timed)
+    return [
         f"warm-up job ({WARM_UP}, downloads the sources): {warm:.2f} s",
         "",
-        "| boundary | submission → COMPLETE s | processor states |",
-        "|---|---|---|",
+        *markdown_table(["boundary", "submission → COMPLETE s", "processor states"], rows),
+        "",
+        f"median submission → COMPLETE: {median:.2f} s",
     ]
-    for boundary, seconds, states in timed:
-        lines.append(f"| {boundary} | {seconds:.2f} | {', '.join(sorted(set(states.values())))} |")
-    median = statistics.median(seconds for _, seconds, _ in timed)
-    return [*lines, "", f"median submission → COMPLETE: {median:.2f} s"]

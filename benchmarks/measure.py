@@ -18,11 +18,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class Sample:
-    """One process run: wall seconds, peak resident set (MB) and its standard output."""
+    """One process run: wall and CPU seconds, peak resident set (MB) and its standard output.
+
+    CPU seconds (user + system) barely move when other work shares the cores, unlike the
+    wall time, so they show a start-up regression even on a busy machine.
+    """
 
     seconds: float
     peak_mb: float
     stdout: str
+    cpu_seconds: float
 
 
 @dataclass
@@ -37,6 +42,10 @@ class Series:
         return statistics.median(s.seconds for s in self.samples)
 
     @property
+    def cpu_median(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples)
+
+    @property
     def inner_median(self) -> float:
         return statistics.median(self.inner)
 
@@ -46,7 +55,7 @@ class Series:
 
 
 #: Runs the command after its first argument (a file descriptor) and writes the command's
-#: wall time and peak RSS to that descriptor.
+#: wall time, peak RSS and CPU time to that descriptor.
 #: Run from a small interpreter because Linux carries the peak RSS of the process that
 #: forked across ``exec``: spawned straight from this (large) process, every child
 #: would report at least this process's size.
@@ -56,7 +65,8 @@ start = time.perf_counter()
 child = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(child.pid, 0)
 seconds = time.perf_counter() - start
-os.write(int(sys.argv[1]), f"{seconds} {usage.ru_maxrss}".encode())
+cpu = usage.ru_utime + usage.ru_stime
+os.write(int(sys.argv[1]), f"{seconds} {usage.ru_maxrss} {cpu}".encode())
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -85,10 +95,10 @@ def run(command: Sequence[str], env: Mapping[str, str] | None = None) -> Sample:
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
-    if process.returncode != 0 or len(report) != 2:
+    if process.returncode != 0 or len(report) != 3:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{stderr}")
     # Linux reports ru_maxrss in KiB.
-    return Sample(float(report[0]), int(report[1]) / 1024, stdout)
+    return Sample(float(report[0]), int(report[1]) / 1024, stdout, float(report[2]))
 
 
 def repeat(

@@ -30,6 +30,7 @@ from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
 from autopkg.storage.s3 import S3Storage
 from benchmarks.inputs import CACHE
+from benchmarks.tables import markdown_table
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
 COUNTRIES = [
@@ -104,7 +105,7 @@ def _publish_seconds(storage: Storage, path: Path, repeat: int) -> float:
     return statistics.median(timings)
 
 
-def _publish_rows(repeat: int, folder: Path) -> list[str]:
+def _publish_rows(repeat: int, folder: Path) -> list[list[str]]:
     rows = []
     with s3_server() as endpoint:
         bucket = create_bucket(endpoint)
@@ -118,8 +119,13 @@ def _publish_rows(repeat: int, folder: Path) -> list[str]:
             on_disk = _publish_seconds(local, path, repeat)
             on_s3 = _publish_seconds(s3, path, repeat)
             rows.append(
-                f"| {size} | {on_disk:.3f} | {on_s3:.3f} | {on_s3 / on_disk:.1f} "
-                f"| {(on_s3 - on_disk) / size * 1000:.1f} |"
+                [
+                    str(size),
+                    f"{on_disk:.3f}",
+                    f"{on_s3:.3f}",
+                    f"{on_s3 / on_disk:.1f}",
+                    f"{(on_s3 - on_disk) / size * 1000:.1f}",
+                ]
             )
     return rows
 
@@ -135,17 +141,15 @@ def production_mode(repeat: int) -> list[str]:
     lines = [
         f"{len(COUNTRIES)} small-country jobs ({', '.join(PROCESSORS)}) submitted at once:",
         "",
-        "| workers | jobs per minute |",
-        "|---|---|",
-        f"| 1 | {one:.1f} |",
-        f"| 2 | {two:.1f} |",
+        *markdown_table(["workers", "jobs per minute"], [["1", f"{one:.1f}"], ["2", f"{two:.1f}"]]),
         "",
         f"2 workers / 1 worker: {two / one:.2f} times the jobs per minute",
         "",
         f"Publishing one file (median of {repeat}):",
         "",
-        "| MB | local folder s | S3 (loopback) s | S3 / local | S3 extra ms per MB |",
-        "|---|---|---|---|---|",
-        *_publish_rows(repeat, folder),
+        *markdown_table(
+            ["MB", "local folder s", "S3 (loopback) s", "S3 / local", "S3 extra ms per MB"],
+            _publish_rows(repeat, folder),
+        ),
     ]
     return lines

@@ -39,6 +39,7 @@ from benchmarks.multifile import (
 )
 from benchmarks.production import production_mode
 from benchmarks.sources_check import sources_check
+from benchmarks.tables import NONE, fmt, markdown_table, ratio
 
 AUTOPKG = str(Path(PYTHON).parent / "autopkg")
 #: The creation options autopkg's COGs use, for the like-for-like gdalwarp run.
@@ -75,23 +76,6 @@ VECTOR_CASES = (
 )
 
 
-#: Table cell for a figure not measured.
-NONE = "-"
-
-
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return NONE if value is None else f"{value:.{digits}f}"
-
-
-def _ratio(ours: float | None, theirs: float | None) -> str:
-    return NONE if ours is None or not theirs else f"{ours / theirs:.2f}"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
-
-
 def _gdalwarp(src: Path, b: BenchBoundary, dst: Path, options: tuple[str, ...]) -> list[str]:
     creation = [arg for option in options for arg in ("-co", option)]
     return [
@@ -126,11 +110,11 @@ def raster_rows(case: RasterCase, shapes: dict[str, BenchBoundary], n: int) -> I
             check = f"{result.differing} of {result.with_data / 1e6:.2f} M"
         yield [
             spec.name, name, f"{window:.1f}",
-            _fmt(warm.inner_median, 3), _fmt(cli.median),
-            _fmt(plain.median if plain else None), _fmt(same.median if same else None),
-            _ratio(warm.inner_median, same.median if same else None),
-            _ratio(cli.median, same.median if same else None),
-            f"{_fmt(read, 3)} + {_fmt(pack, 3)}", _ratio(warm.inner_median, floor),
+            fmt(warm.inner_median, 3), fmt(cli.median),
+            fmt(plain.median if plain else None), fmt(same.median if same else None),
+            ratio(warm.inner_median, same.median if same else None),
+            ratio(cli.median, same.median if same else None),
+            f"{fmt(read, 3)} + {fmt(pack, 3)}", ratio(warm.inner_median, floor),
             f"{cli.peak_mb:.0f} / {warm.peak_mb:.0f}",
             f"{same.peak_mb:.0f}" if same else NONE, check,
         ]  # fmt: skip
@@ -169,9 +153,9 @@ def vector_rows(
         ours_count = pyogrio.read_info(ours, force_feature_count=True)["features"]
         yield [
             name, boundary, f"{ours_count} / {theirs_count}",
-            _fmt(warm.inner_median, 3), _fmt(cli.median), _fmt(ogr.median if ogr else None),
-            _ratio(warm.inner_median, ogr.median if ogr else None),
-            _ratio(cli.median, ogr.median if ogr else None),
+            fmt(warm.inner_median, 3), fmt(cli.median), fmt(ogr.median if ogr else None),
+            ratio(warm.inner_median, ogr.median if ogr else None),
+            ratio(cli.median, ogr.median if ogr else None),
             f"{cli.peak_mb:.0f} / {warm.peak_mb:.0f}", f"{ogr.peak_mb:.0f}" if ogr else NONE,
         ]  # fmt: skip
 
@@ -183,6 +167,30 @@ VECTOR_HEADER = [
 ]  # fmt: skip
 
 
+#: Start-up of the command line: what every ``autopkg`` process pays before its work.
+STARTUP_COMMANDS = (("--help",), ("clip", "--help"))
+#: The CPU seconds (user + system) each took when last recorded in RESULTS.md, so a
+#: regression shows beside them. CPU time, unlike wall time, hardly changes with other
+#: work on the machine; on a quiet machine start-up's wall time is about the same.
+STARTUP_RECORDED = {("--help",): 0.19, ("clip", "--help"): 0.27}
+STARTUP_HEADER = [
+    "command", "wall s", "CPU s", "recorded CPU s", "CPU ÷ recorded", "peak RSS MB",
+]  # fmt: skip
+
+
+def startup_rows(n: int) -> Iterator[list[str]]:
+    """Time each start-up command ``n`` times (after one untimed run); yield table rows."""
+    for args in STARTUP_COMMANDS:
+        command = [AUTOPKG, *args]
+        run(command)  # untimed: the timed runs find the modules in the page cache
+        series = repeat(command, n)
+        recorded = STARTUP_RECORDED[args]
+        yield [
+            f"`autopkg {' '.join(args)}`", fmt(series.median), fmt(series.cpu_median),
+            fmt(recorded), ratio(series.cpu_median, recorded), f"{series.peak_mb:.0f}",
+        ]  # fmt: skip
+
+
 def multifile_section(shapes: dict[str, BenchBoundary], n: int) -> list[str]:
     """Aqueduct-like files, JRC tiles fetched, and a mosaic window past the scratch limit."""
     kenya = shapes["kenya"]
@@ -192,15 +200,15 @@ def multifile_section(shapes: dict[str, BenchBoundary], n: int) -> list[str]:
         f"Aqueduct-like: {AQUEDUCT_FILES} float32 rasters of 10800x5400 (2'), "
         "the processor run vs one gdalwarp per file (same creation options)",
         "",
-        *_table(AQUEDUCT_HEADER, aqueduct_rows(kenya, n)),
+        *markdown_table(AQUEDUCT_HEADER, aqueduct_rows(kenya, n)),
         "",
         "GHS-BUILT-C 10 m tiles (100,000 px, 1000 km) a boundary needs",
         "",
-        *_table(TILE_HEADER, tile_rows(tiled)),
+        *markdown_table(TILE_HEADER, tile_rows(tiled)),
         "",
         "Stand-in mosaic: 40,000 px Mollweide tiles at 25 m through a VRT, one run each",
         "",
-        *_table(MOSAIC_HEADER, mosaic_rows(kenya, 1)),
+        *markdown_table(MOSAIC_HEADER, mosaic_rows(kenya, 1)),
     ]
 
 
@@ -235,13 +243,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
         "--only",
-        choices=SECTIONS,
+        choices=["startup", *SECTIONS],
         action="append",
         help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or list(SECTIONS)
-    if {"raster", "vector", "multifile"} & set(sections) and shutil.which("gdalwarp") is None:
+    # Start-up is always measured (``--only startup`` for it alone): it takes seconds,
+    # and every CLI figure includes it.
+    sections = set(args.only or SECTIONS)
+    if {"raster", "vector", "multifile"} & sections and shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
     if "raster" in sections:
@@ -253,11 +263,11 @@ def main() -> None:
     print(f"inputs ready in {time.perf_counter() - started:.0f} s", flush=True)
     shapes = {b.name: b for b in boundaries()}
     lines = [f"machine: {machine()}", f"command: make bench (repeat={args.repeat})", ""]
-    startup = repeat([AUTOPKG, "clip", "--help"], args.repeat)
-    lines += [f"autopkg clip start-up (`autopkg clip --help`): {startup.median:.2f} s", ""]
+    rows = list(startup_rows(max(args.repeat, 10)))
+    lines += ["## Start-up", "", *markdown_table(STARTUP_HEADER, rows), ""]
     if "raster" in sections:
         rows = [row for case in RASTER_CASES for row in raster_rows(case, shapes, args.repeat)]
-        lines += ["## Raster", "", *_table(RASTER_HEADER, rows), ""]
+        lines += ["## Raster", "", *markdown_table(RASTER_HEADER, rows), ""]
         print("\n".join(lines), flush=True)
     if "vector" in sections:
         rows = [
@@ -265,7 +275,7 @@ def main() -> None:
             for name, names, references in VECTOR_CASES
             for row in vector_rows(name, names, references, shapes, args.repeat)
         ]
-        lines += ["## Vector", "", *_table(VECTOR_HEADER, rows), ""]
+        lines += ["## Vector", "", *markdown_table(VECTOR_HEADER, rows), ""]
     if "multifile" in sections:
         lines += ["## Multi-file datasets", "", *multifile_section(shapes, args.repeat), ""]
     if "ghsl" in sections:
@@ -274,7 +284,7 @@ def main() -> None:
             "",
             "Kenya, the whole processor once, against the floor (read + compress)",
             "",
-            *_table(GHSL_HEADER, ghsl_rows(shapes["kenya"])),
+            *markdown_table(GHSL_HEADER, ghsl_rows(shapes["kenya"])),
             "",
         ]
     if "e2e" in sections:
@@ -290,6 +300,7 @@ def main() -> None:
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)
+    CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "last-run.md").write_text(text + "\n")
 
 

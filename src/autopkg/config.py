@@ -6,7 +6,6 @@ instance (or plain arguments derived from it).
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -195,9 +194,3 @@ def load_settings() -> Settings:
             variable = f"AUTOPKG_{field.upper()}" if field else "configuration"
             problems.append(f"{variable}: {error['msg']}")
         raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Return the process-wide settings, read once."""
-    return load_settings()

@@ -58,13 +58,6 @@ class RateLimitedError(AutopkgError):
         self.retry_after = retry_after
 
 
-class ConflictError(AutopkgError):
-    """The request conflicts with the current state of a resource."""
-
-    status_code = 409
-    code = "conflict"
-
-
 class ConfigurationError(AutopkgError):
     """The service configuration is incoherent."""
 

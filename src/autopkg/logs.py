@@ -20,7 +20,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from autopkg.db import runs as run_repo
 from autopkg.library_warnings import LibraryWarningsAsDebug, route_python_warnings
 
 if TYPE_CHECKING:
@@ -53,6 +52,9 @@ def run_context(database: Database, run: RunRecord) -> Iterator[None]:
     A run is shared by every job that asked for the same work, so ``job_id`` lists
     them all (comma-separated), as they were when the run started.
     """
+    # Imported here: every command configures logging, and most never touch a run.
+    from autopkg.db import runs as run_repo
+
     with database.read_session() as session:
         job_ids = run_repo.job_ids_of_run(session, run_id=run.id)
     with context(

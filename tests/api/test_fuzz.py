@@ -47,7 +47,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=EXAMPLES
 )
-# "No read slower than 1 s" (issue 9), and every other answer as fast.
+# "No read slower than 1 s" (a bar of the security review), and every other answer as fast.
 schema.config.checks.update(max_response_time=1.0)
 # A request the schema allows may still be refused: names the schema cannot list
 # (boundaries are data) are 400, and areas over a limit, or with nothing left after

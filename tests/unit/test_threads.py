@@ -16,7 +16,7 @@ from autopkg.config import Settings
 from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
 from autopkg.jobs.progress import RunReporter
-from autopkg.threads import ContextThreadPoolExecutor, context_thread
+from autopkg.threads import context_thread
 
 FIELDS = {"job_id": "j1", "run_id": "r1", "boundary": "gha", "processor": "p.version_1"}
 
@@ -39,26 +39,6 @@ def configure(tmp_path: Path) -> None:
 
 def written(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
     return [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-
-
-@pytest.mark.usefixtures("json_logs")
-def test_pool_tasks_log_the_submitters_fields(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    configure(tmp_path)
-    log = logging.getLogger("autopkg.test")
-    with logs.context(**FIELDS), ContextThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(lambda n: log.info("tile %d", n), range(6)))
-        pool.submit(log.warning, "submitted").result()
-    with ContextThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(log.info, "after the run").result()
-    lines = written(capsys)
-    assert sorted(line["message"] for line in lines) == sorted(
-        [*(f"tile {n}" for n in range(6)), "submitted", "after the run"]
-    )
-    for line in lines:
-        threaded = line["message"] != "after the run"
-        assert all((line.get(k) == v) is threaded for k, v in FIELDS.items()), line
 
 
 @pytest.mark.usefixtures("json_logs")

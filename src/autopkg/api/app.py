@@ -20,7 +20,7 @@ from autopkg.api.limits import BodySizeLimit
 from autopkg.api.metrics import HttpLatency, ServiceMetrics
 from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
 from autopkg.api.schemas import ErrorMessage
-from autopkg.jobs.executor import Executor
+from autopkg.jobs.executors import Executor
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import boundaries_version
 from autopkg.services.packages import packages_version

@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Request
 
 from autopkg.api.access import WriteGuard
 from autopkg.api.cache import ReadCache
-from autopkg.jobs.executor import Executor
+from autopkg.jobs.executors import Executor
 from autopkg.runtime import Runtime
 
 # The dependencies that only read the request or the app are ``async``: FastAPI runs a

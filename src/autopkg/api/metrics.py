@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
+from cachetools import TTLCache, cached
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -49,16 +50,17 @@ class StoredStateCollector(Collector):
 
     def __init__(self, rt: Runtime, max_age: float) -> None:
         self._rt = rt
-        self._max_age = max_age
-        self._lock = threading.Lock()
-        self._reading: tuple[float, list[Metric]] | None = None
+        # One entry that expires ``max_age`` seconds after it is stored; the condition
+        # makes callers that miss while a reading is being taken wait for it.
+        readings: TTLCache[tuple[()], list[Metric]] = TTLCache(maxsize=1, ttl=max_age)
+        self._latest = cached(readings, condition=threading.Condition())(self._take_reading)
 
     def collect(self) -> Iterable[Metric]:
         """The latest reading, taken again once it is ``max_age`` seconds old."""
-        with self._lock:
-            if self._reading is None or time.monotonic() >= self._reading[0] + self._max_age:
-                self._reading = (time.monotonic(), list(self._read()))
-            return self._reading[1]
+        return self._latest()
+
+    def _take_reading(self) -> list[Metric]:
+        return list(self._read())
 
     def _read(self) -> Iterator[Metric]:
         """Yield jobs, runs, queue depth, run durations, published bytes, cache lookups."""

@@ -11,7 +11,7 @@ from rich.table import Table
 from autopkg.cli.common import JsonOption, console, err_console, print_json, runtime
 from autopkg.errors import InvalidInputError
 
-app = typer.Typer(help="Load and list boundaries.", no_args_is_help=True)
+app = typer.Typer(help="Load and list boundaries.", no_args_is_help=True, add_completion=False)
 
 
 @app.command("load")

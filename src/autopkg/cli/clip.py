@@ -5,23 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from shapely.geometry.base import BaseGeometry
 
-from autopkg.cli.clip_inputs import (
-    boundary_geometry,
-    check_raster_output,
-    detect_format,
-    pick_layer,
-    vector_driver,
-)
 from autopkg.cli.common import console, err_console, options, runtime, setup_logging
-from autopkg.clip import clip_raster, clip_vector
-from autopkg.clip.budget import configure_gdal
 from autopkg.errors import AutopkgError, InvalidInputError
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 
 def clip_command(
@@ -60,6 +52,9 @@ def clip_command(
 
     The output's name, the format and the layer are checked before any work.
     """
+    # GDAL and the engine load here, not with the module: ``--help`` needs neither.
+    from autopkg.cli.clip_inputs import detect_format
+    from autopkg.clip.budget import configure_gdal
     from autopkg.config import load_settings
 
     setup_logging(load_settings())
@@ -82,6 +77,9 @@ def clip_command(
 
 
 def _clip_raster(src: Path, boundary: str, output: Path, layer: str | None) -> tuple[bool, str]:
+    from autopkg.cli.clip_inputs import boundary_geometry, check_raster_output
+    from autopkg.clip.raster import clip_raster
+
     check_raster_output(output)
     if layer is not None:
         raise InvalidInputError(f"--layer is for vector sources; {src.name} is a raster")
@@ -92,6 +90,9 @@ def _clip_raster(src: Path, boundary: str, output: Path, layer: str | None) -> t
 
 
 def _clip_vector(src: Path, boundary: str, output: Path, layer: str | None) -> tuple[bool, str]:
+    from autopkg.cli.clip_inputs import boundary_geometry, pick_layer, vector_driver
+    from autopkg.clip.vector import clip_vector
+
     driver = vector_driver(output)
     chosen, layers = pick_layer(src, layer)
     geometry = boundary_geometry(boundary, _loaded_boundary)
@@ -128,6 +129,14 @@ def _progress_bar(description: str) -> Iterator[Callable[[float], None]]:
     Off a terminal (pipes, CI logs) the bar is disabled rather than printed as text.
     Log lines written meanwhile appear above the bar (see ``autopkg.logs``).
     """
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
     with Progress(
         *columns,

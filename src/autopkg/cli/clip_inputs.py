@@ -17,9 +17,7 @@ from pyproj import CRS, Transformer
 from rasterio.errors import RasterioError
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.custom import area_geometry
-from autopkg.boundaries.geojson import parse_area
-from autopkg.clip import repair
+from autopkg.clip.geometry import repair
 from autopkg.errors import ClipError, InvalidInputError, NotFoundError
 
 RASTER_SUFFIXES = (".tif", ".tiff")
@@ -108,6 +106,10 @@ def boundary_geometry(boundary: str, loaded: Callable[[str], BaseGeometry]) -> B
     """
     text = boundary.strip()
     if text.startswith("{"):
+        # The request models load only for inline GeoJSON: a file or a name needs none.
+        from autopkg.boundaries.custom import area_geometry
+        from autopkg.boundaries.geojson import parse_area
+
         return repair(area_geometry(parse_area(_json(text))))
     path = Path(boundary)
     if path.is_file():

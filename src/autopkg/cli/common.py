@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from autopkg.config import Settings
     from autopkg.runtime import Runtime
 
@@ -68,6 +69,8 @@ def runtime(*, packages_root: Path | None = None, service: bool = False) -> Runt
 
 def job_progress(*, quiet: bool = False) -> Progress:
     """Progress bars for a job's processors on stderr: name, bar, %, state and task."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

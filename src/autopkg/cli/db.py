@@ -6,7 +6,7 @@ import typer
 
 from autopkg.cli.common import console, setup_logging
 
-app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app = typer.Typer(help="Database schema management.", no_args_is_help=True, add_completion=False)
 
 
 @app.command("upgrade")

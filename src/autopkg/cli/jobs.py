@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import TaskID
 from rich.table import Table
 
 from autopkg.cli.common import JsonOption, console, err_console, job_progress, print_json
 from autopkg.cli.options import OptionsJsonOption, parse_options_json
-from autopkg.cli.remote import ApiClient
 
-app = typer.Typer(help="Submit, watch and list jobs on a running service.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from autopkg.cli.remote import ApiClient
+
+app = typer.Typer(
+    help="Submit, watch and list jobs on a running service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 ApiOption = Annotated[str, typer.Option("--api", help="Base URL of the service.")]
 KeyOption = Annotated[
@@ -37,7 +44,7 @@ def submit_command(
 ) -> None:
     """Submit a job; with --watch follow it (exit 1 unless every processor succeeded)."""
     options = parse_options_json(options_json)
-    client = ApiClient(api, api_key)
+    client = _client(api, api_key)
     try:
         job_id = client.submit(boundary, processor, options)
         if not watch:
@@ -55,7 +62,7 @@ def watch_command(
     as_json: JsonOption = False,
 ) -> None:
     """Follow a job with a progress bar per processor until it is complete."""
-    client = ApiClient(api)
+    client = _client(api)
     try:
         _finish(_follow(client, job_id, quiet=as_json), as_json)
     finally:
@@ -71,7 +78,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """List jobs, newest first."""
-    client = ApiClient(api)
+    client = _client(api)
     try:
         page = client.jobs(boundary_name=boundary, state=state, limit=limit)
     finally:
@@ -96,6 +103,13 @@ def _boundary_label(job: dict[str, Any]) -> str:
     """The boundary's id, with a custom area's given name (services from before it have none)."""
     name, long_name = job["boundary_name"], job.get("boundary_name_long")
     return f"{name} ({long_name})" if long_name and name.startswith("custom-") else name
+
+
+def _client(api: str, api_key: str | None = None) -> ApiClient:
+    # httpx loads with the first command that calls the API, not with ``--help``.
+    from autopkg.cli.remote import ApiClient
+
+    return ApiClient(api, api_key)
 
 
 def _follow(client: ApiClient, job_id: str, *, quiet: bool) -> dict[str, Any]:

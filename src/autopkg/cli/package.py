@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import TaskID
 
 from autopkg.cli.common import console, err_console, job_progress, runtime
 from autopkg.cli.options import OptionsJsonOption, parse_options_json
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from autopkg.jobs.service import JobStatus
     from autopkg.runtime import Runtime
 

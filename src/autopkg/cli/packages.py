@@ -8,7 +8,7 @@ import typer
 
 from autopkg.cli.common import JsonOption, console, err_console, print_json, runtime
 
-app = typer.Typer(help="Inspect published packages.", no_args_is_help=True)
+app = typer.Typer(help="Inspect published packages.", no_args_is_help=True, add_completion=False)
 Boundary = Annotated[str, typer.Argument(help="Boundary name, e.g. gha.")]
 
 

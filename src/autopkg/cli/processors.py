@@ -7,7 +7,7 @@ from rich.table import Table
 
 from autopkg.cli.common import JsonOption, console, print_json, runtime
 
-app = typer.Typer(help="List processors.", no_args_is_help=True)
+app = typer.Typer(help="List processors.", no_args_is_help=True, add_completion=False)
 
 
 @app.command("list")

@@ -49,7 +49,7 @@ from autopkg.clip.cog import (
 )
 from autopkg.clip.geometry import antimeridian_sides, boundary_in_crs, repair
 from autopkg.clip.grid import OutputGrid, plan_grid, wraps
-from autopkg.clip.staging import publish, staging_dir
+from autopkg.clip.staging import move_into_place, staging_dir
 from autopkg.errors import ClipError
 
 #: Share of the progress bar given to masking; the COG copy reports no progress.
@@ -158,7 +158,7 @@ def _clip_open(
         cog = scratch / "clip.tif"
         options = cog_options(source.dtypes[0], compress, block_size(target.width, target.height))
         rasterio.shutil.copy(masked, cog, driver="COG", **options)
-        publish(cog, dst)
+        move_into_place(cog, dst)
     return RasterClip(
         path=dst,
         width=target.width,

@@ -16,7 +16,7 @@ from autopkg.errors import ClipError
 def staging_dir(dst: Path) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``dst``, removed on exit.
 
-    The folder sits in ``dst``'s own folder (created if missing) so that :func:`publish`
+    The folder sits in ``dst``'s own folder (created if missing) so that :func:`move_into_place`
     is an atomic rename on the same file system, and so that large intermediate files
     land where the output's space is rather than in a small ``/tmp``.
 
@@ -34,7 +34,7 @@ def staging_dir(dst: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def publish(staged: Path, dst: Path) -> None:
+def move_into_place(staged: Path, dst: Path) -> None:
     """Move a finished file from the staging folder to ``dst``, replacing it atomically."""
     try:
         os.replace(staged, dst)

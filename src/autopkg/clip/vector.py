@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.geoparquet import write_geoparquet
 from autopkg.clip.shapes import GeometryKind, clip_shapes
-from autopkg.clip.staging import publish, staging_dir
+from autopkg.clip.staging import move_into_place, staging_dir
 from autopkg.errors import ClipError
 
 #: Features per Arrow batch: large enough to amortise Python per batch, small enough to
@@ -108,7 +108,7 @@ def clip_vector(
         with staging_dir(dst) as scratch:
             staged = scratch / dst.name
             count = _write(source, local, staged, driver, report)
-            publish(staged, dst)
+            move_into_place(staged, dst)
     except (RuntimeError, ShapelyError, pa.ArrowException) as exc:
         raise ClipError(f"cannot clip vector file {src}: {exc}") from exc
     report(1.0)

@@ -3,12 +3,11 @@
 On PostgreSQL a lock is a session-level advisory lock, so it excludes every process
 on every machine using that database (API processes, Celery workers, the CLI). On
 SQLite, whose file can only be shared by processes of one machine, it is an ``flock``
-on a file beside the database.
+(filelock) on a file beside the database.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import re
@@ -16,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -64,14 +64,10 @@ def named_lock(database: Database, name: str) -> Iterator[None]:
         return
     folder = _sqlite_lock_dir(database.url)
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f"{name}.lock").open("a") as handle:
-        # flock locks belong to an open file description: threads of this process
-        # exclude each other as well as other processes.
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # A lock object per call: each opens its own descriptor, so the flock excludes
+    # other threads of this process as well as other processes.
+    with FileLock(folder / f"{name}.lock"):
+        yield
 
 
 def _connect_retrying(database: Database) -> Connection:

@@ -3,7 +3,7 @@
 This module owns every change of a run's state. Each transition is one conditional
 UPDATE on the state (and owner) it expects and says whether it took effect, so the
 loser of a race (a sweep beside ``finish``, a cancel beside publishing, two claimers)
-learns that it lost and nothing is overwritten (STYLE #21). Nothing else writes
+learns that it lost and nothing is overwritten. Nothing else writes
 ``runs.state``.
 """
 

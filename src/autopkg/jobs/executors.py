@@ -1,9 +1,32 @@
-"""Choosing the executor from the settings: Celery when a broker is configured."""
+"""The executor seam: what job submission needs from whatever runs the work, and the
+choice of executor from the settings (Celery when a broker is configured)."""
 
 from __future__ import annotations
 
-from autopkg.jobs.executor import Executor
-from autopkg.runtime import Runtime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from autopkg.runtime import Runtime
+
+
+class Executor(Protocol):
+    """Starts work for runs; the embedded pool and Celery both implement it."""
+
+    def start(self) -> None:
+        """Begin accepting work."""
+        ...
+
+    def dispatch(self, run_id: str) -> None:
+        """Make sure ``run_id`` gets executed (at least once; claims make it exactly once)."""
+        ...
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting work."""
+        ...
+
+    def problem(self) -> str | None:
+        """Why work cannot be handed out right now (e.g. the broker is down), or ``None``."""
+        ...
 
 
 def make_executor(rt: Runtime) -> Executor:

@@ -15,7 +15,7 @@ from autopkg.db.jobs import JobCondition, JobOutcome, JobRow
 from autopkg.db.models import RunState
 from autopkg.errors import NotFoundError, RateLimitedError
 from autopkg.jobs.estimates import check_limit
-from autopkg.jobs.executor import Executor
+from autopkg.jobs.executors import Executor
 from autopkg.jobs.planning import Options, current_for, plan
 from autopkg.packaging.publish import read_manifest
 from autopkg.runtime import Runtime

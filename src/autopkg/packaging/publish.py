@@ -165,7 +165,7 @@ def _upload(
 def _check_file_name(metadata: Metadata, boundary: Boundary, file_name: str) -> None:
     """Refuse a file name that is not ``<name>-<version>[-<sub>]-<boundary>.<ext>``."""
     head, tail = f"{metadata.name}-{metadata.version}", f"-{boundary.name}"
-    # <sub> is a source file's stem (SPEC §6): [a-z0-9._-], at most 200 characters.
+    # <sub> is a source file's stem (docs/contract.md): [a-z0-9._-], at most 200 characters.
     match = re.fullmatch(
         rf"{re.escape(head)}(?:-(?P<sub>[a-z0-9][a-z0-9._-]{{0,199}}))?{re.escape(tail)}"
         r"\.[a-z0-9]+(?:\.[a-z0-9]+)*",

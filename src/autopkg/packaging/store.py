@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
@@ -158,13 +157,6 @@ def hash_chunks(chunks: Iterable[bytes]) -> tuple[int, str]:
         digest.update(chunk)
         size += len(chunk)
     return size, digest.hexdigest()
-
-
-def file_chunks(path: Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-    """Yield a local file's bytes chunk by chunk."""
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_size):
-            yield chunk
 
 
 def json_bytes(value: object) -> bytes:

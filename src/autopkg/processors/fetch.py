@@ -1,11 +1,11 @@
 """Download processor sources once into a shared cache: mirror, resume, verify, lock.
 
 A source ``https://HOST/DIR/NAME`` is cached at ``<cache_dir>/HOST/DIR/<filename>``.
-With a mirror configured it is fetched from ``<mirror>/HOST/DIR/NAME`` instead (SPEC
-§8); the mirror may be ``http(s)://`` or ``file://``. Downloads go to a ``.part`` file
-that a later call resumes with an HTTP Range request, are verified, then renamed into
-place, so a cached file is always complete. An ``flock`` lock file next to the target
-makes concurrent callers (threads or processes sharing the cache folder) wait for one
+With a mirror configured it is fetched from ``<mirror>/HOST/DIR/NAME`` instead; the
+mirror may be ``http(s)://`` or ``file://``. Downloads go to a ``.part`` file that a
+later call resumes with an HTTP Range request, are verified, then renamed into place,
+so a cached file is always complete. An ``flock`` lock file (filelock) next to the
+target makes concurrent callers (threads or processes sharing the cache folder) wait for one
 download instead of repeating it.
 
 Beside each cached file a ``<filename>.sha256`` record keeps the size and sha256 of
@@ -21,15 +21,13 @@ are retried with exponential backoff (tenacity); each retry resumes the partial 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import ssl
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -37,6 +35,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 import httpx
+from filelock import FileLock
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from autopkg.errors import SourceError
@@ -160,7 +159,9 @@ def fetch_source(
     hit: bool | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(target.with_name(target.name + ".lock")):
+        # A lock object per call: each opens its own descriptor, so the flock excludes
+        # other threads of this process as well as other processes.
+        with FileLock(target.with_name(target.name + ".lock")):
             hit = _is_current(target, source, verify=verify)
             if not hit:
                 part = target.with_name(target.name + ".part")
@@ -183,18 +184,6 @@ def fetch_source(
     if progress is not None:
         progress(1.0)
     return target
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    # flock locks belong to the open file description, so each caller opens its own
-    # handle: this excludes other threads of this process as well as other processes.
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def cached_digest(path: Path) -> SourceDigest:

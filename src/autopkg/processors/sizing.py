@@ -41,7 +41,7 @@ _EQUAL_AREA_CRS = "ESRI:54009"
 
 @dataclass(frozen=True)
 class SourceGrid:
-    """What a processor relies on about a publisher's raster grid (from PROCESSORS.md)."""
+    """What a processor relies on about a publisher's raster grid (see docs/sources.md)."""
 
     crs: str
     transform: Affine

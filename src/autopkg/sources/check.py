@@ -11,6 +11,7 @@ be fetched: a run needing it would fail).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -24,7 +25,6 @@ from autopkg.processors.zenodo import PublisherChecksums
 from autopkg.sources.header import differences, read_header
 from autopkg.sources.inventory import IndexFetcher, Needed, Role, needed_sources
 from autopkg.sources.probe import Probe, probe
-from autopkg.threads import ContextThreadPoolExecutor
 
 #: Sources probed at once: publishers answer in tenths of a second, so a dataset of
 #: hundreds of files is checked in seconds, without many connections to one host.
@@ -102,7 +102,7 @@ class SourceChecker:
         listed = [item for item in needed if item.role is Role.LISTED]
         chosen = [item for item in needed if item.role is not Role.LISTED]
         chosen += sample(listed, self._sample_size)
-        with ContextThreadPoolExecutor(PARALLEL_PROBES, thread_name_prefix="probe") as pool:
+        with ThreadPoolExecutor(PARALLEL_PROBES, thread_name_prefix="probe") as pool:
             yield from pool.map(lambda item: self._check_one(processor, item), chosen)
 
     def _cached_size(self, source: Source) -> int | None:

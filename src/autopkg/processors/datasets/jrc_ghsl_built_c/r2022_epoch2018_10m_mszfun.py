@@ -75,8 +75,8 @@ def stem(product: str) -> str:
 def tile_source(product: str, tile_id: str) -> Source:
     """The zip of one tile (``R8_C17``) of a product: ``tiles/<stem>_<tile id>.zip``.
 
-    Tiles have no published digests (the ancestor pinned only the global files and the
-    tile R8_C17, as SHA-1s of the unpacked GeoTIFFs, which a download cannot check).
+    Tiles have no published digests (the SHA-1s known, of the global files and the tile
+    R8_C17, are of the unpacked GeoTIFFs, which a download cannot check).
     """
     folder = (
         f"{_ROOT}/GHS_BUILT_C_{product}_GLOBE_R2022A/"

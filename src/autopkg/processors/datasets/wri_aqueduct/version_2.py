@@ -55,7 +55,7 @@ _HAZARDS: tuple[Hazard, ...] = get_args(Hazard)
 _SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
 _YEARS: tuple[Year, ...] = get_args(Year)
 _RETURN_PERIODS = (1.5, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0)
-# The file-name grammars (PROCESSORS.md §5): riverine return periods are five digits,
+# The file-name grammars (docs/sources.md): riverine return periods are five digits,
 # coastal ones four and a decimal (rp0001_5 is 1.5 years); the baseline year is 1980
 # for riverine maps and "hist" for coastal ones.
 _RIVERINE = re.compile(r"inunriver_([a-z0-9]+)_[A-Za-z0-9-]+_(\d{4})_rp(\d{5})\.tif")
