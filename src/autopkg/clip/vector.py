@@ -249,6 +249,9 @@ def _write(
                     geometry_name=out_name,
                     geometry_type=source.kind.output_type,
                     crs=source.crs,
+                    # The GeoPackage's own geometry column takes the name too, rather
+                    # than "geom" beside an attribute of that name.
+                    layer_options={"GEOMETRY_NAME": out_name} if driver == "GPKG" else None,
                 )
         except (RuntimeError, pa.ArrowException) as exc:
             raise (failures[0] if failures else exc) from None
