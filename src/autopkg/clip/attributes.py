@@ -13,12 +13,16 @@ integer column where a real one was expected fits (every integer is a real).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from shapely.geometry import MultiPolygon
+
+from autopkg.clip.shapes import GeometryKind, unwritable
 
 log = logging.getLogger(__name__)
 
@@ -170,3 +174,51 @@ def distinct_names(names: Iterable[str], taken: Iterable[str] = ()) -> dict[str,
         if new != name:
             renamed[name] = new
     return renamed
+
+
+class AttributeTally:
+    """Counts, while a layer is clipped, what its attributes held beside the ``expected``."""
+
+    def __init__(self, expected: Mapping[str, Kind]) -> None:
+        self._expected = expected
+        self._differences: tuple[str, ...] = ()
+        self._checked: dict[int, Kind] = {}
+        self._coerced: dict[str, int] = {}
+        self._not_written: Counter[str] = Counter()
+        self.renamed: dict[str, str] = {}
+
+    def read(self, schema: pa.Schema, geometry: int) -> None:
+        """Compare the layer's columns (all but ``geometry``) with the expected ones.
+
+        Text columns expected to hold another kind get their values checked as written.
+        """
+        if not self._expected:
+            return
+        kinds = {f.name: kind_of(f.type) for i, f in enumerate(schema) if i != geometry}
+        self._differences = differences(kinds, self._expected)
+        self._checked = {
+            schema.get_field_index(name): self._expected[name]
+            for name, kind in kinds.items()
+            if kind == "string" and self._expected.get(name, "string") != "string"
+        }
+
+    def unwritable(self, geoms: Any, boundary: MultiPolygon, kind: GeometryKind) -> None:
+        """Count the rows of a batch that cannot be written (see :func:`unwritable`)."""
+        self._not_written.update(unwritable(geoms, boundary, kind))
+
+    def written(self, batch: pa.RecordBatch) -> None:
+        """Count the values of ``batch`` that do not fit their column's expected kind."""
+        for index, expected in self._checked.items():
+            name = batch.schema.field(index).name
+            name = self.renamed.get(name, name)
+            unfit = count_unfit(batch.column(index), expected)
+            self._coerced[name] = self._coerced.get(name, 0) + unfit
+
+    def report(self) -> AttributeReport:
+        """What was counted."""
+        return AttributeReport(
+            differences=self._differences,
+            coerced={name: count for name, count in self._coerced.items() if count},
+            not_written={reason: rows for reason, rows in self._not_written.items() if rows},
+            renamed=self.renamed,
+        )

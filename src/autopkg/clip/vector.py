@@ -12,7 +12,6 @@ time.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,17 +26,10 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.clip.attributes import (
-    AttributeReport,
-    Kind,
-    count_unfit,
-    differences,
-    distinct_names,
-    kind_of,
-)
+from autopkg.clip.attributes import AttributeReport, AttributeTally, Kind, distinct_names
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.geoparquet import write_geoparquet
-from autopkg.clip.shapes import GeometryKind, clip_shapes, unwritable
+from autopkg.clip.shapes import GeometryKind, clip_shapes
 from autopkg.clip.staging import publish, staging_dir
 from autopkg.errors import ClipError
 
@@ -127,7 +119,7 @@ def clip_vector(
     try:
         with staging_dir(dst) as scratch:
             staged = scratch / dst.name
-            tally = _Tally(expected or {})
+            tally = AttributeTally(expected or {})
             count = _write(source, local, staged, driver, report, tally)
             publish(staged, dst)
     except (RuntimeError, ShapelyError, pa.ArrowException) as exc:
@@ -170,7 +162,7 @@ def _write(
     staged: Path,
     driver: str,
     report: Callable[[float], None],
-    tally: _Tally,
+    tally: AttributeTally,
 ) -> int:
     """Stream the clipped features of ``source`` into a new file at ``staged``.
 
@@ -307,7 +299,7 @@ def _clip_batches(
     seen: MultiPolygon | None,
     rows: _RowProgress,
     prefilter: bool,
-    tally: _Tally,
+    tally: AttributeTally,
 ) -> Iterator[pa.RecordBatch]:
     """Clip each batch of ``reader``; drop features already read with an earlier part.
 
@@ -336,52 +328,4 @@ def _clip_batches(
         yield pa.RecordBatch.from_arrays(
             [wkb if i == index else kept.column(i) for i in range(kept.num_columns)],
             schema=schema,
-        )
-
-
-class _Tally:
-    """Counts what a clip's attributes held beside what was ``expected`` of them."""
-
-    def __init__(self, expected: Mapping[str, Kind]) -> None:
-        self._expected = expected
-        self._differences: tuple[str, ...] = ()
-        self._checked: dict[int, Kind] = {}
-        self._coerced: dict[str, int] = {}
-        self._not_written: Counter[str] = Counter()
-        self.renamed: dict[str, str] = {}
-
-    def read(self, schema: pa.Schema, geometry: int) -> None:
-        """Compare the layer's columns (all but ``geometry``) with the expected ones.
-
-        Text columns expected to hold another kind get their values checked as written.
-        """
-        if not self._expected:
-            return
-        kinds = {f.name: kind_of(f.type) for i, f in enumerate(schema) if i != geometry}
-        self._differences = differences(kinds, self._expected)
-        self._checked = {
-            schema.get_field_index(name): self._expected[name]
-            for name, kind in kinds.items()
-            if kind == "string" and self._expected.get(name, "string") != "string"
-        }
-
-    def unwritable(self, geoms: Any, boundary: MultiPolygon, kind: GeometryKind) -> None:
-        """Count the rows of a batch that cannot be written (see :func:`unwritable`)."""
-        self._not_written.update(unwritable(geoms, boundary, kind))
-
-    def written(self, batch: pa.RecordBatch) -> None:
-        """Count the values of ``batch`` that do not fit their column's expected kind."""
-        for index, expected in self._checked.items():
-            name = batch.schema.field(index).name
-            name = self.renamed.get(name, name)
-            unfit = count_unfit(batch.column(index), expected)
-            self._coerced[name] = self._coerced.get(name, 0) + unfit
-
-    def report(self) -> AttributeReport:
-        """What was counted."""
-        return AttributeReport(
-            differences=self._differences,
-            coerced={name: count for name, count in self._coerced.items() if count},
-            not_written={reason: rows for reason, rows in self._not_written.items() if rows},
-            renamed=self.renamed,
         )
