@@ -119,7 +119,9 @@ class GriOsmRoadsAndRailProcessor(Processor):
             "Lines are cut at the boundary (EPSG:4326, MultiLineString); one column per "
             "property: `asset_id`, `osm_way_id`, `asset_type`, `paved`, `material`, "
             "`lanes`, `_asset_type`, `rehab_cost_USD_per_km`, `sector`, `subsector`, "
-            "`tag_bridge`, `bridge`, `wkt`. A property a line lacks is null."
+            "`tag_bridge`, `bridge`, `wkt`, then any other property the lines have, as "
+            "text. A property a line lacks (or holds as an empty string) is null; a "
+            "column holding a value of another type than documented is text."
         ),
         data_citation=(
             "Russell T., Thomas F., nismod/open-gira contributors and OpenStreetMap "
@@ -327,7 +329,7 @@ def _write(clipped: Path, staged: Path, columns: PropertyColumns) -> int:
             failures.append(exc)
             raise
 
-    with pa.memory_map(str(clipped)) as source:
+    with pa.OSFile(str(clipped), "rb") as source:
         stream = pa.RecordBatchReader.from_batches(schema, batches(pa.ipc.open_file(source)))
         try:
             write_arrow(
