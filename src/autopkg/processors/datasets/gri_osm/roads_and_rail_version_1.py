@@ -7,8 +7,8 @@ parameterised SQL through a server-side cursor and clipped with shapely a batch 
 time into an Arrow file in the run's scratch folder, their properties as JSON text;
 then every property is typed from all the values the package will hold (see
 :mod:`autopkg.processors.properties`) and the batches are streamed from that file into
-the GeoPackage. Memory holds one batch whatever the country; scratch space about the
-size of the output.
+the GeoPackage. Memory holds one batch whatever the country; scratch space peaks at
+about twice the output (that file and the GeoPackage being written).
 """
 
 from __future__ import annotations
