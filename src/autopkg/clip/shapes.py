@@ -85,3 +85,26 @@ def clip_shapes(
     parts, index = shapely.get_parts(result, return_index=True)
     keep = (shapely.get_dimensions(parts) == kind.dimension) & ~shapely.is_empty(parts)
     return _COLLECTORS[kind.dimension](parts[keep], indices=index[keep], out=clipped)
+
+
+#: Why :func:`unwritable` counts a row.
+NO_GEOMETRY = "no geometry"
+OTHER_TYPE = "another geometry type than the layer's"
+
+
+def unwritable(
+    geoms: NDArray[np.object_], boundary: MultiPolygon, kind: GeometryKind
+) -> dict[str, int]:
+    """Count the rows a clip to ``boundary`` cannot write, by reason.
+
+    A row without a geometry (or with an empty one) has no place in a clipped layer;
+    a row of another dimension than the layer's (a point in a line table) meeting the
+    boundary is one :func:`clip_shapes` drops. Rows merely outside are not counted.
+    """
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    counts = {NO_GEOMETRY: int(missing.sum()), OTHER_TYPE: 0}
+    if kind.dimension is not None:
+        other = ~missing & (shapely.get_dimensions(geoms) != kind.dimension)
+        if other.any():
+            counts[OTHER_TYPE] = int(shapely.intersects(boundary, geoms[other]).sum())
+    return counts

@@ -11,6 +11,7 @@ time.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
+from autopkg.clip.attributes import AttributeReport, AttributeTally, Kind, distinct_names
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.geoparquet import write_geoparquet
 from autopkg.clip.shapes import GeometryKind, clip_shapes
@@ -41,12 +43,14 @@ _GEOMETRY_NAME = "geom"
 
 @dataclass(frozen=True)
 class VectorClip:
-    """A written vector clip: its layer name, feature count and whether it is empty."""
+    """A written vector clip: its layer name, feature count, whether it is empty, and
+    what its attributes held that was not expected (see :class:`AttributeReport`)."""
 
     path: Path
     features: int
     layer: str
     empty: bool
+    attributes: AttributeReport = dataclasses.field(default_factory=AttributeReport)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ def clip_vector(
     open_options: Mapping[str, str] | None = None,
     progress: Callable[[float], None] | None = None,
     driver: str = "GPKG",
+    expected: Mapping[str, Kind] | None = None,
 ) -> VectorClip:
     """Clip one layer of the vector file ``src`` to ``geometry`` (EPSG:4326) into ``dst``.
 
@@ -86,14 +91,21 @@ def clip_vector(
             indexed source, per batch of rows read for a scanned one.
         driver: output format: ``GPKG`` (with an R-tree spatial index),
             ``GeoParquet`` (GeoParquet 1.1, WKB), or another OGR vector driver name.
+        expected: the columns and kinds the caller expects of the layer (priors): a
+            column missing, extra or of another kind is reported, never refused, and
+            values of a text column that do not fit its expected kind are counted.
 
     Returns:
-        The clip's description. Features keep their attributes; geometries are cut to
+        The clip's description. Features keep their attributes, with the types the
+        source has; a column whose name another has up to case (a GeoPackage holds
+        one) is renamed ``<name>_2`` (``_3``…). Geometries are cut to
         the boundary, with line and polygon layers written as MultiLineString and
         MultiPolygon (a cut can split one geometry). A feature whose intersection has a
         lower dimension than the layer's (a road touching the border at a point) is
         dropped. No feature intersecting the boundary gives a valid empty layer with
-        ``empty`` true.
+        ``empty`` true. Rows without a geometry, and rows of another geometry type
+        than the layer's meeting the boundary, cannot be written: they are counted in
+        ``attributes.not_written``.
 
     Raises:
         ClipError: the source or layer cannot be read, holds no geometry or geometries
@@ -107,12 +119,19 @@ def clip_vector(
     try:
         with staging_dir(dst) as scratch:
             staged = scratch / dst.name
-            count = _write(source, local, staged, driver, report)
+            tally = AttributeTally(expected or {})
+            count = _write(source, local, staged, driver, report, tally)
             move_into_place(staged, dst)
     except (RuntimeError, ShapelyError, pa.ArrowException) as exc:
         raise ClipError(f"cannot clip vector file {src}: {exc}") from exc
     report(1.0)
-    return VectorClip(path=dst, features=int(count), layer=source.layer, empty=count == 0)
+    return VectorClip(
+        path=dst,
+        features=int(count),
+        layer=source.layer,
+        empty=count == 0,
+        attributes=tally.report(),
+    )
 
 
 def _ignore(_fraction: float) -> None:
@@ -143,6 +162,7 @@ def _write(
     staged: Path,
     driver: str,
     report: Callable[[float], None],
+    tally: AttributeTally,
 ) -> int:
     """Stream the clipped features of ``source`` into a new file at ``staged``.
 
@@ -155,9 +175,20 @@ def _write(
     scanned = not source.indexed
     with _open(source, masks[0]) as (meta, first):
         column = _geometry_column(first.schema, meta)
-        out_name = _GEOMETRY_NAME if _GEOMETRY_NAME not in first.schema.names else column
         index = first.schema.get_field_index(column)
-        schema = first.schema.set(index, pa.field(out_name, pa.binary()))
+        attributes = [f for i, f in enumerate(first.schema) if i != index]
+        # GeoPackage column names are case-insensitive: an attribute "GEOM" takes "geom".
+        taken = {f.name.casefold() for f in attributes}
+        out_name = _GEOMETRY_NAME if _GEOMETRY_NAME not in taken else column
+        tally.read(first.schema, index)
+        renamed = distinct_names([f.name for f in attributes], taken=[out_name])
+        tally.renamed = renamed
+        schema = pa.schema(
+            pa.field(out_name, pa.binary())
+            if i == index
+            else f.with_name(renamed.get(f.name, f.name))
+            for i, f in enumerate(first.schema)
+        )
 
         # pyarrow replaces an exception raised while GDAL pulls a batch with a bare
         # "Error while accessing batch from stream": keep the real one to re-raise.
@@ -178,13 +209,14 @@ def _write(
                         shapely.prepare(seen)
                     if number == 0:
                         yield from _clip_batches(
-                            first, index, schema, boundary, source.kind, seen, rows, scanned
+                            first, index, schema, boundary, source.kind, seen, rows, scanned, tally
                         )
                     else:
                         with _open(source, mask) as (_, reader):
                             yield from _clip_batches(
-                                reader, index, schema, boundary, source.kind, seen, rows, scanned
-                            )
+                                reader, index, schema, boundary, source.kind, seen, rows,
+                                scanned, tally,
+                            )  # fmt: skip
                     report((number + 1) / len(masks))
             except Exception as exc:
                 failures.append(exc)
@@ -209,6 +241,9 @@ def _write(
                     geometry_name=out_name,
                     geometry_type=source.kind.output_type,
                     crs=source.crs,
+                    # The GeoPackage's own geometry column takes the name too, rather
+                    # than "geom" beside an attribute of that name.
+                    layer_options={"GEOMETRY_NAME": out_name} if driver == "GPKG" else None,
                 )
         except (RuntimeError, pa.ArrowException) as exc:
             raise (failures[0] if failures else exc) from None
@@ -264,17 +299,23 @@ def _clip_batches(
     seen: MultiPolygon | None,
     rows: _RowProgress,
     prefilter: bool,
+    tally: AttributeTally,
 ) -> Iterator[pa.RecordBatch]:
     """Clip each batch of ``reader``; drop features already read with an earlier part.
 
     With ``prefilter`` (the unfiltered batches of a scanned source), features not
-    touching the boundary are dropped here, cheaply, before the clip.
+    touching the boundary are dropped here, cheaply, before the clip. Rows that cannot
+    be written and unfit values of the written rows are counted in ``tally``.
     """
     for batch in reader:
         geoms = shapely.from_wkb(batch.column(index).to_numpy(zero_copy_only=False))
         rows.scanned(len(geoms))
-        if seen is not None:
-            geoms[shapely.intersects(seen, geoms)] = None
+        if seen is None:
+            tally.unwritable(geoms, boundary, kind)
+        else:
+            again = shapely.intersects(seen, geoms)
+            tally.unwritable(geoms[~again], boundary, kind)
+            geoms[again] = None
         if prefilter:
             geoms[~shapely.intersects(boundary, geoms)] = None
         clipped = clip_shapes(geoms, boundary, kind)
@@ -283,6 +324,7 @@ def _clip_batches(
             continue
         wkb = pa.array(shapely.to_wkb(clipped[keep]), type=pa.binary())
         kept = batch.filter(pa.array(keep))
+        tally.written(kept)
         yield pa.RecordBatch.from_arrays(
             [wkb if i == index else kept.column(i) for i in range(kept.num_columns)],
             schema=schema,

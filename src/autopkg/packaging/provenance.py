@@ -6,15 +6,20 @@ The document keeps one entry per processor version present in the manifest::
      "processors": {"<name>.<version>": {"processor", "published_at", "autopkg_version",
                                         "sources": [{url, filename, size, sha256[, missing]}],
                                         "files": [{path, bytes, hash, format,
-                                                   mediatype, title, empty, …}]}}}
+                                                   mediatype, title, empty, …}],
+                                        "attributes": {"<file name>": {…}}}}}
+
+``attributes`` is present when a vector source's attributes differed from what its
+processor expected (see :class:`~autopkg.clip.attributes.AttributeReport`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from autopkg import __version__
+from autopkg.clip.attributes import AttributeReport
 from autopkg.packaging.inputs import INPUTS_KEY
 from autopkg.packaging.manifest import CRS_KEY, EMPTY_KEY, GRID_KEY, PREVIEW_KEY
 from autopkg.processors.context import FetchedSource
@@ -28,12 +33,15 @@ def processor_entry(
     fetched: Sequence[FetchedSource],
     *,
     published_at: str,
+    attributes: Mapping[str, AttributeReport] | None = None,
 ) -> dict[str, Any]:
     """Return the provenance record of one publication of ``processor_id``.
 
     ``fetched`` are the sources the run actually fetched, with the size and sha256 of
-    their bytes.
+    their bytes; ``attributes``, by output file name, what differed in the attributes
+    of vector sources (only reports with something in them are kept).
     """
+    reported = {name: r.record() for name, r in (attributes or {}).items() if r}
     return {
         "processor": processor_id,
         "published_at": published_at,
@@ -49,6 +57,7 @@ def processor_entry(
             for s in fetched
         ],
         "files": file_records(resources),
+        **({"attributes": reported} if reported else {}),
     }
 
 

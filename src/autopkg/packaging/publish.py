@@ -104,7 +104,10 @@ def publish_processor(
         )
         manifest = merge(previous, boundary, metadata, resources)
         now = utc_now_iso()
-        entry = processor_entry(metadata.id, resources, fetched, published_at=now)
+        attributes = {out.path.name: out.attributes for out in outputs}
+        entry = processor_entry(
+            metadata.id, resources, fetched, published_at=now, attributes=attributes
+        )
         commit(storage, boundary, manifest, described=[metadata], entries=[entry], now=now)
         delete_stale(storage, boundary.name, manifest, [metadata.id])
     return [r for r in manifest["resources"] if r[PROCESSOR_KEY] == metadata.id]

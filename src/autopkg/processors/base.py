@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.clip.attributes import AttributeReport, Kind, warn_if_any
 from autopkg.clip.raster import clip_raster
 from autopkg.clip.vector import clip_vector
 from autopkg.processors.estimate import Estimate
@@ -126,6 +127,8 @@ class OutputFile:
     ``path`` is a local file under the run's scratch folder whose name already follows
     ``<processor>-<version>[-<sub>]-<boundary>.<ext>``. ``empty`` says that nothing of
     the source lies inside the boundary: the file is valid but holds no data.
+    ``attributes`` says how a vector source's attributes differed from what the
+    processor expected (recorded in provenance).
     """
 
     path: Path
@@ -133,6 +136,7 @@ class OutputFile:
     mediatype: str
     title: str = ""
     empty: bool = False
+    attributes: AttributeReport = field(default_factory=AttributeReport)
 
 
 class RunContext(Protocol):
@@ -271,10 +275,17 @@ class Processor(ABC):
         span: Span,
         sub: str | None = None,
         open_options: Mapping[str, str] | None = None,
+        expected: Mapping[str, Kind] | None = None,
     ) -> OutputFile:
-        """Clip vector ``src`` to the boundary as a GeoPackage named for this processor."""
+        """Clip vector ``src`` to the boundary as a GeoPackage named for this processor.
+
+        ``expected`` are the columns the processor expects (priors, see
+        :func:`~autopkg.clip.vector.clip_vector`); what differs is logged as one WARNING
+        and kept on the output for provenance.
+        """
         output = self.output_path(ctx, "gpkg", sub)
-        task = f"clipping {PurePosixPath(str(src)).name}"
+        name = PurePosixPath(str(src)).name
+        task = f"clipping {name}"
         ctx.progress(span[0], task)
         clipped = clip_vector(
             src,
@@ -282,8 +293,17 @@ class Processor(ABC):
             output,
             open_options=open_options,
             progress=stage(ctx, *span, task),
+            expected=expected,
         )
-        return OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)
+        warn_if_any(self.metadata.id, name, clipped.attributes)
+        return OutputFile(
+            output,
+            "gpkg",
+            GPKG_MEDIATYPE,
+            title=title,
+            empty=clipped.empty,
+            attributes=clipped.attributes,
+        )
 
     def list_sources(self, ctx: IndexContext) -> SourceSet:
         """Every source a run may fetch, for operators (``autopkg sources``) and mirrors.

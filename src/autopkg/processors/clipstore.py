@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from autopkg.clip.attributes import AttributeReport
 from autopkg.processors.base import OutputFile
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class ClipStore:
                     mediatype=str(record["mediatype"]),
                     title=str(record["title"]),
                     empty=bool(record["empty"]),
+                    attributes=AttributeReport.from_record(record.get("attributes", {})),
                 )
                 for record in records
             ]
@@ -101,6 +103,7 @@ class ClipStore:
                     "mediatype": output.mediatype,
                     "title": output.title,
                     "empty": output.empty,
+                    "attributes": output.attributes.record(),
                 }
                 for output in outputs
             ]

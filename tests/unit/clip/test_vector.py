@@ -258,3 +258,58 @@ def test_curved_geometries_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(ClipError, match=r"arcs\.gpkg: Nonlinear geometry"):
         clip_vector(src, MultiPolygon([shapely.box(0.5, -1, 3, 3)]), tmp_path / "out.gpkg")
     assert not (tmp_path / "out.gpkg").exists()
+
+
+def test_field_names_differing_only_in_case_are_all_kept(tmp_path: Path) -> None:
+    # A GeoPackage's column names are case-insensitive: the later ones are renamed.
+    source = tmp_path / "cased.csv"
+    source.write_text(
+        "id,name,NAME,Name,GEOM,longitude,latitude\n"
+        "1,a,b,c,g,-1.0,7.0\n"
+        "2,d,e,f,h,-1.5,7.5\n"
+        "3,i,j,k,l,40.0,7.0\n"
+    )
+    clip = clip_vector(
+        source, MultiPolygon([shapely.box(-3, 5, 1, 9)]), tmp_path / "out.gpkg",
+        open_options=CSV_OPTIONS,
+    )  # fmt: skip
+
+    assert clip.attributes.renamed == {"NAME": "NAME_2", "Name": "Name_3"}
+    meta, geoms, columns = read_layer(clip.path)
+    assert list(meta["fields"]) == [
+        "id", "name", "NAME_2", "Name_3", "GEOM", "longitude", "latitude",
+    ]  # fmt: skip
+    assert pyogrio.read_info(clip.path)["geometry_name"] == "wkb_geometry"
+    assert [columns[k].tolist() for k in ("name", "NAME_2", "Name_3", "GEOM")] == [
+        ["a", "d"], ["b", "e"], ["c", "f"], ["g", "h"],
+    ]  # fmt: skip
+    assert [(g.x, g.y) for g in geoms] == [(-1.0, 7.0), (-1.5, 7.5)]
+
+
+def test_rows_without_a_place_and_unfit_values_are_counted(tmp_path: Path) -> None:
+    source = tmp_path / "places.csv"
+    source.write_text(
+        "id,capacity,longitude,latitude\n"
+        '1,"1,200",-1,7\n'
+        "2,15.5,-2,8\n"
+        "3,7,,\n"
+        "4,unknown,-1.5,7.5\n"
+        "5,3,40,7\n"
+    )
+    clip = clip_vector(
+        source, MultiPolygon([shapely.box(-3, 5, 1, 9)]), tmp_path / "out.gpkg",
+        open_options={**CSV_OPTIONS, "AUTODETECT_TYPE": "YES"},
+        expected={"id": "integer", "capacity": "real", "owner": "string"},
+    )  # fmt: skip
+
+    _, _, columns = read_layer(clip.path)
+    assert columns["id"].tolist() == [1, 2, 4]
+    assert columns["capacity"].tolist() == ["1,200", "15.5", "unknown"]
+    assert clip.attributes.coerced == {"capacity": 2}
+    assert clip.attributes.not_written == {"no geometry": 1}
+    assert clip.attributes.differences == (
+        "column owner is missing",
+        "column capacity is string, expected real",
+        "extra column longitude (real)",
+        "extra column latitude (real)",
+    )

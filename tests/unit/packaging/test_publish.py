@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from autopkg.clip.attributes import AttributeReport
 from autopkg.errors import ProcessorError, StorageError
-from autopkg.packaging.publish import publish_processor, read_manifest
+from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
 from autopkg.processors.base import OutputFile
 from autopkg.processors.context import FetchedSource
 from autopkg.storage.localfs import LocalFSStorage
@@ -241,3 +243,32 @@ def test_a_failed_upload_leaves_nothing_new_visible(
     assert storage.get_bytes("gha/datapackage.json") == manifest_before
     listed = [k for k in storage.list_keys("gha/") if not k.endswith("/keep")]
     assert listed == before
+
+
+def test_provenance_keeps_what_differed_in_attributes_through_a_rebuild(
+    storage: LocalFSStorage, tmp_path: Path
+) -> None:
+    report = AttributeReport(
+        differences=("column min_zoom is missing",),
+        coerced={"scalerank": 2},
+        not_written={"no geometry": 1},
+    )
+    vector = replace(write_output(tmp_path, VECTOR, b"vector", ext="gpkg"), attributes=report)
+    lock = threading.Lock()
+    publish_processor(storage, GHANA, VECTOR, [vector], lock=lock)
+    publish_processor(storage, GHANA, RASTER, [write_output(tmp_path, RASTER, b"r")], lock=lock)
+    expected = {
+        vector.path.name: {
+            "differences": ["column min_zoom is missing"],
+            "coerced": {"scalerank": 2},
+            "empty_as_null": {},
+            "not_written": {"no geometry": 1},
+            "renamed": {},
+        }
+    }
+
+    for _ in ("published", "rebuilt"):
+        processors = json.loads(storage.get_bytes("gha/provenance.json") or b"")["processors"]
+        assert processors["test_vector.version_2"]["attributes"] == expected
+        assert "attributes" not in processors["test_raster.version_1"]
+        rebuild_manifest(storage, GHANA, {m.id: m for m in (RASTER, VECTOR)}.get, lock=lock)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from autopkg.clip.attributes import AttributeReport
 from autopkg.processors.base import COG_MEDIATYPE, OutputFile
 from autopkg.processors.clipstore import ClipStore
 
@@ -112,3 +114,21 @@ def test_keeping_twice_or_after_the_run_ended_changes_nothing(tmp_path: Path) ->
     (tmp_path / "clips").rmdir()
     store.keep(store.key(source_sha256="cd", part={}), _outputs(tmp_path / "4", b"late"))
     assert not (tmp_path / "clips").exists()
+
+
+def test_what_a_clip_found_in_its_attributes_is_kept_with_it(tmp_path: Path) -> None:
+    store = ClipStore(tmp_path / "clips", SCOPE)
+    key = store.key(source_sha256="ab", part={"sub": "grid"})
+    report = AttributeReport(
+        differences=("extra column voltage (string)",),
+        coerced={"voltage": 3},
+        not_written={"no geometry": 2},
+        renamed={"Source": "Source_2"},
+    )
+    kept = replace(_outputs(tmp_path / "1-x", b"lines")[0], attributes=report)
+    store.keep(key, [kept])
+    (tmp_path / "2-y").mkdir()
+
+    taken = store.take(key, tmp_path / "2-y")
+
+    assert taken is not None and [o.attributes for o in taken] == [report]

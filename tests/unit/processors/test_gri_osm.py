@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
 )
 from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
 from tests.unit.processors.conftest import load_country
+from tests.unit.processors.published import published_provenance
 from tests.unit.processors.test_datasets import Run
 
 #: Clipped lines may stray from the boundary by this much (degrees): overlay rounding.
@@ -153,22 +155,116 @@ def test_lines_are_read_clipped_and_written_with_their_properties(
         assert [t for _, t in run.reports if t.startswith("clipped ")] == ["clipped 2 of 2 rows"]
 
 
-def test_a_property_outside_the_schema_fails_the_run(tmp_path: Path) -> None:
+def _drifted_features() -> list[tuple[Any, dict[str, Any]]]:
+    """Rows as the GRI loaders write them: every key present, ``""`` for a missing
+    value, ids as prefixed strings, one lane count that is not a number, and two keys
+    outside the documented 13 (one differing from ``sector`` only in case)."""
+    rows: list[tuple[Any, dict[str, Any]]] = []
+    for number, (geometry, documented) in enumerate(_features()):
+        properties: dict[str, Any] = {key: documented.get(key, "") for key in PROPERTIES}
+        if number % 3 == 0:
+            properties["asset_id"] = f"way_{number}"
+        if number == 7:
+            properties["lanes"] = "2;3"
+        if number % 50 == 0:
+            properties["surface_note"] = f"note {number}"
+            properties["SECTOR"] = "transport"
+        rows.append((geometry, properties))
+    rows.append((LineString([(-1.2, 7.2), (-1.3, 7.3)]), ["not", "an", "object"]))
+    return rows
+
+
+def _fill(database: PostgresSource, rows: list[tuple[Any, Any]]) -> None:
+    """Create ``features`` in ``database`` holding ``rows`` of (geometry, properties)."""
+    with _connect(database) as connection:
+        connection.execute(
+            "CREATE TABLE features (id serial PRIMARY KEY, "
+            "geom geometry(Geometry, 4326), properties jsonb)"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO features (geom, properties) "
+                "VALUES (ST_GeomFromWKB(%s, 4326), %s::jsonb)",
+                [(shapely.to_wkb(g), json.dumps(p)) for g, p in rows],
+            )
+
+
+def _as_text(value: Any) -> Any:
+    """A value of a column written as text: strings as they are, others as JSON."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def test_drifted_rows_are_all_written_and_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    boundary = load_country("gha")
+    rows = _drifted_features()
     with postgis_database() as url:
         database = _source_of(url)
-        with _connect(database) as connection:
-            connection.execute(
-                "CREATE TABLE features (geom geometry(Geometry, 4326), properties jsonb)"
-            )
-            connection.execute(
-                "INSERT INTO features VALUES "
-                "(ST_GeomFromText('LINESTRING(-1 7, -1.1 7.1)', 4326), '{\"speed\": 50}')"
-            )
-        run = OsmRun(tmp_path, load_country("gha"), database)
+        _fill(database, rows)
+        run = OsmRun(tmp_path, boundary, database)
+        with caplog.at_level(logging.WARNING):
+            outputs = GriOsmRoadsAndRailProcessor().run(run.ctx)
 
-        with pytest.raises(SourceError, match=r"properties outside the schema: \['speed'\]$"):
-            GriOsmRoadsAndRailProcessor().run(run.ctx)
-    assert not list(run.ctx.scratch.glob("*.gpkg")), "nothing half-written is left"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "gri_osm.roads_and_rail_version_1: the attributes of the features table differ "
+        "from the expected: column asset_id is string, expected real;"
+    )
+    assert "; 2 row(s) not written: another geometry type than the layer's;" in warnings[0]
+
+    # Reference: each row cut with shapely, its properties by the rules of the issue.
+    inside = [
+        (shapely.intersection(g, boundary.geometry), p)
+        for g, p in rows
+        if g is not None and g.geom_type not in ("Point", "Polygon")
+        and isinstance(p, dict) and not shapely.intersection(g, boundary.geometry).is_empty
+    ]  # fmt: skip
+    assert len(inside) > 2400
+    texts = {"asset_id", "lanes", "surface_note", "SECTOR"}
+    info = pyogrio.read_info(outputs[0].path)
+    assert list(info["fields"]) == [*PROPERTIES, "SECTOR_2", "surface_note"]
+    kinds = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert {k for k, dtype in kinds.items() if dtype == "object"} == {
+        k for k, kind in PROPERTIES.items() if kind == "string"
+    } | {"asset_id", "lanes", "SECTOR_2", "surface_note"}
+    assert (kinds["rehab_cost_USD_per_km"], kinds["paved"]) == ("float64", "bool")
+    _, table = pyogrio.raw.read_arrow(outputs[0].path)
+    columns = table.to_pydict()
+    geometries = shapely.from_wkb(columns.pop("geom"))
+    by_id = {_as_text(p["asset_id"]): (g, p) for g, p in inside}
+    assert sorted(columns["asset_id"]) == sorted(by_id)
+    for index, asset in enumerate(columns["asset_id"]):
+        expected, properties = by_id[asset]
+        assert shapely.hausdorff_distance(geometries[index], expected) < 1e-9, asset
+        for key in [*PROPERTIES, "SECTOR", "surface_note"]:
+            value = properties.get(key)
+            column = "SECTOR_2" if key == "SECTOR" else key
+            want = _as_text(value) if key in texts else (None if value == "" else value)
+            assert columns[column][index] == want, (asset, key)
+
+    empty = {k: sum(p.get(k) == "" for _, p in inside) for k in PROPERTIES}
+    record = published_provenance(tmp_path / "packages", boundary, GriOsmRoadsAndRailProcessor(),
+                                  outputs)["attributes"][outputs[0].path.name]  # fmt: skip
+    assert record["coerced"] == {
+        "asset_id": sum(isinstance(p["asset_id"], str) for _, p in inside),
+        "lanes": 1,
+    }
+    assert record["empty_as_null"] == {k: n for k, n in empty.items() if n}
+    assert record["not_written"] == {
+        "another geometry type than the layer's": 2,
+        "properties are not a JSON object": 1,
+    }
+    assert record["renamed"] == {"SECTOR": "SECTOR_2"}
+    assert record["differences"] == [
+        "column asset_id is string, expected real",
+        "column lanes is string, expected integer",
+        "extra column SECTOR (string)",
+        "extra column surface_note (string)",
+    ]
 
 
 def test_without_a_configured_database_the_run_fails_readably(tmp_path: Path) -> None:

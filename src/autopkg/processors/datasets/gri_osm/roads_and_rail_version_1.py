@@ -3,13 +3,22 @@
 Not a download: the features live in a PostGIS table ``features(geom, properties)``
 (geometry SRID 4326, JSONB properties) of a database this deployment configures
 (``AUTOPKG_OSM_PG*``). Rows whose bounding box meets the boundary's are read with
-parameterised SQL through a server-side cursor, clipped with shapely a batch at a time
-and streamed into the GeoPackage, so memory holds one batch whatever the country.
+parameterised SQL through a server-side cursor and clipped with shapely a batch at a
+time into an Arrow file in the run's scratch folder, their properties as JSON text;
+then every property is typed from all the values the package will hold (see
+:mod:`autopkg.processors.properties`) and the batches are streamed from that file into
+the GeoPackage. Memory holds one batch whatever the country; scratch space peaks at
+about twice the output (that file and the GeoPackage being written).
 """
 
 from __future__ import annotations
 
+import json
+import logging
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import psycopg
@@ -19,8 +28,9 @@ from psycopg import sql
 from pyogrio.raw import write_arrow
 from shapely.geometry import MultiPolygon
 
+from autopkg.clip.attributes import Kind, warn_if_any
 from autopkg.clip.geometry import antimeridian_parts, repair
-from autopkg.clip.shapes import GeometryKind, clip_shapes
+from autopkg.clip.shapes import GeometryKind, clip_shapes, unwritable
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
     GPKG_MEDIATYPE,
@@ -34,7 +44,10 @@ from autopkg.processors.base import (
     RunContext,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.properties import PropertyColumns
 from autopkg.processors.sizing import GPKG_OVERHEAD_BYTES
+
+log = logging.getLogger(__name__)
 
 #: Rows read from the database, clipped and written at a time.
 BATCH_ROWS = 1000
@@ -47,27 +60,31 @@ BATCH_ROWS = 1000
 _BYTES_PER_LINE = 600
 _COUNT_TIMEOUT = "5s"
 
-#: The properties of the published table and their types: one column each. A row with
-#: another property fails the run rather than losing it (the source changed).
-PROPERTIES: dict[str, pa.DataType] = {
-    "asset_id": pa.float64(),
-    "osm_way_id": pa.string(),
-    "asset_type": pa.string(),
-    "paved": pa.bool_(),
-    "material": pa.string(),
-    "lanes": pa.int64(),
-    "_asset_type": pa.string(),
-    "rehab_cost_USD_per_km": pa.float64(),
-    "sector": pa.string(),
-    "subsector": pa.string(),
-    "tag_bridge": pa.string(),
-    "bridge": pa.bool_(),
-    "wkt": pa.string(),
+#: The properties the table is documented with, and their kinds: one column each, in
+#: this order. They are priors: a column holding values of another type is written as
+#: text, and any other property becomes a text column after these (see
+#: :mod:`autopkg.processors.properties`).
+PROPERTIES: dict[str, Kind] = {
+    "asset_id": "real",
+    "osm_way_id": "string",
+    "asset_type": "string",
+    "paved": "boolean",
+    "material": "string",
+    "lanes": "integer",
+    "_asset_type": "string",
+    "rehab_cost_USD_per_km": "real",
+    "sector": "string",
+    "subsector": "string",
+    "tag_bridge": "string",
+    "bridge": "boolean",
+    "wkt": "string",
 }
 _LINES = GeometryKind.parse("LineString")
-_SCHEMA = pa.schema(
-    [pa.field("geom", pa.binary()), *(pa.field(k, t) for k, t in PROPERTIES.items())]
-)
+_GEOMETRY = "geom"
+#: Clipped rows kept in scratch between reading and writing: geometry and properties.
+_CLIPPED = pa.schema([pa.field(_GEOMETRY, pa.binary()), pa.field("properties", pa.string())])
+#: Rows whose properties are not a JSON object cannot be given columns.
+_NOT_AN_OBJECT = "properties are not a JSON object"
 
 
 @runtime_checkable
@@ -103,7 +120,9 @@ class GriOsmRoadsAndRailProcessor(Processor):
             "Lines are cut at the boundary (EPSG:4326, MultiLineString); one column per "
             "property: `asset_id`, `osm_way_id`, `asset_type`, `paved`, `material`, "
             "`lanes`, `_asset_type`, `rehab_cost_USD_per_km`, `sector`, `subsector`, "
-            "`tag_bridge`, `bridge`, `wkt`. A property a line lacks is null."
+            "`tag_bridge`, `bridge`, `wkt`, then any other property the lines have, as "
+            "text. A property a line lacks (or holds as an empty string) is null; a "
+            "column holding a value of another type than documented is text."
         ),
         data_citation=(
             "Russell T., Thomas F., nismod/open-gira contributors and OpenStreetMap "
@@ -168,57 +187,49 @@ class GriOsmRoadsAndRailProcessor(Processor):
         where, values = _box_filter(boundary)
         output = self.output_path(ctx, "gpkg")
         staged = output.with_name(f".{output.stem}.part.gpkg")
+        clipped = output.with_name(f".{output.stem}.clipped.arrow")
         ctx.progress(0, "reading roads and rail from PostGIS")
         shapely.prepare(boundary)
-        written = 0
-        # pyarrow replaces an exception raised while pulling a batch with a bare "Error
-        # while accessing batch from stream": keep the real one to re-raise.
-        failures: list[Exception] = []
+        columns = PropertyColumns(PROPERTIES, taken=[_GEOMETRY])
+        not_written: Counter[str] = Counter()
         try:
             with _connect(database) as connection:
                 count = sql.SQL("SELECT count(*) FROM features WHERE {}").format(where)
                 total = connection.execute(count, values).fetchone()
                 rows = int(total[0]) if total else 0
                 select = sql.SQL(
-                    "SELECT ST_AsBinary(geom), properties FROM features WHERE {}"
+                    "SELECT ST_AsBinary(geom), properties::text FROM features WHERE {}"
                 ).format(where)
-                with connection.cursor(name="gri_osm_features") as cursor:
+                with (
+                    connection.cursor(name="gri_osm_features") as cursor,
+                    pa.ipc.new_file(str(clipped), _CLIPPED) as sink,
+                ):
                     cursor.execute(select, values)
-
-                    def batches() -> Iterator[pa.RecordBatch]:
-                        nonlocal written
-                        read = 0
-                        try:
-                            while chunk := cursor.fetchmany(BATCH_ROWS):
-                                read += len(chunk)
-                                batch = _clip(chunk, boundary)
-                                written += batch.num_rows
-                                ctx.progress(99 * read / rows, f"clipped {read} of {rows} rows")
-                                yield batch
-                        except Exception as exc:
-                            failures.append(exc)
-                            raise
-
-                    stream = pa.RecordBatchReader.from_batches(_SCHEMA, batches())
-                    write_arrow(
-                        stream,
-                        str(staged),
-                        layer="roads_and_rail",
-                        driver="GPKG",
-                        geometry_name="geom",
-                        geometry_type="MultiLineString",
-                        crs="EPSG:4326",
-                    )
-        except Exception as exc:
+                    read = 0
+                    while chunk := cursor.fetchmany(BATCH_ROWS):
+                        read += len(chunk)
+                        sink.write_batch(_clip(chunk, boundary, columns, not_written))
+                        ctx.progress(90 * read / rows, f"clipped {read} of {rows} rows")
+            ctx.progress(90, "writing the GeoPackage")
+            written = _write(clipped, staged, columns)
+        except psycopg.Error as exc:
             staged.unlink(missing_ok=True)
-            cause = failures[0] if failures else exc
-            if isinstance(cause, psycopg.Error):
-                raise _unreadable(database, cause) from None
-            raise cause from None
+            raise _unreadable(database, exc) from None
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        finally:
+            clipped.unlink(missing_ok=True)
         staged.replace(output)
+        report = replace(columns.report(), not_written={k: n for k, n in not_written.items() if n})
+        warn_if_any(self.metadata.id, "the features table", report)
         ctx.progress(100, "done")
         title = "OSM roads and rail, clipped"
-        return [OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=written == 0)]
+        return [
+            OutputFile(
+                output, "gpkg", GPKG_MEDIATYPE, title=title, empty=written == 0, attributes=report
+            )
+        ]
 
 
 _NOT_CONFIGURED = (
@@ -272,27 +283,78 @@ def _boxes(boundary: MultiPolygon) -> list[tuple[float, float, float, float]]:
     return [MultiPolygon(parts).bounds for parts in sides.values()]
 
 
-def _clip(rows: list[tuple[Any, ...]], boundary: MultiPolygon) -> pa.RecordBatch:
-    """Clip a batch of ``(wkb, properties)`` rows; drop what is not a line inside.
+def _clip(
+    rows: list[tuple[Any, ...]],
+    boundary: MultiPolygon,
+    columns: PropertyColumns,
+    not_written: Counter[str],
+) -> pa.RecordBatch:
+    """Clip a batch of ``(wkb, properties as JSON text)`` rows; keep the lines inside.
 
-    Raises:
-        SourceError: a row has a property not in :data:`PROPERTIES`, or a value of
-            another type than its column's.
+    The properties of the rows kept are shown to ``columns``; rows that cannot be
+    written (no geometry, not a line, properties that are not an object) are counted
+    in ``not_written``.
     """
-    geoms = shapely.from_wkb([bytes(row[0]) for row in rows])
+    geoms = shapely.from_wkb([None if row[0] is None else bytes(row[0]) for row in rows])
+    not_written.update(unwritable(geoms, boundary, _LINES))
     clipped = clip_shapes(geoms, boundary, _LINES)
-    keep = [index for index, geom in enumerate(clipped) if geom is not None]
-    properties = [rows[index][1] or {} for index in keep]
-    for props in properties:
-        unknown = set(props) - set(PROPERTIES)
-        if unknown:
-            raise SourceError(
-                f"an OSM feature has properties outside the schema: {sorted(unknown)}"
-            )
-    columns = [pa.array(shapely.to_wkb(clipped[keep]) if keep else [], type=pa.binary())]
-    for key, kind in PROPERTIES.items():
+    properties = [json.loads(row[1]) if row[1] is not None else {} for row in rows]
+    keep = []
+    for index, geom in enumerate(clipped):
+        if geom is None:
+            continue
+        if isinstance(properties[index], dict):
+            keep.append(index)
+        else:
+            not_written[_NOT_AN_OBJECT] += 1
+    columns.observe([properties[index] for index in keep])
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(shapely.to_wkb(clipped[keep]) if keep else [], type=pa.binary()),
+            pa.array([rows[index][1] or "{}" for index in keep], type=pa.string()),
+        ],
+        schema=_CLIPPED,
+    )
+
+
+def _write(clipped: Path, staged: Path, columns: PropertyColumns) -> int:
+    """Write the clipped rows kept at ``clipped`` into the GeoPackage ``staged``, typed.
+
+    Returns:
+        How many rows were written.
+    """
+    schema = pa.schema([pa.field(_GEOMETRY, pa.binary()), *columns.fields()])
+    # pyarrow replaces an exception raised while pulling a batch with a bare "Error
+    # while accessing batch from stream": keep the real one to re-raise.
+    failures: list[Exception] = []
+    written = 0
+
+    def batches(reader: pa.ipc.RecordBatchFileReader) -> Iterator[pa.RecordBatch]:
+        nonlocal written
         try:
-            columns.append(pa.array([props.get(key) for props in properties], type=kind))
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise SourceError(f"OSM property {key} is not {kind}: {exc}") from None
-    return pa.RecordBatch.from_arrays(columns, schema=_SCHEMA)
+            for number in range(reader.num_record_batches):
+                batch = reader.get_batch(number)
+                rows = [json.loads(text) for text in batch.column(1).to_pylist()]
+                written += len(rows)
+                yield pa.RecordBatch.from_arrays(
+                    [batch.column(0), *columns.columns(rows)], schema=schema
+                )
+        except Exception as exc:
+            failures.append(exc)
+            raise
+
+    with pa.OSFile(str(clipped), "rb") as source:
+        stream = pa.RecordBatchReader.from_batches(schema, batches(pa.ipc.open_file(source)))
+        try:
+            write_arrow(
+                stream,
+                str(staged),
+                layer="roads_and_rail",
+                driver="GPKG",
+                geometry_name=_GEOMETRY,
+                geometry_type="MultiLineString",
+                crs="EPSG:4326",
+            )
+        except (RuntimeError, pa.ArrowException) as exc:
+            raise (failures[0] if failures else exc) from None
+    return written

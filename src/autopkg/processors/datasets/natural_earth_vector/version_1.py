@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError
-
-from autopkg.errors import SourceError
+from autopkg.clip.attributes import Kind
 from autopkg.processors.base import (
     EstimateContext,
     License,
@@ -19,6 +16,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.sizing import vector_estimate
+from autopkg.processors.vectors import read_layer_info, require_lines
 
 # naturalearthdata.com's download links redirect to this CDN, which serves the files.
 _SOURCE = Source(
@@ -27,9 +25,20 @@ _SOURCE = Source(
 )
 # The Shapefile sits at the root of the zip (with .shx, .dbf, .prj and sidecars).
 _MEMBER = "ne_10m_roads.shp"
-# Natural Earth has added fields between releases (min_zoom, min_label), so the schema is
-# not pinned: every field of the release served is kept. Only the geometry is checked.
-_LINE_TYPES = ("LineString", "MultiLineString")
+# The fields of release 4.1 and their kinds, in order. Natural Earth has added fields
+# between releases (min_zoom, min_label) and field types may differ, so these are
+# priors: every field of the release served is kept with its own type, and what
+# differs is logged and recorded in provenance. Only the geometry is required.
+FIELDS: dict[str, Kind] = {
+    "scalerank": "integer", "featurecla": "string", "type": "string", "sov_a3": "string",
+    "note": "string", "edited": "string", "name": "string", "namealt": "string",
+    "namealtt": "string", "routeraw": "string", "question": "integer",
+    "length_km": "integer", "toll": "integer", "ne_part": "string", "label": "string",
+    "label2": "string", "local": "string", "localtype": "string", "localalt": "string",
+    "labelrank": "integer", "ignore": "integer", "add": "integer", "rwdb_rd_id": "integer",
+    "orig_fid": "integer", "prefix": "string", "uident": "integer", "continent": "string",
+    "expressway": "integer", "level": "string", "min_zoom": "real", "min_label": "real",
+}  # fmt: skip
 # Size estimates: the layer's 56,601 roads (release 4.1) spread over land by area, about
 # 1,000 bytes each clipped (a few dozen vertices and 31 attributes). See
 # autopkg.processors.sizing for the method and its error.
@@ -86,24 +95,14 @@ class NaturalEarthVectorProcessor(Processor):
         """Fetch the zip, clip the roads Shapefile inside it and return one GeoPackage."""
         archive = self.fetch(ctx, _SOURCE, span=(0, 40))
         path = f"/vsizip/{archive}/{_MEMBER}"
-        _check_lines(path)
+        info = read_layer_info(path, filename=_SOURCE.filename, member=_MEMBER)
+        require_lines(info, filename=_SOURCE.filename, member=_MEMBER)
         output = self.clip_to_geopackage(
             ctx,
             path,
             title="Natural Earth 10m roads, clipped",
             span=(40, 99),
+            expected=FIELDS,
         )
         ctx.progress(100, "done")
         return [output]
-
-
-def _check_lines(path: str) -> None:
-    """Refuse a source that is not the roads layer this processor was written for."""
-    try:
-        geometry_type = pyogrio.read_info(path)["geometry_type"]
-    except (DataSourceError, DataLayerError) as exc:
-        raise SourceError(f"{_SOURCE.filename} holds no readable {_MEMBER}: {exc}") from None
-    if geometry_type not in _LINE_TYPES:
-        raise SourceError(
-            f"{_MEMBER} in {_SOURCE.filename} holds {geometry_type} geometries, expected lines"
-        )

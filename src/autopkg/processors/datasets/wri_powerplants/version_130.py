@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from autopkg.clip.attributes import Kind
 from autopkg.processors.base import (
     EstimateContext,
     License,
@@ -15,6 +16,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.sizing import vector_estimate
+from autopkg.processors.vectors import read_layer_info
 
 # The SHA-1 of the published zip, as recorded by the ancestor's package; WRI gives no size.
 _SOURCE = Source(
@@ -39,6 +41,22 @@ _CSV_OPTIONS = {
     "AUTODETECT_SIZE_LIMIT": "0",
     "EMPTY_STRING_AS_NULL": "YES",
 }
+# The 36 columns of v1.3.0 and their kinds (WRI's datapackage.json for the release), in
+# order. Priors: the CSV's own columns are kept as GDAL types them over the whole file,
+# so a column holding one value that is not a number ("1,234.5") is text; what differs
+# is logged and recorded in provenance.
+COLUMNS: dict[str, Kind] = {
+    "country": "string", "country_long": "string", "name": "string", "gppd_idnr": "string",
+    "capacity_mw": "real", "latitude": "real", "longitude": "real",
+    "primary_fuel": "string", "other_fuel1": "string", "other_fuel2": "string",
+    "other_fuel3": "string", "commissioning_year": "real", "owner": "string",
+    "source": "string", "url": "string", "geolocation_source": "string",
+    "wepp_id": "string", "year_of_capacity_data": "real",
+    **{f"generation_gwh_{year}": "real" for year in range(2013, 2020)},
+    "generation_data_source": "string",
+    **{f"estimated_generation_gwh_{year}": "real" for year in range(2013, 2018)},
+    **{f"estimated_generation_note_{year}": "string" for year in range(2013, 2018)},
+}  # fmt: skip
 
 
 class WriPowerplantsProcessor(Processor):
@@ -88,12 +106,15 @@ class WriPowerplantsProcessor(Processor):
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip, clip the CSV inside it to the boundary and return one GeoPackage."""
         archive = self.fetch(ctx, _SOURCE, span=(0, 40))
+        path = f"/vsizip/{archive}/{_MEMBER}"
+        read_layer_info(path, filename=_SOURCE.filename, member=_MEMBER, **_CSV_OPTIONS)
         output = self.clip_to_geopackage(
             ctx,
-            f"/vsizip/{archive}/{_MEMBER}",
+            path,
             title="Power plants (Global Power Plant Database v1.3.0), clipped",
             span=(40, 99),
             open_options=_CSV_OPTIONS,
+            expected=COLUMNS,
         )
         ctx.progress(100, "done")
         return [output]
