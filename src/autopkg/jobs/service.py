@@ -266,7 +266,11 @@ def _status_of(job: JobRow) -> JobStatus:
         cancelled=cancelled,
         percent=round(percent, 2),
         runs=runs,
-        outcome=job_queries.outcome_of([run.state for run in runs], cancelled=cancelled),
+        outcome=job_queries.outcome_of(
+            [run.state for run in runs],
+            cancelled=cancelled,
+            files_failed=job_queries.files_failed(job.runs),
+        ),
         created_at=job.created_at,
         boundary_name_long=job.boundary_name_long,
     )

@@ -6,12 +6,19 @@ The document keeps one entry per processor version present in the manifest::
      "processors": {"<name>.<version>": {"processor", "published_at", "autopkg_version",
                                         "sources": [{url, filename, size, sha256}],
                                         "files": [{path, bytes, hash, format,
-                                                   mediatype, title, empty, …}]}}}
+                                                   mediatype, title, empty, …}],
+                                        "source_rasters": [{file, crs, transform, width,
+                                                            height, dtype, count, nodata,
+                                                            differs_from_prior}],
+                                        "failed_files": [{file, reason}]}}}
+
+``source_rasters`` (the facts read from each source raster) and ``failed_files`` (the
+source files that could not be made into outputs) are present when the run had any.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from autopkg import __version__
@@ -28,11 +35,13 @@ def processor_entry(
     fetched: Sequence[FetchedSource],
     *,
     published_at: str,
+    notes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the provenance record of one publication of ``processor_id``.
 
     ``fetched`` are the sources the run actually fetched, with the size and sha256 of
-    their bytes.
+    their bytes; ``notes`` are what the run said of its sources (``source_rasters``,
+    ``failed_files``), recorded as given.
     """
     return {
         "processor": processor_id,
@@ -43,6 +52,7 @@ def processor_entry(
             for s in fetched
         ],
         "files": file_records(resources),
+        **(notes or {}),
     }
 
 

@@ -25,6 +25,7 @@ from autopkg.slugs import SLUG_PATTERN
 
 if TYPE_CHECKING:
     from autopkg.processors.clipstore import ClipStore
+    from autopkg.processors.sourcefacts import FailedFile, SourceFacts, SourceRead
 
 
 class License(BaseModel):
@@ -140,6 +141,19 @@ class RunContext(Protocol):
         """Report progress (0-100 within this processor) and the current task."""
         ...
 
+    def note_source(self, read: SourceRead) -> None:
+        """Record the facts read from a source raster, for the package's provenance."""
+        ...
+
+    def note_failure(self, failed: FailedFile) -> None:
+        """Record a source file that could not be made into an output, and why."""
+        ...
+
+    @property
+    def failures(self) -> tuple[FailedFile, ...]:
+        """The files noted as failed so far, in order."""
+        ...
+
 
 class EstimateContext(Protocol):
     """What a processor may use to estimate its output before any work.
@@ -159,6 +173,10 @@ class EstimateContext(Protocol):
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of a small index ``source`` from the shared cache."""
+        ...
+
+    def last_seen(self, source: Source, member: str = "") -> SourceFacts | None:
+        """The facts a run last read from ``source`` (its ``member``), if one has."""
         ...
 
 

@@ -12,7 +12,8 @@ from typing import Any
 from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.base import PostgresSource, Source
 from autopkg.processors.clipstore import ClipStore
-from autopkg.processors.fetch import cached_digest, fetch_source
+from autopkg.processors.fetch import cache_relpath, cached_digest, fetch_source
+from autopkg.processors.sourcefacts import FailedFile, SourceFacts, SourceRead, last_seen
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class LocalRunContext:
         self._percent = 0.0
         self._lock = threading.Lock()
         self._fetched: dict[str, FetchedSource] = {}
+        self._read: list[SourceRead] = []
+        self._failures: list[FailedFile] = []
         self._osm_database = osm_database
         self._options = dict(options or {})
         self._on_cache_lookup = on_cache_lookup
@@ -124,6 +127,28 @@ class LocalRunContext:
         """Every source fetched so far, with the size and sha256 of its bytes."""
         with self._lock:
             return tuple(self._fetched.values())
+
+    def note_source(self, read: SourceRead) -> None:
+        """Record the facts read from a source raster (the last reading of a name wins)."""
+        with self._lock:
+            self._read = [r for r in self._read if r.name != read.name] + [read]
+
+    @property
+    def sources_read(self) -> tuple[SourceRead, ...]:
+        """The facts of every source raster read so far."""
+        with self._lock:
+            return tuple(self._read)
+
+    def note_failure(self, failed: FailedFile) -> None:
+        """Record a source file that could not be made into an output, and why."""
+        with self._lock:
+            self._failures.append(failed)
+
+    @property
+    def failures(self) -> tuple[FailedFile, ...]:
+        """The files noted as failed so far, in order."""
+        with self._lock:
+            return tuple(self._failures)
 
     def progress(self, percent: float, task: str) -> None:
         """Report ``percent`` (clamped to 0-100, never below an earlier report) and ``task``."""
@@ -189,3 +214,7 @@ class LocalEstimateContext:
             # one timeout, not a run's backoff.
             attempts=1,
         )
+
+    def last_seen(self, source: Source, member: str = "") -> SourceFacts | None:
+        """The facts a run last read from ``source`` (its ``member``) in this cache."""
+        return last_seen(self._cache_dir / cache_relpath(source), member)

@@ -12,6 +12,8 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from affine import Affine
+
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
     EstimateContext,
@@ -27,14 +29,9 @@ from autopkg.processors.base import (
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import cached_digest
 from autopkg.processors.mosaic import Cell, TileGrid, write_mosaic
-from autopkg.processors.rasters import (
-    RasterFacts,
-    check_raster,
-    clip_once,
-    clip_to_cogs,
-    digest_of,
-)
-from autopkg.processors.sizing import SourceGrid, raster_estimate
+from autopkg.processors.rasters import clip_once, clip_to_cogs, digest_of, observe
+from autopkg.processors.sizing import raster_estimate
+from autopkg.processors.sourcefacts import SourceFacts
 
 _ROOT = "https://jeodpp.jrc.ec.europa.eu/ftp/jrc-opendata/GHSL/GHS_BUILT_C_GLOBE_R2022A"
 PRODUCTS = ("MSZ", "FUN")
@@ -52,13 +49,13 @@ GRID = TileGrid(
     tile=100_000,
 )
 # Both products are believed to be classes in one Byte band (MSZ: open space, then
-# residential and non-residential built-up by height; NoData 255); checked on every
-# tile. A tile declaring no NoData gets 255 outside the boundary.
-_FACTS = RasterFacts(crs="ESRI:54009", dtype="uint8")
+# residential and non-residential built-up by height; NoData 255): the prior of each
+# tile, whose facts are read and compared. A tile declaring no NoData gets 255 outside
+# the boundary.
 _NODATA = 255
 # Size estimates: the mosaic's window of the global grid, per product; most 10 m cells
 # are open space, so the classes deflate to about a tenth of their bytes.
-_MOSAIC = SourceGrid(GRID.crs, GRID.transform, GRID.width, GRID.height, "uint8")
+_MOSAIC = SourceFacts(GRID.crs, GRID.transform, GRID.width, GRID.height, "uint8")
 _RATIO = 0.1
 
 
@@ -175,7 +172,8 @@ class JrcGhslBuiltCProcessor(Processor):
             tiles = []
             for cell, archive in archives:
                 tif = _unpack(archive, folder)
-                check_raster(tif, _FACTS, name=tif.name)
+                prior = _tile_prior(cell)
+                observe(self, ctx, tif, name=tif.name, prior=prior, cached=archive, member=tif.name)
                 tiles.append((cell, tif, tif.name))
             vrt = write_mosaic(GRID, tiles, folder / f"{stem(product)}.vrt")
             return clip_to_cogs(
@@ -184,6 +182,13 @@ class JrcGhslBuiltCProcessor(Processor):
             )  # fmt: skip
         finally:
             shutil.rmtree(folder)
+
+
+def _tile_prior(cell: Cell) -> SourceFacts:
+    """What a tile is believed to be: its cell of the global grid, Byte, NoData 255."""
+    col_off, row_off, width, height = GRID.window(cell)
+    transform = GRID.transform @ Affine.translation(col_off, row_off)
+    return SourceFacts(GRID.crs, transform, width, height, "uint8", nodata=_NODATA)
 
 
 def _fetch_tiles(
