@@ -120,9 +120,11 @@ def read_facts(src: str | Path, *, name: str) -> SourceFacts:
                 facts = (source.transform, source.width, source.height)
                 dtype, count, nodata = source.dtypes[0], source.count, source.nodata
     except RasterioError as exc:
+        # GDAL names the file by its path in the source cache: the name says enough.
+        detail = str(exc).replace(f"'{src}'", name).replace(str(src), name)
         raise SourceError(
             f"the publisher's file {name} could not be read as a raster; it may be damaged "
-            f"or not a GeoTIFF ({exc})"
+            f"or not a GeoTIFF ({detail})"
         ) from None
     if wkt is None:
         raise SourceError(
