@@ -106,7 +106,11 @@ def _execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
             code, message = exc.code, exc.message
         except Exception as exc:
             log.exception("run %s: unexpected error", run.id[:8])
-            code, message = "internal_error", f"internal error ({type(exc).__name__})"
+            code, message = (
+                "internal_error",
+                f"an unexpected error stopped the run; the operators can find it in the log "
+                f"of run {run.id[:8]} (internal error, {type(exc).__name__})",
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             with contextlib.suppress(OSError):

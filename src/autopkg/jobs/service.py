@@ -277,8 +277,10 @@ def _status_of(job: JobRow) -> JobStatus:
 
 
 # A failed run keeps the last task its processor reported ("downloading…"), which
-# would read as if it were still working; say that it failed and why instead.
-_FAILED_TASK_CHARS = 120
+# would read as if it were still working; say that it failed and why instead. A
+# reason opens with the sentence a person can act on, naming a file of up to some 60
+# characters; this keeps that sentence whole, and job_result keeps the rest.
+_FAILED_TASK_CHARS = 200
 
 
 def _task_of(state: RunState, task: str, error: str | None) -> str:

@@ -15,10 +15,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.clip.raster import clip_raster
+from autopkg.clip.raster import RasterClip, clip_raster
 from autopkg.clip.vector import clip_vector
+from autopkg.errors import ClipError
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import NoOptions, ProcessorOptions
 from autopkg.slugs import SLUG_PATTERN
@@ -201,6 +203,28 @@ def stage(ctx: RunContext, start: float, end: float, task: str) -> Callable[[flo
     return report
 
 
+def clip_raster_of(
+    src: str | Path,
+    geometry: BaseGeometry,
+    output: Path,
+    *,
+    progress: Callable[[float], None],
+    nodata: float | None = None,
+) -> RasterClip:
+    """:func:`~autopkg.clip.raster.clip_raster` of a publisher's file, failing in plain words.
+
+    Raises:
+        ClipError: starting with a sentence naming the file, the engine's reason after it.
+    """
+    try:
+        return clip_raster(src, geometry, output, progress=progress, nodata=nodata)
+    except ClipError as exc:
+        raise ClipError(
+            f"the publisher's file {PurePosixPath(str(src)).name} could not be clipped to the "
+            f"boundary ({exc.message})"
+        ) from None
+
+
 class Processor(ABC):
     """Base class of every processor; subclasses set ``metadata`` and ``sources``.
 
@@ -235,7 +259,9 @@ class Processor(ABC):
         output = self.output_path(ctx, "tif", sub)
         task = f"clipping {PurePosixPath(str(src)).name}"
         ctx.progress(span[0], task)
-        clipped = clip_raster(src, ctx.boundary.geometry, output, progress=stage(ctx, *span, task))
+        clipped = clip_raster_of(
+            src, ctx.boundary.geometry, output, progress=stage(ctx, *span, task)
+        )
         return OutputFile(output, "tif", COG_MEDIATYPE, title=title, empty=clipped.empty)
 
     def clip_to_geopackage(

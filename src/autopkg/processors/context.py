@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.errors import SourceError
 from autopkg.processors.base import PostgresSource, Source
 from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.fetch import cache_relpath, cached_digest, fetch_source
@@ -100,16 +101,28 @@ class LocalRunContext:
             return self._clips
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
-        """Return a verified local copy of ``source`` (see ``fetch_source``)."""
-        path = fetch_source(
-            source,
-            self._cache_dir,
-            mirror=self._mirror,
-            verify=self._verify,
-            progress=progress,
-            timeout=self._timeout,
-            on_lookup=self._on_cache_lookup,
-        )
+        """Return a verified local copy of ``source`` (see ``fetch_source``).
+
+        Raises:
+            SourceError: starting with a sentence for the person who asked for the
+                package, the download's own reason after it.
+        """
+        try:
+            path = fetch_source(
+                source,
+                self._cache_dir,
+                mirror=self._mirror,
+                verify=self._verify,
+                progress=progress,
+                timeout=self._timeout,
+                on_lookup=self._on_cache_lookup,
+            )
+        except SourceError as exc:
+            raise SourceError(
+                f"the publisher's file {source.filename} could not be downloaded intact; try "
+                "again later, and if it fails again the publisher may have moved or changed "
+                f"it ({exc.message})"
+            ) from None
         digest = cached_digest(path)
         with self._lock:
             self._fetched.setdefault(

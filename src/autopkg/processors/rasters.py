@@ -21,9 +21,17 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
-from autopkg.clip.raster import clip_raster, raster_sides
+from autopkg.clip.raster import raster_sides
 from autopkg.errors import ClipError, SourceError
-from autopkg.processors.base import COG_MEDIATYPE, OutputFile, Processor, RunContext, Span, stage
+from autopkg.processors.base import (
+    COG_MEDIATYPE,
+    OutputFile,
+    Processor,
+    RunContext,
+    Span,
+    clip_raster_of,
+    stage,
+)
 from autopkg.processors.fetch import cached_digest
 from autopkg.processors.sourcefacts import (
     FailedFile,
@@ -159,7 +167,7 @@ def clip_to_cogs(
         task = f"clipping {name}" + (f" ({side} of the antimeridian)" if side else "")
         ctx.progress(start, task)
         report = stage(ctx, start, start + share, task)
-        clipped = clip_raster(src, geometry, output, progress=report, nodata=nodata)
+        clipped = clip_raster_of(src, geometry, output, progress=report, nodata=nodata)
         shown = f"{title} ({side} of the antimeridian)" if side else title
         outputs.append(OutputFile(output, "tif", COG_MEDIATYPE, title=shown, empty=clipped.empty))
     return outputs
