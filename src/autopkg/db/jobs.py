@@ -125,7 +125,7 @@ def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
         .where(
             JobRunRecord.job_id == JobRecord.id,
             RunRecord.state == RunState.SUCCESS.value,
-            RunRecord.result[FAILED_KEY].is_not(None),
+            RunRecord.result[FAILED_KEY].as_string().is_not(None),
         )
     )
     rule = {

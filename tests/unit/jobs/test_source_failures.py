@@ -36,12 +36,17 @@ from tests.unit.processors.conftest import load_country
 __all__ = ["drifted_mirror_root"]
 
 AQUEDUCT = WriAqueductProcessor.metadata.id
+NE_URL = NaturalEarthRasterProcessor.sources[0].url
 BROKEN = AQUEDUCT_NAMES[1]
 
 
 def _mirror_with_broken_maps(root: Path, drifted: Path, broken: list[str]) -> Path:
-    """The drifted Aqueduct listing and maps, with ``broken`` ones replaced by no raster."""
-    for url in (LISTING.url, *(file_source(name).url for name in AQUEDUCT_NAMES)):
+    """The drifted Aqueduct listing and maps, with ``broken`` ones replaced by no raster.
+
+    Natural Earth's raster is served too, for a job that succeeds beside.
+    """
+    urls = (LISTING.url, *(file_source(name).url for name in AQUEDUCT_NAMES), NE_URL)
+    for url in urls:
         target = root / mirror_relpath(url)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(drifted / mirror_relpath(url))
@@ -53,9 +58,12 @@ def _mirror_with_broken_maps(root: Path, drifted: Path, broken: list[str]) -> Pa
 
 
 def _run(
-    database: Database, data: Path, mirror: Path, processor: type[Processor]
+    database: Database, data: Path, mirror: Path, *processors: type[Processor]
 ) -> tuple[Runtime, str, RunState]:
-    """Run ``processor`` for Ghana from ``mirror`` served over HTTP; the job and run state."""
+    """Run one job per processor for Ghana from ``mirror`` served over HTTP, in turn.
+
+    Returns the runtime, the first job's id and the state its run ended in.
+    """
     with database.session() as session:
         boundary_repo.upsert(session, [load_country("gha")])
     with serve_directory(mirror) as url:
@@ -64,17 +72,20 @@ def _run(
             settings=settings,
             database=database,
             storage=LocalFSStorage(settings.packages_root),
-            registry=Registry([processor]),
+            registry=Registry(list(processors)),
         )
-        job = service.submit(
-            rt,
-            EmbeddedExecutor(rt, workers=0),
-            boundary_name="gha",
-            processor_ids=[processor.metadata.id],
-        )
-        run = engine.claim_next(rt, owner="w1")
-        assert run is not None
-        return rt, job.job_id, engine.execute(rt, run, owner="w1")
+        ended = []
+        for processor in processors:
+            job = service.submit(
+                rt,
+                EmbeddedExecutor(rt, workers=0),
+                boundary_name="gha",
+                processor_ids=[processor.metadata.id],
+            )
+            run = engine.claim_next(rt, owner="w1")
+            assert run is not None
+            ended.append((job.job_id, engine.execute(rt, run, owner="w1")))
+        return rt, *ended[0]
 
 
 def test_one_unreadable_file_fails_that_file_only(
@@ -82,7 +93,9 @@ def test_one_unreadable_file_fails_that_file_only(
 ) -> None:
     mirror = _mirror_with_broken_maps(tmp_path / "mirror", drifted_mirror_root, [BROKEN])
 
-    rt, job_id, state = _run(database, tmp_path / "data", mirror, WriAqueductProcessor)
+    rt, job_id, state = _run(
+        database, tmp_path / "data", mirror, WriAqueductProcessor, NaturalEarthRasterProcessor
+    )
 
     assert state is RunState.SUCCESS
     settings = rt.settings
@@ -104,10 +117,11 @@ def test_one_unreadable_file_fails_that_file_only(
         f"1 source file(s) could not be made and are missing: {BROKEN}: the publisher's file"
     )
 
-    # Listing filters say the same as the job's own outcome, on either database.
-    for outcome, listed in ((JobOutcome.PARTIAL, 1), (JobOutcome.SUCCESS, 0)):
+    # Listing filters say the same as each job's own outcome, on either database.
+    for outcome in (JobOutcome.PARTIAL, JobOutcome.SUCCESS, JobOutcome.FAILURE):
         page = service.list_jobs(rt, any_of=[JobCondition(outcome=outcome)])
-        assert page.total == listed, outcome
+        assert [job.outcome for job in page.jobs] == [outcome] * page.total, outcome
+        assert page.total == (outcome is not JobOutcome.FAILURE), outcome
 
     provenance = json.loads((settings.packages_root / "gha" / "provenance.json").read_text())
     entry = provenance["processors"][AQUEDUCT]

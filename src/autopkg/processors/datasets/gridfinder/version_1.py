@@ -158,7 +158,7 @@ class GridfinderProcessor(Processor):
 
     def _clip_lines(self, ctx: RunContext, grid: Path) -> list[OutputFile]:
         """The grid lines cut to the boundary, or those an earlier attempt cut."""
-        _check_grid(str(grid))
+        _check_lines(str(grid))
 
         def clip_grid() -> list[OutputFile]:
             output = self.output_path(ctx, "gpkg", "grid")
@@ -179,7 +179,7 @@ class GridfinderProcessor(Processor):
         return clip_once(ctx, source_sha256=digest, part={"sub": "grid"}, clip=clip_grid)[0]
 
 
-def _check_grid(path: str) -> None:
+def _check_lines(path: str) -> None:
     """Refuse a grid.gpkg without its layer of lines."""
     try:
         geometry_type = pyogrio.read_info(path, layer=_GRID_LAYER)["geometry_type"]
