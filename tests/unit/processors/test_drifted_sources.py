@@ -144,3 +144,29 @@ def test_a_boundary_outside_a_regional_grid_gives_empty_files(
     for output in outputs[1:]:
         with rasterio.open(output.path) as out:
             assert (out.width, out.height) == (1, 1)
+
+
+def test_a_processor_keeps_its_other_files_when_one_cannot_be_read(
+    tmp_path: Path, drifted_mirror_root: Path, gha: Boundary
+) -> None:
+    mirror = tmp_path / "mirror"
+    for source in GridfinderProcessor.sources:
+        target = mirror / mirror_relpath(source.url)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(drifted_mirror_root / mirror_relpath(source.url))
+    lv = mirror / mirror_relpath(GridfinderProcessor.sources[2].url)
+    lv.unlink()
+    lv.write_bytes(b"II*\x00 cut short")
+    run = Run(tmp_path, gha, f"file://{mirror}")
+
+    outputs = GridfinderProcessor().run(run.ctx)
+
+    assert [o.path.name for o in outputs] == [
+        "gridfinder-version_1-grid-gha.gpkg",
+        "gridfinder-version_1-targets-gha.tif",
+    ]
+    (failed,) = run.ctx.failures
+    assert failed.name == "lv.tif"
+    assert failed.reason.startswith("the publisher's file lv.tif could not be read as a raster")
+    targets = str(drifted_mirror_root / mirror_relpath(GridfinderProcessor.sources[1].url))
+    assert check_against_mask(outputs[1].path, targets, gha.geometry) > 0
