@@ -11,9 +11,10 @@ the output on the grid last seen (:func:`last_seen`) instead of the prior.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
-import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from pyproj.exceptions import CRSError
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from autopkg.errors import SourceError
+
+log = logging.getLogger(__name__)
 
 #: Beside a cached source ``NAME``: the facts of the rasters read from it, by member.
 FACTS_SUFFIX = ".facts.json"
@@ -208,16 +211,23 @@ def remember(cached: Path, member: str, facts: SourceFacts) -> None:
     member (``""`` for the file itself), replaced atomically so a reader never sees half
     a record. Two runs reading members of one source at the same moment may keep only
     one's facts: the other member's next estimate then uses its prior, which is all a
-    lost record costs, so no lock is taken.
+    lost record costs, so no lock is taken; for the same reason a record that cannot be
+    written (a read-only cache) is logged, not raised.
     """
     record = cached.with_name(cached.name + FACTS_SUFFIX)
     held = _read(record)
+    if held.get(member) == facts.record():
+        return
     held[member] = facts.record()
-    with tempfile.NamedTemporaryFile(
-        "w", dir=record.parent, prefix=record.name, suffix=".part", delete=False
-    ) as handle:
-        json.dump(held, handle, sort_keys=True)
-    os.replace(handle.name, record)
+    scratch = record.with_name(f"{record.name}.{os.getpid()}.{threading.get_ident()}.part")
+    try:
+        scratch.write_text(json.dumps(held, sort_keys=True))
+        os.replace(scratch, record)
+    except OSError as exc:
+        scratch.unlink(missing_ok=True)
+        log.warning(
+            "cannot keep the facts of %s beside the cached source: %s", member or cached.name, exc
+        )
 
 
 def last_seen(cached: Path, member: str = "") -> SourceFacts | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -17,7 +18,14 @@ from autopkg.processors.base import OutputFile
 from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.datasets.test_processor.version_1 import SyntheticRasterTestProcessor
 from autopkg.processors.rasters import Located, RasterFile, clip_each
-from autopkg.processors.sourcefacts import SourceFacts, differences, north_up, read_facts
+from autopkg.processors.sourcefacts import (
+    SourceFacts,
+    differences,
+    last_seen,
+    north_up,
+    read_facts,
+    remember,
+)
 from tests.unit.processors.test_datasets import Run
 
 MOLLWEIDE_WITHOUT_CODE = (
@@ -140,3 +148,22 @@ def test_files_kept_by_an_earlier_attempt_are_not_clipped_again(
     ends = [p for p, task in second.reports if task.startswith("clipped ")]
     assert ends == [30, 60, 90]
     assert len(list((tmp_path / "clips").iterdir())) == 4
+
+
+def test_facts_are_kept_beside_the_cached_source_by_member(tmp_path: Path) -> None:
+    cached = tmp_path / "archive.zip"
+    cached.write_bytes(b"zip")
+    other = SourceFacts("ESRI:54009", north_up(0, 0, 250), 3, 4, "float64", nodata=float("nan"))
+    assert last_seen(cached, "a.tif") is None
+
+    remember(cached, "a.tif", PRIOR)
+    remember(cached, "b.tif", other)
+
+    assert last_seen(cached, "a.tif") == PRIOR
+    seen = last_seen(cached, "b.tif")
+    assert seen is not None and seen.nodata is not None and np.isnan(seen.nodata)
+    assert seen.record() == other.record()
+    record = tmp_path / "archive.zip.facts.json"
+    assert sorted(json.loads(record.read_text())) == ["a.tif", "b.tif"]
+    record.write_text("{not json")
+    assert last_seen(cached, "a.tif") is None
