@@ -51,12 +51,19 @@ class JobOutcome(enum.StrEnum):
 
 _DONE_STATES = (RunState.SUCCESS.value, RunState.SKIPPED.value)
 
+#: The key of a SUCCESS run's result listing the source files it could not make.
+FAILED_KEY = "failed"
 
-def outcome_of(states: Collection[RunState], *, cancelled: bool) -> JobOutcome | None:
+
+def outcome_of(
+    states: Collection[RunState], *, cancelled: bool, files_failed: bool = False
+) -> JobOutcome | None:
     """The outcome of a job whose runs are in ``states``; ``None`` while any is active.
 
     A cancelled job (or one with a revoked run) is CANCELLED; otherwise SUCCESS when
-    every run succeeded or was skipped, FAILURE when none did, PARTIAL in between.
+    every run succeeded or was skipped, FAILURE when none did, PARTIAL in between. A
+    run that succeeded without some of its files (``files_failed``: its result lists
+    them under :data:`FAILED_KEY`) makes a job that would be SUCCESS PARTIAL.
     """
     if any(not state.terminal for state in states):
         return None
@@ -64,8 +71,15 @@ def outcome_of(states: Collection[RunState], *, cancelled: bool) -> JobOutcome |
         return JobOutcome.CANCELLED
     succeeded = sum(state.value in _DONE_STATES for state in states)
     if succeeded == len(states):
-        return JobOutcome.SUCCESS
+        return JobOutcome.PARTIAL if files_failed else JobOutcome.SUCCESS
     return JobOutcome.PARTIAL if succeeded else JobOutcome.FAILURE
+
+
+def files_failed(runs: Collection[RunRow]) -> bool:
+    """Whether a run succeeded without some of its files (see :func:`outcome_of`)."""
+    return any(
+        run.state is RunState.SUCCESS and bool((run.result or {}).get(FAILED_KEY)) for run in runs
+    )
 
 
 @dataclass(frozen=True)
@@ -104,9 +118,19 @@ def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
         return cancelled
     failed = _has_run(RunState.FAILURE.value)
     succeeded = _has_run(*_DONE_STATES)
+    # A SUCCESS run whose result lists files it could not make (outcome_of).
+    lacking = exists(
+        select(JobRunRecord.run_id)
+        .join(RunRecord, RunRecord.id == JobRunRecord.run_id)
+        .where(
+            JobRunRecord.job_id == JobRecord.id,
+            RunRecord.state == RunState.SUCCESS.value,
+            RunRecord.result[FAILED_KEY].as_string().is_not(None),
+        )
+    )
     rule = {
-        JobOutcome.SUCCESS: not_(failed),
-        JobOutcome.PARTIAL: and_(failed, succeeded),
+        JobOutcome.SUCCESS: and_(not_(failed), not_(lacking)),
+        JobOutcome.PARTIAL: and_(succeeded, or_(failed, lacking)),
         JobOutcome.FAILURE: and_(failed, not_(succeeded)),
     }[outcome]
     return and_(not_(cancelled), rule)

@@ -24,6 +24,7 @@ from autopkg import logs
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import counters
 from autopkg.db import runs as run_repo
+from autopkg.db.jobs import FAILED_KEY
 from autopkg.db.models import RunRecord, RunState
 from autopkg.errors import AutopkgError, NotFoundError, RunAbandonedError
 from autopkg.jobs.locks import publish_lock
@@ -105,7 +106,11 @@ def _execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
             code, message = exc.code, exc.message
         except Exception as exc:
             log.exception("run %s: unexpected error", run.id[:8])
-            code, message = "internal_error", f"internal error ({type(exc).__name__})"
+            code, message = (
+                "internal_error",
+                f"an unexpected error stopped the run; the operators can find it in the log "
+                f"of run {run.id[:8]} (internal error, {type(exc).__name__})",
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             with contextlib.suppress(OSError):
@@ -207,6 +212,7 @@ def _produce_and_publish(
         lock=publish_lock(rt, boundary.name),
         inputs=run_inputs(boundary.geometry, run.processor_id, options, context.fetched),
         fetched=context.fetched,
+        notes=_notes(context),
         before_commit=still_ours,
     )
     # Before the run is recorded as finished, so readers of the job see the package too.
@@ -215,13 +221,35 @@ def _produce_and_publish(
         for_seconds=_DATABASE_PATIENCE_SECS,
     )
     result: dict[str, Any] = {"files": [resource["path"] for resource in resources]}
+    messages = []
+    if context.failures:
+        # The run is still SUCCESS, the state the ancestor's client knows; the job's
+        # outcome is PARTIAL (see autopkg.db.jobs.outcome_of).
+        result[FAILED_KEY] = [failed.record() for failed in context.failures]
+        messages.append(
+            f"{len(context.failures)} source file(s) could not be made and are missing: "
+            + "; ".join(f"{failed.name}: {failed.reason}" for failed in context.failures)
+        )
     empty = [resource["path"] for resource in resources if resource.get(EMPTY_KEY)]
     if empty:
         result["empty"] = empty
-        result["message"] = "nothing of the source lies inside the boundary for: " + ", ".join(
-            path.rsplit("/", 1)[-1] for path in empty
+        messages.append(
+            "nothing of the source lies inside the boundary for: "
+            + ", ".join(path.rsplit("/", 1)[-1] for path in empty)
         )
+    if messages:
+        result["message"] = "; ".join(messages)
     return result
+
+
+def _notes(context: LocalRunContext) -> dict[str, Any]:
+    """What the run said of its sources, for provenance: facts read, files failed."""
+    notes: dict[str, Any] = {}
+    if context.sources_read:
+        notes["source_rasters"] = [read.record() for read in context.sources_read]
+    if context.failures:
+        notes["failed_files"] = [failed.record() for failed in context.failures]
+    return notes
 
 
 def run_folder(rt: Runtime, run_id: str) -> Path:

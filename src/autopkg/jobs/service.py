@@ -266,15 +266,21 @@ def _status_of(job: JobRow) -> JobStatus:
         cancelled=cancelled,
         percent=round(percent, 2),
         runs=runs,
-        outcome=job_queries.outcome_of([run.state for run in runs], cancelled=cancelled),
+        outcome=job_queries.outcome_of(
+            [run.state for run in runs],
+            cancelled=cancelled,
+            files_failed=job_queries.files_failed(job.runs),
+        ),
         created_at=job.created_at,
         boundary_name_long=job.boundary_name_long,
     )
 
 
 # A failed run keeps the last task its processor reported ("downloading…"), which
-# would read as if it were still working; say that it failed and why instead.
-_FAILED_TASK_CHARS = 120
+# would read as if it were still working; say that it failed and why instead. A
+# reason opens with the sentence a person can act on, naming a file of up to some 60
+# characters; this keeps that sentence whole, and job_result keeps the rest.
+_FAILED_TASK_CHARS = 200
 
 
 def _task_of(state: RunState, task: str, error: str | None) -> str:

@@ -7,10 +7,16 @@ The document keeps one entry per processor version present in the manifest::
                                         "sources": [{url, filename, size, sha256[, missing]}],
                                         "files": [{path, bytes, hash, format,
                                                    mediatype, title, empty, …}],
-                                        "attributes": {"<file name>": {…}}}}}
+                                        "attributes": {"<file name>": {…}},
+                                        "source_rasters": [{file, crs, transform, width,
+                                                            height, dtype, count, nodata,
+                                                            differs_from_prior}],
+                                        "failed_files": [{file, reason}]}}}
 
 ``attributes`` is present when a vector source's attributes differed from what its
-processor expected (see :class:`~autopkg.clip.attributes.AttributeReport`).
+processor expected (see :class:`~autopkg.clip.attributes.AttributeReport`);
+``source_rasters`` (the facts read from each source raster) and ``failed_files`` (the
+source files that could not be made into outputs) are present when the run had any.
 """
 
 from __future__ import annotations
@@ -34,12 +40,15 @@ def processor_entry(
     *,
     published_at: str,
     attributes: Mapping[str, AttributeReport] | None = None,
+    notes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the provenance record of one publication of ``processor_id``.
 
     ``fetched`` are the sources the run actually fetched, with the size and sha256 of
     their bytes; ``attributes``, by output file name, what differed in the attributes
-    of vector sources (only reports with something in them are kept).
+    of vector sources (only reports with something in them are kept); ``notes`` are
+    what the run said of its sources (``source_rasters``, ``failed_files``), recorded
+    as given.
     """
     reported = {name: r.record() for name, r in (attributes or {}).items() if r}
     return {
@@ -58,6 +67,7 @@ def processor_entry(
         ],
         "files": file_records(resources),
         **({"attributes": reported} if reported else {}),
+        **(notes or {}),
     }
 
 

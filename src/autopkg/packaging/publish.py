@@ -18,8 +18,9 @@ This module is also the entry point for the package maintenance functions
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import ProcessorError
@@ -59,6 +60,7 @@ def publish_processor(
     lock: AbstractContextManager[object],
     inputs: Inputs | None = None,
     fetched: Sequence[FetchedSource] = (),
+    notes: Mapping[str, Any] | None = None,
     before_commit: Callable[[], None] = lambda: None,
 ) -> list[Resource]:
     """Publish one processor's output files into the boundary's package.
@@ -72,7 +74,8 @@ def publish_processor(
     had before, each GeoTIFF and GeoPackage with its CRS (and a raster's grid, see
     :mod:`~autopkg.packaging.georef`) and a preview PNG (both read before the lock
     is taken, see :mod:`~autopkg.packaging.preview`); its dataset pages, the
-    package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
+    package pages and ``provenance.json`` (with the ``fetched`` sources and the run's
+    ``notes`` on them) are rewritten
     and ``datapackage.json`` is written last. Files of the processor that the new
     manifest does not name are deleted. If an upload fails, the files uploaded so far
     that the old manifest does not name are deleted again, so a failed publication
@@ -106,7 +109,7 @@ def publish_processor(
         now = utc_now_iso()
         attributes = {out.path.name: out.attributes for out in outputs}
         entry = processor_entry(
-            metadata.id, resources, fetched, published_at=now, attributes=attributes
+            metadata.id, resources, fetched, published_at=now, attributes=attributes, notes=notes
         )
         commit(storage, boundary, manifest, described=[metadata], entries=[entry], now=now)
         delete_stale(storage, boundary.name, manifest, [metadata.id])

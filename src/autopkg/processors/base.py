@@ -15,18 +15,20 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.attributes import AttributeReport, Kind, warn_if_any
-from autopkg.clip.raster import clip_raster
+from autopkg.clip.raster import RasterClip, clip_raster
 from autopkg.clip.vector import clip_vector
+from autopkg.errors import ClipError
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import NoOptions, ProcessorOptions
 from autopkg.slugs import SLUG_PATTERN
 
 if TYPE_CHECKING:
     from autopkg.processors.clipstore import ClipStore
-    from autopkg.processors.sizing import SourceGrid
+    from autopkg.processors.sourcefacts import FailedFile, SourceFacts, SourceRead
 
 
 class License(BaseModel):
@@ -105,7 +107,7 @@ class RasterPrior:
     ``member`` is the GeoTIFF's path inside a zip source (``None``: the source is one).
     """
 
-    grid: SourceGrid
+    grid: SourceFacts
     member: str | None = None
 
 
@@ -174,6 +176,19 @@ class RunContext(Protocol):
         """Report progress (0-100 within this processor) and the current task."""
         ...
 
+    def note_source(self, read: SourceRead) -> None:
+        """Record the facts read from a source raster, for the package's provenance."""
+        ...
+
+    def note_failure(self, failed: FailedFile) -> None:
+        """Record a source file that could not be made into an output, and why."""
+        ...
+
+    @property
+    def failures(self) -> tuple[FailedFile, ...]:
+        """The files noted as failed so far, in order."""
+        ...
+
 
 class IndexContext(Protocol):
     """What a processor may use to list its sources: a fetch for small indexes only."""
@@ -207,6 +222,10 @@ class EstimateContext(Protocol):
         """Return a verified local copy of a small index ``source`` from the shared cache."""
         ...
 
+    def last_seen(self, source: Source, member: str = "") -> SourceFacts | None:
+        """The facts a run last read from ``source`` (its ``member``), if one has."""
+        ...
+
 
 #: Media types of the outputs the clip engine writes.
 COG_MEDIATYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
@@ -227,6 +246,28 @@ def stage(ctx: RunContext, start: float, end: float, task: str) -> Callable[[flo
         ctx.progress(start + min(max(fraction, 0.0), 1.0) * span, task)
 
     return report
+
+
+def clip_raster_of(
+    src: str | Path,
+    geometry: BaseGeometry,
+    output: Path,
+    *,
+    progress: Callable[[float], None],
+    nodata: float | None = None,
+) -> RasterClip:
+    """:func:`~autopkg.clip.raster.clip_raster` of a publisher's file, failing in plain words.
+
+    Raises:
+        ClipError: starting with a sentence naming the file, the engine's reason after it.
+    """
+    try:
+        return clip_raster(src, geometry, output, progress=progress, nodata=nodata)
+    except ClipError as exc:
+        raise ClipError(
+            f"the publisher's file {PurePosixPath(str(src)).name} could not be clipped to the "
+            f"boundary ({exc.message})"
+        ) from None
 
 
 class Processor(ABC):
@@ -263,7 +304,9 @@ class Processor(ABC):
         output = self.output_path(ctx, "tif", sub)
         task = f"clipping {PurePosixPath(str(src)).name}"
         ctx.progress(span[0], task)
-        clipped = clip_raster(src, ctx.boundary.geometry, output, progress=stage(ctx, *span, task))
+        clipped = clip_raster_of(
+            src, ctx.boundary.geometry, output, progress=stage(ctx, *span, task)
+        )
         return OutputFile(output, "tif", COG_MEDIATYPE, title=title, empty=clipped.empty)
 
     def clip_to_geopackage(

@@ -19,6 +19,7 @@ from autopkg.processors.fetch import (
     cached_digest,
     fetch_source,
 )
+from autopkg.processors.sourcefacts import FailedFile, SourceFacts, SourceRead, last_seen
 from autopkg.processors.zenodo import PublisherChecksums
 
 #: Attempts at reading a publisher's record of checksums: it only adds a check, so a
@@ -86,6 +87,8 @@ class LocalRunContext:
         self._percent = 0.0
         self._lock = threading.Lock()
         self._fetched: dict[str, FetchedSource] = {}
+        self._read: list[SourceRead] = []
+        self._failures: list[FailedFile] = []
         self._osm_database = osm_database
         self._options = dict(options or {})
         self._on_cache_lookup = on_cache_lookup
@@ -120,6 +123,11 @@ class LocalRunContext:
 
         A source the publisher does not have (``SourceNotFoundError``) is recorded in
         :attr:`fetched` as missing before the error is raised.
+
+        Raises:
+            SourceError: starting with a sentence for the person who asked for the
+                package, the download's own reason after it (of the same class, so a
+                caller can tell a missing file from a broken one).
         """
         if self._verify:
             source = self._checksums.pinned(source)
@@ -133,13 +141,18 @@ class LocalRunContext:
                 timeout=self._timeout,
                 on_lookup=self._on_cache_lookup,
             )
-        except SourceNotFoundError as exc:
-            with self._lock:
-                self._fetched.setdefault(
-                    source.url,
-                    FetchedSource(source.url, source.filename, 0, "", missing=exc.message),
-                )
-            raise
+        except SourceError as exc:
+            if isinstance(exc, SourceNotFoundError):
+                with self._lock:
+                    self._fetched.setdefault(
+                        source.url,
+                        FetchedSource(source.url, source.filename, 0, "", missing=exc.message),
+                    )
+            raise type(exc)(
+                f"the publisher's file {source.filename} could not be downloaded intact; try "
+                "again later, and if it fails again the publisher may have moved or changed "
+                f"it ({exc.message})"
+            ) from None
         digest = cached_digest(path)
         with self._lock:
             self._fetched.setdefault(
@@ -168,6 +181,28 @@ class LocalRunContext:
         """Every source fetched so far, with the size and sha256 of its bytes."""
         with self._lock:
             return tuple(self._fetched.values())
+
+    def note_source(self, read: SourceRead) -> None:
+        """Record the facts read from a source raster (the last reading of a name wins)."""
+        with self._lock:
+            self._read = [r for r in self._read if r.name != read.name] + [read]
+
+    @property
+    def sources_read(self) -> tuple[SourceRead, ...]:
+        """The facts of every source raster read so far."""
+        with self._lock:
+            return tuple(self._read)
+
+    def note_failure(self, failed: FailedFile) -> None:
+        """Record a source file that could not be made into an output, and why."""
+        with self._lock:
+            self._failures.append(failed)
+
+    @property
+    def failures(self) -> tuple[FailedFile, ...]:
+        """The files noted as failed so far, in order."""
+        with self._lock:
+            return tuple(self._failures)
 
     def progress(self, percent: float, task: str) -> None:
         """Report ``percent`` (clamped to 0-100, never below an earlier report) and ``task``."""
@@ -242,3 +277,7 @@ class LocalEstimateContext:
             # one timeout, not a run's backoff.
             attempts=1,
         )
+
+    def last_seen(self, source: Source, member: str = "") -> SourceFacts | None:
+        """The facts a run last read from ``source`` (its ``member``) in this cache."""
+        return last_seen(self._cache_dir / cache_relpath(source), member)

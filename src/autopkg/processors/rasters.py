@@ -1,10 +1,12 @@
-"""Raster steps shared by processors: checks, clips split at ±180°, many files in a row.
+"""Raster steps shared by processors: facts read, clips split at ±180°, many files in a row.
 
 These build on :class:`~autopkg.processors.base.Processor`'s helpers for datasets the
 single ``clip_to_cog`` step does not cover: sources in a CRS that cannot wrap at the
-antimeridian (one COG per side), facts about a publisher's rasters checked before any
-work, and datasets of many files clipped one after another with progress per file and
-without redoing the files an interrupted attempt finished.
+antimeridian (one COG per side), the facts of a publisher's raster read from the file
+and compared with the processor's prior (:func:`observe`), and datasets of many files
+clipped one after another, each on its own grid, with progress per file, without
+redoing the files an interrupted attempt finished, and without losing the others when
+one cannot be read (:func:`attempt`).
 """
 
 from __future__ import annotations
@@ -17,27 +19,32 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
-import rasterio
-from pyproj import CRS
-from rasterio.errors import RasterioError
-
-from autopkg.clip.raster import clip_raster, raster_sides
-from autopkg.errors import SourceError
-from autopkg.processors.base import COG_MEDIATYPE, OutputFile, Processor, RunContext, Span, stage
+from autopkg.clip.raster import raster_sides
+from autopkg.errors import ClipError, SourceError
+from autopkg.processors.base import (
+    COG_MEDIATYPE,
+    OutputFile,
+    Processor,
+    RunContext,
+    Span,
+    clip_raster_of,
+    stage,
+)
 from autopkg.processors.fetch import cached_digest
-from autopkg.processors.sizing import SourceGrid, check_grid
+from autopkg.processors.sourcefacts import (
+    FailedFile,
+    SourceFacts,
+    SourceRead,
+    differences,
+    read_facts,
+    remember,
+)
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class RasterFacts:
-    """What a processor relies on about a source raster: its CRS, pixel type and bands."""
-
-    crs: str
-    dtype: str
-    count: int = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,46 +66,76 @@ class Located:
 
     path: str | Path
     sha256: str
+    #: The cached source the raster comes from, and its member there (``""``: itself):
+    #: where the facts read are kept for later estimates.
+    cached: Path
+    member: str = ""
 
 
 def fetched(path: Path) -> Located:
     """A file fetched through the run context, with the sha256 its cache records."""
-    return Located(path, cached_digest(path).sha256)
+    return Located(path, cached_digest(path).sha256, path)
+
+
+def observe(
+    processor: Processor, ctx: RunContext, src: str | Path, *, name: str, prior: SourceFacts,
+    cached: Path, member: str = "",
+) -> SourceFacts:  # fmt: skip
+    """Read the facts of the source raster ``src`` and note where they differ from ``prior``.
+
+    A difference is never an error: it is logged once (a WARNING naming the processor,
+    the file and what differs), and the facts go to the run's provenance
+    (``ctx.note_source``) and beside the cached source (``cached``, ``member``), where
+    the next estimate finds them.
+
+    Raises:
+        SourceError: the file cannot be read, or declares no CRS.
+    """
+    facts = read_facts(src, name=name)
+    differs = tuple(differences(prior, facts))
+    if differs:
+        log.warning(
+            "%s: the publisher's file %s differs from what the processor expected: %s",
+            processor.metadata.id,
+            name,
+            "; ".join(differs),
+        )
+    ctx.note_source(SourceRead(name, facts, differs))
+    remember(cached, member, facts)
+    return facts
+
+
+def attempt(ctx: RunContext, name: str, make: Callable[[], T]) -> T | None:
+    """What ``make`` makes of the file ``name``, or ``None`` when it cannot be read or clipped.
+
+    The failure is noted with its reason (``ctx.note_failure``) and logged, so one bad
+    file of a dataset costs that file only; :func:`require_some` fails the run when
+    none could be made.
+    """
+    try:
+        return make()
+    except (SourceError, ClipError) as exc:
+        log.warning("%s could not be made: %s", name, exc.message)
+        ctx.note_failure(FailedFile(name, exc.message))
+        return None
+
+
+def require_some(ctx: RunContext, outputs: list[OutputFile], files: int) -> list[OutputFile]:
+    """Return ``outputs``; with none made and files failed, fail with the first reason.
+
+    Raises:
+        SourceError: no file could be made, starting with the first file's reason.
+    """
+    failed = ctx.failures
+    if outputs or not failed:
+        return outputs
+    others = f"; none of the {files} files could be made" if files > 1 else ""
+    raise SourceError(f"{failed[0].reason}{others}")
 
 
 def digest_of(parts: Sequence[tuple[str, str]]) -> str:
     """One sha256 over named digests (tiles of a mosaic), in the order given."""
     return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
-
-
-def check_raster(src: str | Path, facts: RasterFacts, *, name: str) -> None:
-    """Refuse a source raster that is not what the processor was written for.
-
-    Raises:
-        SourceError: naming the file and what differs (CRS, pixel type or band count),
-            or saying it cannot be read.
-    """
-    try:
-        with rasterio.open(str(src)) as source:
-            wkt = source.crs.to_wkt() if source.crs else None
-            dtype, count = source.dtypes[0], source.count
-    except RasterioError as exc:
-        raise SourceError(f"cannot read the raster {name}: {exc}") from None
-    if wkt is None or not _same_crs(CRS.from_wkt(wkt), CRS.from_user_input(facts.crs)):
-        shown = CRS.from_wkt(wkt).name if wkt else "none"
-        raise SourceError(f"{name} is in CRS {shown}, expected {facts.crs}")
-    if dtype != facts.dtype or count != facts.count:
-        raise SourceError(
-            f"{name} has {count} band(s) of {dtype}, expected {facts.count} of {facts.dtype}"
-        )
-
-
-def _same_crs(actual: CRS, expected: CRS) -> bool:
-    """Whether two CRSs are the same, however the file's WKT spells it."""
-    if actual.equals(expected, ignore_axis_order=True):
-        return True
-    authority = actual.to_authority(min_confidence=70)
-    return authority is not None and authority == expected.to_authority()
 
 
 def clip_to_cogs(
@@ -130,7 +167,7 @@ def clip_to_cogs(
         task = f"clipping {name}" + (f" ({side} of the antimeridian)" if side else "")
         ctx.progress(start, task)
         report = stage(ctx, start, start + share, task)
-        clipped = clip_raster(src, geometry, output, progress=report, nodata=nodata)
+        clipped = clip_raster_of(src, geometry, output, progress=report, nodata=nodata)
         shown = f"{title} ({side} of the antimeridian)" if side else title
         outputs.append(OutputFile(output, "tif", COG_MEDIATYPE, title=shown, empty=clipped.empty))
     return outputs
@@ -164,30 +201,29 @@ def clip_each(
     files: Sequence[RasterFile],
     locate: Callable[[RasterFile, Span], AbstractContextManager[Located]],
     *,
-    facts: RasterFacts,
+    prior: SourceFacts,
     span: Span,
     locate_share: float = 0.0,
     nodata: float | None = None,
-    grid: SourceGrid | None = None,
 ) -> list[OutputFile]:
     """Clip many source rasters one after another, each within its share of ``span``.
 
     For each file, ``locate`` gives a context manager holding its GDAL path and the
     sha256 of the bytes behind it while it is clipped (fetching it within the span it is
     given: the first ``locate_share`` of the file's share; extracting it, say, and
-    removing it on exit), the source is checked against ``facts``, then clipped with
-    :func:`clip_to_cogs`. Memory, and the scratch space beyond the outputs, hold one
-    file's work at a time. Progress reaches the end of a file's share when it is done,
-    with a task naming the file.
+    removing it on exit), the file's facts are read and compared with ``prior``
+    (:func:`observe`), then it is clipped on its own grid with :func:`clip_to_cogs`:
+    files of one dataset may differ in extent, resolution or pixel type. Memory, and the
+    scratch space beyond the outputs, hold one file's work at a time. Progress reaches
+    the end of a file's share when it is done, with a task naming the file.
 
-    A file an earlier attempt of the run clipped from the same bytes is taken from
-    ``ctx.clips`` instead (:func:`clip_once`). ``nodata`` is passed on to
-    :func:`clip_to_cogs`. ``grid``, when given, is the published grid the processor's
-    estimates assume: every file must lie on it.
+    A file that cannot be read or clipped is left out with its reason
+    (:func:`attempt`); the others are still clipped. A file an earlier attempt of the
+    run clipped from the same bytes is taken from ``ctx.clips`` instead
+    (:func:`clip_once`). ``nodata`` is passed on to :func:`clip_to_cogs`.
 
     Raises:
-        SourceError: a file fails ``facts`` or ``grid``, or cannot be fetched.
-        autopkg.errors.ClipError: a file cannot be clipped.
+        SourceError: a file cannot be fetched, or no file could be made.
     """
     if not files:
         return []
@@ -198,40 +234,49 @@ def clip_each(
         start, end = span[0] + number * share, span[0] + (number + 1) * share
         middle = start + share * locate_share
         with locate(file, (start, middle)) as located:
-            clip = partial(
-                _checked_clip, processor, ctx, file, located.path,
-                facts=facts, grid=grid, span=(middle, end), nodata=nodata,
+            made = attempt(
+                ctx, file.name, partial(
+                    clip_file, processor, ctx, file, located,
+                    prior=prior, span=(middle, end), nodata=nodata,
+                ),
             )  # fmt: skip
-            part = {"name": file.name, "sub": file.sub, "nodata": repr(nodata)}
-            done, taken = clip_once(ctx, source_sha256=located.sha256, part=part, clip=clip)
-        reused += taken
+        done, taken = made or ([], False)
         outputs.extend(done)
+        reused += taken
         ctx.progress(end, f"clipped {file.name} ({number + 1} of {len(files)})")
     log.info(
-        "%s: %d of %d files clipped, %d reused from an earlier attempt",
+        "%s: %d of %d files clipped, %d reused from an earlier attempt, %d failed",
         processor.metadata.id,
-        len(files) - reused,
+        len(files) - reused - len(ctx.failures),
         len(files),
         reused,
+        len(ctx.failures),
     )
-    return outputs
+    return require_some(ctx, outputs, len(files))
 
 
-def _checked_clip(
+def clip_file(
     processor: Processor,
     ctx: RunContext,
     file: RasterFile,
-    src: str | Path,
+    located: Located,
     *,
-    facts: RasterFacts,
-    grid: SourceGrid | None,
+    prior: SourceFacts,
     span: Span,
     nodata: float | None,
-) -> list[OutputFile]:
-    """Check one file of many against ``facts`` and ``grid``, then clip it."""
-    check_raster(src, facts, name=file.name)
-    if grid is not None:
-        check_grid(src, grid, name=file.name)
-    return clip_to_cogs(
-        processor, ctx, src, title=file.title, span=span, sub=file.sub, nodata=nodata
-    )
+) -> tuple[list[OutputFile], bool]:
+    """One file's outputs and whether an earlier attempt made them (see :func:`clip_once`).
+
+    The file's facts are read first, reused or not (a header costs little), so the
+    provenance describes every file (see :func:`observe`); it is clipped on its own grid.
+    """
+    observe(
+        processor, ctx, located.path, name=file.name, prior=prior,
+        cached=located.cached, member=located.member,
+    )  # fmt: skip
+    clip = partial(
+        clip_to_cogs, processor, ctx, located.path, title=file.title, span=span, sub=file.sub,
+        nodata=nodata,
+    )  # fmt: skip
+    part = {"name": file.name, "sub": file.sub, "nodata": repr(nodata)}
+    return clip_once(ctx, source_sha256=located.sha256, part=part, clip=clip)

@@ -1,8 +1,9 @@
-"""Estimating a processor's output from fixed facts, without fetching any source.
+"""Estimating a processor's output from the facts known, without fetching any source.
 
-Rasters: the publisher's grid (size, transform, CRS, pixel type) is a constant of the
-processor module, so the clip's output window is computed exactly as the clip will
-compute it (the boundary densified and projected, one window per side of ±180° for
+Rasters: the publisher's grid (size, transform, CRS, pixel type) is the one last read
+from the source (see :mod:`autopkg.processors.sourcefacts`), or before any run the
+processor module's prior, so the clip's output window is computed exactly as the clip
+will compute it (the boundary densified and projected, one window per side of ±180° for
 grids that cannot wrap), and only the bytes depend on how well the pixels compress: a
 stated ratio of compressed to raw bytes, plus a fixed overhead per file.
 
@@ -15,20 +16,18 @@ countries, high for deserts); good enough to refuse a job a hundred times too la
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from pathlib import Path
+from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
-import rasterio
-from affine import Affine
 from pyproj import CRS
-from rasterio.errors import RasterioError
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip.geometry import antimeridian_sides, boundary_in_crs, repair
 from autopkg.clip.grid import plan_grid, wraps
-from autopkg.errors import SourceError
+from autopkg.processors.base import EstimateContext, Source
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.sourcefacts import SourceFacts
 
 #: Bytes of a COG beyond its pixels: header, tile index, overview directories.
 COG_OVERHEAD_BYTES = 1024
@@ -39,24 +38,7 @@ LAND_AREA_M2 = 1.49e14
 _EQUAL_AREA_CRS = "ESRI:54009"
 
 
-@dataclass(frozen=True)
-class SourceGrid:
-    """What a processor relies on about a publisher's raster grid (see docs/sources.md)."""
-
-    crs: str
-    transform: Affine
-    width: int
-    height: int
-    dtype: str
-    count: int = 1
-
-
-def north_up(west: float, north: float, pixel: float) -> Affine:
-    """The transform of a grid of square ``pixel`` cells from its top-left corner."""
-    return Affine(pixel, 0.0, west, 0.0, -pixel, north)
-
-
-def window_pixels(grid: SourceGrid, boundary: BaseGeometry, *, split: bool = True) -> list[int]:
+def window_pixels(grid: SourceFacts, boundary: BaseGeometry, *, split: bool = True) -> list[int]:
     """The pixels of each output raster one source file gives (one per side of ±180°).
 
     Mirrors :func:`autopkg.processors.rasters.clip_to_cogs` (``split``: a grid that
@@ -77,7 +59,7 @@ def window_pixels(grid: SourceGrid, boundary: BaseGeometry, *, split: bool = Tru
 
 
 def raster_estimate(
-    grid: SourceGrid,
+    grid: SourceFacts,
     boundary: BaseGeometry,
     *,
     ratio: float,
@@ -113,25 +95,27 @@ def vector_estimate(
     )
 
 
-def check_grid(src: str | Path, grid: SourceGrid, *, name: str) -> None:
-    """Refuse a source raster whose grid is not the one the estimates were made from.
+def known_facts(
+    ctx: EstimateContext, source: Source, prior: SourceFacts, member: str = ""
+) -> SourceFacts:
+    """The facts a run last read from ``source`` (its ``member``), else the ``prior``."""
+    return ctx.last_seen(source, member) or prior
 
-    Raises:
-        SourceError: naming the file, its grid and the expected one.
+
+def rasters_estimate(
+    grids: Sequence[SourceFacts], boundary: BaseGeometry, *, ratio: float
+) -> Estimate:
+    """The estimate of clipping one source raster on each of ``grids`` to ``boundary``.
+
+    Files on the same grid are sized once: a dataset of hundreds of files has a few
+    grids at most.
     """
-    try:
-        with rasterio.open(str(src)) as source:
-            width, height, transform = source.width, source.height, source.transform
-    except RasterioError as exc:
-        raise SourceError(f"cannot read the raster {name}: {exc}") from None
-    same = (width, height) == (grid.width, grid.height) and all(
-        math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-        for a, b in zip(transform[:6], grid.transform[:6], strict=True)
+    counts = Counter(
+        (grid.crs, grid.transform, grid.width, grid.height, grid.dtype, grid.count)
+        for grid in grids
     )
-    if not same:
-        raise SourceError(
-            f"{name} is a {width}x{height} grid from ({transform.c}, {transform.f}) with "
-            f"{transform.a} x {-transform.e} pixels; expected {grid.width}x{grid.height} from "
-            f"({grid.transform.c}, {grid.transform.f}) with {grid.transform.a} x "
-            f"{-grid.transform.e} pixels, the published grid this processor's estimates use"
-        )
+    total = Estimate(bytes=0, files=0, pixels=0)
+    for (crs, transform, width, height, dtype, count), files in counts.items():
+        grid = SourceFacts(crs, transform, width, height, dtype, count)
+        total += raster_estimate(grid, boundary, ratio=ratio, files=files)
+    return total

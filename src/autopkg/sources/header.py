@@ -21,7 +21,7 @@ from rasterio.errors import RasterioError
 
 from autopkg.errors import SourceError
 from autopkg.processors.fetch import display_url
-from autopkg.processors.sizing import SourceGrid
+from autopkg.processors.sourcefacts import SourceFacts
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def read_header(url: str, *, member: str | None = None, timeout: float) -> Heade
         raise SourceError(f"not a readable GeoTIFF: {reason}") from None
 
 
-def differences(header: Header, prior: SourceGrid) -> list[str]:
+def differences(header: Header, prior: SourceFacts) -> list[str]:
     """What differs between ``header`` and the grid a processor assumes, in words."""
     found = []
     expected = CRS.from_user_input(prior.crs)

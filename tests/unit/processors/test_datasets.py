@@ -208,6 +208,8 @@ def test_the_power_plant_zip_is_pinned_to_the_publishers_sha1(
     # The stand-in is not the publisher's zip, so the pinned SHA-1 refuses it.
     with pytest.raises(
         SourceError,
-        match=r"has sha1 [0-9a-f]{40}, expected 083f11452efc1ed0e8fb1494f0ce49e5c37718e2$",
+        match=r"^the publisher's file global_power_plant_database_v_1_3\.zip could not be "
+        r"downloaded intact; .* has sha1 [0-9a-f]{40}, expected "
+        r"083f11452efc1ed0e8fb1494f0ce49e5c37718e2\)$",
     ):
         WriPowerplantsProcessor().run(ctx)

@@ -12,7 +12,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-import autopkg.processors.rasters as raster_steps
+import autopkg.processors.base as processor_base
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import SourceError
 from autopkg.processors.base import OutputFile
@@ -97,13 +97,13 @@ def test_an_interrupted_run_resumes_without_redoing_files(
     tmp_path: Path, source_mirror: str, gha: Boundary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clipped: list[str] = []
-    real_clip = raster_steps.clip_raster
+    real_clip = processor_base.clip_raster
 
     def counting_clip(src: str, *args: Any, **kwargs: Any) -> Any:
         clipped.append(Path(src).name)
         return real_clip(src, *args, **kwargs)
 
-    monkeypatch.setattr(raster_steps, "clip_raster", counting_clip)
+    monkeypatch.setattr(processor_base, "clip_raster", counting_clip)
 
     def stop_after(files: int) -> Callable[[float, str], None]:
         def report(_percent: float, task: str) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import rasterio
 from rasterio.transform import from_origin
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.errors import SourceError
 from autopkg.processors.datasets.jrc_ghsl_population.r2022_epoch2020_1km import (
     JrcGhslPopulationProcessor,
 )
@@ -21,7 +21,7 @@ from tests.fixtures.standin_rasters import (
     GHSL_POP_STEM,
     ghsl_pop_value,
 )
-from tests.unit.processors.checks import check_clipped_pixels
+from tests.unit.processors.checks import check_against_mask, check_clipped_pixels
 from tests.unit.processors.test_datasets import COG_MEDIATYPE, Run, _clip_progress
 
 NAME = "jrc_ghsl_population-r2022_epoch2020_1km"
@@ -64,17 +64,28 @@ def test_population_is_clipped_in_mollweide(
         _clip_progress(run, f"clipping {GHSL_POP_STEM}.tif")
 
 
-def test_a_source_in_another_crs_is_refused(tmp_path: Path, gha: Boundary) -> None:
+def test_a_source_in_another_crs_is_clipped_in_its_own_crs(
+    tmp_path: Path, gha: Boundary, caplog: pytest.LogCaptureFixture
+) -> None:
     mirror = tmp_path / "mirror"
     zipped = mirror / mirror_relpath(JrcGhslPopulationProcessor.sources[0].url)
     zipped.parent.mkdir(parents=True)
     tif = tmp_path / "pop.tif"
     profile = {"driver": "GTiff", "width": 4, "height": 4, "count": 1, "dtype": "float32"}
-    with rasterio.open(tif, "w", crs="EPSG:4326", transform=from_origin(-4, 12, 1, 1), **profile):
-        pass
+    with rasterio.open(
+        tif, "w", crs="EPSG:4326", transform=from_origin(-4, 12, 1, 1), **profile
+    ) as dst:
+        dst.write(np.arange(16, dtype="float32").reshape(1, 4, 4))
     with zipfile.ZipFile(zipped, "w") as archive:
         archive.write(tif, f"{GHSL_POP_STEM}.tif")
     run = Run(tmp_path, gha, f"file://{mirror}")
 
-    with pytest.raises(SourceError, match=r"\.tif is in CRS WGS 84, expected ESRI:54009"):
-        JrcGhslPopulationProcessor().run(run.ctx)
+    (output,) = JrcGhslPopulationProcessor().run(run.ctx)
+
+    with rasterio.open(output.path) as out:
+        assert out.crs.to_epsg() == 4326
+    source = f"/vsizip/{zipped}/{GHSL_POP_STEM}.tif"
+    assert check_against_mask(output.path, source, gha.geometry) > 0
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING" and "differs" in r.message]
+    assert f"{GHSL_POP_STEM}.tif differs" in warning.message
+    assert "CRS EPSG:4326, not ESRI:54009" in warning.message

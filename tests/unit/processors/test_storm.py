@@ -9,14 +9,13 @@ import pytest
 import rasterio
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.errors import SourceError
 from autopkg.processors.datasets.storm.global_mosaics_version_1 import (
     StormGlobalMosaicsProcessor,
     source_file_names,
 )
 from autopkg.processors.fetch import mirror_relpath
 from tests.fixtures.standin_rasters import STORM_GRID, storm_value
-from tests.unit.processors.checks import check_clipped_pixels
+from tests.unit.processors.checks import check_against_mask, check_clipped_pixels
 from tests.unit.processors.test_datasets import COG_MEDIATYPE, Run
 
 NAME = "storm-global_mosaics_version_1"
@@ -79,33 +78,47 @@ def _mirror_with_second_file(
     return f"file://{mirror}"
 
 
-def test_a_file_of_another_type_is_refused(
+def test_a_file_of_another_type_and_grid_is_clipped_on_its_own_grid(
+    tmp_path: Path, source_mirror_root: Path, gha: Boundary, caplog: pytest.LogCaptureFixture
+) -> None:
+    changes = {"dtype": "int16", "nodata": -1, "height": 1210}
+    mirror = _mirror_with_second_file(tmp_path, source_mirror_root, changes=changes)
+    run = Run(tmp_path, gha, mirror)
+
+    outputs = StormGlobalMosaicsProcessor().run(run.ctx)
+
+    assert len(outputs) == 140 and not run.ctx.failures
+    second = source_file_names()[1]
+    served = Path(mirror.removeprefix("file://")) / mirror_relpath(
+        StormGlobalMosaicsProcessor.sources[1].url
+    )
+    assert check_against_mask(outputs[1].path, served, gha.geometry) > 0
+    with rasterio.open(outputs[1].path) as out:
+        assert (out.dtypes[0], out.nodata) == ("int16", -1)
+    warnings = [r.message for r in caplog.records if r.levelname == "WARNING"]
+    assert [w for w in warnings if "differs" in w] == [
+        f"storm.global_mosaics_version_1: the publisher's file {second} differs from what the "
+        "processor expected: 3600x1210 pixels, not 3600x1200; pixel type int16, not float32; "
+        "NoData -1, not 0"
+    ]
+    (read,) = [r for r in run.ctx.sources_read if r.name == second]
+    assert (read.facts.height, read.facts.dtype) == (1210, "int16")
+
+
+def test_an_unreadable_file_is_left_out_and_the_others_are_clipped(
     tmp_path: Path, source_mirror_root: Path, gha: Boundary
 ) -> None:
-    changes = {"dtype": "int16", "nodata": -1}
-    run = Run(
-        tmp_path, gha, _mirror_with_second_file(tmp_path, source_mirror_root, changes=changes)
-    )
+    mirror = _mirror_with_second_file(tmp_path, source_mirror_root, changes={})
+    relpath = mirror_relpath(StormGlobalMosaicsProcessor.sources[1].url)
+    (Path(mirror.removeprefix("file://")) / relpath).write_bytes(b"not a GeoTIFF")
+    run = Run(tmp_path, gha, mirror)
 
-    with pytest.raises(
-        SourceError, match=r"_20_YR_RP\.tif has 1 band\(s\) of int16, expected 1 of float32"
-    ):
-        StormGlobalMosaicsProcessor().run(run.ctx)
-    assert len(list(run.ctx.scratch.glob("*.tif"))) == 1
+    outputs = StormGlobalMosaicsProcessor().run(run.ctx)
 
-
-def test_a_file_off_the_published_grid_is_refused(
-    tmp_path: Path, source_mirror_root: Path, gha: Boundary
-) -> None:
-    # The estimates assume the published 0.1° grid from 60° N; a file on another grid
-    # would make them wrong, so the run stops at it, naming both grids.
-    changes = {"height": 1210}
-    run = Run(
-        tmp_path, gha, _mirror_with_second_file(tmp_path, source_mirror_root, changes=changes)
-    )
-
-    with pytest.raises(
-        SourceError, match=r"_20_YR_RP\.tif is a 3600x1210 grid .* expected 3600x1200 from"
-    ):
-        StormGlobalMosaicsProcessor().run(run.ctx)
-    assert len(list(run.ctx.scratch.glob("*.tif"))) == 1
+    names = source_file_names()
+    assert [o.path.name for o in outputs] == [
+        f"{NAME}-{name.removesuffix('.tif').lower()}-gha.tif" for name in names if name != names[1]
+    ]
+    (failed,) = run.ctx.failures
+    assert failed.name == names[1]
+    assert failed.reason.startswith(f"the publisher's file {names[1]} could not be read")

@@ -33,7 +33,7 @@ from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import mirror_relpath
-from autopkg.processors.sizing import SourceGrid, north_up
+from autopkg.processors.sourcefacts import SourceFacts, north_up
 from autopkg.sources.check import SourceChecker, SourceReport, Status
 from autopkg.sources.inventory import IndexFetcher, Needed, needed_sources
 from autopkg.sources.mirroring import mirror_sources
@@ -44,7 +44,7 @@ from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
 FOLDER = "https://tiles.example.org/v1"
 INDEX = Source(url=f"{FOLDER}/tiles.txt", filename="tiles.txt")
 ZIPPED = Source(url=f"{FOLDER}/zipped.zip", filename="zipped.zip")
-PRIOR = SourceGrid("EPSG:4326", north_up(0, 10, 0.5), 20, 20, "uint8")
+PRIOR = SourceFacts("EPSG:4326", north_up(0, 10, 0.5), 20, 20, "uint8")
 
 
 class TiledProcessor(Processor):

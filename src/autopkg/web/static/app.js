@@ -408,7 +408,7 @@
 
   const OUTCOMES = {
     SUCCESS: "Your package is ready.",
-    PARTIAL: "Part of your package is ready; the datasets marked in red could not be made.",
+    PARTIAL: "Part of your package is ready; what could not be made, and why, is said above.",
     FAILURE: "Nothing could be made; the reasons are shown in red above.",
     CANCELLED: "This job was cancelled.",
   };

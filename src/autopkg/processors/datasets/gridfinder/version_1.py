@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 import pyogrio
@@ -24,14 +25,16 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import cached_digest
-from autopkg.processors.rasters import RasterFacts, check_raster, clip_once, clip_to_cogs
-from autopkg.processors.sizing import (
-    SourceGrid,
-    check_grid,
-    north_up,
-    raster_estimate,
-    vector_estimate,
+from autopkg.processors.rasters import (
+    RasterFile,
+    attempt,
+    clip_file,
+    clip_once,
+    fetched,
+    require_some,
 )
+from autopkg.processors.sizing import known_facts, raster_estimate, vector_estimate
+from autopkg.processors.sourcefacts import SourceFacts, north_up
 
 _RECORD = "https://zenodo.org/records/3628142/files"
 _GRID = Source(url=f"{_RECORD}/grid.gpkg", filename="grid.gpkg")
@@ -40,21 +43,21 @@ _LV = Source(url=f"{_RECORD}/lv.tif", filename="lv.tif")
 _GRID_LAYER = "grid"
 _LINE_TYPES = ("LineString", "MultiLineString")
 # The record documents the GeoPackage (layer "grid", lines in EPSG:4326) but not the
-# rasters' types. Chosen from what the maps hold, and checked on every run:
-# targets.tif is a 0/1 mask in EPSG:4326 stored as Byte; a source without a NoData
-# value gets 255 outside the boundary, so 0 ("not a target") stays data. lv.tif, the
-# predicted low-voltage line length per cell, is Float32 in World Mollweide
-# (ESRI:54009), the CRS the ancestor's checks expected of its clip; without a NoData
-# value it gets NaN outside the boundary.
-_TARGETS_FACTS = RasterFacts(crs="EPSG:4326", dtype="uint8")
+# rasters; a run clips whatever grid, type and NoData each file has, and these priors
+# only size estimates until a run has read the files. targets.tif, a 0/1 mask, is
+# taken as Byte in EPSG:4326, global at 30" (43200 x 21600 from (-180, 90)); the
+# evidence points to 15" merged from country pieces, so probably not global. lv.tif,
+# the predicted low-voltage line length per cell, as Float32 in World Mollweide
+# (ESRI:54009) on GHS-POP's 1 km grid (36082 x 18000 from (-18041000, 9000000)); the
+# evidence points to the 250 m grid. A source without a NoData value gets 255 outside
+# the boundary for targets (0, "not a target", stays data; a float file keeps 255 too)
+# and NaN for lv. A 0/1 mask deflates to about a tenth of its bytes, line lengths (zero
+# over most cells) to about a fifth.
+TARGETS_PRIOR = SourceFacts("EPSG:4326", north_up(-180, 90, 1 / 120), 43200, 21600, "uint8")
+LV_PRIOR = SourceFacts(
+    "ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32"
+)
 _TARGETS_NODATA = 255
-_LV_FACTS = RasterFacts(crs="ESRI:54009", dtype="float32")
-# The rasters' grids are not documented either; chosen, and checked on every run:
-# targets.tif global at 30" (43200 x 21600 from (-180, 90)), lv.tif on GHS-POP's 1 km
-# Mollweide grid (36082 x 18000 from (-18041000, 9000000)). A 0/1 mask deflates to
-# about a tenth of its bytes, line lengths (zero over most cells) to about a fifth.
-TARGETS_GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 1 / 120), 43200, 21600, "uint8")
-LV_GRID = SourceGrid("ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32")
 _TARGETS_RATIO = 0.1
 _LV_RATIO = 0.2
 # The grid lines: about 1.1 million lines worldwide [?, gridfinder's paper maps about
@@ -116,27 +119,52 @@ class GridfinderProcessor(Processor):
 
     def raster_prior(self, source: Source) -> RasterPrior | None:
         """The grids the estimates assume for targets.tif and lv.tif."""
-        grid = {_TARGETS: TARGETS_GRID, _LV: LV_GRID}.get(source)
+        grid = {_TARGETS: TARGETS_PRIOR, _LV: LV_PRIOR}.get(source)
         return RasterPrior(grid) if grid is not None else None
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
-        """The grid lines by land share, and both rasters' windows of their grids."""
+        """The grid lines by land share, and both rasters' windows of the grids last seen."""
         geometry = ctx.boundary.geometry
         return (
             vector_estimate(
                 geometry, global_features=_GRID_LINES, bytes_per_feature=_BYTES_PER_LINE
             )
-            + raster_estimate(TARGETS_GRID, geometry, ratio=_TARGETS_RATIO)
-            + raster_estimate(LV_GRID, geometry, ratio=_LV_RATIO)
+            + raster_estimate(
+                known_facts(ctx, _TARGETS, TARGETS_PRIOR), geometry, ratio=_TARGETS_RATIO
+            )
+            + raster_estimate(known_facts(ctx, _LV, LV_PRIOR), geometry, ratio=_LV_RATIO)
         )
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the three files one by one, clip each, return a GeoPackage and the COGs.
 
-        A file an earlier attempt of the run clipped from the same bytes is reused.
+        Each raster is clipped on the grid read from it. A file that cannot be read is
+        left out with its reason and the others are still made; a file an earlier
+        attempt of the run clipped from the same bytes is reused.
         """
         grid = self.fetch(ctx, _GRID, span=(0, 15))
-        _check_grid(str(grid))
+        outputs = attempt(ctx, _GRID.filename, partial(self._clip_lines, ctx, grid)) or []
+        rasters = (
+            (_TARGETS, TARGETS_PRIOR, "targets", "targets (grid-connected cells)", (40, 70)),
+            (_LV, LV_PRIOR, "lv", "low-voltage line length", (70, 99)),
+        )
+        for source, prior, sub, what, (start, end) in rasters:
+            path = self.fetch(ctx, source, span=(start, (start + end) / 2))
+            file = RasterFile(source.filename, sub=sub, title=f"Gridfinder {what}, clipped")
+            made = attempt(
+                ctx, file.name, partial(
+                    clip_file, self, ctx, file, fetched(path), prior=prior,
+                    span=((start + end) / 2, end),
+                    nodata=_TARGETS_NODATA if sub == "targets" else None,
+                ),
+            )  # fmt: skip
+            outputs += made[0] if made else []
+        ctx.progress(100, "done")
+        return require_some(ctx, outputs, len(self.sources))
+
+    def _clip_lines(self, ctx: RunContext, grid: Path) -> list[OutputFile]:
+        """The grid lines cut to the boundary, or those an earlier attempt cut."""
+        _check_lines(str(grid))
 
         def clip_grid() -> list[OutputFile]:
             output = self.output_path(ctx, "gpkg", "grid")
@@ -153,40 +181,21 @@ class GridfinderProcessor(Processor):
             title = "Gridfinder grid lines, clipped"
             return [OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)]
 
-        outputs, _ = clip_once(
-            ctx, source_sha256=cached_digest(grid).sha256, part={"sub": "grid"}, clip=clip_grid
-        )
-        targets = self.fetch(ctx, _TARGETS, span=(40, 50))
-        check_raster(targets, _TARGETS_FACTS, name=_TARGETS.filename)
-        check_grid(targets, TARGETS_GRID, name=_TARGETS.filename)
-        title = "Gridfinder targets (grid-connected cells), clipped"
-        clip_targets = partial(
-            clip_to_cogs, self, ctx, targets, title=title, span=(50, 70), sub="targets",
-            nodata=_TARGETS_NODATA,
-        )  # fmt: skip
-        outputs += clip_once(
-            ctx,
-            source_sha256=cached_digest(targets).sha256,
-            part={"sub": "targets", "nodata": _TARGETS_NODATA},
-            clip=clip_targets,
-        )[0]
-        lv = self.fetch(ctx, _LV, span=(70, 80))
-        check_raster(lv, _LV_FACTS, name=_LV.filename)
-        check_grid(lv, LV_GRID, name=_LV.filename)
-        title = "Gridfinder low-voltage line length, clipped"
-        clip_lv = partial(clip_to_cogs, self, ctx, lv, title=title, span=(80, 99), sub="lv")
-        outputs += clip_once(
-            ctx, source_sha256=cached_digest(lv).sha256, part={"sub": "lv"}, clip=clip_lv
-        )[0]
-        ctx.progress(100, "done")
-        return outputs
+        digest = cached_digest(grid).sha256
+        return clip_once(ctx, source_sha256=digest, part={"sub": "grid"}, clip=clip_grid)[0]
 
 
-def _check_grid(path: str) -> None:
+def _check_lines(path: str) -> None:
     """Refuse a grid.gpkg without its layer of lines."""
     try:
         geometry_type = pyogrio.read_info(path, layer=_GRID_LAYER)["geometry_type"]
     except (DataSourceError, DataLayerError) as exc:
-        raise SourceError(f"grid.gpkg has no readable layer {_GRID_LAYER!r}: {exc}") from None
+        raise SourceError(
+            f"the publisher's file grid.gpkg could not be read: it has no readable layer "
+            f"{_GRID_LAYER!r} ({exc})"
+        ) from None
     if geometry_type not in _LINE_TYPES:
-        raise SourceError(f"grid.gpkg layer {_GRID_LAYER!r} holds {geometry_type}, expected lines")
+        raise SourceError(
+            f"the publisher's file grid.gpkg is not the grid of lines expected: its layer "
+            f"{_GRID_LAYER!r} holds {geometry_type}"
+        )

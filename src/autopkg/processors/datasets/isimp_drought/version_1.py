@@ -25,19 +25,20 @@ from autopkg.processors.base import (
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import cached_digest
 from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import Located, RasterFacts, RasterFile, clip_each
-from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
+from autopkg.processors.rasters import Located, RasterFile, clip_each
+from autopkg.processors.sizing import known_facts, rasters_estimate
+from autopkg.processors.sourcefacts import SourceFacts, north_up
 
 _SOURCE = Source(
     url="https://zenodo.org/records/7732393/files/lange2020_expected_occurrence.zip",
     filename="lange2020_expected_occurrence.zip",
 )
-# Every file is a 0.5° global grid of Float32 probabilities in EPSG:4326 with no NoData
-# value (cells without data are NaN, as they stay outside the boundary).
-_FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
-# Size estimates: the grid, 720 x 360 cells of 0.5° from (-180, 90); probabilities in
-# steps of 0.025, NaN at sea, deflate to about a third of their bytes.
-GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 0.5), 720, 360, "float32")
+# The prior for estimates, until a run has read a file: a 0.5° global grid, 720 x 360
+# cells from (-180, 90), of Float32 probabilities in EPSG:4326 with no NoData value
+# (cells without data are NaN, as they stay outside the boundary). Each file is clipped
+# on its own grid. Probabilities in steps of 0.025, NaN at sea, deflate to about a
+# third of their bytes.
+PRIOR = SourceFacts("EPSG:4326", north_up(-180, 90, 0.5), 720, 360, "float32")
 _RATIO = 0.3
 
 # The impact models (im) and climate models (gcm) of the published set: every pair but
@@ -175,9 +176,10 @@ class IsimipDroughtProcessor(Processor):
     options_model = IsimipOptions
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
-        """The boundary's window of the 0.5° grid, once per selected file."""
-        files = len(source_file_names(IsimipOptions.model_validate(ctx.options)))
-        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO, files=files)
+        """The boundary's window of each selected file's grid (last seen, else the prior)."""
+        names = source_file_names(IsimipOptions.model_validate(ctx.options))
+        grids = [known_facts(ctx, _SOURCE, PRIOR, name) for name in names]
+        return rasters_estimate(grids, ctx.boundary.geometry, ratio=_RATIO)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip once, then clip each selected GeoTIFF (all 245 by default) in turn."""
@@ -199,11 +201,11 @@ class IsimipDroughtProcessor(Processor):
                 with zipped.open(members[file.name]) as member, path.open("wb") as handle:
                     shutil.copyfileobj(member, handle)
                 try:
-                    yield Located(path, archive_sha256)
+                    yield Located(path, archive_sha256, archive, file.name)
                 finally:
                     path.unlink()
 
-            outputs = clip_each(self, ctx, files, locate, facts=_FACTS, grid=GRID, span=(20, 99))
+            outputs = clip_each(self, ctx, files, locate, prior=PRIOR, span=(20, 99))
         ctx.progress(100, "done")
         return outputs
 
@@ -226,12 +228,15 @@ def _members(archive: str) -> dict[str, str]:
         name = PurePosixPath(path).name
         if name in expected:
             if name in found:
-                raise SourceError(f"{_SOURCE.filename} holds {name} twice")
+                raise SourceError(
+                    f"the publisher's file {_SOURCE.filename} holds {name} twice, so which "
+                    "to clip is unclear"
+                )
             found[name] = path
     missing = sorted(expected - set(found))
     if missing:
         raise SourceError(
-            f"{_SOURCE.filename} lacks {len(missing)} of the {len(expected)} expected "
-            f"GeoTIFFs, e.g. {missing[0]}"
+            f"the publisher's file {_SOURCE.filename} lacks {len(missing)} of the "
+            f"{len(expected)} expected GeoTIFFs, e.g. {missing[0]}"
         )
     return found

@@ -33,7 +33,8 @@ from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import SourceNotFoundError, cached_digest
 from autopkg.processors.mosaic import Pixels, write_mosaic
 from autopkg.processors.rasters import clip_once, clip_to_cogs, digest_of
-from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
+from autopkg.processors.sizing import raster_estimate
+from autopkg.processors.sourcefacts import SourceFacts, north_up
 from autopkg.processors.tileschema import Tile, TileSchema, read_schema, regular_schema
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,11 @@ def tile_source(product: str, tile_id: str) -> Source:
     return Source(url=f"{folder}/{name}", filename=name)
 
 
-def _mosaic_grid(schema: TileSchema) -> SourceGrid:
+def _mosaic_grid(schema: TileSchema) -> SourceFacts:
     """The prior's 10 m grid over the schema's tiles and the computed grid together."""
     west, south, east, north = _extent(schema)
     step = PRIOR.size[0]
-    return SourceGrid(
+    return SourceFacts(
         schema.crs, north_up(west, north, step),
         round((east - west) / step), round((north - south) / step), PRIOR.dtype,
     )  # fmt: skip

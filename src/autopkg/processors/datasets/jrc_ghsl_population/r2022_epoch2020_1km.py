@@ -17,8 +17,9 @@ from autopkg.processors.base import (
     Source,
 )
 from autopkg.processors.estimate import Estimate
-from autopkg.processors.rasters import RasterFacts, check_raster, clip_to_cogs
-from autopkg.processors.sizing import SourceGrid, check_grid, north_up, raster_estimate
+from autopkg.processors.rasters import clip_to_cogs, observe
+from autopkg.processors.sizing import known_facts, raster_estimate
+from autopkg.processors.sourcefacts import SourceFacts, north_up
 
 _STEM = "GHS_POP_E2020_GLOBE_R2022A_54009_1000_V1_0"
 _SOURCE = Source(
@@ -30,14 +31,15 @@ _SOURCE = Source(
 )
 # The zip holds one GeoTIFF of the same stem at its root; other members are documents.
 _MEMBER = f"{_STEM}.tif"
-# JRC documents the CRS (World Mollweide) but not the pixel type: Float32 people per
-# cell is assumed (with NoData -200, which the clip keeps whatever it is); a source of
-# another CRS or type fails the run rather than being published under this description.
-_FACTS = RasterFacts(crs="ESRI:54009", dtype="float32")
-# The published grid: 36082 x 18000 cells of 1000 m from (-18041000, 9000000); the run
-# refuses a file on another grid. Population is zero or NoData over most of any
-# country, so the cells deflate to about 15 % of their raw bytes.
-GRID = SourceGrid("ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32")
+# The prior for estimates. JRC documents the CRS (World Mollweide) and the grid, 36082 x
+# 18000 cells of 1000 m from (-18041000, 9000000), but not for this release the pixel
+# type: Float32 people per cell with NoData -200 is assumed (the next release documents
+# Float64). A run clips whatever the file holds, and the clip keeps its NoData.
+# Population is zero or NoData over most of any country, so the cells deflate to about
+# 15 % of their raw bytes.
+PRIOR = SourceFacts(
+    "ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32", nodata=-200
+)
 _RATIO = 0.15
 
 
@@ -92,23 +94,26 @@ class JrcGhslPopulationProcessor(Processor):
 
     def raster_prior(self, source: Source) -> RasterPrior:
         """The 1 km grid of the estimates, for the GeoTIFF in the zip."""
-        return RasterPrior(GRID, _MEMBER)
+        return RasterPrior(PRIOR, _MEMBER)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
-        """One COG (one per side of ±180°) of the boundary's window of the 1 km grid."""
-        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO)
+        """One COG (one per side of ±180°) of the boundary's window of the grid last seen."""
+        grid = known_facts(ctx, _SOURCE, PRIOR, _MEMBER)
+        return raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Fetch the zip, check its GeoTIFF and clip it: one COG, or one per side of ±180°."""
+        """Fetch the zip, read the GeoTIFF's facts, clip it: one COG or one per side of ±180°."""
         archive = self.fetch(ctx, _SOURCE, span=(0, 40))
         with zipfile.ZipFile(archive) as members:
             names = members.namelist()
         if _MEMBER not in names:
             tifs = [name for name in names if name.lower().endswith(".tif")]
-            raise SourceError(f"{_SOURCE.filename} holds no {_MEMBER} (GeoTIFFs found: {tifs})")
+            raise SourceError(
+                f"the publisher's file {_SOURCE.filename} holds no {_MEMBER} "
+                f"(GeoTIFFs found: {tifs})"
+            )
         src = f"/vsizip/{archive}/{_MEMBER}"
-        check_raster(src, _FACTS, name=_MEMBER)
-        check_grid(src, GRID, name=_MEMBER)
+        observe(self, ctx, src, name=_MEMBER, prior=PRIOR, cached=archive, member=_MEMBER)
         outputs = clip_to_cogs(
             self, ctx, src, title="GHS-POP R2022A 2020 1 km (Mollweide), clipped", span=(40, 99)
         )

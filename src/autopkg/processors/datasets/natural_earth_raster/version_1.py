@@ -15,7 +15,9 @@ from autopkg.processors.base import (
     Source,
 )
 from autopkg.processors.estimate import Estimate
-from autopkg.processors.sizing import SourceGrid, check_grid, north_up, raster_estimate
+from autopkg.processors.rasters import observe
+from autopkg.processors.sizing import known_facts, raster_estimate
+from autopkg.processors.sourcefacts import SourceFacts, north_up
 
 _SOURCE = Source(
     url="https://naciscdn.org/naturalearth/50m/raster/NE2_50M_SR.zip",
@@ -23,10 +25,10 @@ _SOURCE = Source(
 )
 # The publisher's zip holds the GeoTIFF in a folder; GDAL reads it in place.
 _MEMBER = "NE2_50M_SR/NE2_50M_SR.tif"
-# The 1:50m raster is 10800 x 5400 pixels of 1/30° from (-180, 90), three Byte bands
-# (RGB); the run refuses a file on another grid. Blended colours and relief deflate to
-# about 40 % of their raw bytes.
-GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 1 / 30), 10800, 5400, "uint8", 3)
+# The prior for estimates: 10800 x 5400 pixels of 1/30° from (-180, 90), three Byte
+# bands (RGB) without NoData; a run clips whatever grid the file has. Blended colours
+# and relief deflate to about 40 % of their raw bytes.
+PRIOR = SourceFacts("EPSG:4326", north_up(-180, 90, 1 / 30), 10800, 5400, "uint8", 3)
 _RATIO = 0.4
 
 
@@ -71,19 +73,21 @@ class NaturalEarthRasterProcessor(Processor):
 
     def raster_prior(self, source: Source) -> RasterPrior:
         """The published grid of the estimates, for the GeoTIFF in the zip."""
-        return RasterPrior(GRID, _MEMBER)
+        return RasterPrior(PRIOR, _MEMBER)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
-        """One COG of the boundary's window of the published grid."""
-        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO, split=False)
+        """One COG of the boundary's window of the grid last seen (or the prior)."""
+        grid = known_facts(ctx, _SOURCE, PRIOR, _MEMBER)
+        return raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO, split=False)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip, clip the GeoTIFF inside it and return one COG."""
         archive = self.fetch(ctx, _SOURCE, span=(0, 40))
-        check_grid(f"/vsizip/{archive}/{_MEMBER}", GRID, name=_MEMBER)
+        src = f"/vsizip/{archive}/{_MEMBER}"
+        observe(self, ctx, src, name=_MEMBER, prior=PRIOR, cached=archive, member=_MEMBER)
         output = self.clip_to_cog(
             ctx,
-            f"/vsizip/{archive}/{_MEMBER}",
+            src,
             title="Natural Earth II with Shaded Relief (50m), clipped",
             span=(40, 99),
         )

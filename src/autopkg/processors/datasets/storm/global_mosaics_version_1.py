@@ -21,21 +21,21 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import Located, RasterFacts, RasterFile, clip_each, fetched
-from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
+from autopkg.processors.rasters import Located, RasterFile, clip_each, fetched
+from autopkg.processors.sizing import known_facts, rasters_estimate
+from autopkg.processors.sourcefacts import SourceFacts, north_up
 
 _RECORD = "https://zenodo.org/records/7438145/files"
 # The present climate ("constant") and four climate models under RCP8.5 around 2050.
 Model = Literal["constant", "CMCC-CM2-VHR4", "CNRM-CM6-1-HR", "EC-Earth3P-HR", "HadGEM3-GC31-HM"]
 _MODELS: tuple[Model, ...] = get_args(Model)
 _RETURN_PERIODS = (*range(10, 100, 10), *range(100, 1000, 100), *range(1000, 10001, 1000))
-# The record says EPSG:4326 at 0.1° (10 km); it does not say the pixel type. Maximum
-# wind speeds in m/s as Float32 are assumed, and checked on every file; cells without
-# cyclones keep whatever NoData value the file declares (0 is believed).
-_FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
-# Size estimates: the mosaics' grid, 3600 x 1200 cells of 0.1° from (-180, 60) [derived
-# from the open-gira rule]; smooth wind speeds deflate to about a third of their bytes.
-GRID = SourceGrid("EPSG:4326", north_up(-180, 60, 0.1), 3600, 1200, "float32")
+# The prior for estimates, until a run has read a file. The record says EPSG:4326 at
+# 0.1° (10 km); the mosaics' grid, 3600 x 1200 cells from (-180, 60), is derived from
+# the rule that made them, which sets NoData 0. The pixel type is whatever the basin
+# files had: Float32 wind speeds in m/s are assumed. Each file is clipped on its own
+# grid, keeping its NoData. Smooth wind speeds deflate to about a third of their bytes.
+PRIOR = SourceFacts("EPSG:4326", north_up(-180, 60, 0.1), 3600, 1200, "float32", nodata=0)
 _RATIO = 0.3
 
 
@@ -126,12 +126,14 @@ class StormGlobalMosaicsProcessor(Processor):
 
     def raster_prior(self, source: Source) -> RasterPrior:
         """Every mosaic is believed to be on the one grid of the estimates."""
-        return RasterPrior(GRID)
+        return RasterPrior(PRIOR)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
-        """The boundary's window of the mosaics' grid, once per selected file."""
-        files = len(source_file_names(StormOptions.model_validate(ctx.options)))
-        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO, files=files)
+        """The boundary's window of each selected file's grid (last seen, else the prior)."""
+        by_name = {source.filename: source for source in _SOURCES}
+        names = source_file_names(StormOptions.model_validate(ctx.options))
+        grids = [known_facts(ctx, by_name[name], PRIOR) for name in names]
+        return rasters_estimate(grids, ctx.boundary.geometry, ratio=_RATIO)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch and clip each selected file (all 140 by default); one COG per file."""
@@ -145,8 +147,6 @@ class StormGlobalMosaicsProcessor(Processor):
         def locate(file: RasterFile, span: Span) -> Iterator[Located]:
             yield fetched(self.fetch(ctx, by_name[file.name], span=span))
 
-        outputs = clip_each(
-            self, ctx, files, locate, facts=_FACTS, grid=GRID, span=(0, 99), locate_share=0.5
-        )
+        outputs = clip_each(self, ctx, files, locate, prior=PRIOR, span=(0, 99), locate_share=0.5)
         ctx.progress(100, "done")
         return outputs

@@ -19,7 +19,8 @@ from autopkg.processors.base import (
     RunContext,
 )
 from autopkg.processors.estimate import Estimate
-from autopkg.processors.sizing import SourceGrid, raster_estimate
+from autopkg.processors.sizing import raster_estimate
+from autopkg.processors.sourcefacts import SourceFacts
 
 #: Pixel size of the synthetic raster, unless the boundary needs coarser to stay small.
 PIXEL_DEGREES = 0.05
@@ -62,7 +63,7 @@ class SyntheticRasterTestProcessor(Processor):
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The clip of the synthetic grid the run would generate."""
         transform, width, height = _synthetic_grid(ctx.boundary.geometry.bounds)
-        grid = SourceGrid("EPSG:4326", transform, width, height, "uint8")
+        grid = SourceFacts("EPSG:4326", transform, width, height, "uint8")
         return raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO, split=False)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:

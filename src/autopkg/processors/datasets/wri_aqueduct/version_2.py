@@ -26,8 +26,9 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import Located, RasterFacts, RasterFile, clip_each, fetched
-from autopkg.processors.sizing import SourceGrid, north_up, raster_estimate
+from autopkg.processors.rasters import Located, RasterFile, clip_each, fetched
+from autopkg.processors.sizing import known_facts, rasters_estimate
+from autopkg.processors.sourcefacts import SourceFacts, north_up
 
 _FOLDER = "http://wri-projects.s3.amazonaws.com/AqueductFloodTool/download/v2"
 LISTING = Source(url=f"{_FOLDER}/index.html", filename="index.html")
@@ -40,12 +41,12 @@ SKIPPED = ("perc_05", "perc_50", "nosub")
 # A file name the listing may name: one dot, a .tif suffix, nothing that could leave
 # the folder (names with more dots, such as x.tif.aux.xml, are not rasters).
 _TIF_NAME = re.compile(r"[A-Za-z0-9_-]+\.tif")
-# WRI says "1 km grid squares" (30", EPSG:4326); the pixel type is not documented:
-# Float32 inundation depths in metres are assumed, and checked on every file.
-_FACTS = RasterFacts(crs="EPSG:4326", dtype="float32")
-# Size estimates: the 30" global grid assumed above, 43200 x 21600 cells from (-180, 90)
-# [?]; depths are zero or NoData over most cells, so they deflate to about a twentieth.
-GRID = SourceGrid("EPSG:4326", north_up(-180, 90, 1 / 120), 43200, 21600, "float32")
+# The prior for estimates, until a run has read a file: WRI says "1 km grid squares"
+# (30", EPSG:4326), so a global grid of 43200 x 21600 cells from (-180, 90) of Float32
+# depths in metres with NoData -9999, as a published riverine file has. The coastal
+# files' extent is not documented; each file is clipped on its own grid. Depths are
+# zero or NoData over most cells, so they deflate to about a twentieth.
+PRIOR = SourceFacts("EPSG:4326", north_up(-180, 90, 1 / 120), 43200, 21600, "float32", nodata=-9999)
 _RATIO = 0.05
 
 Hazard = Literal["riverine", "coastal"]
@@ -200,26 +201,28 @@ class WriAqueductProcessor(Processor):
 
     def raster_prior(self, source: Source) -> RasterPrior | None:
         """Every listed GeoTIFF is believed to be on the 30" grid of the estimates."""
-        return RasterPrior(GRID) if source != LISTING else None
+        return RasterPrior(PRIOR) if source != LISTING else None
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
-        """The boundary's window of the 30" grid, once per listed map the options select.
+        """The boundary's window of each listed map the options select, on its grid.
 
-        The listing (about 100 KB) is fetched into the source cache, where the run then
-        finds it.
+        A map's grid is the one a run last read from it, else the 30" prior. The listing
+        (about 100 KB) is fetched into the source cache, where the run then finds it.
         """
         listing = ctx.fetch(LISTING)
         options = AqueductOptions.model_validate(ctx.options)
         names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
-        files = sum(options.selects(name) for name in names)
-        return raster_estimate(GRID, ctx.boundary.geometry, ratio=_RATIO, files=files)
+        grids = [
+            known_facts(ctx, file_source(name), PRIOR) for name in names if options.selects(name)
+        ]
+        return rasters_estimate(grids, ctx.boundary.geometry, ratio=_RATIO)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the listing, then fetch and clip each GeoTIFF it names in turn."""
         listing = self.fetch(ctx, LISTING, span=(0, 1))
         names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
         if not names:
-            raise SourceError(f"the Aqueduct listing {LISTING.url} names no GeoTIFF")
+            raise SourceError(f"the publisher's listing {LISTING.url} names no GeoTIFF")
         options = AqueductOptions.model_validate(ctx.options)
         names = [name for name in names if options.selects(name)]
         if not names:
@@ -233,8 +236,6 @@ class WriAqueductProcessor(Processor):
         def locate(file: RasterFile, span: Span) -> Iterator[Located]:
             yield fetched(self.fetch(ctx, file_source(file.name), span=span))
 
-        outputs = clip_each(
-            self, ctx, files, locate, facts=_FACTS, grid=GRID, span=(1, 99), locate_share=0.5
-        )
+        outputs = clip_each(self, ctx, files, locate, prior=PRIOR, span=(1, 99), locate_share=0.5)
         ctx.progress(100, "done")
         return outputs
