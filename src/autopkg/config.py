@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -134,6 +135,23 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s):// or file:// URL")
         return value.rstrip("/") if value else value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        # The drivers parse the URL only when they connect, and a bad port then surfaces
+        # as a ValueError deep in a traceback; the message never repeats the URL, which
+        # may hold a password.
+        if value is not None:
+            _check_url(value, schemes=None)
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_url(value, schemes=("http", "https"))
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
         if self.storage_backend == "awss3" and not self.s3_bucket:
@@ -165,6 +183,21 @@ class Settings(BaseSettings):
     def source_cache(self) -> Path:
         """Folder where downloaded sources are kept between runs."""
         return self.processing_root / "sources"
+
+
+def _check_url(value: str, *, schemes: tuple[str, ...] | None) -> None:
+    """Refuse a URL without a scheme, with a scheme not in ``schemes``, or with a bad port."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if not parts.scheme or not value.startswith(f"{parts.scheme}://"):
+        raise ValueError("not a URL: expected scheme://…")
+    if schemes is not None and (parts.scheme not in schemes or not parts.hostname):
+        raise ValueError(f"expected a {' or '.join(schemes)} URL with a host")
+    if port == 0:
+        raise ValueError("not a valid URL (port 0)")
 
 
 def load_settings() -> Settings:
