@@ -18,12 +18,14 @@ from autopkg.api.errors import install_error_handlers
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
 from autopkg.api.metrics import HttpLatency, ServiceMetrics
+from autopkg.api.package_files import PackageFiles
 from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
 from autopkg.api.schemas import ErrorMessage
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import boundaries_version
 from autopkg.services.packages import packages_version
+from autopkg.storage.localfs import LocalFSStorage
 from autopkg.web import STATIC_DIR
 
 DESCRIPTION = """
@@ -89,14 +91,8 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     app.include_router(web.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    if rt.settings.storage_backend == "localfs" and rt.settings.serve_packages:
-        rt.settings.packages_root.mkdir(parents=True, exist_ok=True)
-        # html=True: a package's folder URL (its ``uri``) shows its index.html.
-        app.mount(
-            "/packages",
-            StaticFiles(directory=rt.settings.packages_root, html=True, check_dir=False),
-            name="packages",
-        )
+    if isinstance(rt.storage, LocalFSStorage) and rt.settings.serve_packages:
+        app.mount("/packages", PackageFiles(rt.storage), name="packages")
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RefuseControlCharacters)
     # Outermost, so refused requests are timed too.
