@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     packages_host_url: str | None = Field(
         None, description="Public root URL of packages; default: this API's /packages/."
     )
+    public_url: str | None = Field(
+        None,
+        description="Scheme and host clients reach the API at; every absolute URL of an "
+        "answer is built from it (default: a Host header of AUTOPKG_ALLOWED_HOSTS, else the "
+        "address the request arrived on).",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host header values (host or host:port) trusted to build URLs from.",
+    )
     serve_packages: bool = Field(
         True, description="Serve local-folder packages under /packages/ (off: a web server does)."
     )
@@ -121,12 +131,22 @@ class Settings(BaseSettings):
     osm_pguser: str | None = None
     osm_pgpassword: SecretStr | None = None
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "allowed_hosts", mode="before")
     @classmethod
-    def _split_keys(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [key.strip() for key in value.split(",") if key.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        _check_url(value, schemes=("http", "https"))
+        if urlsplit(value).path.strip("/") or urlsplit(value).query:
+            raise ValueError("expected scheme://host[:port] only (no path or query)")
+        return value.rstrip("/")
 
     @field_validator("source_mirror", "packages_host_url")
     @classmethod

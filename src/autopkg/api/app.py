@@ -15,6 +15,7 @@ import autopkg
 from autopkg.api.access import WriteGuard
 from autopkg.api.cache import ReadCache
 from autopkg.api.errors import install_error_handlers
+from autopkg.api.hosts import PublicOrigin
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
 from autopkg.api.metrics import HttpLatency, ServiceMetrics
@@ -95,6 +96,11 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         app.mount("/packages", PackageFiles(rt.storage), name="packages")
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RefuseControlCharacters)
+    app.add_middleware(
+        PublicOrigin,
+        public_url=rt.settings.public_url,
+        allowed_hosts=rt.settings.allowed_hosts,
+    )
     # Outermost, so refused requests are timed too.
     mounts = [route.path for route in app.routes if isinstance(route, Mount)]
     app.add_middleware(
