@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     verify_source_checksums: bool = True
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(5_000_000, ge=1024)
+    max_header_bytes: int = Field(
+        65_536, ge=1024, description="Request line and headers of one request, in bytes."
+    )
+    header_timeout_secs: float = Field(
+        10.0, gt=0, le=3600, description="Time a request's line and headers may take to arrive."
+    )
+    body_timeout_secs: float = Field(
+        60.0, gt=0, le=86400, description="Time a request's body may take to arrive."
+    )
     max_processors_per_job: int = Field(50, ge=1, le=10_000)
     max_output_bytes: int = Field(
         50_000_000_000,
