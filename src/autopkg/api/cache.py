@@ -22,6 +22,7 @@ after a rebuild) give the same ETag exactly when they give the same bytes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import threading
@@ -78,6 +79,8 @@ class ReadCache:
         self._read_version = boundaries_version
         self._read_packages_version = packages_version
         self._versions: dict[bool, tuple[int, float]] = {}
+        # Builds in progress, by key; touched only on the event loop.
+        self._building: dict[Hashable, asyncio.Future[Rendered]] = {}
 
     async def of_boundaries(
         self,
@@ -115,11 +118,33 @@ class ReadCache:
     async def get(
         self, key: Hashable, build: Callable[[], Any], *, ttl: float | None = None
     ) -> Rendered:
-        """The body under ``key``, from memory, or built in the thread pool (:meth:`render`)."""
+        """The body under ``key``, from memory, or built in the thread pool (:meth:`render`).
+
+        One build per key at a time: requests arriving while it runs wait for it, or,
+        when the key holds a body that has only outlived its ``ttl`` (the same
+        version of the data), get that body at once. Fifty requests for an expired
+        package listing on S3 used to make fifty listings, each holding a thread.
+        """
         found = self.fresh(key)
         if found is not None:
             return found
-        return await run_in_threadpool(self.render, key, build, ttl=ttl)
+        building = self._building.get(key)
+        if building is None:
+            building = asyncio.ensure_future(run_in_threadpool(self.render, key, build, ttl=ttl))
+            self._building[key] = building
+            building.add_done_callback(lambda done: self._built(key, done))
+        with self._lock:
+            expired = self._entries.get(key)
+        if expired is not None:
+            return expired
+        return await asyncio.shield(building)
+
+    def _built(self, key: Hashable, done: asyncio.Future[Rendered]) -> None:
+        if self._building.get(key) is done:
+            del self._building[key]
+        # Retrieved here so an error nobody waited for is not reported as unhandled.
+        if not done.cancelled():
+            done.exception()
 
     def fresh(self, key: Hashable) -> Rendered | None:
         """The body stored under ``key`` if it is still to be served, without building it."""

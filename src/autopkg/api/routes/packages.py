@@ -34,7 +34,7 @@ router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSON
 async def list_packages(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, host: PackagesHostDep
 ) -> Response:
-    """Every boundary that has a published package, with the package's URI.
+    """Every boundary that has a package published by a job, with the package's URI.
 
     A package appears here once its job reads COMPLETE.
     """
@@ -44,7 +44,7 @@ async def list_packages(
             PackageSummary(boundary_name=name, uri=rt.package_url(name, host)).model_dump(
                 mode="json"
             )
-            for name in service.list_packages(rt)
+            for name in service.published_packages(rt)
         ]
 
     rendered = await cache.of_packages(("packages", host), build, with_boundaries=False)
