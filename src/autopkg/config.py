@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     s3_bucket: str | None = None
     s3_region: str = "eu-west-2"
     s3_endpoint_url: str | None = None
+    s3_connect_timeout_secs: float = Field(
+        5.0, gt=0, le=300, description="Time to open a connection to S3, per attempt."
+    )
+    s3_read_timeout_secs: float = Field(
+        10.0, gt=0, le=3600, description="Time S3 may take to answer, per attempt."
+    )
+    s3_max_attempts: int = Field(3, ge=1, le=10, description="Attempts of one S3 request.")
+    storage_threads: int = Field(
+        8, ge=1, le=256, description="Threads of an API process reading package storage."
+    )
     packages_host_url: str | None = Field(
         None, description="Public root URL of packages; default: this API's /packages/."
     )
@@ -197,6 +207,11 @@ class Settings(BaseSettings):
         if self.celery_backend and not self.celery_broker:
             raise ValueError("AUTOPKG_CELERY_BACKEND is set but AUTOPKG_CELERY_BROKER is not")
         return self
+
+    @property
+    def storage_wait_secs(self) -> float:
+        """How long an API request waits for package storage before answering 503."""
+        return self.s3_connect_timeout_secs + self.s3_read_timeout_secs * self.s3_max_attempts
 
     @property
     def packages_root(self) -> Path:

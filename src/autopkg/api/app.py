@@ -22,6 +22,7 @@ from autopkg.api.metrics import HttpLatency, ServiceMetrics
 from autopkg.api.package_files import PackageFiles
 from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
 from autopkg.api.schemas import ErrorMessage
+from autopkg.api.storage_calls import StorageCalls
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import boundaries_version
@@ -60,6 +61,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
             # Collectable again, for a process (a test run) that builds other apps.
             gc.unfreeze()
             executor.stop()
+            storage_calls.close()
 
     app = FastAPI(
         title="autopkg",
@@ -70,13 +72,18 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    storage_calls = StorageCalls(
+        threads=rt.settings.storage_threads, timeout=rt.settings.storage_wait_secs
+    )
     app.state.runtime = rt
     app.state.executor = executor
+    app.state.storage_calls = storage_calls
     app.state.write_guard = WriteGuard(rt.settings)
-    app.state.metrics = ServiceMetrics(rt)
+    app.state.metrics = ServiceMetrics(rt, storage_calls)
     app.state.read_cache = ReadCache(
         lambda include_custom: boundaries_version(rt, include_custom=include_custom),
         lambda: packages_version(rt),
+        storage_calls.run,
     )
     install_error_handlers(app)
     # Every 422 is {"detail": "..."} (api/errors.py), not FastAPI's list of errors:

@@ -34,18 +34,21 @@ class PublicOrigin:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on with its ``Host`` (and scheme) replaced when not trusted."""
         if scope["type"] == "http":
-            scope = self._rewrite(scope)
+            # Changed in place, as uvicorn's proxy headers middleware does: the outer
+            # middleware reads what routing adds to this same scope.
+            self._rewrite(scope)
         await self.app(scope, receive, send)
 
-    def _rewrite(self, scope: Scope) -> Scope:
+    def _rewrite(self, scope: Scope) -> None:
         headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
         if self.public is not None:
-            scheme, host = self.public
-            return {**scope, "scheme": scheme, "headers": [(b"host", host), *headers]}
-        offered = next((value for name, value in scope["headers"] if name == b"host"), b"")
-        if offered.decode("latin-1").lower() in self.allowed:
-            return scope
-        return {**scope, "headers": [(b"host", _server_host(scope)), *headers]}
+            scope["scheme"], host = self.public
+        else:
+            offered = next((value for name, value in scope["headers"] if name == b"host"), b"")
+            if offered.decode("latin-1").lower() in self.allowed:
+                return
+            host = _server_host(scope)
+        scope["headers"] = [(b"host", host), *headers]
 
 
 def _server_host(scope: Scope) -> bytes:
