@@ -36,6 +36,7 @@ from benchmarks.multifile import (
     tile_rows,
 )
 from benchmarks.production import production_mode
+from benchmarks.serving import packages_listing, refused_abuse
 
 AUTOPKG = str(Path(PYTHON).parent / "autopkg")
 #: The creation options autopkg's COGs use, for the like-for-like gdalwarp run.
@@ -218,12 +219,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
         "--only",
-        choices=["raster", "vector", "e2e", "api", "production", "multifile"],
+        choices=["raster", "vector", "e2e", "api", "production", "multifile", "serving"],
         action="append",
         help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or ["raster", "vector", "e2e", "api", "production", "multifile"]
+    sections = args.only or [
+        "raster", "vector", "e2e", "api", "production", "multifile", "serving"
+    ]  # fmt: skip
     if {"raster", "vector", "multifile"} & set(sections) and shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
@@ -257,6 +260,9 @@ def main() -> None:
         lines += ["## Production mode", "", *production_mode(args.repeat), ""]
     if "api" in sections:
         lines += ["## API reads", "", *api_reads(seconds=5 * args.repeat), ""]
+    if "serving" in sections:
+        lines += ["## Serving under abuse", "", *packages_listing(seconds=5 * args.repeat), ""]
+        lines += [*refused_abuse(), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)
