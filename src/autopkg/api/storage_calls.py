@@ -11,6 +11,7 @@ answered 503 with ``Retry-After``.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -25,8 +26,18 @@ class StorageCalls:
     """A bounded pool running storage reads, each awaited for at most ``timeout`` seconds."""
 
     def __init__(self, *, threads: int, timeout: float) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="storage")
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
         self.timeout = timeout
+
+    def _submit(self, call: Callable[[], T]) -> Future[T]:
+        # Started at first use, and again after close(): an app may live through
+        # several lifespans (a test client opened twice).
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="storage")
+            return self._pool.submit(call)
 
     async def run(self, call: Callable[[], T], *, timeout: float | None = None) -> T:
         """Await ``call()`` on the pool (from the event loop).
@@ -35,7 +46,7 @@ class StorageCalls:
             StorageUnavailableError: no answer within the timeout.
         """
         waited = self.timeout if timeout is None else timeout
-        future = self._pool.submit(call)
+        future = self._submit(call)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), waited)
         except TimeoutError:
@@ -48,7 +59,7 @@ class StorageCalls:
             StorageUnavailableError: no answer within the timeout.
         """
         waited = self.timeout if timeout is None else timeout
-        future = self._pool.submit(call)
+        future = self._submit(call)
         try:
             return future.result(waited)
         except FutureTimeout:
@@ -56,7 +67,10 @@ class StorageCalls:
 
     def close(self) -> None:
         """Drop queued reads and let running ones end on their own timeouts."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _unanswered(future: Future[Any], waited: float) -> StorageUnavailableError:
