@@ -38,6 +38,8 @@ from benchmarks.multifile import (
     tile_rows,
 )
 from benchmarks.production import production_mode
+from benchmarks.serving import packages_listing
+from benchmarks.serving import refused_abuse as serving_abuse
 from benchmarks.sources_check import sources_check
 from benchmarks.tables import NONE, fmt, markdown_table, ratio
 
@@ -235,6 +237,7 @@ SECTIONS = (
     "ghsl",
     "sources",
     "areas",
+    "serving",
 )
 
 
@@ -297,6 +300,9 @@ def main() -> None:
         lines += ["## Sources check", "", *sources_check(args.repeat), ""]
     if "areas" in sections:
         lines += ["## Refused abuse: areas", "", *refused_abuse(), ""]
+    if "serving" in sections:
+        lines += ["## Serving under abuse", "", *packages_listing(seconds=5 * args.repeat), ""]
+        lines += [*serving_abuse(), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,8 +46,28 @@ class Settings(BaseSettings):
     s3_bucket: str | None = None
     s3_region: str = "eu-west-2"
     s3_endpoint_url: str | None = None
+    s3_connect_timeout_secs: float = Field(
+        5.0, gt=0, le=300, description="Time to open a connection to S3, per attempt."
+    )
+    s3_read_timeout_secs: float = Field(
+        10.0, gt=0, le=3600, description="Time S3 may take to answer, per attempt."
+    )
+    s3_max_attempts: int = Field(3, ge=1, le=10, description="Attempts of one S3 request.")
+    storage_threads: int = Field(
+        8, ge=1, le=256, description="Threads of an API process reading package storage."
+    )
     packages_host_url: str | None = Field(
         None, description="Public root URL of packages; default: this API's /packages/."
+    )
+    public_url: str | None = Field(
+        None,
+        description="Scheme and host clients reach the API at; every absolute URL of an "
+        "answer is built from it (default: a Host header of AUTOPKG_ALLOWED_HOSTS, else the "
+        "address the request arrived on).",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host header values (host or host:port) trusted to build URLs from.",
     )
     serve_packages: bool = Field(
         True, description="Serve local-folder packages under /packages/ (off: a web server does)."
@@ -75,6 +96,15 @@ class Settings(BaseSettings):
     verify_source_checksums: bool = True
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(5_000_000, ge=1024)
+    max_header_bytes: int = Field(
+        65_536, ge=1024, description="Request line and headers of one request, in bytes."
+    )
+    header_timeout_secs: float = Field(
+        10.0, gt=0, le=3600, description="Time a request's line and headers may take to arrive."
+    )
+    body_timeout_secs: float = Field(
+        60.0, gt=0, le=86400, description="Time a request's body may take to arrive."
+    )
     max_processors_per_job: int = Field(50, ge=1, le=10_000)
     max_output_bytes: int = Field(
         50_000_000_000,
@@ -120,11 +150,11 @@ class Settings(BaseSettings):
     osm_pguser: str | None = None
     osm_pgpassword: SecretStr | None = None
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "allowed_hosts", mode="before")
     @classmethod
-    def _split_keys(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [key.strip() for key in value.split(",") if key.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("source_mirror", mode="before")
@@ -139,12 +169,39 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is neither an http(s):// or file:// URL nor a folder")
         return folder.as_uri()
 
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        _check_url(value, schemes=("http", "https"))
+        if urlsplit(value).path.strip("/") or urlsplit(value).query:
+            raise ValueError("expected scheme://host[:port] only (no path or query)")
+        return value.rstrip("/")
+
     @field_validator("source_mirror", "packages_host_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(_URL_SCHEMES):
             raise ValueError("must be an http(s):// or file:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        # The drivers parse the URL only when they connect, and a bad port then surfaces
+        # as a ValueError deep in a traceback; the message never repeats the URL, which
+        # may hold a password.
+        if value is not None:
+            _check_url(value, schemes=None)
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_url(value, schemes=("http", "https"))
+        return value
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
@@ -164,6 +221,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def storage_wait_secs(self) -> float:
+        """How long an API request waits for package storage before answering 503."""
+        return self.s3_connect_timeout_secs + self.s3_read_timeout_secs * self.s3_max_attempts
+
+    @property
     def packages_root(self) -> Path:
         """Folder holding published packages (localfs storage)."""
         return self.localfs_storage_backend_root or self.data_dir / "packages"
@@ -177,6 +239,21 @@ class Settings(BaseSettings):
     def source_cache(self) -> Path:
         """Folder where downloaded sources are kept between runs."""
         return self.processing_root / "sources"
+
+
+def _check_url(value: str, *, schemes: tuple[str, ...] | None) -> None:
+    """Refuse a URL without a scheme, with a scheme not in ``schemes``, or with a bad port."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if not parts.scheme or not value.startswith(f"{parts.scheme}://"):
+        raise ValueError("not a URL: expected scheme://…")
+    if schemes is not None and (parts.scheme not in schemes or not parts.hostname):
+        raise ValueError(f"expected a {' or '.join(schemes)} URL with a host")
+    if port == 0:
+        raise ValueError("not a valid URL (port 0)")
 
 
 def load_settings() -> Settings:

@@ -111,3 +111,11 @@ class StorageError(AutopkgError, OSError):
     def __init__(self, message: str, errno: int | None = None) -> None:
         super().__init__(message)
         self.errno = errno
+
+
+class StorageUnavailableError(StorageError):
+    """Package storage did not answer in time (or could not be reached): try again later."""
+
+    status_code = 503
+    code = "storage_unavailable"
+    retry_after = 10

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from autopkg.api.app import create_app
 from autopkg.api.metrics import StoredStateCollector
+from autopkg.api.storage_calls import StorageCalls
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import Runtime, open_runtime
 from tests.api.test_jobs import submit
@@ -120,7 +121,7 @@ class CountingCollector(StoredStateCollector):
     """The real collector, counting how often it reads the database and storage."""
 
     def __init__(self, rt: Runtime, max_age: float) -> None:
-        super().__init__(rt, max_age)
+        super().__init__(rt, max_age, StorageCalls(threads=1, timeout=30))
         self.readings = 0
 
     def _read(self) -> Iterator[Metric]:

@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,7 +156,71 @@ def test_packages_route_follows_its_settings(tmp_path_factory: pytest.TempPathFa
         folder = rt.settings.packages_root / "gha"
         folder.mkdir(parents=True)
         (folder / "index.html").write_text("<p>gha</p>")
+        # Only what a manifest names is served (the empty package still has its pages).
+        (folder / "datapackage.json").write_text('{"resources": []}')
         with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=0))) as app_client:
             response = app_client.get("/packages/gha/")
             assert response.status_code == (200 if served else 404)
             assert (response.text == "<p>gha</p>") is served
+
+
+def test_package_files_are_only_what_the_manifest_names(
+    client: TestClient,
+    runtime: Runtime,
+    wait_for_job: Callable[..., dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    wait_for_job(submit(client, "cmr", "test_processor.version_1"))
+    folder = runtime.settings.packages_root / "cmr"
+    dataset = folder / "datasets/test_processor/version_1"
+    data_file = dataset / "data/test_processor-version_1-cmr.tif"
+    named = client.get("/packages/cmr/datasets/test_processor/version_1/data/" + data_file.name)
+    assert named.status_code == 200 and named.content == data_file.read_bytes()
+
+    (folder / ".env").write_text("SECRET=1")
+    (dataset / "data/.hidden.tif").write_bytes(b"hidden")
+    (dataset / "data/stray.tif").write_bytes(b"not in the manifest")
+    (dataset / "data/alias.tif").symlink_to(data_file)
+    (folder / "stac").rename(folder / "stac-real")
+    (folder / "stac").symlink_to(folder / "stac-real")
+    # A hard link gives a file outside the package a name the manifest lists.
+    outside = tmp_path / "outside.html"
+    outside.write_text("not published")
+    (folder / "version.html").unlink()
+    (folder / "version.html").hardlink_to(outside)
+    for path in (
+        ".env",
+        "datasets/test_processor/version_1/data/.hidden.tif",
+        "datasets/test_processor/version_1/data/stray.tif",
+        "datasets/test_processor/version_1/data/alias.tif",
+        "stac/collection.json",
+        "stac-real/collection.json",
+        "version.html",
+        "datasets/test_processor/",
+        "datasets/test_processor/version_1/data/",
+    ):
+        response = client.get(f"/packages/cmr/{path}")
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": f"no such resource: /packages/cmr/{path}"}
+    assert client.get("/packages/cmr/license.html").status_code == 200
+    assert client.get("/packages/cmr/").text == (folder / "index.html").read_text()
+
+
+def test_package_files_answer_one_range_or_the_whole_file(
+    client: TestClient, runtime: Runtime, wait_for_job: Callable[..., dict[str, Any]]
+) -> None:
+    wait_for_job(submit(client, "cmr", "test_processor.version_1"))
+    whole = (runtime.settings.packages_root / "cmr/datapackage.json").read_bytes()
+    url = "/packages/cmr/datapackage.json"
+
+    one = client.get(url, headers={"Range": "bytes=10-29"})
+    assert one.status_code == 206
+    assert one.content == whole[10:30]
+    assert one.headers["content-range"] == f"bytes 10-29/{len(whole)}"
+    assert int(one.headers["content-length"]) == 20
+
+    for ranges in ("bytes=0-9, 20-29", "bytes=0-9,5-40", "bytes=-5, 0-0"):
+        several = client.get(url, headers={"Range": ranges})
+        assert several.status_code == 200, ranges
+        assert several.content == whole
+        assert int(several.headers["content-length"]) == len(whole)

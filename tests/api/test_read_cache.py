@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from autopkg.api.app import create_app
+from autopkg.api.cache import PUBLISHED_TTL_SECS, ReadCache
 from autopkg.api.schemas import (
     BoundaryDetail,
     BoundarySummary,
@@ -105,3 +109,52 @@ def test_errors_are_not_cached_and_a_new_boundary_is_seen_at_once(
         assert after.status_code == 200
         assert after.headers["etag"] != listed.headers["etag"]
         assert {"name": "zzz", "name_long": "Zed Square"} in after.json()
+
+
+def test_concurrent_requests_share_one_build_and_an_expired_body_is_served_meanwhile() -> None:
+    cache = ReadCache(lambda _: 0, lambda: 0)
+    release = threading.Event()
+    builds: list[int] = []
+
+    def build() -> list[int]:
+        builds.append(len(builds))
+        assert release.wait(30)
+        return [len(builds)]
+
+    async def scenario() -> None:
+        waiting = [asyncio.ensure_future(cache.get("k", build, ttl=0.05)) for _ in range(50)]
+        await asyncio.sleep(0.2)
+        assert not any(task.done() for task in waiting)  # all wait for the one build
+        release.set()
+        first = await asyncio.gather(*waiting)
+        assert {r.body for r in first} == {b"[1]"} and builds == [0]
+
+        # Expired by its ttl: one rebuild starts and everyone gets the last body at once.
+        release.clear()
+        while cache.fresh("k") is not None:
+            await asyncio.sleep(0.01)
+        meanwhile = await asyncio.gather(*(cache.get("k", build, ttl=0.05) for _ in range(50)))
+        assert {r.body for r in meanwhile} == {b"[1]"}
+        while len(builds) < 2:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert builds == [0, 1]
+        release.set()
+        # The rebuild's body replaces the last one.
+        while (await cache.get("k", build, ttl=0.05)).body == b"[1]":
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+
+
+def test_the_package_listing_comes_from_job_records(client: TestClient, tmp_path: Path) -> None:
+    listed = [p["boundary_name"] for p in client.get("/v1/packages").json()]
+    assert listed == ["gha"]
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    # A package folder put on storage by hand is not a package a job published.
+    by_hand = rt.settings.packages_root / "ben"
+    by_hand.mkdir()
+    (by_hand / "datapackage.json").write_text('{"resources": []}')
+    time.sleep(PUBLISHED_TTL_SECS)
+    assert [p["boundary_name"] for p in client.get("/v1/packages").json()] == ["gha"]
+    assert rt.storage.list_packages() == ["ben", "gha"]

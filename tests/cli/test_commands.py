@@ -209,6 +209,32 @@ def test_package_runs_only_its_own_work_in_a_shared_database(
             "needs AUTOPKG_PACKAGES_HOST_URL",
         ),
         ({"AUTOPKG_CELERY_BACKEND": "redis://x"}, "AUTOPKG_CELERY_BROKER is not"),
+        (
+            {"AUTOPKG_DATABASE_URL": "postgresql+psycopg://svc:hunter2@127.0.0.1:99999/db"},
+            "AUTOPKG_DATABASE_URL: Value error, not a valid URL (Port out of range",
+        ),
+        (
+            {"AUTOPKG_DATABASE_URL": "postgresql+psycopg://svc:hunter2@127.0.0.1:54x/db"},
+            "AUTOPKG_DATABASE_URL: Value error, not a valid URL (Port could not be cast",
+        ),
+        (
+            {
+                "AUTOPKG_STORAGE_BACKEND": "awss3",
+                "AUTOPKG_S3_BUCKET": "b",
+                "AUTOPKG_PACKAGES_HOST_URL": "http://cdn.example",
+                "AUTOPKG_S3_ENDPOINT_URL": "s3 at hunter2",
+            },
+            "AUTOPKG_S3_ENDPOINT_URL: Value error, not a URL",
+        ),
+        (
+            {
+                "AUTOPKG_STORAGE_BACKEND": "awss3",
+                "AUTOPKG_S3_BUCKET": "b",
+                "AUTOPKG_PACKAGES_HOST_URL": "http://cdn.example",
+                "AUTOPKG_S3_ENDPOINT_URL": "http://127.0.0.1:99999",
+            },
+            "AUTOPKG_S3_ENDPOINT_URL: Value error, not a valid URL (Port out of range",
+        ),
     ],
 )
 def test_bad_production_settings_stop_start_up_with_one_line(

@@ -15,15 +15,19 @@ import autopkg
 from autopkg.api.access import WriteGuard
 from autopkg.api.cache import ReadCache
 from autopkg.api.errors import install_error_handlers
+from autopkg.api.hosts import PublicOrigin
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
 from autopkg.api.metrics import HttpLatency, ServiceMetrics
+from autopkg.api.package_files import PackageFiles
 from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
 from autopkg.api.schemas import ErrorMessage
+from autopkg.api.storage_calls import StorageCalls
 from autopkg.jobs.executors import Executor
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import boundaries_version
 from autopkg.services.packages import packages_version
+from autopkg.storage.localfs import LocalFSStorage
 from autopkg.web import STATIC_DIR
 
 DESCRIPTION = """
@@ -57,6 +61,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
             # Collectable again, for a process (a test run) that builds other apps.
             gc.unfreeze()
             executor.stop()
+            storage_calls.close()
 
     app = FastAPI(
         title="autopkg",
@@ -67,13 +72,18 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    storage_calls = StorageCalls(
+        threads=rt.settings.storage_threads, timeout=rt.settings.storage_wait_secs
+    )
     app.state.runtime = rt
     app.state.executor = executor
+    app.state.storage_calls = storage_calls
     app.state.write_guard = WriteGuard(rt.settings)
-    app.state.metrics = ServiceMetrics(rt)
+    app.state.metrics = ServiceMetrics(rt, storage_calls)
     app.state.read_cache = ReadCache(
         lambda include_custom: boundaries_version(rt, include_custom=include_custom),
         lambda: packages_version(rt),
+        storage_calls.run,
     )
     install_error_handlers(app)
     # Every 422 is {"detail": "..."} (api/errors.py), not FastAPI's list of errors:
@@ -89,16 +99,15 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     app.include_router(web.router)
     app.include_router(metrics.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    if rt.settings.storage_backend == "localfs" and rt.settings.serve_packages:
-        rt.settings.packages_root.mkdir(parents=True, exist_ok=True)
-        # html=True: a package's folder URL (its ``uri``) shows its index.html.
-        app.mount(
-            "/packages",
-            StaticFiles(directory=rt.settings.packages_root, html=True, check_dir=False),
-            name="packages",
-        )
+    if isinstance(rt.storage, LocalFSStorage) and rt.settings.serve_packages:
+        app.mount("/packages", PackageFiles(rt.storage), name="packages")
     app.add_middleware(BodySizeLimit, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RefuseControlCharacters)
+    app.add_middleware(
+        PublicOrigin,
+        public_url=rt.settings.public_url,
+        allowed_hosts=rt.settings.allowed_hosts,
+    )
     # Outermost, so refused requests are timed too.
     mounts = [route.path for route in app.routes if isinstance(route, Mount)]
     app.add_middleware(

@@ -22,11 +22,13 @@ after a rebuild) give the same ETag exactly when they give the same bytes.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +48,9 @@ PUBLISHED_TTL_SECS = 2.0
 VERSION_MAX_AGE_SECS = 0.5
 # RFC 9111: the client may store the body but must revalidate (If-None-Match) each time.
 _CACHE_CONTROL = "no-cache"
+
+
+StorageRun = Callable[[Callable[[], "Rendered"]], Awaitable["Rendered"]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class ReadCache:
         self,
         boundaries_version: Callable[[bool], int],
         packages_version: Callable[[], int],
+        storage_run: StorageRun | None = None,
         max_bytes: int = MAX_BYTES,
     ) -> None:
         self._entries: LRUCache[Hashable, Rendered] = LRUCache(
@@ -77,7 +83,10 @@ class ReadCache:
         self._lock = threading.Lock()
         self._read_version = boundaries_version
         self._read_packages_version = packages_version
+        self._storage_run = storage_run
         self._versions: dict[bool, tuple[int, float]] = {}
+        # Builds in progress, by key; touched only on the event loop.
+        self._building: dict[Hashable, asyncio.Future[Rendered]] = {}
 
     async def of_boundaries(
         self,
@@ -86,6 +95,7 @@ class ReadCache:
         *,
         include_custom: bool = True,
         ttl: float | None = None,
+        storage: bool = False,
     ) -> Rendered:
         """:meth:`get` for a body built from boundaries (custom areas too, or not)."""
         version = self._versions.get(include_custom)
@@ -93,7 +103,7 @@ class ReadCache:
             number = await run_in_threadpool(self._read_version, include_custom)
             version = (number, time.monotonic() + VERSION_MAX_AGE_SECS)
             self._versions[include_custom] = version
-        return await self.get((*key, include_custom, version[0]), build, ttl=ttl)
+        return await self.get((*key, include_custom, version[0]), build, ttl=ttl, storage=storage)
 
     async def of_packages(
         self, key: tuple[Hashable, ...], build: Callable[[], Any], *, with_boundaries: bool
@@ -105,21 +115,57 @@ class ReadCache:
         """
         number = await run_in_threadpool(self._read_packages_version)
         if with_boundaries:
-            return await self.of_boundaries((*key, number), build, ttl=PUBLISHED_TTL_SECS)
-        return await self.get((*key, number), build, ttl=PUBLISHED_TTL_SECS)
+            return await self.of_boundaries(
+                (*key, number), build, ttl=PUBLISHED_TTL_SECS, storage=True
+            )
+        return await self.get((*key, number), build, ttl=PUBLISHED_TTL_SECS, storage=True)
 
     def boundaries_written(self) -> None:
         """Read the boundaries' version again at the next request (this process wrote)."""
         self._versions.clear()
 
     async def get(
-        self, key: Hashable, build: Callable[[], Any], *, ttl: float | None = None
+        self,
+        key: Hashable,
+        build: Callable[[], Any],
+        *,
+        ttl: float | None = None,
+        storage: bool = False,
     ) -> Rendered:
-        """The body under ``key``, from memory, or built in the thread pool (:meth:`render`)."""
+        """The body under ``key``, from memory, or built in the thread pool (:meth:`render`).
+
+        A ``build`` that reads package ``storage`` runs through ``storage_run`` (a pool
+        of its own, with a deadline) when one is given.
+
+        One build per key at a time: requests arriving while it runs wait for it, or,
+        when the key holds a body that has only outlived its ``ttl`` (the same
+        version of the data), get that body at once. Fifty requests for an expired
+        package listing on S3 used to make fifty listings, each holding a thread.
+        """
         found = self.fresh(key)
         if found is not None:
             return found
-        return await run_in_threadpool(self.render, key, build, ttl=ttl)
+        building = self._building.get(key)
+        if building is None:
+            render = functools.partial(self.render, key, build, ttl=ttl)
+            if storage and self._storage_run is not None:
+                building = asyncio.ensure_future(self._storage_run(render))
+            else:
+                building = asyncio.ensure_future(run_in_threadpool(render))
+            self._building[key] = building
+            building.add_done_callback(lambda done: self._built(key, done))
+        with self._lock:
+            expired = self._entries.get(key)
+        if expired is not None:
+            return expired
+        return await asyncio.shield(building)
+
+    def _built(self, key: Hashable, done: asyncio.Future[Rendered]) -> None:
+        if self._building.get(key) is done:
+            del self._building[key]
+        # Retrieved here so an error nobody waited for is not reported as unhandled.
+        if not done.cancelled():
+            done.exception()
 
     def fresh(self, key: Hashable) -> Rendered | None:
         """The body stored under ``key`` if it is still to be served, without building it."""

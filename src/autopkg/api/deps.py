@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 
 from autopkg.api.access import WriteGuard
 from autopkg.api.cache import ReadCache
+from autopkg.api.storage_calls import StorageCalls
 from autopkg.jobs.executors import Executor
 from autopkg.runtime import Runtime
 
@@ -31,6 +32,12 @@ async def get_read_cache(request: Request) -> ReadCache:
     """The rendered bodies of this process's read routes."""
     cache: ReadCache = request.app.state.read_cache
     return cache
+
+
+async def get_storage_calls(request: Request) -> StorageCalls:
+    """The pool this process reads package storage on."""
+    calls: StorageCalls = request.app.state.storage_calls
+    return calls
 
 
 async def if_none_match(
@@ -70,6 +77,7 @@ async def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_run
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ExecutorDep = Annotated[Executor, Depends(get_executor)]
 ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
+StorageCallsDep = Annotated[StorageCalls, Depends(get_storage_calls)]
 IfNoneMatchDep = Annotated[str | None, Depends(if_none_match)]
 PackagesHostDep = Annotated[str, Depends(packages_host)]
 WriteAccess = Depends(require_write_access)

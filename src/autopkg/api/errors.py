@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autopkg.api.methods import allowed_methods
-from autopkg.errors import AutopkgError, RateLimitedError
+from autopkg.errors import AutopkgError, RateLimitedError, StorageUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,14 @@ def _describe(error: Mapping[str, Any]) -> str:
 
 async def _autopkg_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AutopkgError)
-    if exc.status_code >= 500:
+    if exc.status_code == 503:
+        log.warning("%s: %s", exc.code, exc.message)
+    elif exc.status_code >= 500:
         log.error("%s: %s", exc.code, exc.message)
     headers = None
     if exc.status_code == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, RateLimitedError):
+    elif isinstance(exc, RateLimitedError | StorageUnavailableError):
         headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 

@@ -10,6 +10,7 @@ misses (counted by the workers in the database as they fetch).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -27,13 +28,20 @@ from prometheus_client.registry import Collector
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from autopkg.api.storage_calls import StorageCalls
 from autopkg.db import counters
 from autopkg.db import jobs as job_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunState
+from autopkg.errors import StorageError
 from autopkg.packaging.publish import read_manifest
 from autopkg.runtime import Runtime
+from autopkg.services.packages import published_packages
 
+log = logging.getLogger(__name__)
+
+# How long a reading waits for the manifests before it is taken without them.
+MANIFESTS_WAIT_SECS = 2.0
 _HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _RUN_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 12 * 3600.0)
 
@@ -48,8 +56,9 @@ class StoredStateCollector(Collector):
     that reading instead of starting their own. ``max_age`` 0 reads at every scrape.
     """
 
-    def __init__(self, rt: Runtime, max_age: float) -> None:
+    def __init__(self, rt: Runtime, max_age: float, storage_calls: StorageCalls) -> None:
         self._rt = rt
+        self._storage_calls = storage_calls
         # One entry that expires ``max_age`` seconds after it is stored; the condition
         # makes callers that miss while a reading is being taken wait for it.
         readings: TTLCache[tuple[()], list[Metric]] = TTLCache(maxsize=1, ttl=max_age)
@@ -104,17 +113,24 @@ class StoredStateCollector(Collector):
         lookups.add_metric(["hit"], cache[counters.Counter.SOURCE_CACHE_HITS])
         lookups.add_metric(["miss"], cache[counters.Counter.SOURCE_CACHE_MISSES])
         yield lookups
+        try:
+            published = self._storage_calls.call(self._package_bytes, timeout=MANIFESTS_WAIT_SECS)
+        except StorageError as exc:
+            # Storage down: the other metrics (and the scrape) must not wait for it.
+            log.warning("autopkg_published_bytes left out: %s", exc.message)
+            return
         yield GaugeMetricFamily(
             "autopkg_published_bytes",
             "Bytes of the data files in every published package.",
-            value=sum(self._package_bytes()),
+            value=published,
         )
 
-    def _package_bytes(self) -> Iterator[int]:
-        for name in self._rt.storage.list_packages():
+    def _package_bytes(self) -> int:
+        total = 0
+        for name in published_packages(self._rt):
             manifest = read_manifest(self._rt.storage, name) or {}
-            for resource in manifest.get("resources", []):
-                yield int(resource.get("bytes", 0))
+            total += sum(int(r.get("bytes", 0)) for r in manifest.get("resources", []))
+        return total
 
 
 def _run_durations(durations: list[tuple[str, float]]) -> HistogramMetricFamily:
@@ -137,7 +153,7 @@ def _run_durations(durations: list[tuple[str, float]]) -> HistogramMetricFamily:
 class ServiceMetrics:
     """The metrics of one app: a registry of its own (so apps in one process stay apart)."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, storage_calls: StorageCalls) -> None:
         self.registry = CollectorRegistry()
         self.http_latency = Histogram(
             "autopkg_http_request_duration_seconds",
@@ -146,7 +162,9 @@ class ServiceMetrics:
             buckets=_HTTP_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(StoredStateCollector(rt, rt.settings.metrics_max_age_secs))
+        self.registry.register(
+            StoredStateCollector(rt, rt.settings.metrics_max_age_secs, storage_calls)
+        )
 
 
 class HttpLatency:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,28 +28,38 @@ def serve_command(
     """Serve the HTTP API; jobs run on embedded threads, or on Celery workers with a broker."""
     import uvicorn
 
+    from autopkg.api.connections import BoundedHttpToolsProtocol, ConnectionLimits
+
     _check_port_free(host, port)
     rt = runtime(service=True)
-    # log_config=None: uvicorn's loggers then write through autopkg's handler.
-    log_level = rt.settings.log_level.lower()
+    settings = rt.settings
+    limits = ConnectionLimits(
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout=settings.header_timeout_secs,
+        body_timeout=settings.body_timeout_secs,
+    )
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "http": functools.partial(BoundedHttpToolsProtocol, limits=limits),
+        "log_level": settings.log_level.lower(),
+        # uvicorn's loggers then write through autopkg's handler.
+        "log_config": None,
+    }
     if processes > 1:
         rt.database.dispose()
         uvicorn.run(
             "autopkg.api.asgi:app_from_environment",
             factory=True,
-            host=host,
-            port=port,
             workers=processes,
-            log_level=log_level,
-            log_config=None,
+            **server_options,
         )
         return
 
     from autopkg.api.app import create_app
     from autopkg.jobs.executors import make_executor
 
-    app = create_app(rt, make_executor(rt))
-    uvicorn.run(app, host=host, port=port, log_level=log_level, log_config=None)
+    uvicorn.run(create_app(rt, make_executor(rt)), **server_options)
 
 
 def _check_port_free(host: str, port: int) -> None:

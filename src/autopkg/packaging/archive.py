@@ -21,19 +21,8 @@ from dataclasses import dataclass
 from zipstream import ZIP_STORED, ZipStream
 
 from autopkg.errors import AutopkgError, NotFoundError
-from autopkg.packaging.layout import (
-    DATASET_PAGES,
-    MANIFEST,
-    PACKAGE_DOCUMENTS,
-    PACKAGE_PAGES,
-    STAC_COLLECTION,
-    dataset_dir,
-    package_key,
-    parse_data_path,
-    preview_path,
-    stac_item_path,
-)
-from autopkg.packaging.manifest import PROCESSOR_KEY, preview_of
+from autopkg.packaging.layout import MANIFEST, package_key
+from autopkg.packaging.members import data_resources, document_paths, placed_preview
 from autopkg.slugs import is_slug
 from autopkg.storage.base import Storage
 
@@ -63,8 +52,7 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
     if raw is None:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
     try:
-        manifest = json.loads(raw)
-        resources = [r for r in manifest["resources"] if parse_data_path(r["path"])]
+        resources = data_resources(json.loads(raw))
     except (ValueError, TypeError, KeyError):
         raise AutopkgError(
             f"{boundary_name}/{MANIFEST} is not a valid manifest; run 'autopkg packages rebuild'"
@@ -72,29 +60,16 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     prefix = f"{boundary_name}/"
     archive.add(raw, prefix + MANIFEST)
-    documents = [*PACKAGE_PAGES, *PACKAGE_DOCUMENTS, STAC_COLLECTION]
-    for processor_id in dict.fromkeys(str(r.get(PROCESSOR_KEY, "")) for r in resources):
-        name, _, version = processor_id.partition(".")
-        if is_slug(name) and is_slug(version):
-            documents.extend(f"{dataset_dir(name, version)}/{page}" for page in DATASET_PAGES)
-            documents.append(stac_item_path(processor_id))
-    for relative in documents:
+    for relative in document_paths(resources):
         size = storage.size(package_key(boundary_name, relative))
         if size is not None:
             _add(archive, storage, prefix + relative, size)
     for resource in resources:
         _add(archive, storage, prefix + resource["path"], int(resource["bytes"]))
-        preview = preview_of(resource)
-        # The path comes from stored JSON: only a preview at its own place is included.
-        if preview is not None and preview["path"] == _preview_place(resource["path"]):
+        preview = placed_preview(resource)
+        if preview is not None:
             _add(archive, storage, prefix + preview["path"], int(preview["bytes"]))
     return PackageArchive(chunks=archive, size=len(archive))
-
-
-def _preview_place(data_file: str) -> str:
-    """Return where the preview of the data file at ``data_file`` belongs."""
-    parsed = parse_data_path(data_file)
-    return preview_path(*parsed) if parsed else ""
 
 
 def _add(archive: ZipStream, storage: Storage, key: str, size: int) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.db import counters
+from autopkg.db import packages as db_packages
 from autopkg.errors import NotFoundError
 from autopkg.packaging.archive import PackageArchive, package_archive
 from autopkg.packaging.manifest import client_view, preview_of
@@ -52,8 +53,18 @@ class PackageView:
 
 
 def list_packages(rt: Runtime) -> list[str]:
-    """Boundary names with a published package."""
+    """Boundary names with a published package, as found on storage."""
     return rt.storage.list_packages()
+
+
+def published_packages(rt: Runtime) -> list[str]:
+    """Boundary names with a package published by a run, from the database.
+
+    One query, where :func:`list_packages` lists storage (on S3 a listing and a
+    request per package); a package put on storage by hand is not among them.
+    """
+    with rt.database.read_connection() as connection:
+        return db_packages.published_boundaries(connection)
 
 
 def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageView:

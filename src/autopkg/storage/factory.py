@@ -14,7 +14,7 @@ def make_storage(settings: Settings) -> Storage:
     if settings.storage_backend == "awss3":
         # Imported here: boto3 takes a noticeable time to import and local mode never
         # needs it.
-        from autopkg.storage.s3 import S3Storage
+        from autopkg.storage.s3 import S3Storage, S3Timeouts
 
         assert settings.s3_bucket is not None  # guaranteed by Settings validation
         return S3Storage(
@@ -23,6 +23,11 @@ def make_storage(settings: Settings) -> Storage:
             endpoint_url=settings.s3_endpoint_url,
             access_key=_reveal(settings.s3_access_key),
             secret_key=_reveal(settings.s3_secret_key),
+            timeouts=S3Timeouts(
+                connect=settings.s3_connect_timeout_secs,
+                read=settings.s3_read_timeout_secs,
+                attempts=settings.s3_max_attempts,
+            ),
         )
     return LocalFSStorage(settings.packages_root)
 

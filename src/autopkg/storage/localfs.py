@@ -85,6 +85,14 @@ class LocalFSStorage:
 
     def size(self, key: str) -> int | None:
         """Return the size of the file at ``key`` in bytes, or ``None`` if missing."""
+        info = self.stat(key)
+        return info.st_size if info is not None else None
+
+    def stat(self, key: str) -> os.stat_result | None:
+        """Return the status of the regular file at ``key``, or ``None`` if there is none.
+
+        A symlink anywhere below the root reads as missing, as in :meth:`get_bytes`.
+        """
         path = self.path_of(key)
         if not self._unlinked(path):
             return None
@@ -92,7 +100,7 @@ class LocalFSStorage:
             info = path.lstat()
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return info.st_size if stat.S_ISREG(info.st_mode) else None
+        return info if stat.S_ISREG(info.st_mode) else None
 
     def delete(self, key: str) -> None:
         """Remove the file at ``key`` if present (empty folders are left in place).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -19,9 +20,10 @@ from urllib.parse import quote
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as S3ConnectionError
 
-from autopkg.errors import NotFoundError, StorageError
+from autopkg.errors import NotFoundError, StorageError, StorageUnavailableError
 from autopkg.slugs import is_slug
 from autopkg.storage.base import StoredFile
 from autopkg.storage.keys import validate_key, validate_prefix
@@ -30,6 +32,15 @@ MANIFEST_NAME = "datapackage.json"
 #: Files larger than this are uploaded in parts of this size.
 MULTIPART_BYTES = 64 * 2**20
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+@dataclass(frozen=True)
+class S3Timeouts:
+    """Bounds of every S3 request: seconds to connect, to each answer, and attempts."""
+
+    connect: float = 5.0
+    read: float = 10.0
+    attempts: int = 3
 
 
 class S3Storage:
@@ -43,15 +54,22 @@ class S3Storage:
         endpoint_url: str | None = None,
         access_key: str | None = None,
         secret_key: str | None = None,
+        timeouts: S3Timeouts = S3Timeouts(),
     ) -> None:
         self.bucket = bucket
+        # boto3 waits 60 s for each answer and retries; a store that accepts connections
+        # but never answers (a hung server) then held every caller for minutes.
         self._client: Any = boto3.client(
             "s3",
             region_name=region,
             endpoint_url=endpoint_url,
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+            config=Config(
+                connect_timeout=timeouts.connect,
+                read_timeout=timeouts.read,
+                retries={"max_attempts": timeouts.attempts, "mode": "standard"},
+            ),
         )
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES
@@ -85,9 +103,9 @@ class S3Storage:
         try:
             with _errors("reading", key):
                 response = self._client.get_object(Bucket=self.bucket, Key=key)
+                data: bytes = response["Body"].read()
         except NotFoundError:
             return None
-        data: bytes = response["Body"].read()
         return data
 
     def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
@@ -99,7 +117,7 @@ class S3Storage:
         validate_key(key)
         with _errors("reading", key):
             response = self._client.get_object(Bucket=self.bucket, Key=key)
-        return _stream(response["Body"], chunk_size)
+        return _stream(response["Body"], chunk_size, key)
 
     def size(self, key: str) -> int | None:
         """Return the object's size in bytes, or ``None`` if it does not exist."""
@@ -179,9 +197,10 @@ def _is_valid_key(key: str) -> bool:
     return True
 
 
-def _stream(body: Any, chunk_size: int) -> Iterator[bytes]:
+def _stream(body: Any, chunk_size: int, key: str) -> Iterator[bytes]:
     try:
-        yield from body.iter_chunks(chunk_size)
+        with _errors("reading", key):
+            yield from body.iter_chunks(chunk_size)
     finally:
         body.close()
 
@@ -198,5 +217,9 @@ def _errors(action: str, key: str) -> Iterator[None]:
             raise NotFoundError(f"no stored object {key!r}") from None
         message = error.get("Message") or code
         raise StorageError(f"S3 refused {action} {key}: {message}") from None
+    except (S3ConnectionError, HTTPClientError) as exc:
+        # Not reached, timed out or cut off (also while a body streams): the store may
+        # answer again shortly.
+        raise StorageUnavailableError(f"S3 did not answer {action} {key}: {exc}") from None
     except BotoCoreError as exc:
         raise StorageError(f"S3 unreachable {action} {key}: {exc}") from None

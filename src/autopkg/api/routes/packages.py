@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from autopkg.api.cache import respond
-from autopkg.api.deps import IfNoneMatchDep, PackagesHostDep, ReadCacheDep, RuntimeDep
+from autopkg.api.deps import (
+    IfNoneMatchDep,
+    PackagesHostDep,
+    ReadCacheDep,
+    RuntimeDep,
+    StorageCallsDep,
+)
 from autopkg.api.routes.boundaries import NOT_MODIFIED, boundary_detail
 from autopkg.api.routes.processors import version_metadata
 from autopkg.api.routing import StrictJSONRoute
@@ -34,7 +41,7 @@ router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSON
 async def list_packages(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, host: PackagesHostDep
 ) -> Response:
-    """Every boundary that has a published package, with the package's URI.
+    """Every boundary that has a package published by a job, with the package's URI.
 
     A package appears here once its job reads COMPLETE.
     """
@@ -44,7 +51,7 @@ async def list_packages(
             PackageSummary(boundary_name=name, uri=rt.package_url(name, host)).model_dump(
                 mode="json"
             )
-            for name in service.list_packages(rt)
+            for name in service.published_packages(rt)
         ]
 
     rendered = await cache.of_packages(("packages", host), build, with_boundaries=False)
@@ -119,14 +126,24 @@ def _preview(preview: service.FilePreview | None) -> FilePreviewPublic | None:
     responses={200: {"content": {"application/zip": {}}}, 404: {"model": ErrorMessage}},
     operation_id="download_package_zip",
 )
-def download_package_zip(rt: RuntimeDep, boundary_name: str) -> StreamingResponse:
+async def download_package_zip(
+    rt: RuntimeDep, storage_calls: StorageCallsDep, boundary_name: str
+) -> StreamingResponse:
     """The whole package (manifest, pages and the data files it lists) as one zip file.
 
     The zip is streamed as it is read from storage, with its length known up front.
     """
-    archive = service.package_zip(rt, boundary_name)
+    archive = await storage_calls.run(lambda: service.package_zip(rt, boundary_name))
+    chunks = iter(archive.chunks)
+
+    async def stream() -> AsyncIterator[bytes]:
+        # Each piece is read on the storage pool: a hung store holds none of the
+        # threads other routes use.
+        while (chunk := await storage_calls.run(lambda: next(chunks, None))) is not None:
+            yield chunk
+
     return StreamingResponse(
-        iter(archive.chunks),
+        stream(),
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{boundary_name}.zip"',
