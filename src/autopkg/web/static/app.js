@@ -125,7 +125,8 @@
           const { name, name_long: nameLong } = feature.properties;
           state.names.set(name, nameLong);
           state.layers.set(name, layer);
-          layer.bindTooltip(nameLong, { sticky: true });
+          // A string would be read as HTML by Leaflet, and long names come from uploads.
+          layer.bindTooltip(el("span", { text: nameLong }), { sticky: true });
           layer.on("click", () => {
             if (!state.drawing) chooseBoundary({ name, name_long: nameLong });
           });
