@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autopkg.api.methods import allowed_methods
-from autopkg.errors import AutopkgError, RateLimitedError
+from autopkg.errors import AutopkgError, RateLimitedError, ReadTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ async def _autopkg_error(_: Request, exc: Exception) -> JSONResponse:
     headers = None
     if exc.status_code == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, RateLimitedError):
+    elif isinstance(exc, RateLimitedError | ReadTimeoutError):
         headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 
