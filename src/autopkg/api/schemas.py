@@ -164,6 +164,20 @@ class PackagePublic(PackageSummary):
     )
 
 
+# What one processor's options may hold, checked with the body before any processor
+# reads them: a processor's options model reports every bad field and value it meets,
+# so 200,000 unknown fields had cost ~250 MB per request. Every options field of every
+# processor is a list of a few values (or one value); these bounds leave room to spare.
+MAX_OPTION_FIELDS = 20
+MAX_OPTION_VALUES = 100
+# Options name processors of the job, which has at most AUTOPKG_MAX_PROCESSORS_PER_JOB
+# (at most 10,000, however it is set).
+MAX_OPTION_PROCESSORS = 10_000
+OptionScalar = str | int | float | bool | None
+OptionValue = Annotated[list[OptionScalar], Field(max_length=MAX_OPTION_VALUES)] | OptionScalar
+ProcessorOptionsBody = Annotated[dict[str, OptionValue], Field(max_length=MAX_OPTION_FIELDS)]
+
+
 class JobCreate(BaseModel):
     """A request to package processors for a named boundary or a custom area."""
 
@@ -180,10 +194,13 @@ class JobCreate(BaseModel):
         description="Processor ids, at most AUTOPKG_MAX_PROCESSORS_PER_JOB (default 50).",
         examples=[["wri_powerplants.version_130"]],
     )
-    options: dict[str, dict[str, Any]] | None = Field(
+    options: dict[str, ProcessorOptionsBody] | None = Field(
         None,
+        max_length=MAX_OPTION_PROCESSORS,
         description="Options per processor id, each as its options_schema describes, "
-        'e.g. {"wri_aqueduct.version_2": {"hazards": ["coastal"]}}. Omitted: every default.',
+        'e.g. {"wri_aqueduct.version_2": {"hazards": ["coastal"]}}. Omitted: every default. '
+        f"Each processor's options have at most {MAX_OPTION_FIELDS} fields, each a value or "
+        f"a list of at most {MAX_OPTION_VALUES} values.",
     )
 
     area_name: AreaName | None = Field(
