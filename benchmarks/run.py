@@ -25,6 +25,7 @@ from benchmarks.boundaries import BenchBoundary, boundaries
 from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
 from benchmarks.inputs import CACHE, RASTERS, VECTORS, build_raster, build_vector
+from benchmarks.jobs_abuse import jobs_abuse
 from benchmarks.measure import PYTHON, Series, repeat, run, worker
 from benchmarks.multifile import (
     AQUEDUCT_FILES,
@@ -218,12 +219,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
         "--only",
-        choices=["raster", "vector", "e2e", "api", "production", "multifile"],
+        choices=["raster", "vector", "e2e", "api", "production", "multifile", "abuse"],
         action="append",
         help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or ["raster", "vector", "e2e", "api", "production", "multifile"]
+    sections = args.only or ["raster", "vector", "e2e", "api", "production", "multifile", "abuse"]
     if {"raster", "vector", "multifile"} & set(sections) and shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
@@ -257,6 +258,8 @@ def main() -> None:
         lines += ["## Production mode", "", *production_mode(args.repeat), ""]
     if "api" in sections:
         lines += ["## API reads", "", *api_reads(seconds=5 * args.repeat), ""]
+    if "abuse" in sections:
+        lines += ["## Refused abuse: jobs API", "", *jobs_abuse(), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

@@ -15,7 +15,7 @@ import autopkg
 from autopkg.api.access import WriteGuard
 from autopkg.api.cache import ReadCache
 from autopkg.api.errors import install_error_handlers
-from autopkg.api.hygiene import RefuseControlCharacters
+from autopkg.api.hygiene import RefuseControlCharacters, state_in_schema
 from autopkg.api.limits import BodySizeLimit
 from autopkg.api.metrics import HttpLatency, ServiceMetrics
 from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
@@ -88,6 +88,8 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     app.include_router(ogc.router, responses=invalid)
     app.include_router(web.router)
     app.include_router(metrics.router)
+    # Built now (and kept by FastAPI) so that the middleware's rule is written into it.
+    state_in_schema(app.openapi())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if rt.settings.storage_backend == "localfs" and rt.settings.serve_packages:
         rt.settings.packages_root.mkdir(parents=True, exist_ok=True)

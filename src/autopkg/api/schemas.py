@@ -181,7 +181,29 @@ ProcessorOptionsBody = Annotated[dict[str, OptionValue], Field(max_length=MAX_OP
 class JobCreate(BaseModel):
     """A request to package processors for a named boundary or a custom area."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The rules of _one_boundary, stated in the schema too.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["boundary_name"],
+                    "properties": {
+                        "boundary_name": {"type": "string"},
+                        "boundary": {"type": "null"},
+                        "area_name": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["boundary"],
+                    "properties": {
+                        "boundary_name": {"type": "null"},
+                        "boundary": {"type": "object"},
+                    },
+                },
+            ]
+        },
+    )
 
     boundary_name: str | None = Field(None, max_length=200, examples=["gha"])
     boundary: Area | None = Field(
