@@ -2,7 +2,8 @@
 
 Writes (``POST``/``DELETE``) are counted per client address and per API key, failed
 authentications per client address, in token buckets held by this process: each API
-process (``autopkg serve --processes N``) counts on its own. Reads are never counted.
+process (``autopkg serve --processes N``) counts on its own. Reads are never counted,
+but a job listing with keys set checks its key as a write does (:meth:`WriteGuard.reader`).
 """
 
 from __future__ import annotations
