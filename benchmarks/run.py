@@ -27,6 +27,7 @@ from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
 from benchmarks.ghsl import GHSL_HEADER, ghsl_rows
 from benchmarks.inputs import CACHE, RASTERS, VECTORS, build_raster, build_vector
+from benchmarks.jobs_abuse import jobs_abuse
 from benchmarks.measure import PYTHON, Series, repeat, run, worker
 from benchmarks.multifile import (
     AQUEDUCT_FILES,
@@ -238,6 +239,7 @@ SECTIONS = (
     "sources",
     "areas",
     "serving",
+    "abuse",
 )
 
 
@@ -303,6 +305,8 @@ def main() -> None:
     if "serving" in sections:
         lines += ["## Serving under abuse", "", *packages_listing(seconds=5 * args.repeat), ""]
         lines += [*serving_abuse(), ""]
+    if "abuse" in sections:
+        lines += ["## Refused abuse: jobs API", "", *jobs_abuse(), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

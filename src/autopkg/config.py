@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     source_mirror: str | None = None
     verify_source_checksums: bool = True
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    admin_api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(5_000_000, ge=1024)
     max_header_bytes: int = Field(
         65_536, ge=1024, description="Request line and headers of one request, in bytes."
@@ -136,6 +137,13 @@ class Settings(BaseSettings):
     rate_auth_failures_per_minute: int = Field(
         10, ge=0, description="Failed authentications per client address (0: unlimited)."
     )
+    database_read_timeout_secs: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Longest a read transaction may run (a request's, or a worker's) "
+        "before the database stops it.",
+    )
     metrics_max_age_secs: float = Field(
         5.0,
         ge=0,
@@ -150,7 +158,7 @@ class Settings(BaseSettings):
     osm_pguser: str | None = None
     osm_pgpassword: SecretStr | None = None
 
-    @field_validator("api_keys", "allowed_hosts", mode="before")
+    @field_validator("api_keys", "admin_api_keys", "allowed_hosts", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -58,6 +58,24 @@ class RateLimitedError(AutopkgError):
         self.retry_after = retry_after
 
 
+class ReadTimeoutError(AutopkgError):
+    """A read ran longer than the database allows one (``AUTOPKG_DATABASE_READ_TIMEOUT_SECS``)."""
+
+    status_code = 503
+    code = "read_timeout"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ConflictError(AutopkgError):
+    """The request conflicts with the current state of a resource."""
+
+    status_code = 409
+    code = "conflict"
+
+
 class ConfigurationError(AutopkgError):
     """The service configuration is incoherent."""
 

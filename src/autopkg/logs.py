@@ -68,7 +68,7 @@ def run_context(database: Database, run: RunRecord) -> Iterator[None]:
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret in ``settings``: keys, passwords, and passwords inside URLs."""
-    values = [key.get_secret_value() for key in settings.api_keys]
+    values = [key.get_secret_value() for key in [*settings.api_keys, *settings.admin_api_keys]]
     for secret in (
         settings.postgres_password,
         settings.s3_access_key,

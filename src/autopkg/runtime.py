@@ -69,7 +69,7 @@ def osm_database(settings: Settings) -> PostgresSource | None:
 
 def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Build the runtime: schema upgraded, built-in boundaries loaded on first start."""
-    database = Database(database_url(settings))
+    database = Database(database_url(settings), read_timeout=settings.database_read_timeout_secs)
     if migrate:
         upgrade(database)
         with database.session() as session:

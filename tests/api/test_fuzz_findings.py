@@ -49,3 +49,29 @@ def test_odd_processor_names_are_404_not_errors(client: TestClient) -> None:
     answer = client.get("/v1/processors/v%F1%AE%AE%AEtk%F0%90%B7%89%C3%A8k%09ZP")
     assert answer.status_code == 404
     assert isinstance(answer.json()["detail"], str)
+
+
+def test_the_schema_states_the_rules_requests_are_refused_by(client: TestClient) -> None:
+    # Found: requests valid by the schema refused with 422 for rules it did not state.
+    schema = client.get("/openapi.json").json()
+    text_parameters = [
+        (path, parameter["name"], option)
+        for path, methods in schema["paths"].items()
+        for operation in methods.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+        for option in parameter["schema"].get("anyOf", [parameter["schema"]])
+        if option.get("type") == "string" and "enum" not in option
+    ]
+    assert len(text_parameters) >= 6
+    for path, name, option in text_parameters:
+        assert option["pattern"] == r"^[^\x00-\x1f\x7f]*$", (path, name)
+    refused = client.get("/v1/jobs", params={"boundary_name": "g\x01ha"})
+    assert refused.status_code == 422
+    one_of = schema["components"]["schemas"]["JobCreate"]["oneOf"]
+    assert [branch["required"] for branch in one_of] == [["boundary_name"], ["boundary"]]
+    both = client.post(
+        "/v1/jobs",
+        json={"boundary_name": "gha", "area_name": "x", "processors": ["test_processor.version_1"]},
+    )
+    assert both.status_code == 422

@@ -224,3 +224,28 @@ def test_package_files_answer_one_range_or_the_whole_file(
         assert several.status_code == 200, ranges
         assert several.content == whole
         assert int(several.headers["content-length"]) == len(whole)
+
+
+def test_ids_are_case_free_on_every_route(
+    client: TestClient, wait_for_job: Callable[..., dict[str, Any]]
+) -> None:
+    wait_for_job(submit(client, "GMB", "test_processor.version_1"))
+    for route in ("/v1/packages/{}", "/v1/boundaries/{}", "/v1/boundaries/{}/simplified"):
+        upper, lower = client.get(route.format("GMB")), client.get(route.format("gmb"))
+        assert upper.status_code == 200, route
+        assert upper.json() == lower.json(), route
+    upper, lower = client.get("/v1/packages/GMB/zip"), client.get("/v1/packages/gmb/zip")
+    assert upper.status_code == 200
+    assert 'filename="gmb.zip"' in upper.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(upper.content)) as archive:
+        assert "gmb/datapackage.json" in archive.namelist()
+    assert len(upper.content) == len(lower.content)
+    listed = client.get("/v1/jobs", params={"boundary_name": "GMB"}).json()["jobs"]
+    assert {job["boundary_name"] for job in listed} == {"gmb"}
+    for route in ("/v1/processors/{}", "/v1/processors/{}/version_1"):
+        upper, lower = (
+            client.get(route.format("TEST_PROCESSOR")),
+            client.get(route.format("test_processor")),
+        )
+        assert upper.status_code == 200, route
+        assert upper.json() == lower.json(), route

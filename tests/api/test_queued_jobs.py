@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +15,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from autopkg.api.app import create_app
+from autopkg.db import jobs as job_queries
 from autopkg.db.models import JobRecord
 from autopkg.jobs import engine
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.runtime import Runtime, open_runtime
 from tests.conftest import make_settings
+from tests.fixtures.postgres import postgis_database
 
 PROCESSOR = "test_processor.version_1"
 REFUSAL = {
@@ -31,9 +36,7 @@ def idle_app(data_dir: Path, source_mirror: str, **overrides: Any) -> tuple[Runt
     settings = make_settings(
         data_dir,
         source_mirror=source_mirror,
-        max_queued_jobs_per_client=2,
-        rate_writes_per_minute=0,
-        **overrides,
+        **{"max_queued_jobs_per_client": 2, "rate_writes_per_minute": 0, **overrides},
     )
     rt = open_runtime(settings)
     return rt, create_app(rt, EmbeddedExecutor(rt, workers=0))
@@ -125,3 +128,26 @@ def test_without_keys_each_client_address_is_counted(tmp_path: Path, source_mirr
         assert submit(a, "lbr").json() == REFUSAL
         other = accepted(submit(b, "lbr"))
         assert (client_of(rt, first), client_of(rt, other)) == ("10.0.0.1", "10.0.0.2")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_limit_holds_for_submissions_arriving_together(
+    tmp_path: Path, source_mirror: str, backend: str
+) -> None:
+    with contextlib.ExitStack() as stack:
+        overrides: dict[str, Any] = {"max_queued_jobs_per_client": 20}
+        if backend == "postgresql":
+            overrides["database_url"] = stack.enter_context(postgis_database())
+        rt, app = idle_app(tmp_path, source_mirror, **overrides)
+        client = stack.enter_context(TestClient(app))
+        together = threading.Barrier(50)
+
+        def one(_: int) -> int:
+            together.wait()
+            return submit(client, "gha").status_code
+
+        with ThreadPoolExecutor(50) as pool:
+            answers = list(pool.map(one, range(50)))
+        assert sorted(answers) == [202] * 20 + [429] * 30
+        with rt.database.read_session() as session:
+            assert job_queries.count_queued(session, client="testclient") == 20

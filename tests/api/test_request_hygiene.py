@@ -107,3 +107,46 @@ def test_a_method_not_served_lists_the_path_s_methods(client: TestClient) -> Non
     assert response.json() == {
         "detail": "method PUT not allowed here; allowed: DELETE, GET, OPTIONS"
     }
+
+
+def test_a_write_with_an_unknown_query_parameter_is_refused(client: TestClient) -> None:
+    def jobs_for_ghana() -> int:
+        total: int = client.get("/v1/jobs", params={"boundary_name": "gha"}).json()["total"]
+        return total
+
+    before = jobs_for_ghana()
+    body = {"boundary_name": "gha", "processors": ["test_processor.version_1"]}
+    typo = client.post("/v1/jobs?dryrun=true", json=body)
+    assert typo.status_code == 422
+    assert typo.json() == {"detail": "unknown query parameter 'dryrun': this route takes dry_run"}
+    assert jobs_for_ghana() == before
+    for method, path in (
+        ("DELETE", "/v1/jobs/some-job?force=true"),
+        ("POST", "/v1/boundaries?name_colum=name"),
+        ("POST", "/ogc/processes/test_processor.version_1/execution?sync=1"),
+        ("DELETE", "/ogc/jobs/some-job?force=true"),
+    ):
+        refused = client.request(method, path, json={})
+        assert refused.status_code == 422, path
+        assert refused.json()["detail"].startswith("unknown query parameter "), path
+    assert client.get("/v1/processors?verbose=1").status_code == 200
+
+
+def test_options_are_bounded_before_any_processor_reads_them(client: TestClient) -> None:
+    processor = "test_processor.version_1"
+    fields = {f"k{i}": [1] for i in range(200_000)}
+    body = {"boundary_name": "gha", "processors": [processor], "options": {processor: fields}}
+    refused = client.post("/v1/jobs", json=body)
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "detail": f"options.{processor}: Dictionary should have at most 20 items after "
+        "validation, not more"
+    }
+    values = {processor: {"years": list(range(101))}}
+    refused = client.post("/v1/jobs", json=body | {"options": values})
+    assert refused.status_code == 422
+    assert "List should have at most 100 items" in refused.json()["detail"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["JobCreate"]
+    options = schema["properties"]["options"]["anyOf"][0]
+    assert options["maxProperties"] == 10_000
+    assert options["additionalProperties"]["maxProperties"] == 20

@@ -87,3 +87,25 @@ def test_submit_sends_processor_options(server: ServeProcess) -> None:
         "--options-json", json.dumps({storm: {"models": ["tomorrow"]}}),
     )  # fmt: skip
     assert_one_line_error(refused, f"options of {storm}: models.0: Input should be")
+
+
+def test_with_keys_a_key_lists_its_own_jobs(
+    tmp_path_factory: pytest.TempPathFactory, source_mirror: str
+) -> None:
+    env = {**serve_env(source_mirror), "AUTOPKG_API_KEYS": "key-one,key-two"}
+    keyed = ServeProcess(tmp_path_factory.mktemp("jobs-cli-keys"), env)
+    keyed.start()
+    try:
+        submitted = jobs(
+            "submit", "gha", "-p", "test_processor.version_1", "--api", keyed.url,
+            "--api-key", "key-one", "--json",
+        )  # fmt: skip
+        assert submitted.returncode == 0, submitted.stderr
+        job_id = json.loads(submitted.stdout)["job_id"]
+        own = jobs("list", "--api", keyed.url, "--api-key", "key-one", "--json")
+        assert [job["job_id"] for job in json.loads(own.stdout)["jobs"]] == [job_id]
+        other = jobs("list", "--api", keyed.url, "--api-key", "key-two", "--json")
+        assert json.loads(other.stdout)["jobs"] == []
+        assert_one_line_error(jobs("list", "--api", keyed.url), "401 from the API")
+    finally:
+        keyed.stop()

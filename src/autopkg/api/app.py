@@ -16,7 +16,7 @@ from autopkg.api.access import WriteGuard
 from autopkg.api.cache import ReadCache
 from autopkg.api.errors import install_error_handlers
 from autopkg.api.hosts import PublicOrigin
-from autopkg.api.hygiene import RefuseControlCharacters
+from autopkg.api.hygiene import RefuseControlCharacters, state_in_schema
 from autopkg.api.limits import BodySizeLimit
 from autopkg.api.metrics import HttpLatency, ServiceMetrics
 from autopkg.api.package_files import PackageFiles
@@ -98,6 +98,8 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     app.include_router(ogc.router, responses=invalid)
     app.include_router(web.router)
     app.include_router(metrics.router)
+    # Built now (and kept by FastAPI) so that the middleware's rule is written into it.
+    state_in_schema(app.openapi())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if isinstance(rt.storage, LocalFSStorage) and rt.settings.serve_packages:
         app.mount("/packages", PackageFiles(rt.storage), name="packages")

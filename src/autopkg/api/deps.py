@@ -53,6 +53,16 @@ async def if_none_match(
     return if_none_match
 
 
+def _offered_key(authorization: str | None, x_api_key: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return x_api_key
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 def require_write_access(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
@@ -62,11 +72,25 @@ def require_write_access(
 
     Returns who writes: the key's name, or the client address when no keys are set.
     """
-    offered = x_api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        offered = authorization[7:].strip()
     guard: WriteGuard = request.app.state.write_guard
-    return guard.admit(client=request.client.host if request.client else "", offered_key=offered)
+    return guard.admit(client=_client(request), offered_key=_offered_key(authorization, x_api_key))
+
+
+async def job_owner(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> str | None:
+    """Whose jobs a listing shows: the key's own when keys are set; ``None``, all of them
+    (no keys are set, or an admin key was offered)."""
+    guard: WriteGuard = request.app.state.write_guard
+    return guard.reader(client=_client(request), offered_key=_offered_key(authorization, x_api_key))
+
+
+async def write_guard(request: Request) -> WriteGuard:
+    """Who may write, and which jobs a writer may touch."""
+    guard: WriteGuard = request.app.state.write_guard
+    return guard
 
 
 async def packages_host(request: Request, rt: Annotated[Runtime, Depends(get_runtime)]) -> str:
@@ -82,3 +106,5 @@ IfNoneMatchDep = Annotated[str | None, Depends(if_none_match)]
 PackagesHostDep = Annotated[str, Depends(packages_host)]
 WriteAccess = Depends(require_write_access)
 WriterDep = Annotated[str, WriteAccess]
+JobOwnerDep = Annotated[str | None, Depends(job_owner)]
+WriteGuardDep = Annotated[WriteGuard, Depends(write_guard)]

@@ -16,7 +16,12 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autopkg.api.methods import allowed_methods
-from autopkg.errors import AutopkgError, RateLimitedError, StorageUnavailableError
+from autopkg.errors import (
+    AutopkgError,
+    RateLimitedError,
+    ReadTimeoutError,
+    StorageUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ async def _autopkg_error(_: Request, exc: Exception) -> JSONResponse:
     headers = None
     if exc.status_code == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, RateLimitedError | StorageUnavailableError):
+    elif isinstance(exc, RateLimitedError | StorageUnavailableError | ReadTimeoutError):
         headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 

@@ -4,13 +4,14 @@ Nothing autopkg serves has a control character in its name, and they do harm fur
 in: a NUL makes file-system calls raise (a 500 from ``/packages/%00``) and is taken as
 the end of a string by SQLite's ``LIKE`` (``name=%00`` matched every boundary). So a
 path holding one is answered 404 and a query parameter holding one 422, before any
-route runs.
+route runs; the OpenAPI schema states it as a ``pattern`` of each text query parameter.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -44,6 +45,30 @@ class RefuseControlCharacters:
                     )
                     return
         await self.app(scope, receive, send)
+
+
+#: The rule of every text query parameter, as the OpenAPI schema states it.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+
+
+def state_in_schema(openapi: dict[str, Any]) -> None:
+    """Write the rule into ``openapi``: every text query parameter gets its ``pattern``.
+
+    A client reading the schema then knows that such a value is refused, as the
+    middleware refuses it, instead of finding out from a 422.
+    """
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _add_pattern(parameter.get("schema", {}))
+
+
+def _add_pattern(schema: dict[str, Any]) -> None:
+    for option in schema.get("anyOf", []):
+        _add_pattern(option)
+    if schema.get("type") == "string" and "enum" not in schema and "const" not in schema:
+        schema.setdefault("pattern", NO_CONTROL_CHARACTERS)
 
 
 async def _answer(send: Send, status: int, detail: str) -> None:

@@ -167,10 +167,46 @@ class PackagePublic(PackageSummary):
     )
 
 
+# What one processor's options may hold, checked with the body before any processor
+# reads them: a processor's options model reports every bad field and value it meets,
+# so 200,000 unknown fields had cost ~250 MB per request. Every options field of every
+# processor is a list of a few values (or one value); these bounds leave room to spare.
+MAX_OPTION_FIELDS = 20
+MAX_OPTION_VALUES = 100
+# Options name processors of the job, which has at most AUTOPKG_MAX_PROCESSORS_PER_JOB
+# (at most 10,000, however it is set).
+MAX_OPTION_PROCESSORS = 10_000
+OptionScalar = str | int | float | bool | None
+OptionValue = Annotated[list[OptionScalar], Field(max_length=MAX_OPTION_VALUES)] | OptionScalar
+ProcessorOptionsBody = Annotated[dict[str, OptionValue], Field(max_length=MAX_OPTION_FIELDS)]
+
+
 class JobCreate(BaseModel):
     """A request to package processors for a named boundary or a custom area."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The rules of _one_boundary, stated in the schema too.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["boundary_name"],
+                    "properties": {
+                        "boundary_name": {"type": "string"},
+                        "boundary": {"type": "null"},
+                        "area_name": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["boundary"],
+                    "properties": {
+                        "boundary_name": {"type": "null"},
+                        "boundary": {"type": "object"},
+                    },
+                },
+            ]
+        },
+    )
 
     boundary_name: str | None = Field(None, max_length=200, examples=["gha"])
     boundary: Area | None = Field(
@@ -183,10 +219,13 @@ class JobCreate(BaseModel):
         description="Processor ids, at most AUTOPKG_MAX_PROCESSORS_PER_JOB (default 50).",
         examples=[["wri_powerplants.version_130"]],
     )
-    options: dict[str, dict[str, Any]] | None = Field(
+    options: dict[str, ProcessorOptionsBody] | None = Field(
         None,
+        max_length=MAX_OPTION_PROCESSORS,
         description="Options per processor id, each as its options_schema describes, "
-        'e.g. {"wri_aqueduct.version_2": {"hazards": ["coastal"]}}. Omitted: every default.',
+        'e.g. {"wri_aqueduct.version_2": {"hazards": ["coastal"]}}. Omitted: every default. '
+        f"Each processor's options have at most {MAX_OPTION_FIELDS} fields, each a value or "
+        f"a list of at most {MAX_OPTION_VALUES} values.",
     )
 
     area_name: AreaName | None = Field(

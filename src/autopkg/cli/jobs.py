@@ -72,13 +72,14 @@ def watch_command(
 @app.command("list")
 def list_command(
     api: ApiOption = DEFAULT_API,
+    api_key: KeyOption = None,
     boundary: Annotated[str | None, typer.Option(help="Only jobs for this boundary.")] = None,
     state: Annotated[str | None, typer.Option(help="PENDING or COMPLETE.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100, help="How many, newest first.")] = 20,
     as_json: JsonOption = False,
 ) -> None:
-    """List jobs, newest first."""
-    client = _client(api)
+    """List jobs, newest first (with API keys, the key's own)."""
+    client = _client(api, api_key)
     try:
         page = client.jobs(boundary_name=boundary, state=state, limit=limit)
     finally:

@@ -30,10 +30,12 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.orm import Session
 
+from autopkg.db.locks import advisory_key
 from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord, RunState
 
 #: Most jobs one page of a listing returns.
@@ -153,12 +155,21 @@ def _condition_clause(condition: JobCondition) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
-def count_queued(session: Session, *, client: str) -> int:
+def count_queued(session: Session, *, client: str, hold: bool = False) -> int:
     """How many jobs ``client`` submitted that are neither complete nor cancelled.
 
     A cancelled job no longer counts even while a run it shares with another job is
     still active: its submitter no longer waits for it.
+
+    With ``hold`` (in a write transaction), no other transaction can count this client's
+    jobs with ``hold`` until this one ends, so a count and the job created after it are
+    one step: on PostgreSQL through a transaction-level advisory lock on the client, on
+    SQLite because a write transaction already excludes every other.
     """
+    if hold and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(f"queued-{client}")}
+        )
     query = (
         select(func.count())
         .select_from(JobRecord)
@@ -267,9 +278,14 @@ def read_jobs(connection: Connection, job_ids: Sequence[str]) -> list[JobRow]:
 
 
 def _filters(
-    any_of: Sequence[JobCondition], boundary_name: str | None, processor_id: str | None
+    any_of: Sequence[JobCondition],
+    boundary_name: str | None,
+    processor_id: str | None,
+    client: str | None,
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
+    if client is not None:
+        where.append(JobRecord.client == client)
     if any_of:
         where.append(or_(false(), *(_condition_clause(c) for c in any_of)))
     if boundary_name is not None:
@@ -291,9 +307,10 @@ def count_jobs(
     any_of: Sequence[JobCondition] = (),
     boundary_name: str | None = None,
     processor_id: str | None = None,
+    client: str | None = None,
 ) -> int:
     """How many jobs match any of ``any_of`` (all jobs when empty) and the other filters."""
-    where = _filters(any_of, boundary_name, processor_id)
+    where = _filters(any_of, boundary_name, processor_id, client)
     return reader.scalar(select(func.count()).select_from(JobRecord).where(*where)) or 0
 
 
@@ -303,20 +320,26 @@ def list_jobs(
     any_of: Sequence[JobCondition] = (),
     boundary_name: str | None = None,
     processor_id: str | None = None,
+    client: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> tuple[list[JobRow], int]:
     """Jobs newest first matching any of ``any_of`` (all jobs when empty), and the total.
 
-    ``processor_id`` keeps jobs that asked for that processor. ``limit`` is capped at
-    :data:`MAX_PAGE`. Returns one page of jobs (runs loaded) and how many match in all.
+    ``processor_id`` keeps jobs that asked for that processor, ``client`` those that
+    submitter made. ``limit`` is capped at :data:`MAX_PAGE`. Returns one page of jobs
+    (runs loaded) and how many match in all.
     """
     total = count_jobs(
-        connection, any_of=any_of, boundary_name=boundary_name, processor_id=processor_id
+        connection,
+        any_of=any_of,
+        boundary_name=boundary_name,
+        processor_id=processor_id,
+        client=client,
     )
     page = connection.scalars(
         select(JobRecord.id)
-        .where(*_filters(any_of, boundary_name, processor_id))
+        .where(*_filters(any_of, boundary_name, processor_id, client))
         .order_by(JobRecord.created_at.desc(), JobRecord.id.desc())
         .limit(max(1, min(limit, MAX_PAGE)))
         .offset(max(0, offset))

@@ -29,7 +29,8 @@ _LOCK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 _PATIENCE_SECS = 30.0
 
 
-def _advisory_key(name: str) -> int:
+def advisory_key(name: str) -> int:
+    """The key of PostgreSQL's advisory lock called ``name``."""
     # Advisory locks take a signed 64-bit key: the first 8 bytes of a digest of the
     # name make collisions between distinct names practically impossible.
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
@@ -48,7 +49,7 @@ def named_lock(database: Database, name: str) -> Iterator[None]:
     if not _LOCK_NAME.fullmatch(name):
         raise ValueError(f"invalid lock name {name!r}")
     if database.dialect == "postgresql":
-        key = _advisory_key(name)
+        key = advisory_key(name)
         with _connect_retrying(database) as connection:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
             try:

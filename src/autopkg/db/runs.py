@@ -402,21 +402,30 @@ def release(
     return RunState.PENDING if _rowcount(retried) == 1 else None
 
 
-def cancel_job(session: Session, *, job_id: str) -> list[str] | None:
+def cancel_job(session: Session, *, job_id: str, client: str | None = None) -> list[str] | None:
     """Mark the job cancelled and revoke its active runs that no live job still needs.
 
     Each revocation is one conditional UPDATE: the run must still be active, not past
     :func:`begin_publish`, and linked to no other job that is not cancelled; a run that
     finishes at the same moment keeps its result. Returns the ids of the revoked runs,
-    or ``None`` if there is no such job. A revoked EXECUTING run loses its lease, so its
-    worker stops at its next progress report or before publishing, and publishes nothing.
+    or ``None`` if there is no such job (submitted by ``client``, when given). A revoked
+    EXECUTING run loses its lease, so its worker stops at its next progress report or
+    before publishing, and publishes nothing. A job with no active run left is complete:
+    it is not marked cancelled, so its outcome stays what its runs made it.
     """
     now = utcnow()
-    if session.get(JobRecord, job_id) is None:
+    job = session.get(JobRecord, job_id)
+    if job is None or (client is not None and job.client != client):
         return None
+    still_active = (
+        select(JobRunRecord.run_id)
+        .join(RunRecord, RunRecord.id == JobRunRecord.run_id)
+        .where(JobRunRecord.job_id == job_id, RunRecord.state.in_(ACTIVE_STATES))
+        .exists()
+    )
     session.execute(
         update(JobRecord)
-        .where(JobRecord.id == job_id, JobRecord.cancelled_at.is_(None))
+        .where(JobRecord.id == job_id, JobRecord.cancelled_at.is_(None), still_active)
         .values(cancelled_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -13,7 +13,7 @@ from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import JobCondition, JobOutcome, JobRow
 from autopkg.db.models import RunState
-from autopkg.errors import NotFoundError, RateLimitedError
+from autopkg.errors import ConflictError, NotFoundError, RateLimitedError
 from autopkg.jobs.estimates import check_limit
 from autopkg.jobs.executors import Executor
 from autopkg.jobs.planning import Options, current_for, plan
@@ -106,8 +106,11 @@ def submit(
         InvalidInputError: unknown boundary or processor (named in the message).
         RateLimitedError: ``client`` has as many jobs not yet complete as it may have.
     """
-    if client is not None:
-        _check_queued(rt, client)
+    limit = rt.settings.max_queued_jobs_per_client if client is not None else 0
+    if client is not None and limit:
+        # First without holding anything, so a refused client costs no geometry work.
+        with rt.database.read_session() as session:
+            _check_queued(job_queries.count_queued(session, client=client), limit)
     planned = plan(
         rt,
         processor_ids=processor_ids,
@@ -119,6 +122,10 @@ def submit(
     check_limit(rt, planned.estimates)
     boundary_name = planned.boundary.name
     with rt.database.session() as session:
+        if client is not None and limit:
+            # Again, holding the client's count until this job is committed: two
+            # submissions at once cannot both take the last place.
+            _check_queued(job_queries.count_queued(session, client=client, hold=True), limit)
         runs = []
         created = []
         for estimate in planned.estimates:
@@ -175,15 +182,7 @@ def submit(
 _QUEUED_RETRY_AFTER_SECONDS = 30
 
 
-def _check_queued(rt: Runtime, client: str) -> None:
-    # Checked before the plan, so a refused client costs no geometry work. Two
-    # submissions at once may both pass: the limit bounds a client's backlog, it is
-    # not an exact quota.
-    limit = rt.settings.max_queued_jobs_per_client
-    if not limit:
-        return
-    with rt.database.read_session() as session:
-        queued = job_queries.count_queued(session, client=client)
+def _check_queued(queued: int, limit: int) -> None:
     if queued >= limit:
         raise RateLimitedError(
             f"{queued} jobs not yet complete: at most {limit} per client "
@@ -221,10 +220,12 @@ def list_jobs(
     any_of: Sequence[JobCondition] = (),
     boundary_name: str | None = None,
     processor_id: str | None = None,
+    client: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> JobPage:
-    """Jobs newest first, matching any of ``any_of`` and the boundary and processor given.
+    """Jobs newest first, matching any of ``any_of`` and the boundary and processor given,
+    only ``client``'s when given.
 
     The boundary name is matched case-insensitively; ``limit`` is capped at
     :data:`autopkg.db.jobs.MAX_PAGE`.
@@ -236,6 +237,7 @@ def list_jobs(
             any_of=any_of,
             boundary_name=canonical_name(boundary_name) if boundary_name else None,
             processor_id=processor_id,
+            client=client,
             limit=limit,
             offset=offset,
         )
@@ -300,14 +302,24 @@ def _result_of(
     return result
 
 
-def cancel(rt: Runtime, *, job_id: str) -> JobStatus:
+def cancel(rt: Runtime, *, job_id: str, client: str | None = None) -> JobStatus:
     """Cancel a job: its queued or running work stops unless another job still needs it.
 
+    ``client``, when given, is the only submitter whose job may be cancelled: another's
+    is answered as if it did not exist. Cancelling a cancelled job again changes nothing.
+
     Raises:
-        NotFoundError: no job has this id.
+        NotFoundError: no job has this id (of ``client``'s, when given).
+        ConflictError: the job is already complete: its outcome stands.
     """
     with rt.database.session() as session:
-        revoked = run_repo.cancel_job(session, job_id=job_id)
+        revoked = run_repo.cancel_job(session, job_id=job_id, client=client)
     if revoked is None:
         raise NotFoundError(f"unknown job: {job_id[:80]!r}")
-    return status(rt, job_id=job_id)
+    cancelled = status(rt, job_id=job_id)
+    if cancelled.complete and not cancelled.cancelled:
+        outcome = cancelled.outcome.value if cancelled.outcome else "complete"
+        raise ConflictError(
+            f"job {job_id} is already complete ({outcome}): a finished job cannot be cancelled"
+        )
+    return cancelled

@@ -117,6 +117,7 @@ def _preview(resource: dict[str, Any], uri: str) -> FilePreview | None:
 
 def check_package(rt: Runtime, boundary_name: str) -> list[str]:
     """Re-check every file's bytes and hash; return the problems found."""
+    boundary_name = canonical_name(boundary_name)
     if not is_slug(boundary_name) or read_manifest(rt.storage, boundary_name) is None:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
     return validate_package(rt.storage, boundary_name)
@@ -126,9 +127,9 @@ def package_zip(rt: Runtime, boundary_name: str) -> PackageArchive:
     """Return the whole package as a zip to stream (see :func:`package_archive`).
 
     Raises:
-        NotFoundError: no package is published for this boundary.
+        NotFoundError: no package is published for this boundary (named in any case).
     """
-    return package_archive(rt.storage, boundary_name)
+    return package_archive(rt.storage, canonical_name(boundary_name))
 
 
 def packages_version(rt: Runtime) -> int:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from autopkg.api.deps import ExecutorDep, RuntimeDep, WriteAccess, WriterDep
+from autopkg.api.deps import ExecutorDep, JobOwnerDep, RuntimeDep, WriteGuardDep, WriterDep
 from autopkg.api.responses import model_response
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
@@ -143,17 +143,26 @@ def job_public(status: service.JobStatus) -> JobStatusPublic:
 @router.get(
     "",
     response_model=JobList,
-    responses={422: {"model": ErrorMessage}},
+    responses={
+        401: {"model": ErrorMessage},
+        422: {"model": ErrorMessage},
+        429: {"model": ErrorMessage},
+    },
     operation_id="list_jobs",
 )
 async def list_jobs(
     rt: RuntimeDep,
+    owner: JobOwnerDep,
     state: Annotated[
         Literal["PENDING", "COMPLETE"] | None, Query(description="job_group_status to keep.")
     ] = None,
     outcome: Annotated[
         list[JobOutcomeName] | None,
-        Query(description="job_group_outcome(s) to keep (repeat for several)."),
+        Query(
+            max_length=len(JobOutcome),
+            description="job_group_outcome(s) to keep (repeat for several; each at most "
+            "once counts, more than four values is 422).",
+        ),
     ] = None,
     boundary_name: Annotated[str | None, Query(max_length=200)] = None,
     processor: Annotated[
@@ -164,12 +173,17 @@ async def list_jobs(
 ) -> Response:
     """Jobs, newest first, one page at a time (``limit``, ``offset``; ``total`` counts all).
 
+    When the service has API keys, a key lists the jobs it submitted (an admin key,
+    every job) and a listing without a valid key is 401.
+
     Filters combine: ``state=COMPLETE&outcome=FAILURE&outcome=PARTIAL&boundary_name=gha``
     lists Ghana's finished jobs where something failed.
     """
     complete = None if state is None else state == "COMPLETE"
     conditions = [
-        JobCondition(complete=complete, outcome=JobOutcome(name)) for name in outcome or []
+        # Each outcome once: a repeated one would only repeat the same clauses.
+        JobCondition(complete=complete, outcome=JobOutcome(name))
+        for name in dict.fromkeys(outcome or [])
     ] or ([JobCondition(complete=complete)] if complete is not None else [])
     page = await run_in_threadpool(
         service.list_jobs,
@@ -177,6 +191,7 @@ async def list_jobs(
         any_of=conditions,
         boundary_name=boundary_name,
         processor_id=processor,
+        client=owner,
         limit=limit,
         offset=offset,
     )
@@ -207,13 +222,18 @@ async def get_job(rt: RuntimeDep, job_id: str) -> Response:
     responses={
         401: {"model": ErrorMessage},
         404: {"model": ErrorMessage},
+        409: {"model": ErrorMessage},
         429: {"model": ErrorMessage},
     },
-    dependencies=[WriteAccess],
     operation_id="cancel_job",
 )
-def cancel_job(rt: RuntimeDep, job_id: str) -> JobStatusPublic:
+def cancel_job(
+    rt: RuntimeDep, writer: WriterDep, guard: WriteGuardDep, job_id: str
+) -> JobStatusPublic:
     """Cancel a job. Its queued or running processors become REVOKED, except those
     another (not cancelled) job is also waiting for; finished ones are kept.
+
+    A complete job cannot be cancelled (409; its outcome stands). With API keys, only
+    the key that submitted the job (or an admin key) may cancel it; another key gets 404.
     """
-    return job_public(service.cancel(rt, job_id=job_id))
+    return job_public(service.cancel(rt, job_id=job_id, client=guard.owner(writer)))

@@ -13,7 +13,14 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from autopkg.api.deps import ExecutorDep, PackagesHostDep, RuntimeDep, WriteAccess, WriterDep
+from autopkg.api.deps import (
+    ExecutorDep,
+    JobOwnerDep,
+    PackagesHostDep,
+    RuntimeDep,
+    WriteGuardDep,
+    WriterDep,
+)
 from autopkg.api.responses import model_response
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage
@@ -245,22 +252,38 @@ class JobListInfo(BaseModel):
 @router.get(
     "/jobs",
     response_model=JobListInfo,
-    responses={422: {"model": ErrorMessage}},
+    responses={
+        401: {"model": ErrorMessage},
+        422: {"model": ErrorMessage},
+        429: {"model": ErrorMessage},
+    },
     operation_id="ogc_list_jobs",
     name="ogc_list_jobs",
 )
 def list_jobs(
     rt: RuntimeDep,
     request: Request,
-    status: Annotated[list[OgcStatus] | None, Query()] = None,
+    owner: JobOwnerDep,
+    status: Annotated[
+        list[OgcStatus] | None,
+        Query(
+            max_length=len(_OGC_CONDITIONS),
+            description="Statuses to keep (repeat for several; each at most once counts, "
+            "more than five values is 422).",
+        ),
+    ] = None,
     processID: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> JobListInfo:
-    """Jobs newest first, optionally only some statuses or one process, ``limit`` per page."""
-    conditions = [c for name in status or [] for c in _OGC_CONDITIONS[name]]
+    """Jobs newest first, optionally only some statuses or one process, ``limit`` per page.
+
+    With API keys, a key's own jobs (an admin key's: all); without a valid key, 401.
+    """
+    # Each status once: a repeated one would only repeat the same clauses.
+    conditions = [c for name in dict.fromkeys(status or []) for c in _OGC_CONDITIONS[name]]
     page = service.list_jobs(
-        rt, any_of=conditions, processor_id=processID, limit=limit, offset=offset
+        rt, any_of=conditions, processor_id=processID, client=owner, limit=limit, offset=offset
     )
     links = [_link(str(request.url), "self", "this page")]
     if offset + limit < page.total:
@@ -293,15 +316,18 @@ async def get_job(rt: RuntimeDep, request: Request, job_id: str) -> Response:
     responses={
         401: {"model": ErrorMessage},
         404: {"model": ErrorMessage},
+        409: {"model": ErrorMessage},
         429: {"model": ErrorMessage},
     },
-    dependencies=[WriteAccess],
     operation_id="ogc_dismiss_job",
     name="ogc_dismiss_job",
 )
-def dismiss_job(rt: RuntimeDep, request: Request, job_id: str) -> StatusInfo:
-    """Dismiss (cancel) a job."""
-    return _status(request, service.cancel(rt, job_id=job_id))
+def dismiss_job(
+    rt: RuntimeDep, request: Request, writer: WriterDep, guard: WriteGuardDep, job_id: str
+) -> StatusInfo:
+    """Dismiss (cancel) a job that is not yet complete (409 once it is; its outcome
+    stands). With API keys, only its own key or an admin key may (404 for another)."""
+    return _status(request, service.cancel(rt, job_id=job_id, client=guard.owner(writer)))
 
 
 @router.get(

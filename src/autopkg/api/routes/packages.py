@@ -28,6 +28,7 @@ from autopkg.api.schemas import (
 )
 from autopkg.runtime import Runtime
 from autopkg.services import packages as service
+from autopkg.slugs import canonical_name
 
 router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSONRoute)
 
@@ -146,7 +147,7 @@ async def download_package_zip(
         stream(),
         media_type="application/zip",
         headers={
-            "Content-Disposition": f'attachment; filename="{boundary_name}.zip"',
+            "Content-Disposition": f'attachment; filename="{canonical_name(boundary_name)}.zip"',
             "Content-Length": str(archive.size),
         },
     )

@@ -88,7 +88,8 @@ async def list_processors(
 async def get_processor(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, request: Request, name: str
 ) -> Response:
-    """One processor and its versions."""
+    """One processor and its versions (its name in any case)."""
+    name = name.lower()
 
     def build() -> dict[str, Any]:
         versions = [version_metadata(m, request, rt.registry) for m in _versions(rt, name)]
@@ -112,7 +113,8 @@ async def get_processor_version(
     name: str,
     version: str,
 ) -> Response:
-    """One processor version's metadata."""
+    """One processor version's metadata (named in any case)."""
+    name, version = name.lower(), version.lower()
 
     def build() -> dict[str, Any]:
         for metadata in _versions(rt, name):

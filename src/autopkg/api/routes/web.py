@@ -7,6 +7,10 @@ that ``/docs`` and ``/redoc`` work without internet.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
@@ -15,21 +19,46 @@ from autopkg.web import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 
-# Everything these pages need comes from this service. The policy also stops the
-# browser from fetching what the vendored bundles would load from elsewhere (ReDoc's
-# sidebar logo comes from cdn.redoc.ly), so no request leaves for a third party.
-# Inline scripts and styles: FastAPI's docs pages and Leaflet's positioning use them.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "worker-src 'self' blob:",
-        "connect-src 'self'",
+
+def content_security_policy(*script_hashes: str) -> str:
+    """The policy of a page: everything from this service, no inline script but these.
+
+    Only this service: the policy also stops the browser from fetching what the vendored
+    bundles would load from elsewhere (ReDoc's sidebar logo comes from cdn.redoc.ly), so
+    no request leaves for a third party. No inline script: the page shows names people
+    upload, so markup slipped into one must never run, even where a rendering bug lets
+    it into the document. Inline styles stay: Leaflet positions the map with them.
+    """
+    scripts = " ".join(["'self'", *(f"'sha256-{digest}'" for digest in script_hashes)])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "worker-src 'self' blob:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+_HEADERS = {"Content-Security-Policy": content_security_policy()}
+# FastAPI's Swagger UI page starts the bundle with one inline script, made from our own
+# settings (never from a request's input): only that exact script is allowed, by hash.
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def _allowing_its_scripts(page: HTMLResponse) -> HTMLResponse:
+    digests = [
+        base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        for script in _INLINE_SCRIPT.findall(bytes(page.body).decode())
     ]
-)
-_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+    page.headers["Content-Security-Policy"] = content_security_policy(*digests)
+    return page
 
 
 def _root(request: Request) -> str:
@@ -55,8 +84,7 @@ def swagger_ui(request: Request) -> HTMLResponse:
         # The validator badge would send the schema to validator.swagger.io.
         swagger_ui_parameters={"validatorUrl": None},
     )
-    page.headers.update(_HEADERS)
-    return page
+    return _allowing_its_scripts(page)
 
 
 @router.get("/redoc")
@@ -70,5 +98,4 @@ def redoc(request: Request) -> HTMLResponse:
         redoc_favicon_url=f"{root}/static/favicon.svg",
         with_google_fonts=False,
     )
-    page.headers.update(_HEADERS)
-    return page
+    return _allowing_its_scripts(page)

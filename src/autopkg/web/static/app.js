@@ -125,7 +125,8 @@
           const { name, name_long: nameLong } = feature.properties;
           state.names.set(name, nameLong);
           state.layers.set(name, layer);
-          layer.bindTooltip(nameLong, { sticky: true });
+          // A string would be read as HTML by Leaflet, and long names come from uploads.
+          layer.bindTooltip(el("span", { text: nameLong }), { sticky: true });
           layer.on("click", () => {
             if (!state.drawing) chooseBoundary({ name, name_long: nameLong });
           });
@@ -281,11 +282,13 @@
     return state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors };
   }
 
-  function writeHeaders() {
-    const headers = { "Content-Type": "application/json" };
+  function keyHeaders() {
     const key = $("api-key").value.trim();
-    if (key) headers["X-API-Key"] = key;
-    return headers;
+    return key ? { "X-API-Key": key } : {};
+  }
+
+  function writeHeaders() {
+    return { "Content-Type": "application/json", ...keyHeaders() };
   }
 
   function scheduleEstimate() {
@@ -616,7 +619,15 @@
   // ---- my jobs ----------------------------------------------------------------
 
   async function renderJobs() {
-    const listing = await call("v1/jobs?limit=10");
+    let listing;
+    try {
+      // With API keys, a key lists only its own jobs.
+      listing = await call("v1/jobs?limit=10", { headers: keyHeaders() });
+    } catch (error) {
+      const hint = error.status === 401 ? "Enter your API key (under 3. Package) to see your jobs." : `Jobs could not be read: ${error.message}`;
+      $("jobs").replaceChildren(el("li", { class: "hint", text: hint }));
+      return;
+    }
     const items = listing.jobs.map((job) => {
       const when = job.created_at ? new Date(job.created_at).toLocaleString() : "";
       const result = job.job_group_outcome || `${Math.round(job.job_group_percent_complete)} %`;
@@ -649,6 +660,9 @@
     $("draw").addEventListener("click", startDrawing);
     $("draw-finish").addEventListener("click", finishDrawing);
     $("create").addEventListener("click", createPackage);
-    $("api-key").addEventListener("change", scheduleEstimate);
+    $("api-key").addEventListener("change", () => {
+      scheduleEstimate();
+      renderJobs();
+    });
   });
 })();
