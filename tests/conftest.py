@@ -42,9 +42,18 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 @pytest.fixture(scope="session")
 def runtime(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> Runtime:
-    """One runtime for the API tests: a SQLite database with the built-in boundaries."""
+    """One runtime for the API tests: a SQLite database with the built-in boundaries.
+
+    The write rate is off: the whole suite's writes share this one client, so their
+    number per minute depends on which tests run and how fast (the rate has its own
+    tests in ``tests/api/test_rate_limits.py``).
+    """
     return open_runtime(
-        make_settings(tmp_path_factory.mktemp("api-data"), source_mirror=source_mirror)
+        make_settings(
+            tmp_path_factory.mktemp("api-data"),
+            source_mirror=source_mirror,
+            rate_writes_per_minute=0,
+        )
     )
 
 

