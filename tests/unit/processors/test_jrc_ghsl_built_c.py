@@ -433,3 +433,24 @@ def test_the_estimate_reads_the_schema_only_from_the_cache(tmp_path: Path, drift
     assert JrcGhslBuiltCProcessor().estimate(ctx) == computed
     # 0.1° at the equator, one file per product: about 1,100 px square each at 10 m.
     assert computed.files == 2 and 2 * 1_000**2 < computed.pixels < 2 * 1_200**2
+
+
+def test_a_later_estimate_uses_the_tiles_last_read(tmp_path: Path, drifted: Path) -> None:
+    boundary = AREAS["equator"]
+    ctx = LocalEstimateContext(boundary, {}, tmp_path / "cache", mirror=None, verify=False)
+    with serve_directory(drifted) as mirror:
+        Run(tmp_path, boundary, mirror).ctx.fetch(SCHEMA)
+        before = JrcGhslBuiltCProcessor().estimate(ctx)  # the prior's 10 m over the schema
+        run = Run(tmp_path, boundary, mirror)
+        outputs = JrcGhslBuiltCProcessor().run(run.ctx)
+
+    after = JrcGhslBuiltCProcessor().estimate(ctx)
+    written = 0
+    for output in outputs:
+        with rasterio.open(output.path) as clipped:
+            written += clipped.width * clipped.height
+    assert after.pixels == written and after.files == len(outputs) == 2
+    assert after.pixels < before.pixels / 10_000  # 2 km pixels, not 10 m
+    (read,) = {r.facts for r in run.ctx.sources_read}
+    assert read.transform.a == 2_000 and read.dtype == "uint16" and read.nodata == 0
+    assert {r.name for r in run.ctx.sources_read} == {f"{stem(p)} tiles" for p in PRODUCTS}

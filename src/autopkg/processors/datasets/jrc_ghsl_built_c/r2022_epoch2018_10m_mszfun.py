@@ -34,7 +34,13 @@ from autopkg.processors.fetch import SourceNotFoundError, cached_digest
 from autopkg.processors.mosaic import Pixels, write_mosaic
 from autopkg.processors.rasters import clip_once, clip_to_cogs, digest_of
 from autopkg.processors.sizing import raster_estimate
-from autopkg.processors.sourcefacts import SourceFacts, north_up
+from autopkg.processors.sourcefacts import (
+    SourceFacts,
+    SourceRead,
+    north_up,
+    read_facts,
+    remember,
+)
 from autopkg.processors.tileschema import Tile, TileSchema, read_schema, regular_schema
 
 log = logging.getLogger(__name__)
@@ -171,10 +177,11 @@ class JrcGhslBuiltCProcessor(Processor):
         return SourceSet(indexes=(SCHEMA,), listed=tiles, may_be_absent=True)
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
-        """Both products' windows of the 10 m grid (one file per side of ±180°).
+        """Both products' windows of their grid (one file per side of ±180°).
 
-        The grid is the cached tile schema's, else the computed one; the schema is not
-        fetched for an estimate.
+        A product's grid is the one a run last read from its tiles (kept beside the
+        cached schema), else the prior's 10 m grid over the cached tile schema, else over
+        the computed one; nothing is fetched for an estimate.
         """
         cached = ctx.cached(SCHEMA)
         schema = COMPUTED
@@ -183,9 +190,11 @@ class JrcGhslBuiltCProcessor(Processor):
                 schema = read_schema(cached, SCHEMA_LAYER)
             except SourceError as exc:
                 log.warning("%s: %s; estimating on the computed grid", self.metadata.id, exc)
-        return raster_estimate(
-            _mosaic_grid(schema), ctx.boundary.geometry, ratio=_RATIO, files=len(PRODUCTS)
-        )
+        total = Estimate(bytes=0, files=0, pixels=0)
+        for product in PRODUCTS:
+            grid = ctx.last_seen(SCHEMA, product) or _mosaic_grid(schema)
+            total += raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO, files=1)
+        return total
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Per product: fetch the tiles meeting the boundary, mosaic them, clip the mosaic.
@@ -196,7 +205,7 @@ class JrcGhslBuiltCProcessor(Processor):
         reused without unpacking its tiles again (gigabytes for a large country).
         """
         ctx.progress(0, f"downloading {SCHEMA.filename}")
-        schema = self._schema(ctx)
+        schema, schema_file = self._schema(ctx)
         tiles = schema.meeting(ctx.boundary.geometry)
         share = 98 / len(PRODUCTS)
         outputs: list[OutputFile] = []
@@ -206,7 +215,13 @@ class JrcGhslBuiltCProcessor(Processor):
             archives = _fetch_tiles(ctx, product, tiles, (start, middle))
             name = f"{stem(product)}.tif"
             clip = partial(
-                self._clip_mosaic, ctx, product, archives, _extent(schema), span=(middle, end)
+                self._clip_mosaic,
+                ctx,
+                product,
+                archives,
+                _extent(schema),
+                schema_file=schema_file,
+                span=(middle, end),
             )
             digests = [
                 (tile.id, "missing" if archive is None else cached_digest(archive).sha256)
@@ -219,10 +234,11 @@ class JrcGhslBuiltCProcessor(Processor):
         ctx.progress(100, "done")
         return outputs
 
-    def _schema(self, ctx: RunContext) -> TileSchema:
-        """JRC's tile schema, fetched through the cache; the computed grid if it cannot be."""
+    def _schema(self, ctx: RunContext) -> tuple[TileSchema, Path | None]:
+        """JRC's tile schema and its cached file; the computed grid (no file) if it cannot be."""
         try:
-            return read_schema(ctx.fetch(SCHEMA), SCHEMA_LAYER)
+            cached = ctx.fetch(SCHEMA)
+            return read_schema(cached, SCHEMA_LAYER), cached
         except SourceError as exc:
             log.warning(
                 "%s: the tile schema cannot be used (%s); fetching the tiles of the "
@@ -230,7 +246,7 @@ class JrcGhslBuiltCProcessor(Processor):
                 self.metadata.id,
                 exc,
             )
-            return COMPUTED
+            return COMPUTED, None
 
     def _clip_mosaic(
         self,
@@ -239,9 +255,14 @@ class JrcGhslBuiltCProcessor(Processor):
         archives: list[tuple[Tile, Path | None]],
         extent: tuple[float, float, float, float],
         *,
+        schema_file: Path | None,
         span: Span,
     ) -> list[OutputFile]:
-        """Unpack a product's tiles, mosaic them (VRT) and clip the mosaic; remove the tiles."""
+        """Unpack a product's tiles, mosaic them (VRT) and clip the mosaic; remove the tiles.
+
+        The mosaic's facts go to the run's provenance and, beside the cached schema (the
+        product as its member), to the next estimate.
+        """
         folder = ctx.scratch / ".mosaic" / product
         folder.mkdir(parents=True, exist_ok=True)
         try:
@@ -259,6 +280,11 @@ class JrcGhslBuiltCProcessor(Processor):
                     "clipped as they are",
                     self.metadata.id, stem(product), "; ".join(differences),
                 )  # fmt: skip
+            if tiles:
+                facts = read_facts(vrt, name=f"{stem(product)} tiles")
+                ctx.note_source(SourceRead(f"{stem(product)} tiles", facts, tuple(differences)))
+                if schema_file is not None:
+                    remember(schema_file, product, facts)
             return clip_to_cogs(
                 self, ctx, vrt, span=span, sub=stem(product).lower(), nodata=PRIOR.nodata,
                 title=f"GHS-BUILT-C R2022A {product} 2018 10 m (Mollweide), clipped",
