@@ -249,3 +249,27 @@ def test_ids_are_case_free_on_every_route(
         )
         assert upper.status_code == 200, route
         assert upper.json() == lower.json(), route
+
+
+def test_processor_ids_are_case_free_in_submissions(
+    client: TestClient, wait_for_job: Callable[..., dict[str, Any]]
+) -> None:
+    body = {
+        "boundary_name": "GMB",
+        "processors": ["TEST_PROCESSOR.Version_1"],
+        "options": {"Test_Processor.VERSION_1": {}},
+    }
+    job = wait_for_job(client.post("/v1/jobs", json=body).json()["job_id"])
+    assert job["job_group_outcome"] == "SUCCESS"
+    assert [p["processor_name"] for p in job["job_group_processors"]] == [
+        "test_processor.version_1"
+    ]
+    ogc = client.post(
+        "/ogc/processes/Test_Processor.Version_1/execution",
+        json={"inputs": {"boundary_name": "gmb"}},
+    )
+    assert ogc.status_code == 201, ogc.text
+    status = wait_for_job(ogc.json()["jobID"])
+    assert [p["processor_name"] for p in status["job_group_processors"]] == [
+        "test_processor.version_1"
+    ]

@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -235,6 +236,19 @@ class JobCreate(BaseModel):
         "becomes the area's name_long.",
         examples=["Volta river basin, north"],
     )
+
+    @field_validator("processors")
+    @classmethod
+    def _processor_ids_case_free(cls, value: list[str]) -> list[str]:
+        # Ids are lower-case slugs, and every other route takes them in any case.
+        return [pid.lower() for pid in value]
+
+    @field_validator("options")
+    @classmethod
+    def _option_ids_case_free(
+        cls, value: dict[str, ProcessorOptionsBody] | None
+    ) -> dict[str, ProcessorOptionsBody] | None:
+        return None if value is None else {pid.lower(): body for pid, body in value.items()}
 
     @model_validator(mode="after")
     def _one_boundary(self) -> JobCreate:

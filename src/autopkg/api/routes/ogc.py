@@ -197,6 +197,7 @@ def get_process(rt: RuntimeDep, request: Request, process_id: str) -> dict[str, 
 
 
 def _metadata(rt: RuntimeDep, process_id: str) -> Metadata:
+    process_id = process_id.lower()
     if process_id not in rt.registry:
         raise NotFoundError(f"unknown process: {process_id[:80]!r}")
     return rt.registry.get(process_id).metadata
@@ -226,7 +227,7 @@ def execute(
     body: Annotated[ExecuteRequest, Body()],
 ) -> StatusInfo:
     """Start a job for the process (always asynchronous); ``Location`` is the job."""
-    _metadata(rt, process_id)
+    metadata = _metadata(rt, process_id)
     area = body.inputs.get("boundary")
     name = body.inputs.get("boundary_name")
     submission = service.submit(
@@ -234,7 +235,7 @@ def execute(
         executor,
         boundary_name=str(name) if name is not None else None,
         area=parse_area(area) if area is not None else None,
-        processor_ids=[process_id],
+        processor_ids=[metadata.id],
         client=writer,
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
