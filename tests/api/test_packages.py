@@ -229,19 +229,19 @@ def test_package_files_answer_one_range_or_the_whole_file(
 def test_ids_are_case_free_on_every_route(
     client: TestClient, wait_for_job: Callable[..., dict[str, Any]]
 ) -> None:
-    wait_for_job(submit(client, "GMB", "test_processor.version_1"))
+    wait_for_job(submit(client, "GNB", "test_processor.version_1"))
     for route in ("/v1/packages/{}", "/v1/boundaries/{}", "/v1/boundaries/{}/simplified"):
-        upper, lower = client.get(route.format("GMB")), client.get(route.format("gmb"))
+        upper, lower = client.get(route.format("GNB")), client.get(route.format("gnb"))
         assert upper.status_code == 200, route
         assert upper.json() == lower.json(), route
-    upper, lower = client.get("/v1/packages/GMB/zip"), client.get("/v1/packages/gmb/zip")
+    upper, lower = client.get("/v1/packages/GNB/zip"), client.get("/v1/packages/gnb/zip")
     assert upper.status_code == 200
-    assert 'filename="gmb.zip"' in upper.headers["content-disposition"]
+    assert 'filename="gnb.zip"' in upper.headers["content-disposition"]
     with zipfile.ZipFile(io.BytesIO(upper.content)) as archive:
-        assert "gmb/datapackage.json" in archive.namelist()
+        assert "gnb/datapackage.json" in archive.namelist()
     assert len(upper.content) == len(lower.content)
-    listed = client.get("/v1/jobs", params={"boundary_name": "GMB"}).json()["jobs"]
-    assert {job["boundary_name"] for job in listed} == {"gmb"}
+    listed = client.get("/v1/jobs", params={"boundary_name": "GNB"}).json()["jobs"]
+    assert {job["boundary_name"] for job in listed} == {"gnb"}
     for route in ("/v1/processors/{}", "/v1/processors/{}/version_1"):
         upper, lower = (
             client.get(route.format("TEST_PROCESSOR")),
@@ -255,7 +255,7 @@ def test_processor_ids_are_case_free_in_submissions(
     client: TestClient, wait_for_job: Callable[..., dict[str, Any]]
 ) -> None:
     body = {
-        "boundary_name": "GMB",
+        "boundary_name": "LSO",
         "processors": ["TEST_PROCESSOR.Version_1"],
         "options": {"Test_Processor.VERSION_1": {}},
     }
@@ -266,7 +266,7 @@ def test_processor_ids_are_case_free_in_submissions(
     ]
     ogc = client.post(
         "/ogc/processes/Test_Processor.Version_1/execution",
-        json={"inputs": {"boundary_name": "gmb"}},
+        json={"inputs": {"boundary_name": "lso"}},
     )
     assert ogc.status_code == 201, ogc.text
     status = wait_for_job(ogc.json()["jobID"])
