@@ -113,6 +113,7 @@ def test_whole_package_downloads_as_one_zip(
         "bfa/provenance.json",
         "bfa/CITATION.cff",
         "bfa/citation.bib",
+        "bfa/citation.json",
         "bfa/boundary.geojson",
         "bfa/stac/collection.json",
         "bfa/stac/test_processor-version_1.json",

@@ -131,6 +131,8 @@ def test_load_custom_boundary_then_package_it_offline(
     assert {k: v for k, v in again.items() if k != "created"} == {
         k: v for k, v in manifest.items() if k != "created"
     }
+    # The manifest was lost, so the rebuilt one starts the versions again.
+    assert again["version"] == "1.0.0"
     stray.unlink()
     assert autopkg(env, "packages", "validate", "ghana-south").returncode == 0
     gpkg.write_bytes(gpkg.read_bytes() + b"tampered")

@@ -59,6 +59,7 @@ def rebuild_command(boundary: Boundary) -> None:
         found,
         lookup,
         lock=publish_lock(rt, found.name),
+        package_url=rt.citable_package_url(found.name),
     )
     mark_packages_changed(rt)
     console.print(f"{boundary}: rebuilt with {len(manifest.get('resources', []))} resources")

@@ -208,6 +208,7 @@ def _produce_and_publish(
         inputs=run_inputs(boundary.geometry, run.processor_id, options, context.fetched),
         fetched=context.fetched,
         before_commit=still_ours,
+        package_url=rt.citable_package_url(boundary.name),
     )
     # Before the run is recorded as finished, so readers of the job see the package too.
     rt.database.transact_retrying(

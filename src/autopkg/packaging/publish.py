@@ -20,12 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import ProcessorError
 from autopkg.packaging.georef import Georef, read_georef
 from autopkg.packaging.inputs import Inputs
-from autopkg.packaging.layout import data_path, package_key
+from autopkg.packaging.layout import data_path, package_key, preview_path
 from autopkg.packaging.manifest import (
     PNG_MEDIATYPE,
     PREVIEW_KEY,
@@ -34,14 +37,23 @@ from autopkg.packaging.manifest import (
     Resource,
     file_resource,
     merge,
+    preview_of,
     utc_now_iso,
     with_preview,
 )
 from autopkg.packaging.preview import Preview, render_preview
 from autopkg.packaging.provenance import processor_entry
 from autopkg.packaging.rebuild import rebuild_manifest
-from autopkg.packaging.store import commit, delete_stale, hash_chunks, listed_paths, read_manifest
+from autopkg.packaging.store import (
+    commit,
+    delete_stale,
+    file_chunks,
+    hash_chunks,
+    listed_paths,
+    read_manifest,
+)
 from autopkg.packaging.validation import validate_package
+from autopkg.packaging.versions import preserve
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
 from autopkg.slugs import require_slug
@@ -60,6 +72,7 @@ def publish_processor(
     inputs: Inputs | None = None,
     fetched: Sequence[FetchedSource] = (),
     before_commit: Callable[[], None] = lambda: None,
+    package_url: str = "",
 ) -> list[Resource]:
     """Publish one processor's output files into the boundary's package.
 
@@ -76,7 +89,8 @@ def publish_processor(
     and ``datapackage.json`` is written last. Files of the processor that the new
     manifest does not name are deleted. If an upload fails, the files uploaded so far
     that the old manifest does not name are deleted again, so a failed publication
-    leaves nothing new visible.
+    leaves nothing new visible. ``package_url``, when the deployment knows where
+    packages are served, is the package's URL in its citation files.
 
     Returns:
         The processor's resources as written to the manifest.
@@ -99,15 +113,77 @@ def publish_processor(
     with lock:
         before_commit()
         previous = read_manifest(storage, boundary.name)
-        resources = _upload(
-            storage, boundary.name, metadata, outputs, rendered, georefs, previous, inputs
-        )
-        manifest = merge(previous, boundary, metadata, resources)
+        moved = _superseded(previous, metadata, outputs, rendered)
+        kept = preserve(storage, boundary.name, previous, moved) if previous else []
+        try:
+            resources = _upload(
+                storage, boundary.name, metadata, outputs, rendered, georefs, previous, inputs
+            )
+        except BaseException:
+            for key in kept:
+                storage.delete(key)
+            raise
         now = utc_now_iso()
         entry = processor_entry(metadata.id, resources, fetched, published_at=now)
-        commit(storage, boundary, manifest, described=[metadata], entries=[entry], now=now)
+        manifest = commit(
+            storage,
+            boundary,
+            merge(previous, boundary, metadata, resources),
+            described=[metadata],
+            entries=[entry],
+            now=now,
+            previous=previous,
+            moved=moved,
+            package_url=package_url,
+        )
         delete_stale(storage, boundary.name, manifest, [metadata.id])
     return [r for r in manifest["resources"] if r[PROCESSOR_KEY] == metadata.id]
+
+
+def _superseded(
+    previous: Manifest | None,
+    metadata: Metadata,
+    outputs: Sequence[OutputFile],
+    rendered: Sequence[Preview | None],
+) -> dict[str, str]:
+    """Return ``{path: hash}`` of the processor's published files this publication replaces.
+
+    A file is replaced when the new outputs do not name it, or name it with other
+    bytes: another size or, for the same size, another sha256 (so a local output is
+    read again only when its size matches). Those files are kept under ``versions/``
+    before anything is overwritten.
+    """
+    planned: dict[str, tuple[int, Callable[[], tuple[int, str]]]] = {}
+    for out, preview in zip(outputs, rendered, strict=True):
+        relative = data_path(metadata.name, metadata.version, out.path.name)
+        planned[relative] = (out.path.stat().st_size, partial(_hash_file, out.path))
+        if preview is not None:
+            image = preview_path(metadata.name, metadata.version, out.path.name)
+            planned[image] = (len(preview.png), partial(hash_chunks, [preview.png]))
+    superseded = {}
+    for record in _records(previous, metadata.id):
+        path, recorded = str(record["path"]), record.get("hash")
+        size, digest = planned.get(path, (None, None))
+        if size != record.get("bytes") or digest is None or f"sha256:{digest()[1]}" != recorded:
+            superseded[path] = str(recorded)
+    return superseded
+
+
+def _records(previous: Manifest | None, processor_id: str) -> list[dict[str, Any]]:
+    """Return the file records (data files, then each one's preview) of a processor."""
+    records = []
+    for resource in (previous or {}).get("resources", []):
+        if resource.get(PROCESSOR_KEY) == processor_id:
+            records.append(resource)
+            preview = preview_of(resource)
+            if preview is not None:
+                records.append(preview)
+    return records
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    """Return the size and sha256 of a local file."""
+    return hash_chunks(file_chunks(path))
 
 
 def _upload(

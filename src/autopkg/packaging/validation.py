@@ -30,6 +30,7 @@ from autopkg.packaging.manifest import (
 )
 from autopkg.packaging.stac_check import stac_problems
 from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
+from autopkg.packaging.versions import VERSIONS, kept_versions, read_version, version_manifest
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
@@ -50,7 +51,8 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     ``data/`` or ``previews/`` folder that the manifest does not list is reported, as
     is a missing package page or document (provenance, citations, boundary). The
     STAC catalogue must be exactly what the manifest derives (see
-    :func:`~autopkg.packaging.stac_check.stac_problems`).
+    :func:`~autopkg.packaging.stac_check.stac_problems`). Every version kept under
+    ``versions/`` must still name files with its bytes and hashes, and hold nothing else.
 
     A file's CRS and grid are not read again: they were read from the bytes whose
     sha256 is recorded beside them, so matching bytes carry the recorded CRS.
@@ -69,6 +71,7 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     for resource in manifest.get("resources", []):
         problems.extend(_file_problems(storage, b, resource))
     problems.extend(_stray_files(storage, b, manifest))
+    problems.extend(_version_problems(storage, b))
     problems.extend(stac_problems(storage, b, manifest))
     problems.extend(
         f"{relative}: file is missing; run 'autopkg packages rebuild'"
@@ -91,6 +94,51 @@ def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any])
         if len(segments) > 4 and segments[3] in (DATA, PREVIEWS) and relative not in listed:
             problems.append(f"{relative}: file is not in the manifest")
     return problems
+
+
+def _version_problems(storage: Storage, boundary_name: str) -> list[str]:
+    """Return problems of the versions kept under ``versions/`` (see ``packaging.versions``).
+
+    Each kept manifest's files (at the paths it names, relative to the package root) must
+    have its sizes and hashes; a file under ``versions/`` that no kept manifest names is
+    reported. A file shared by several versions is hashed once.
+    """
+    problems: list[str] = []
+    named: set[str] = set()
+    checked: dict[tuple[str, str], list[str]] = {}
+    for version in kept_versions(storage, boundary_name):
+        where = version_manifest(version)
+        named.add(where)
+        try:
+            kept = read_version(storage, boundary_name, version) or {}
+        except AutopkgError as exc:
+            problems.append(exc.message)
+            continue
+        for record in _records(kept):
+            path = str(record["path"])
+            named.add(path)
+            seen = (path, str(record.get("hash")))
+            if seen not in checked:
+                checked[seen] = _stored_problems(storage, boundary_name, path, path, record)
+            problems.extend(f"{where}: {problem}" for problem in checked[seen])
+    prefix = package_key(boundary_name, "")
+    for key in storage.list_keys(package_key(boundary_name, f"{VERSIONS}/")):
+        relative = key.removeprefix(prefix)
+        if relative not in named:
+            problems.append(f"{relative}: file is not in any kept version's manifest")
+    return problems
+
+
+def _records(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the file records of a manifest: each resource with a path, and its preview."""
+    records = []
+    for resource in manifest.get("resources") or []:
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            records.append(resource)
+            preview = preview_of(resource)
+            if preview is not None:
+                records.append(preview)
+    return records
 
 
 def _manifest_problems(manifest: dict[str, Any]) -> list[str]:

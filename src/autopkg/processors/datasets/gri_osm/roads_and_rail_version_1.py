@@ -33,6 +33,7 @@ from autopkg.processors.base import (
     RunContext,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.reference import Organisation, Person, Reference
 from autopkg.processors.sizing import GPKG_OVERHEAD_BYTES
 
 #: Rows read from the database, clipped and written at a time.
@@ -116,6 +117,17 @@ class GriOsmRoadsAndRailProcessor(Processor):
         ),
         data_origin_url="https://global.infrastructureresilience.org",
         data_formats=("GeoPackage",),
+        data_reference=Reference(
+            authors=(
+                Person(family="Russell", given="T."),
+                Person(family="Thomas", given="F."),
+                Organisation(name="nismod/open-gira contributors"),
+                Organisation(name="OpenStreetMap contributors"),
+            ),
+            year=2022,
+            version="OSM snapshot of November 2022",
+            url="https://global.infrastructureresilience.org",
+        ),
     )
 
     def estimate(self, ctx: EstimateContext) -> Estimate:

@@ -24,6 +24,7 @@ from autopkg.processors.base import (
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import cached_digest
 from autopkg.processors.rasters import RasterFacts, check_raster, clip_once, clip_to_cogs
+from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import (
     SourceGrid,
     check_grid,
@@ -106,10 +107,23 @@ class GridfinderProcessor(Processor):
         data_license=License(
             name="CC-BY-4.0",
             path="https://creativecommons.org/licenses/by/4.0/",
-            title="Creative Commons Attribution 4.0",
+            title="Creative Commons Attribution 4.0 International",
         ),
         data_origin_url="https://doi.org/10.5281/zenodo.3628142",
         data_formats=("GeoPackage", "GeoTIFF"),
+        data_reference=Reference(
+            authors=(
+                Person(family="Arderne", given="C."),
+                Person(family="Nicolas", given="C."),
+                Person(family="Zorn", given="C."),
+                Person(family="Koks", given="E.E."),
+            ),
+            year=2020,
+            version="1.1.1",
+            url="https://doi.org/10.5281/zenodo.3628142",
+            doi="10.5281/zenodo.3628142",
+            publisher="Zenodo",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_GRID, _TARGETS, _LV)
 

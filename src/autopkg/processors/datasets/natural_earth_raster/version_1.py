@@ -14,6 +14,7 @@ from autopkg.processors.base import (
     Source,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.reference import Organisation, Reference
 from autopkg.processors.sizing import SourceGrid, check_grid, north_up, raster_estimate
 
 _SOURCE = Source(
@@ -65,6 +66,12 @@ class NaturalEarthRasterProcessor(Processor):
             "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/"
         ),
         data_formats=("GeoTIFF",),
+        data_reference=Reference(
+            authors=(Organisation(name="Natural Earth"),),
+            year=2009,
+            url="https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/",
+            publisher="Natural Earth",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
 

@@ -18,6 +18,7 @@ from autopkg.processors.base import (
     Source,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.reference import Organisation, Reference
 from autopkg.processors.sizing import vector_estimate
 
 # naturalearthdata.com's download links redirect to this CDN, which serves the files.
@@ -73,6 +74,13 @@ class NaturalEarthVectorProcessor(Processor):
         ),
         data_origin_url="https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
         data_formats=("GeoPackage",),
+        data_reference=Reference(
+            authors=(Organisation(name="Natural Earth"),),
+            year=2017,
+            version="4.0.0",
+            url="https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
+            publisher="Natural Earth",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
 
