@@ -31,7 +31,9 @@ def validate_command(boundary: Boundary) -> None:
     """Re-check every file's bytes and hash and validate the manifest."""
     from autopkg.services import packages as service
 
-    problems = service.check_package(runtime(), boundary)
+    problems, notes = service.check_package(runtime(), boundary)
+    for note in notes:
+        err_console.print(f"note: {boundary}: {note}", markup=False)
     for problem in problems:
         err_console.print(f"{boundary}: {problem}", markup=False)
     if problems:

@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.geoparquet import write_geoparquet
+from autopkg.clip.gpkg import dataset_options
 from autopkg.clip.shapes import GeometryKind, clip_shapes
 from autopkg.clip.staging import publish, staging_dir
 from autopkg.errors import ClipError
@@ -209,6 +210,7 @@ def _write(
                     geometry_name=out_name,
                     geometry_type=source.kind.output_type,
                     crs=source.crs,
+                    dataset_options=dataset_options(driver),
                 )
         except (RuntimeError, pa.ArrowException) as exc:
             raise (failures[0] if failures else exc) from None

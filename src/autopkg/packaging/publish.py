@@ -12,7 +12,8 @@ a database lock that holds across machines). Callers must also never publish the
 its check just before publishing guarantee.
 
 This module is also the entry point for the package maintenance functions
-(:func:`read_manifest`, :func:`rebuild_manifest`, :func:`validate_package`).
+(:func:`read_manifest`, :func:`rebuild_manifest`, :func:`validate_package`,
+:func:`package_notes`).
 """
 
 from __future__ import annotations
@@ -52,14 +53,20 @@ from autopkg.packaging.store import (
     listed_paths,
     read_manifest,
 )
-from autopkg.packaging.validation import validate_package
+from autopkg.packaging.validation import package_notes, validate_package
 from autopkg.packaging.versions import preserve
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
-__all__ = ["publish_processor", "read_manifest", "rebuild_manifest", "validate_package"]
+__all__ = [
+    "package_notes",
+    "publish_processor",
+    "read_manifest",
+    "rebuild_manifest",
+    "validate_package",
+]
 
 
 def publish_processor(

@@ -36,6 +36,9 @@ from autopkg.storage.base import Storage
 
 _NAME = re.compile(RESOURCE_NAME_PATTERN)
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+#: What GDAL (and QGIS through it) writes beside a file it opened: auxiliary metadata
+#: (statistics, histograms), external overviews and masks.
+SIDECAR_SUFFIXES = (".aux.xml", ".ovr", ".msk")
 
 
 def validate_package(storage: Storage, boundary_name: str) -> list[str]:
@@ -83,17 +86,54 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
 
 def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any]) -> list[str]:
     """Return a problem for each file in a ``data/`` or ``previews/`` folder not listed."""
+    strays, _ = _unlisted(storage, boundary_name, manifest)
+    return [f"{relative}: file is not in the manifest" for relative in strays]
+
+
+def package_notes(storage: Storage, boundary_name: str) -> list[str]:
+    """Return notes on a package that are not problems: the GDAL sidecars beside its files.
+
+    QGIS and GDAL write ``<file>.aux.xml`` (and ``.ovr``, ``.msk`` when asked for
+    overviews or masks) beside a file opened in place. They are not part of the
+    package, so :func:`validate_package` does not count them as strays; they are named
+    here so their owner knows they are there (the zip and the catalogue never include
+    them).
+
+    Raises:
+        InvalidInputError: if ``boundary_name`` is not a slug.
+    """
+    b = require_slug(boundary_name, "boundary name")
+    try:
+        manifest = read_manifest(storage, b) or {}
+    except AutopkgError:
+        return []
+    _, sidecars = _unlisted(storage, b, manifest)
+    return [
+        f"{relative}: a GDAL sidecar (QGIS and GDAL write one beside a file they open), "
+        "not part of the package; ignored"
+        for relative in sidecars
+    ]
+
+
+def _unlisted(
+    storage: Storage, boundary_name: str, manifest: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """Return the unlisted files of ``data/`` and ``previews/`` folders: strays, sidecars."""
     resources = manifest.get("resources")
     entries = resources if isinstance(resources, list) else []
     listed = set(listed_paths(r for r in entries if isinstance(r, dict) and "path" in r))
     prefix = package_key(boundary_name, "")
-    problems = []
+    strays, sidecars = [], []
     for key in storage.list_keys(package_key(boundary_name, "datasets/")):
         relative = key.removeprefix(prefix)
         segments = relative.split("/")
-        if len(segments) > 4 and segments[3] in (DATA, PREVIEWS) and relative not in listed:
-            problems.append(f"{relative}: file is not in the manifest")
-    return problems
+        if len(segments) <= 4 or segments[3] not in (DATA, PREVIEWS) or relative in listed:
+            continue
+        if any(relative.endswith(s) and relative[: -len(s)] in listed for s in SIDECAR_SUFFIXES):
+            sidecars.append(relative)
+        else:
+            strays.append(relative)
+    return strays, sidecars
 
 
 def _version_problems(storage: Storage, boundary_name: str) -> list[str]:

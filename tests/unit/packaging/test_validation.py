@@ -13,6 +13,7 @@ from frictionless import Package
 
 from autopkg.errors import NotFoundError
 from autopkg.packaging.publish import (
+    package_notes,
     publish_processor,
     read_manifest,
     rebuild_manifest,
@@ -210,3 +211,20 @@ def test_rebuild_reproduces_the_manifest_apart_from_created(
         True,
     )
     assert validate_package(storage, "gha") == [f"{A_PATH}: file is not in the manifest"]
+
+
+def test_gdal_sidecars_are_notes_not_strays(storage: LocalFSStorage) -> None:
+    # What QGIS leaves beside GeoTIFFs it opened in place (statistics, pyramids).
+    sidecar = f"{A_PATH}.aux.xml"
+    storage.put_bytes(b"<PAMDataset/>", f"gha/{sidecar}", "application/xml")
+    overviews = A_PATH.replace("-a-", "-b-") + ".ovr"
+    storage.put_bytes(b"overviews", f"gha/{overviews}", "image/tiff")
+    # A sidecar of no listed file is a stray like any other.
+    orphan = "datasets/test_raster/version_1/data/gone.tif.aux.xml"
+    storage.put_bytes(b"<PAMDataset/>", f"gha/{orphan}", "application/xml")
+    assert validate_package(storage, "gha") == [f"{orphan}: file is not in the manifest"]
+    assert package_notes(storage, "gha") == [
+        f"{path}: a GDAL sidecar (QGIS and GDAL write one beside a file they open), "
+        "not part of the package; ignored"
+        for path in (sidecar, overviews)
+    ]

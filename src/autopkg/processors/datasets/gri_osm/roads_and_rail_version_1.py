@@ -20,6 +20,7 @@ from pyogrio.raw import write_arrow
 from shapely.geometry import MultiPolygon
 
 from autopkg.clip.geometry import antimeridian_parts, repair
+from autopkg.clip.gpkg import dataset_options
 from autopkg.clip.shapes import GeometryKind, clip_shapes
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
@@ -206,6 +207,7 @@ class GriOsmRoadsAndRailProcessor(Processor):
                         geometry_name="geom",
                         geometry_type="MultiLineString",
                         crs="EPSG:4326",
+                        dataset_options=dataset_options("GPKG"),
                     )
         except Exception as exc:
             staged.unlink(missing_ok=True)
