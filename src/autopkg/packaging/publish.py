@@ -93,10 +93,12 @@ def publish_processor(
     :mod:`~autopkg.packaging.georef`) and a preview PNG (both read before the lock
     is taken, see :mod:`~autopkg.packaging.preview`); its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
-    and ``datapackage.json`` is written last. Files of the processor that the new
-    manifest does not name are deleted. If an upload fails, the files uploaded so far
-    that the old manifest does not name are deleted again, so a failed publication
-    leaves nothing new visible. ``package_url``, when the deployment knows where
+    and ``datapackage.json`` is written last, as the package's next version. Files of
+    the processor that this publication replaces or removes are first copied under
+    ``versions/`` (see :mod:`~autopkg.packaging.versions`); those the new manifest does
+    not name are then deleted. If an upload fails, the files uploaded so far
+    that the old manifest does not name are deleted again, as are the copies, so a
+    failed publication leaves nothing new visible. ``package_url``, when the deployment knows where
     packages are served, is the package's URL in its citation files.
 
     Returns:
