@@ -37,7 +37,7 @@ from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, previe
 from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
 from autopkg.packaging.stac import stac_documents
-from autopkg.packaging.versions import archive, stamp
+from autopkg.packaging.versions import archive, kept_versions, stamp
 from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
@@ -118,7 +118,8 @@ def commit(
     pages: dict[str, str] = {}
     for metadata in described:
         pages.update(render_dataset_pages(boundary, manifest, metadata))
-    pages.update(render_package_pages(boundary, manifest, provenance or {}))
+    versions = kept_versions(storage, b)
+    pages.update(render_package_pages(boundary, manifest, provenance or {}, versions))
     for relative, html in pages.items():
         storage.put_bytes(html.encode(), package_key(b, relative), HTML_TYPE)
     storage.put_bytes(json_bytes(provenance), package_key(b, PROVENANCE), JSON_TYPE)

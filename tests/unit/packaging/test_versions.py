@@ -84,6 +84,11 @@ def test_each_publication_is_a_version_and_replaced_files_stay_readable(
         )
     assert validate_package(storage, "gha") == []
 
+    # The versions page links each kept manifest, newest first.
+    page = (storage.get_bytes("gha/version.html") or b"").decode()
+    assert "This is version 2.0.0 of the package" in page
+    links = ['<a href="versions/1.1.0/datapackage.json">1.1.0</a>', '<a href="versions/1.0.0/']
+    assert page.index(links[0]) < page.index(links[1])
     # The citation files cite the package at its version.
     cff = yaml.safe_load(storage.get_bytes("gha/CITATION.cff") or b"")
     assert (cff["version"], cff["date-released"]) == ("2.0.0", v3["created"][:10])
