@@ -143,6 +143,22 @@ def preview_of(resource: Resource) -> dict[str, Any] | None:
     return preview if isinstance(preview, dict) and isinstance(preview.get("path"), str) else None
 
 
+def stored_records(resources: Iterable[Any]) -> list[dict[str, Any]]:
+    """Return the records of the files ``resources`` name: each file, then its preview.
+
+    Each record has the file's ``path``, ``bytes`` and ``hash``; entries that are not
+    objects with a ``path`` are skipped.
+    """
+    records = []
+    for resource in resources:
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            records.append(resource)
+            preview = preview_of(resource)
+            if preview is not None:
+                records.append(preview)
+    return records
+
+
 def merge(
     manifest: Manifest | None,
     boundary: Boundary,

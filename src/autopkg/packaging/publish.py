@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import ProcessorError
@@ -38,7 +37,7 @@ from autopkg.packaging.manifest import (
     Resource,
     file_resource,
     merge,
-    preview_of,
+    stored_records,
     utc_now_iso,
     with_preview,
 )
@@ -170,24 +169,13 @@ def _superseded(
             image = preview_path(metadata.name, metadata.version, out.path.name)
             planned[image] = (len(preview.png), partial(hash_chunks, [preview.png]))
     superseded = {}
-    for record in _records(previous, metadata.id):
+    published = (previous or {}).get("resources", [])
+    for record in stored_records(r for r in published if r.get(PROCESSOR_KEY) == metadata.id):
         path, recorded = str(record["path"]), record.get("hash")
         size, digest = planned.get(path, (None, None))
         if size != record.get("bytes") or digest is None or f"sha256:{digest()[1]}" != recorded:
             superseded[path] = str(recorded)
     return superseded
-
-
-def _records(previous: Manifest | None, processor_id: str) -> list[dict[str, Any]]:
-    """Return the file records (data files, then each one's preview) of a processor."""
-    records = []
-    for resource in (previous or {}).get("resources", []):
-        if resource.get(PROCESSOR_KEY) == processor_id:
-            records.append(resource)
-            preview = preview_of(resource)
-            if preview is not None:
-                records.append(preview)
-    return records
 
 
 def _hash_file(path: Path) -> tuple[int, str]:

@@ -33,7 +33,7 @@ from autopkg.packaging.layout import (
     dataset_dir,
     package_key,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, preview_of
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, stored_records
 from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
 from autopkg.packaging.stac import stac_documents
@@ -166,13 +166,7 @@ def delete_stale(
 
 def listed_paths(resources: Iterable[Resource]) -> list[str]:
     """Return the paths of the files ``resources`` name: each file, then its preview."""
-    paths = []
-    for resource in resources:
-        paths.append(str(resource["path"]))
-        preview = preview_of(resource)
-        if preview is not None:
-            paths.append(str(preview["path"]))
-    return paths
+    return [str(record["path"]) for record in stored_records(resources)]
 
 
 def hash_chunks(chunks: Iterable[bytes]) -> tuple[int, str]:

@@ -27,6 +27,7 @@ from autopkg.packaging.manifest import (
     RESOURCE_NAME_PATTERN,
     SCHEMA_URL,
     preview_of,
+    stored_records,
 )
 from autopkg.packaging.stac_check import stac_problems
 from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
@@ -154,7 +155,7 @@ def _version_problems(storage: Storage, boundary_name: str) -> list[str]:
         except AutopkgError as exc:
             problems.append(exc.message)
             continue
-        for record in _records(kept):
+        for record in stored_records(kept.get("resources") or []):
             path = str(record["path"])
             named.add(path)
             seen = (path, str(record.get("hash")))
@@ -167,18 +168,6 @@ def _version_problems(storage: Storage, boundary_name: str) -> list[str]:
         if relative not in named:
             problems.append(f"{relative}: file is not in any kept version's manifest")
     return problems
-
-
-def _records(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the file records of a manifest: each resource with a path, and its preview."""
-    records = []
-    for resource in manifest.get("resources") or []:
-        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
-            records.append(resource)
-            preview = preview_of(resource)
-            if preview is not None:
-                records.append(preview)
-    return records
 
 
 def _manifest_problems(manifest: dict[str, Any]) -> list[str]:

@@ -36,7 +36,13 @@ from typing import Any
 
 from autopkg.errors import AutopkgError
 from autopkg.packaging.layout import MANIFEST, package_key
-from autopkg.packaging.manifest import PREVIEW_KEY, Manifest, Resource, preview_of
+from autopkg.packaging.manifest import (
+    PREVIEW_KEY,
+    Manifest,
+    Resource,
+    preview_of,
+    stored_records,
+)
 from autopkg.storage.base import Storage
 
 VERSIONS = "versions"
@@ -83,13 +89,8 @@ def stamp(previous: Manifest | None, manifest: Manifest, now: str) -> Manifest:
 
 def files_of(manifest: Manifest) -> dict[str, str]:
     """Return ``{path: hash}`` of every data file and preview the manifest names."""
-    files = {}
-    for resource in _resources(manifest):
-        files[str(resource["path"])] = str(resource.get("hash", ""))
-        preview = preview_of(resource)
-        if preview is not None:
-            files[str(preview["path"])] = str(preview.get("hash", ""))
-    return files
+    records = stored_records(manifest.get("resources") or [])
+    return {str(record["path"]): str(record.get("hash", "")) for record in records}
 
 
 def archived_path(version: str, path: str) -> str:
