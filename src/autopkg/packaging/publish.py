@@ -53,7 +53,7 @@ from autopkg.packaging.store import (
     read_manifest,
 )
 from autopkg.packaging.validation import package_notes, validate_package
-from autopkg.packaging.versions import preserve
+from autopkg.packaging.versions import discard, preserve
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
 from autopkg.slugs import require_slug
@@ -121,15 +121,15 @@ def publish_processor(
     with lock:
         before_commit()
         previous = read_manifest(storage, boundary.name)
-        moved = _superseded(previous, metadata, outputs, rendered)
-        kept = preserve(storage, boundary.name, previous, moved) if previous else []
+        superseded = _superseded(previous, metadata, outputs, rendered)
+        moved = preserve(storage, boundary.name, previous, superseded) if previous else {}
         try:
             resources = _upload(
                 storage, boundary.name, metadata, outputs, rendered, georefs, previous, inputs
             )
         except BaseException:
-            for key in kept:
-                storage.delete(key)
+            if previous:
+                discard(storage, boundary.name, previous, moved)
             raise
         now = utc_now_iso()
         entry = processor_entry(metadata.id, resources, fetched, published_at=now)

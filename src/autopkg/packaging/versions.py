@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from autopkg.errors import AutopkgError
+from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.layout import MANIFEST, package_key
 from autopkg.packaging.manifest import (
     PREVIEW_KEY,
@@ -104,20 +104,35 @@ def version_manifest(version: str) -> str:
 
 
 def preserve(
-    storage: Storage, boundary_name: str, previous: Manifest, paths: Iterable[str]
-) -> list[str]:
-    """Copy the files at ``paths`` (of ``previous``) to ``versions/<its version>/``.
+    storage: Storage, boundary_name: str, previous: Manifest, files: Mapping[str, str]
+) -> dict[str, str]:
+    """Copy ``files`` (``{path: hash}`` of ``previous``) to ``versions/<its version>/``.
 
-    Called before they are overwritten or deleted. Returns the keys written, for the
-    caller to remove again if its publication fails.
+    Called before they are overwritten or deleted. A file already gone from storage
+    (deleted by hand) cannot be kept and is skipped.
+
+    Returns:
+        ``{path: hash}`` of the files copied (see :func:`discard`, :func:`archive`).
     """
     version = version_of(previous)
-    written = []
-    for path in paths:
+    copied = {}
+    for path, digest in files.items():
         target = package_key(boundary_name, archived_path(version, path))
-        storage.copy(package_key(boundary_name, path), target)
-        written.append(target)
-    return written
+        try:
+            storage.copy(package_key(boundary_name, path), target)
+        except NotFoundError:
+            continue
+        copied[path] = digest
+    return copied
+
+
+def discard(
+    storage: Storage, boundary_name: str, previous: Manifest, copied: Iterable[str]
+) -> None:
+    """Delete the copies :func:`preserve` made, for a publication that failed."""
+    version = version_of(previous)
+    for path in copied:
+        storage.delete(package_key(boundary_name, archived_path(version, path)))
 
 
 def archive(

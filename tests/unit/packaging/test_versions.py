@@ -131,3 +131,25 @@ def test_validate_checks_the_kept_versions(storage: Storage, tmp_path: Path) -> 
         f"manifest says {sha256(b'one')}",
         "versions/1.0.0/notes.txt: file is not in any kept version's manifest",
     ]
+
+
+def test_a_rerun_after_a_file_was_deleted_by_hand_still_publishes(
+    storage: Storage, tmp_path: Path
+) -> None:
+    lock = threading.Lock()
+    first = [
+        write_output(tmp_path / "1", RASTER, b"raster-a", sub="a"),
+        write_output(tmp_path / "1", RASTER, b"raster-b", sub="b"),
+    ]
+    publish_processor(storage, GHANA, RASTER, first, lock=lock)
+    storage.delete(f"gha/{B}")
+    rerun = [write_output(tmp_path / "2", RASTER, b"raster-A", sub="a")]
+    publish_processor(storage, GHANA, RASTER, rerun, lock=lock)
+    assert (read_manifest(storage, "gha") or {})["version"] == "2.0.0"
+    # a was kept; b could not be (it was gone), so version 1.0.0 still names it where
+    # it was, and validate says that version has lost it.
+    assert kept(storage, "1.0.0")["resources"][0]["path"] == f"versions/1.0.0/{A}"
+    assert kept(storage, "1.0.0")["resources"][1]["path"] == B
+    assert validate_package(storage, "gha") == [
+        f"versions/1.0.0/datapackage.json: {B}: file is missing"
+    ]
