@@ -36,6 +36,14 @@ class Runtime:
             return (self.settings.packages_root / boundary_name).resolve().as_uri() + "/"
         return f"{host.rstrip('/')}/{boundary_name}/"
 
+    def citable_package_url(self, boundary_name: str) -> str:
+        """The package's URL for its citation files: ``""`` unless the host is configured.
+
+        Without ``AUTOPKG_PACKAGES_HOST_URL`` a worker cannot know the address clients
+        use (the API derives it from each request), so citations then give none.
+        """
+        return self.package_url(boundary_name) if self.settings.packages_host_url else ""
+
     @property
     def area_limits(self) -> AreaLimits:
         """The configured limits on the geometry of one request."""

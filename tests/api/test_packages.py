@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,7 @@ def test_whole_package_downloads_as_one_zip(
         "bfa/provenance.json",
         "bfa/CITATION.cff",
         "bfa/citation.bib",
+        "bfa/citation.json",
         "bfa/boundary.geojson",
         "bfa/stac/collection.json",
         "bfa/stac/test_processor-version_1.json",
@@ -273,3 +275,32 @@ def test_processor_ids_are_case_free_in_submissions(
     assert [p["processor_name"] for p in status["job_group_processors"]] == [
         "test_processor.version_1"
     ]
+
+
+def test_files_a_later_version_replaced_are_served_at_their_kept_paths(
+    tmp_path: Path,
+) -> None:
+    from autopkg.packaging.publish import publish_processor
+    from autopkg.storage.localfs import LocalFSStorage
+    from tests.unit.packaging.factories import GHANA, make_metadata, write_output
+
+    runtime = open_runtime(make_settings(tmp_path / "data"))
+    assert isinstance(runtime.storage, LocalFSStorage)
+    raster = make_metadata("test_raster")
+    lock = threading.Lock()
+    for run, content in (("1", b"first bytes"), ("2", b"second bytes")):
+        output = write_output(tmp_path / run, raster, content, sub="a")
+        publish_processor(runtime.storage, GHANA, raster, [output], lock=lock)
+    path = "datasets/test_raster/version_1/data/test_raster-version_1-a-gha.tif"
+    with TestClient(create_app(runtime, EmbeddedExecutor(runtime, workers=1))) as client:
+        assert client.get(f"/packages/gha/{path}").content == b"second bytes"
+        kept = client.get("/packages/gha/versions/1.0.0/datapackage.json")
+        assert kept.status_code == 200
+        (resource,) = kept.json()["resources"]
+        assert resource["path"] == f"versions/1.0.0/{path}"
+        old = client.get(f"/packages/gha/{resource['path']}")
+        assert old.status_code == 200 and old.content == b"first bytes"
+        assert hashlib.sha256(old.content).hexdigest() == resource["hash"].removeprefix("sha256:")
+        for refused in ("versions/9.9.9/datapackage.json", "versions/1.0.0/index.html",
+                        f"versions/1.0.0/{path}.stray"):  # fmt: skip
+            assert client.get(f"/packages/gha/{refused}").status_code == 404, refused

@@ -25,6 +25,7 @@ from irv_autopkg_client import Client
 from shapely.geometry import shape
 
 from tests.e2e.server import ServeProcess
+from tests.fixtures.gdal_cli import ogrinfo_messages
 from tests.fixtures.sources import GPPD_MEMBER, NE2_PIXEL_DEGREES, NE2_WIDTH, ne2_pixel
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
@@ -157,6 +158,9 @@ def test_manifest_validates_and_files_match(
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    # Debian's GDAL 3.6 (as QGIS 3.22 users have) opens every GeoPackage without a word.
+    for gpkg in sorted(manifest.parent.rglob("*.gpkg")):
+        assert ogrinfo_messages(gpkg) == "", gpkg.name
     cli = subprocess.run(
         [sys.executable, "-m", "autopkg", "packages", "validate", boundary],
         env=server.env,

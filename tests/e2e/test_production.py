@@ -213,9 +213,14 @@ def test_zip_validate_and_rebuild_work_on_s3(deployment: Production) -> None:
     rebuilt = _cli(env, "packages", "rebuild", "gnb")
     assert rebuilt.returncode == 0, rebuilt.stderr
     again = httpx.get(uri + "datapackage.json", timeout=30).json()
-    assert {k: v for k, v in again.items() if k != "created"} == {
-        k: v for k, v in manifest.items() if k != "created"
+    assert {k: v for k, v in again.items() if k not in ("created", "version")} == {
+        k: v for k, v in manifest.items() if k not in ("created", "version")
     }
+    # A rebuild is a patch release; the version it replaced is kept on S3.
+    major, minor, patch = (int(n) for n in manifest["version"].split("."))
+    assert again["version"] == f"{major}.{minor}.{patch + 1}"
+    kept = httpx.get(uri + f"versions/{manifest['version']}/datapackage.json", timeout=30)
+    assert kept.json()["resources"] == manifest["resources"]
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

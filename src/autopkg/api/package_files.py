@@ -22,9 +22,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from autopkg.errors import InvalidInputError
+from autopkg.errors import AutopkgError, InvalidInputError
 from autopkg.packaging.layout import MANIFEST, package_key
 from autopkg.packaging.members import published_paths
+from autopkg.packaging.versions import VERSIONS, archived_paths, is_version, read_version
 from autopkg.slugs import is_slug
 from autopkg.storage.localfs import LocalFSStorage
 
@@ -73,13 +74,7 @@ class PackageFiles(StaticFiles):
         """The status of ``relative`` in ``boundary``'s package if it is to be served."""
         if not is_slug(boundary):
             return None
-        raw = self.storage.get_bytes(package_key(boundary, MANIFEST))
-        if raw is None:
-            return None
-        try:
-            named = published_paths(json.loads(raw))
-        except (ValueError, TypeError, KeyError):
-            return None
+        named = self._named(boundary, relative)
         if relative not in named:
             return None
         try:
@@ -87,3 +82,23 @@ class PackageFiles(StaticFiles):
         except InvalidInputError:
             return None
         return info if info is not None and info.st_nlink == 1 else None
+
+    def _named(self, boundary: str, relative: str) -> frozenset[str]:
+        """The paths that may be served for ``relative``: its package's, or its version's.
+
+        A file under ``versions/<version>/`` is served when that version's kept manifest
+        names it (a file a later publication replaced, see
+        :mod:`~autopkg.packaging.versions`).
+        """
+        folder, _, rest = relative.partition("/")
+        try:
+            if folder == VERSIONS:
+                version = rest.partition("/")[0]
+                kept = (
+                    read_version(self.storage, boundary, version) if is_version(version) else None
+                )
+                return frozenset() if kept is None else archived_paths(kept, version)
+            raw = self.storage.get_bytes(package_key(boundary, MANIFEST))
+            return frozenset() if raw is None else published_paths(json.loads(raw))
+        except (AutopkgError, ValueError, TypeError, KeyError):
+            return frozenset()

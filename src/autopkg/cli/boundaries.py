@@ -22,10 +22,14 @@ def load_command(
         "name_long"
     ),
 ) -> None:
-    """Validate, repair and upsert boundaries from files; report rejected rows."""
+    """Validate, repair and upsert boundaries from files; report rejected rows.
+
+    Exits 1 when every row of a file was rejected (the other files are still loaded).
+    """
     from autopkg.services import boundaries as service
 
     rt = runtime()
+    refused = []
     for path in files:
         if not path.is_file():
             raise InvalidInputError(f"no such file: {path}")
@@ -35,6 +39,12 @@ def load_command(
         console.print(f"{path}: loaded {len(report.boundaries)} boundaries")
         for row, reason in report.rejected:
             err_console.print(f"{path}: row {row} rejected: {reason}", markup=False)
+        if report.rejected and not report.boundaries:
+            refused.append(str(path))
+    if refused:
+        raise InvalidInputError(
+            f"every row of {', '.join(refused)} was rejected: nothing loaded from it"
+        )
 
 
 @app.command("list")

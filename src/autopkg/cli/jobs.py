@@ -22,9 +22,15 @@ app = typer.Typer(
     add_completion=False,
 )
 
-ApiOption = Annotated[str, typer.Option("--api", help="Base URL of the service.")]
+# The service a person talks to is set once in the shell, like any client's endpoint.
+ApiOption = Annotated[
+    str, typer.Option("--api", envvar="AUTOPKG_API_URL", help="Base URL of the service.")
+]
 KeyOption = Annotated[
-    str | None, typer.Option("--api-key", help="API key, when the service requires one.")
+    str | None,
+    typer.Option(
+        "--api-key", envvar="AUTOPKG_API_KEY", help="API key, when the service requires one."
+    ),
 ]
 DEFAULT_API = "http://127.0.0.1:8000"
 _POLL_SECONDS = 0.5

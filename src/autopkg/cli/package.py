@@ -38,11 +38,13 @@ def package_command(
     options = parse_options_json(options_json)
     rt = runtime(packages_root=output)
     executor = EmbeddedExecutor(rt, workers=rt.settings.workers, only_dispatched=True)
+    # Submitted before the workers start (dispatches wait for them), so a mistake in
+    # the request is the only line printed, with none of the workers' start-up lines.
+    submission = service.submit(
+        rt, executor, boundary_name=boundary, processor_ids=processor, options=options
+    )
     executor.start()
     try:
-        submission = service.submit(
-            rt, executor, boundary_name=boundary, processor_ids=processor, options=options
-        )
         status = _follow(rt, submission.job_id)
     finally:
         executor.stop()

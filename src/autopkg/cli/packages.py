@@ -31,7 +31,9 @@ def validate_command(boundary: Boundary) -> None:
     """Re-check every file's bytes and hash and validate the manifest."""
     from autopkg.services import packages as service
 
-    problems = service.check_package(runtime(), boundary)
+    problems, notes = service.check_package(runtime(), boundary)
+    for note in notes:
+        err_console.print(f"note: {boundary}: {note}", markup=False)
     for problem in problems:
         err_console.print(f"{boundary}: {problem}", markup=False)
     if problems:
@@ -59,6 +61,7 @@ def rebuild_command(boundary: Boundary) -> None:
         found,
         lookup,
         lock=publish_lock(rt, found.name),
+        package_url=rt.citable_package_url(found.name),
     )
     mark_packages_changed(rt)
     console.print(f"{boundary}: rebuilt with {len(manifest.get('resources', []))} resources")

@@ -19,13 +19,18 @@ def worker_command(
     ] = None,
 ) -> None:
     """Execute runs from the broker (AUTOPKG_CELERY_BROKER) until stopped (Ctrl-C / SIGTERM)."""
-    from autopkg.jobs.celery_executor import run_worker
+    from autopkg.config import load_settings
+    from autopkg.jobs.celery_executor import check_broker, run_worker
 
+    # The broker is checked before the database is opened (and migrated, with Alembic's
+    # lines), so a missing or unreachable broker is the only line printed.
+    configured = load_settings()
+    if not configured.celery_broker:
+        raise ConfigurationError("autopkg worker needs AUTOPKG_CELERY_BROKER (e.g. redis://…)")
+    check_broker(configured)
     rt = runtime(service=True)
     settings = rt.settings
     rt.database.dispose()
-    if not settings.celery_broker:
-        raise ConfigurationError("autopkg worker needs AUTOPKG_CELERY_BROKER (e.g. redis://…)")
     run_worker(
         settings,
         concurrency=concurrency or settings.celery_concurrency,

@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from autopkg.clip.attributes import AttributeReport, AttributeTally, Kind, distinct_names
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.geoparquet import write_geoparquet
+from autopkg.clip.gpkg import dataset_options
 from autopkg.clip.shapes import GeometryKind, clip_shapes
 from autopkg.clip.staging import move_into_place, staging_dir
 from autopkg.errors import ClipError
@@ -244,6 +245,7 @@ def _write(
                     # The GeoPackage's own geometry column takes the name too, rather
                     # than "geom" beside an attribute of that name.
                     layer_options={"GEOMETRY_NAME": out_name} if driver == "GPKG" else None,
+                    dataset_options=dataset_options(driver),
                 )
         except (RuntimeError, pa.ArrowException) as exc:
             raise (failures[0] if failures else exc) from None

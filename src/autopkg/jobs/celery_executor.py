@@ -29,6 +29,7 @@ from kombu.exceptions import KombuError
 from autopkg.clip.budget import configure_gdal
 from autopkg.config import Settings, load_settings
 from autopkg.db import runs as run_repo
+from autopkg.errors import ConfigurationError
 from autopkg.jobs import engine
 from autopkg.jobs.housekeeping import Housekeeper
 from autopkg.runtime import Runtime, open_runtime
@@ -147,12 +148,8 @@ class CeleryExecutor:
 
     def problem(self) -> str | None:
         """``None`` when the broker answers, else why not."""
-        try:
-            with self._app.connection_for_write() as connection:
-                connection.ensure_connection(max_retries=1, timeout=_BROKER_TIMEOUT_SECS)
-        except (KombuError, OSError) as exc:
-            return f"broker is not answering ({type(exc).__name__})"
-        return None
+        failure = _broker_failure(self._app)
+        return None if failure is None else f"broker is not answering ({type(failure).__name__})"
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the reconciler."""
@@ -172,6 +169,37 @@ class CeleryExecutor:
 
 def _log_shutdown(sig: str | None = None, how: str | None = None, **_: object) -> None:
     log.info("%s shutdown (%s)", (how or "warm").lower(), sig)
+
+
+def check_broker(settings: Settings) -> None:
+    """Raise unless the broker of ``settings`` answers now (one try, a few seconds).
+
+    ``autopkg worker`` calls it first, so a broker that is down or mistyped is one line
+    and exit 1, rather than Celery retrying for minutes after the start-up lines.
+
+    Raises:
+        ConfigurationError: naming the broker (without its password) and the cause.
+    """
+    app = make_celery(settings)
+    failure = _broker_failure(app)
+    if failure is not None:
+        with app.connection_for_write() as connection:
+            where = connection.as_uri()
+        cause = str(failure).strip().splitlines()[0] if str(failure).strip() else ""
+        raise ConfigurationError(
+            f"the broker {where} (AUTOPKG_CELERY_BROKER) is not answering: "
+            f"{cause or type(failure).__name__}"
+        )
+
+
+def _broker_failure(app: Celery) -> Exception | None:
+    """Return why the broker cannot be reached now, or ``None`` when it answers."""
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=_BROKER_TIMEOUT_SECS)
+    except (KombuError, OSError) as exc:
+        return exc
+    return None
 
 
 def run_worker(settings: Settings, *, concurrency: int, loglevel: str) -> None:

@@ -214,6 +214,7 @@ def _produce_and_publish(
         fetched=context.fetched,
         notes=_notes(context),
         before_commit=still_ours,
+        package_url=rt.citable_package_url(boundary.name),
     )
     # Before the run is recorded as finished, so readers of the job see the package too.
     rt.database.transact_retrying(

@@ -2,8 +2,8 @@
 
 The archive holds exactly what the manifest describes: ``datapackage.json`` (its
 stored bytes), the package pages and documents (``provenance.json``, ``CITATION.cff``,
-``citation.bib``, ``boundary.geojson``, ``stac/collection.json``), the pages and STAC
-Item of each processor the manifest names, and the data files it lists with their
+``citation.bib``, ``citation.json``, ``boundary.geojson``, ``stac/collection.json``),
+the pages and STAC Item of each processor the manifest names, and the data files it lists with their
 previews. Nothing is found by listing
 folders, so a stray file or a symlink beside them is never included, and every byte is read
 through the :class:`~autopkg.storage.base.Storage` protocol, so S3 works alike.

@@ -2,7 +2,7 @@
 
 ```
 <boundary>/datapackage.json, index.html, license.html, version.html, provenance.json
-<boundary>/CITATION.cff, citation.bib, boundary.geojson
+<boundary>/CITATION.cff, citation.bib, citation.json, boundary.geojson
 <boundary>/stac/collection.json, stac/<processor>-<version>.json
 <boundary>/datasets/<processor>/<version>/index.html, license.html
 <boundary>/datasets/<processor>/<version>/data/<files>
@@ -19,9 +19,10 @@ MANIFEST = "datapackage.json"
 PROVENANCE = "provenance.json"
 CITATION_CFF = "CITATION.cff"
 CITATION_BIB = "citation.bib"
+CITATION_JSON = "citation.json"
 BOUNDARY = "boundary.geojson"
 #: Documents of the boundary folder beside the pages, rewritten with every commit.
-PACKAGE_DOCUMENTS = (PROVENANCE, CITATION_CFF, CITATION_BIB, BOUNDARY)
+PACKAGE_DOCUMENTS = (PROVENANCE, CITATION_CFF, CITATION_BIB, CITATION_JSON, BOUNDARY)
 #: Pages of the boundary folder, and of each ``datasets/<name>/<version>/`` folder.
 PACKAGE_PAGES = ("index.html", "license.html", "version.html")
 DATASET_PAGES = ("index.html", "license.html")

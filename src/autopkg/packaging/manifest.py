@@ -33,6 +33,9 @@ CRS_KEY = "autopkg:crs"
 #: A raster's grid as read from it: ``{"shape": [rows, columns], "transform": [a, b, c,
 #: d, e, f], "bands": [{"data_type", "nodata"?}]}``.
 GRID_KEY = "autopkg:grid"
+#: The key of a ``sources`` entry holding the dataset's structured citation
+#: (:class:`~autopkg.processors.reference.Reference` as JSON).
+REFERENCE_KEY = "autopkg:reference"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
 
@@ -49,6 +52,27 @@ def utc_now_iso(now: datetime | None = None) -> str:
 def license_dict(metadata: Metadata) -> dict[str, str]:
     """Return the processor's licence as a Frictionless licence object."""
     return metadata.data_license.model_dump()
+
+
+def source_entry(metadata: Metadata) -> dict[str, Any]:
+    """Return the ``sources`` entry of a processor's dataset: its origin and citation.
+
+    ``version`` is the dataset's version as its publisher names it (absent when the
+    publisher gives none), never the processor's; ``autopkg:reference`` holds the
+    structured citation the citation files are rendered from.
+    """
+    entry: dict[str, Any] = {
+        "title": metadata.data_title,
+        "path": metadata.data_origin_url,
+        "author": metadata.data_author,
+        "citation": metadata.data_citation,
+    }
+    reference = metadata.data_reference
+    if reference is not None:
+        if reference.version:
+            entry["version"] = reference.version
+        entry[REFERENCE_KEY] = reference.model_dump(mode="json")
+    return entry
 
 
 def file_resource(
@@ -82,15 +106,7 @@ def file_resource(
         "bytes": size,
         "hash": f"sha256:{sha256}",
         "licenses": [license_dict(metadata)],
-        "sources": [
-            {
-                "title": metadata.data_title,
-                "path": metadata.data_origin_url,
-                "version": metadata.version,
-                "author": metadata.data_author,
-                "citation": metadata.data_citation,
-            }
-        ],
+        "sources": [source_entry(metadata)],
         PROCESSOR_KEY: metadata.id,
     }
     if empty:
@@ -127,6 +143,22 @@ def preview_of(resource: Resource) -> dict[str, Any] | None:
     return preview if isinstance(preview, dict) and isinstance(preview.get("path"), str) else None
 
 
+def stored_records(resources: Iterable[Any]) -> list[dict[str, Any]]:
+    """Return the records of the files ``resources`` name: each file, then its preview.
+
+    Each record has the file's ``path``, ``bytes`` and ``hash``; entries that are not
+    objects with a ``path`` are skipped.
+    """
+    records = []
+    for resource in resources:
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            records.append(resource)
+            preview = preview_of(resource)
+            if preview is not None:
+                records.append(preview)
+    return records
+
+
 def merge(
     manifest: Manifest | None,
     boundary: Boundary,
@@ -140,7 +172,9 @@ def merge(
     Every earlier resource of that processor version is dropped (nothing stale
     survives); other processors' resources are kept unchanged. Incoming resources whose
     name is already taken get a ``-2``, ``-3``… suffix. ``created`` is kept from the
-    existing manifest, or set to ``now`` for a new one. ``manifest`` is not modified.
+    existing manifest, or set to ``now`` for a new one, until publication stamps the
+    new version and its time (see :mod:`~autopkg.packaging.versions`). ``manifest`` is
+    not modified.
 
     Raises:
         ValueError: if a resource belongs to another processor.

@@ -8,6 +8,7 @@ summary is rendered with raw HTML disabled.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -32,6 +33,7 @@ from autopkg.packaging.manifest import (
     group_by_processor,
     preview_of,
 )
+from autopkg.packaging.versions import version_manifest
 from autopkg.processors.base import Metadata
 
 # "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.
@@ -113,9 +115,12 @@ def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
 
 
 def render_package_pages(
-    boundary: Boundary, manifest: Manifest, provenance: dict[str, Any]
+    boundary: Boundary,
+    manifest: Manifest,
+    provenance: dict[str, Any],
+    versions: Sequence[str] = (),
 ) -> dict[str, str]:
-    """Render the boundary-level pages.
+    """Render the boundary-level pages; ``version.html`` links the kept ``versions``.
 
     Returns:
         ``{"index.html": …, "license.html": …, "version.html": …}``, paths relative to
@@ -129,6 +134,7 @@ def render_package_pages(
         "autopkg_version": __version__,
         "root": "",
         "stac_collection": STAC_COLLECTION,
+        "versions": [(v, version_manifest(v)) for v in reversed(versions)],
     }
     return {page: _ENV.get_template(f"package_{page}").render(context) for page in PACKAGE_PAGES}
 

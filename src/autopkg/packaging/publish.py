@@ -12,7 +12,8 @@ a database lock that holds across machines). Callers must also never publish the
 its check just before publishing guarantee.
 
 This module is also the entry point for the package maintenance functions
-(:func:`read_manifest`, :func:`rebuild_manifest`, :func:`validate_package`).
+(:func:`read_manifest`, :func:`rebuild_manifest`, :func:`validate_package`,
+:func:`package_notes`).
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import ProcessorError
 from autopkg.packaging.georef import Georef, read_georef
 from autopkg.packaging.inputs import Inputs
-from autopkg.packaging.layout import data_path, package_key
+from autopkg.packaging.layout import data_path, package_key, preview_path
 from autopkg.packaging.manifest import (
     PNG_MEDIATYPE,
     PREVIEW_KEY,
@@ -35,20 +38,35 @@ from autopkg.packaging.manifest import (
     Resource,
     file_resource,
     merge,
+    stored_records,
     utc_now_iso,
     with_preview,
 )
 from autopkg.packaging.preview import Preview, render_preview
 from autopkg.packaging.provenance import processor_entry
 from autopkg.packaging.rebuild import rebuild_manifest
-from autopkg.packaging.store import commit, delete_stale, hash_chunks, listed_paths, read_manifest
-from autopkg.packaging.validation import validate_package
+from autopkg.packaging.store import (
+    commit,
+    delete_stale,
+    file_chunks,
+    hash_chunks,
+    listed_paths,
+    read_manifest,
+)
+from autopkg.packaging.validation import package_notes, validate_package
+from autopkg.packaging.versions import discard, preserve
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
-__all__ = ["publish_processor", "read_manifest", "rebuild_manifest", "validate_package"]
+__all__ = [
+    "package_notes",
+    "publish_processor",
+    "read_manifest",
+    "rebuild_manifest",
+    "validate_package",
+]
 
 
 def publish_processor(
@@ -62,6 +80,7 @@ def publish_processor(
     fetched: Sequence[FetchedSource] = (),
     notes: Mapping[str, Any] | None = None,
     before_commit: Callable[[], None] = lambda: None,
+    package_url: str = "",
 ) -> list[Resource]:
     """Publish one processor's output files into the boundary's package.
 
@@ -75,11 +94,13 @@ def publish_processor(
     :mod:`~autopkg.packaging.georef`) and a preview PNG (both read before the lock
     is taken, see :mod:`~autopkg.packaging.preview`); its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources and the run's
-    ``notes`` on them) are rewritten
-    and ``datapackage.json`` is written last. Files of the processor that the new
-    manifest does not name are deleted. If an upload fails, the files uploaded so far
-    that the old manifest does not name are deleted again, so a failed publication
-    leaves nothing new visible.
+    ``notes`` on them) are rewritten and ``datapackage.json`` is written last, as the
+    package's next version. Files of the processor that this publication replaces or
+    removes are first copied under ``versions/`` (see :mod:`~autopkg.packaging.versions`);
+    those the new manifest does not name are then deleted. If an upload fails, the files
+    uploaded so far that the old manifest does not name are deleted again, as are the
+    copies, so a failed publication leaves nothing new visible. ``package_url``, when the
+    deployment knows where packages are served, is the package's URL in its citation files.
 
     Returns:
         The processor's resources as written to the manifest.
@@ -102,18 +123,69 @@ def publish_processor(
     with lock:
         before_commit()
         previous = read_manifest(storage, boundary.name)
-        resources = _upload(
-            storage, boundary.name, metadata, outputs, rendered, georefs, previous, inputs
-        )
-        manifest = merge(previous, boundary, metadata, resources)
+        superseded = _superseded(previous, metadata, outputs, rendered)
+        moved = preserve(storage, boundary.name, previous, superseded) if previous else {}
+        try:
+            resources = _upload(
+                storage, boundary.name, metadata, outputs, rendered, georefs, previous, inputs
+            )
+        except BaseException:
+            if previous:
+                discard(storage, boundary.name, previous, moved)
+            raise
         now = utc_now_iso()
         attributes = {out.path.name: out.attributes for out in outputs}
         entry = processor_entry(
             metadata.id, resources, fetched, published_at=now, attributes=attributes, notes=notes
         )
-        commit(storage, boundary, manifest, described=[metadata], entries=[entry], now=now)
+        manifest = commit(
+            storage,
+            boundary,
+            merge(previous, boundary, metadata, resources),
+            described=[metadata],
+            entries=[entry],
+            now=now,
+            previous=previous,
+            moved=moved,
+            package_url=package_url,
+        )
         delete_stale(storage, boundary.name, manifest, [metadata.id])
     return [r for r in manifest["resources"] if r[PROCESSOR_KEY] == metadata.id]
+
+
+def _superseded(
+    previous: Manifest | None,
+    metadata: Metadata,
+    outputs: Sequence[OutputFile],
+    rendered: Sequence[Preview | None],
+) -> dict[str, str]:
+    """Return ``{path: hash}`` of the processor's published files this publication replaces.
+
+    A file is replaced when the new outputs do not name it, or name it with other
+    bytes: another size or, for the same size, another sha256 (so a local output is
+    read again only when its size matches). Those files are kept under ``versions/``
+    before anything is overwritten.
+    """
+    planned: dict[str, tuple[int, Callable[[], tuple[int, str]]]] = {}
+    for out, preview in zip(outputs, rendered, strict=True):
+        relative = data_path(metadata.name, metadata.version, out.path.name)
+        planned[relative] = (out.path.stat().st_size, partial(_hash_file, out.path))
+        if preview is not None:
+            image = preview_path(metadata.name, metadata.version, out.path.name)
+            planned[image] = (len(preview.png), partial(hash_chunks, [preview.png]))
+    superseded = {}
+    published = (previous or {}).get("resources", [])
+    for record in stored_records(r for r in published if r.get(PROCESSOR_KEY) == metadata.id):
+        path, recorded = str(record["path"]), record.get("hash")
+        size, digest = planned.get(path, (None, None))
+        if size != record.get("bytes") or digest is None or f"sha256:{digest()[1]}" != recorded:
+            superseded[path] = str(recorded)
+    return superseded
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    """Return the size and sha256 of a local file."""
+    return hash_chunks(file_chunks(path))
 
 
 def _upload(

@@ -63,6 +63,7 @@ def rebuild_manifest(
     metadata_lookup: Callable[[str], Metadata | None],
     *,
     lock: AbstractContextManager[object],
+    package_url: str = "",
 ) -> Manifest:
     """Regenerate and publish a boundary's ``datapackage.json`` from its data files.
 
@@ -74,11 +75,13 @@ def rebuild_manifest(
     are those the old manifest gave it, or else those ``provenance.json`` recorded
     when it was published; so are its CRS and grid while its bytes are unchanged (they
     are read from the file again when not). An unchanged package is rebuilt exactly as
-    it was apart from ``created`` (kept when the old manifest is readable). When the
+    it was apart from ``version`` (a patch release of the old one, which is kept under
+    ``versions/``) and ``created``. When the
     old manifest or provenance names any file of a processor, files of it that neither
     names are left out (a failed run's leftovers), as are files nothing can describe
     (logged).
-    Pages, ``provenance.json``, the STAC catalogue and the manifest (last) are rewritten.
+    Pages, ``provenance.json``, the citations (giving ``package_url`` as the package's
+    URL when it is known), the STAC catalogue and the manifest (last) are rewritten.
 
     Returns:
         The new manifest.
@@ -122,8 +125,17 @@ def rebuild_manifest(
             )
         if not manifest["resources"]:
             raise NotFoundError(f"no data files of boundary {b!r} found on storage")
-        commit(storage, boundary, manifest, described=described, entries=entries, now=now)
-        return manifest
+        # Nothing on storage is overwritten, so the version it replaces keeps its paths.
+        return commit(
+            storage,
+            boundary,
+            manifest,
+            described=described,
+            entries=entries,
+            now=now,
+            previous=old or None,
+            package_url=package_url,
+        )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from shapely.geometry import MultiPolygon
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.geometry import antimeridian_parts
-from autopkg.packaging.citation import dataset_citations
+from autopkg.packaging.citation import package_citation
 from autopkg.packaging.layout import MANIFEST, STAC_COLLECTION, stac_item_path
 from autopkg.packaging.licensing import stac_license, web_license_links
 from autopkg.packaging.manifest import Manifest, group_by_processor
@@ -58,7 +58,7 @@ def stac_documents(
             ),
             bbox=bbox,
         )
-        for citation in dataset_citations(manifest)
+        for citation in package_citation(manifest).datasets
     ]
     times = sorted(item.datetime for item in items if item.datetime is not None)
     interval: list[datetime | None] = [times[0], times[-1]] if times else [None, None]

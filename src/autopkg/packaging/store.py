@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.errors import AutopkgError
-from autopkg.packaging.citation import citation_bib, citation_cff
+from autopkg.packaging.citation import package_citation
+from autopkg.packaging.citation_bib import citation_bib
+from autopkg.packaging.citation_cff import citation_cff
+from autopkg.packaging.citation_csl import citation_csl
 from autopkg.packaging.extent import boundary_feature_collection
 from autopkg.packaging.layout import (
     BOUNDARY,
     CITATION_BIB,
     CITATION_CFF,
+    CITATION_JSON,
     DATA,
     MANIFEST,
     PREVIEWS,
@@ -27,10 +33,11 @@ from autopkg.packaging.layout import (
     dataset_dir,
     package_key,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, preview_of
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, stored_records
 from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
 from autopkg.packaging.stac import stac_documents
+from autopkg.packaging.versions import archive, kept_versions, stamp
 from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
@@ -40,6 +47,7 @@ HTML_TYPE = "text/html; charset=utf-8"
 GEOJSON_TYPE = "application/geo+json"
 CFF_TYPE = "application/yaml"
 BIBTEX_TYPE = "application/x-bibtex; charset=utf-8"
+CSL_TYPE = "application/vnd.citationstyles.csl+json"
 
 
 def read_manifest(storage: Storage, boundary_name: str) -> Manifest | None:
@@ -79,17 +87,30 @@ def commit(
     described: Iterable[Metadata],
     entries: Iterable[dict[str, Any]],
     now: str,
-) -> None:
+    previous: Manifest | None,
+    moved: Mapping[str, str] = MappingProxyType({}),
+    package_url: str = "",
+) -> Manifest:
     """Write pages and documents for ``manifest``, then the manifest itself (last).
 
+    The manifest is a new version of the package (see :mod:`~autopkg.packaging.versions`):
+    it gets its ``version`` and ``created`` (``now``) first, and ``previous``, the
+    manifest it replaces, is kept under ``versions/`` with the files in ``moved``
+    (``{path: hash}``, copied there by the caller before they were overwritten or
+    deleted) repointed to their copies.
+
     The documents are ``provenance.json``, the citations (``CITATION.cff``,
-    ``citation.bib``), the boundary (``boundary.geojson``) and the STAC catalogue
+    ``citation.bib``, ``citation.json``; they give ``package_url`` as the package's
+    URL when it is known), the boundary (``boundary.geojson``) and the STAC catalogue
     (``stac/``, see :mod:`~autopkg.packaging.stac`). ``described`` are the
     processors whose dataset pages are (re)rendered; ``entries`` are their new
     provenance records. Records and STAC Items of processors no longer in the manifest
     are dropped, the Items after the manifest is written.
     """
     b = boundary.name
+    manifest = stamp(previous, manifest, now)
+    if previous is not None:
+        archive(storage, b, previous, moved)
     kept = {r[PROCESSOR_KEY] for r in manifest["resources"]}
     provenance = read_json(storage, package_key(b, PROVENANCE))
     for entry in entries:
@@ -97,12 +118,15 @@ def commit(
     pages: dict[str, str] = {}
     for metadata in described:
         pages.update(render_dataset_pages(boundary, manifest, metadata))
-    pages.update(render_package_pages(boundary, manifest, provenance or {}))
+    versions = kept_versions(storage, b)
+    pages.update(render_package_pages(boundary, manifest, provenance or {}, versions))
     for relative, html in pages.items():
         storage.put_bytes(html.encode(), package_key(b, relative), HTML_TYPE)
     storage.put_bytes(json_bytes(provenance), package_key(b, PROVENANCE), JSON_TYPE)
-    storage.put_bytes(citation_cff(manifest).encode(), package_key(b, CITATION_CFF), CFF_TYPE)
-    storage.put_bytes(citation_bib(manifest).encode(), package_key(b, CITATION_BIB), BIBTEX_TYPE)
+    citation = package_citation(manifest, package_url)
+    storage.put_bytes(citation_cff(citation).encode(), package_key(b, CITATION_CFF), CFF_TYPE)
+    storage.put_bytes(citation_bib(citation).encode(), package_key(b, CITATION_BIB), BIBTEX_TYPE)
+    storage.put_bytes(json_bytes(citation_csl(citation)), package_key(b, CITATION_JSON), CSL_TYPE)
     # Compact: an indented boundary of 10m Natural Earth would be several times larger.
     extent = json.dumps(boundary_feature_collection(boundary), separators=(",", ":"))
     storage.put_bytes(extent.encode(), package_key(b, BOUNDARY), GEOJSON_TYPE)
@@ -116,6 +140,7 @@ def commit(
     for key in storage.list_keys(package_key(b, f"{STAC}/")):
         if key.removeprefix(package_key(b, "")) not in catalogue:
             storage.delete(key)
+    return manifest
 
 
 def delete_stale(
@@ -141,13 +166,14 @@ def delete_stale(
 
 def listed_paths(resources: Iterable[Resource]) -> list[str]:
     """Return the paths of the files ``resources`` name: each file, then its preview."""
-    paths = []
-    for resource in resources:
-        paths.append(str(resource["path"]))
-        preview = preview_of(resource)
-        if preview is not None:
-            paths.append(str(preview["path"]))
-    return paths
+    return [str(record["path"]) for record in stored_records(resources)]
+
+
+def file_chunks(path: Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Yield a local file's bytes chunk by chunk."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk
 
 
 def hash_chunks(chunks: Iterable[bytes]) -> tuple[int, str]:

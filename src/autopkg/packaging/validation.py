@@ -27,14 +27,19 @@ from autopkg.packaging.manifest import (
     RESOURCE_NAME_PATTERN,
     SCHEMA_URL,
     preview_of,
+    stored_records,
 )
 from autopkg.packaging.stac_check import stac_problems
 from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
+from autopkg.packaging.versions import VERSIONS, kept_versions, read_version, version_manifest
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
 _NAME = re.compile(RESOURCE_NAME_PATTERN)
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+#: What GDAL (and QGIS through it) writes beside a file it opened: auxiliary metadata
+#: (statistics, histograms), external overviews and masks.
+SIDECAR_SUFFIXES = (".aux.xml", ".ovr", ".msk")
 
 
 def validate_package(storage: Storage, boundary_name: str) -> list[str]:
@@ -50,7 +55,8 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     ``data/`` or ``previews/`` folder that the manifest does not list is reported, as
     is a missing package page or document (provenance, citations, boundary). The
     STAC catalogue must be exactly what the manifest derives (see
-    :func:`~autopkg.packaging.stac_check.stac_problems`).
+    :func:`~autopkg.packaging.stac_check.stac_problems`). Every version kept under
+    ``versions/`` must still name files with its bytes and hashes, and hold nothing else.
 
     A file's CRS and grid are not read again: they were read from the bytes whose
     sha256 is recorded beside them, so matching bytes carry the recorded CRS.
@@ -69,6 +75,7 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     for resource in manifest.get("resources", []):
         problems.extend(_file_problems(storage, b, resource))
     problems.extend(_stray_files(storage, b, manifest))
+    problems.extend(_version_problems(storage, b))
     problems.extend(stac_problems(storage, b, manifest))
     problems.extend(
         f"{relative}: file is missing; run 'autopkg packages rebuild'"
@@ -80,16 +87,86 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
 
 def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any]) -> list[str]:
     """Return a problem for each file in a ``data/`` or ``previews/`` folder not listed."""
+    strays, _ = _unlisted(storage, boundary_name, manifest)
+    return [f"{relative}: file is not in the manifest" for relative in strays]
+
+
+def package_notes(storage: Storage, boundary_name: str) -> list[str]:
+    """Return notes on a package that are not problems: the GDAL sidecars beside its files.
+
+    QGIS and GDAL write ``<file>.aux.xml`` (and ``.ovr``, ``.msk`` when asked for
+    overviews or masks) beside a file opened in place. They are not part of the
+    package, so :func:`validate_package` does not count them as strays; they are named
+    here so their owner knows they are there (the zip and the catalogue never include
+    them).
+
+    Raises:
+        InvalidInputError: if ``boundary_name`` is not a slug.
+    """
+    b = require_slug(boundary_name, "boundary name")
+    try:
+        manifest = read_manifest(storage, b) or {}
+    except AutopkgError:
+        return []
+    _, sidecars = _unlisted(storage, b, manifest)
+    return [
+        f"{relative}: a GDAL sidecar (QGIS and GDAL write one beside a file they open), "
+        "not part of the package; ignored"
+        for relative in sidecars
+    ]
+
+
+def _unlisted(
+    storage: Storage, boundary_name: str, manifest: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """Return the unlisted files of ``data/`` and ``previews/`` folders: strays, sidecars."""
     resources = manifest.get("resources")
     entries = resources if isinstance(resources, list) else []
     listed = set(listed_paths(r for r in entries if isinstance(r, dict) and "path" in r))
     prefix = package_key(boundary_name, "")
-    problems = []
+    strays, sidecars = [], []
     for key in storage.list_keys(package_key(boundary_name, "datasets/")):
         relative = key.removeprefix(prefix)
         segments = relative.split("/")
-        if len(segments) > 4 and segments[3] in (DATA, PREVIEWS) and relative not in listed:
-            problems.append(f"{relative}: file is not in the manifest")
+        if len(segments) <= 4 or segments[3] not in (DATA, PREVIEWS) or relative in listed:
+            continue
+        if any(relative.endswith(s) and relative[: -len(s)] in listed for s in SIDECAR_SUFFIXES):
+            sidecars.append(relative)
+        else:
+            strays.append(relative)
+    return strays, sidecars
+
+
+def _version_problems(storage: Storage, boundary_name: str) -> list[str]:
+    """Return problems of the versions kept under ``versions/`` (see ``packaging.versions``).
+
+    Each kept manifest's files (at the paths it names, relative to the package root) must
+    have its sizes and hashes; a file under ``versions/`` that no kept manifest names is
+    reported. A file shared by several versions is hashed once.
+    """
+    problems: list[str] = []
+    named: set[str] = set()
+    checked: dict[tuple[str, str], list[str]] = {}
+    for version in kept_versions(storage, boundary_name):
+        where = version_manifest(version)
+        named.add(where)
+        try:
+            kept = read_version(storage, boundary_name, version) or {}
+        except AutopkgError as exc:
+            problems.append(exc.message)
+            continue
+        for record in stored_records(kept.get("resources") or []):
+            path = str(record["path"])
+            named.add(path)
+            seen = (path, str(record.get("hash")))
+            if seen not in checked:
+                checked[seen] = _stored_problems(storage, boundary_name, path, path, record)
+            problems.extend(f"{where}: {problem}" for problem in checked[seen])
+    prefix = package_key(boundary_name, "")
+    for key in storage.list_keys(package_key(boundary_name, f"{VERSIONS}/")):
+        relative = key.removeprefix(prefix)
+        if relative not in named:
+            problems.append(f"{relative}: file is not in any kept version's manifest")
     return problems
 
 

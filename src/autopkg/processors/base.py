@@ -24,6 +24,7 @@ from autopkg.clip.vector import clip_vector
 from autopkg.errors import ClipError
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import NoOptions, ProcessorOptions
+from autopkg.processors.reference import Reference
 from autopkg.slugs import SLUG_PATTERN
 
 if TYPE_CHECKING:
@@ -58,6 +59,10 @@ class Metadata(BaseModel):
     data_license: License
     data_origin_url: str
     data_formats: tuple[str, ...]
+    #: The citation's fields for reference managers (authors, year, the dataset's
+    #: version, DOI, URL). Optional so that processors written before it still load;
+    #: without it the citation files credit ``data_author`` as one organisation.
+    data_reference: Reference | None = None
 
     @property
     def id(self) -> str:

@@ -11,7 +11,7 @@ from autopkg.db import packages as db_packages
 from autopkg.errors import NotFoundError
 from autopkg.packaging.archive import PackageArchive, package_archive
 from autopkg.packaging.manifest import client_view, preview_of
-from autopkg.packaging.publish import read_manifest, validate_package
+from autopkg.packaging.publish import package_notes, read_manifest, validate_package
 from autopkg.processors.base import Metadata
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import get_boundary
@@ -115,12 +115,15 @@ def _preview(resource: dict[str, Any], uri: str) -> FilePreview | None:
     )
 
 
-def check_package(rt: Runtime, boundary_name: str) -> list[str]:
-    """Re-check every file's bytes and hash; return the problems found."""
+def check_package(rt: Runtime, boundary_name: str) -> tuple[list[str], list[str]]:
+    """Re-check every file's bytes and hash; return the problems and the notes found.
+
+    Notes (GDAL sidecars beside the files) are worth telling, but not problems.
+    """
     boundary_name = canonical_name(boundary_name)
     if not is_slug(boundary_name) or read_manifest(rt.storage, boundary_name) is None:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
-    return validate_package(rt.storage, boundary_name)
+    return validate_package(rt.storage, boundary_name), package_notes(rt.storage, boundary_name)
 
 
 def package_zip(rt: Runtime, boundary_name: str) -> PackageArchive:

@@ -48,6 +48,14 @@ class Storage(Protocol):
         """Return the object's size in bytes, or ``None`` if it does not exist."""
         ...
 
+    def copy(self, key: str, to_key: str) -> None:
+        """Copy the object at ``key`` to ``to_key`` atomically, on the storage itself.
+
+        Raises:
+            NotFoundError: if there is no object at ``key``.
+        """
+        ...
+
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
         ...

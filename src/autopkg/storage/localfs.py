@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -101,6 +102,27 @@ class LocalFSStorage:
         except (FileNotFoundError, NotADirectoryError):
             return None
         return info if stat.S_ISREG(info.st_mode) else None
+
+    def copy(self, key: str, to_key: str) -> None:
+        """Give the file at ``key`` a second name, ``to_key``, by a hard link.
+
+        No byte is copied, and the copy keeps its bytes when ``key`` is written again,
+        because every write replaces the file (a new inode) rather than changing it.
+        Where the file system refuses links, the bytes are copied.
+
+        Raises:
+            NotFoundError: if there is no file at ``key``.
+            StorageError: the file system refused, naming the cause and the key.
+        """
+        target = self.path_of(to_key)
+        handle = self._open(key)
+        if handle is None:
+            raise NotFoundError(f"no stored object {key!r}")
+        with handle:
+            try:
+                _link_atomically(self.path_of(key), target)
+            except OSError:
+                self._write_atomic(to_key, lambda dst: shutil.copyfileobj(handle, dst, _CHUNK))
 
     def delete(self, key: str) -> None:
         """Remove the file at ``key`` if present (empty folders are left in place).
@@ -200,6 +222,19 @@ def _replace_atomically(target: Path, write: Callable[[BinaryIO], object]) -> No
             os.fsync(handle.fileno())
         # mkstemp creates 0600 files; published files must be readable by a web server.
         tmp.chmod(0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _link_atomically(source: Path, target: Path) -> None:
+    """Hard-link ``source`` under a temporary name beside ``target``, then rename it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f"{_TMP_PREFIX}{os.urandom(8).hex()}"
+    os.link(source, tmp, follow_symlinks=False)
+    try:
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -129,6 +129,19 @@ class S3Storage:
             return None
         return int(head["ContentLength"])
 
+    def copy(self, key: str, to_key: str) -> None:
+        """Copy ``key`` to ``to_key`` inside the bucket (server side, in parts when large).
+
+        Raises:
+            NotFoundError: if there is no object at ``key``.
+        """
+        validate_key(key)
+        validate_key(to_key)
+        with _errors("copying", key):
+            self._client.copy(
+                {"Bucket": self.bucket, "Key": key}, self.bucket, to_key, Config=self._transfer
+            )
+
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
         validate_key(key)

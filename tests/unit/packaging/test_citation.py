@@ -10,17 +10,28 @@ import pytest
 import yaml
 from shapely.geometry import shape
 
-from autopkg.packaging.citation import citation_bib
+from autopkg.packaging.citation import package_citation
+from autopkg.packaging.citation_bib import citation_bib
 from autopkg.packaging.publish import publish_processor, read_manifest, validate_package
+from autopkg.processors.reference import Person, Reference
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, write_output
 
 RASTER = make_metadata("test_raster")
+LANGE = Reference(
+    authors=(Person(family="Lange", given="S."), Person(family="Volkholz", given="J.")),
+    year=2020,
+    version="1.0",
+    url="https://doi.org/10.5281/zenodo.7732393",
+    doi="10.5281/zenodo.7732393",
+    publisher="Zenodo",
+)
 VECTOR = make_metadata("test_vector", "version_2", license=ODBL).model_copy(
     update={
         "data_author": "Lange S., Volkholz J. et al.",
         "data_origin_url": "https://doi.org/10.5281/zenodo.7732393",
         "data_citation": "Lange S. (2020): Drought & heat, 50% of {cells}_x. doi:10.1029/x",
+        "data_reference": LANGE,
     }
 )
 
@@ -47,7 +58,6 @@ def test_manifest_sources_carry_the_citation(storage: LocalFSStorage) -> None:
             {
                 "title": "Test_Raster Data",
                 "path": "https://example.org/test_raster",
-                "version": "version_1",
                 "author": "Test Author",
                 "citation": "Author, T. (version_1) test_raster. https://example.org/test_raster",
             }
@@ -56,42 +66,67 @@ def test_manifest_sources_carry_the_citation(storage: LocalFSStorage) -> None:
             {
                 "title": "Test_Vector Data",
                 "path": "https://doi.org/10.5281/zenodo.7732393",
-                "version": "version_2",
+                "version": "1.0",
                 "author": "Lange S., Volkholz J. et al.",
                 "citation": VECTOR.data_citation,
+                "autopkg:reference": {
+                    "authors": [
+                        {"family": "Lange", "given": "S."},
+                        {"family": "Volkholz", "given": "J."},
+                    ],
+                    "year": 2020,
+                    "version": "1.0",
+                    "url": "https://doi.org/10.5281/zenodo.7732393",
+                    "doi": "10.5281/zenodo.7732393",
+                    "publisher": "Zenodo",
+                },
             }
         ],
     ]
 
 
-def test_citation_cff_lists_every_dataset(storage: LocalFSStorage) -> None:
+def test_citation_cff_cites_the_package_and_every_dataset(storage: LocalFSStorage) -> None:
+    manifest = read_manifest(storage, "gha") or {}
     assert yaml.safe_load(text(storage, "gha/CITATION.cff")) == {
         "cff-version": "1.2.0",
         "message": (
             "This package holds the datasets listed under references, clipped to one "
-            "boundary by autopkg. If you use it, cite each dataset you use as its "
-            "reference says."
+            "boundary by autopkg. If you use it, cite the package at this version and each "
+            "dataset you use as its reference says."
         ),
         "type": "dataset",
         "title": "Ghana data package",
         "abstract": "Global datasets clipped to the boundary of Ghana (gha) by autopkg.",
-        "authors": [{"name": "Test Author"}, {"name": "Lange S., Volkholz J. et al."}],
+        "version": manifest["version"],
+        "date-released": manifest["created"][:10],
+        "license": ["CC-BY-4.0", "ODbL-1.0"],
+        "authors": [
+            {"name": "Test Author"},
+            {"family-names": "Lange", "given-names": "S."},
+            {"family-names": "Volkholz", "given-names": "J."},
+        ],
         "references": [
             {
                 "type": "data",
                 "title": "Test_Raster Data",
                 "authors": [{"name": "Test Author"}],
-                "version": "version_1",
                 "url": "https://example.org/test_raster",
+                "license": "CC-BY-4.0",
                 "notes": "Author, T. (version_1) test_raster. https://example.org/test_raster",
             },
             {
                 "type": "data",
                 "title": "Test_Vector Data",
-                "authors": [{"name": "Lange S., Volkholz J. et al."}],
-                "version": "version_2",
+                "authors": [
+                    {"family-names": "Lange", "given-names": "S."},
+                    {"family-names": "Volkholz", "given-names": "J."},
+                ],
+                "year": 2020,
+                "version": "1.0",
                 "url": "https://doi.org/10.5281/zenodo.7732393",
                 "doi": "10.5281/zenodo.7732393",
+                "publisher": {"name": "Zenodo"},
+                "license": "ODbL-1.0",
                 "notes": VECTOR.data_citation,
             },
         ],
@@ -99,19 +134,29 @@ def test_citation_cff_lists_every_dataset(storage: LocalFSStorage) -> None:
 
 
 def test_citation_bib_has_one_escaped_entry_per_dataset(storage: LocalFSStorage) -> None:
+    manifest = read_manifest(storage, "gha") or {}
     assert text(storage, "gha/citation.bib") == (
+        "@misc{gha,\n"
+        "  title = {{Ghana data package}},\n"
+        "  author = {{Test Author} and Lange, S. and Volkholz, J.},\n"
+        f"  year = {{{manifest['created'][:4]}}},\n"
+        f"  version = {{{manifest['version']}}},\n"
+        "  note = {Global datasets clipped to the boundary of Ghana (gha) by autopkg.}\n"
+        "}\n"
+        "\n"
         "@misc{test_raster.version_1,\n"
         "  title = {{Test\\_Raster Data}},\n"
         "  author = {{Test Author}},\n"
-        "  version = {version\\_1},\n"
         "  url = {https://example.org/test_raster},\n"
         "  note = {Author, T. (version\\_1) test\\_raster. https://example.org/test\\_raster}\n"
         "}\n"
         "\n"
         "@misc{test_vector.version_2,\n"
         "  title = {{Test\\_Vector Data}},\n"
-        "  author = {{Lange S., Volkholz J. et al.}},\n"
-        "  version = {version\\_2},\n"
+        "  author = {Lange, S. and Volkholz, J.},\n"
+        "  year = {2020},\n"
+        "  version = {1.0},\n"
+        "  publisher = {Zenodo},\n"
         "  url = {https://doi.org/10.5281/zenodo.7732393},\n"
         "  doi = {10.5281/zenodo.7732393},\n"
         "  note = {Lange S. (2020): Drought \\& heat, 50\\% of \\{cells\\}\\_x. doi:10.1029/x}\n"
@@ -121,17 +166,23 @@ def test_citation_bib_has_one_escaped_entry_per_dataset(storage: LocalFSStorage)
 
 def test_a_package_published_before_citations_still_gets_references() -> None:
     manifest = {
+        "name": "gha",
         "resources": [
             {
                 "path": "datasets/old/version_1/data/old-version_1-gha.tif",
                 "autopkg:processor": "old.version_1",
                 "sources": [{"title": "Old {data}", "path": "local\\copy", "version": "v~1"}],
             }
-        ]
+        ],
     }
-    assert citation_bib(manifest) == (
+    assert citation_bib(package_citation(manifest)) == (
+        "@misc{gha,\n"
+        "  author = {{Old \\{data\\}}}\n"
+        "}\n"
+        "\n"
         "@misc{old.version_1,\n"
         "  title = {{Old \\{data\\}}},\n"
+        "  author = {{Old \\{data\\}}},\n"
         "  version = {v\\textasciitilde{}1},\n"
         "  url = {local%5Ccopy}\n"
         "}\n"
@@ -156,7 +207,9 @@ def test_index_links_the_citations_and_the_boundary(storage: LocalFSStorage) -> 
     )
 
 
-@pytest.mark.parametrize("document", ["CITATION.cff", "citation.bib", "boundary.geojson"])
+@pytest.mark.parametrize(
+    "document", ["CITATION.cff", "citation.bib", "citation.json", "boundary.geojson"]
+)
 def test_validate_reports_a_missing_document(storage: LocalFSStorage, document: str) -> None:
     assert validate_package(storage, "gha") == []
     storage.delete(f"gha/{document}")

@@ -60,7 +60,6 @@ def test_file_resource_describes_one_file() -> None:
             {
                 "title": "Test_Raster Data",
                 "path": "https://example.org/test_raster",
-                "version": "version_1",
                 "author": "Test Author",
                 "citation": "Author, T. (version_1) test_raster. https://example.org/test_raster",
             }
@@ -215,7 +214,6 @@ def test_client_view_groups_files_per_processor_version() -> None:
                 {
                     "title": "Test_Raster Data",
                     "path": "https://example.org/test_raster",
-                    "version": "version_1",
                     "author": "Test Author",
                     "citation": (
                         "Author, T. (version_1) test_raster. https://example.org/test_raster"

@@ -56,6 +56,7 @@ def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Pa
         "gha/CITATION.cff",
         "gha/boundary.geojson",
         "gha/citation.bib",
+        "gha/citation.json",
         "gha/datapackage.json",
         "gha/datasets/test_raster/version_1/data/test_raster-version_1-a-gha.tif",
         "gha/datasets/test_raster/version_1/data/test_raster-version_1-b-gha.tif",
@@ -71,6 +72,7 @@ def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Pa
         "gha/stac/test_raster-version_1.json",
         "gha/stac/test_vector-version_2.json",
         "gha/version.html",
+        "gha/versions/1.0.0/datapackage.json",
     ]
     assert storage.list_packages() == ["gha"]
     manifest = read_manifest(storage, "gha")
@@ -127,7 +129,7 @@ def test_republishing_replaces_and_removes_stale_files(
     storage: LocalFSStorage, tmp_path: Path
 ) -> None:
     publish_two(storage, tmp_path / "scratch")
-    created = (read_manifest(storage, "gha") or {})["created"]
+    before = read_manifest(storage, "gha") or {}
     publish_processor(
         storage,
         GHANA,
@@ -137,7 +139,10 @@ def test_republishing_replaces_and_removes_stale_files(
     )
     manifest = read_manifest(storage, "gha")
     assert manifest is not None
-    assert manifest["created"] == created
+    # Files were replaced: a major version, published now, the previous one kept.
+    assert (before["version"], manifest["version"]) == ("1.1.0", "2.0.0")
+    assert manifest["created"] >= before["created"]
+    assert storage.get_bytes("gha/versions/1.1.0/datapackage.json") is not None
     assert [(r["path"], r["hash"]) for r in manifest["resources"]] == [
         (
             "datasets/test_raster/version_1/data/test_raster-version_1-c-gha.tif",

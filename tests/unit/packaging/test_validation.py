@@ -13,6 +13,7 @@ from frictionless import Package
 
 from autopkg.errors import NotFoundError
 from autopkg.packaging.publish import (
+    package_notes,
     publish_processor,
     read_manifest,
     rebuild_manifest,
@@ -88,7 +89,13 @@ def test_validate_package_reports_tampering(storage: LocalFSStorage) -> None:
     ).write_bytes(b"short")
     storage.delete("gha/datasets/test_vector/version_2/data/test_vector-version_2-gha.gpkg")
     problems = validate_package(storage, "gha")
-    assert len(problems) == 3
+    # The raster files were changed outside a publication: the kept version 1.0.0, which
+    # named them too, can no longer be read either.
+    assert [p.split(": ", 2)[:2] for p in problems[3:]] == [
+        ["versions/1.0.0/datapackage.json", A_PATH],
+        ["versions/1.0.0/datapackage.json", A_PATH.replace("-a-", "-b-")],
+    ]
+    assert len(problems) == 5
     assert problems[0].startswith(
         f"resource 'test_raster-version_1-a-gha.tif' ({A_PATH}): file sha256 is "
     )
@@ -130,7 +137,10 @@ def test_rebuild_rehashes_changed_files(storage: LocalFSStorage) -> None:
     rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
     first = rebuilt["resources"][0]
     assert (first["path"], first["bytes"], first["hash"]) == (A_PATH, 9, sha256(b"new bytes"))
-    assert validate_package(storage, "gha") == []
+    # The earlier versions named the bytes replaced by hand: only they are reported.
+    assert [p.split(": ", 2)[:2] for p in validate_package(storage, "gha")] == [
+        [f"versions/{version}/datapackage.json", A_PATH] for version in ("1.0.0", "1.1.0")
+    ]
 
 
 def test_rebuild_keeps_unknown_processors_described_by_the_old_manifest(
@@ -161,7 +171,7 @@ def test_validate_package_reports_stray_files_in_data_folders(storage: LocalFSSt
 
 
 def _without_created(manifest: dict[str, object]) -> dict[str, object]:
-    return {key: value for key, value in manifest.items() if key != "created"}
+    return {key: value for key, value in manifest.items() if key not in ("created", "version")}
 
 
 @pytest.mark.parametrize("lose_manifest", [False, True])
@@ -188,8 +198,12 @@ def test_rebuild_reproduces_the_manifest_apart_from_created(
     rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
 
     assert _without_created(rebuilt) == _without_created(before)
-    if not lose_manifest:
-        assert rebuilt["created"] == before["created"]
+    # A rebuild is a patch release of the manifest it replaces (a first one without it).
+    assert (before["version"], rebuilt["version"]) == (
+        "1.1.0",
+        "1.0.0" if lose_manifest else "1.1.1",
+    )
+    assert rebuilt["created"] >= before["created"]
     (raster,) = [r for r in rebuilt["resources"] if r["autopkg:processor"] == RASTER.id]
     assert (raster["format"], raster["title"], raster["autopkg:empty"]) == (
         "tif",
@@ -197,3 +211,20 @@ def test_rebuild_reproduces_the_manifest_apart_from_created(
         True,
     )
     assert validate_package(storage, "gha") == [f"{A_PATH}: file is not in the manifest"]
+
+
+def test_gdal_sidecars_are_notes_not_strays(storage: LocalFSStorage) -> None:
+    # What QGIS leaves beside GeoTIFFs it opened in place (statistics, pyramids).
+    sidecar = f"{A_PATH}.aux.xml"
+    storage.put_bytes(b"<PAMDataset/>", f"gha/{sidecar}", "application/xml")
+    overviews = A_PATH.replace("-a-", "-b-") + ".ovr"
+    storage.put_bytes(b"overviews", f"gha/{overviews}", "image/tiff")
+    # A sidecar of no listed file is a stray like any other.
+    orphan = "datasets/test_raster/version_1/data/gone.tif.aux.xml"
+    storage.put_bytes(b"<PAMDataset/>", f"gha/{orphan}", "application/xml")
+    assert validate_package(storage, "gha") == [f"{orphan}: file is not in the manifest"]
+    assert package_notes(storage, "gha") == [
+        f"{path}: a GDAL sidecar (QGIS and GDAL write one beside a file they open), "
+        "not part of the package; ignored"
+        for path in (sidecar, overviews)
+    ]

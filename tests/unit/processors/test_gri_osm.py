@@ -25,6 +25,7 @@ from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
     PROPERTIES,
     GriOsmRoadsAndRailProcessor,
 )
+from tests.fixtures.gdal_cli import ogrinfo_messages
 from tests.fixtures.postgres import HOST, PORT, USER, postgis_database
 from tests.unit.processors.conftest import load_country
 from tests.unit.processors.published import published_provenance
@@ -122,6 +123,7 @@ def test_lines_are_read_clipped_and_written_with_their_properties(
     assert not outputs[0].empty
     info = pyogrio.read_info(outputs[0].path)
     assert (info["crs"], info["geometry_type"]) == ("EPSG:4326", "MultiLineString")
+    assert ogrinfo_messages(outputs[0].path) == ""  # a GeoPackage 1.2 (see autopkg.clip.gpkg)
     assert list(info["fields"]) == list(PROPERTIES)
     geometries, columns = _read(outputs[0].path)
     expected = {

@@ -126,11 +126,31 @@ def test_unsafe_keys_are_refused_everywhere(storage: Storage, key: str, tmp_path
         lambda: storage.iter_chunks(key),
         lambda: storage.url(key, "http://h"),
         lambda: storage.list_keys(key + "/"),
+        lambda: storage.copy(key, "gha/copy.bin"),
+        lambda: storage.copy("gha/index.html", key),
     ]
     for call in calls:
         with pytest.raises(InvalidInputError):
             call()
     assert storage.list_keys("") == []
+
+
+def test_copy_keeps_its_bytes_when_the_original_is_replaced(
+    storage: Storage, tmp_path: Path
+) -> None:
+    local = tmp_path / "f.bin"
+    local.write_bytes(b"first" * 1000)
+    storage.put_file(local, "gha/datasets/p/v/data/f.bin", "application/octet-stream")
+    storage.copy("gha/datasets/p/v/data/f.bin", "gha/versions/1.0.0/datasets/p/v/data/f.bin")
+    local.write_bytes(b"second")
+    storage.put_file(local, "gha/datasets/p/v/data/f.bin", "application/octet-stream")
+    assert storage.get_bytes("gha/datasets/p/v/data/f.bin") == b"second"
+    assert storage.get_bytes("gha/versions/1.0.0/datasets/p/v/data/f.bin") == b"first" * 1000
+    storage.delete("gha/datasets/p/v/data/f.bin")
+    assert storage.size("gha/versions/1.0.0/datasets/p/v/data/f.bin") == 5000
+    with pytest.raises(NotFoundError):
+        storage.copy("gha/datasets/p/v/data/f.bin", "gha/versions/2.0.0/f.bin")
+    assert storage.list_keys("gha/") == ["gha/versions/1.0.0/datasets/p/v/data/f.bin"]
 
 
 def test_writes_leave_only_the_written_keys(storage: Storage, tmp_path: Path) -> None:

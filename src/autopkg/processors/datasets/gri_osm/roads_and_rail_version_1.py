@@ -30,6 +30,7 @@ from shapely.geometry import MultiPolygon
 
 from autopkg.clip.attributes import Kind, warn_if_any
 from autopkg.clip.geometry import antimeridian_parts, repair
+from autopkg.clip.gpkg import dataset_options
 from autopkg.clip.shapes import GeometryKind, clip_shapes, unwritable
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
@@ -45,6 +46,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.properties import PropertyColumns
+from autopkg.processors.reference import Organisation, Person, Reference
 from autopkg.processors.sizing import GPKG_OVERHEAD_BYTES
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,17 @@ class GriOsmRoadsAndRailProcessor(Processor):
         ),
         data_origin_url="https://global.infrastructureresilience.org",
         data_formats=("GeoPackage",),
+        data_reference=Reference(
+            authors=(
+                Person(family="Russell", given="T."),
+                Person(family="Thomas", given="F."),
+                Organisation(name="nismod/open-gira contributors"),
+                Organisation(name="OpenStreetMap contributors"),
+            ),
+            year=2022,
+            version="OSM snapshot of November 2022",
+            url="https://global.infrastructureresilience.org",
+        ),
     )
 
     def check_database(self, ctx: IndexContext) -> str:
@@ -354,6 +367,7 @@ def _write(clipped: Path, staged: Path, columns: PropertyColumns) -> int:
                 geometry_name=_GEOMETRY,
                 geometry_type="MultiLineString",
                 crs="EPSG:4326",
+                dataset_options=dataset_options("GPKG"),
             )
         except (RuntimeError, pa.ArrowException) as exc:
             raise (failures[0] if failures else exc) from None

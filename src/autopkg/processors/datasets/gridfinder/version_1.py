@@ -33,6 +33,7 @@ from autopkg.processors.rasters import (
     fetched,
     require_some,
 )
+from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import known_facts, raster_estimate, vector_estimate
 from autopkg.processors.sourcefacts import SourceFacts, north_up
 
@@ -110,10 +111,23 @@ class GridfinderProcessor(Processor):
         data_license=License(
             name="CC-BY-4.0",
             path="https://creativecommons.org/licenses/by/4.0/",
-            title="Creative Commons Attribution 4.0",
+            title="Creative Commons Attribution 4.0 International",
         ),
         data_origin_url="https://doi.org/10.5281/zenodo.3628142",
         data_formats=("GeoPackage", "GeoTIFF"),
+        data_reference=Reference(
+            authors=(
+                Person(family="Arderne", given="C."),
+                Person(family="Nicolas", given="C."),
+                Person(family="Zorn", given="C."),
+                Person(family="Koks", given="E.E."),
+            ),
+            year=2020,
+            version="1.1.1",
+            url="https://doi.org/10.5281/zenodo.3628142",
+            doi="10.5281/zenodo.3628142",
+            publisher="Zenodo",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_GRID, _TARGETS, _LV)
 

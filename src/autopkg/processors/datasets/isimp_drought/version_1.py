@@ -26,6 +26,7 @@ from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import cached_digest
 from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import Located, RasterFile, clip_each
+from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import known_facts, rasters_estimate
 from autopkg.processors.sourcefacts import SourceFacts, north_up
 
@@ -171,6 +172,20 @@ class IsimipDroughtProcessor(Processor):
         ),
         data_origin_url="https://doi.org/10.5281/zenodo.7732393",
         data_formats=("GeoTIFF",),
+        data_reference=Reference(
+            authors=(
+                Person(family="Lange", given="S."),
+                Person(family="Volkholz", given="J."),
+                Person(family="Geiger", given="T."),
+                Person(family="Zhao", given="F."),
+                Person(family="Vega", given="I."),
+                Person(family="Veldkamp", given="T."),
+            ),
+            year=2020,
+            url="https://doi.org/10.5281/zenodo.7732393",
+            doi="10.5281/zenodo.7732393",
+            publisher="Zenodo",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
     options_model = IsimipOptions

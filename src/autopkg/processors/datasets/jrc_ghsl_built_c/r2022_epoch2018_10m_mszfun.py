@@ -33,6 +33,7 @@ from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import SourceNotFoundError, cached_digest
 from autopkg.processors.mosaic import Pixels, write_mosaic
 from autopkg.processors.rasters import clip_once, clip_to_cogs, digest_of
+from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import raster_estimate
 from autopkg.processors.sourcefacts import (
     SourceFacts,
@@ -154,18 +155,27 @@ class JrcGhslBuiltCProcessor(Processor):
             "http://data.europa.eu/89h/dde11594-2a66-4c1b-9a19-821382aed36e, "
             "doi:10.2905/DDE11594-2A66-4C1B-9A19-821382AED36E. Method: Schiavina M., "
             "Melchiorri M., Pesaresi M., et al. (2022): GHSL Data Package 2022, JRC 129516, "
-            "ISBN 978-92-76-53071-8, doi:10.2760/19817."
+            "ISBN 978-92-76-53071-8, doi:10.2760/19817. "
+            "© European Union 2022; reuse authorised under Commission Decision 2011/833/EU."
         ),
         data_license=License(
             name="CC-BY-4.0",
             path="https://creativecommons.org/licenses/by/4.0/",
-            title=(
-                "Creative Commons Attribution 4.0 International; reuse authorised under "
-                "Commission Decision 2011/833/EU, (c) European Union 2022"
-            ),
+            title="Creative Commons Attribution 4.0 International",
         ),
         data_origin_url="https://ghsl.jrc.ec.europa.eu/ghs_buC2022.php",
         data_formats=("GeoTIFF",),
+        data_reference=Reference(
+            authors=(
+                Person(family="Pesaresi", given="M."),
+                Person(family="Politis", given="P."),
+            ),
+            year=2022,
+            version="R2022A",
+            url="https://ghsl.jrc.ec.europa.eu/ghs_buC2022.php",
+            doi="10.2905/DDE11594-2A66-4C1B-9A19-821382AED36E",
+            publisher="European Commission, Joint Research Centre (JRC)",
+        ),
     )
     # The tiles are decided at run time from the boundary and the schema.
     sources: ClassVar[tuple[Source, ...]] = ()

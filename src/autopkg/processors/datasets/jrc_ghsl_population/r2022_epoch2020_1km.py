@@ -18,6 +18,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.rasters import clip_to_cogs, observe
+from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import known_facts, raster_estimate
 from autopkg.processors.sourcefacts import SourceFacts, north_up
 
@@ -77,18 +78,28 @@ class JrcGhslPopulationProcessor(Processor):
             "doi:10.2905/D6D86A90-4351-4508-99C1-CB074B022C4A. Method: Freire S., MacManus "
             "K., Pesaresi M., Doxsey-Whitfield E., Mills J. (2016): Development of new open "
             "and free multi-temporal global population grids at 250 m resolution. "
-            "Proceedings of the 19th AGILE Conference on Geographic Information Science."
+            "Proceedings of the 19th AGILE Conference on Geographic Information Science. "
+            "© European Union 2022; reuse authorised under Commission Decision 2011/833/EU."
         ),
         data_license=License(
             name="CC-BY-4.0",
             path="https://creativecommons.org/licenses/by/4.0/",
-            title=(
-                "Creative Commons Attribution 4.0 International; reuse authorised under "
-                "Commission Decision 2011/833/EU, (c) European Union 2022"
-            ),
+            title="Creative Commons Attribution 4.0 International",
         ),
         data_origin_url="https://ghsl.jrc.ec.europa.eu/ghs_pop2022.php",
         data_formats=("GeoTIFF",),
+        data_reference=Reference(
+            authors=(
+                Person(family="Schiavina", given="M."),
+                Person(family="Freire", given="S."),
+                Person(family="MacManus", given="K."),
+            ),
+            year=2022,
+            version="R2022A",
+            url="https://ghsl.jrc.ec.europa.eu/ghs_pop2022.php",
+            doi="10.2905/D6D86A90-4351-4508-99C1-CB074B022C4A",
+            publisher="European Commission, Joint Research Centre (JRC)",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
 

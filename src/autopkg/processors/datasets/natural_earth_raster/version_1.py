@@ -16,6 +16,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.rasters import observe
+from autopkg.processors.reference import Organisation, Reference
 from autopkg.processors.sizing import known_facts, raster_estimate
 from autopkg.processors.sourcefacts import SourceFacts, north_up
 
@@ -68,6 +69,12 @@ class NaturalEarthRasterProcessor(Processor):
             "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/"
         ),
         data_formats=("GeoTIFF",),
+        data_reference=Reference(
+            authors=(Organisation(name="Natural Earth"),),
+            year=2009,
+            url="https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/",
+            publisher="Natural Earth",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
 

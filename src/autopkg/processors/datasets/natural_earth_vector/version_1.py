@@ -15,6 +15,7 @@ from autopkg.processors.base import (
     Source,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.reference import Organisation, Reference
 from autopkg.processors.sizing import vector_estimate
 from autopkg.processors.vectors import read_layer_info, require_lines
 
@@ -82,6 +83,13 @@ class NaturalEarthVectorProcessor(Processor):
         ),
         data_origin_url="https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
         data_formats=("GeoPackage",),
+        data_reference=Reference(
+            authors=(Organisation(name="Natural Earth"),),
+            year=2017,
+            version="4.0.0",
+            url="https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
+            publisher="Natural Earth",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
 

@@ -22,6 +22,7 @@ from autopkg.processors.base import (
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import Located, RasterFile, clip_each, fetched
+from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import known_facts, rasters_estimate
 from autopkg.processors.sourcefacts import SourceFacts, north_up
 
@@ -120,6 +121,14 @@ class StormGlobalMosaicsProcessor(Processor):
         ),
         data_origin_url="https://doi.org/10.5281/zenodo.7438145",
         data_formats=("GeoTIFF",),
+        data_reference=Reference(
+            authors=(Person(family="Russell", given="T."),),
+            year=2022,
+            version="1.0.0",
+            url="https://doi.org/10.5281/zenodo.7438145",
+            doi="10.5281/zenodo.7438145",
+            publisher="Zenodo",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
     options_model = StormOptions

@@ -19,6 +19,7 @@ from autopkg.processors.base import (
     RunContext,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.reference import Organisation, Reference
 from autopkg.processors.sizing import raster_estimate
 from autopkg.processors.sourcefacts import SourceFacts
 
@@ -54,10 +55,16 @@ class SyntheticRasterTestProcessor(Processor):
         data_license=License(
             name="CC0-1.0",
             path="https://creativecommons.org/publicdomain/zero/1.0/",
-            title="CC0 1.0",
+            title="Creative Commons CC0 1.0 Universal",
         ),
         data_origin_url="https://github.com/nismod/irv-autopkg",
         data_formats=("GeoTIFF",),
+        data_reference=Reference(
+            authors=(Organisation(name="autopkg"),),
+            year=2025,
+            version="1",
+            url="https://github.com/nismod/irv-autopkg",
+        ),
     )
 
     def estimate(self, ctx: EstimateContext) -> Estimate:

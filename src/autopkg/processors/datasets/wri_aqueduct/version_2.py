@@ -27,6 +27,7 @@ from autopkg.processors.base import (
 from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import ProcessorOptions, ordered
 from autopkg.processors.rasters import Located, RasterFile, clip_each, fetched
+from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import known_facts, rasters_estimate
 from autopkg.processors.sourcefacts import SourceFacts, north_up
 
@@ -188,6 +189,21 @@ class WriAqueductProcessor(Processor):
         ),
         data_origin_url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
         data_formats=("GeoTIFF",),
+        data_reference=Reference(
+            authors=(
+                Person(family="Ward", given="P.J."),
+                Person(family="Winsemius", given="H.C."),
+                Person(family="Kuzma", given="S."),
+                Person(family="Bierkens", given="M.F.P."),
+                Person(family="Bouwman", given="A."),
+                Person(family="de Moel", given="H."),
+                Person(family="Díaz Loaiza", given="A."),
+            ),
+            year=2020,
+            version="2",
+            url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
+            publisher="World Resources Institute",
+        ),
     )
     # The GeoTIFFs are the ones the listing names when the run starts.
     sources: ClassVar[tuple[Source, ...]] = (LISTING,)

@@ -15,6 +15,7 @@ from autopkg.processors.base import (
     Source,
 )
 from autopkg.processors.estimate import Estimate
+from autopkg.processors.reference import Organisation, Reference
 from autopkg.processors.sizing import vector_estimate
 from autopkg.processors.vectors import read_layer_info
 
@@ -90,10 +91,23 @@ class WriPowerplantsProcessor(Processor):
         data_license=License(
             name="CC-BY-4.0",
             path="https://creativecommons.org/licenses/by/4.0/",
-            title="Creative Commons Attribution 4.0",
+            title="Creative Commons Attribution 4.0 International",
         ),
         data_origin_url="https://datasets.wri.org/dataset/globalpowerplantdatabase",
         data_formats=("GeoPackage",),
+        data_reference=Reference(
+            authors=(
+                Organisation(name="Global Energy Observatory"),
+                Organisation(name="Google"),
+                Organisation(name="KTH Royal Institute of Technology in Stockholm"),
+                Organisation(name="Enipedia"),
+                Organisation(name="World Resources Institute"),
+            ),
+            year=2018,
+            version="1.3.0",
+            url="https://datasets.wri.org/dataset/globalpowerplantdatabase",
+            publisher="World Resources Institute",
+        ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
 
