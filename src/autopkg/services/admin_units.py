@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 #: Admin levels geoBoundaries provides below the country.
 LEVELS = (1, 2)
+#: Downloads tried per file while a request waits: a person is told of an outage in
+#: seconds, not after the full backoff a command line import can afford.
+ON_DEMAND_ATTEMPTS = 2
 # A unit id starts with its country's id: three letters and a dash.
 _UNIT_ID = re.compile(r"^(?P<country>[a-z]{3})-")
 
@@ -47,9 +50,11 @@ def ensure_units(
     levels: Iterable[int] = LEVELS,
     *,
     progress: Callable[[str], None] | None = None,
+    attempts: int = ON_DEMAND_ATTEMPTS,
 ) -> LoadResult:
     """Load ``country``'s units at ``levels`` unless they are loaded; admin-2 needs
-    admin-1 (its parents), so asking for level 2 loads both.
+    admin-1 (its parents), so asking for level 2 loads both. Each file is tried
+    ``attempts`` times.
 
     Raises:
         SourceUnavailableError: the publisher (or the mirror) cannot be reached or
@@ -66,7 +71,8 @@ def ensure_units(
             missing = wanted - boundary_repo.loaded_levels(session, country=country.name)
         if not missing:
             return result
-        releases = _fetch(rt, country, sorted(int(level) for level in wanted), progress)
+        levels_wanted = sorted(int(level) for level in wanted)
+        releases = _fetch(rt, country, levels_wanted, progress, attempts)
         report = build_units(country, releases)
         for reason in report.skipped:
             log.warning("%s: skipped %s", country.name, reason)
@@ -84,7 +90,11 @@ def ensure_units(
 
 
 def _fetch(
-    rt: Runtime, country: Boundary, levels: list[int], progress: Callable[[str], None] | None
+    rt: Runtime,
+    country: Boundary,
+    levels: list[int],
+    progress: Callable[[str], None] | None,
+    attempts: int,
 ) -> list[Release]:
     settings = rt.settings
     iso3 = country.name.upper()
@@ -95,6 +105,7 @@ def _fetch(
             settings.source_cache,
             mirror=settings.source_mirror,
             verify=settings.verify_source_checksums,
+            attempts=attempts,
         )
 
     releases = []
