@@ -304,3 +304,18 @@ def test_jobs_on_unloaded_units_publish_data_clipped_to_them(
         assert properties["admin_level"] in ("1", "2")
         assert properties["parent"].startswith("gha")
         assert properties["edition"]["source"] == "geoBoundaries gbOpen"
+        _assert_credits_geoboundaries(client, package["uri"], properties["edition"]["license"])
+
+
+def _assert_credits_geoboundaries(client: TestClient, uri: str, licence: str) -> None:
+    manifest = client.get(uri + "datapackage.json").json()
+    (source,) = manifest["sources"]
+    assert "10.1371/journal.pone.0231866" in source["citation"]
+    assert source["path"] == "https://www.geoboundaries.org"
+    assert licence in {item.get("title") for item in manifest["licenses"]}
+    for name in ("CITATION.cff", "citation.bib", "index.html", "license.html"):
+        text = client.get(uri + name).text
+        assert "geoBoundaries" in text, name
+    assert "Runfola" in client.get(uri + "CITATION.cff").text
+    assert "e0231866" in client.get(uri + "citation.bib").text
+    assert licence in client.get(uri + "license.html").text

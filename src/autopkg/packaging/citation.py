@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from autopkg.packaging.area_credit import AREA_ROLE, ROLE_KEY
 from autopkg.packaging.manifest import Manifest, group_by_processor
 
 CFF_VERSION = "1.2.0"
@@ -69,6 +70,24 @@ def dataset_citations(manifest: Manifest) -> list[DatasetCitation]:
     return citations
 
 
+def _references(manifest: Manifest) -> list[DatasetCitation]:
+    """The datasets' citations, then the area's publisher's when the package's own
+    ``sources`` credit one (an admin unit's geometry)."""
+    area = [
+        DatasetCitation(
+            processor_id="area.geoboundaries",
+            title=str(source.get("title", "")),
+            url=str(source.get("path", "")),
+            version=str(source.get("version", "")),
+            author=str(source.get("author", "")),
+            citation=str(source.get("citation", "")),
+        )
+        for source in manifest.get("sources", [])
+        if source.get(ROLE_KEY) == AREA_ROLE
+    ]
+    return [*dataset_citations(manifest), *area]
+
+
 def citation_cff(manifest: Manifest) -> str:
     """Render the package's ``CITATION.cff`` (CFF 1.2.0, ``type: dataset``).
 
@@ -79,7 +98,7 @@ def citation_cff(manifest: Manifest) -> str:
     A dataset without a recorded author is credited under its title, because CFF
     requires at least one author.
     """
-    citations = dataset_citations(manifest)
+    citations = _references(manifest)
     authors = list(dict.fromkeys(c.author or c.title for c in citations))
     lines = [
         f"cff-version: {CFF_VERSION}",
@@ -119,7 +138,7 @@ def citation_bib(manifest: Manifest) -> str:
     there.
     """
     entries = []
-    for c in dataset_citations(manifest):
+    for c in _references(manifest):
         fields = [("title", "{" + _latex(c.title) + "}")]
         if c.author:
             fields.append(("author", "{" + _latex(c.author) + "}"))

@@ -16,8 +16,8 @@ def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:
     The geometry is exactly the one the data were clipped to (WGS84 longitude and
     latitude, full precision); properties are ``name``, ``name_long``,
     ``admin_level``, ``parent``, ``codes`` and ``edition`` (where the geometry came
-    from: the publisher's release, licence and file digest). A boundary across the antimeridian keeps its parts on either
-    side of it, as RFC 7946 asks.
+    from: the publisher's release, licence and file digest). A boundary across the
+    antimeridian keeps its parts on either side of it, as RFC 7946 asks.
     """
     return {
         "type": "FeatureCollection",

@@ -16,6 +16,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.packaging.area_credit import area_licenses, area_sources
 from autopkg.packaging.inputs import INPUTS_KEY, Inputs, inputs_match
 from autopkg.packaging.layout import data_path, preview_path
 from autopkg.processors.base import Metadata, Source
@@ -182,7 +183,8 @@ def replace_processor(
             f"({boundary.name}) by autopkg."
         ),
         "created": previous.get("created") or utc_now_iso(now),
-        "licenses": _union_licenses(merged),
+        "licenses": _unique_dicts([*_union_licenses(merged), *area_licenses(boundary)]),
+        **({"sources": sources} if (sources := area_sources(boundary)) else {}),
         "resources": merged,
     }
 
