@@ -32,35 +32,26 @@ from tests.fixtures.sources import assert_ne2_clip
 from tests.fixtures.standin_geoboundaries import (
     API_ROOT,
     BROKEN_NAME,
-    FIJI,
-    GHANA,
     GITHUB,
     MEDIA,
+    GeoBoundariesMirror,
     Written,
-    write_country,
+    geoboundaries_mirror,
 )
+
+__all__ = ["geoboundaries_mirror"]
 
 GHA_API = mirror_relpath(f"{API_ROOT}/GHA/ADM1/index.json")
 
 
-@pytest.fixture(scope="module")
-def mirror_root(tmp_path_factory: pytest.TempPathFactory, source_mirror_root: Path) -> Path:
-    """The stand-ins of both countries, beside the Natural Earth raster's stand-in."""
-    root = tmp_path_factory.mktemp("geoboundaries-mirror")
-    (root / "naciscdn.org").symlink_to(source_mirror_root / "naciscdn.org")
-    return root
+@pytest.fixture
+def written(geoboundaries_mirror: GeoBoundariesMirror) -> dict[str, Written]:
+    return geoboundaries_mirror.written
 
 
-@pytest.fixture(scope="module")
-def written(mirror_root: Path) -> dict[str, Written]:
-    return {country.iso3: write_country(mirror_root, country) for country in (GHANA, FIJI)}
-
-
-@pytest.fixture(scope="module")
-def mirror(mirror_root: Path, written: dict[str, Written]) -> Iterator[tuple[str, RequestLog]]:
-    log = RequestLog()
-    with serve_directory(mirror_root, log=log) as url:
-        yield url, log
+@pytest.fixture
+def mirror(geoboundaries_mirror: GeoBoundariesMirror) -> tuple[str, RequestLog]:
+    return geoboundaries_mirror.url, geoboundaries_mirror.log
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

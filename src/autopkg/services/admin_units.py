@@ -126,6 +126,12 @@ def _fetch(
     return releases
 
 
+def countries(rt: Runtime) -> list[Boundary]:
+    """Every country (admin level 0), by id."""
+    with rt.database.read_session() as session:
+        return [b for b in boundary_repo.listed_boundaries(session) if b.admin_level == "0"]
+
+
 def children(rt: Runtime, boundary: Boundary) -> list[tuple[str, str, str]]:
     """The units ``boundary`` holds, loading its country's units on first use."""
     if boundary.admin_level == "0":
