@@ -20,6 +20,7 @@ import pyogrio
 import rasterio
 
 from autopkg.boundaries.builtin import get_builtin
+from benchmarks.admin_units import admin_units_rows
 from benchmarks.api_reads import api_reads
 from benchmarks.areas_abuse import refused_abuse
 from benchmarks.boundaries import BenchBoundary, boundaries
@@ -235,6 +236,7 @@ SECTIONS = (
     "ghsl",
     "sources",
     "areas",
+    "admin",
 )
 
 
@@ -297,6 +299,8 @@ def main() -> None:
         lines += ["## Sources check", "", *sources_check(args.repeat), ""]
     if "areas" in sections:
         lines += ["## Refused abuse: areas", "", *refused_abuse(), ""]
+    if "admin" in sections:
+        lines += ["## Admin units", "", *admin_units_rows(), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

@@ -76,9 +76,15 @@ def list_names(session: Session, *, include_custom: bool = False) -> list[tuple[
 
 
 def listed_boundaries(session: Session) -> list[Boundary]:
-    """Every boundary except custom areas, with geometry, by name."""
+    """Every boundary except custom areas and admin units, with geometry, by name.
+
+    Admin-1 and admin-2 units are reached through their country (children), not drawn
+    on the map of every country: once loaded they would number in the thousands.
+    """
     records = session.scalars(
-        select(BoundaryRecord).where(_listed(False)).order_by(BoundaryRecord.name)
+        select(BoundaryRecord)
+        .where(_listed(False), BoundaryRecord.admin_level.not_in(_LEVEL_RANK))
+        .order_by(BoundaryRecord.name)
     )
     return [_to_boundary(record) for record in records]
 
