@@ -138,6 +138,11 @@ def test_children_load_once_with_ids_codes_and_edition(
         }
         published = shape(feature["geometry"])
         assert shape(detail["geometry"]).symmetric_difference(published).area < 1e-9
+    # The map of every country does not draw the units; the list names them.
+    drawn = {f["id"] for f in client.get("/v1/boundaries/simplified").json()["features"]}
+    assert "gha" in drawn and not drawn & set(ids.values())
+    listed = {b["name"] for b in client.get("/v1/boundaries").json()}
+    assert set(ids.values()) <= listed
     country = client.get("/v1/boundaries/gha").json()
     assert country["admin_level"] == "0"
     assert country["parent"] is None
