@@ -37,8 +37,6 @@ _LFS_FIELD = re.compile(rb"^(oid sha256:(?P<oid>[0-9a-f]{64})|size (?P<size>\d+)
 # /OWNER/REPO/COMMIT/PATH (raw.githubusercontent.com).
 _GITHUB_RAW = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/raw/(?P<rest>.+)$")
 _MEDIA_HOST = "https://media.githubusercontent.com/media"
-# Large ADM2 files hold single features beyond GDAL's default GeoJSON object limit.
-pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": "0"})
 
 #: Fetches a source into the cache and returns the local path (fetch_source, bound).
 Fetch = Callable[[Source], Path]
@@ -161,6 +159,8 @@ def _media_url(url: str) -> str:
 
 
 def _read_units(path: Path, url: str) -> list[Unit]:
+    # Large admin-2 files hold features beyond GDAL's default GeoJSON object limit.
+    pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": "0"})
     try:
         fields = [str(field) for field in pyogrio.read_info(path)["fields"]]
         columns = [c for c in ("shapeName", "shapeISO", "shapeID") if c in fields]
