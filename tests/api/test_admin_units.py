@@ -230,6 +230,8 @@ def test_twenty_concurrent_first_requests_load_once(
     tmp_path: Path, database_url: str, mirror: tuple[str, RequestLog]
 ) -> None:
     url, log = mirror
+    # Two runtimes stand for two processes: their own engines and source caches, so only
+    # the database's lock stands between them (each one's threads also queue on its own).
     runtimes = [_runtime(tmp_path / str(i), database_url, url) for i in range(2)]
     clients = [TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1))) for rt in runtimes]
     before = log.hits[f"/{GHA_API}"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,25 +62,30 @@ def ensure_units(
             serves something unusable; the message names the URL and the mirror
             setting. Nothing is stored then.
     """
-    wanted = {str(level) for level in range(1, max(levels) + 1)}
+    numbers = list(range(1, max(levels) + 1))
+    wanted = {str(level) for level in numbers}
     result = LoadResult(country=country.name)
     with rt.database.read_session() as session:
         if wanted <= boundary_repo.loaded_levels(session, country=country.name):
             return result
-    with named_lock(rt.database, f"admin-units-{country.name}"):
+    # Threads sharing a connection pool queue here first, holding no connection, so many
+    # first requests cannot take every pooled connection while the loader needs one.
+    with (
+        _pool_lock(rt, country.name),
+        named_lock(rt.database, f"admin-units-{country.name}"),
+    ):
         with rt.database.read_session() as session:
             missing = wanted - boundary_repo.loaded_levels(session, country=country.name)
         if not missing:
             return result
-        levels_wanted = sorted(int(level) for level in wanted)
-        releases = _fetch(rt, country, levels_wanted, progress, attempts)
+        releases = _fetch(rt, country, numbers, progress, attempts)
         report = build_units(country, releases)
         for reason in report.skipped:
             log.warning("%s: skipped %s", country.name, reason)
         result.skipped = report.skipped
         with rt.database.session() as session:
             boundary_repo.upsert(session, report.boundaries)
-            for level in sorted(int(level) for level in wanted):
+            for level in numbers:
                 units = sum(b.admin_level == str(level) for b in report.boundaries)
                 boundary_repo.record_load(
                     session, country=country.name, admin_level=str(level), units=units
@@ -87,6 +93,16 @@ def ensure_units(
                 result.stored[level] = units
     log.info("loaded admin units of %s: %s", country.name, result.stored)
     return result
+
+
+_pool_locks: dict[tuple[int, str], threading.Lock] = {}
+_pool_locks_guard = threading.Lock()
+
+
+def _pool_lock(rt: Runtime, country: str) -> threading.Lock:
+    """The lock of ``country`` among the threads using ``rt``'s database engine."""
+    with _pool_locks_guard:
+        return _pool_locks.setdefault((id(rt.database), country), threading.Lock())
 
 
 def _fetch(
