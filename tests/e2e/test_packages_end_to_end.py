@@ -27,7 +27,9 @@ from tests.e2e.server import ServeProcess
 from tests.fixtures.sources import GPPD_MEMBER, assert_ne2_clip
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
-BOUNDARIES = ["gha", "gmb", "fji"]
+# An admin-1 unit too: its country's units are loaded from the geoBoundaries stand-ins
+# by the job that names it.
+BOUNDARIES = ["gha", "gmb", "fji", "gha-ashanti"]
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +145,17 @@ def test_manifest_validates_and_files_match(
     assert f"{boundary}: valid" in cli.stdout
     for page in ("index.html", "license.html", "version.html", "provenance.json"):
         assert httpx.get(uri + page, timeout=30).status_code == 200, page
+
+
+def test_the_admin_unit_package_credits_geoboundaries(
+    published: object, server: ServeProcess
+) -> None:
+    detail = server.get("/v1/boundaries/gha-ashanti").json()
+    assert (detail["admin_level"], detail["parent"]) == ("1", "gha")
+    uri = server.get("/v1/packages/gha-ashanti").json()["uri"]
+    manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
+    assert "e0231866" in manifest["sources"][0]["citation"]
+    assert detail["edition"]["license"] in {lic["title"] for lic in manifest["licenses"]}
+    boundary = httpx.get(uri + "boundary.geojson", timeout=30).json()
+    assert boundary["features"][0]["properties"]["edition"] == detail["edition"]
+    assert "geoBoundaries" in httpx.get(uri + "CITATION.cff", timeout=30).text
