@@ -20,6 +20,7 @@ import pyogrio
 import rasterio
 
 from autopkg.boundaries.builtin import get_builtin
+from benchmarks.admin_units import admin_units_rows
 from benchmarks.api_reads import api_reads
 from benchmarks.areas_abuse import refused_abuse
 from benchmarks.boundaries import BenchBoundary, boundaries
@@ -240,6 +241,7 @@ SECTIONS = (
     "areas",
     "serving",
     "abuse",
+    "admin",
 )
 
 
@@ -307,6 +309,8 @@ def main() -> None:
         lines += [*serving_abuse(), ""]
     if "abuse" in sections:
         lines += ["## Refused abuse: jobs API", "", *jobs_abuse(), ""]
+    if "admin" in sections:
+        lines += ["## Admin units", "", *admin_units_rows(), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

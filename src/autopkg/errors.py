@@ -89,6 +89,13 @@ class SourceError(AutopkgError):
     code = "source_error"
 
 
+class SourceUnavailableError(AutopkgError):
+    """A source a request needs now cannot be fetched (offline, publisher down)."""
+
+    status_code = 503
+    code = "source_unavailable"
+
+
 class ClipError(AutopkgError):
     """A file could not be clipped (unreadable, unsupported or wrong format)."""
 

@@ -19,17 +19,18 @@ import httpx
 import numpy as np
 import pyogrio
 import pytest
-import rasterio
 import shapely
 from irv_autopkg_client import Client
 from shapely.geometry import shape
 
 from tests.e2e.server import ServeProcess
 from tests.fixtures.gdal_cli import ogrinfo_messages
-from tests.fixtures.sources import GPPD_MEMBER, NE2_PIXEL_DEGREES, NE2_WIDTH, ne2_pixel
+from tests.fixtures.sources import GPPD_MEMBER, assert_ne2_clip
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
-BOUNDARIES = ["gha", "gmb", "fji"]
+# An admin-1 unit too: its country's units are loaded from the geoBoundaries stand-ins
+# by the job that names it.
+BOUNDARIES = ["gha", "gmb", "fji", "gha-ashanti"]
 
 
 @pytest.fixture(scope="module")
@@ -81,31 +82,7 @@ def test_raster_pixels_inside_equal_source_and_outside_are_nodata(
 ) -> None:
     geometry = shape(server.get(f"/v1/boundaries/{boundary}").json()["geometry"])
     tif = _download(server, boundary, tmp_path)["natural_earth_raster"]
-    with rasterio.open(tif) as dataset:
-        assert dataset.count == 3
-        assert dataset.nodata == 0
-        assert dataset.profile["tiled"]
-        assert dataset.compression is not None
-        if max(dataset.width, dataset.height) > 512:
-            assert dataset.overviews(1), "COG output must have overviews"
-        data = dataset.read()
-        transform = dataset.transform
-        width, height = dataset.width, dataset.height
-    assert transform.a == pytest.approx(NE2_PIXEL_DEGREES)
-    assert width * NE2_PIXEL_DEGREES < 20, "antimeridian boundaries must not span the globe"
-    rows, cols = np.mgrid[0:height, 0:width]
-    xs = transform.c + (cols + 0.5) * transform.a
-    ys = transform.f + (rows + 0.5) * transform.e
-    lon = (xs + 180) % 360 - 180
-    inside = shapely.contains_xy(geometry, lon, ys)
-    assert inside.sum() > 0
-    source_rows = np.floor((90 - ys) / NE2_PIXEL_DEGREES).astype(int)
-    source_cols = np.floor((lon + 180) / NE2_PIXEL_DEGREES).astype(int) % NE2_WIDTH
-    for band in (1, 2, 3):
-        expected = ne2_pixel(source_rows, source_cols, band)
-        got = data[band - 1]
-        assert np.array_equal(got[inside], expected[inside])
-        assert np.all(got[~inside] == 0)
+    assert_ne2_clip(tif, geometry)
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
@@ -172,3 +149,17 @@ def test_manifest_validates_and_files_match(
     assert f"{boundary}: valid" in cli.stdout
     for page in ("index.html", "license.html", "version.html", "provenance.json"):
         assert httpx.get(uri + page, timeout=30).status_code == 200, page
+
+
+def test_the_admin_unit_package_credits_geoboundaries(
+    published: object, server: ServeProcess
+) -> None:
+    detail = server.get("/v1/boundaries/gha-ashanti").json()
+    assert (detail["admin_level"], detail["parent"]) == ("1", "gha")
+    uri = server.get("/v1/packages/gha-ashanti").json()["uri"]
+    manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
+    assert "e0231866" in manifest["sources"][0]["citation"]
+    assert detail["edition"]["license"] in {lic["title"] for lic in manifest["licenses"]}
+    boundary = httpx.get(uri + "boundary.geojson", timeout=30).json()
+    assert boundary["features"][0]["properties"]["edition"] == detail["edition"]
+    assert "geoBoundaries" in httpx.get(uri + "CITATION.cff", timeout=30).text

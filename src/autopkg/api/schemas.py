@@ -49,12 +49,34 @@ class BoundarySummary(BaseModel):
     name_long: str
 
 
+_ADMIN_LEVEL = (
+    "The administrative level: `0` for a country, `1` and `2` for the units below it; "
+    "empty for custom areas and uploaded boundaries, which have none."
+)
+
+
+class BoundaryUnit(BoundarySummary):
+    """A boundary without its geometry, with its level."""
+
+    admin_level: str = Field(description=_ADMIN_LEVEL)
+
+
 class BoundaryDetail(BoundarySummary):
     """A boundary with its GeoJSON geometry and envelope."""
 
-    admin_level: str = Field(
-        description="The administrative level (`0` for a country); empty for custom areas "
-        "and uploaded boundaries, which have none."
+    admin_level: str = Field(description=_ADMIN_LEVEL)
+    parent: str | None = Field(
+        description="The id of the unit holding it (an admin-1 unit's country), if any."
+    )
+    codes: dict[str, str] = Field(
+        description="Its codes where known: `iso3166_2`, `geoboundaries_shape_id`, "
+        "`geoboundaries_boundary_id` (units); `iso3166_1_alpha3`, `iso3166_1_alpha2` "
+        "(countries)."
+    )
+    edition: dict[str, str] = Field(
+        description="Where its geometry came from: `source` (`geoBoundaries gbOpen` or "
+        "`Natural Earth`), the release (`boundary_id`, `build_date`, `version`), "
+        "`license`, `url` and the file's `sha256`; empty for drawn and uploaded areas."
     )
     geometry: dict[str, Any] = Field(description="GeoJSON MultiPolygon, EPSG:4326.")
     envelope: dict[str, Any] = Field(description="GeoJSON Polygon of the bounding box.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import shapely
@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Result,
+    case,
     delete,
     func,
     or_,
@@ -27,7 +28,17 @@ from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.custom import CUSTOM_PREFIX
 from autopkg.boundaries.search import fold, search_text, sort_key
 from autopkg.db import counters
-from autopkg.db.models import ACTIVE_STATES, BoundaryRecord, JobRecord, RunRecord
+from autopkg.db.models import (
+    ACTIVE_STATES,
+    BoundaryLoadRecord,
+    BoundaryRecord,
+    JobRecord,
+    RunRecord,
+)
+
+# Search answers countries first, then admin-1, then admin-2 units; boundaries without
+# a level (uploads, custom areas) rank with the countries, as they always did.
+_LEVEL_RANK = {"1": 1, "2": 2}
 
 
 def _to_boundary(record: BoundaryRecord) -> Boundary:
@@ -36,6 +47,9 @@ def _to_boundary(record: BoundaryRecord) -> Boundary:
         name_long=record.name_long,
         admin_level=record.admin_level,
         geometry=record.geometry,
+        parent=record.parent,
+        codes=dict(record.codes or {}),
+        edition=dict(record.edition or {}),
     )
 
 
@@ -62,9 +76,15 @@ def list_names(session: Session, *, include_custom: bool = False) -> list[tuple[
 
 
 def listed_boundaries(session: Session) -> list[Boundary]:
-    """Every boundary except custom areas, with geometry, by name."""
+    """Every boundary except custom areas and admin units, with geometry, by name.
+
+    Admin-1 and admin-2 units are reached through their country (children), not drawn
+    on the map of every country: once loaded they would number in the thousands.
+    """
     records = session.scalars(
-        select(BoundaryRecord).where(_listed(False)).order_by(BoundaryRecord.name)
+        select(BoundaryRecord)
+        .where(_listed(False), BoundaryRecord.admin_level.not_in(_LEVEL_RANK))
+        .order_by(BoundaryRecord.name)
     )
     return [_to_boundary(record) for record in records]
 
@@ -80,49 +100,66 @@ def name_long_of(session: Session, *, name: str) -> str | None:
     return session.scalar(select(BoundaryRecord.name_long).where(BoundaryRecord.name == name))
 
 
+def _at_level(admin_level: str | None) -> ColumnElement[bool]:
+    return true() if admin_level is None else BoundaryRecord.admin_level == admin_level
+
+
 def search_by_name(
-    session: Session, *, text: str, include_custom: bool = False
+    session: Session, *, text: str, include_custom: bool = False, admin_level: str | None = None
 ) -> list[tuple[str, str]]:
     """Boundaries whose name, long name or an alternative name contains ``text``.
 
     Matching ignores case and accents and takes ``%``/``_`` literally. An exact name
-    comes first, then long names starting with the text, then the rest, each group
-    in accent-free alphabetical order.
+    comes first, then countries, admin-1 and admin-2 units; within each, long names
+    starting with the text, then the rest, each group in accent-free alphabetical
+    order. With ``admin_level``, only boundaries of that level.
     """
     needle = fold(text)
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = session.execute(
-        select(BoundaryRecord.name, BoundaryRecord.name_long).where(
+        select(BoundaryRecord.name, BoundaryRecord.name_long, BoundaryRecord.admin_level).where(
             BoundaryRecord.search_text.like(f"%{escaped}%", escape="\\"),
             _listed(include_custom),
+            _at_level(admin_level),
         )
     )
 
-    def rank(row: tuple[str, str]) -> tuple[int, tuple[str, str]]:
-        name, name_long = row
-        first = 0 if name == needle else 1 if fold(name_long).startswith(needle) else 2
-        return first, sort_key(name_long, name)
+    def rank(row: tuple[str, str, str]) -> tuple[int, int, int, tuple[str, str]]:
+        name, name_long, level = row
+        exact = 0 if name == needle else 1
+        start = 0 if fold(name_long).startswith(needle) else 1
+        return exact, _LEVEL_RANK.get(level, 0), start, sort_key(name_long, name)
 
-    return sorted(rows.tuples(), key=rank)
+    return [(name, name_long) for name, name_long, _ in sorted(rows.tuples(), key=rank)]
 
 
 def search_by_point(
-    session: Session, *, longitude: float, latitude: float, include_custom: bool = False
+    session: Session,
+    *,
+    longitude: float,
+    latitude: float,
+    include_custom: bool = False,
+    admin_level: str | None = None,
 ) -> list[tuple[str, str]]:
-    """Boundaries containing the point (edges included); custom areas only with
-    ``include_custom`` (an area is its submitter's business, not a public place).
+    """Boundaries containing the point (edges included), countries first, then admin-1
+    and admin-2 units; custom areas only with ``include_custom`` (an area is its
+    submitter's business, not a public place); only ``admin_level`` when given.
 
     On PostGIS the whole test runs in SQL (``ST_Intersects``, served by the GiST index);
     on SQLite the bounding-box columns narrow the candidates in SQL and the exact test
     runs in shapely, so SQLite needs no spatial extension.
     """
-    order = (BoundaryRecord.name_long, BoundaryRecord.name)
+    order = (_level_order(), BoundaryRecord.name_long, BoundaryRecord.name)
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         point = func.ST_SetSRID(func.ST_MakePoint(longitude, latitude), 4326)
         rows = session.execute(
             select(BoundaryRecord.name, BoundaryRecord.name_long)
-            .where(func.ST_Intersects(BoundaryRecord.geometry, point), _listed(include_custom))
+            .where(
+                func.ST_Intersects(BoundaryRecord.geometry, point),
+                _listed(include_custom),
+                _at_level(admin_level),
+            )
             .order_by(*order)
         )
         return [(name, name_long) for name, name_long in rows]
@@ -134,6 +171,7 @@ def search_by_point(
             BoundaryRecord.min_y <= latitude,
             BoundaryRecord.max_y >= latitude,
             _listed(include_custom),
+            _at_level(admin_level),
         )
         .order_by(*order)
     )
@@ -143,6 +181,42 @@ def search_by_point(
         for record in candidates
         if shapely.intersects(record.geometry, shape)
     ]
+
+
+def _level_order() -> ColumnElement[int]:
+    return case(
+        *((BoundaryRecord.admin_level == level, rank) for level, rank in _LEVEL_RANK.items()),
+        else_=0,
+    )
+
+
+def children(session: Session, *, parent: str) -> list[tuple[str, str, str]]:
+    """``(name, name_long, admin_level)`` of the units ``parent`` holds, by long name."""
+    rows = session.execute(
+        select(BoundaryRecord.name, BoundaryRecord.name_long, BoundaryRecord.admin_level).where(
+            BoundaryRecord.parent == parent
+        )
+    )
+    return sorted(rows.tuples(), key=lambda row: sort_key(row[1], row[0]))
+
+
+def loaded_levels(session: Session, *, country: str) -> set[str]:
+    """The admin levels whose units were loaded for ``country``."""
+    return set(
+        session.scalars(
+            select(BoundaryLoadRecord.admin_level).where(BoundaryLoadRecord.country == country)
+        )
+    )
+
+
+def record_load(session: Session, *, country: str, admin_level: str, units: int) -> None:
+    """Record that ``country``'s units of ``admin_level`` are stored (``units`` of them)."""
+    record = session.get(BoundaryLoadRecord, (country, admin_level))
+    if record is None:
+        record = BoundaryLoadRecord(country=country, admin_level=admin_level)
+        session.add(record)
+    record.units = units
+    record.loaded_at = datetime.now(UTC)
 
 
 def version(reader: Session | Connection, *, include_custom: bool = True) -> int:
@@ -173,6 +247,9 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
         record.name_long = boundary.name_long
         record.search_text = search_text([boundary.name, boundary.name_long, *boundary.alt_names])
         record.admin_level = boundary.admin_level
+        record.parent = boundary.parent
+        record.codes = boundary.codes
+        record.edition = boundary.edition
         record.geometry = boundary.geometry
         record.min_x, record.min_y, record.max_x, record.max_y = min_x, min_y, max_x, max_y
         written += 1

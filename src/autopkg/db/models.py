@@ -64,6 +64,26 @@ class BoundaryRecord(Base):
     max_y: Mapped[float] = mapped_column(Float)
     # Folded names and alternative names, one per line (autopkg.boundaries.search).
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The unit holding this one (a country for an admin-1 unit), its codes elsewhere and
+    # where its geometry came from (autopkg.boundaries.boundary.Boundary).
+    parent: Mapped[str | None] = mapped_column(String(63), nullable=True, index=True)
+    codes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    edition: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class BoundaryLoadRecord(Base):
+    """A country whose admin units of one level were loaded from geoBoundaries.
+
+    Present once the units are stored (in the same transaction), also when the
+    publisher has none at that level, so they are fetched once.
+    """
+
+    __tablename__ = "boundary_loads"
+
+    country: Mapped[str] = mapped_column(String(63), primary_key=True)
+    admin_level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    units: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class JobRecord(Base):

@@ -14,7 +14,12 @@ from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.custom import custom_boundary
 from autopkg.boundaries.geojson import Area
 from autopkg.db import boundaries as boundary_repo
-from autopkg.errors import InvalidInputError, LimitExceededError, UnprocessableError
+from autopkg.errors import (
+    InvalidInputError,
+    LimitExceededError,
+    NotFoundError,
+    UnprocessableError,
+)
 from autopkg.jobs.estimates import (
     ProcessorEstimate,
     estimate_processor,
@@ -25,6 +30,7 @@ from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, is_current
 from autopkg.packaging.publish import read_manifest
 from autopkg.processors.options import canonical_options
 from autopkg.runtime import Runtime
+from autopkg.services import boundaries as boundary_service
 from autopkg.slugs import canonical_name, is_slug
 
 Options = Mapping[str, Mapping[str, Any]]
@@ -168,11 +174,11 @@ def _named_boundary(rt: Runtime, boundary_name: str | None) -> Boundary:
     boundary_name = canonical_name(boundary_name)
     if not is_slug(boundary_name):
         raise InvalidInputError(f"unknown boundary: {boundary_name[:80]!r}")
-    with rt.database.read_session() as session:
-        boundary = boundary_repo.get(session, name=boundary_name)
-    if boundary is None:
-        raise InvalidInputError(f"unknown boundary: {boundary_name!r}")
-    return boundary
+    try:
+        # Loads the admin units of the country a unit id names, when never loaded.
+        return boundary_service.get_boundary(rt, boundary_name)
+    except NotFoundError:
+        raise InvalidInputError(f"unknown boundary: {boundary_name!r}") from None
 
 
 def _store_area(rt: Runtime, boundary: Boundary, area_name: str | None) -> None:

@@ -18,8 +18,15 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from autopkg.packaging.manifest import REFERENCE_KEY, Manifest, group_by_processor
-from autopkg.processors.reference import DOI_PATTERN, Author, Organisation, Reference
+from autopkg.packaging.area_credit import AREA_ROLE, ROLE_KEY
+from autopkg.packaging.manifest import Manifest, group_by_processor
+from autopkg.processors.reference import (
+    DOI_PATTERN,
+    REFERENCE_KEY,
+    Author,
+    Organisation,
+    Reference,
+)
 
 _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$")
 _DOI = re.compile(DOI_PATTERN)
@@ -75,6 +82,13 @@ def package_citation(manifest: Manifest, package_url: str = "") -> PackageCitati
         source = (files[0].get("sources") or [{}])[0]
         licenses = files[0].get("licenses") or [{}]
         datasets.append(_dataset(processor_id, source, str(licenses[0].get("name", ""))))
+    # The area's publisher, when the package's own sources credit one (an admin unit's
+    # geometry), after the datasets.
+    datasets += [
+        _dataset("area.geoboundaries", source, "")
+        for source in manifest.get("sources", [])
+        if isinstance(source, dict) and source.get(ROLE_KEY) == AREA_ROLE
+    ]
     return PackageCitation(
         key=str(manifest.get("name", "package")),
         title=str(manifest.get("title", "")),

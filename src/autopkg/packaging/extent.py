@@ -14,9 +14,10 @@ def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:
     """Return the boundary as an RFC 7946 FeatureCollection of one Feature.
 
     The geometry is exactly the one the data were clipped to (WGS84 longitude and
-    latitude, full precision); properties are ``name``, ``name_long`` and
-    ``admin_level``. A boundary across the antimeridian keeps its parts on either
-    side of it, as RFC 7946 asks.
+    latitude, full precision); properties are ``name``, ``name_long``,
+    ``admin_level``, ``parent``, ``codes`` and ``edition`` (where the geometry came
+    from: the publisher's release, licence and file digest). A boundary across the
+    antimeridian keeps its parts on either side of it, as RFC 7946 asks.
     """
     return {
         "type": "FeatureCollection",
@@ -27,6 +28,9 @@ def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:
                     "name": boundary.name,
                     "name_long": boundary.name_long,
                     "admin_level": boundary.admin_level,
+                    "parent": boundary.parent,
+                    "codes": boundary.codes,
+                    "edition": boundary.edition,
                 },
                 "geometry": mapping(boundary.geometry),
             }
@@ -51,6 +55,10 @@ def boundary_from_feature_collection(document: dict[str, Any]) -> Boundary:
             name_long=str(properties["name_long"]),
             admin_level=str(properties["admin_level"]),
             geometry=MultiPolygon(list(parts)),
+            # Packages published before boundaries had these hold none of them.
+            parent=properties.get("parent"),
+            codes=dict(properties.get("codes") or {}),
+            edition=dict(properties.get("edition") or {}),
         )
     except (KeyError, TypeError, AttributeError, ShapelyError) as exc:
         raise ValueError(f"not a boundary feature collection ({exc})") from exc

@@ -16,9 +16,11 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.packaging.area_credit import area_licenses, area_sources
 from autopkg.packaging.inputs import INPUTS_KEY, Inputs, inputs_match
 from autopkg.packaging.layout import data_path, preview_path
 from autopkg.processors.base import Metadata, Source
+from autopkg.processors.reference import REFERENCE_KEY
 
 SCHEMA_URL = "https://datapackage.org/profiles/2.0/datapackage.json"
 PROCESSOR_KEY = "autopkg:processor"
@@ -33,9 +35,6 @@ CRS_KEY = "autopkg:crs"
 #: A raster's grid as read from it: ``{"shape": [rows, columns], "transform": [a, b, c,
 #: d, e, f], "bands": [{"data_type", "nodata"?}]}``.
 GRID_KEY = "autopkg:grid"
-#: The key of a ``sources`` entry holding the dataset's structured citation
-#: (:class:`~autopkg.processors.reference.Reference` as JSON).
-REFERENCE_KEY = "autopkg:reference"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
 
@@ -216,7 +215,8 @@ def replace_processor(
             f"({boundary.name}) by autopkg."
         ),
         "created": previous.get("created") or utc_now_iso(now),
-        "licenses": _union_licenses(merged),
+        "licenses": _unique_dicts([*_union_licenses(merged), *area_licenses(boundary)]),
+        **({"sources": sources} if (sources := area_sources(boundary)) else {}),
         "resources": merged,
     }
 

@@ -16,6 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 DOI_PATTERN = r"^10\.\d{4,9}(\.\d+)?/[A-Za-z0-9:/_;\-\.\(\)\[\]\\]+$"
 
 
+#: The key of a Data Package ``sources`` entry holding a dataset's structured citation
+#: (a :class:`Reference` as JSON).
+REFERENCE_KEY = "autopkg:reference"
+
+
 class Person(BaseModel):
     """An author who is a person: ``family`` name and ``given`` names or initials."""
 

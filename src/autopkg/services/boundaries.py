@@ -21,6 +21,7 @@ from autopkg.boundaries.loader import LoadReport, read_boundaries, validate_rows
 from autopkg.db import boundaries as boundary_repo
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.runtime import Runtime
+from autopkg.services import admin_units
 from autopkg.slugs import canonical_name, is_slug
 
 # A name is shown on pages and maps, and a NUL would cut it short in C libraries (GDAL).
@@ -39,17 +40,27 @@ def list_boundaries(rt: Runtime, *, include_custom: bool = False) -> list[tuple[
 def get_boundary(rt: Runtime, name: str) -> Boundary:
     """Return one boundary (the name is case-insensitive: ``GHA`` is ``gha``).
 
+    A unit id (``ken-nairobi``) of a country whose admin units were never loaded
+    loads them first.
+
     Raises:
         NotFoundError: no boundary has this name.
+        SourceUnavailableError: the units had to be loaded and could not be fetched.
     """
     found = None
     name = canonical_name(name)
     if is_slug(name):
-        with rt.database.read_session() as session:
-            found = boundary_repo.get(session, name=name)
+        found = _stored(rt, name)
+        if found is None and admin_units.load_unit_on_demand(rt, name):
+            found = _stored(rt, name)
     if found is None:
         raise NotFoundError(f"unknown boundary: {name[:80]!r}")
     return found
+
+
+def _stored(rt: Runtime, name: str) -> Boundary | None:
+    with rt.database.read_session() as session:
+        return boundary_repo.get(session, name=name)
 
 
 def boundaries_version(rt: Runtime, *, include_custom: bool = True) -> int:
@@ -92,6 +103,16 @@ def map_layer(rt: Runtime) -> MapLayer:
             return _layers[key]
 
 
+def boundary_children(rt: Runtime, name: str) -> list[tuple[str, str, str]]:
+    """``(name, name_long, admin_level)`` of the units a boundary holds (next level).
+
+    Raises:
+        NotFoundError: no boundary has this name.
+        SourceUnavailableError: its country's units could not be fetched.
+    """
+    return admin_units.children(rt, get_boundary(rt, name))
+
+
 def simplified_boundary(rt: Runtime, name: str) -> dict[str, Any]:
     """One boundary (custom areas too) as a simplified GeoJSON Feature.
 
@@ -108,10 +129,12 @@ def search_boundaries(
     latitude: float | None = None,
     longitude: float | None = None,
     include_custom: bool = False,
+    admin_level: str | None = None,
 ) -> list[tuple[str, str]]:
     """Search by name (case- and accent-insensitive, alternative names too) or by a point.
 
-    Custom areas are left out unless ``include_custom``.
+    Custom areas are left out unless ``include_custom``; with ``admin_level``, only
+    boundaries of that level are found.
 
     Raises:
         InvalidInputError: neither a name nor a complete coordinate pair was given.
@@ -119,11 +142,15 @@ def search_boundaries(
     with rt.database.read_session() as session:
         if name is not None and name.strip():
             return boundary_repo.search_by_name(
-                session, text=name.strip(), include_custom=include_custom
+                session, text=name.strip(), include_custom=include_custom, admin_level=admin_level
             )
         if latitude is not None and longitude is not None:
             return boundary_repo.search_by_point(
-                session, longitude=longitude, latitude=latitude, include_custom=include_custom
+                session,
+                longitude=longitude,
+                latitude=latitude,
+                include_custom=include_custom,
+                admin_level=admin_level,
             )
     raise InvalidInputError("search needs name=… or both latitude=… and longitude=…")
 

@@ -6,12 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.orm import Session
 
+from autopkg.boundaries.builtin import get_builtin
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db.migrate import alembic_config
+from autopkg.db.types import MultiPolygonType
 from autopkg.runtime import open_runtime
 from tests.fixtures.postgres import postgis_database
 
@@ -67,5 +71,45 @@ def test_every_migration_downgrades_to_empty_and_upgrades_again(database_url: st
         command.downgrade(config, "0006")
         assert "client" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
         assert "ix_jobs_client" not in {i["name"] for i in inspect(engine).get_indexes("jobs")}
+    finally:
+        engine.dispose()
+
+
+def test_boundaries_stored_before_0008_get_natural_earths_codes_and_edition(
+    database_url: str,
+) -> None:
+    config = alembic_config(database_url)
+    command.upgrade(config, "0007")
+    ghana = get_builtin("gha")
+    old = sa.table(
+        "boundaries",
+        *(sa.column(n) for n in ("name", "name_long", "admin_level", "search_text")),
+        *(sa.column(n, sa.Float()) for n in ("min_x", "min_y", "max_x", "max_y")),
+        sa.column("geometry", MultiPolygonType()),
+    )
+    engine = create_engine(database_url)
+    try:
+        min_x, min_y, max_x, max_y = ghana.geometry.bounds
+        with engine.begin() as connection:
+            for name, name_long, level in (("gha", ghana.name_long, "0"), ("mine", "Mine", "")):
+                connection.execute(
+                    old.insert().values(
+                        name=name,
+                        name_long=name_long,
+                        admin_level=level,
+                        search_text="",
+                        geometry=ghana.geometry,
+                        min_x=min_x,
+                        min_y=min_y,
+                        max_x=max_x,
+                        max_y=max_y,
+                    )
+                )
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            assert boundary_repo.get(session, name="gha").edition == ghana.edition  # type: ignore[union-attr]
+            assert boundary_repo.get(session, name="gha").codes == ghana.codes  # type: ignore[union-attr]
+            assert boundary_repo.get(session, name="mine").edition == {}  # type: ignore[union-attr]
+        assert "boundary_loads" in inspect(engine).get_table_names()
     finally:
         engine.dispose()

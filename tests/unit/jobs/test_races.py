@@ -6,10 +6,8 @@ it lost (its UPDATE took no effect) and overwrites nothing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import shapely
 from sqlalchemy import select
@@ -19,32 +17,11 @@ from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import BoundaryRecord, JobRecord, JobRunRecord, RunState
 from autopkg.db.session import Database
+from tests.fixtures.races import race as _race
 from tests.unit.jobs.helpers import LEASE, MAX, queue, state
 
 ROUNDS = 25
 EXPIRED = timedelta(seconds=-1)
-
-
-def _race(*contenders: Callable[[], Any]) -> list[Any]:
-    """Run each contender in its own thread, released together; return their results."""
-    barrier = threading.Barrier(len(contenders))
-    results: list[Any] = [None] * len(contenders)
-    errors: list[BaseException] = []
-
-    def run(index: int, contender: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = contender()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(contenders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
 
 
 def _processor(round_: int) -> str:

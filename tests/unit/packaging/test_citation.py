@@ -193,7 +193,14 @@ def test_boundary_geojson_is_the_clip_boundary(storage: LocalFSStorage) -> None:
     collection = json.loads(text(storage, "gha/boundary.geojson"))
     (feature,) = collection["features"]
     assert collection["type"] == "FeatureCollection"
-    assert feature["properties"] == {"name": "gha", "name_long": "Ghana", "admin_level": "0"}
+    assert feature["properties"] == {
+        "name": "gha",
+        "name_long": "Ghana",
+        "admin_level": "0",
+        "parent": None,
+        "codes": {},
+        "edition": {},
+    }
     assert shape(feature["geometry"]).equals_exact(GHANA.geometry, tolerance=0)
     assert feature["geometry"]["type"] == "MultiPolygon"
 

@@ -13,6 +13,7 @@ from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     BoundaryDetail,
     BoundarySummary,
+    BoundaryUnit,
     BoundaryUploadReport,
     ErrorMessage,
     RejectedRow,
@@ -32,6 +33,9 @@ def boundary_detail(boundary: Boundary) -> BoundaryDetail:
         name=boundary.name,
         name_long=boundary.name_long,
         admin_level=boundary.admin_level,
+        parent=boundary.parent,
+        codes=boundary.codes,
+        edition=boundary.edition,
         geometry=dict(mapping(boundary.geometry)),
         envelope=dict(mapping(box(*boundary.geometry.bounds))),
     )
@@ -52,6 +56,10 @@ def _json_body(request: Request) -> None:
         )
 
 
+AdminLevel = Annotated[
+    int | None,
+    Query(ge=0, le=2, description="Only boundaries of this level (0 countries, 1, 2)."),
+]
 IncludeCustom = Annotated[
     bool, Query(description="Also list custom areas (boundaries named custom-…).")
 ]
@@ -159,19 +167,29 @@ async def search_boundaries(
     latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
     include_custom: IncludeCustom = False,
+    admin_level: AdminLevel = None,
 ) -> Response:
     """Boundaries whose names contain ``name``, or that contain a point.
 
     Give either ``name`` or both ``latitude`` and ``longitude`` (WGS84 degrees). Name
     matching ignores case and accents (``cote`` finds Côte d'Ivoire) and includes
-    common alternative names (``ivory`` finds it too); an exact id (``GHA``) comes
-    first. Custom areas are matched (by name or point) only with ``include_custom=true``.
+    common alternative names (``ivory`` finds it too, ``KE-30`` a unit's ISO 3166-2
+    code); an exact id (``GHA``) comes first, then countries, admin-1 and admin-2 units
+    (those loaded so far: see ``/boundaries/{name}/children``). A point finds the unit
+    at each loaded level holding it. Custom areas are matched (by name or point) only
+    with ``include_custom=true``.
     """
+    level = None if admin_level is None else str(admin_level)
     rendered = await cache.of_boundaries(
-        ("search", name, latitude, longitude, include_custom),
+        ("search", name, latitude, longitude, include_custom, level),
         lambda: summaries(
             service.search_boundaries(
-                rt, name=name, latitude=latitude, longitude=longitude, include_custom=include_custom
+                rt,
+                name=name,
+                latitude=latitude,
+                longitude=longitude,
+                include_custom=include_custom,
+                admin_level=level,
             )
         ),
     )
@@ -219,6 +237,26 @@ async def get_simplified_boundary(
         ("simplified", name), lambda: service.simplified_boundary(rt, name)
     )
     return respond(rendered, if_none_match)
+
+
+@router.get(
+    "/{name}/children",
+    response_model=list[BoundaryUnit],
+    responses={404: {"model": ErrorMessage}, 503: {"model": ErrorMessage}},
+    operation_id="get_boundary_children",
+)
+def get_boundary_children(rt: RuntimeDep, cache: ReadCacheDep, name: str) -> list[BoundaryUnit]:
+    """The units one level below a boundary: a country's admin-1 units, an admin-1
+    unit's admin-2 units (``[]`` when it has none, as for custom areas).
+
+    A country's admin-1 and admin-2 units come from geoBoundaries and are loaded at
+    the first request for them, once however many ask together; when they cannot be
+    fetched the answer is 503 naming the URL and the mirror setting (the country itself
+    still works).
+    """
+    found = service.boundary_children(rt, name)
+    cache.boundaries_written()
+    return [BoundaryUnit(name=n, name_long=nl, admin_level=level) for n, nl, level in found]
 
 
 @router.get(
