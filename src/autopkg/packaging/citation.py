@@ -60,11 +60,18 @@ class PackageCitation:
     released: str
     url: str
     datasets: tuple[DatasetCitation, ...]
+    #: The area's publisher (an admin unit's geometry), cited after the datasets.
+    areas: tuple[DatasetCitation, ...] = ()
+
+    @property
+    def references(self) -> tuple[DatasetCitation, ...]:
+        """Everything the package's citation files cite: the datasets, then the area."""
+        return self.datasets + self.areas
 
     @property
     def authors(self) -> tuple[Author, ...]:
-        """The datasets' authors, each once, in order of first appearance."""
-        return tuple(dict.fromkeys(a for d in self.datasets for a in d.authors))
+        """The datasets' and the area's authors, each once, in order of first appearance."""
+        return tuple(dict.fromkeys(a for d in self.references for a in d.authors))
 
     @property
     def year(self) -> int | None:
@@ -82,13 +89,12 @@ def package_citation(manifest: Manifest, package_url: str = "") -> PackageCitati
         source = (files[0].get("sources") or [{}])[0]
         licenses = files[0].get("licenses") or [{}]
         datasets.append(_dataset(processor_id, source, str(licenses[0].get("name", ""))))
-    # The area's publisher, when the package's own sources credit one (an admin unit's
-    # geometry), after the datasets.
-    datasets += [
+    # The area's publisher, when the package's own sources credit one.
+    areas = tuple(
         _dataset("area.geoboundaries", source, "")
         for source in manifest.get("sources", [])
         if isinstance(source, dict) and source.get(ROLE_KEY) == AREA_ROLE
-    ]
+    )
     return PackageCitation(
         key=str(manifest.get("name", "package")),
         title=str(manifest.get("title", "")),
@@ -97,6 +103,7 @@ def package_citation(manifest: Manifest, package_url: str = "") -> PackageCitati
         released=str(manifest.get("created", ""))[:10],
         url=package_url,
         datasets=tuple(datasets),
+        areas=areas,
     )
 
 

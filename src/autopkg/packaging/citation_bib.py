@@ -32,7 +32,7 @@ def citation_bib(citation: PackageCitation) -> str:
         ("note", _latex(citation.abstract)),
     ]
     entries = [_entry(citation.key, package)]
-    for d in citation.datasets:
+    for d in citation.references:
         fields = [
             ("title", _braced(d.title)),
             ("author", _names(d.authors)),

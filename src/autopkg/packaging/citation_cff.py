@@ -52,7 +52,7 @@ def citation_cff(citation: PackageCitation) -> str:
     lines.append("authors:")
     lines += _authors(citation.authors, indent="  ")
     lines.append("references:")
-    for dataset in citation.datasets:
+    for dataset in citation.references:
         lines += _reference(dataset)
     return "\n".join(lines) + "\n"
 

@@ -27,7 +27,7 @@ def citation_csl(citation: PackageCitation) -> list[dict[str, Any]]:
         "issued": _issued(citation.year),
     }
     items = [package]
-    for d in citation.datasets:
+    for d in citation.references:
         items.append(
             {
                 "id": d.processor_id,
