@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Result,
+    and_,
     delete,
     func,
     or_,
@@ -24,7 +25,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.boundaries.custom import CUSTOM_PREFIX
+from autopkg.boundaries.custom import BUFFER_MARK, CUSTOM_PREFIX
 from autopkg.boundaries.search import fold, search_text, sort_key
 from autopkg.db import counters
 from autopkg.db.models import ACTIVE_STATES, BoundaryRecord, JobRecord, RunRecord
@@ -45,9 +46,14 @@ def count(session: Session) -> int:
 
 
 def _listed(include_custom: bool) -> ColumnElement[bool]:
+    # Buffered areas are listed with custom areas: each is made for a request, and
+    # ``gha-buffer-5000m`` beside ``gha`` would only crowd lists, searches and the map.
     if include_custom:
         return true()
-    return BoundaryRecord.name.not_like(f"{CUSTOM_PREFIX}%")
+    return and_(
+        BoundaryRecord.name.not_like(f"{CUSTOM_PREFIX}%"),
+        BoundaryRecord.name.not_like(f"%{BUFFER_MARK}%"),
+    )
 
 
 def list_names(session: Session, *, include_custom: bool = False) -> list[tuple[str, str]]:

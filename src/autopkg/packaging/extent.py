@@ -8,26 +8,31 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, mapping, shape
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.buffered import buffer_of
 
 
 def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:
     """Return the boundary as an RFC 7946 FeatureCollection of one Feature.
 
     The geometry is exactly the one the data were clipped to (WGS84 longitude and
-    latitude, full precision); properties are ``name``, ``name_long`` and
-    ``admin_level``. A boundary across the antimeridian keeps its parts on either
-    side of it, as RFC 7946 asks.
+    latitude, full precision); properties are ``name``, ``name_long``,
+    ``admin_level`` and, for a buffered area, ``buffer_m``. A boundary across the
+    antimeridian keeps its parts on either side of it, as RFC 7946 asks.
     """
+    properties: dict[str, Any] = {
+        "name": boundary.name,
+        "name_long": boundary.name_long,
+        "admin_level": boundary.admin_level,
+    }
+    buffer_m = buffer_of(boundary.name)
+    if buffer_m is not None:
+        properties["buffer_m"] = buffer_m
     return {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "properties": {
-                    "name": boundary.name,
-                    "name_long": boundary.name_long,
-                    "admin_level": boundary.admin_level,
-                },
+                "properties": properties,
                 "geometry": mapping(boundary.geometry),
             }
         ],

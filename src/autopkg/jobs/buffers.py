@@ -1,0 +1,65 @@
+"""The buffered area a job asks for: found if it was made before, made and stored once if not."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.buffered import buffered_boundary, buffered_name, kilometres
+from autopkg.boundaries.limits import check_area, check_counts
+from autopkg.db import boundaries as boundary_repo
+from autopkg.errors import LimitExceededError
+from autopkg.runtime import Runtime
+
+# Growing Russia takes seconds: requests of one process wait for each other rather
+# than each growing the same area. Across processes the database decides which
+# stored row stays (insert-or-get); the losers' work is the same geometry.
+_making = threading.Lock()
+
+
+def buffered_area(
+    rt: Runtime, boundary: Boundary, metres: int, *, store: bool, rename: bool = False
+) -> Boundary:
+    """Return ``boundary`` grown by ``metres``, as the boundary ``<name>-buffer-<m>m``.
+
+    A buffer stored before is reused; otherwise it is made and, with ``store``, stored
+    (a dry run makes it in memory only). With ``rename`` a stored buffer takes the long
+    name made from ``boundary``'s (a custom area given a new name).
+
+    Raises:
+        LimitExceededError: ``metres`` is over ``AUTOPKG_MAX_BUFFER_M``, or the buffered
+            area has more parts, rings or vertices, or a larger area, than a request
+            may have.
+    """
+    limit = rt.settings.max_buffer_m
+    if metres > limit:
+        raise LimitExceededError(
+            f"a buffer of {metres:,} m ({kilometres(metres)}) is over the limit of "
+            f"{limit:,} m (AUTOPKG_MAX_BUFFER_M)"
+        )
+    name = buffered_name(boundary.name, metres)
+    wanted = f"{boundary.name_long} + {kilometres(metres)}"
+    with _making:
+        with rt.database.read_session() as session:
+            stored = boundary_repo.get(session, name=name)
+        if stored is None:
+            stored = buffered_boundary(boundary, metres)
+            _check_limits(rt, stored)
+        elif stored.name_long == wanted or not rename:
+            return stored
+        made = dataclasses.replace(stored, name_long=wanted) if rename else stored
+        if store:
+            with rt.database.session() as session:
+                boundary_repo.store_custom_area(session, made, rename=rename)
+        return made
+
+
+def _check_limits(rt: Runtime, boundary: Boundary) -> None:
+    # The area clipped is the buffered one, so the request's limits hold on it.
+    polygons = [
+        [part.exterior.coords, *(hole.coords for hole in part.interiors)]
+        for part in boundary.geometry.geoms
+    ]
+    check_counts(polygons, rt.area_limits)
+    check_area([boundary.geometry], rt.area_limits)
