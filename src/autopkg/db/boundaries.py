@@ -218,8 +218,10 @@ def store_custom_area(session: Session, boundary: Boundary, *, rename: bool) -> 
             max_y=max_y,
         )
         .on_conflict_do_nothing(index_elements=[BoundaryRecord.name])
+        # The row inserted, if any: psycopg reports no rowcount (-1) for this statement.
+        .returning(BoundaryRecord.id)
     )
-    if _rowcount(inserted) == 1:
+    if inserted.first() is not None:
         counters.add(session, counters.Counter.BOUNDARIES_VERSION)
         return
     restored = _restore_geometry(session, boundary, searched)
