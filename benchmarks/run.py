@@ -23,6 +23,8 @@ from autopkg.boundaries.builtin import get_builtin
 from benchmarks.api_reads import api_reads
 from benchmarks.areas_abuse import refused_abuse
 from benchmarks.boundaries import BenchBoundary, boundaries
+from benchmarks.buffers import HEADER as BUFFER_HEADER
+from benchmarks.buffers import buffer_rows
 from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
 from benchmarks.ghsl import GHSL_HEADER, ghsl_rows
@@ -235,6 +237,7 @@ SECTIONS = (
     "ghsl",
     "sources",
     "areas",
+    "buffers",
 )
 
 
@@ -297,6 +300,13 @@ def main() -> None:
         lines += ["## Sources check", "", *sources_check(args.repeat), ""]
     if "areas" in sections:
         lines += ["## Refused abuse: areas", "", *refused_abuse(), ""]
+    if "buffers" in sections:
+        lines += [
+            "## Geodesic buffers",
+            "",
+            *markdown_table(BUFFER_HEADER, buffer_rows(args.repeat)),
+            "",
+        ]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)
