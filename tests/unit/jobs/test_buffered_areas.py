@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,10 @@ from typing import Any
 import shapely
 from sqlalchemy import func, select
 
+from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.buffered import buffered_boundary, buffered_name
 from autopkg.config import Settings
+from autopkg.db import boundaries as boundary_repo
 from autopkg.db import counters
 from autopkg.db.models import BoundaryRecord
 from autopkg.db.session import Database
@@ -74,3 +78,34 @@ def test_first_requests_from_several_processes_store_each_buffer_once(
     # One write per buffer, whichever process made it: the others wrote nothing.
     counter = counters.Counter.BOUNDARIES_VERSION
     assert after[counter] == before[counter] + len(DISTANCES)
+
+
+def test_writing_a_boundary_again_deletes_the_buffers_grown_from_it(database: Database) -> None:
+    long_name = "zone_" + "x" * 55
+    others = [
+        Boundary(name, name.title(), "", ZONE.geometry) for name in (long_name, "zone2", "zon")
+    ]
+    buffers = [
+        buffered_boundary(boundary, metres)
+        for boundary in (ZONE, *others)
+        for metres in (1, 5_000, 1_000_000)
+    ]
+    with database.session() as session:
+        boundary_repo.upsert(session, others)
+        for buffered in buffers:
+            boundary_repo.store_custom_area(session, buffered, rename=False)
+    # The long name's buffers keep its start and add a digest of it.
+    digest = hashlib.sha256(long_name.encode()).hexdigest()[:8]
+    assert buffered_name(long_name, 5_000) == f"zone_{'x' * 36}-{digest}-buffer-5000m"
+    with database.session() as session:
+        boundary_repo.upsert(session, [ZONE, others[0]])
+    with database.read_session() as session:
+        left = set(
+            session.scalars(
+                select(BoundaryRecord.name).where(BoundaryRecord.name.like("%-buffer-%"))
+            )
+        )
+    # Only the buffers of the boundaries not written again are left.
+    assert left == {
+        buffered_name(name, metres) for name in ("zone2", "zon") for metres in (1, 5_000, 1_000_000)
+    }
