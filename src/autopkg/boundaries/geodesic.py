@@ -117,7 +117,6 @@ def _buffer_piece(piece: BaseGeometry, metres: float) -> BaseGeometry:
     if not projected.is_valid:
         projected = shapely.make_valid(projected)
     grown = shapely.buffer(projected, metres, quad_segs=QUAD_SEGMENTS)
-    grown = shapely.segmentize(grown, MAX_EDGE_M)
     back = Transformer.from_crs(crs, _WGS84, always_xy=True)
     parts: list[BaseGeometry] = []
     caps: list[BaseGeometry] = []
@@ -144,7 +143,11 @@ def _buffer_piece(piece: BaseGeometry, metres: float) -> BaseGeometry:
 def _to_degrees(
     geometry: BaseGeometry, back: Transformer, west: float, east: float
 ) -> BaseGeometry:
-    """Take a projected geometry back to degrees, longitudes placed within west..east."""
+    """Take a projected geometry back to degrees, longitudes placed within west..east.
+
+    Edges are first cut to :data:`MAX_EDGE_M`, the cut along a pole's meridian too, so
+    that none crosses the map when its ends come back on either side of the pole.
+    """
 
     def inverse(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         longitude, latitude = back.transform(coords[:, 0], coords[:, 1])
@@ -153,7 +156,7 @@ def _to_degrees(
         placed = np.where(placed > east + 1e-9, placed - 360.0, placed)
         return np.column_stack([placed, latitude])
 
-    degrees = shapely.transform(geometry, inverse)
+    degrees = shapely.transform(shapely.segmentize(geometry, MAX_EDGE_M), inverse)
     return degrees if degrees.is_valid else shapely.make_valid(degrees)
 
 

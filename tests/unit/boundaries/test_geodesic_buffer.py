@@ -19,16 +19,18 @@ def edge_errors(original: MultiPolygon, buffered: MultiPolygon, metres: float) -
     """Relative error of the distance from sampled edge points of ``buffered`` to ``original``.
 
     Edge points are taken every third of the distance along the edges (straight in
-    degrees, as the clip reads them), leaving out the cut at ±180°, which is no edge
-    on the globe. Each point's distance is the least geodesic distance to the original
-    boundary's edges, densified to a twentieth of the distance (the nearest vertex is
-    then within 0.03 % of the nearest point); a point inside the original is an error of 1.
+    degrees, as the clip reads them), leaving out the cuts at ±180° and along ±90°
+    (an area holding a pole), which are no edges on the globe. Each point's distance
+    is the least geodesic distance to the original boundary's edges, densified to a
+    twentieth of the distance (the nearest vertex is then within 0.03 % of the nearest
+    point); a point inside the original is an error of 1.
     """
     spacing = metres / 20 / METRES_PER_DEGREE
     targets = shapely.get_coordinates(shapely.segmentize(shapely.boundary(original), spacing))
     edge = shapely.boundary(buffered)
     points = shapely.get_coordinates(shapely.segmentize(edge, metres / 3 / METRES_PER_DEGREE))
     points = points[np.abs(np.abs(points[:, 0]) - 180) > 1e-9]
+    points = points[np.abs(points[:, 1]) < 90 - 1e-9]
     sample = np.random.default_rng(0).choice(len(points), min(200, len(points)), replace=False)
     errors = []
     for longitude, latitude in points[sample]:
@@ -73,6 +75,20 @@ def test_across_the_antimeridian_parts_stay_on_their_side() -> None:
 def test_islands_within_twice_the_distance_merge() -> None:
     original = get_builtin("bhs").geometry
     assert len(geodesic_buffer(original, 100_000).geoms) < len(original.geoms)
+
+
+def test_a_buffer_over_a_pole_holds_it_whole() -> None:
+    near_pole = MultiPolygon([shapely.box(0, 85, 10, 87)])
+    buffered = geodesic_buffer(near_pole, 500_000)
+    (part,) = buffered.geoms
+    assert part.bounds == (-180, pytest.approx(80.52, abs=0.01), 180, 90)
+    assert buffered.contains(shapely.Point(-170, 89.5))  # beyond the pole
+    assert not buffered.contains(shapely.Point(-170, 86))  # ~780 km away, over the pole
+    assert edge_errors(near_pole, buffered, 500_000).max() <= 0.005
+    near_south = MultiPolygon([shapely.box(-20, -80, 30, -75)])
+    south = geodesic_buffer(near_south, 1_000_000)
+    assert south.bounds[1] > -90  # 1,000 km from 80°S does not reach the pole (1,113 km)
+    assert edge_errors(near_south, south, 1_000_000).max() <= 0.005
 
 
 def square_ring(half_degrees: float) -> list[tuple[float, float]]:
