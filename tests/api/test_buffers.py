@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,9 +15,12 @@ import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
+from autopkg.api.app import create_app
 from autopkg.boundaries.builtin import get_builtin
 from autopkg.db import counters
-from autopkg.runtime import Runtime
+from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.runtime import Runtime, open_runtime
+from tests.conftest import make_settings
 
 Waiter = Callable[..., dict[str, Any]]
 PROCESSOR = "test_processor.version_1"
@@ -156,3 +160,17 @@ def test_ogc_execution_takes_buffer_m(client: TestClient, wait_for_job: Waiter) 
         refused = client.post(url, json={"inputs": {"boundary_name": "ben", "buffer_m": bad}})
         assert refused.status_code == 422, refused.text
         assert "buffer" in refused.json()["detail"].lower()
+
+
+def test_the_area_limit_holds_on_the_buffered_area(tmp_path: Path) -> None:
+    # Ghana is 239,000 km² as the clip reads it; grown by 50 km, 357,000 km².
+    limited = open_runtime(make_settings(tmp_path, max_area_km2=300_000))
+    body = {"boundary_name": "gha", "buffer_m": 50_000, "processors": [PROCESSOR]}
+    with TestClient(create_app(limited, EmbeddedExecutor(limited, workers=1))) as client:
+        response = client.post("/v1/jobs", params={"dry_run": True}, json=body)
+        assert response.status_code == 422, response.text
+        assert "over the limit of 300,000 km²" in response.json()["detail"]
+        smaller = client.post(
+            "/v1/jobs", params={"dry_run": True}, json={**body, "buffer_m": 1_000}
+        )
+        assert smaller.status_code == 200, smaller.text

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
+
+import shapely
+from cachetools import LRUCache
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.buffered import buffered_boundary, buffered_name, kilometres
@@ -16,6 +20,10 @@ from autopkg.runtime import Runtime
 # than each growing the same area. Across processes the database decides which
 # stored row stays (insert-or-get); the losers' work is the same geometry.
 _making = threading.Lock()
+# Buffers made but not stored (dry runs), by name and the digest of the geometry they
+# were grown from: the web page asks for a dry run at every pause in ticking, and
+# Russia + 50 km would cost seconds each time.
+_unstored: LRUCache[tuple[str, str], Boundary] = LRUCache(maxsize=8)
 
 
 def buffered_area(
@@ -44,8 +52,7 @@ def buffered_area(
         with rt.database.read_session() as session:
             stored = boundary_repo.get(session, name=name)
         if stored is None:
-            stored = buffered_boundary(boundary, metres)
-            _check_limits(rt, stored)
+            stored = _grow(rt, boundary, metres)
         elif stored.name_long == wanted or not rename:
             return stored
         made = dataclasses.replace(stored, name_long=wanted) if rename else stored
@@ -53,6 +60,20 @@ def buffered_area(
             with rt.database.session() as session:
                 boundary_repo.store_custom_area(session, made, rename=rename)
         return made
+
+
+def _grow(rt: Runtime, boundary: Boundary, metres: int) -> Boundary:
+    source = hashlib.sha256(shapely.to_wkb(boundary.geometry)).hexdigest()
+    key = (buffered_name(boundary.name, metres), source)
+    made = _unstored.get(key)
+    if made is None:
+        # The buffer holds the boundary: one already over the area limit is refused
+        # before seconds are spent growing it.
+        check_area([boundary.geometry], rt.area_limits)
+        made = buffered_boundary(boundary, metres)
+        _check_limits(rt, made)
+        _unstored[key] = made
+    return dataclasses.replace(made, name_long=f"{boundary.name_long} + {kilometres(metres)}")
 
 
 def _check_limits(rt: Runtime, boundary: Boundary) -> None:
