@@ -82,6 +82,11 @@ def test_the_same_buffer_asked_again_is_reused(
     assert again["boundary_name"] == first["boundary_name"] == "sen-buffer-5000m"
     assert again["job_group_processors"][0]["job_status"] == "SKIPPED"
     assert boundaries_version(runtime) == version  # nothing written the second time
+    twice = {**body, "boundary_name": "sen-buffer-5000m"}
+    refused = client.post("/v1/jobs", json=twice)
+    assert refused.status_code == 422, refused.text
+    assert "'sen-buffer-5000m' is a buffered area already" in refused.json()["detail"]
+    assert client.post("/v1/jobs", json={**twice, "buffer_m": None}).status_code == 202
     assert "sen-buffer-5000m" not in {row["name"] for row in client.get("/v1/boundaries").json()}
 
 

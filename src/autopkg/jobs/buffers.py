@@ -10,10 +10,10 @@ import shapely
 from cachetools import LRUCache
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.boundaries.buffered import buffered_boundary, buffered_name, kilometres
+from autopkg.boundaries.buffered import buffer_of, buffered_boundary, buffered_name, kilometres
 from autopkg.boundaries.limits import check_area, check_counts
 from autopkg.db import boundaries as boundary_repo
-from autopkg.errors import LimitExceededError
+from autopkg.errors import LimitExceededError, UnprocessableError
 from autopkg.runtime import Runtime
 
 # Growing Russia takes seconds: requests of one process wait for each other rather
@@ -36,10 +36,17 @@ def buffered_area(
     name made from ``boundary``'s (a custom area given a new name).
 
     Raises:
+        UnprocessableError: ``boundary`` is a buffered area already (its package would
+            say it was grown by the last distance only).
         LimitExceededError: ``metres`` is over ``AUTOPKG_MAX_BUFFER_M``, or the buffered
             area has more parts, rings or vertices, or a larger area, than a request
             may have.
     """
+    if buffer_of(boundary.name) is not None:
+        raise UnprocessableError(
+            f"boundary {boundary.name!r} is a buffered area already: give buffer_m with "
+            "the boundary it was grown from"
+        )
     limit = rt.settings.max_buffer_m
     if metres > limit:
         raise LimitExceededError(
