@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,21 @@ from tests.conftest import make_settings
 Waiter = Callable[..., dict[str, Any]]
 PROCESSOR = "test_processor.version_1"
 SQUARE = {"type": "Polygon", "coordinates": [[[-3, 8], [-2, 8], [-2, 9], [-3, 9], [-3, 8]]]}
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> Runtime:
+    """A runtime of this module's own: its many writes would use up the suite client's
+    writes per minute."""
+    data = tmp_path_factory.mktemp("buffers-data")
+    return open_runtime(make_settings(data, source_mirror=source_mirror, rate_writes_per_minute=0))
+
+
+@pytest.fixture(scope="module")
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    """An in-process API client on :func:`runtime`, with embedded workers."""
+    with TestClient(create_app(runtime, EmbeddedExecutor(runtime, workers=2))) as test_client:
+        yield test_client
 
 
 def boundaries_version(runtime: Runtime) -> int:

@@ -37,8 +37,8 @@ QUAD_SEGMENTS = 16
 #: Longest straight edge, in metres, of a buffered piece before it is taken back to
 #: longitude and latitude, where the edge becomes straight in degrees instead.
 MAX_EDGE_M = 10_000.0
-# Below this a piece is not split further: it is a sliver of a cell's edge, whatever
-# its radius says.
+# Splits of one piece at most: a piece still wide after 24 halvings of its box is a
+# sliver along a meridian near a pole, and splitting it again would not narrow it.
 _MAX_DEPTH = 24
 # Metres per degree of latitude, rounded up (111.69 km at the poles): a polar cap of
 # this many degrees per metre lies inside the distance it was measured with.
