@@ -24,6 +24,8 @@ from benchmarks.admin_units import admin_units_rows
 from benchmarks.api_reads import api_reads
 from benchmarks.areas_abuse import refused_abuse
 from benchmarks.boundaries import BenchBoundary, boundaries
+from benchmarks.buffers import HEADER as BUFFER_HEADER
+from benchmarks.buffers import buffer_rows
 from benchmarks.compare import compare
 from benchmarks.e2e import end_to_end
 from benchmarks.ghsl import GHSL_HEADER, ghsl_rows
@@ -242,6 +244,7 @@ SECTIONS = (
     "serving",
     "abuse",
     "admin",
+    "buffers",
 )
 
 
@@ -311,6 +314,13 @@ def main() -> None:
         lines += ["## Refused abuse: jobs API", "", *jobs_abuse(), ""]
     if "admin" in sections:
         lines += ["## Admin units", "", *admin_units_rows(), ""]
+    if "buffers" in sections:
+        lines += [
+            "## Geodesic buffers",
+            "",
+            *markdown_table(BUFFER_HEADER, buffer_rows(args.repeat)),
+            "",
+        ]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

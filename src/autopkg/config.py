@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     max_area_km2: int = Field(
         20_000_000, ge=1, description="Geodesic area of one request's areas, in km²."
     )
+    # Buffers are checked to stay within 0.5 % of their distance up to 1,000 km.
+    max_buffer_m: int = Field(
+        200_000,
+        ge=1,
+        le=1_000_000,
+        description="Largest buffer, in metres, a job may grow its boundary by.",
+    )
     max_repair_vertices: int = Field(
         200, ge=0, description="Vertices of invalid geometry one request may have repaired."
     )

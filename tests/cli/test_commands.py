@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -12,6 +13,9 @@ from pathlib import Path
 import pyogrio
 import pytest
 import shapely
+from shapely.geometry import shape
+
+from tests.fixtures.sources import GPPD_SUBSET
 
 PLANTS = "wri_powerplants.version_130"
 
@@ -284,3 +288,30 @@ def test_package_takes_processor_options(cli_env: dict[str, str], tmp_path: Path
     name = "storm-global_mosaics_version_1-storm_fixed_return_periods_constant_100_yr_rp-gmb.tif"
     assert resource["path"].endswith(name)
     assert resource["autopkg:inputs"]["options"] == options[storm]
+
+
+def test_package_takes_a_buffer_in_metres(cli_env: dict[str, str], tmp_path: Path) -> None:
+    output = tmp_path / "packages"
+    built = autopkg(
+        cli_env, "package", "gmb", "-p", PLANTS, "--buffer-m", "40000", "--output", str(output)
+    )
+    assert built.returncode == 0, built.stderr
+    folder = output / "gmb-buffer-40000m"
+    assert f"{folder.resolve().as_uri()}/" in built.stdout
+    (feature,) = json.loads((folder / "boundary.geojson").read_text())["features"]
+    assert feature["properties"]["buffer_m"] == 40_000
+    assert feature["properties"]["name_long"] == "The Gambia + 40 km"
+    buffered = shape(feature["geometry"])
+    (plants,) = folder.glob("datasets/wri_powerplants/version_130/data/*.gpkg")
+    _, _, _, (ids,) = pyogrio.raw.read(plants, columns=["gppd_idnr"])
+    # The plants of the stand-in that lie in the buffered area, found again here.
+    with GPPD_SUBSET.open(newline="") as table:
+        expected = {
+            row["gppd_idnr"]
+            for row in csv.DictReader(table)
+            if buffered.contains(shapely.Point(float(row["longitude"]), float(row["latitude"])))
+        }
+    assert set(ids) == expected
+    assert len(expected) >= 2
+    over = autopkg(cli_env, "package", "gmb", "-p", PLANTS, "--buffer-m", "300000")
+    assert_one_line_error(over, "over the limit of 200,000 m (AUTOPKG_MAX_BUFFER_M)")

@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -257,6 +258,15 @@ class JobCreate(BaseModel):
         f"{AREA_NAME_MAX_LENGTH} characters, no control characters, spaces trimmed. It "
         "becomes the area's name_long.",
         examples=["Volta river basin, north"],
+    )
+    buffer_m: StrictInt | None = Field(
+        None,
+        ge=1,
+        description="Grow the boundary or area by this many metres, measured on the "
+        "ellipsoid (an integer from 1 to AUTOPKG_MAX_BUFFER_M, default 200000; 422 "
+        "outside). The job is then for the buffered area, a boundary of its own named "
+        "<name>-buffer-<buffer_m>m with its own package.",
+        examples=[5000],
     )
 
     @field_validator("processors")

@@ -27,6 +27,15 @@ def package_command(
         Path | None, typer.Option(help="Package root folder (default: the configured one).")
     ] = None,
     options_json: OptionsJsonOption = None,
+    buffer_m: Annotated[
+        int | None,
+        typer.Option(
+            "--buffer-m",
+            min=1,
+            help="Grow the boundary by this many metres (on the ellipsoid); the package "
+            "is then the buffered area's, <boundary>-buffer-<m>m.",
+        ),
+    ] = None,
 ) -> None:
     """Run processors for a boundary in this process and publish the package.
 
@@ -41,7 +50,12 @@ def package_command(
     # Submitted before the workers start (dispatches wait for them), so a mistake in
     # the request is the only line printed, with none of the workers' start-up lines.
     submission = service.submit(
-        rt, executor, boundary_name=boundary, processor_ids=processor, options=options
+        rt,
+        executor,
+        boundary_name=boundary,
+        processor_ids=processor,
+        options=options,
+        buffer_m=buffer_m,
     )
     executor.start()
     try:
@@ -52,7 +66,8 @@ def package_command(
     for run in failed:
         detail = (run.result or {}).get("detail", "failed")
         err_console.print(f"{run.processor_id}: FAILURE: {detail}", markup=False)
-    console.print(f"package: {rt.package_url(boundary)}", markup=False, highlight=False)
+    package = rt.package_url(status.boundary_name)
+    console.print(f"package: {package}", markup=False, highlight=False)
     if failed:
         raise typer.Exit(1)
 

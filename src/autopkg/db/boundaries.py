@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Result,
+    and_,
     case,
     delete,
     func,
@@ -25,7 +26,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from autopkg.boundaries.boundary import Boundary
-from autopkg.boundaries.custom import CUSTOM_PREFIX
+from autopkg.boundaries.buffered import buffered_name
+from autopkg.boundaries.custom import BUFFER_MARK, CUSTOM_PREFIX
 from autopkg.boundaries.search import fold, search_text, sort_key
 from autopkg.db import counters
 from autopkg.db.models import (
@@ -59,9 +61,14 @@ def count(session: Session) -> int:
 
 
 def _listed(include_custom: bool) -> ColumnElement[bool]:
+    # Buffered areas are listed with custom areas: each is made for a request, and
+    # ``gha-buffer-5000m`` beside ``gha`` would only crowd lists, searches and the map.
     if include_custom:
         return true()
-    return BoundaryRecord.name.not_like(f"{CUSTOM_PREFIX}%")
+    return and_(
+        BoundaryRecord.name.not_like(f"{CUSTOM_PREFIX}%"),
+        BoundaryRecord.name.not_like(f"%{BUFFER_MARK}%"),
+    )
 
 
 def list_names(session: Session, *, include_custom: bool = False) -> list[tuple[str, str]]:
@@ -235,7 +242,9 @@ def version(reader: Session | Connection, *, include_custom: bool = True) -> int
 def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
     """Insert or replace boundaries by name; return how many were written.
 
-    The boundaries' :func:`version` changes in the same transaction.
+    The buffered areas grown from a boundary written are deleted (see
+    :func:`_delete_buffers_of`). The boundaries' :func:`version` changes in the same
+    transaction.
     """
     written = listed = 0
     for boundary in boundaries:
@@ -254,6 +263,7 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
         record.min_x, record.min_y, record.max_x, record.max_y = min_x, min_y, max_x, max_y
         written += 1
         listed += not boundary.name.startswith(CUSTOM_PREFIX)
+        _delete_buffers_of(session, boundary.name)
     if written:
         counters.add(session, counters.Counter.BOUNDARIES_VERSION)
     if listed:
@@ -289,8 +299,10 @@ def store_custom_area(session: Session, boundary: Boundary, *, rename: bool) -> 
             max_y=max_y,
         )
         .on_conflict_do_nothing(index_elements=[BoundaryRecord.name])
+        # The row inserted, if any: psycopg reports no rowcount (-1) for this statement.
+        .returning(BoundaryRecord.id)
     )
-    if _rowcount(inserted) == 1:
+    if inserted.first() is not None:
         counters.add(session, counters.Counter.BOUNDARIES_VERSION)
         return
     restored = _restore_geometry(session, boundary, searched)
@@ -386,3 +398,21 @@ def delete_custom_area(session: Session, *, name: str) -> bool:
         return False
     counters.add(session, counters.Counter.BOUNDARIES_VERSION)
     return True
+
+
+def _delete_buffers_of(session: Session, name: str) -> None:
+    """Delete the buffered areas grown from the boundary ``name``.
+
+    A buffer is made from its boundary's geometry once; when the boundary is written
+    again, the next request for a buffer grows the new geometry instead. A buffer's
+    name starts with its boundary's, or, for a long name, with the start that
+    :func:`~autopkg.boundaries.buffered.buffered_name` keeps for each length of the
+    distance.
+    """
+    starts = {buffered_name(name, 10**digits).split(BUFFER_MARK)[0] for digits in range(8)}
+    patterns = [start.replace("_", "\\_") + BUFFER_MARK + "%" for start in starts]
+    session.execute(
+        delete(BoundaryRecord)
+        .where(or_(*(BoundaryRecord.name.like(pattern, escape="\\") for pattern in patterns)))
+        .execution_options(synchronize_session=False)
+    )

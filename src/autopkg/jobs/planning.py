@@ -20,6 +20,7 @@ from autopkg.errors import (
     NotFoundError,
     UnprocessableError,
 )
+from autopkg.jobs.buffers import buffered_area
 from autopkg.jobs.estimates import (
     ProcessorEstimate,
     estimate_processor,
@@ -73,6 +74,7 @@ def plan(
     area: Area | None = None,
     area_name: str | None = None,
     options: Options | None = None,
+    buffer_m: int | None = None,
     store_area: bool = True,
 ) -> Plan:
     """Validate a job request and estimate its output, creating no job and no run.
@@ -80,23 +82,30 @@ def plan(
     A custom ``area`` becomes a boundary (``custom-<hash>``), stored when
     ``store_area`` (a job needs it; a dry run stores nothing); ``area_name``
     (validated by the caller) becomes its long name, and an area stored before keeps
-    its name when none is given.
+    its name when none is given. With ``buffer_m`` the job's boundary is the named
+    boundary or area grown by that many metres (``<name>-buffer-<m>m``), made once and
+    stored like a custom area (only the buffered area is stored).
 
     Raises:
         UnprocessableError: no processors, the same processor twice, options for a
             processor the job does not ask for or that the processor refuses (naming
             processor and field), or an area with nothing left after repair.
-        LimitExceededError: more processors or an area larger than the limits allow.
+        LimitExceededError: more processors, an area (buffered or not) larger, or a
+            buffer wider than the limits allow.
         InvalidInputError: unknown boundary or processor (named in the message).
     """
     _check_processors(rt, processor_ids)
     canonical = _canonical_options(rt, processor_ids, options or {})
     if area is not None:
         boundary = custom_boundary(area, rt.area_limits, name_long=area_name)
-        if store_area:
+        if store_area and buffer_m is None:
             _store_area(rt, boundary, area_name)
     else:
         boundary = _named_boundary(rt, boundary_name)
+    if buffer_m is not None:
+        boundary = buffered_area(
+            rt, boundary, buffer_m, store=store_area, rename=area_name is not None
+        )
     estimates = tuple(
         estimate_processor(rt, pid, boundary, canonical[pid]) for pid in processor_ids
     )
@@ -110,6 +119,7 @@ def dry_run(
     boundary_name: str | None = None,
     area: Area | None = None,
     options: Options | None = None,
+    buffer_m: int | None = None,
 ) -> DryRun:
     """Estimate a job and say what is already published and current; create nothing.
 
@@ -122,6 +132,7 @@ def dry_run(
         boundary_name=boundary_name,
         area=area,
         options=options,
+        buffer_m=buffer_m,
         store_area=False,
     )
     manifest = read_manifest(rt.storage, planned.boundary.name)

@@ -79,6 +79,7 @@ def submit(
     area: Area | None = None,
     area_name: str | None = None,
     options: Options | None = None,
+    buffer_m: int | None = None,
     client: str | None = None,
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
@@ -90,7 +91,8 @@ def submit(
     The boundary is a known ``boundary_name`` or a custom ``area`` (typed GeoJSON), which is
     stored as a ``custom-<hash>`` boundary so that the same area shares its work.
     ``area_name`` (validated by the caller) becomes that boundary's long name; an area
-    submitted again without one keeps the name it had.
+    submitted again without one keeps the name it had. ``buffer_m`` grows the boundary
+    by that many metres: the job is then for the buffered area (see :func:`plan`).
     ``options`` maps processor ids to their options; the same processor with other
     options is other work (another run, not SKIPPED).
 
@@ -118,6 +120,7 @@ def submit(
         area=area,
         area_name=area_name,
         options=options,
+        buffer_m=buffer_m,
     )
     check_limit(rt, planned.estimates)
     boundary_name = planned.boundary.name

@@ -8,6 +8,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, mapping, shape
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.boundaries.buffered import buffer_of
 
 
 def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:
@@ -16,22 +17,27 @@ def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:
     The geometry is exactly the one the data were clipped to (WGS84 longitude and
     latitude, full precision); properties are ``name``, ``name_long``,
     ``admin_level``, ``parent``, ``codes`` and ``edition`` (where the geometry came
-    from: the publisher's release, licence and file digest). A boundary across the
+    from: the publisher's release, licence and file digest) and, for a buffered area,
+    ``buffer_m``. A boundary across the
     antimeridian keeps its parts on either side of it, as RFC 7946 asks.
     """
+    properties: dict[str, Any] = {
+        "name": boundary.name,
+        "name_long": boundary.name_long,
+        "admin_level": boundary.admin_level,
+        "parent": boundary.parent,
+        "codes": boundary.codes,
+        "edition": boundary.edition,
+    }
+    buffer_m = buffer_of(boundary.name)
+    if buffer_m is not None:
+        properties["buffer_m"] = buffer_m
     return {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "properties": {
-                    "name": boundary.name,
-                    "name_long": boundary.name_long,
-                    "admin_level": boundary.admin_level,
-                    "parent": boundary.parent,
-                    "codes": boundary.codes,
-                    "edition": boundary.edition,
-                },
+                "properties": properties,
                 "geometry": mapping(boundary.geometry),
             }
         ],

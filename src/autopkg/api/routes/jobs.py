@@ -59,6 +59,11 @@ def submit_job(
     ``name_long``, shown as ``boundary_name_long`` in job status and as the package's
     boundary name. The same area submitted again without a name keeps its name.
 
+    ``buffer_m`` grows the boundary (or area) by that many metres on the ellipsoid; the
+    job is then for the boundary ``<name>-buffer-<buffer_m>m`` (long name "Ghana + 5 km"),
+    made once and reused, whose package is separate from the unbuffered one. A dry run
+    makes the buffer in memory and stores nothing.
+
     A processor already queued or running for the boundary with the same options is
     joined (no second execution); one whose output is already published and current
     reports SKIPPED. Poll the returned job (also in the ``Location`` header).
@@ -78,6 +83,7 @@ def submit_job(
             area=body.boundary,
             processor_ids=body.processors,
             options=body.options,
+            buffer_m=body.buffer_m,
         )
         return JSONResponse(dry_run_public(result).model_dump(mode="json"))
     submission = service.submit(
@@ -88,6 +94,7 @@ def submit_job(
         area_name=body.area_name,
         processor_ids=body.processors,
         options=body.options,
+        buffer_m=body.buffer_m,
         client=writer,
     )
     response.headers["Location"] = f"/v1/jobs/{submission.job_id}"

@@ -27,7 +27,7 @@ from autopkg.api.schemas import ErrorMessage
 from autopkg.boundaries.geojson import parse_area
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
-from autopkg.errors import NotFoundError
+from autopkg.errors import NotFoundError, UnprocessableError
 from autopkg.jobs import service
 from autopkg.processors.base import Metadata
 
@@ -186,6 +186,15 @@ def get_process(rt: RuntimeDep, request: Request, process_id: str) -> dict[str, 
                 "schema": {"type": "object", "contentMediaType": "application/geo+json"},
                 "minOccurs": 0,
             },
+            "buffer_m": {
+                "title": "Grow the boundary by this many metres, measured on the ellipsoid",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": rt.settings.max_buffer_m,
+                },
+                "minOccurs": 0,
+            },
         },
         "outputs": {
             "package": {
@@ -236,10 +245,22 @@ def execute(
         boundary_name=str(name) if name is not None else None,
         area=parse_area(area) if area is not None else None,
         processor_ids=[metadata.id],
+        buffer_m=_buffer_m(body.inputs.get("buffer_m")),
         client=writer,
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
+
+
+def _buffer_m(value: Any) -> int | None:
+    # JSON true is an int to Python; a buffer is a whole number of metres, not a flag.
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UnprocessableError(
+            f"inputs.buffer_m: must be a whole number of metres from 1, not {str(value)[:40]!r}"
+        )
+    return value
 
 
 class JobListInfo(BaseModel):
