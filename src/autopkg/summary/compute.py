@@ -1,0 +1,333 @@
+"""The summary's rows for a list of areas, from the data files of a package.
+
+For each area (the package's boundary; its children when they are loaded) the
+statistics of each dataset alone, then exposure for every hazard file against every
+exposure dataset the package holds, then the expected annual population exposed per
+hazard series. Vocabulary, units and method are in ``docs/summaries.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from shapely.geometry import MultiPolygon
+
+from autopkg.summary.exposure import (
+    HazardFile,
+    Reached,
+    Weight,
+    by_grid,
+    grid_exposure,
+    place_exposure,
+)
+from autopkg.summary.features import line_pieces, points_inside
+from autopkg.summary.grids import ReadCounter, blocks, open_raster
+from autopkg.summary.roles import BuiltUp, Hazard, Lines, Points, Population, role_of
+from autopkg.summary.sampling import Grid
+from autopkg.summary.table import Row, sort_rows
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area rows are computed for; ``clipped``: the package's files were clipped to it."""
+
+    id: str
+    name: str
+    admin_level: int | None
+    geometry: MultiPolygon
+    clipped: bool
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A published data file: its package path, processor id, ``<sub>`` and local copy."""
+
+    path: str
+    processor: str
+    sub: str
+    local: Path
+
+    @property
+    def is_raster(self) -> bool:
+        """Whether the file is a GeoTIFF."""
+        return self.local.suffix.lower() in (".tif", ".tiff")
+
+
+@dataclass
+class _Emit:
+    """Collects the rows of one area."""
+
+    area: Area
+    rows: list[Row]
+
+    def __call__(
+        self, file: DataFile, statistic: str, value: float, unit: str, **extra: Any
+    ) -> None:
+        hazard = role_of(file.processor)
+        key = hazard.key(file.sub) if isinstance(hazard, Hazard) else None
+        self.rows.append(
+            Row(
+                area=self.area.id,
+                area_name=self.area.name,
+                admin_level=self.area.admin_level,
+                processor=file.processor,
+                source_file=extra.get("source_file", file.path),
+                statistic=statistic,
+                category=extra.get("category", ""),
+                scenario=key.scenario if key else "",
+                epoch=key.epoch if key else "",
+                return_period=extra.get("return_period", key.return_period if key else None),
+                threshold=extra.get("threshold"),
+                threshold_unit=hazard.unit
+                if isinstance(hazard, Hazard) and "threshold" in extra
+                else "",
+                exposure_processor=extra.get("exposure_processor", ""),
+                value=float(value),
+                unit=unit,
+            )
+        )
+
+
+def summarise(
+    files: Sequence[DataFile],
+    areas: Sequence[Area],
+    thresholds: Mapping[str, Sequence[float]],
+    counter: ReadCounter | None = None,
+) -> list[Row]:
+    """Return every row of the summary for ``areas`` (sorted).
+
+    ``thresholds`` overrides the default thresholds of a hazard processor (by id).
+    """
+    rows: list[Row] = []
+    for area in areas:
+        emit = _Emit(area, rows)
+        with _open_hazards(files, thresholds) as hazards:
+            for file in files:
+                _alone(file, area, hazards, emit, counter)
+            _exposure(files, area, hazards, emit, counter)
+    return sort_rows(rows)
+
+
+@contextlib.contextmanager
+def _open_hazards(
+    files: Sequence[DataFile], thresholds: Mapping[str, Sequence[float]]
+) -> Iterator[list[HazardFile]]:
+    """Open every hazard raster once for an area, closed afterwards."""
+    with contextlib.ExitStack() as stack:
+        hazards = []
+        for file in files:
+            role = role_of(file.processor)
+            if isinstance(role, Hazard) and file.is_raster:
+                chosen = thresholds.get(file.processor, role.thresholds)
+                dataset = stack.enter_context(open_raster(str(file.local)))
+                hazards.append(HazardFile(file.path, dataset, tuple(float(t) for t in chosen)))
+        yield hazards
+
+
+def _alone(
+    file: DataFile,
+    area: Area,
+    hazards: Sequence[HazardFile],
+    emit: _Emit,
+    counter: ReadCounter | None,
+) -> None:
+    """The statistics of one data file alone."""
+    role = role_of(file.processor)
+    if isinstance(role, Population) and file.is_raster:
+        total = 0.0
+        with open_raster(str(file.local)) as dataset:
+            for block in blocks(dataset, area.geometry, counter):
+                total += float(block.values[block.inside].sum(dtype=np.float64))
+        emit(file, "population", total, "persons")
+    elif isinstance(role, BuiltUp) and _is_built(file, role):
+        by_class: dict[int, float] = defaultdict(float)
+        with open_raster(str(file.local)) as dataset:
+            for block in blocks(dataset, area.geometry, counter):
+                cells = np.broadcast_to(block.cell_km2, block.values.shape)[block.inside]
+                classes = block.values[block.inside].astype(np.int64)
+                for value in np.unique(classes[classes >= role.first_built]):
+                    by_class[int(value)] += float(cells[classes == value].sum())
+        for value, km2 in sorted(by_class.items()):
+            emit(file, "built_up_area_km2", km2, "km2", category=str(value))
+    elif isinstance(role, Points) and not file.is_raster:
+        points = points_inside(
+            file.local, area.geometry, role.category, role.capacity, area.clipped
+        )
+        for category in sorted(set(points.category.tolist())):
+            chosen = points.category == category
+            emit(file, "plant_count", float(chosen.sum()), "plants", category=category)
+            emit(file, "capacity_mw", float(points.amount[chosen].sum()), "MW", category=category)
+    elif isinstance(role, Lines) and not file.is_raster:
+        pieces = line_pieces(file.local, area.geometry, role.category, area.clipped)
+        lengths = pieces.length_km
+        for category in sorted(set(pieces.category.tolist())):
+            value = float(lengths[pieces.category == category].sum())
+            emit(file, "length_km", value, "km", category=category)
+    elif isinstance(role, Hazard):
+        _hazard_area(file, area, hazards, emit, counter)
+
+
+def _hazard_area(
+    file: DataFile,
+    area: Area,
+    hazards: Sequence[HazardFile],
+    emit: _Emit,
+    counter: ReadCounter | None,
+) -> None:
+    """The area of a hazard file's cells above each threshold."""
+    hazard = next((h for h in hazards if h.path == file.path), None)
+    if hazard is None:
+        return
+    above = dict.fromkeys(hazard.thresholds, 0.0)
+    for block in blocks(hazard.dataset, area.geometry, counter):
+        cells = np.broadcast_to(block.cell_km2, block.values.shape)
+        for threshold in hazard.thresholds:
+            above[threshold] += float(cells[block.inside & (block.values > threshold)].sum())
+    for threshold, km2 in above.items():
+        emit(file, "hazard_area_km2", km2, "km2", threshold=threshold)
+
+
+def _exposure(
+    files: Sequence[DataFile],
+    area: Area,
+    hazards: Sequence[HazardFile],
+    emit: _Emit,
+    counter: ReadCounter | None,
+) -> None:
+    """Exposure rows of every hazard file against every exposure dataset of the package."""
+    if not hazards:
+        return
+    groups = by_grid(hazards)
+    found: dict[tuple[str, str], Reached] = defaultdict(dict)
+    for file in files:
+        role = role_of(file.processor)
+        for statistic, reached in _exposed_by(file, role, area, groups, counter):
+            _add(found[(file.processor, statistic)], reached)
+    by_path = {f.path: f for f in files}
+    units = {
+        "population_exposed": "persons",
+        "built_up_exposed_km2": "km2",
+        "plants_exposed": "plants",
+        "capacity_exposed_mw": "MW",
+        "length_exposed_km": "km",
+    }
+    for (processor, statistic), reached in sorted(found.items()):
+        for (path, threshold), value in sorted(reached.items()):
+            emit(
+                by_path[path],
+                statistic,
+                value,
+                units[statistic],
+                threshold=threshold,
+                exposure_processor=processor,
+            )
+    _expected_annual(by_path, found, emit)
+
+
+def _exposed_by(
+    file: DataFile,
+    role: Any,
+    area: Area,
+    groups: Mapping[Grid, Sequence[HazardFile]],
+    counter: ReadCounter | None,
+) -> list[tuple[str, Reached]]:
+    """What one exposure file's places each hazard reaches, by statistic."""
+    if isinstance(role, Population) and file.is_raster:
+        return [("population_exposed", _grid(file, area, _persons, groups, counter))]
+    if isinstance(role, BuiltUp) and _is_built(file, role):
+        first = role.first_built
+
+        def built(values: NDArray[Any], km2: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.where(values >= first, km2, 0.0)
+
+        return [("built_up_exposed_km2", _grid(file, area, built, groups, counter))]
+    if isinstance(role, Points) and not file.is_raster:
+        points = points_inside(
+            file.local, area.geometry, role.category, role.capacity, area.clipped
+        )
+        count, capacity = place_exposure(
+            points.lon, points.lat, [np.ones(len(points.lon)), points.amount], groups, counter
+        )
+        return [("plants_exposed", count), ("capacity_exposed_mw", capacity)]
+    if isinstance(role, Lines) and not file.is_raster:
+        out: Reached = {}
+        for grid, hazards in groups.items():
+            pieces = line_pieces(file.local, area.geometry, None, area.clipped, grid=grid)
+            lon, lat = pieces.midpoints()
+            (reached,) = place_exposure(lon, lat, [pieces.length_km], {grid: hazards}, counter)
+            _add(out, reached)
+        return [("length_exposed_km", out)]
+    return []
+
+
+def _grid(
+    file: DataFile,
+    area: Area,
+    weight: Weight,
+    groups: Mapping[Grid, Sequence[HazardFile]],
+    counter: ReadCounter | None,
+) -> Reached:
+    with open_raster(str(file.local)) as dataset:
+        return grid_exposure(dataset, area.geometry, weight, groups, counter)
+
+
+def _persons(values: NDArray[Any], _: NDArray[np.float64]) -> NDArray[np.float64]:
+    return values.astype(np.float64)
+
+
+def _is_built(file: DataFile, role: BuiltUp) -> bool:
+    """Whether the file is the built-up class grid (MSZ), not the function grid."""
+    return file.is_raster and role.file_marker in file.sub
+
+
+def _add(into: Reached, more: Reached) -> None:
+    for key, value in more.items():
+        into[key] = into.get(key, 0.0) + value
+
+
+def _expected_annual(
+    file_of: Mapping[str, DataFile], found: Mapping[tuple[str, str], Reached], emit: _Emit
+) -> None:
+    """The expected annual population exposed of each hazard series with return periods.
+
+    The integral of ``population_exposed`` over annual exceedance probability (1/RP),
+    by the trapezoid rule, per hazard series (the file name less its return period),
+    threshold and exposure dataset; a series with fewer than two return periods has
+    none. The row's ``source_file`` is the series' path with ``rp*`` in place of its
+    return period, and its other columns those of the series' files.
+    """
+    series: dict[tuple[str, str, float], dict[float, tuple[DataFile, float]]] = defaultdict(dict)
+    for (exposure, statistic), reached in found.items():
+        if statistic != "population_exposed":
+            continue
+        for (path, threshold), value in reached.items():
+            file = file_of[path]
+            role = role_of(file.processor)
+            key = role.key(file.sub) if isinstance(role, Hazard) else None
+            if key is None or not key.return_period:
+                continue
+            pattern = path.rsplit("/", 1)[0] + "/" + file.local.name.replace(file.sub, key.series)
+            series[(exposure, pattern, threshold)][1.0 / key.return_period] = (file, value)
+    for (exposure, pattern, threshold), points in sorted(series.items()):
+        if len(points) < 2:
+            continue
+        p = np.array(sorted(points))
+        v = np.array([points[x][1] for x in sorted(points)])
+        first = points[float(p[0])][0]
+        emit(
+            first,
+            "expected_annual_population_exposed",
+            float(np.sum((v[1:] + v[:-1]) / 2 * np.diff(p))),
+            "persons/year",
+            threshold=threshold,
+            exposure_processor=exposure,
+            source_file=pattern,
+            return_period=None,
+        )
