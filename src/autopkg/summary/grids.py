@@ -114,8 +114,9 @@ def row_areas_km2(dataset: Any, window: Window, crs: CRS) -> NDArray[np.float64]
     _, y = to_equal_area.transform(np.zeros_like(edges), np.clip(edges, -90, 90))
     x0, _ = to_equal_area.transform(0.0, 0.0)
     x1, _ = to_equal_area.transform(abs(a), 0.0)
-    areas = np.abs(np.diff(np.asarray(y, dtype=np.float64))) * abs(x1 - x0) / 1e6
-    return areas.reshape(-1, 1)
+    areas: NDArray[np.float64] = np.abs(np.diff(np.asarray(y, dtype=np.float64)))
+    column: NDArray[np.float64] = (areas * (abs(x1 - x0) / 1e6)).reshape(-1, 1)
+    return column
 
 
 def _covered(dataset: Any, shape: BaseGeometry) -> tuple[int, int, int, int] | None:
