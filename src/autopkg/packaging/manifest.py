@@ -165,7 +165,10 @@ def replace_processor(
     :class:`Metadata` (a rebuild of a processor that is no longer registered).
     """
     previous = manifest or {}
-    kept = [r for r in previous.get("resources", []) if r.get(PROCESSOR_KEY) != processor_id]
+    # Resources of no processor (the summary's) are derived again by whoever commits.
+    kept = [
+        r for r in previous.get("resources", []) if r.get(PROCESSOR_KEY) not in (processor_id, None)
+    ]
     taken = {r["name"] for r in kept}
     fresh = []
     for resource in resources:
@@ -217,10 +220,14 @@ def is_current(
 
 
 def group_by_processor(resources: Iterable[Resource]) -> dict[str, list[Resource]]:
-    """Group resources by processor id, keeping their order (first seen first)."""
+    """Group the processors' resources by processor id, keeping their order (first seen first).
+
+    Resources of no processor (the summary's) are left out.
+    """
     groups: dict[str, list[Resource]] = {}
     for resource in resources:
-        groups.setdefault(str(resource.get(PROCESSOR_KEY, "")), []).append(resource)
+        if PROCESSOR_KEY in resource:
+            groups.setdefault(str(resource[PROCESSOR_KEY]), []).append(resource)
     return groups
 
 

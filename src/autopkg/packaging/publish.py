@@ -41,6 +41,7 @@ from autopkg.packaging.preview import Preview, render_preview
 from autopkg.packaging.provenance import processor_entry
 from autopkg.packaging.rebuild import rebuild_manifest
 from autopkg.packaging.store import commit, delete_stale, hash_chunks, listed_paths, read_manifest
+from autopkg.packaging.summary import SummaryRequest, summarised
 from autopkg.packaging.validation import validate_package
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.processors.context import FetchedSource
@@ -60,6 +61,7 @@ def publish_processor(
     inputs: Inputs | None = None,
     fetched: Sequence[FetchedSource] = (),
     before_commit: Callable[[], None] = lambda: None,
+    summary: SummaryRequest = None,
 ) -> list[Resource]:
     """Publish one processor's output files into the boundary's package.
 
@@ -73,7 +75,10 @@ def publish_processor(
     :mod:`~autopkg.packaging.georef`) and a preview PNG (both read before the lock
     is taken, see :mod:`~autopkg.packaging.preview`); its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources) are rewritten
-    and ``datapackage.json`` is written last. Files of the processor that the new
+    and ``datapackage.json`` is written last. Before the pages, the package's summary
+    is computed again from the files the new manifest lists (``summary``: thresholds
+    over those recorded, or ``False`` for none; see :mod:`~autopkg.packaging.summary`).
+    Files of the processor that the new
     manifest does not name are deleted. If an upload fails, the files uploaded so far
     that the old manifest does not name are deleted again, so a failed publication
     leaves nothing new visible.
@@ -103,11 +108,13 @@ def publish_processor(
             storage, boundary.name, metadata, outputs, rendered, georefs, previous, inputs
         )
         manifest = merge(previous, boundary, metadata, resources)
+        local = {data_path(metadata.name, metadata.version, o.path.name): o.path for o in outputs}
+        manifest = summarised(storage, boundary, manifest, summary, local=local)
         now = utc_now_iso()
         entry = processor_entry(metadata.id, resources, fetched, published_at=now)
         commit(storage, boundary, manifest, described=[metadata], entries=[entry], now=now)
         delete_stale(storage, boundary.name, manifest, [metadata.id])
-    return [r for r in manifest["resources"] if r[PROCESSOR_KEY] == metadata.id]
+    return [r for r in manifest["resources"] if r.get(PROCESSOR_KEY) == metadata.id]
 
 
 def _upload(

@@ -39,6 +39,7 @@ from autopkg.packaging.manifest import (
 )
 from autopkg.packaging.provenance import file_records
 from autopkg.packaging.store import commit, hash_chunks, read_json
+from autopkg.packaging.summary import recorded_thresholds, with_summary
 from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
@@ -78,7 +79,9 @@ def rebuild_manifest(
     old manifest or provenance names any file of a processor, files of it that neither
     names are left out (a failed run's leftovers), as are files nothing can describe
     (logged).
-    Pages, ``provenance.json``, the STAC catalogue and the manifest (last) are rewritten.
+    The summary is computed again from the described files, at the thresholds the old
+    manifest records. Pages, ``provenance.json``, the STAC catalogue and the manifest
+    (last) are rewritten.
 
     Returns:
         The new manifest.
@@ -122,6 +125,7 @@ def rebuild_manifest(
             )
         if not manifest["resources"]:
             raise NotFoundError(f"no data files of boundary {b!r} found on storage")
+        manifest = with_summary(storage, boundary, manifest, recorded_thresholds(old))
         commit(storage, boundary, manifest, described=described, entries=entries, now=now)
         return manifest
 

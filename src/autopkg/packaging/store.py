@@ -91,7 +91,7 @@ def commit(
     are dropped, the Items after the manifest is written.
     """
     b = boundary.name
-    kept = {r[PROCESSOR_KEY] for r in manifest["resources"]}
+    kept = {r[PROCESSOR_KEY] for r in manifest["resources"] if PROCESSOR_KEY in r}
     provenance = read_json(storage, package_key(b, PROVENANCE))
     for entry in entries:
         provenance = update_provenance(provenance, b, entry, keep=kept, updated=now)

@@ -30,6 +30,7 @@ from autopkg.packaging.manifest import (
 )
 from autopkg.packaging.stac_check import stac_problems
 from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
+from autopkg.packaging.summary import SUMMARY_FILES, is_summary
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
@@ -67,7 +68,10 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
         return [f"package {b!r} has no datapackage.json"]
     problems = _manifest_problems(manifest)
     for resource in manifest.get("resources", []):
-        problems.extend(_file_problems(storage, b, resource))
+        if isinstance(resource, dict) and is_summary(resource):
+            problems.extend(_summary_problems(storage, b, resource))
+        else:
+            problems.extend(_file_problems(storage, b, resource))
     problems.extend(_stray_files(storage, b, manifest))
     problems.extend(stac_problems(storage, b, manifest))
     problems.extend(
@@ -76,6 +80,15 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
         if storage.size(package_key(b, relative)) is None
     )
     return problems
+
+
+def _summary_problems(storage: Storage, boundary_name: str, resource: dict[str, Any]) -> list[str]:
+    """Return problems of a summary resource: its place, bytes and hash."""
+    path = resource.get("path")
+    where = f"resource {resource.get('name')!r} ({path})"
+    if path not in SUMMARY_FILES or not isinstance(path, str):
+        return [f"{where}: a summary resource's path is not one of {', '.join(SUMMARY_FILES)}"]
+    return _stored_problems(storage, boundary_name, where, path, resource)
 
 
 def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any]) -> list[str]:

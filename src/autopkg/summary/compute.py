@@ -9,6 +9,7 @@ hazard series. Vocabulary, units and method are in ``docs/summaries.md``.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyogrio
 from numpy.typing import NDArray
+from pyogrio.errors import DataLayerError, DataSourceError
+from rasterio.errors import RasterioError
 from shapely.geometry import MultiPolygon
 
 from autopkg.summary.exposure import (
@@ -32,6 +36,8 @@ from autopkg.summary.grids import ReadCounter, blocks, open_raster
 from autopkg.summary.roles import BuiltUp, Hazard, Lines, Points, Population, role_of
 from autopkg.summary.sampling import Grid
 from autopkg.summary.table import Row, sort_rows
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ def summarise(
 
     ``thresholds`` overrides the default thresholds of a hazard processor (by id).
     """
+    files = [f for f in files if _readable(f)]
     rows: list[Row] = []
     for area in areas:
         emit = _Emit(area, rows)
@@ -113,6 +120,19 @@ def summarise(
                 _alone(file, area, hazards, emit, counter)
             _exposure(files, area, hazards, emit, counter)
     return sort_rows(rows)
+
+
+def _readable(file: DataFile) -> bool:
+    """Whether GDAL reads the file; one it cannot is left out of the summary (logged)."""
+    try:
+        if file.is_raster:
+            with open_raster(str(file.local)):
+                return True
+        pyogrio.read_info(file.local)
+    except (RasterioError, DataSourceError, DataLayerError, OSError) as exc:
+        log.warning("summary: %s is left out: %s", file.path, exc)
+        return False
+    return True
 
 
 @contextlib.contextmanager
