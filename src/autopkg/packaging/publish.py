@@ -109,7 +109,7 @@ def publish_processor(
         )
         manifest = merge(previous, boundary, metadata, resources)
         local = {data_path(metadata.name, metadata.version, o.path.name): o.path for o in outputs}
-        manifest = summarised(storage, boundary, manifest, summary, local=local)
+        manifest = summarised(storage, boundary, manifest, summary, previous=previous, local=local)
         now = utc_now_iso()
         entry = processor_entry(metadata.id, resources, fetched, published_at=now)
         commit(storage, boundary, manifest, described=[metadata], entries=[entry], now=now)

@@ -96,11 +96,9 @@ def with_summary(
 ) -> Manifest:
     """Compute and store the summary of ``manifest``; return the manifest listing it.
 
-    ``thresholds`` override, per hazard processor, those recorded in ``manifest``
-    (which otherwise stay), themselves over the defaults.
+    ``thresholds`` override the defaults per hazard processor.
     """
-    merged = {**recorded_thresholds(manifest), **(thresholds or {})}
-    rows, used = compute_rows(storage, boundary, manifest, merged, local=local)
+    rows, used = compute_rows(storage, boundary, manifest, thresholds or {}, local=local)
     data = manifest.get("resources", [])
     licenses = _unique([lic for r in data if PROCESSOR_KEY in r for lic in r.get("licenses", [])])
     resources = []
@@ -119,13 +117,19 @@ def summarised(
     manifest: Manifest,
     request: SummaryRequest,
     *,
+    previous: Manifest | None,
     local: Mapping[str, Path] | None = None,
 ) -> Manifest:
-    """``manifest`` with its summary computed and stored, or without one if ``request`` is False."""
+    """``manifest`` with its summary computed and stored, or without one if ``request`` is False.
+
+    The thresholds are those ``previous`` (the manifest being replaced) records, with
+    the request's over them.
+    """
     if request is False:
         delete_summary(storage, boundary.name)
         return without_summary(manifest)
-    return with_summary(storage, boundary, manifest, request, local=local)
+    thresholds = {**recorded_thresholds(previous), **(request or {})}
+    return with_summary(storage, boundary, manifest, thresholds, local=local)
 
 
 def without_summary(manifest: Manifest) -> Manifest:

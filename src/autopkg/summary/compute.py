@@ -333,7 +333,8 @@ def _expected_annual(
             key = role.key(file.sub) if isinstance(role, Hazard) else None
             if key is None or not key.return_period:
                 continue
-            pattern = path.rsplit("/", 1)[0] + "/" + file.local.name.replace(file.sub, key.series)
+            folder, _, name = path.rpartition("/")
+            pattern = f"{folder}/{name.replace(file.sub, key.series)}"
             series[(exposure, pattern, threshold)][1.0 / key.return_period] = (file, value)
     for (exposure, pattern, threshold), points in sorted(series.items()):
         if len(points) < 2:

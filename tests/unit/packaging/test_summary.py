@@ -1,0 +1,170 @@
+"""The summary in a published package: recomputed at every publication, never stale.
+
+Real clipped files (:mod:`tests.unit.summary.standins`) are published with
+``publish_processor`` to a folder and to an S3 server on loopback; what is stored is
+compared with the rows computed from the same files directly (whose values the
+summary's own tests check independently).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from autopkg.boundaries.builtin import get_builtin
+from autopkg.packaging.archive import package_archive
+from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
+from autopkg.packaging.summary import SUMMARY_KEY, data_resources
+from autopkg.packaging.validation import validate_package
+from autopkg.processors.base import Metadata, OutputFile
+from autopkg.summary.compute import Area, DataFile, summarise
+from autopkg.summary.table import COLUMNS, Row, from_csv, sort_rows
+from tests.unit.packaging.conftest import Hosted
+from tests.unit.packaging.factories import GPKG, TIFF, make_metadata
+from tests.unit.summary.standins import (
+    FLOODS,
+    PLANTS,
+    POPULATION,
+    Sources,
+    make_sources,
+    package_files,
+)
+
+BOUNDARY = get_builtin("fji")
+
+
+@pytest.fixture(scope="module")
+def sources(pytestconfig: pytest.Config) -> Sources:
+    return make_sources(Path(pytestconfig.cache.mkdir("summary-standins")))
+
+
+@pytest.fixture(scope="module")
+def files(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> list[DataFile]:
+    return package_files(sources, BOUNDARY, tmp_path_factory.mktemp("fji"))
+
+
+def metadata(processor: str) -> Metadata:
+    name, _, version = processor.partition(".")
+    return make_metadata(name, version)
+
+
+def publish(
+    hosted: Hosted, files: list[DataFile], processor: str, **options: object
+) -> list[DataFile]:
+    chosen = [f for f in files if f.processor == processor]
+    outputs = [
+        OutputFile(
+            path=f.local,
+            format="GeoTIFF" if f.is_raster else "GeoPackage",
+            mediatype=TIFF if f.is_raster else GPKG,
+        )
+        for f in chosen
+    ]
+    publish_processor(
+        hosted.storage,
+        BOUNDARY,
+        metadata(processor),
+        outputs,
+        lock=threading.Lock(),
+        **options,  # type: ignore[arg-type]
+    )
+    return chosen
+
+
+def stored_rows(hosted: Hosted) -> list[Row]:
+    return from_csv(hosted.storage.get_bytes("fji/summary/summary.csv") or b"")
+
+
+def expected(files: list[DataFile], thresholds: dict[str, list[float]] | None = None) -> list[Row]:
+    area = Area("fji", BOUNDARY.name_long, 0, BOUNDARY.geometry, clipped=True)
+    return summarise(files, [area], thresholds or {})
+
+
+def test_every_publication_recomputes_the_summary(hosted: Hosted, files: list[DataFile]) -> None:
+    population = publish(hosted, files, POPULATION)
+    assert stored_rows(hosted) == expected(population)
+    floods = publish(hosted, files, FLOODS)
+    plants = publish(hosted, files, PLANTS)
+    rows = stored_rows(hosted)
+    assert rows == expected(population + floods + plants)
+    statistics = {r.statistic for r in rows}
+    assert {"population_exposed", "plants_exposed", "expected_annual_population_exposed"} <= (
+        statistics
+    )
+    parquet = pq.read_table(io.BytesIO(hosted.storage.get_bytes("fji/summary/summary.parquet")))
+    assert tuple(parquet.column_names) == COLUMNS
+    assert sort_rows(Row(**record) for record in parquet.to_pylist()) == rows
+    manifest = read_manifest(hosted.storage, "fji") or {}
+    (table, parquet_resource) = [r for r in manifest["resources"] if SUMMARY_KEY in r]
+    assert [f["name"] for f in table["schema"]["fields"]] == list(COLUMNS)
+    assert (table["path"], table["type"]) == ("summary/summary.csv", "table")
+    assert parquet_resource["path"] == "summary/summary.parquet"
+    assert table[SUMMARY_KEY]["thresholds"] == {FLOODS: [0.0, 0.5, 1.5]}
+    assert validate_package(hosted.storage, "fji") == []
+
+
+def test_a_republication_leaves_no_stale_row(hosted: Hosted, files: list[DataFile]) -> None:
+    publish(hosted, files, POPULATION)
+    floods = publish(hosted, files, FLOODS)
+    kept = [f for f in floods if f.sub.endswith("rp00010")]
+    publish(hosted, kept, FLOODS)
+    rows = stored_rows(hosted)
+    named = {r.source_file for r in rows if r.processor == FLOODS}
+    assert named == {kept[0].path}
+    # One return period left: no expected annual value can be integrated.
+    assert "expected_annual_population_exposed" not in {r.statistic for r in rows}
+    assert rows == expected([f for f in files if f.processor == POPULATION] + kept)
+
+
+def test_thresholds_are_recorded_and_kept_by_later_publications(
+    hosted: Hosted, files: list[DataFile]
+) -> None:
+    publish(hosted, files, POPULATION)
+    publish(hosted, files, FLOODS, summary={FLOODS: [0.25, 1.0]})
+    publish(hosted, files, PLANTS)
+    rows = stored_rows(hosted)
+    assert {r.threshold for r in rows if r.processor == FLOODS} == {0.25, 1.0}
+    manifest = read_manifest(hosted.storage, "fji") or {}
+    recorded = [r[SUMMARY_KEY]["thresholds"] for r in manifest["resources"] if SUMMARY_KEY in r]
+    assert recorded == [{FLOODS: [0.25, 1.0]}] * 2
+    chosen = [f for f in files if f.processor in (POPULATION, FLOODS, PLANTS)]
+    assert rows == expected(chosen, {FLOODS: [0.25, 1.0]})
+
+
+def test_summary_false_removes_it(hosted: Hosted, files: list[DataFile]) -> None:
+    publish(hosted, files, POPULATION)
+    assert hosted.storage.size("fji/summary/summary.csv")
+    publish(hosted, files, FLOODS, summary=False)
+    manifest = read_manifest(hosted.storage, "fji") or {}
+    assert manifest["resources"] == data_resources(manifest)
+    assert hosted.storage.size("fji/summary/summary.csv") is None
+    assert hosted.storage.size("fji/summary/summary.parquet") is None
+    assert validate_package(hosted.storage, "fji") == []
+
+
+def test_the_zip_holds_the_summary(hosted: Hosted, files: list[DataFile]) -> None:
+    publish(hosted, files, POPULATION)
+    archive = package_archive(hosted.storage, "fji")
+    with zipfile.ZipFile(io.BytesIO(b"".join(archive.chunks))) as opened:
+        data = opened.read("fji/summary/summary.csv")
+        assert "fji/summary/summary.parquet" in opened.namelist()
+    assert from_csv(data) == expected([f for f in files if f.processor == POPULATION])
+
+
+def test_rebuild_regenerates_it_and_validate_sees_a_changed_one(
+    hosted: Hosted, files: list[DataFile]
+) -> None:
+    publish(hosted, files, POPULATION)
+    publish(hosted, files, FLOODS, summary={FLOODS: [1.0]})
+    before = hosted.storage.get_bytes("fji/summary/summary.csv")
+    hosted.storage.put_bytes(b"area\n", "fji/summary/summary.csv", "text/csv")
+    assert [p for p in validate_package(hosted.storage, "fji") if "summary.csv" in p]
+    lookup = {m.id: m for m in (metadata(POPULATION), metadata(FLOODS))}.get
+    rebuild_manifest(hosted.storage, BOUNDARY, lookup, lock=threading.Lock())
+    assert hosted.storage.get_bytes("fji/summary/summary.csv") == before
+    assert validate_package(hosted.storage, "fji") == []
