@@ -13,6 +13,8 @@ import pyogrio
 import pytest
 import shapely
 
+from autopkg.packaging.summary import data_resources
+
 PLANTS = "wri_powerplants.version_130"
 
 
@@ -102,7 +104,7 @@ def test_load_custom_boundary_then_package_it_offline(
     built = autopkg(cli_env, "package", "ghana-south", "-p", PLANTS, "--output", str(output))
     assert built.returncode == 0, built.stdout + built.stderr
     manifest = json.loads((output / "ghana-south" / "datapackage.json").read_text())
-    (resource,) = manifest["resources"]
+    (resource,) = data_resources(manifest)
     gpkg = output / "ghana-south" / resource["path"]
     _, _, wkb, _ = pyogrio.raw.read(gpkg)
     points = shapely.from_wkb(wkb)
@@ -246,7 +248,7 @@ def test_package_takes_processor_options(cli_env: dict[str, str], tmp_path: Path
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     manifest = json.loads((output / "gmb" / "datapackage.json").read_text())
-    (resource,) = manifest["resources"]
+    (resource,) = data_resources(manifest)
     name = "storm-global_mosaics_version_1-storm_fixed_return_periods_constant_100_yr_rp-gmb.tif"
     assert resource["path"].endswith(name)
     assert resource["autopkg:inputs"]["options"] == options[storm]

@@ -18,7 +18,17 @@ from autopkg.api.errors import install_error_handlers
 from autopkg.api.hygiene import RefuseControlCharacters
 from autopkg.api.limits import BodySizeLimit
 from autopkg.api.metrics import HttpLatency, ServiceMetrics
-from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
+from autopkg.api.routes import (
+    boundaries,
+    health,
+    jobs,
+    metrics,
+    ogc,
+    packages,
+    processors,
+    summaries,
+    web,
+)
 from autopkg.api.schemas import ErrorMessage
 from autopkg.jobs.executor import Executor
 from autopkg.runtime import Runtime
@@ -82,7 +92,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         422: {"model": ErrorMessage, "description": "Invalid or over a limit"}
     }
     v1 = APIRouter(prefix="/v1", responses=invalid)
-    for module in (health, boundaries, processors, packages, jobs):
+    for module in (health, boundaries, processors, packages, summaries, jobs):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(ogc.router, responses=invalid)

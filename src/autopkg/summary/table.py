@@ -35,6 +35,21 @@ class Row:
 
 
 COLUMNS = tuple(f.name for f in fields(Row))
+#: Every statistic the summary writes.
+STATISTICS = (
+    "population",
+    "built_up_area_km2",
+    "plant_count",
+    "capacity_mw",
+    "length_km",
+    "hazard_area_km2",
+    "population_exposed",
+    "built_up_exposed_km2",
+    "plants_exposed",
+    "capacity_exposed_mw",
+    "length_exposed_km",
+    "expected_annual_population_exposed",
+)
 _NUMBERS = {"admin_level": "integer", "return_period": "number", "threshold": "number"}
 _DESCRIPTIONS = {
     "area": "boundary id of the area the value is for",
