@@ -117,6 +117,13 @@ def test_load_custom_boundary_then_package_it_offline(
     assert "ghana-south" in listed.stdout
     env = {**cli_env, "AUTOPKG_LOCALFS_STORAGE_BACKEND_ROOT": str(output)}
     assert autopkg(env, "packages", "validate", "ghana-south").returncode == 0
+    summary = autopkg(env, "packages", "summary", "ghana-south", "--json")
+    assert summary.returncode == 0, summary.stderr
+    counts = [r for r in json.loads(summary.stdout) if r["statistic"] == "plant_count"]
+    assert sum(r["value"] for r in counts) == len(points)
+    assert {r["area"] for r in counts} == {"ghana-south"}
+    table = autopkg(env, "packages", "summary", "ghana-south", "--statistic", "plant_count")
+    assert "plant_count" in table.stdout and "capacity_mw" not in table.stdout
 
     # A file a failed run left in data/ is reported, and a rebuild does not adopt it.
     stray = gpkg.with_name(gpkg.name.replace("ghana-south", "stray-ghana-south"))
@@ -147,6 +154,8 @@ def test_load_custom_boundary_then_package_it_offline(
         (("package", "gha", "-p", "nope.version_1"), "nope.version_1"),
         (("package", "atlantis", "-p", PLANTS), "atlantis"),
         (("packages", "validate", "zzz"), "no package"),
+        (("packages", "summary", "zzz"), "no package"),
+        (("packages", "summary", "gha", "--statistic", "people"), "unknown statistic 'people'"),
         (("package", "gha", "-p", PLANTS, "--options-json", "[1]"), "--options-json must be"),
         (
             ("package", "gha", "-p", PLANTS, "--options-json", f'{{"{PLANTS}": {{"x": 1}}}}'),

@@ -30,7 +30,7 @@ from autopkg.packaging.manifest import (
 )
 from autopkg.packaging.stac_check import stac_problems
 from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
-from autopkg.packaging.summary import SUMMARY_FILES, is_summary
+from autopkg.packaging.summary import SUMMARY_FILES, is_summary, summary_problems
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
@@ -51,7 +51,9 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     ``data/`` or ``previews/`` folder that the manifest does not list is reported, as
     is a missing package page or document (provenance, citations, boundary). The
     STAC catalogue must be exactly what the manifest derives (see
-    :func:`~autopkg.packaging.stac_check.stac_problems`).
+    :func:`~autopkg.packaging.stac_check.stac_problems`), and the summary what its
+    files give when computed again (see
+    :func:`~autopkg.packaging.summary.summary_problems`).
 
     A file's CRS and grid are not read again: they were read from the bytes whose
     sha256 is recorded beside them, so matching bytes carry the recorded CRS.
@@ -74,6 +76,7 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
             problems.extend(_file_problems(storage, b, resource))
     problems.extend(_stray_files(storage, b, manifest))
     problems.extend(stac_problems(storage, b, manifest))
+    problems.extend(summary_problems(storage, b, manifest))
     problems.extend(
         f"{relative}: file is missing; run 'autopkg packages rebuild'"
         for relative in (*PACKAGE_PAGES, *PACKAGE_DOCUMENTS)

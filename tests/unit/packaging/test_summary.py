@@ -8,9 +8,12 @@ summary's own tests check independently).
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import threading
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -23,7 +26,7 @@ from autopkg.packaging.summary import SUMMARY_KEY, data_resources
 from autopkg.packaging.validation import validate_package
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.summary.compute import Area, DataFile, summarise
-from autopkg.summary.table import COLUMNS, Row, from_csv, sort_rows
+from autopkg.summary.table import COLUMNS, Row, from_csv, sort_rows, to_csv
 from tests.unit.packaging.conftest import Hosted
 from tests.unit.packaging.factories import GPKG, TIFF, make_metadata
 from tests.unit.summary.standins import (
@@ -168,3 +171,19 @@ def test_rebuild_regenerates_it_and_validate_sees_a_changed_one(
     rebuild_manifest(hosted.storage, BOUNDARY, lookup, lock=threading.Lock())
     assert hosted.storage.get_bytes("fji/summary/summary.csv") == before
     assert validate_package(hosted.storage, "fji") == []
+
+
+def test_validate_recomputes_the_summary(hosted: Hosted, files: list[DataFile]) -> None:
+    publish(hosted, files, POPULATION)
+    rows = stored_rows(hosted)
+    edited = [replace(r, value=r.value + 1) if r.statistic == "population" else r for r in rows]
+    body = to_csv(edited)
+    hosted.storage.put_bytes(body, "fji/summary/summary.csv", "text/csv")
+    manifest = read_manifest(hosted.storage, "fji") or {}
+    for resource in manifest["resources"]:
+        if resource["path"] == "summary/summary.csv":
+            resource.update(bytes=len(body), hash="sha256:" + hashlib.sha256(body).hexdigest())
+    hosted.storage.put_bytes(json.dumps(manifest).encode(), "fji/datapackage.json", "x")
+    (problem,) = validate_package(hosted.storage, "fji")
+    assert problem.startswith("summary/summary.csv: 2 value(s) differ from the package's files")
+    assert "population of datasets/jrc_ghsl_population" in problem
