@@ -38,6 +38,7 @@ from benchmarks.multifile import (
 )
 from benchmarks.production import production_mode
 from benchmarks.sources_check import sources_check
+from benchmarks.summary import SUMMARY_HEADER, summary_rows
 
 AUTOPKG = str(Path(PYTHON).parent / "autopkg")
 #: The creation options autopkg's COGs use, for the like-for-like gdalwarp run.
@@ -215,19 +216,22 @@ def machine() -> str:
     )
 
 
+SECTIONS = (
+    "raster", "vector", "e2e", "api", "production", "multifile", "ghsl", "sources", "summary"
+)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each command")
     parser.add_argument(
         "--only",
-        choices=["raster", "vector", "e2e", "api", "production", "multifile", "ghsl", "sources"],
+        choices=SECTIONS,
         action="append",
         help="sections to run",
     )
     args = parser.parse_args()
-    sections = args.only or [
-        "raster", "vector", "e2e", "api", "production", "multifile", "ghsl", "sources"
-    ]  # fmt: skip
+    sections = args.only or list(SECTIONS)
     if {"raster", "vector", "multifile"} & set(sections) and shutil.which("gdalwarp") is None:
         sys.exit("gdalwarp not found: install Debian's gdal-bin (make bench does)")
     started = time.perf_counter()
@@ -272,6 +276,9 @@ def main() -> None:
         lines += ["## API reads", "", *api_reads(seconds=5 * args.repeat), ""]
     if "sources" in sections:
         lines += ["## Sources check", "", *sources_check(args.repeat), ""]
+    if "summary" in sections:
+        rows = [list(row) for row in summary_rows()]
+        lines += ["## Summaries", "", *_table(list(SUMMARY_HEADER), rows), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)
