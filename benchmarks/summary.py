@@ -7,13 +7,15 @@ the population to every flood file at three thresholds, expected annual exposure
 timed against the clips, in its own process for its peak RSS, and the number of
 windows read from the population grid is reported.
 
-Run as ``python -m benchmarks.summary build|summarise FOLDER`` it is the measured
+Run as ``python -m benchmarks.summary build|summarise|count FOLDER`` it is the measured
 process (see :func:`main`); imported, it builds inputs and the section's table.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -24,8 +26,16 @@ from tests.fixtures.standin_rasters import write_sparse
 
 from autopkg.boundaries.builtin import get_builtin
 from autopkg.clip import clip_raster, raster_sides
+from autopkg.clip.budget import configure_gdal
+from autopkg.packaging.manifest import PROCESSOR_KEY
+from autopkg.packaging.publish import publish_processor, read_manifest
+from autopkg.packaging.summary import with_summary
+from autopkg.processors.base import OutputFile
+from autopkg.processors.registry import discover
+from autopkg.storage.localfs import LocalFSStorage
 from autopkg.summary.compute import Area, DataFile, summarise
 from autopkg.summary.grids import ReadCounter
+from autopkg.summary.table import from_csv
 from benchmarks.inputs import CACHE
 from benchmarks.measure import PYTHON, run
 
@@ -34,6 +44,7 @@ BOUNDARY = "ken"
 POPULATION = "jrc_ghsl_population.r2022_epoch2020_1km"
 FLOODS = "wri_aqueduct.version_2"
 RPS = (2, 5, 10, 25, 50, 100, 250, 500, 1000)
+TIFF = "image/tiff; application=geotiff"
 
 
 def _sources(folder: Path) -> tuple[Path, Path]:
@@ -69,35 +80,66 @@ def _sources(folder: Path) -> tuple[Path, Path]:
 
 
 def build(folder: Path) -> None:
-    """Clip the package's files as the processors do (the package build that is timed)."""
+    """Clip the package's files as the processors do and publish them without a summary.
+
+    That is the package build the summary is compared with: clips, then each
+    processor's publication (previews, CRS and grid, hashes, copies into the package).
+    """
+    configure_gdal(concurrency=1)
     population, depth = _sources(CACHE / "summary")
     boundary = get_builtin(BOUNDARY)
+    clips = folder / "clips"
+    clips.mkdir(exist_ok=True)
+    outputs: dict[str, list[OutputFile]] = {POPULATION: [], FLOODS: []}
     for side, geometry in raster_sides(population, boundary.geometry):
-        suffix = f"-{side}" if side else ""
-        clip_raster(population, geometry, folder / f"population{suffix}.tif")
+        name = "-".join(["jrc_ghsl_population-r2022_epoch2020_1km", *([side] if side else [])])
+        path = clips / f"{name}-{BOUNDARY}.tif"
+        clip_raster(population, geometry, path)
+        outputs[POPULATION].append(OutputFile(path, "GeoTIFF", TIFF))
     for index in range(HAZARD_FILES):
-        clip_raster(depth, boundary.geometry, folder / f"{_flood_sub(index)}.tif")
+        path = clips / f"wri_aqueduct-version_2-{_flood_sub(index)}-{BOUNDARY}.tif"
+        clip_raster(depth, boundary.geometry, path)
+        outputs[FLOODS].append(OutputFile(path, "GeoTIFF", TIFF))
+    storage = LocalFSStorage(folder / "packages")
+    for processor, files in outputs.items():
+        metadata = discover(include_test=False).get(processor).metadata
+        publish_processor(
+            storage, boundary, metadata, files, lock=contextlib.nullcontext(), summary=False
+        )
 
 
 def summarise_package(folder: Path) -> dict[str, object]:
-    """Summarise the built files; report the population grid's window reads."""
+    """Compute and store the package's summary, as a publication does; report its cost."""
+    configure_gdal(concurrency=1)
+    storage = LocalFSStorage(folder / "packages")
     boundary = get_builtin(BOUNDARY)
+    manifest = read_manifest(storage, BOUNDARY) or {}
+    started = time.perf_counter()
+    counted = with_summary(storage, boundary, manifest)
+    seconds = time.perf_counter() - started
+    rows = from_csv(storage.get_bytes(f"{BOUNDARY}/summary/summary.csv") or b"")
+    windows = counted_windows(storage, boundary, manifest)
+    return {
+        "seconds": seconds,
+        "rows": len(rows),
+        "resources": len(counted["resources"]),
+        "population_windows": windows,
+    }
+
+
+def counted_windows(folder: Path) -> int:
+    """Windows read from the population grid by one computation of the summary."""
+    storage = LocalFSStorage(folder / "packages")
+    boundary = get_builtin(BOUNDARY)
+    manifest = read_manifest(storage, BOUNDARY) or {}
     files = [
-        DataFile(f"data/{p.name}", POPULATION, p.stem.removeprefix("population-"), p)
-        for p in sorted(folder.glob("population*.tif"))
-    ] + [
-        DataFile(f"data/{p.name}", FLOODS, p.stem, p)
-        for p in sorted(folder.glob("inunriver_*.tif"))
+        DataFile(r["path"], r[PROCESSOR_KEY], "", storage.path_of(f"{BOUNDARY}/{r['path']}"))
+        for r in manifest["resources"]
     ]
     counter = ReadCounter()
     area = Area(boundary.name, boundary.name_long, 0, boundary.geometry, clipped=True)
-    started = time.perf_counter()
-    rows = summarise(files, [area], {}, counter)
-    seconds = time.perf_counter() - started
-    population_reads = sum(
-        n for path, n in counter.windows.items() if Path(path).name.startswith("population")
-    )
-    return {"seconds": seconds, "rows": len(rows), "population_windows": population_reads}
+    summarise(files, [area], {}, counter)
+    return sum(n for path, n in counter.windows.items() if "jrc_ghsl_population" in path)
 
 
 def _flood_sub(index: int) -> str:
@@ -108,7 +150,7 @@ def _flood_sub(index: int) -> str:
 
 SUMMARY_HEADER = (
     "hazard files",
-    "package build (clips) s",
+    "package build (clips + publication) s",
     "summary s",
     "summary share of build",
     "summary peak RSS MB",
@@ -120,12 +162,13 @@ SUMMARY_HEADER = (
 def summary_rows() -> list[tuple[str, ...]]:
     """Build Kenya's package and summarise it, each in its own process."""
     folder = CACHE / "summary" / "package"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.tif"):
-        old.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     built = run([PYTHON, "-m", "benchmarks.summary", "build", str(folder)])
     summary = run([PYTHON, "-m", "benchmarks.summary", "summarise", str(folder)])
     report = json.loads(summary.stdout.strip().splitlines()[-1])
+    counted = run([PYTHON, "-m", "benchmarks.summary", "count", str(folder)])
+    windows = int(counted.stdout.strip().splitlines()[-1])
     share = summary.seconds / (built.seconds + summary.seconds)
     return [
         (
@@ -134,17 +177,19 @@ def summary_rows() -> list[tuple[str, ...]]:
             f"{summary.seconds:.1f} ({report['seconds']:.1f} computing)",
             f"{share:.0%}",
             f"{summary.peak_mb:.0f}",
-            str(report["population_windows"]),
+            str(windows),
             str(report["rows"]),
         )
     ]
 
 
 def main() -> None:
-    """``build FOLDER`` or ``summarise FOLDER``: the measured process."""
+    """``build FOLDER``, ``summarise FOLDER`` or ``count FOLDER``: the measured process."""
     mode, folder = sys.argv[1], Path(sys.argv[2])
     if mode == "build":
         build(folder)
+    elif mode == "count":
+        print(counted_windows(folder))
     else:
         print(json.dumps(summarise_package(folder)))
 
