@@ -118,13 +118,7 @@ def summarise_package(folder: Path) -> dict[str, object]:
     counted = with_summary(storage, boundary, manifest)
     seconds = time.perf_counter() - started
     rows = from_csv(storage.get_bytes(f"{BOUNDARY}/summary/summary.csv") or b"")
-    windows = counted_windows(storage, boundary, manifest)
-    return {
-        "seconds": seconds,
-        "rows": len(rows),
-        "resources": len(counted["resources"]),
-        "population_windows": windows,
-    }
+    return {"seconds": seconds, "rows": len(rows), "resources": len(counted["resources"])}
 
 
 def counted_windows(folder: Path) -> int:

@@ -8,6 +8,7 @@ summary is rendered with raw HTML disabled.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -22,6 +23,8 @@ from autopkg.packaging.layout import (
     DATASET_PAGES,
     PACKAGE_PAGES,
     STAC_COLLECTION,
+    SUMMARY_CSV,
+    SUMMARY_PARQUET,
     dataset_dir,
     stac_item_path,
 )
@@ -33,6 +36,7 @@ from autopkg.packaging.manifest import (
     preview_of,
 )
 from autopkg.processors.base import Metadata
+from autopkg.summary.table import Row
 
 # "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.
 _MARKDOWN = MarkdownIt("js-default")
@@ -67,6 +71,11 @@ def crs_label(resource: dict[str, Any]) -> str:
     return f"{name} (WKT2 in {CRS_KEY})"
 
 
+def number(value: float) -> str:
+    """A summary value as a page shows it: six significant digits, thousands separated."""
+    return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:.6g}"
+
+
 def markdown(text: str) -> Markup:
     """Render Markdown to HTML with raw HTML escaped."""
     return Markup(_MARKDOWN.render(text))  # noqa: S704 - markdown-it escapes raw HTML
@@ -82,7 +91,11 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        human_size=human_size, web_url=web_url, markdown=markdown, crs_label=crs_label
+        human_size=human_size,
+        web_url=web_url,
+        markdown=markdown,
+        crs_label=crs_label,
+        number=number,
     )
     return env
 
@@ -113,9 +126,15 @@ def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
 
 
 def render_package_pages(
-    boundary: Boundary, manifest: Manifest, provenance: dict[str, Any]
+    boundary: Boundary,
+    manifest: Manifest,
+    provenance: dict[str, Any],
+    summary: Sequence[Row] = (),
 ) -> dict[str, str]:
     """Render the boundary-level pages.
+
+    The index shows the ``summary`` rows of the boundary itself: each dataset's
+    statistics, then what each hazard file reaches.
 
     Returns:
         ``{"index.html": …, "license.html": …, "version.html": …}``, paths relative to
@@ -129,14 +148,21 @@ def render_package_pages(
         "autopkg_version": __version__,
         "root": "",
         "stac_collection": STAC_COLLECTION,
+        "alone": [r for r in summary if r.area == boundary.name and not r.exposure_processor],
+        "exposed": [r for r in summary if r.area == boundary.name and r.exposure_processor],
+        "summary_csv": SUMMARY_CSV,
+        "summary_parquet": SUMMARY_PARQUET,
     }
     return {page: _ENV.get_template(f"package_{page}").render(context) for page in PACKAGE_PAGES}
 
 
 def render_dataset_pages(
-    boundary: Boundary, manifest: Manifest, metadata: Metadata
+    boundary: Boundary, manifest: Manifest, metadata: Metadata, summary: Sequence[Row] = ()
 ) -> dict[str, str]:
     """Render the pages of one processor version from its metadata and manifest files.
+
+    The index shows the ``summary`` rows of the dataset alone (they depend on its own
+    files only, so the page never needs rendering again for another dataset's sake).
 
     The index names each data file's CRS and shows its preview, when it has one, with
     its legend; it links the dataset's STAC Item.
@@ -165,6 +191,11 @@ def render_dataset_pages(
         "autopkg_version": __version__,
         "root": "../../../",
         "stac_item": stac_item_path(metadata.id),
+        "alone": [
+            r
+            for r in summary
+            if r.area == boundary.name and r.processor == metadata.id and not r.exposure_processor
+        ],
     }
     return {
         f"{folder}/{page}": _ENV.get_template(f"dataset_{page}").render(context)

@@ -25,6 +25,7 @@ from autopkg.packaging.layout import (
     PREVIEWS,
     PROVENANCE,
     STAC,
+    SUMMARY_CSV,
     dataset_dir,
     package_key,
 )
@@ -35,6 +36,7 @@ from autopkg.packaging.stac import stac_documents
 from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
+from autopkg.summary.table import Row, from_csv
 
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -95,10 +97,11 @@ def commit(
     provenance = read_json(storage, package_key(b, PROVENANCE))
     for entry in entries:
         provenance = update_provenance(provenance, b, entry, keep=kept, updated=now)
+    summary = _summary_rows(storage, b, manifest)
     pages: dict[str, str] = {}
     for metadata in described:
-        pages.update(render_dataset_pages(boundary, manifest, metadata))
-    pages.update(render_package_pages(boundary, manifest, provenance or {}))
+        pages.update(render_dataset_pages(boundary, manifest, metadata, summary))
+    pages.update(render_package_pages(boundary, manifest, provenance or {}, summary))
     for relative, html in pages.items():
         storage.put_bytes(html.encode(), package_key(b, relative), HTML_TYPE)
     storage.put_bytes(json_bytes(provenance), package_key(b, PROVENANCE), JSON_TYPE)
@@ -117,6 +120,14 @@ def commit(
     for key in storage.list_keys(package_key(b, f"{STAC}/")):
         if key.removeprefix(package_key(b, "")) not in catalogue:
             storage.delete(key)
+
+
+def _summary_rows(storage: Storage, boundary_name: str, manifest: Manifest) -> list[Row]:
+    """The rows of the summary ``manifest`` lists (written just before), for the pages."""
+    if not any(r.get("path") == SUMMARY_CSV for r in manifest["resources"]):
+        return []
+    data = storage.get_bytes(package_key(boundary_name, SUMMARY_CSV))
+    return from_csv(data) if data is not None else []
 
 
 def delete_stale(

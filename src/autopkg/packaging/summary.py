@@ -19,7 +19,13 @@ from typing import Any, Literal
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.packaging.extent import boundary_from_feature_collection
-from autopkg.packaging.layout import BOUNDARY, package_key, parse_data_path
+from autopkg.packaging.layout import (
+    BOUNDARY,
+    SUMMARY_CSV,
+    SUMMARY_PARQUET,
+    package_key,
+    parse_data_path,
+)
 from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource
 from autopkg.packaging.store import hash_chunks, read_json
 from autopkg.storage.base import Storage
@@ -29,8 +35,6 @@ from autopkg.summary.roles import Hazard, role_of
 from autopkg.summary.table import Row, from_csv, table_schema, to_csv, to_parquet
 
 SUMMARY_KEY = "autopkg:summary"
-SUMMARY_CSV = "summary/summary.csv"
-SUMMARY_PARQUET = "summary/summary.parquet"
 SUMMARY_FILES = (SUMMARY_CSV, SUMMARY_PARQUET)
 CSV_TYPE = "text/csv; charset=utf-8"
 PARQUET_TYPE = "application/vnd.apache.parquet"

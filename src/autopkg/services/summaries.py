@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from autopkg.errors import NotFoundError, UnprocessableError
-from autopkg.packaging.layout import package_key
+from autopkg.packaging.layout import SUMMARY_CSV, package_key
 from autopkg.packaging.store import read_manifest
-from autopkg.packaging.summary import SUMMARY_CSV
 from autopkg.runtime import Runtime
 from autopkg.slugs import canonical_name, is_slug
 from autopkg.summary.table import STATISTICS, Row, from_csv

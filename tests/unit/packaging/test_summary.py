@@ -21,6 +21,7 @@ import pytest
 
 from autopkg.boundaries.builtin import get_builtin
 from autopkg.packaging.archive import package_archive
+from autopkg.packaging.pages import number
 from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
 from autopkg.packaging.summary import SUMMARY_KEY, data_resources
 from autopkg.packaging.validation import validate_package
@@ -187,3 +188,27 @@ def test_validate_recomputes_the_summary(hosted: Hosted, files: list[DataFile]) 
     (problem,) = validate_package(hosted.storage, "fji")
     assert problem.startswith("summary/summary.csv: 2 value(s) differ from the package's files")
     assert "population of datasets/jrc_ghsl_population" in problem
+
+
+def test_the_pages_show_the_rows_that_concern_them(hosted: Hosted, files: list[DataFile]) -> None:
+    publish(hosted, files, POPULATION)
+    publish(hosted, files, FLOODS)
+    rows = stored_rows(hosted)
+    index = (hosted.storage.get_bytes("fji/index.html") or b"").decode()
+    people = [r for r in rows if r.statistic == "population"]
+    exposed = [r for r in rows if r.statistic == "population_exposed"]
+    assert people and exposed
+    for row in people + exposed:
+        assert f"{number(row.value)} {row.unit}" in index
+    assert index.count("<td>population_exposed</td>") == len(exposed)
+    assert 'href="summary/summary.csv"' in index
+    page = hosted.storage.get_bytes(
+        "fji/datasets/jrc_ghsl_population/r2022_epoch2020_1km/index.html"
+    )
+    text = (page or b"").decode()
+    assert all(f"{number(r.value)} {r.unit}" in text for r in people)
+    assert "population_exposed" not in text
+    flood_page = hosted.storage.get_bytes("fji/datasets/wri_aqueduct/version_2/index.html") or b""
+    assert flood_page.decode().count("<td>hazard_area_km2</td>") == len(
+        [r for r in rows if r.statistic == "hazard_area_km2"]
+    )
