@@ -28,6 +28,7 @@ from autopkg.packaging.validation import validate_package
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.summary.compute import Area, DataFile, summarise
 from autopkg.summary.table import COLUMNS, Row, from_csv, sort_rows, to_csv
+from tests.fixtures.stac import validate_stac
 from tests.unit.packaging.conftest import Hosted
 from tests.unit.packaging.factories import GPKG, TIFF, make_metadata
 from tests.unit.summary.standins import (
@@ -110,6 +111,15 @@ def test_every_publication_recomputes_the_summary(hosted: Hosted, files: list[Da
     assert parquet_resource["path"] == "summary/summary.parquet"
     assert table[SUMMARY_KEY]["thresholds"] == {FLOODS: [0.0, 0.5, 1.5]}
     assert validate_package(hosted.storage, "fji") == []
+    collection = json.loads(hosted.storage.get_bytes("fji/stac/collection.json") or b"")
+    assert {k: (a["href"], a["type"]) for k, a in collection["assets"].items()} == {
+        "summary": ("../summary/summary.csv", "text/csv"),
+        "summary-parquet": ("../summary/summary.parquet", "application/vnd.apache.parquet"),
+    }
+    # Raises if the Collection is not valid STAC; it cites no extension.
+    assert validate_stac(collection) == [
+        "https://schemas.stacspec.org/v1.1.0/collection-spec/json-schema/collection.json"
+    ]
 
 
 def test_a_republication_leaves_no_stale_row(hosted: Hosted, files: list[DataFile]) -> None:
