@@ -106,12 +106,6 @@ def role_of(processor_id: str) -> Role | None:
     return ROLES.get(processor_id.partition(".")[0])
 
 
-def hazard_of(processor_id: str) -> Hazard | None:
-    """The hazard role of a processor version, or ``None`` if it is not a hazard."""
-    role = role_of(processor_id)
-    return role if isinstance(role, Hazard) else None
-
-
 def _key(sub: str, match: re.Match[str]) -> HazardKey:
     """Build a hazard key from a grammar match: the series is the name without its RP."""
     groups = match.groupdict()
