@@ -34,7 +34,7 @@ from autopkg.packaging.layout import (
     stac_item_path,
 )
 from autopkg.packaging.manifest import PROCESSOR_KEY, preview_of
-from autopkg.packaging.summary import SUMMARY_FILES
+from autopkg.packaging.summary import summary_documents
 from autopkg.slugs import is_slug
 from autopkg.storage.base import Storage
 
@@ -73,7 +73,7 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     prefix = f"{boundary_name}/"
     archive.add(raw, prefix + MANIFEST)
-    documents = [*PACKAGE_PAGES, *PACKAGE_DOCUMENTS, STAC_COLLECTION, *SUMMARY_FILES]
+    documents = [*PACKAGE_PAGES, *PACKAGE_DOCUMENTS, STAC_COLLECTION, *summary_documents(manifest)]
     for processor_id in dict.fromkeys(str(r.get(PROCESSOR_KEY, "")) for r in resources):
         name, _, version = processor_id.partition(".")
         if is_slug(name) and is_slug(version):

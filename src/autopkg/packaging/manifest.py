@@ -33,6 +33,8 @@ CRS_KEY = "autopkg:crs"
 #: A raster's grid as read from it: ``{"shape": [rows, columns], "transform": [a, b, c,
 #: d, e, f], "bands": [{"data_type", "nodata"?}]}``.
 GRID_KEY = "autopkg:grid"
+#: Marks the summary's resources: ``{"thresholds": {processor: [...]}, "charts": [...]}``.
+SUMMARY_KEY = "autopkg:summary"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
 

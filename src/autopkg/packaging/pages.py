@@ -31,6 +31,7 @@ from autopkg.packaging.layout import (
 from autopkg.packaging.manifest import (
     CRS_KEY,
     PROCESSOR_KEY,
+    SUMMARY_KEY,
     Manifest,
     group_by_processor,
     preview_of,
@@ -125,6 +126,30 @@ def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
     return datasets
 
 
+def _charts(manifest: Manifest) -> list[dict[str, Any]]:
+    """The summary's charts as the index shows them, each with its data as a table."""
+    charts = []
+    for resource in manifest.get("resources", []):
+        if resource.get("path") != SUMMARY_CSV:
+            continue
+        for chart in (resource.get(SUMMARY_KEY) or {}).get("charts", []):
+            lines = chart.get("lines", [])
+            rps = sorted({float(rp) for line in lines for rp, _ in line["points"]})
+            values = [float(v) for line in lines for _, v in line["points"]]
+            charts.append(
+                {
+                    **chart,
+                    "rps": rps,
+                    "top": max(values, default=0.0),
+                    "rows": [
+                        {**line, "values": [dict(line["points"]).get(rp) for rp in rps]}
+                        for line in lines
+                    ],
+                }
+            )
+    return charts
+
+
 def render_package_pages(
     boundary: Boundary,
     manifest: Manifest,
@@ -150,6 +175,7 @@ def render_package_pages(
         "stac_collection": STAC_COLLECTION,
         "alone": [r for r in summary if r.area == boundary.name and not r.exposure_processor],
         "exposed": [r for r in summary if r.area == boundary.name and r.exposure_processor],
+        "charts": _charts(manifest),
         "summary_csv": SUMMARY_CSV,
         "summary_parquet": SUMMARY_PARQUET,
     }

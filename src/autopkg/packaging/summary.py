@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.packaging.charts import exposure_charts
 from autopkg.packaging.extent import boundary_from_feature_collection
 from autopkg.packaging.layout import (
     BOUNDARY,
@@ -26,7 +27,7 @@ from autopkg.packaging.layout import (
     package_key,
     parse_data_path,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource
+from autopkg.packaging.manifest import PNG_MEDIATYPE, PROCESSOR_KEY, SUMMARY_KEY, Manifest, Resource
 from autopkg.packaging.store import hash_chunks, read_json
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
@@ -34,8 +35,8 @@ from autopkg.summary.compute import Area, DataFile, summarise
 from autopkg.summary.roles import Hazard, role_of
 from autopkg.summary.table import Row, from_csv, table_schema, to_csv, to_parquet
 
-SUMMARY_KEY = "autopkg:summary"
 SUMMARY_FILES = (SUMMARY_CSV, SUMMARY_PARQUET)
+CHARTS = "summary/charts/"
 CSV_TYPE = "text/csv; charset=utf-8"
 PARQUET_TYPE = "application/vnd.apache.parquet"
 Thresholds = Mapping[str, Sequence[float]]
@@ -108,6 +109,7 @@ def with_summary(
     rows, used = compute_rows(storage, boundary, manifest, thresholds or {}, local=local)
     data = manifest.get("resources", [])
     licenses = _unique([lic for r in data if PROCESSOR_KEY in r for lic in r.get("licenses", [])])
+    charts = _store_charts(storage, boundary.name, rows)
     resources = []
     for path, body, kind in (
         (SUMMARY_CSV, to_csv(rows), CSV_TYPE),
@@ -115,7 +117,66 @@ def with_summary(
     ):
         storage.put_bytes(body, package_key(boundary.name, path), kind)
         resources.append(_resource(path, body, licenses, used))
+    resources[0][SUMMARY_KEY]["charts"] = charts
     return {**without_summary(manifest), "resources": [*data_resources(manifest), *resources]}
+
+
+def _store_charts(storage: Storage, boundary_name: str, rows: Sequence[Row]) -> list[Resource]:
+    """Write the charts of population exposed; delete charts no longer drawn.
+
+    Returns:
+        Each chart's record: ``path``, ``mediatype``, ``bytes``, ``hash``, the hazard
+        ``processor``, ``threshold``, ``threshold_unit`` and ``lines`` (each line's
+        ``series``, ``colour`` and ``points`` as ``[return period, persons]``).
+    """
+    records = []
+    for chart in exposure_charts(rows, boundary_name):
+        name, _, version = chart.processor.partition(".")
+        path = f"{CHARTS}{name}-{version}-{chart.threshold:g}.png".replace("+", "")
+        storage.put_bytes(chart.png, package_key(boundary_name, path), PNG_MEDIATYPE)
+        size, digest = hash_chunks([chart.png])
+        records.append(
+            {
+                "path": path,
+                "mediatype": PNG_MEDIATYPE,
+                "bytes": size,
+                "hash": f"sha256:{digest}",
+                "processor": chart.processor,
+                "threshold": chart.threshold,
+                "threshold_unit": chart.unit,
+                "lines": chart.lines,
+            }
+        )
+    drawn = {package_key(boundary_name, str(r["path"])) for r in records}
+    for key in storage.list_keys(package_key(boundary_name, CHARTS)):
+        if key not in drawn:
+            storage.delete(key)
+    return records
+
+
+def summary_charts(manifest: Manifest) -> list[Resource]:
+    """The chart records of the manifest's summary (those at their own place only)."""
+    for resource in manifest.get("resources", []):
+        if isinstance(resource, dict) and resource.get("path") == SUMMARY_CSV:
+            found = (resource.get(SUMMARY_KEY) or {}).get("charts", [])
+            return [c for c in found if isinstance(c, dict) and _is_chart_path(c.get("path"))]
+    return []
+
+
+def summary_documents(manifest: Manifest) -> list[str]:
+    """Every file of the summary: the tables, then the charts the manifest records."""
+    return [*SUMMARY_FILES, *(str(c["path"]) for c in summary_charts(manifest))]
+
+
+def _is_chart_path(path: object) -> bool:
+    """Whether a recorded path is a PNG directly in ``summary/charts/`` (stored JSON)."""
+    return (
+        isinstance(path, str)
+        and path.startswith(CHARTS)
+        and path.endswith(".png")
+        and "/" not in path.removeprefix(CHARTS)
+        and ".." not in path
+    )
 
 
 def summarised(
@@ -153,6 +214,8 @@ def delete_summary(storage: Storage, boundary_name: str) -> None:
     """Remove the summary's files (a package published with the summary turned off)."""
     for path in SUMMARY_FILES:
         storage.delete(package_key(boundary_name, path))
+    for key in storage.list_keys(package_key(boundary_name, CHARTS)):
+        storage.delete(key)
 
 
 def summary_problems(storage: Storage, boundary_name: str, manifest: Manifest) -> list[str]:

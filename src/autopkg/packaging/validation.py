@@ -15,6 +15,7 @@ from autopkg.packaging.layout import (
     PACKAGE_DOCUMENTS,
     PACKAGE_PAGES,
     PREVIEWS,
+    SUMMARY_CSV,
     package_key,
     parse_data_path,
     preview_path,
@@ -30,7 +31,12 @@ from autopkg.packaging.manifest import (
 )
 from autopkg.packaging.stac_check import stac_problems
 from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
-from autopkg.packaging.summary import SUMMARY_FILES, is_summary, summary_problems
+from autopkg.packaging.summary import (
+    SUMMARY_FILES,
+    is_summary,
+    summary_charts,
+    summary_problems,
+)
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
@@ -91,7 +97,14 @@ def _summary_problems(storage: Storage, boundary_name: str, resource: dict[str, 
     where = f"resource {resource.get('name')!r} ({path})"
     if path not in SUMMARY_FILES or not isinstance(path, str):
         return [f"{where}: a summary resource's path is not one of {', '.join(SUMMARY_FILES)}"]
-    return _stored_problems(storage, boundary_name, where, path, resource)
+    problems = _stored_problems(storage, boundary_name, where, path, resource)
+    if path == SUMMARY_CSV:
+        for chart in summary_charts({"resources": [resource]}):
+            chart_path = str(chart["path"])
+            problems.extend(
+                _stored_problems(storage, boundary_name, f"chart {chart_path}", chart_path, chart)
+            )
+    return problems
 
 
 def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any]) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import rasterio
 
 from autopkg.boundaries.builtin import get_builtin
 from autopkg.packaging.archive import package_archive
@@ -222,3 +223,42 @@ def test_the_pages_show_the_rows_that_concern_them(hosted: Hosted, files: list[D
     assert flood_page.decode().count("<td>hazard_area_km2</td>") == len(
         [r for r in rows if r.statistic == "hazard_area_km2"]
     )
+
+
+def test_charts_of_population_exposed_by_return_period(
+    hosted: Hosted, files: list[DataFile]
+) -> None:
+    publish(hosted, files, POPULATION)
+    floods = publish(hosted, files, FLOODS)
+    rows = stored_rows(hosted)
+    manifest = read_manifest(hosted.storage, "fji") or {}
+    (table,) = [r for r in manifest["resources"] if r["path"] == "summary/summary.csv"]
+    charts = table[SUMMARY_KEY]["charts"]
+    assert [c["threshold"] for c in charts] == [0.0, 0.5, 1.5]
+    index = (hosted.storage.get_bytes("fji/index.html") or b"").decode()
+    for chart in charts:
+        (line,) = chart["lines"]
+        assert line["series"] == "inunriver_rcp4p5_miroc-esm-chem_2030_rp*"
+        expected = sorted(
+            [r.return_period, r.value]
+            for r in rows
+            if r.statistic == "population_exposed" and r.threshold == chart["threshold"]
+        )
+        assert line["points"] == expected
+        png = hosted.storage.get_bytes(f"fji/{chart['path']}") or b""
+        assert chart["hash"] == "sha256:" + hashlib.sha256(png).hexdigest()
+        with rasterio.open(io.BytesIO(png)) as picture:
+            bands = picture.read()
+        assert bands.shape == (4, 280, 480)
+        # The line is drawn in its colour (blue), the axes in black, the rest white.
+        blue = (bands[0] == 31) & (bands[1] == 119) & (bands[2] == 180)
+        assert 200 < blue.sum() < 480 * 280 // 10
+        assert f'<img src="{chart["path"]}"' in index
+        assert all(f"{number(value)}</td>" in index for _, value in expected)
+    with zipfile.ZipFile(io.BytesIO(b"".join(package_archive(hosted.storage, "fji").chunks))) as z:
+        assert {f"fji/{c['path']}" for c in charts} <= set(z.namelist())
+    assert validate_package(hosted.storage, "fji") == []
+    # One return period left: no line, no chart, nothing stale on storage.
+    publish(hosted, [f for f in floods if f.sub.endswith("rp00010")], FLOODS)
+    assert hosted.storage.list_keys("fji/summary/charts/") == []
+    assert validate_package(hosted.storage, "fji") == []
