@@ -20,6 +20,7 @@ from typing import Any, Literal
 from autopkg.boundaries.boundary import Boundary
 from autopkg.packaging.charts import exposure_charts
 from autopkg.packaging.extent import boundary_from_feature_collection
+from autopkg.packaging.inputs import geometry_digest
 from autopkg.packaging.layout import (
     BOUNDARY,
     SUMMARY_CSV,
@@ -31,7 +32,7 @@ from autopkg.packaging.manifest import PNG_MEDIATYPE, PROCESSOR_KEY, SUMMARY_KEY
 from autopkg.packaging.store import hash_chunks, read_json
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
-from autopkg.summary.compute import Area, DataFile, summarise
+from autopkg.summary.compute import Area, DataFile, Known, summarise
 from autopkg.summary.roles import Hazard, role_of
 from autopkg.summary.table import Row, from_csv, table_schema, to_csv, to_parquet
 
@@ -67,13 +68,16 @@ def compute_rows(
     *,
     local: Mapping[str, Path] | None = None,
     areas: Sequence[Area] | None = None,
+    previous: Manifest | None = None,
 ) -> tuple[list[Row], dict[str, list[float]]]:
     """The summary's rows for the manifest's data files, and the thresholds used.
 
     ``local`` gives local copies of files not yet on storage (or already on this
     disk); other files are read in place from a local folder, or copied from another
     storage into a temporary folder for the computation. ``areas`` default to the
-    boundary alone (its files were clipped to it).
+    boundary alone (its files were clipped to it). The rows of ``previous`` (the
+    manifest being replaced) that still hold are kept rather than computed again
+    (see :func:`_known`).
     """
     chosen = areas or [
         Area(
@@ -91,7 +95,61 @@ def compute_rows(
             for f in files
             if isinstance(hazard := role_of(f.processor), Hazard)
         }
-        return summarise(files, chosen, used), used
+        known = _known(storage, boundary, previous, manifest, used) if not areas else Known()
+        return summarise(files, chosen, used, known=known), used
+
+
+def _known(
+    storage: Storage,
+    boundary: Boundary,
+    previous: Manifest | None,
+    manifest: Manifest,
+    used: Mapping[str, list[float]],
+) -> Known:
+    """The stored rows of ``previous`` and the paths whose rows still hold.
+
+    Nothing holds when the stored CSV is not the one ``previous`` records (its hash),
+    or the boundary is another. A path holds when its file's hash is the same in both
+    manifests, its processor has the same set of files, and (for a hazard) the same
+    thresholds.
+    """
+    table = next(
+        (r for r in (previous or {}).get("resources", []) if r.get("path") == SUMMARY_CSV), None
+    )
+    if previous is None or table is None:
+        return Known()
+    record = table.get(SUMMARY_KEY) or {}
+    if record.get("boundary") != geometry_digest(boundary.geometry):
+        return Known()
+    stored = storage.get_bytes(package_key(boundary.name, SUMMARY_CSV))
+    if stored is None or table.get("hash") != f"sha256:{hash_chunks([stored])[1]}":
+        return Known()
+    before, after = _hashes(previous), _hashes(manifest)
+    recorded = record.get("thresholds", {})
+    unchanged = frozenset(
+        path
+        for (processor, path), digest in after.items()
+        if before.get((processor, path)) == digest
+        and _paths(before, processor) == _paths(after, processor)
+        and recorded.get(processor) == used.get(processor)
+    )
+    try:
+        return Known(rows=from_csv(stored), unchanged=unchanged)
+    except (ValueError, TypeError):
+        return Known()
+
+
+def _hashes(manifest: Manifest) -> dict[tuple[str, str], str]:
+    """Each data file's hash by (processor, path)."""
+    return {
+        (str(r[PROCESSOR_KEY]), str(r.get("path"))): str(r.get("hash"))
+        for r in data_resources(manifest)
+        if PROCESSOR_KEY in r
+    }
+
+
+def _paths(hashes: Mapping[tuple[str, str], str], processor: str) -> set[str]:
+    return {path for owner, path in hashes if owner == processor}
 
 
 def with_summary(
@@ -101,12 +159,16 @@ def with_summary(
     thresholds: Thresholds | None = None,
     *,
     local: Mapping[str, Path] | None = None,
+    previous: Manifest | None = None,
 ) -> Manifest:
     """Compute and store the summary of ``manifest``; return the manifest listing it.
 
-    ``thresholds`` override the defaults per hazard processor.
+    ``thresholds`` override the defaults per hazard processor. Rows of ``previous``
+    (the manifest being replaced) whose files are unchanged are kept.
     """
-    rows, used = compute_rows(storage, boundary, manifest, thresholds or {}, local=local)
+    rows, used = compute_rows(
+        storage, boundary, manifest, thresholds or {}, local=local, previous=previous
+    )
     data = manifest.get("resources", [])
     licenses = _unique([lic for r in data if PROCESSOR_KEY in r for lic in r.get("licenses", [])])
     charts = _store_charts(storage, boundary.name, rows)
@@ -117,7 +179,7 @@ def with_summary(
     ):
         storage.put_bytes(body, package_key(boundary.name, path), kind)
         resources.append(_resource(path, body, licenses, used))
-    resources[0][SUMMARY_KEY]["charts"] = charts
+    resources[0][SUMMARY_KEY].update(charts=charts, boundary=geometry_digest(boundary.geometry))
     return {**without_summary(manifest), "resources": [*data_resources(manifest), *resources]}
 
 
@@ -197,7 +259,7 @@ def summarised(
         delete_summary(storage, boundary.name)
         return without_summary(manifest)
     thresholds = {**recorded_thresholds(previous), **(request or {})}
-    return with_summary(storage, boundary, manifest, thresholds, local=local)
+    return with_summary(storage, boundary, manifest, thresholds, local=local, previous=previous)
 
 
 def without_summary(manifest: Manifest) -> Manifest:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,15 @@ from autopkg.summary.sampling import Grid
 from autopkg.summary.table import Row, sort_rows
 
 log = logging.getLogger(__name__)
+
+#: The unit of each exposure statistic.
+_UNITS = {
+    "population_exposed": "persons",
+    "built_up_exposed_km2": "km2",
+    "plants_exposed": "plants",
+    "capacity_exposed_mw": "MW",
+    "length_exposed_km": "km",
+}
 
 
 @dataclass(frozen=True)
@@ -101,25 +110,56 @@ class _Emit:
         )
 
 
+@dataclass(frozen=True)
+class Known:
+    """Rows computed before, and the package paths whose rows still hold.
+
+    A path is ``unchanged`` when its file's bytes, its hazard thresholds, the area and
+    the set of files of its processor are all what they were when ``rows`` were
+    computed.
+    """
+
+    rows: Sequence[Row] = ()
+    unchanged: frozenset[str] = frozenset()
+
+
 def summarise(
     files: Sequence[DataFile],
     areas: Sequence[Area],
     thresholds: Mapping[str, Sequence[float]],
     counter: ReadCounter | None = None,
+    known: Known = Known(),
 ) -> list[Row]:
     """Return every row of the summary for ``areas`` (sorted).
 
     ``thresholds`` overrides the default thresholds of a hazard processor (by id).
+    Rows of ``known`` whose files are unchanged are kept rather than computed again:
+    a file's own statistics, and exposure where both the hazard file and every file of
+    the exposure dataset are unchanged. Expected annual values are always integrated
+    again (from kept and new rows alike).
     """
     files = [f for f in files if _readable(f)]
     rows: list[Row] = []
     for area in areas:
         emit = _Emit(area, rows)
+        kept = [
+            replace(r, area_name=area.name, admin_level=area.admin_level)
+            for r in known.rows
+            if r.area == area.id and r.source_file in known.unchanged
+        ]
         with _open_hazards(files, thresholds) as hazards:
             for file in files:
-                _alone(file, area, hazards, emit, counter)
-            _exposure(files, area, hazards, emit, counter)
+                if file.path in known.unchanged:
+                    rows.extend(r for r in kept if r.source_file == file.path and _alone_row(r))
+                else:
+                    _alone(file, area, hazards, emit, counter)
+            _exposure(files, area, hazards, emit, counter, kept, known.unchanged)
     return sort_rows(rows)
+
+
+def _alone_row(row: Row) -> bool:
+    """Whether a row is a statistic of one file alone."""
+    return not row.exposure_processor
 
 
 def _readable(file: DataFile) -> bool:
@@ -220,31 +260,44 @@ def _exposure(
     hazards: Sequence[HazardFile],
     emit: _Emit,
     counter: ReadCounter | None,
+    kept: Sequence[Row],
+    unchanged: frozenset[str],
 ) -> None:
-    """Exposure rows of every hazard file against every exposure dataset of the package."""
+    """Exposure rows of every hazard file against every exposure dataset of the package.
+
+    Values of ``kept`` rows stand where the hazard file and the exposure dataset are
+    both unchanged; the rest are computed.
+    """
     if not hazards:
         return
-    groups = by_grid(hazards)
+    changed = {f.processor for f in files if f.path not in unchanged}
     found: dict[tuple[str, str], Reached] = defaultdict(dict)
     for file in files:
+        # A changed exposure dataset meets every hazard file; another only the changed.
+        needed = [h for h in hazards if file.processor in changed or h.path not in unchanged]
+        if not needed:
+            continue
         role = role_of(file.processor)
-        for statistic, reached in _exposed_by(file, role, area, groups, counter):
+        for statistic, reached in _exposed_by(file, role, area, by_grid(needed), counter):
             _add(found[(file.processor, statistic)], reached)
+    present = {f.processor for f in files}
+    for row in kept:
+        if (
+            row.exposure_processor in present - changed
+            and row.statistic in _UNITS
+            and row.threshold is not None
+        ):
+            found[(row.exposure_processor, row.statistic)][(row.source_file, row.threshold)] = (
+                row.value
+            )
     by_path = {f.path: f for f in files}
-    units = {
-        "population_exposed": "persons",
-        "built_up_exposed_km2": "km2",
-        "plants_exposed": "plants",
-        "capacity_exposed_mw": "MW",
-        "length_exposed_km": "km",
-    }
     for (processor, statistic), reached in sorted(found.items()):
         for (path, threshold), value in sorted(reached.items()):
             emit(
                 by_path[path],
                 statistic,
                 value,
-                units[statistic],
+                _UNITS[statistic],
                 threshold=threshold,
                 exposure_processor=processor,
             )

@@ -10,6 +10,7 @@ shapely intersections with each flooded cell measured by pyproj's ``Geod``.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from pyproj import Geod, Transformer
 from rasterio.transform import rowcol, xy
 
 from autopkg.boundaries.builtin import get_builtin
-from autopkg.summary.compute import Area, DataFile, summarise
+from autopkg.summary.compute import Area, DataFile, Known, summarise
 from autopkg.summary.grids import ReadCounter
 from autopkg.summary.table import Row
 from tests.unit.summary.standins import (
@@ -275,3 +276,21 @@ def test_a_child_area_is_masked_by_its_own_geometry(sources: Sources, tmp_path: 
     )
     assert {r.area for r in rows} == {"gha-child"}
     assert {r.threshold for r in rows if r.processor == FLOODS} == {0.25}
+
+
+def test_rows_of_unchanged_files_are_kept_not_computed(package: Any) -> None:
+    area, files, rows, _ = package
+    every = frozenset(f.path for f in files)
+    counter = ReadCounter()
+    again = summarise(files, [area], {}, counter, Known(rows, every))
+    assert again == rows
+    assert counter.windows == {}
+    # The plants changed: only they are read again, against every flood file's cells
+    # (flood files are read, the population grid is not).
+    plants = next(f for f in of(files, PLANTS))
+    counter = ReadCounter()
+    stale = [replace(r, value=-1.0) if r.exposure_processor == PLANTS else r for r in rows]
+    again = summarise(files, [area], {}, counter, Known(stale, every - {plants.path}))
+    assert again == rows
+    assert not [path for path in counter.windows if "population" in path]
+    assert {path for path in counter.windows if FLOODS.split(".")[0] in path}
