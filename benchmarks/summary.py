@@ -33,7 +33,8 @@ from autopkg.packaging.summary import with_summary
 from autopkg.processors.base import OutputFile
 from autopkg.processors.registry import discover
 from autopkg.storage.localfs import LocalFSStorage
-from autopkg.summary.compute import Area, DataFile, summarise
+from autopkg.summary.compute import summarise
+from autopkg.summary.files import Area, DataFile
 from autopkg.summary.grids import ReadCounter
 from autopkg.summary.table import from_csv
 from benchmarks.inputs import CACHE

@@ -14,7 +14,8 @@ from autopkg.packaging.publish import publish_processor
 from autopkg.processors.base import OutputFile
 from autopkg.runtime import Runtime
 from autopkg.services.packages import mark_packages_changed
-from autopkg.summary.compute import Area, summarise
+from autopkg.summary.compute import summarise
+from autopkg.summary.files import Area
 from tests.unit.packaging.factories import GPKG, TIFF, make_metadata
 from tests.unit.summary.standins import FLOODS, PLANTS, POPULATION, make_sources, package_files
 

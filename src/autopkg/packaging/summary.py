@@ -10,29 +10,26 @@ a job sets others.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
 from autopkg.boundaries.boundary import Boundary
 from autopkg.packaging.charts import exposure_charts
-from autopkg.packaging.extent import boundary_from_feature_collection
 from autopkg.packaging.inputs import geometry_digest
 from autopkg.packaging.layout import (
-    BOUNDARY,
     SUMMARY_CSV,
     SUMMARY_PARQUET,
     package_key,
     parse_data_path,
 )
 from autopkg.packaging.manifest import PNG_MEDIATYPE, PROCESSOR_KEY, SUMMARY_KEY, Manifest, Resource
-from autopkg.packaging.store import hash_chunks, read_json
+from autopkg.packaging.store import hash_chunks
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
-from autopkg.summary.compute import Area, DataFile, Known, summarise
+from autopkg.summary.compute import Known, summarise
+from autopkg.summary.files import Area, DataFile
 from autopkg.summary.roles import Hazard, role_of
 from autopkg.summary.table import Row, from_csv, table_schema, to_csv, to_parquet
 
@@ -278,55 +275,6 @@ def delete_summary(storage: Storage, boundary_name: str) -> None:
         storage.delete(package_key(boundary_name, path))
     for key in storage.list_keys(package_key(boundary_name, CHARTS)):
         storage.delete(key)
-
-
-def summary_problems(storage: Storage, boundary_name: str, manifest: Manifest) -> list[str]:
-    """Compute the summary again from the package's files and compare it with the stored one.
-
-    The boundary is the one the data were clipped to (``boundary.geojson``), the
-    thresholds those the summary's resource records. A missing file is reported by the
-    package's other checks, not here.
-    """
-    if not any(isinstance(r, dict) and is_summary(r) for r in manifest.get("resources", [])):
-        return []
-    stored = storage.get_bytes(package_key(boundary_name, SUMMARY_CSV))
-    document = read_json(storage, package_key(boundary_name, BOUNDARY))
-    if stored is None or document is None:
-        return []
-    try:
-        kept = from_csv(stored)
-        boundary = boundary_from_feature_collection(document)
-    except (ValueError, TypeError) as exc:
-        return [f"{SUMMARY_CSV}: cannot be read ({exc}); run 'autopkg packages rebuild'"]
-    rows, _ = compute_rows(storage, boundary, manifest, recorded_thresholds(manifest))
-    differ = _differences(kept, rows)
-    if not differ:
-        return []
-    return [
-        f"{SUMMARY_CSV}: {len(differ)} value(s) differ from the package's files, e.g. "
-        f"{differ[0]}; run 'autopkg packages rebuild'"
-    ]
-
-
-def _differences(kept: Sequence[Row], computed: Sequence[Row]) -> list[str]:
-    """Describe each row stored but not computed, computed but not stored, or changed."""
-
-    def key(row: Row) -> tuple[Any, ...]:
-        return tuple(v for k, v in asdict(row).items() if k != "value")
-
-    stored = {key(r): r for r in kept}
-    fresh = {key(r): r for r in computed}
-    found = []
-    for k in sorted(set(stored) | set(fresh), key=repr):
-        old, new = stored.get(k), fresh.get(k)
-        label = f"{(old or new).statistic} of {(old or new).source_file}"  # type: ignore[union-attr]
-        if old is None:
-            found.append(f"{label} is missing")
-        elif new is None:
-            found.append(f"{label} describes nothing the package holds")
-        elif not math.isclose(old.value, new.value, rel_tol=1e-9, abs_tol=1e-9):
-            found.append(f"{label} is {old.value}, computed {new.value}")
-    return found
 
 
 def _resource(

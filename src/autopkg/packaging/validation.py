@@ -35,8 +35,8 @@ from autopkg.packaging.summary import (
     SUMMARY_FILES,
     is_summary,
     summary_charts,
-    summary_problems,
 )
+from autopkg.packaging.summary_check import summary_problems
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 
@@ -59,7 +59,7 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     STAC catalogue must be exactly what the manifest derives (see
     :func:`~autopkg.packaging.stac_check.stac_problems`), and the summary what its
     files give when computed again (see
-    :func:`~autopkg.packaging.summary.summary_problems`).
+    :func:`~autopkg.packaging.summary_check.summary_problems`).
 
     A file's CRS and grid are not read again: they were read from the bytes whose
     sha256 is recorded beside them, so matching bytes carry the recorded CRS.

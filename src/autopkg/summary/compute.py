@@ -8,20 +8,14 @@ hazard series. Vocabulary, units and method are in ``docs/summaries.md``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyogrio
 from numpy.typing import NDArray
-from pyogrio.errors import DataLayerError, DataSourceError
-from rasterio.errors import RasterioError
-from shapely.geometry import MultiPolygon
 
 from autopkg.summary.exposure import (
     HazardFile,
@@ -32,6 +26,7 @@ from autopkg.summary.exposure import (
     place_exposure,
 )
 from autopkg.summary.features import line_pieces, points_inside
+from autopkg.summary.files import Area, DataFile, open_hazards, readable
 from autopkg.summary.grids import ReadCounter, blocks, open_raster
 from autopkg.summary.roles import BuiltUp, Hazard, Lines, Points, Population, role_of
 from autopkg.summary.sampling import Grid
@@ -47,32 +42,6 @@ _UNITS = {
     "capacity_exposed_mw": "MW",
     "length_exposed_km": "km",
 }
-
-
-@dataclass(frozen=True)
-class Area:
-    """An area rows are computed for; ``clipped``: the package's files were clipped to it."""
-
-    id: str
-    name: str
-    admin_level: int | None
-    geometry: MultiPolygon
-    clipped: bool
-
-
-@dataclass(frozen=True)
-class DataFile:
-    """A published data file: its package path, processor id, ``<sub>`` and local copy."""
-
-    path: str
-    processor: str
-    sub: str
-    local: Path
-
-    @property
-    def is_raster(self) -> bool:
-        """Whether the file is a GeoTIFF."""
-        return self.local.suffix.lower() in (".tif", ".tiff")
 
 
 @dataclass
@@ -138,7 +107,7 @@ def summarise(
     the exposure dataset are unchanged. Expected annual values are always integrated
     again (from kept and new rows alike).
     """
-    files = [f for f in files if _readable(f)]
+    files = [f for f in files if readable(f)]
     rows: list[Row] = []
     for area in areas:
         emit = _Emit(area, rows)
@@ -147,7 +116,7 @@ def summarise(
             for r in known.rows
             if r.area == area.id and r.source_file in known.unchanged
         ]
-        with _open_hazards(files, thresholds) as hazards:
+        with open_hazards(files, thresholds) as hazards:
             for file in files:
                 if file.path in known.unchanged:
                     rows.extend(r for r in kept if r.source_file == file.path and _alone_row(r))
@@ -160,35 +129,6 @@ def summarise(
 def _alone_row(row: Row) -> bool:
     """Whether a row is a statistic of one file alone."""
     return not row.exposure_processor
-
-
-def _readable(file: DataFile) -> bool:
-    """Whether GDAL reads the file; one it cannot is left out of the summary (logged)."""
-    try:
-        if file.is_raster:
-            with open_raster(str(file.local)):
-                return True
-        pyogrio.read_info(file.local)
-    except (RasterioError, DataSourceError, DataLayerError, OSError) as exc:
-        log.warning("summary: %s is left out: %s", file.path, exc)
-        return False
-    return True
-
-
-@contextlib.contextmanager
-def _open_hazards(
-    files: Sequence[DataFile], thresholds: Mapping[str, Sequence[float]]
-) -> Iterator[list[HazardFile]]:
-    """Open every hazard raster once for an area, closed afterwards."""
-    with contextlib.ExitStack() as stack:
-        hazards = []
-        for file in files:
-            role = role_of(file.processor)
-            if isinstance(role, Hazard) and file.is_raster:
-                chosen = thresholds.get(file.processor, role.thresholds)
-                dataset = stack.enter_context(open_raster(str(file.local)))
-                hazards.append(HazardFile(file.path, dataset, tuple(float(t) for t in chosen)))
-        yield hazards
 
 
 def _alone(

@@ -27,7 +27,8 @@ from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_
 from autopkg.packaging.summary import SUMMARY_KEY, data_resources
 from autopkg.packaging.validation import validate_package
 from autopkg.processors.base import Metadata, OutputFile
-from autopkg.summary.compute import Area, DataFile, summarise
+from autopkg.summary.compute import summarise
+from autopkg.summary.files import Area, DataFile
 from autopkg.summary.table import COLUMNS, Row, from_csv, sort_rows, to_csv
 from tests.fixtures.stac import validate_stac
 from tests.unit.packaging.conftest import Hosted

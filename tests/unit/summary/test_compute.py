@@ -23,7 +23,8 @@ from pyproj import Geod, Transformer
 from rasterio.transform import rowcol, xy
 
 from autopkg.boundaries.builtin import get_builtin
-from autopkg.summary.compute import Area, DataFile, Known, summarise
+from autopkg.summary.compute import Known, summarise
+from autopkg.summary.files import Area, DataFile
 from autopkg.summary.grids import ReadCounter
 from autopkg.summary.table import Row
 from tests.unit.summary.standins import (
