@@ -110,20 +110,45 @@ def summarise(
     files = [f for f in files if readable(f)]
     rows: list[Row] = []
     for area in areas:
-        emit = _Emit(area, rows)
-        kept = [
-            replace(r, area_name=area.name, admin_level=area.admin_level)
-            for r in known.rows
-            if r.area == area.id and r.source_file in known.unchanged
-        ]
-        with open_hazards(files, thresholds) as hazards:
-            for file in files:
-                if file.path in known.unchanged:
-                    rows.extend(r for r in kept if r.source_file == file.path and _alone_row(r))
-                else:
-                    _alone(file, area, hazards, emit, counter)
-            _exposure(files, area, hazards, emit, counter, kept, known.unchanged)
+        _summarise_area(files, area, thresholds, known, _Emit(area, rows), counter)
     return sort_rows(rows)
+
+
+def _summarise_area(
+    files: Sequence[DataFile],
+    area: Area,
+    thresholds: Mapping[str, Sequence[float]],
+    known: Known,
+    emit: _Emit,
+    counter: ReadCounter | None,
+) -> None:
+    """Emit the rows of one area."""
+    kept = [
+        replace(r, area_name=area.name, admin_level=area.admin_level)
+        for r in known.rows
+        if r.area == area.id and r.source_file in known.unchanged
+    ]
+    by_path = {f.path: f for f in files}
+    measured: set[str] = set()
+
+    def measure(hazard: HazardFile) -> None:
+        # Right after exposure first reads the file, its blocks are in GDAL's cache:
+        # the file is decompressed once, not twice.
+        if hazard.path not in measured and hazard.path not in known.unchanged:
+            measured.add(hazard.path)
+            _hazard_area(by_path[hazard.path], area, hazard, emit, counter)
+
+    with open_hazards(files, thresholds) as opened:
+        hazards = [replace(h, after_read=measure) for h in opened]
+        for file in files:
+            if file.path in known.unchanged:
+                emit.rows.extend(r for r in kept if r.source_file == file.path and _alone_row(r))
+            else:
+                _alone(file, area, emit, counter)
+        _exposure(files, area, hazards, emit, counter, kept, known.unchanged)
+        # Hazard files no exposure read.
+        for hazard in hazards:
+            measure(hazard)
 
 
 def _alone_row(row: Row) -> bool:
@@ -131,14 +156,8 @@ def _alone_row(row: Row) -> bool:
     return not row.exposure_processor
 
 
-def _alone(
-    file: DataFile,
-    area: Area,
-    hazards: Sequence[HazardFile],
-    emit: _Emit,
-    counter: ReadCounter | None,
-) -> None:
-    """The statistics of one data file alone."""
+def _alone(file: DataFile, area: Area, emit: _Emit, counter: ReadCounter | None) -> None:
+    """The statistics of one data file alone (a hazard file's are measured apart)."""
     role = role_of(file.processor)
     if isinstance(role, Population) and file.is_raster:
         total = 0.0
@@ -170,21 +189,16 @@ def _alone(
         for category in sorted(set(pieces.category.tolist())):
             value = float(lengths[pieces.category == category].sum())
             emit(file, "length_km", value, "km", category=category)
-    elif isinstance(role, Hazard):
-        _hazard_area(file, area, hazards, emit, counter)
 
 
 def _hazard_area(
     file: DataFile,
     area: Area,
-    hazards: Sequence[HazardFile],
+    hazard: HazardFile,
     emit: _Emit,
     counter: ReadCounter | None,
 ) -> None:
     """The area of a hazard file's cells above each threshold."""
-    hazard = next((h for h in hazards if h.path == file.path), None)
-    if hazard is None:
-        return
     above = dict.fromkeys(hazard.thresholds, 0.0)
     for block in blocks(hazard.dataset, area.geometry, counter):
         cells = np.broadcast_to(block.cell_km2, block.values.shape)

@@ -36,6 +36,8 @@ class HazardFile:
     path: str
     dataset: Any
     thresholds: tuple[float, ...]
+    #: Called after each read of the file's cells, while its blocks are in GDAL's cache.
+    after_read: Callable[[HazardFile], None] | None = None
 
 
 def by_grid(hazards: Sequence[HazardFile]) -> dict[Grid, list[HazardFile]]:
@@ -56,6 +58,8 @@ def reached(
     """Add, per hazard file and threshold, the total of the cells above the threshold."""
     for hazard in hazards:
         values = read_cells(hazard.dataset, index.rows, index.cols, counter)
+        if hazard.after_read is not None:
+            hazard.after_read(hazard)
         for threshold in hazard.thresholds:
             into[(hazard.path, threshold)] = into.get((hazard.path, threshold), 0.0) + float(
                 totals[values > threshold].sum()
