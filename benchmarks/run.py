@@ -45,6 +45,7 @@ from benchmarks.production import production_mode
 from benchmarks.serving import packages_listing
 from benchmarks.serving import refused_abuse as serving_abuse
 from benchmarks.sources_check import sources_check
+from benchmarks.summary import SUMMARY_HEADER, summary_rows
 from benchmarks.tables import NONE, fmt, markdown_table, ratio
 
 AUTOPKG = str(Path(PYTHON).parent / "autopkg")
@@ -245,6 +246,7 @@ SECTIONS = (
     "abuse",
     "admin",
     "buffers",
+    "summary",
 )
 
 
@@ -321,6 +323,9 @@ def main() -> None:
             *markdown_table(BUFFER_HEADER, buffer_rows(args.repeat)),
             "",
         ]
+    if "summary" in sections:
+        rows = [list(row) for row in summary_rows()]
+        lines += ["## Summaries", "", *markdown_table(list(SUMMARY_HEADER), rows), ""]
     lines.append(f"total benchmark time: {time.perf_counter() - started:.0f} s")
     text = "\n".join(lines)
     print(text)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.packaging.publish import read_manifest
+from autopkg.packaging.summary import data_resources
 from autopkg.runtime import Runtime, open_runtime
 from tests.api.test_jobs import Waiter
 from tests.conftest import make_settings
@@ -39,7 +40,7 @@ def storm_inputs(runtime: Runtime, boundary: str) -> list[Any]:
     manifest = read_manifest(runtime.storage, boundary) or {}
     return [
         r["autopkg:inputs"]["options"]
-        for r in manifest["resources"]
+        for r in data_resources(manifest)
         if r["autopkg:processor"] == STORM
     ]
 

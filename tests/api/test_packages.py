@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.packaging.summary import data_resources
 from autopkg.runtime import Runtime, open_runtime
 from tests.api.test_jobs import submit
 from tests.conftest import make_settings
@@ -50,7 +51,7 @@ def test_package_client_view_links_download_with_matching_hashes(
     assert resource["bytes"] == len(data)
     assert resource["hashes"] == ["sha256:" + hashlib.sha256(data).hexdigest()]
     manifest = client.get(package["uri"] + "datapackage.json").json()
-    assert manifest["resources"][0]["hash"] == resource["hashes"][0]
+    assert data_resources(manifest)[0]["hash"] == resource["hashes"][0]
     (file,) = package["files"]
     preview = file.pop("preview")
     assert file == {
@@ -68,7 +69,7 @@ def test_package_client_view_links_download_with_matching_hashes(
     png = client.get(preview["url"]).content
     assert png.startswith(b"\x89PNG") and len(png) == preview["bytes"]
     assert preview["legend"]["type"] == "linear"
-    assert preview["legend"] == manifest["resources"][0]["autopkg:preview"]["legend"]
+    assert preview["legend"] == data_resources(manifest)[0]["autopkg:preview"]["legend"]
 
 
 def test_package_files_cannot_escape_the_package_root(client: TestClient) -> None:
@@ -103,7 +104,7 @@ def test_whole_package_downloads_as_one_zip(
         manifest = json.loads(archive.read("bfa/datapackage.json"))
         members = {name: archive.read(name) for name in names}
     assert manifest == client.get("/packages/bfa/datapackage.json").json()
-    data_files = {"bfa/" + resource["path"] for resource in manifest["resources"]}
+    data_files = {"bfa/" + resource["path"] for resource in data_resources(manifest)}
     assert data_files == {
         "bfa/datasets/test_processor/version_1/data/test_processor-version_1-bfa.tif"
     }
@@ -122,8 +123,10 @@ def test_whole_package_downloads_as_one_zip(
         "bfa/datasets/test_processor/version_1/index.html",
         "bfa/datasets/test_processor/version_1/license.html",
         "bfa/datasets/test_processor/version_1/previews/test_processor-version_1-bfa.tif.png",
+        "bfa/summary/summary.csv",
+        "bfa/summary/summary.parquet",
     }
-    for resource in manifest["resources"]:
+    for resource in data_resources(manifest):
         member = members["bfa/" + resource["path"]]
         assert resource["hash"] == "sha256:" + hashlib.sha256(member).hexdigest()
         assert resource["bytes"] == len(member)

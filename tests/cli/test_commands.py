@@ -15,6 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from autopkg.packaging.summary import data_resources
 from tests.fixtures.sources import GPPD_SUBSET
 
 PLANTS = "wri_powerplants.version_130"
@@ -106,7 +107,7 @@ def test_load_custom_boundary_then_package_it_offline(
     built = autopkg(cli_env, "package", "ghana-south", "-p", PLANTS, "--output", str(output))
     assert built.returncode == 0, built.stdout + built.stderr
     manifest = json.loads((output / "ghana-south" / "datapackage.json").read_text())
-    (resource,) = manifest["resources"]
+    (resource,) = data_resources(manifest)
     gpkg = output / "ghana-south" / resource["path"]
     _, _, wkb, _ = pyogrio.raw.read(gpkg)
     points = shapely.from_wkb(wkb)
@@ -119,6 +120,13 @@ def test_load_custom_boundary_then_package_it_offline(
     assert "ghana-south" in listed.stdout
     env = {**cli_env, "AUTOPKG_LOCALFS_STORAGE_BACKEND_ROOT": str(output)}
     assert autopkg(env, "packages", "validate", "ghana-south").returncode == 0
+    summary = autopkg(env, "packages", "summary", "ghana-south", "--json")
+    assert summary.returncode == 0, summary.stderr
+    counts = [r for r in json.loads(summary.stdout) if r["statistic"] == "plant_count"]
+    assert sum(r["value"] for r in counts) == len(points)
+    assert {r["area"] for r in counts} == {"ghana-south"}
+    table = autopkg(env, "packages", "summary", "ghana-south", "--statistic", "plant_count")
+    assert "plant_count" in table.stdout and "capacity_mw" not in table.stdout
 
     # A file a failed run left in data/ is reported, and a rebuild does not adopt it.
     stray = gpkg.with_name(gpkg.name.replace("ghana-south", "stray-ghana-south"))
@@ -157,6 +165,8 @@ def test_load_custom_boundary_then_package_it_offline(
         (("package", "gha", "-p", "nope.version_1"), "nope.version_1"),
         (("package", "atlantis", "-p", PLANTS), "atlantis"),
         (("packages", "validate", "zzz"), "no package"),
+        (("packages", "summary", "zzz"), "no package"),
+        (("packages", "summary", "gha", "--statistic", "people"), "unknown statistic 'people'"),
         (("package", "gha", "-p", PLANTS, "--options-json", "[1]"), "--options-json must be"),
         (
             ("package", "gha", "-p", PLANTS, "--options-json", f'{{"{PLANTS}": {{"x": 1}}}}'),
@@ -284,7 +294,7 @@ def test_package_takes_processor_options(cli_env: dict[str, str], tmp_path: Path
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     manifest = json.loads((output / "gmb" / "datapackage.json").read_text())
-    (resource,) = manifest["resources"]
+    (resource,) = data_resources(manifest)
     name = "storm-global_mosaics_version_1-storm_fixed_return_periods_constant_100_yr_rp-gmb.tif"
     assert resource["path"].endswith(name)
     assert resource["autopkg:inputs"]["options"] == options[storm]

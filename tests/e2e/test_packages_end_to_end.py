@@ -123,6 +123,7 @@ def test_manifest_validates_and_files_match(
     manifest = tmp_path / boundary / "datapackage.json"
     manifest.parent.mkdir()
     manifest.write_bytes(httpx.get(uri + "datapackage.json", timeout=30).content)
+    # Every file: the summary's CSV is validated against its Table Schema too.
     for resource in json.loads(manifest.read_text())["resources"]:
         local = manifest.parent / resource["path"]
         local.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,17 @@ from autopkg.api.hygiene import RefuseControlCharacters, state_in_schema
 from autopkg.api.limits import BodySizeLimit
 from autopkg.api.metrics import HttpLatency, ServiceMetrics
 from autopkg.api.package_files import PackageFiles
-from autopkg.api.routes import boundaries, health, jobs, metrics, ogc, packages, processors, web
+from autopkg.api.routes import (
+    boundaries,
+    health,
+    jobs,
+    metrics,
+    ogc,
+    packages,
+    processors,
+    summaries,
+    web,
+)
 from autopkg.api.schemas import ErrorMessage
 from autopkg.api.storage_calls import StorageCalls
 from autopkg.jobs.executors import Executor
@@ -92,7 +102,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         422: {"model": ErrorMessage, "description": "Invalid or over a limit"}
     }
     v1 = APIRouter(prefix="/v1", responses=invalid)
-    for module in (health, boundaries, processors, packages, jobs):
+    for module in (health, boundaries, processors, packages, summaries, jobs):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(ogc.router, responses=invalid)

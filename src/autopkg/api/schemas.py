@@ -392,3 +392,23 @@ class ErrorMessage(BaseModel):
     """Every error response."""
 
     detail: str
+
+
+class SummaryRowPublic(BaseModel):
+    """One value of a package's summary (the columns of ``summary/summary.csv``)."""
+
+    area: str
+    area_name: str
+    admin_level: int | None
+    processor: str
+    source_file: str
+    statistic: str
+    category: str
+    scenario: str
+    epoch: str
+    return_period: float | None
+    threshold: float | None
+    threshold_unit: str
+    exposure_processor: str
+    value: float
+    unit: str

@@ -1,4 +1,4 @@
-"""``autopkg packages``: list, validate and rebuild published packages."""
+"""``autopkg packages``: list, validate, rebuild and summarise published packages."""
 
 from __future__ import annotations
 
@@ -65,3 +65,40 @@ def rebuild_command(boundary: Boundary) -> None:
     )
     mark_packages_changed(rt)
     console.print(f"{boundary}: rebuilt with {len(manifest.get('resources', []))} resources")
+
+
+@app.command("summary")
+def summary_command(
+    boundary: Boundary,
+    statistic: Annotated[
+        str | None, typer.Option(help="Only this statistic, e.g. population_exposed.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the package's summary: one row per value (--json: the API's rows)."""
+    from dataclasses import asdict
+
+    from autopkg.services.summaries import package_summary
+
+    rows = package_summary(runtime(), boundary, statistic=statistic)
+    if as_json:
+        print_json([asdict(row) for row in rows])
+        return
+    # Tab-separated, like the other listings: whole values at any terminal width.
+    console.print(
+        "area\tstatistic\tcategory\tthreshold\texposure\tvalue\tfile", markup=False, highlight=False
+    )
+    for row in rows:
+        threshold = "" if row.threshold is None else f"{row.threshold:g} {row.threshold_unit}"
+        line = "\t".join(
+            (
+                row.area,
+                row.statistic,
+                row.category,
+                threshold,
+                row.exposure_processor,
+                f"{row.value:.6g} {row.unit}",
+                row.source_file.rsplit("/", 1)[-1],
+            )
+        )
+        console.print(line, markup=False, highlight=False)

@@ -23,6 +23,7 @@ from zipstream import ZIP_STORED, ZipStream
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.layout import MANIFEST, package_key
 from autopkg.packaging.members import data_resources, document_paths, placed_preview
+from autopkg.packaging.summary import summary_documents
 from autopkg.slugs import is_slug
 from autopkg.storage.base import Storage
 
@@ -52,7 +53,8 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
     if raw is None:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
     try:
-        resources = data_resources(json.loads(raw))
+        manifest = json.loads(raw)
+        resources = data_resources(manifest)
     except (ValueError, TypeError, KeyError):
         raise AutopkgError(
             f"{boundary_name}/{MANIFEST} is not a valid manifest; run 'autopkg packages rebuild'"
@@ -60,7 +62,7 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     prefix = f"{boundary_name}/"
     archive.add(raw, prefix + MANIFEST)
-    for relative in document_paths(resources):
+    for relative in [*document_paths(resources), *summary_documents(manifest)]:
         size = storage.size(package_key(boundary_name, relative))
         if size is not None:
             _add(archive, storage, prefix + relative, size)

@@ -4,6 +4,7 @@
 <boundary>/datapackage.json, index.html, license.html, version.html, provenance.json
 <boundary>/CITATION.cff, citation.bib, citation.json, boundary.geojson
 <boundary>/stac/collection.json, stac/<processor>-<version>.json
+<boundary>/summary/summary.csv, summary/summary.parquet
 <boundary>/datasets/<processor>/<version>/index.html, license.html
 <boundary>/datasets/<processor>/<version>/data/<files>
 <boundary>/datasets/<processor>/<version>/previews/<data file>.png
@@ -32,6 +33,9 @@ PREVIEWS = "previews"
 #: The STAC catalogue: a Collection and one Item per processor version, side by side.
 STAC = "stac"
 STAC_COLLECTION = f"{STAC}/collection.json"
+#: The summary table, as CSV and as Parquet (the same rows).
+SUMMARY_CSV = "summary/summary.csv"
+SUMMARY_PARQUET = "summary/summary.parquet"
 
 
 def package_key(boundary_name: str, relative: str) -> str:

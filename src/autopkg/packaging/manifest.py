@@ -35,6 +35,8 @@ CRS_KEY = "autopkg:crs"
 #: A raster's grid as read from it: ``{"shape": [rows, columns], "transform": [a, b, c,
 #: d, e, f], "bands": [{"data_type", "nodata"?}]}``.
 GRID_KEY = "autopkg:grid"
+#: Marks the summary's resources: ``{"thresholds": {processor: [...]}, "charts": [...]}``.
+SUMMARY_KEY = "autopkg:summary"
 RESOURCE_NAME_PATTERN = r"^[-a-z0-9._/]+$"
 _NOT_NAME_CHAR = re.compile(r"[^-a-z0-9._/]")
 
@@ -198,7 +200,10 @@ def replace_processor(
     :class:`Metadata` (a rebuild of a processor that is no longer registered).
     """
     previous = manifest or {}
-    kept = [r for r in previous.get("resources", []) if r.get(PROCESSOR_KEY) != processor_id]
+    # Resources of no processor (the summary's) are derived again by whoever commits.
+    kept = [
+        r for r in previous.get("resources", []) if r.get(PROCESSOR_KEY) not in (processor_id, None)
+    ]
     taken = {r["name"] for r in kept}
     fresh = []
     for resource in resources:
@@ -251,10 +256,14 @@ def is_current(
 
 
 def group_by_processor(resources: Iterable[Resource]) -> dict[str, list[Resource]]:
-    """Group resources by processor id, keeping their order (first seen first)."""
+    """Group the processors' resources by processor id, keeping their order (first seen first).
+
+    Resources of no processor (the summary's) are left out.
+    """
     groups: dict[str, list[Resource]] = {}
     for resource in resources:
-        groups.setdefault(str(resource.get(PROCESSOR_KEY, "")), []).append(resource)
+        if PROCESSOR_KEY in resource:
+            groups.setdefault(str(resource[PROCESSOR_KEY]), []).append(resource)
     return groups
 
 

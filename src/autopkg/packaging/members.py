@@ -21,6 +21,7 @@ from autopkg.packaging.layout import (
     stac_item_path,
 )
 from autopkg.packaging.manifest import PROCESSOR_KEY, preview_of
+from autopkg.packaging.summary import summary_documents
 from autopkg.slugs import is_slug
 
 
@@ -75,5 +76,6 @@ def published_paths(manifest: Any) -> frozenset[str]:
             *document_paths(resources),
             *(resource["path"] for resource in resources),
             *(preview["path"] for preview in previews if preview is not None),
+            *summary_documents(manifest),
         ]
     )

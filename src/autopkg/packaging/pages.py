@@ -23,18 +23,22 @@ from autopkg.packaging.layout import (
     DATASET_PAGES,
     PACKAGE_PAGES,
     STAC_COLLECTION,
+    SUMMARY_CSV,
+    SUMMARY_PARQUET,
     dataset_dir,
     stac_item_path,
 )
 from autopkg.packaging.manifest import (
     CRS_KEY,
     PROCESSOR_KEY,
+    SUMMARY_KEY,
     Manifest,
     group_by_processor,
     preview_of,
 )
 from autopkg.packaging.versions import version_manifest
 from autopkg.processors.base import Metadata
+from autopkg.summary.table import Row
 
 # "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.
 _MARKDOWN = MarkdownIt("js-default")
@@ -69,6 +73,11 @@ def crs_label(resource: dict[str, Any]) -> str:
     return f"{name} (WKT2 in {CRS_KEY})"
 
 
+def number(value: float) -> str:
+    """A summary value as a page shows it: six significant digits, thousands separated."""
+    return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:.6g}"
+
+
 def markdown(text: str) -> Markup:
     """Render Markdown to HTML with raw HTML escaped."""
     return Markup(_MARKDOWN.render(text))  # noqa: S704 - markdown-it escapes raw HTML
@@ -84,7 +93,11 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        human_size=human_size, web_url=web_url, markdown=markdown, crs_label=crs_label
+        human_size=human_size,
+        web_url=web_url,
+        markdown=markdown,
+        crs_label=crs_label,
+        number=number,
     )
     return env
 
@@ -114,13 +127,41 @@ def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
     return datasets
 
 
+def _charts(manifest: Manifest) -> list[dict[str, Any]]:
+    """The summary's charts as the index shows them, each with its data as a table."""
+    charts = []
+    for resource in manifest.get("resources", []):
+        if resource.get("path") != SUMMARY_CSV:
+            continue
+        for chart in (resource.get(SUMMARY_KEY) or {}).get("charts", []):
+            lines = chart.get("lines", [])
+            rps = sorted({float(rp) for line in lines for rp, _ in line["points"]})
+            values = [float(v) for line in lines for _, v in line["points"]]
+            charts.append(
+                {
+                    **chart,
+                    "rps": rps,
+                    "top": max(values, default=0.0),
+                    "rows": [
+                        {**line, "values": [dict(line["points"]).get(rp) for rp in rps]}
+                        for line in lines
+                    ],
+                }
+            )
+    return charts
+
+
 def render_package_pages(
     boundary: Boundary,
     manifest: Manifest,
     provenance: dict[str, Any],
     versions: Sequence[str] = (),
+    summary: Sequence[Row] = (),
 ) -> dict[str, str]:
     """Render the boundary-level pages; ``version.html`` links the kept ``versions``.
+
+    The index shows the ``summary`` rows of the boundary itself: each dataset's
+    statistics, then what each hazard file reaches.
 
     Returns:
         ``{"index.html": …, "license.html": …, "version.html": …}``, paths relative to
@@ -135,14 +176,22 @@ def render_package_pages(
         "root": "",
         "stac_collection": STAC_COLLECTION,
         "versions": [(v, version_manifest(v)) for v in reversed(versions)],
+        "alone": [r for r in summary if r.area == boundary.name and not r.exposure_processor],
+        "exposed": [r for r in summary if r.area == boundary.name and r.exposure_processor],
+        "charts": _charts(manifest),
+        "summary_csv": SUMMARY_CSV,
+        "summary_parquet": SUMMARY_PARQUET,
     }
     return {page: _ENV.get_template(f"package_{page}").render(context) for page in PACKAGE_PAGES}
 
 
 def render_dataset_pages(
-    boundary: Boundary, manifest: Manifest, metadata: Metadata
+    boundary: Boundary, manifest: Manifest, metadata: Metadata, summary: Sequence[Row] = ()
 ) -> dict[str, str]:
     """Render the pages of one processor version from its metadata and manifest files.
+
+    The index shows the ``summary`` rows of the dataset alone (they depend on its own
+    files only, so the page never needs rendering again for another dataset's sake).
 
     The index names each data file's CRS and shows its preview, when it has one, with
     its legend; it links the dataset's STAC Item.
@@ -171,6 +220,11 @@ def render_dataset_pages(
         "autopkg_version": __version__,
         "root": "../../../",
         "stac_item": stac_item_path(metadata.id),
+        "alone": [
+            r
+            for r in summary
+            if r.area == boundary.name and r.processor == metadata.id and not r.exposure_processor
+        ],
     }
     return {
         f"{folder}/{page}": _ENV.get_template(f"dataset_{page}").render(context)

@@ -126,7 +126,7 @@ def render_raster(path: Path) -> Preview:
         }
     # Clear pixels are all zero, so they compress to nothing and show no stray colour.
     colours = np.where(invalid, 0, colours).astype(np.uint8)
-    return Preview(_png(np.concatenate([colours, alpha[None]])), width, height, legend)
+    return Preview(png_bytes(np.concatenate([colours, alpha[None]])), width, height, legend)
 
 
 def render_vector(path: Path, boundary: MultiPolygon) -> Preview:
@@ -165,7 +165,7 @@ def render_vector(path: Path, boundary: MultiPolygon) -> Preview:
         dtype=np.uint8,
     )
     legend = {"type": "features", "features": FEATURE_COLOUR, "boundary": BOUNDARY_COLOUR}
-    return Preview(_png(np.moveaxis(palette[canvas], -1, 0)), width, height, legend)
+    return Preview(png_bytes(np.moveaxis(palette[canvas], -1, 0)), width, height, legend)
 
 
 def _cells_decoded(width: int, height: int, factors: list[int], out_width: int) -> int:
@@ -247,7 +247,7 @@ def _rgba(colour: str) -> tuple[int, int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16), 255
 
 
-def _png(bands: NDArray[np.uint8]) -> bytes:
+def png_bytes(bands: NDArray[np.uint8]) -> bytes:
     """Encode ``(4, rows, columns)`` RGBA bands as PNG bytes with GDAL's PNG driver."""
     count, height, width = bands.shape
     # No sidecar .aux.xml in /vsimem; a preview carries no georeferencing on purpose.

@@ -53,6 +53,7 @@ from autopkg.packaging.store import (
     listed_paths,
     read_manifest,
 )
+from autopkg.packaging.summary import SummaryRequest, is_summary, summarised
 from autopkg.packaging.validation import package_notes, validate_package
 from autopkg.packaging.versions import discard, preserve
 from autopkg.processors.base import Metadata, OutputFile
@@ -81,6 +82,7 @@ def publish_processor(
     notes: Mapping[str, Any] | None = None,
     before_commit: Callable[[], None] = lambda: None,
     package_url: str = "",
+    summary: SummaryRequest = None,
 ) -> list[Resource]:
     """Publish one processor's output files into the boundary's package.
 
@@ -95,12 +97,16 @@ def publish_processor(
     is taken, see :mod:`~autopkg.packaging.preview`); its dataset pages, the
     package pages and ``provenance.json`` (with the ``fetched`` sources and the run's
     ``notes`` on them) are rewritten and ``datapackage.json`` is written last, as the
-    package's next version. Files of the processor that this publication replaces or
-    removes are first copied under ``versions/`` (see :mod:`~autopkg.packaging.versions`);
-    those the new manifest does not name are then deleted. If an upload fails, the files
-    uploaded so far that the old manifest does not name are deleted again, as are the
-    copies, so a failed publication leaves nothing new visible. ``package_url``, when the
-    deployment knows where packages are served, is the package's URL in its citation files.
+    package's next version. Before the pages, the package's summary is computed again
+    from the files the new manifest lists (``summary``: thresholds over those recorded,
+    or ``False`` for none; see :mod:`~autopkg.packaging.summary`). Files of the
+    processor that this publication replaces or removes, and the previous summary, are
+    first copied under ``versions/`` (see :mod:`~autopkg.packaging.versions`); those the
+    new manifest does not name are then deleted. If an upload fails, the files uploaded
+    so far that the old manifest does not name are deleted again, as are the copies, so
+    a failed publication leaves nothing new visible. ``package_url``, when the
+    deployment knows where packages are served, is the package's URL in its citation
+    files.
 
     Returns:
         The processor's resources as written to the manifest.
@@ -133,6 +139,15 @@ def publish_processor(
             if previous:
                 discard(storage, boundary.name, previous, moved)
             raise
+        local = {data_path(metadata.name, metadata.version, o.path.name): o.path for o in outputs}
+        manifest = summarised(
+            storage,
+            boundary,
+            merge(previous, boundary, metadata, resources),
+            summary,
+            previous=previous,
+            local=local,
+        )
         now = utc_now_iso()
         attributes = {out.path.name: out.attributes for out in outputs}
         entry = processor_entry(
@@ -141,7 +156,7 @@ def publish_processor(
         manifest = commit(
             storage,
             boundary,
-            merge(previous, boundary, metadata, resources),
+            manifest,
             described=[metadata],
             entries=[entry],
             now=now,
@@ -150,7 +165,7 @@ def publish_processor(
             package_url=package_url,
         )
         delete_stale(storage, boundary.name, manifest, [metadata.id])
-    return [r for r in manifest["resources"] if r[PROCESSOR_KEY] == metadata.id]
+    return [r for r in manifest["resources"] if r.get(PROCESSOR_KEY) == metadata.id]
 
 
 def _superseded(
@@ -173,8 +188,12 @@ def _superseded(
         if preview is not None:
             image = preview_path(metadata.name, metadata.version, out.path.name)
             planned[image] = (len(preview.png), partial(hash_chunks, [preview.png]))
-    superseded = {}
     published = (previous or {}).get("resources", [])
+    # The summary is written again at every publication: the previous one is kept whole.
+    superseded = {
+        str(record["path"]): str(record.get("hash"))
+        for record in stored_records(r for r in published if is_summary(r))
+    }
     for record in stored_records(r for r in published if r.get(PROCESSOR_KEY) == metadata.id):
         path, recorded = str(record["path"]), record.get("hash")
         size, digest = planned.get(path, (None, None))

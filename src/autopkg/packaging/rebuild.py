@@ -39,6 +39,7 @@ from autopkg.packaging.manifest import (
 )
 from autopkg.packaging.provenance import file_records
 from autopkg.packaging.store import commit, hash_chunks, read_json
+from autopkg.packaging.summary import recorded_thresholds, with_summary
 from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
@@ -80,8 +81,10 @@ def rebuild_manifest(
     old manifest or provenance names any file of a processor, files of it that neither
     names are left out (a failed run's leftovers), as are files nothing can describe
     (logged).
-    Pages, ``provenance.json``, the citations (giving ``package_url`` as the package's
-    URL when it is known), the STAC catalogue and the manifest (last) are rewritten.
+    The summary is computed again from the described files, at the thresholds the old
+    manifest records. Pages, ``provenance.json``, the citations (giving ``package_url``
+    as the package's URL when it is known), the STAC catalogue and the manifest (last)
+    are rewritten.
 
     Returns:
         The new manifest.
@@ -125,7 +128,9 @@ def rebuild_manifest(
             )
         if not manifest["resources"]:
             raise NotFoundError(f"no data files of boundary {b!r} found on storage")
-        # Nothing on storage is overwritten, so the version it replaces keeps its paths.
+        manifest = with_summary(storage, boundary, manifest, recorded_thresholds(old))
+        # Nothing on storage but the summary is overwritten, and it is computed from the
+        # same files, so the version it replaces keeps its paths.
         return commit(
             storage,
             boundary,

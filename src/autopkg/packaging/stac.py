@@ -16,7 +16,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pystac import CatalogType, Collection, Extent, Link, MediaType, SpatialExtent, TemporalExtent
+from pystac import (
+    Asset,
+    CatalogType,
+    Collection,
+    Extent,
+    Link,
+    MediaType,
+    SpatialExtent,
+    TemporalExtent,
+)
 from shapely import affinity
 from shapely.geometry import MultiPolygon
 
@@ -25,7 +34,7 @@ from autopkg.clip.geometry import antimeridian_parts
 from autopkg.packaging.citation import package_citation
 from autopkg.packaging.layout import MANIFEST, STAC_COLLECTION, stac_item_path
 from autopkg.packaging.licensing import stac_license, web_license_links
-from autopkg.packaging.manifest import Manifest, group_by_processor
+from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor
 from autopkg.packaging.stac_item import UP, dataset_item
 
 #: Where the objects are placed while pystac makes their links relative; no JSON
@@ -38,7 +47,8 @@ def stac_documents(
 ) -> dict[str, dict[str, Any]]:
     """Return the catalogue's JSON documents by path relative to the boundary folder.
 
-    Each Item's ``datetime`` is when provenance says its processor's files were
+    Resources that belong to no processor (the summary's CSV and Parquet) are assets
+    of the Collection. Each Item's ``datetime`` is when provenance says its processor's files were
     published (the manifest's ``created`` if provenance has no record of it); the
     Collection's temporal extent runs from the earliest to the latest of them. Its
     spatial extent, like each Item's bbox, is the boundary's: west > east when the
@@ -82,6 +92,18 @@ def stac_documents(
             Link("alternate", f"{UP}index.html", MediaType.HTML),
         ]
     )
+    # Resources of no processor (the summary) describe the package as a whole.
+    for resource in manifest.get("resources", []):
+        if PROCESSOR_KEY not in resource:
+            collection.add_asset(
+                str(resource["name"]),
+                Asset(
+                    f"{UP}{resource['path']}",
+                    media_type=str(resource["mediatype"]),
+                    title=str(resource.get("title", "")) or None,
+                    roles=["data"],
+                ),
+            )
     # Items join before anything has a self href: placing an Item that has one (pystac
     # gives it one when its Collection has) rewrites its relative asset hrefs.
     collection.add_items(items)

@@ -30,6 +30,7 @@ from autopkg.packaging.layout import (
     PREVIEWS,
     PROVENANCE,
     STAC,
+    SUMMARY_CSV,
     dataset_dir,
     package_key,
 )
@@ -41,6 +42,7 @@ from autopkg.packaging.versions import archive, kept_versions, stamp
 from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
+from autopkg.summary.table import Row, from_csv
 
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -111,15 +113,16 @@ def commit(
     manifest = stamp(previous, manifest, now)
     if previous is not None:
         archive(storage, b, previous, moved)
-    kept = {r[PROCESSOR_KEY] for r in manifest["resources"]}
+    kept = {r[PROCESSOR_KEY] for r in manifest["resources"] if PROCESSOR_KEY in r}
     provenance = read_json(storage, package_key(b, PROVENANCE))
     for entry in entries:
         provenance = update_provenance(provenance, b, entry, keep=kept, updated=now)
+    summary = _summary_rows(storage, b, manifest)
     pages: dict[str, str] = {}
     for metadata in described:
-        pages.update(render_dataset_pages(boundary, manifest, metadata))
+        pages.update(render_dataset_pages(boundary, manifest, metadata, summary))
     versions = kept_versions(storage, b)
-    pages.update(render_package_pages(boundary, manifest, provenance or {}, versions))
+    pages.update(render_package_pages(boundary, manifest, provenance or {}, versions, summary))
     for relative, html in pages.items():
         storage.put_bytes(html.encode(), package_key(b, relative), HTML_TYPE)
     storage.put_bytes(json_bytes(provenance), package_key(b, PROVENANCE), JSON_TYPE)
@@ -141,6 +144,14 @@ def commit(
         if key.removeprefix(package_key(b, "")) not in catalogue:
             storage.delete(key)
     return manifest
+
+
+def _summary_rows(storage: Storage, boundary_name: str, manifest: Manifest) -> list[Row]:
+    """The rows of the summary ``manifest`` lists (written just before), for the pages."""
+    if not any(r.get("path") == SUMMARY_CSV for r in manifest["resources"]):
+        return []
+    data = storage.get_bytes(package_key(boundary_name, SUMMARY_CSV))
+    return from_csv(data) if data is not None else []
 
 
 def delete_stale(

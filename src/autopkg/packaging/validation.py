@@ -15,6 +15,7 @@ from autopkg.packaging.layout import (
     PACKAGE_DOCUMENTS,
     PACKAGE_PAGES,
     PREVIEWS,
+    SUMMARY_CSV,
     package_key,
     parse_data_path,
     preview_path,
@@ -31,6 +32,12 @@ from autopkg.packaging.manifest import (
 )
 from autopkg.packaging.stac_check import stac_problems
 from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
+from autopkg.packaging.summary import (
+    SUMMARY_FILES,
+    is_summary,
+    summary_charts,
+)
+from autopkg.packaging.summary_check import summary_problems
 from autopkg.packaging.versions import VERSIONS, kept_versions, read_version, version_manifest
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
@@ -55,7 +62,9 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     ``data/`` or ``previews/`` folder that the manifest does not list is reported, as
     is a missing package page or document (provenance, citations, boundary). The
     STAC catalogue must be exactly what the manifest derives (see
-    :func:`~autopkg.packaging.stac_check.stac_problems`). Every version kept under
+    :func:`~autopkg.packaging.stac_check.stac_problems`), and the summary what its
+    files give when computed again (see
+    :func:`~autopkg.packaging.summary_check.summary_problems`). Every version kept under
     ``versions/`` must still name files with its bytes and hashes, and hold nothing else.
 
     A file's CRS and grid are not read again: they were read from the bytes whose
@@ -73,15 +82,35 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
         return [f"package {b!r} has no datapackage.json"]
     problems = _manifest_problems(manifest)
     for resource in manifest.get("resources", []):
-        problems.extend(_file_problems(storage, b, resource))
+        if isinstance(resource, dict) and is_summary(resource):
+            problems.extend(_summary_problems(storage, b, resource))
+        else:
+            problems.extend(_file_problems(storage, b, resource))
     problems.extend(_stray_files(storage, b, manifest))
     problems.extend(_version_problems(storage, b))
     problems.extend(stac_problems(storage, b, manifest))
+    problems.extend(summary_problems(storage, b, manifest))
     problems.extend(
         f"{relative}: file is missing; run 'autopkg packages rebuild'"
         for relative in (*PACKAGE_PAGES, *PACKAGE_DOCUMENTS)
         if storage.size(package_key(b, relative)) is None
     )
+    return problems
+
+
+def _summary_problems(storage: Storage, boundary_name: str, resource: dict[str, Any]) -> list[str]:
+    """Return problems of a summary resource: its place, bytes and hash."""
+    path = resource.get("path")
+    where = f"resource {resource.get('name')!r} ({path})"
+    if path not in SUMMARY_FILES or not isinstance(path, str):
+        return [f"{where}: a summary resource's path is not one of {', '.join(SUMMARY_FILES)}"]
+    problems = _stored_problems(storage, boundary_name, where, path, resource)
+    if path == SUMMARY_CSV:
+        for chart in summary_charts({"resources": [resource]}):
+            chart_path = str(chart["path"])
+            problems.extend(
+                _stored_problems(storage, boundary_name, f"chart {chart_path}", chart_path, chart)
+            )
     return problems
 
 

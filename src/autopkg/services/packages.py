@@ -78,9 +78,9 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
     if manifest is None:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
     uri = rt.package_url(boundary_name, host_url)
-    processor_ids = sorted(
-        {resource["autopkg:processor"] for resource in manifest.get("resources", [])}
-    )
+    # The summary's resources belong to no processor: they have their own route.
+    data = [r for r in manifest.get("resources", []) if "autopkg:processor" in r]
+    processor_ids = sorted({resource["autopkg:processor"] for resource in data})
     processors = [rt.registry.get(pid).metadata for pid in processor_ids if pid in rt.registry]
     return PackageView(
         boundary_name=boundary_name,
@@ -98,7 +98,7 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
                 format=str(resource.get("format", "")),
                 preview=_preview(resource, uri),
             )
-            for resource in manifest.get("resources", [])
+            for resource in data
         ],
     )
 

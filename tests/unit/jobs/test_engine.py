@@ -26,6 +26,7 @@ from autopkg.jobs import engine, service
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.packaging.inputs import INPUTS_KEY, geometry_digest
 from autopkg.packaging.publish import read_manifest
+from autopkg.packaging.summary import data_resources
 from autopkg.processors.base import (
     EstimateContext,
     License,
@@ -210,7 +211,7 @@ def test_inputs_are_recorded_and_a_replaced_boundary_is_stale(rt: Runtime) -> No
     assert _run_state(rt, job_id) is RunState.SUCCESS
     manifest = read_manifest(rt.storage, "zone")
     assert manifest is not None
-    (resource,) = manifest["resources"]
+    (resource,) = data_resources(manifest)
     digest = hashlib.sha256(SOURCE_BYTES).hexdigest()
     assert resource[INPUTS_KEY] == {
         "boundary": geometry_digest(ZONE.geometry),

@@ -13,6 +13,7 @@ from shapely.geometry import shape
 from autopkg.packaging.citation import package_citation
 from autopkg.packaging.citation_bib import citation_bib
 from autopkg.packaging.publish import publish_processor, read_manifest, validate_package
+from autopkg.packaging.summary import data_resources
 from autopkg.processors.reference import Person, Reference
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, write_output
@@ -53,7 +54,7 @@ def text(storage: LocalFSStorage, key: str) -> str:
 
 def test_manifest_sources_carry_the_citation(storage: LocalFSStorage) -> None:
     manifest = read_manifest(storage, "gha") or {}
-    assert [r["sources"] for r in manifest["resources"]] == [
+    assert [r["sources"] for r in data_resources(manifest)] == [
         [
             {
                 "title": "Test_Raster Data",

@@ -19,6 +19,7 @@ from autopkg.packaging.publish import (
     rebuild_manifest,
     validate_package,
 )
+from autopkg.packaging.summary import data_resources
 from autopkg.processors.base import OutputFile
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
@@ -32,7 +33,7 @@ FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 def by_processor(storage: Storage, boundary: str) -> dict[str, list[dict[str, object]]]:
     manifest = read_manifest(storage, boundary) or {}
     groups: dict[str, list[dict[str, object]]] = {}
-    for resource in manifest["resources"]:
+    for resource in data_resources(manifest):
         groups.setdefault(resource["autopkg:processor"], []).append(resource)
     return groups
 
@@ -115,7 +116,7 @@ def test_rebuild_keeps_the_crs_and_reads_a_changed_file_again(
     unversioned = {"created": None, "version": None}
     assert {**rebuilt, **unversioned} == {**published, **unversioned}
     # The relief file is replaced by a raster in another CRS: rebuild reads it again.
-    (relief,) = [r for r in rebuilt["resources"] if r["autopkg:processor"] == RELIEF.metadata.id]
+    (relief,) = [r for r in data_resources(rebuilt) if r["autopkg:processor"] == RELIEF.metadata.id]
     replacement = tmp_path / "mercator.tif"
     with rasterio.open(
         replacement,
@@ -134,7 +135,7 @@ def test_rebuild_keeps_the_crs_and_reads_a_changed_file_again(
 
     again = rebuild_manifest(storage, outputs.boundary, lookup, lock=threading.Lock())
 
-    (changed,) = [r for r in again["resources"] if r["autopkg:processor"] == RELIEF.metadata.id]
+    (changed,) = [r for r in data_resources(again) if r["autopkg:processor"] == RELIEF.metadata.id]
     assert changed["autopkg:crs"] == "EPSG:3857"
     assert changed["autopkg:grid"] == {
         "shape": [2, 3],
@@ -172,7 +173,7 @@ def test_a_crs_without_a_code_is_recorded_as_wkt2(tmp_path: Path) -> None:
         storage, GHANA, metadata, [OutputFile(path, "GeoTIFF", TIFF)], lock=threading.Lock()
     )
 
-    (resource,) = (read_manifest(storage, "gha") or {})["resources"]
+    (resource,) = data_resources(read_manifest(storage, "gha") or {})
     recorded = CRS.from_wkt(resource["autopkg:crs"])
     assert recorded.to_authority(min_confidence=1) is None
     assert recorded.equals(CRS.from_user_input(custom), ignore_axis_order=True)

@@ -12,6 +12,7 @@ import pytest
 from autopkg.clip.attributes import AttributeReport
 from autopkg.errors import ProcessorError, StorageError
 from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
+from autopkg.packaging.summary import data_resources
 from autopkg.processors.base import OutputFile
 from autopkg.processors.context import FetchedSource
 from autopkg.storage.localfs import LocalFSStorage
@@ -71,6 +72,8 @@ def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Pa
         "gha/stac/collection.json",
         "gha/stac/test_raster-version_1.json",
         "gha/stac/test_vector-version_2.json",
+        "gha/summary/summary.csv",
+        "gha/summary/summary.parquet",
         "gha/version.html",
         "gha/versions/1.0.0/datapackage.json",
     ]
@@ -78,7 +81,7 @@ def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Pa
     manifest = read_manifest(storage, "gha")
     assert manifest is not None
     assert [
-        (r["path"].rsplit("/", 1)[1], r["bytes"], r["hash"]) for r in manifest["resources"]
+        (r["path"].rsplit("/", 1)[1], r["bytes"], r["hash"]) for r in data_resources(manifest)
     ] == [
         ("test_raster-version_1-a-gha.tif", 8, sha256(b"raster-a")),
         ("test_raster-version_1-b-gha.tif", 9, sha256(b"raster-bb")),
@@ -101,7 +104,7 @@ def test_publish_returns_the_processor_resources(storage: LocalFSStorage, tmp_pa
     )
     manifest = read_manifest(storage, "gha")
     assert manifest is not None
-    assert resources == manifest["resources"]
+    assert resources == data_resources(manifest)
     assert [(r["name"], r["bytes"], r["hash"]) for r in resources] == [
         ("test_raster-version_1-gha.tif", 5, sha256(b"12345"))
     ]
@@ -143,7 +146,7 @@ def test_republishing_replaces_and_removes_stale_files(
     assert (before["version"], manifest["version"]) == ("1.1.0", "2.0.0")
     assert manifest["created"] >= before["created"]
     assert storage.get_bytes("gha/versions/1.1.0/datapackage.json") is not None
-    assert [(r["path"], r["hash"]) for r in manifest["resources"]] == [
+    assert [(r["path"], r["hash"]) for r in data_resources(manifest)] == [
         (
             "datasets/test_raster/version_1/data/test_raster-version_1-c-gha.tif",
             sha256(b"raster-c!"),
@@ -180,7 +183,7 @@ def test_concurrent_publishes_keep_every_processor(storage: LocalFSStorage, tmp_
     assert errors == []
     manifest = read_manifest(storage, "gha")
     assert manifest is not None
-    assert [r["autopkg:processor"] for r in manifest["resources"]] == [
+    assert [r["autopkg:processor"] for r in data_resources(manifest)] == [
         f"proc_{n}.version_1" for n in range(8)
     ]
     provenance = json.loads(storage.get_bytes("gha/provenance.json") or b"")

@@ -24,6 +24,7 @@ from autopkg.packaging.publish import (
     rebuild_manifest,
     validate_package,
 )
+from autopkg.packaging.summary import data_resources
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, write_geopackage
@@ -49,7 +50,7 @@ def publish(storage: Storage, scratch: Path) -> None:
 def test_each_output_records_its_preview(storage: Storage, tmp_path: Path) -> None:
     publish(storage, tmp_path)
     manifest = read_manifest(storage, "gha") or {}
-    assert [(r["path"], r["autopkg:preview"]["path"]) for r in manifest["resources"]] == [
+    assert [(r["path"], r["autopkg:preview"]["path"]) for r in data_resources(manifest)] == [
         (
             f"{RASTER_DIR}/data/test_raster-version_1-a-gha.tif",
             f"{RASTER_DIR}/previews/test_raster-version_1-a-gha.tif.png",

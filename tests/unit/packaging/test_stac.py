@@ -16,6 +16,7 @@ from shapely.geometry import mapping
 
 from autopkg.packaging.archive import package_archive
 from autopkg.packaging.publish import read_manifest, rebuild_manifest, validate_package
+from autopkg.packaging.summary import data_resources
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
 from tests.fixtures.stac import validate_stac
@@ -106,7 +107,7 @@ def test_the_item_describes_the_dataset_and_its_files(storage: Storage, outputs:
         ],
         "datetime": provenance[metadata.id]["published_at"],
     }
-    files = [r for r in manifest["resources"] if r["autopkg:processor"] == metadata.id]
+    files = [r for r in data_resources(manifest) if r["autopkg:processor"] == metadata.id]
     assert len(files) == (2 if b == "fji" else 1)
     expected_assets = {}
     for resource in files:

@@ -19,6 +19,7 @@ from autopkg.packaging.publish import (
     rebuild_manifest,
     validate_package,
 )
+from autopkg.packaging.summary import data_resources
 from autopkg.processors.base import Metadata, OutputFile
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, sha256, write_output
@@ -59,7 +60,8 @@ def test_frictionless_cli_finds_no_error(storage: LocalFSStorage) -> None:
         check=False,
     )
     report = json.loads(result.stdout)
-    assert (report["valid"], report["stats"]["errors"], len(report["tasks"])) == (True, 0, 3)
+    # Three data files, and the summary: its CSV checked against its Table Schema.
+    assert (report["valid"], report["stats"]["errors"], len(report["tasks"])) == (True, 0, 5)
     plain = subprocess.run(
         [str(FRICTIONLESS), "validate", str(manifest_path)], capture_output=True, timeout=120
     )
@@ -69,7 +71,7 @@ def test_frictionless_cli_finds_no_error(storage: LocalFSStorage) -> None:
 def test_frictionless_api_finds_no_error(storage: LocalFSStorage) -> None:
     report = Package(str(storage.path_of("gha/datapackage.json"))).validate()
     assert report.flatten(["type", "message"]) == []
-    assert (report.valid, len(report.tasks)) == (True, 3)
+    assert (report.valid, len(report.tasks)) == (True, 5)
 
 
 def test_frictionless_catches_a_tampered_file(storage: LocalFSStorage) -> None:
@@ -151,7 +153,9 @@ def test_rebuild_keeps_unknown_processors_described_by_the_old_manifest(
     assert rebuilt["resources"] == before["resources"]
     storage.put_bytes(b"{broken", "gha/datapackage.json", "application/json")
     rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER]), lock=threading.Lock())
-    assert [r["autopkg:processor"] for r in rebuilt["resources"]] == ["test_raster.version_1"] * 2
+    assert [r["autopkg:processor"] for r in data_resources(rebuilt)] == [
+        "test_raster.version_1"
+    ] * 2
     assert (
         storage.size("gha/datasets/test_vector/version_2/data/test_vector-version_2-gha.gpkg") == 16
     )
@@ -204,7 +208,7 @@ def test_rebuild_reproduces_the_manifest_apart_from_created(
         "1.0.0" if lose_manifest else "1.1.1",
     )
     assert rebuilt["created"] >= before["created"]
-    (raster,) = [r for r in rebuilt["resources"] if r["autopkg:processor"] == RASTER.id]
+    (raster,) = [r for r in data_resources(rebuilt) if r["autopkg:processor"] == RASTER.id]
     assert (raster["format"], raster["title"], raster["autopkg:empty"]) == (
         "tif",
         "Rasters, clipped",

@@ -1,0 +1,1 @@
+"""Summaries: the numbers analysts compute first, from the files of a package."""

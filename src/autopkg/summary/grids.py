@@ -1,0 +1,139 @@
+"""Reading a raster window by window inside an area, within a bounded block budget.
+
+Every statistic of a grid is a sum over its cells whose centre lies inside the area
+(the rule the clip uses), so a raster is read in strips of whole block rows, each at
+most :data:`WINDOW_CELLS` cells, and only over the rows and columns of the area's
+bounds. Geographic grids clipped across ±180° run past 180° (the clip shifts western
+parts by 360°), so areas are tested against the parts shifted by ±360° too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import rasterio
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+from rasterio.features import geometry_mask
+from rasterio.windows import Window, from_bounds
+from shapely import affinity
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+
+from autopkg.clip.geometry import boundary_in_crs
+
+#: Cells read at once from one raster: 2²¹ (8 MiB of float32, and the cell centres'
+#: coordinates beside them).
+WINDOW_CELLS = 2**21
+_EQUAL_AREA = CRS.from_epsg(6933)
+_WGS84 = CRS.from_epsg(4326)
+
+
+@dataclass
+class ReadCounter:
+    """How many windows were read from each raster (the benchmark reports it)."""
+
+    windows: dict[str, int] = field(default_factory=dict)
+
+    def add(self, path: str) -> None:
+        """Count one window read from ``path``."""
+        self.windows[path] = self.windows.get(path, 0) + 1
+
+
+@dataclass(frozen=True)
+class Block:
+    """One window of a raster inside an area: values, where they count, cell areas."""
+
+    window: Window
+    values: NDArray[Any]
+    inside: NDArray[np.bool_]
+    cell_km2: NDArray[np.float64]
+
+    def centres(self, transform: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Coordinates (in the raster's CRS) of the centres of the cells ``inside``."""
+        rows, cols = np.nonzero(self.inside)
+        rows = rows + self.window.row_off + 0.5
+        cols = cols + self.window.col_off + 0.5
+        a, b, c, d, e, f = transform[:6]
+        return a * cols + b * rows + c, d * cols + e * rows + f
+
+
+def area_in_grid(area: MultiPolygon, crs: CRS) -> BaseGeometry:
+    """The area in a raster's CRS; in a geographic CRS with copies shifted by ±360°."""
+    if crs.is_geographic:
+        parts = list(area.geoms)
+        shifted = [affinity.translate(p, xoff=dx) for dx in (-360.0, 360.0) for p in parts]
+        return MultiPolygon(parts + shifted)
+    return boundary_in_crs(area, crs)
+
+
+def blocks(dataset: Any, area: MultiPolygon, counter: ReadCounter | None = None) -> Iterator[Block]:
+    """Yield the windows of band 1 of ``dataset`` that meet ``area``, strip by strip.
+
+    Cells whose value is NoData (or NaN) or whose centre is outside the area are not
+    ``inside``. Cell areas are exact for geographic grids (each row's cells measured on
+    an equal-area projection of the ellipsoid) and the grid's own cell size otherwise
+    (exact for an equal-area CRS such as Mollweide).
+    """
+    crs = CRS.from_user_input(dataset.crs)
+    shape = area_in_grid(area, crs)
+    bounds = _covered(dataset, shape)
+    if bounds is None:
+        return
+    row0, row1, col0, col1 = bounds
+    block_rows = dataset.block_shapes[0][0] if dataset.block_shapes else 1
+    width = col1 - col0
+    strip = max(block_rows, (WINDOW_CELLS // max(width, 1)) // block_rows * block_rows)
+    nodata = dataset.nodata
+    for top in range(row0, row1, strip):
+        window = Window(col0, top, width, min(strip, row1 - top))
+        values = dataset.read(1, window=window)
+        if counter is not None:
+            counter.add(dataset.name)
+        inside = ~geometry_mask(
+            [shape], out_shape=values.shape, transform=dataset.window_transform(window)
+        )
+        if nodata is not None:
+            inside &= values != nodata
+        if np.issubdtype(values.dtype, np.floating):
+            inside &= np.isfinite(values)
+        yield Block(window, values, inside, row_areas_km2(dataset, window, crs))
+
+
+def row_areas_km2(dataset: Any, window: Window, crs: CRS) -> NDArray[np.float64]:
+    """The area of one cell of each row of ``window``, as a column to broadcast (km²)."""
+    a, _, _, _, e, f = dataset.transform[:6]
+    if not crs.is_geographic:
+        return np.full((int(window.height), 1), abs(a * e) / 1e6)
+    edges = f + e * (window.row_off + np.arange(int(window.height) + 1))
+    to_equal_area = Transformer.from_crs(_WGS84, _EQUAL_AREA, always_xy=True)
+    _, y = to_equal_area.transform(np.zeros_like(edges), np.clip(edges, -90, 90))
+    x0, _ = to_equal_area.transform(0.0, 0.0)
+    x1, _ = to_equal_area.transform(abs(a), 0.0)
+    areas: NDArray[np.float64] = np.abs(np.diff(np.asarray(y, dtype=np.float64)))
+    column: NDArray[np.float64] = (areas * (abs(x1 - x0) / 1e6)).reshape(-1, 1)
+    return column
+
+
+def _covered(dataset: Any, shape: BaseGeometry) -> tuple[int, int, int, int] | None:
+    """Rows and columns ``(r0, r1, c0, c1)`` of the raster inside the shape's bounds."""
+    if shape.is_empty:
+        return None
+    left, bottom, right, top = shapely.bounds(shape).tolist()
+    window = from_bounds(left, bottom, right, top, transform=dataset.transform)
+    row0 = max(0, int(np.floor(window.row_off)))
+    col0 = max(0, int(np.floor(window.col_off)))
+    row1 = min(dataset.height, int(np.ceil(window.row_off + window.height)))
+    col1 = min(dataset.width, int(np.ceil(window.col_off + window.width)))
+    if row1 <= row0 or col1 <= col0:
+        return None
+    return row0, row1, col0, col1
+
+
+def open_raster(path: str) -> Any:
+    """Open a raster for reading (a rasterio dataset)."""
+    return rasterio.open(path)
