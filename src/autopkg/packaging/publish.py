@@ -53,7 +53,7 @@ from autopkg.packaging.store import (
     listed_paths,
     read_manifest,
 )
-from autopkg.packaging.summary import SummaryRequest, is_summary, summarised
+from autopkg.packaging.summary import SummaryRequest, summarised
 from autopkg.packaging.validation import package_notes, validate_package
 from autopkg.packaging.versions import discard, preserve
 from autopkg.processors.base import Metadata, OutputFile
@@ -100,8 +100,8 @@ def publish_processor(
     package's next version. Before the pages, the package's summary is computed again
     from the files the new manifest lists (``summary``: thresholds over those recorded,
     or ``False`` for none; see :mod:`~autopkg.packaging.summary`). Files of the
-    processor that this publication replaces or removes, and the previous summary, are
-    first copied under ``versions/`` (see :mod:`~autopkg.packaging.versions`); those the
+    processor that this publication replaces or removes are first copied under
+    ``versions/`` (see :mod:`~autopkg.packaging.versions`); those the
     new manifest does not name are then deleted. If an upload fails, the files uploaded
     so far that the old manifest does not name are deleted again, as are the copies, so
     a failed publication leaves nothing new visible. ``package_url``, when the
@@ -188,12 +188,8 @@ def _superseded(
         if preview is not None:
             image = preview_path(metadata.name, metadata.version, out.path.name)
             planned[image] = (len(preview.png), partial(hash_chunks, [preview.png]))
+    superseded = {}
     published = (previous or {}).get("resources", [])
-    # The summary is written again at every publication: the previous one is kept whole.
-    superseded = {
-        str(record["path"]): str(record.get("hash"))
-        for record in stored_records(r for r in published if is_summary(r))
-    }
     for record in stored_records(r for r in published if r.get(PROCESSOR_KEY) == metadata.id):
         path, recorded = str(record["path"]), record.get("hash")
         size, digest = planned.get(path, (None, None))

@@ -38,6 +38,7 @@ from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.layout import MANIFEST, package_key
 from autopkg.packaging.manifest import (
     PREVIEW_KEY,
+    SUMMARY_KEY,
     Manifest,
     Resource,
     preview_of,
@@ -61,7 +62,8 @@ def next_version(previous: Manifest | None, manifest: Manifest) -> str:
     if previous is None:
         return FIRST_VERSION
     major, minor, patch = (int(n) for n in version_of(previous).split("."))
-    old, new = files_of(previous).items(), files_of(manifest).items()
+    # The summary is derived from the data files, so only theirs count.
+    old, new = _data_files(previous).items(), _data_files(manifest).items()
     if not old <= new:
         return f"{major + 1}.0.0"
     if old != new:
@@ -91,6 +93,12 @@ def files_of(manifest: Manifest) -> dict[str, str]:
     """Return ``{path: hash}`` of every data file and preview the manifest names."""
     records = stored_records(manifest.get("resources") or [])
     return {str(record["path"]): str(record.get("hash", "")) for record in records}
+
+
+def _data_files(manifest: Manifest) -> dict[str, str]:
+    """``{path: hash}`` of the data files and previews, the summary's files left out."""
+    resources = [r for r in manifest.get("resources") or [] if SUMMARY_KEY not in r]
+    return {str(r["path"]): str(r.get("hash", "")) for r in stored_records(resources)}
 
 
 def archived_path(version: str, path: str) -> str:
@@ -141,11 +149,15 @@ def archive(
     """Keep ``previous`` under ``versions/<version>/`` and repoint what names moved files.
 
     ``moved`` is ``{path: hash}`` of the files :func:`preserve` copied: in the kept
-    manifest of ``previous``, and in every older kept manifest naming those same bytes
-    at that path, the path becomes ``versions/<previous version>/<path>``.
+    manifest of ``previous`` (its data files: the summary is not kept), and in every
+    older kept manifest naming those same bytes at that path, the path becomes
+    ``versions/<previous version>/<path>``.
     """
     version = version_of(previous)
-    kept = {**previous, "version": version}
+    # The summary is derived from the data files and written again at each publication,
+    # so a kept version names its data files only.
+    data = [r for r in previous.get("resources") or [] if SUMMARY_KEY not in r]
+    kept = {**previous, "version": version, "resources": data}
     _put(storage, boundary_name, version, _repointed(kept, version, moved))
     if not moved:
         return

@@ -16,6 +16,7 @@ from autopkg.packaging.publish import (
     rebuild_manifest,
     validate_package,
 )
+from autopkg.packaging.summary import data_resources
 from autopkg.storage.base import Storage
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, sha256, write_output
 
@@ -30,10 +31,10 @@ def kept(storage: Storage, version: str) -> dict[str, Any]:
 
 
 def readable(storage: Storage, manifest: dict[str, Any]) -> dict[str, str]:
-    """Each file the manifest names, hashed from storage as the package root serves it."""
+    """Each data file the manifest names, hashed from storage as the package root serves it."""
     return {
         r["path"]: sha256(b"".join(storage.iter_chunks(f"gha/{r['path']}")))
-        for r in manifest["resources"]
+        for r in data_resources(manifest)
     }
 
 
@@ -53,7 +54,8 @@ def test_each_publication_is_a_version_and_replaced_files_stay_readable(
     v2 = read_manifest(storage, "gha") or {}
     # Only added files: a minor version; v1 is kept as it was, nothing copied.
     assert (v1["version"], v2["version"]) == ("1.0.0", "1.1.0")
-    assert kept(storage, "1.0.0") == v1
+    # The summary is derived from the data files: a kept version names those only.
+    assert kept(storage, "1.0.0") == {**v1, "resources": data_resources(v1)}
     assert storage.list_keys("gha/versions/") == ["gha/versions/1.0.0/datapackage.json"]
 
     # A re-run: file a gets other bytes, b is gone, c is new.
