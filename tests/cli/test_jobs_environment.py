@@ -46,7 +46,9 @@ def test_the_service_and_key_come_from_the_environment(keyed: ServeProcess) -> N
     submitted = jobs({**service, "AUTOPKG_API_KEY": KEY}, *args, "--watch")
     assert submitted.returncode == 0, submitted.stderr
     job_id = json.loads(submitted.stdout)["job_id"]
-    listed = jobs(service, "list", "--json")
+    # With keys set, a listing is the key's own jobs, so it needs the key too.
+    assert_one_line_error(jobs(service, "list", "--json"), "401")
+    listed = jobs({**service, "AUTOPKG_API_KEY": KEY}, "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert job_id in [job["job_id"] for job in json.loads(listed.stdout)["jobs"]]
     # --api and --api-key still win over the environment.
