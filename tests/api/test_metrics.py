@@ -48,7 +48,7 @@ def test_metrics_count_jobs_runs_queue_durations_and_bytes(
         wait_until_complete(client, submit(client, "tgo", FAIL))
         files = client.get("/v1/packages/gha").json()["files"]
         client.get("/v1/jobs/no-such-job")
-        client.get("/packages/gha/datapackage.json")
+        manifest = client.get("/packages/gha/datapackage.json").json()
         client.get("/no/such/path")
         samples = scrape(client)
     assert sample(samples, "autopkg_runs", state="SUCCESS") == 1
@@ -60,7 +60,13 @@ def test_metrics_count_jobs_runs_queue_durations_and_bytes(
     assert sample(samples, "autopkg_queue_depth") == 0
     assert sample(samples, "autopkg_run_duration_seconds_count", state="SUCCESS") == 1
     assert sample(samples, "autopkg_run_duration_seconds_bucket", state="SUCCESS", le="+Inf") == 1
-    assert sample(samples, "autopkg_published_bytes") == sum(f["bytes"] for f in files) > 0
+    # Published bytes count every file the manifest lists: the data files and the summary.
+    summary = [r["bytes"] for r in manifest["resources"] if r["path"].startswith("summary/")]
+    assert len(summary) == 2
+    assert sample(samples, "autopkg_published_bytes") == sum(f["bytes"] for f in files) + sum(
+        summary
+    )
+    assert sum(f["bytes"] for f in files) > 0
     latency = "autopkg_http_request_duration_seconds_count"
     assert sample(samples, latency, method="POST", route="/v1/jobs", status="202") == 2
     assert sample(samples, latency, method="GET", route="/v1/jobs/{job_id}", status="404") == 1

@@ -90,7 +90,13 @@ def listed_boundaries(session: Session) -> list[Boundary]:
     """
     records = session.scalars(
         select(BoundaryRecord)
-        .where(_listed(False), BoundaryRecord.admin_level.not_in(_LEVEL_RANK))
+        .where(
+            _listed(False),
+            # NOT IN is unknown for a NULL level (an upload has none), which would drop it.
+            or_(
+                BoundaryRecord.admin_level.is_(None), BoundaryRecord.admin_level.not_in(_LEVEL_RANK)
+            ),
+        )
         .order_by(BoundaryRecord.name)
     )
     return [_to_boundary(record) for record in records]

@@ -13,9 +13,15 @@ from autopkg.api.routes.boundaries import NOT_MODIFIED
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage, SummaryRowPublic
 from autopkg.services.summaries import package_summary
+from autopkg.summary.table import STATISTICS
 
 router = APIRouter(prefix="/packages", tags=["packages"], route_class=StrictJSONRoute)
 _Filter = Annotated[str | None, Query(max_length=200)]
+# The vocabulary is stated in the schema, so a client (and schemathesis) knows which
+# are valid; the service refuses others with a message that lists them.
+_Statistic = Annotated[
+    str | None, Query(max_length=200, json_schema_extra={"enum": list(STATISTICS)})
+]
 
 
 @router.get(
@@ -29,7 +35,7 @@ async def get_package_summary(
     cache: ReadCacheDep,
     if_none_match: IfNoneMatchDep,
     boundary_name: str,
-    statistic: _Filter = None,
+    statistic: _Statistic = None,
     area: _Filter = None,
     processor: _Filter = None,
 ) -> Response:
