@@ -81,10 +81,11 @@ class MapLayer:
     gzipped: bytes
 
 
-# The last layer built, by the listed boundaries' version: building it takes about
-# half a second, so it is rebuilt only when a boundary other than a custom area was
-# written.
-_layers: dict[int, MapLayer] = {}
+# The last layer built, by database and the listed boundaries' version: building it
+# takes about half a second, so it is rebuilt only when a boundary other than a custom
+# area was written. The database is part of the key because a process may hold more
+# than one runtime (the tests, a CLI beside a server), whose counters can agree.
+_layers: dict[tuple[str, int], MapLayer] = {}
 _layers_lock = threading.Lock()
 
 
@@ -93,7 +94,7 @@ def map_layer(rt: Runtime) -> MapLayer:
     with rt.database.read_session() as session:
         # Read before the boundaries: a write committed in between makes the layer
         # newer than its key, never older, and the next request rebuilds it.
-        key = boundary_repo.version(session, include_custom=False)
+        key = (rt.database.url, boundary_repo.version(session, include_custom=False))
         with _layers_lock:
             if key not in _layers:
                 body = simplify.feature_collection(boundary_repo.listed_boundaries(session))
