@@ -1,0 +1,31 @@
+// The autopkg web page: a thin client of the public API (/v1), no build step: ES modules
+// loaded by the browser as they are.
+import { finishDrawing, onFileChosen, onSearchInput, startDrawing } from "./area.js";
+import { renderCatalogue, scheduleEstimate } from "./catalogue.js";
+import { $ } from "./core.js";
+import { followJob, renderJobs } from "./follow.js";
+import { createPackage } from "./jobs.js";
+import { setUpMap } from "./map.js";
+
+// ---- start ------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpMap();
+  renderCatalogue().then(() => {
+    const resumed = /^#job=([\w-]+)$/.exec(location.hash);
+    if (resumed) followJob(resumed[1]);
+  });
+  $("search").addEventListener("input", onSearchInput);
+  $("search").addEventListener("keydown", (event) => {
+    const first = $("search-results").querySelector("button");
+    if (event.key === "Enter" && first) first.click();
+  });
+  $("custom-file").addEventListener("change", onFileChosen);
+  $("draw").addEventListener("click", startDrawing);
+  $("draw-finish").addEventListener("click", finishDrawing);
+  $("create").addEventListener("click", createPackage);
+  $("api-key").addEventListener("change", () => {
+    scheduleEstimate();
+    renderJobs();
+  });
+});
