@@ -9,12 +9,13 @@ route runs; the OpenAPI schema states it as a ``pattern`` of each text query par
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from autopkg.api.problems import raw_error
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -34,14 +35,19 @@ class RefuseControlCharacters:
         """Check the decoded path and every decoded query name and value."""
         if scope["type"] == "http":
             if has_control_character(scope["path"]):
-                await _answer(send, 404, "no such resource: the path holds a control character")
+                await _answer(
+                    scope, send, 404, "no such resource: the path holds a control character"
+                )
                 return
             query = scope.get("query_string", b"").decode("latin-1")
             for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
                 if has_control_character(name) or has_control_character(value):
                     shown = name if not has_control_character(name) else repr(name)[:40]
                     await _answer(
-                        send, 422, f"query parameter {shown}: must not hold control characters"
+                        scope,
+                        send,
+                        422,
+                        f"query parameter {shown}: must not hold control characters",
                     )
                     return
         await self.app(scope, receive, send)
@@ -71,14 +77,14 @@ def _add_pattern(schema: dict[str, Any]) -> None:
         schema.setdefault("pattern", NO_CONTROL_CHARACTERS)
 
 
-async def _answer(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def _answer(scope: Scope, send: Send, status: int, detail: str) -> None:
+    status, media_type, body = raw_error(scope["path"], status, detail)
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", media_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }
