@@ -200,6 +200,14 @@ def test_every_error_under_ogc_is_an_exception_document(client: TestClient) -> N
     assert exception_document(body, 400, "invalid-parameter")["detail"].startswith(
         "request body is not valid JSON"
     )
+    large = client.post(
+        "/ogc/processes/test_processor.version_1/execution",
+        content=b" " * 5_000_001,
+        headers={"content-type": "application/json"},
+    )
+    assert exception_document(large, 413, "about:blank")["detail"] == (
+        "request body larger than 5000000 bytes (AUTOPKG_MAX_BODY_BYTES)"
+    )
     nowhere = exception_document(client.get("/ogc/nowhere"), 404, "about:blank")
     assert nowhere["title"] == "Not Found"
     put = exception_document(client.put("/ogc/jobs/nope"), 405, "about:blank")

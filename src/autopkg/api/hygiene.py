@@ -3,8 +3,9 @@
 Nothing autopkg serves has a control character in its name, and they do harm further
 in: a NUL makes file-system calls raise (a 500 from ``/packages/%00``) and is taken as
 the end of a string by SQLite's ``LIKE`` (``name=%00`` matched every boundary). So a
-path holding one is answered 404 and a query parameter holding one 422, before any
-route runs; the OpenAPI schema states it as a ``pattern`` of each text query parameter.
+path holding one is answered 404 and a query parameter holding one 422 (400 under
+``/ogc``), before any route runs; the OpenAPI schema states it as a ``pattern`` of
+each text query parameter.
 """
 
 from __future__ import annotations
