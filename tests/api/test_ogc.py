@@ -75,6 +75,11 @@ def test_each_option_is_an_input_with_its_schema(client: TestClient) -> None:
             assert given["schema"] == {
                 key: value for key, value in schema.items() if key not in {"title", "description"}
             }
+    # No option of any processor is named like an input of every process.
+    for processor in client.get("/v1/processors").json():
+        for version in processor["versions"]:
+            options = version["options_schema"].get("properties", {})
+            assert not set(options) & BOUNDARY_INPUTS, version["name"]
     hazards = client.get("/ogc/processes/wri_aqueduct.version_2").json()["inputs"]["hazards"]
     assert hazards["schema"]["items"]["enum"] == ["riverine", "coastal"]
     assert hazards["schema"]["default"] == ["riverine", "coastal"]
@@ -212,6 +217,12 @@ def test_every_error_under_ogc_is_an_exception_document(client: TestClient) -> N
     assert nowhere["title"] == "Not Found"
     put = exception_document(client.put("/ogc/jobs/nope"), 405, "about:blank")
     assert put["title"] == "Method Not Allowed"
+    # The schema says so for every OGC operation.
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for operation in operations.values() if path.startswith("/ogc") else ():
+            for status, answer in operation["responses"].items():
+                if not status.startswith("2"):
+                    assert list(answer["content"]) == ["application/problem+json"], path
     # /v1 keeps its own shape.
     kept = client.get("/v1/jobs?limit=0")
     assert kept.status_code == 422

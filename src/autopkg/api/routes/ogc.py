@@ -188,7 +188,7 @@ _NO_SUCH_JOB = {404: "No such job (an OGC exception document)"}
 _INVALID = {400: "An invalid parameter or input (an OGC exception document)"}
 
 
-@router.get("/", operation_id="ogc_landing_page", name="ogc_landing_page")
+@router.get("/", responses=documented({}), operation_id="ogc_landing_page", name="ogc_landing_page")
 def landing_page(request: Request) -> dict[str, Any]:
     """Landing page of the OGC API - Processes view."""
     openapi = "application/vnd.oai.openapi+json;version=3.0"
@@ -202,13 +202,20 @@ def landing_page(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/conformance", operation_id="ogc_conformance", name="ogc_conformance")
+@router.get(
+    "/conformance", responses=documented({}), operation_id="ogc_conformance", name="ogc_conformance"
+)
 def conformance() -> dict[str, list[str]]:
     """Conformance classes implemented."""
     return {"conformsTo": CONFORMANCE}
 
 
-@router.get("/processes", operation_id="ogc_list_processes", name="ogc_list_processes")
+@router.get(
+    "/processes",
+    responses=documented({}),
+    operation_id="ogc_list_processes",
+    name="ogc_list_processes",
+)
 def list_processes(rt: RuntimeDep, request: Request) -> dict[str, Any]:
     """Every processor version, as a process."""
     processes = [
