@@ -178,7 +178,7 @@ def test_ogc_execution_takes_buffer_m(client: TestClient, wait_for_job: Waiter) 
     assert done["boundary_name"] == "ben-buffer-3000m"
     for bad in (0, 2.5, "3000", True, 200_001):
         refused = client.post(url, json={"inputs": {"boundary_name": "ben", "buffer_m": bad}})
-        assert refused.status_code == 422, refused.text
+        assert refused.status_code == 400, refused.text
         assert "buffer" in refused.json()["detail"].lower()
 
 

@@ -112,7 +112,9 @@ def test_ogc_job_list_maps_outcomes_and_pages(client: TestClient, wait_for_job: 
     failed = client.get("/ogc/jobs", params={"status": "failed", "limit": 100}).json()
     mapped = {job["jobID"]: job for job in failed["jobs"]}
     assert mapped[partial]["status"] == "failed"
-    assert mapped[partial]["message"].startswith("1 of 2 processors failed: failed: ")
+    assert mapped[partial]["message"] == (
+        f"1 of 2 processors failed: {FAIL}: {FAIL} failed on purpose for boundary mrt"
+    )
     assert client.get(f"/ogc/jobs/{partial}").json()["status"] == "failed"
 
     only_ok = client.get("/ogc/jobs", params={"processID": OK, "limit": 1}).json()

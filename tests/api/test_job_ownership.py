@@ -53,7 +53,8 @@ def test_a_job_belongs_to_its_key(keyed: tuple[Runtime, TestClient]) -> None:
     for path in (f"/v1/jobs/{mine}", f"/ogc/jobs/{mine}"):
         other = client.delete(path, headers={"X-API-Key": "k2"})
         assert other.status_code == 404, other.text
-        assert other.json() == {"detail": f"unknown job: {mine!r}"}
+        # The same words under /ogc, in an exception document.
+        assert other.json()["detail"] == f"unknown job: {mine!r}"
     status = client.get(f"/v1/jobs/{mine}").json()
     assert status["job_group_processors"][0]["job_status"] == "PENDING"
 
@@ -76,9 +77,9 @@ def test_a_complete_job_cannot_be_cancelled(keyed: tuple[Runtime, TestClient]) -
     for path in (f"/v1/jobs/{job}", f"/ogc/jobs/{job}"):
         refused = client.delete(path, headers={"X-API-Key": "k1"})
         assert refused.status_code == 409, refused.text
-        assert refused.json() == {
-            "detail": f"job {job} is already complete (SUCCESS): a finished job cannot be cancelled"
-        }
+        assert refused.json()["detail"] == (
+            f"job {job} is already complete (SUCCESS): a finished job cannot be cancelled"
+        )
     status = client.get(f"/v1/jobs/{job}").json()
     assert status["job_group_outcome"] == "SUCCESS"
     assert status["job_group_processors"][0]["job_status"] == "SUCCESS"

@@ -89,6 +89,27 @@ def test_submit_sends_processor_options(server: ServeProcess) -> None:
     assert_one_line_error(refused, f"options of {storm}: models.0: Input should be")
 
 
+def test_submit_sends_buffer_m(server: ServeProcess) -> None:
+    submitted = jobs(
+        "submit", "sle", "-p", "test_processor.version_1", "--api", server.url,
+        "--buffer-m", "5000", "--watch", "--json",
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    body = json.loads(submitted.stdout)
+    assert body["boundary_name"] == "sle-buffer-5000m"
+    assert body["boundary_name_long"] == "Sierra Leone + 5 km"
+    assert body["job_group_outcome"] == "SUCCESS"
+    refused = jobs("submit", "sle", "-p", "test_processor.version_1", "--api", server.url,
+                   "--buffer-m", "0")  # fmt: skip
+    assert refused.returncode == 2
+    assert "--buffer-m" in refused.stderr
+    too_far = jobs(
+        "submit", "sle", "-p", "test_processor.version_1", "--api", server.url,
+        "--buffer-m", "300000",
+    )  # fmt: skip
+    assert_one_line_error(too_far, "over the limit of 200,000 m (AUTOPKG_MAX_BUFFER_M)")
+
+
 def test_with_keys_a_key_lists_its_own_jobs(
     tmp_path_factory: pytest.TempPathFactory, source_mirror: str
 ) -> None:

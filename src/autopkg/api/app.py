@@ -105,7 +105,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     for module in (health, boundaries, processors, packages, summaries, jobs):
         v1.include_router(module.router)
     app.include_router(v1)
-    app.include_router(ogc.router, responses=invalid)
+    app.include_router(ogc.router)
     app.include_router(web.router)
     app.include_router(metrics.router)
     # Built now (and kept by FastAPI) so that the middleware's rule is written into it.

@@ -1,5 +1,6 @@
 """Map every error to JSON ``{"detail": "..."}`` with the right status code.
 
+Under ``/ogc`` the same errors are OGC exception documents (:mod:`autopkg.api.problems`).
 A 405 lists every method of the path in ``Allow``; ``OPTIONS`` is answered 204 with it.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autopkg.api.methods import allowed_methods
+from autopkg.api.problems import MEDIA_TYPE, OgcProblem, is_ogc, problem
 from autopkg.errors import (
     AutopkgError,
     RateLimitedError,
@@ -39,8 +41,29 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{location}: {message}" if location else message
 
 
-async def _autopkg_error(_: Request, exc: Exception) -> JSONResponse:
+def _error(
+    request: Request,
+    status: int,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    kind: str | None = None,
+    instance: str | None = None,
+) -> JSONResponse:
+    """``{"detail": ...}``, or under /ogc the exception document (of type ``kind``)."""
+    if is_ogc(request.url.path):
+        document = problem(status, detail, kind, instance=instance)
+        return JSONResponse(
+            document, status_code=document["status"], headers=headers, media_type=MEDIA_TYPE
+        )
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def _autopkg_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AutopkgError)
+    if isinstance(exc, OgcProblem):
+        # An answer the OGC routes chose (a failed job's results are a 500), not a fault.
+        return _error(request, exc.status_code, exc.message, kind=exc.kind, instance=exc.instance)
     if exc.status_code == 503:
         log.warning("%s: %s", exc.code, exc.message)
     elif exc.status_code >= 500:
@@ -50,13 +73,13 @@ async def _autopkg_error(_: Request, exc: Exception) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"}
     elif isinstance(exc, RateLimitedError | StorageUnavailableError | ReadTimeoutError):
         headers = {"Retry-After": str(exc.retry_after)}
-    return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+    return _error(request, exc.status_code, exc.message, headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = "; ".join(_describe(error) for error in exc.errors()[:5])
-    return JSONResponse({"detail": details or "invalid request"}, status_code=422)
+    return _error(request, 422, details or "invalid request")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -66,27 +89,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=allow)
         detail = f"method {request.method} not allowed here; allowed: {allow['Allow']}"
-        return JSONResponse({"detail": detail}, status_code=405, headers=allow)
+        return _error(request, 405, detail, allow)
     detail = str(exc.detail)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such resource: {request.url.path[:200]}"
-    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    return _error(request, exc.status_code, detail, exc.headers)
 
 
-async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     # A restart of the database server cuts every connection: the request may be
     # retried in a moment, so this is 503 with Retry-After rather than a 500.
     log.warning("database unavailable: %s", type(exc).__name__)
-    return JSONResponse(
-        {"detail": "the database is unavailable; try again shortly"},
-        status_code=503,
-        headers={"Retry-After": "5"},
+    return _error(
+        request,
+        503,
+        "the database is unavailable; try again shortly",
+        {"Retry-After": "5"},
     )
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return JSONResponse({"detail": "internal server error"}, status_code=500)
+    return _error(request, 500, "internal server error")
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,18 +3,20 @@
 Nothing autopkg serves has a control character in its name, and they do harm further
 in: a NUL makes file-system calls raise (a 500 from ``/packages/%00``) and is taken as
 the end of a string by SQLite's ``LIKE`` (``name=%00`` matched every boundary). So a
-path holding one is answered 404 and a query parameter holding one 422, before any
-route runs; the OpenAPI schema states it as a ``pattern`` of each text query parameter.
+path holding one is answered 404 and a query parameter holding one 422 (400 under
+``/ogc``), before any route runs; the OpenAPI schema states it as a ``pattern`` of
+each text query parameter.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from autopkg.api.problems import raw_error
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -34,14 +36,19 @@ class RefuseControlCharacters:
         """Check the decoded path and every decoded query name and value."""
         if scope["type"] == "http":
             if has_control_character(scope["path"]):
-                await _answer(send, 404, "no such resource: the path holds a control character")
+                await _answer(
+                    scope, send, 404, "no such resource: the path holds a control character"
+                )
                 return
             query = scope.get("query_string", b"").decode("latin-1")
             for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
                 if has_control_character(name) or has_control_character(value):
                     shown = name if not has_control_character(name) else repr(name)[:40]
                     await _answer(
-                        send, 422, f"query parameter {shown}: must not hold control characters"
+                        scope,
+                        send,
+                        422,
+                        f"query parameter {shown}: must not hold control characters",
                     )
                     return
         await self.app(scope, receive, send)
@@ -71,14 +78,14 @@ def _add_pattern(schema: dict[str, Any]) -> None:
         schema.setdefault("pattern", NO_CONTROL_CHARACTERS)
 
 
-async def _answer(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def _answer(scope: Scope, send: Send, status: int, detail: str) -> None:
+    status, media_type, body = raw_error(scope["path"], status, detail)
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", media_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

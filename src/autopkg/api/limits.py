@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from autopkg.api.problems import raw_error
 
 
 class BodyTooLargeError(HTTPException):
@@ -38,7 +38,7 @@ class BodySizeLimit:
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(send)
+                await self._reject(scope, send)
                 return
         received = 0
         started = False
@@ -63,16 +63,16 @@ class BodySizeLimit:
         except BodyTooLargeError:
             # Reached only when no handler answered it (an app that is not a FastAPI route).
             if not started:
-                await self._reject(send)
+                await self._reject(scope, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps({"detail": too_large_detail(self.max_bytes)}).encode()
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        status, media_type, body = raw_error(scope["path"], 413, too_large_detail(self.max_bytes))
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", media_type),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

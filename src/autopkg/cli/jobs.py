@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from autopkg.cli.common import JsonOption, console, err_console, job_progress, print_json
-from autopkg.cli.options import OptionsJsonOption, parse_options_json
+from autopkg.cli.options import BufferOption, OptionsJsonOption, parse_options_json
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -47,12 +47,13 @@ def submit_command(
     watch: Annotated[bool, typer.Option(help="Follow the job until it is complete.")] = False,
     as_json: JsonOption = False,
     options_json: OptionsJsonOption = None,
+    buffer_m: BufferOption = None,
 ) -> None:
     """Submit a job; with --watch follow it (exit 1 unless every processor succeeded)."""
     options = parse_options_json(options_json)
     client = _client(api, api_key)
     try:
-        job_id = client.submit(boundary, processor, options)
+        job_id = client.submit(boundary, processor, options, buffer_m=buffer_m)
         if not watch:
             _print(client.job(job_id) if as_json else None, f"job {job_id}", as_json)
             return

@@ -1,4 +1,4 @@
-"""``--options-json``: processor options on the command line, as the job body takes them."""
+"""Options shared by the commands that make packages: ``--options-json``, ``--buffer-m``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,16 @@ OptionsJsonOption = Annotated[
         "--options-json",
         help='Processor options as JSON, e.g. \'{"wri_aqueduct.version_2": '
         '{"hazards": ["coastal"]}}\' (see each processor\'s options_schema).',
+    ),
+]
+
+BufferOption = Annotated[
+    int | None,
+    typer.Option(
+        "--buffer-m",
+        min=1,
+        help="Grow the boundary by this many metres (on the ellipsoid); the package "
+        "is then the buffered area's, <boundary>-buffer-<m>m.",
     ),
 ]
 

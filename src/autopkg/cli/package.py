@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from autopkg.cli.common import console, err_console, job_progress, runtime
-from autopkg.cli.options import OptionsJsonOption, parse_options_json
+from autopkg.cli.options import BufferOption, OptionsJsonOption, parse_options_json
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -27,15 +27,7 @@ def package_command(
         Path | None, typer.Option(help="Package root folder (default: the configured one).")
     ] = None,
     options_json: OptionsJsonOption = None,
-    buffer_m: Annotated[
-        int | None,
-        typer.Option(
-            "--buffer-m",
-            min=1,
-            help="Grow the boundary by this many metres (on the ellipsoid); the package "
-            "is then the buffered area's, <boundary>-buffer-<m>m.",
-        ),
-    ] = None,
+    buffer_m: BufferOption = None,
 ) -> None:
     """Run processors for a boundary in this process and publish the package.
 

@@ -26,11 +26,15 @@ class ApiClient:
         boundary: str,
         processors: list[str],
         options: dict[str, dict[str, Any]] | None = None,
+        *,
+        buffer_m: int | None = None,
     ) -> str:
-        """Submit a job (with processor ``options``, if any); return its id."""
+        """Submit a job (with processor ``options`` and ``buffer_m``, if any); return its id."""
         job: dict[str, Any] = {"boundary_name": boundary, "processors": processors}
         if options is not None:
             job["options"] = options
+        if buffer_m is not None:
+            job["buffer_m"] = buffer_m
         body = self._call("POST", "/jobs", json=job)
         return str(body["job_id"])
 

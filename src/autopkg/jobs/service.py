@@ -230,8 +230,8 @@ def list_jobs(
     """Jobs newest first, matching any of ``any_of`` and the boundary and processor given,
     only ``client``'s when given.
 
-    The boundary name is matched case-insensitively; ``limit`` is capped at
-    :data:`autopkg.db.jobs.MAX_PAGE`.
+    The boundary name and the processor id are matched case-insensitively; ``limit``
+    is capped at :data:`autopkg.db.jobs.MAX_PAGE`.
     """
     limit = max(1, min(limit, job_queries.MAX_PAGE))
     with rt.database.read_connection() as connection:
@@ -239,7 +239,7 @@ def list_jobs(
             connection,
             any_of=any_of,
             boundary_name=canonical_name(boundary_name) if boundary_name else None,
-            processor_id=processor_id,
+            processor_id=processor_id.lower() if processor_id else None,
             client=client,
             limit=limit,
             offset=offset,

@@ -3,6 +3,13 @@
 Each processor version is a process; executing it is a job for one processor. Job
 ids are shared with ``/v1/jobs``. Mounted under ``/ogc`` because ``/v1/jobs/{id}``
 keeps the ancestor's shape.
+
+A process's inputs are what ``POST /v1/jobs`` takes for one processor: the boundary
+(``boundary_name``, or ``boundary`` and ``area_name``), ``buffer_m``, and each of the
+processor's options (its ``options_schema``) as an input of its own. An execution is
+validated as that job would be; an input the process does not take is refused, so a
+mistyped option never starts the full run. Errors are OGC exception documents
+(:mod:`autopkg.api.problems`).
 """
 
 from __future__ import annotations
@@ -11,7 +18,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from autopkg.api.deps import (
     ExecutorDep,
@@ -21,15 +29,23 @@ from autopkg.api.deps import (
     WriteGuardDep,
     WriterDep,
 )
+from autopkg.api.problems import (
+    INVALID_PARAMETER,
+    NO_SUCH_JOB,
+    NO_SUCH_PROCESS,
+    RESULT_NOT_READY,
+    OgcProblem,
+    documented,
+)
 from autopkg.api.responses import model_response
 from autopkg.api.routing import StrictJSONRoute
-from autopkg.api.schemas import ErrorMessage
-from autopkg.boundaries.geojson import parse_area
-from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
+from autopkg.api.schemas import AREA_NAME_MAX_LENGTH, JobCreate
+from autopkg.db.jobs import FAILED_KEY, MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
-from autopkg.errors import NotFoundError, UnprocessableError
+from autopkg.errors import NotFoundError
 from autopkg.jobs import service
 from autopkg.processors.base import Metadata
+from autopkg.runtime import Runtime
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Processes"], route_class=StrictJSONRoute)
 
@@ -44,11 +60,13 @@ OgcStatus = Literal["accepted", "running", "successful", "failed", "dismissed"]
 
 
 class ExecuteRequest(BaseModel):
-    """An execute request: the boundary as ``boundary_name`` or a GeoJSON ``boundary``."""
+    """An execute request: the process's inputs by name (``outputs``, ``response`` ignored)."""
 
     model_config = ConfigDict(extra="allow")
 
-    inputs: dict[str, Any] = Field(examples=[{"boundary_name": "gha"}])
+    inputs: dict[str, Any] = Field(
+        examples=[{"boundary_name": "gmb", "hazards": ["coastal"], "buffer_m": 5000}]
+    )
 
 
 class StatusInfo(BaseModel):
@@ -59,7 +77,9 @@ class StatusInfo(BaseModel):
     processID: str
     type: Literal["process"] = "process"
     status: OgcStatus
-    message: str
+    message: str = Field(
+        description="What the job is doing; once failed, each failed processor and why."
+    )
     progress: int
     links: list[dict[str, str]]
 
@@ -70,6 +90,7 @@ def _link(href: str, rel: str, title: str, kind: str = "application/json") -> di
 
 def _process_summary(request: Request, metadata: Metadata) -> dict[str, Any]:
     href = str(request.url_for("ogc_get_process", process_id=metadata.id))
+    execute = str(request.url_for("ogc_execute", process_id=metadata.id))
     return {
         "id": metadata.id,
         "title": metadata.data_title_long,
@@ -77,7 +98,10 @@ def _process_summary(request: Request, metadata: Metadata) -> dict[str, Any]:
         "version": metadata.version,
         "jobControlOptions": ["async-execute", "dismiss"],
         "outputTransmission": ["reference"],
-        "links": [_link(href, "self", "process description")],
+        "links": [
+            _link(href, "self", "process description"),
+            _link(execute, "http://www.opengis.net/def/rel/ogc/1.0/execute", "execute"),
+        ],
     }
 
 
@@ -97,10 +121,28 @@ def _ogc_status(status: service.JobStatus) -> OgcStatus:
     return outcomes[status.outcome]
 
 
-def _message(status: service.JobStatus) -> str:
-    failed = [run for run in status.runs if run.state is RunState.FAILURE]
-    if status.outcome is JobOutcome.PARTIAL:
-        return f"{len(failed)} of {len(status.runs)} processors failed: {failed[0].task}"
+def _failures(status: service.JobStatus) -> str:
+    """Each processor that failed or is missing files, and why, in the job status's words.
+
+    A failed run's reason is its whole ``job_result.detail`` (``/v1`` shows its first
+    line as the task); a run that succeeded without some files says which and why.
+    """
+    reasons = {}
+    for run in status.runs:
+        result = run.result or {}
+        if run.state is RunState.FAILURE:
+            reasons[run.processor_id] = str(result.get("detail", run.task))
+        elif result.get(FAILED_KEY):
+            reasons[run.processor_id] = f"missing files: {result.get('message', '')}"
+    if len(status.runs) == 1:
+        return "; ".join(f"{pid} failed: {reason}" for pid, reason in reasons.items())
+    listed = "; ".join(f"{pid}: {reason}" for pid, reason in reasons.items())
+    return f"{len(reasons)} of {len(status.runs)} processors failed: {listed}"
+
+
+def _message(status: service.JobStatus, ogc: OgcStatus) -> str:
+    if ogc == "failed":
+        return _failures(status)
     return status.runs[0].task if status.runs else ""
 
 
@@ -115,10 +157,19 @@ def _status(request: Request, status: service.JobStatus) -> StatusInfo:
         jobID=status.job_id,
         processID=status.runs[0].processor_id if status.runs else "",
         status=ogc,
-        message=_message(status),
+        message=_message(status, ogc),
         progress=int(status.percent),
         links=links,
     )
+
+
+def _job_status(rt: Runtime, request: Request, job_id: str) -> service.JobStatus:
+    """The job's status; an unknown job is OGC's no-such-job."""
+    try:
+        return service.status(rt, job_id=job_id)
+    except NotFoundError as exc:
+        instance = str(request.url_for("ogc_get_job", job_id=job_id))
+        raise OgcProblem(404, NO_SUCH_JOB, exc.message, instance=instance) from None
 
 
 # What each OGC status means in terms of the job service's conditions.
@@ -132,28 +183,39 @@ _OGC_CONDITIONS: dict[str, tuple[JobCondition, ...]] = {
     ),
     "dismissed": (JobCondition(cancelled=True),),
 }
+_NO_SUCH_PROCESS = {404: "No such process (an OGC exception document)"}
+_NO_SUCH_JOB = {404: "No such job (an OGC exception document)"}
+_INVALID = {400: "An invalid parameter or input (an OGC exception document)"}
 
 
-@router.get("/", operation_id="ogc_landing_page", name="ogc_landing_page")
+@router.get("/", responses=documented({}), operation_id="ogc_landing_page", name="ogc_landing_page")
 def landing_page(request: Request) -> dict[str, Any]:
     """Landing page of the OGC API - Processes view."""
+    openapi = "application/vnd.oai.openapi+json;version=3.0"
     return {
         "title": "autopkg - OGC API Processes",
         "links": [
             _link(str(request.url_for("ogc_conformance")), "conformance", "conformance"),
             _link(str(request.url_for("ogc_list_processes")), "processes", "processes"),
-            _link(str(request.base_url) + "openapi.json", "service-desc", "OpenAPI"),
+            _link(str(request.base_url) + "openapi.json", "service-desc", "OpenAPI", openapi),
         ],
     }
 
 
-@router.get("/conformance", operation_id="ogc_conformance", name="ogc_conformance")
+@router.get(
+    "/conformance", responses=documented({}), operation_id="ogc_conformance", name="ogc_conformance"
+)
 def conformance() -> dict[str, list[str]]:
     """Conformance classes implemented."""
     return {"conformsTo": CONFORMANCE}
 
 
-@router.get("/processes", operation_id="ogc_list_processes", name="ogc_list_processes")
+@router.get(
+    "/processes",
+    responses=documented({}),
+    operation_id="ogc_list_processes",
+    name="ogc_list_processes",
+)
 def list_processes(rt: RuntimeDep, request: Request) -> dict[str, Any]:
     """Every processor version, as a process."""
     processes = [
@@ -166,36 +228,17 @@ def list_processes(rt: RuntimeDep, request: Request) -> dict[str, Any]:
 
 @router.get(
     "/processes/{process_id}",
-    responses={404: {"model": ErrorMessage}},
+    responses=documented(_NO_SUCH_PROCESS),
     operation_id="ogc_get_process",
     name="ogc_get_process",
 )
 def get_process(rt: RuntimeDep, request: Request, process_id: str) -> dict[str, Any]:
-    """Description of one process: its inputs (a boundary) and output (a package)."""
-    metadata = _metadata(rt, process_id)
+    """Description of one process: its inputs (a boundary, a buffer and the processor's
+    options) and its output (a package)."""
+    metadata = _metadata(rt, request, process_id)
     return {
         **_process_summary(request, metadata),
-        "inputs": {
-            "boundary_name": {
-                "title": "Boundary name (e.g. gha); give this or boundary",
-                "schema": {"type": "string"},
-                "minOccurs": 0,
-            },
-            "boundary": {
-                "title": "Custom area as GeoJSON (Polygon, MultiPolygon, Feature(Collection))",
-                "schema": {"type": "object", "contentMediaType": "application/geo+json"},
-                "minOccurs": 0,
-            },
-            "buffer_m": {
-                "title": "Grow the boundary by this many metres, measured on the ellipsoid",
-                "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": rt.settings.max_buffer_m,
-                },
-                "minOccurs": 0,
-            },
-        },
+        "inputs": _inputs(rt, metadata),
         "outputs": {
             "package": {
                 "title": "The published data package (datapackage.json)",
@@ -205,24 +248,71 @@ def get_process(rt: RuntimeDep, request: Request, process_id: str) -> dict[str, 
     }
 
 
-def _metadata(rt: RuntimeDep, process_id: str) -> Metadata:
+def _metadata(rt: Runtime, request: Request, process_id: str) -> Metadata:
     process_id = process_id.lower()
     if process_id not in rt.registry:
-        raise NotFoundError(f"unknown process: {process_id[:80]!r}")
+        instance = str(request.url_for("ogc_get_process", process_id=process_id))
+        raise OgcProblem(
+            404, NO_SUCH_PROCESS, f"unknown process: {process_id[:80]!r}", instance=instance
+        )
     return rt.registry.get(process_id).metadata
+
+
+def _boundary_inputs(rt: Runtime) -> dict[str, dict[str, Any]]:
+    """The inputs of every process: which area, and how much to grow it."""
+    return {
+        "boundary_name": {
+            "title": "Boundary name (e.g. gha); give this or boundary",
+            "schema": {"type": "string", "maxLength": 200},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "boundary": {
+            "title": "Custom area as GeoJSON (Polygon, MultiPolygon, Feature(Collection))",
+            "schema": {"type": "object", "contentMediaType": "application/geo+json"},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "area_name": {
+            "title": "A name for the custom area (only with boundary)",
+            "schema": {"type": "string", "minLength": 1, "maxLength": AREA_NAME_MAX_LENGTH},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "buffer_m": {
+            "title": "Grow the boundary by this many metres, measured on the ellipsoid",
+            "schema": {"type": "integer", "minimum": 1, "maximum": rt.settings.max_buffer_m},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+    }
+
+
+def _inputs(rt: Runtime, metadata: Metadata) -> dict[str, dict[str, Any]]:
+    """Every input of the process: the boundary's, then each option of the processor.
+
+    An option is one input whose schema is the option's in ``options_schema`` (a list
+    of choices is one array-valued input, its default every choice).
+    """
+    inputs = _boundary_inputs(rt)
+    options = rt.registry.get(metadata.id).options_model.model_json_schema()
+    for name, schema in options.get("properties", {}).items():
+        option = dict(schema)
+        inputs[name] = {
+            "title": option.pop("title", name),
+            "description": option.pop("description", ""),
+            "schema": option,
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        }
+    return inputs
 
 
 @router.post(
     "/processes/{process_id}/execution",
     status_code=201,
     response_model=StatusInfo,
-    responses={
-        400: {"model": ErrorMessage},
-        401: {"model": ErrorMessage},
-        404: {"model": ErrorMessage},
-        422: {"model": ErrorMessage},
-        429: {"model": ErrorMessage},
-    },
+    responses=documented({**_INVALID, **_NO_SUCH_PROCESS}),
     operation_id="ogc_execute",
     name="ogc_execute",
 )
@@ -235,32 +325,64 @@ def execute(
     process_id: str,
     body: Annotated[ExecuteRequest, Body()],
 ) -> StatusInfo:
-    """Start a job for the process (always asynchronous); ``Location`` is the job."""
-    metadata = _metadata(rt, process_id)
-    area = body.inputs.get("boundary")
-    name = body.inputs.get("boundary_name")
+    """Start a job for the process (always asynchronous); ``Location`` is the job.
+
+    The inputs are validated as ``POST /v1/jobs`` validates the same job; an input the
+    process does not take is 400, naming the inputs it takes, and starts nothing.
+    """
+    metadata = _metadata(rt, request, process_id)
+    job = _job_of(rt, metadata, body.inputs)
     submission = service.submit(
         rt,
         executor,
-        boundary_name=str(name) if name is not None else None,
-        area=parse_area(area) if area is not None else None,
-        processor_ids=[metadata.id],
-        buffer_m=_buffer_m(body.inputs.get("buffer_m")),
+        boundary_name=job.boundary_name,
+        area=job.boundary,
+        area_name=job.area_name,
+        processor_ids=job.processors,
+        options=job.options,
+        buffer_m=job.buffer_m,
         client=writer,
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
 
 
-def _buffer_m(value: Any) -> int | None:
-    # JSON true is an int to Python; a buffer is a whole number of metres, not a flag.
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UnprocessableError(
-            f"inputs.buffer_m: must be a whole number of metres from 1, not {str(value)[:40]!r}"
+def _job_of(rt: Runtime, metadata: Metadata, inputs: dict[str, Any]) -> JobCreate:
+    """The ``POST /v1/jobs`` request the inputs make, validated as that route validates it.
+
+    Raises:
+        OgcProblem: an input the process does not take, or a value the job refuses.
+    """
+    taken = _inputs(rt, metadata)
+    unknown = sorted(set(inputs) - set(taken))
+    if unknown:
+        shown = ", ".join(repr(name[:40]) for name in unknown[:5])
+        raise OgcProblem(
+            400,
+            INVALID_PARAMETER,
+            f"unknown input {shown}: process {metadata.id} takes {', '.join(taken)}",
         )
-    return value
+    boundary = _boundary_inputs(rt)
+    options = {name: value for name, value in inputs.items() if name not in boundary}
+    try:
+        return JobCreate.model_validate(
+            {
+                **{name: value for name, value in inputs.items() if name in boundary},
+                "processors": [metadata.id],
+                "options": {metadata.id: options} if options else None,
+            }
+        )
+    except ValidationError as exc:
+        problems = "; ".join(_input_problem(error, metadata.id) for error in exc.errors()[:3])
+        raise OgcProblem(400, INVALID_PARAMETER, problems) from None
+
+
+def _input_problem(error: ErrorDetails, process_id: str) -> str:
+    """A validation error of the job, named by the input it is about."""
+    where = [str(part) for part in error["loc"]]
+    if where[:2] == ["options", process_id]:
+        where = where[2:]
+    return f"inputs.{'.'.join(where)}: {error['msg']}" if where else error["msg"]
 
 
 class JobListInfo(BaseModel):
@@ -274,11 +396,7 @@ class JobListInfo(BaseModel):
 @router.get(
     "/jobs",
     response_model=JobListInfo,
-    responses={
-        401: {"model": ErrorMessage},
-        422: {"model": ErrorMessage},
-        429: {"model": ErrorMessage},
-    },
+    responses=documented({**_INVALID, 401: "With API keys, without a valid key"}),
     operation_id="ogc_list_jobs",
     name="ogc_list_jobs",
 )
@@ -291,7 +409,7 @@ def list_jobs(
         Query(
             max_length=len(_OGC_CONDITIONS),
             description="Statuses to keep (repeat for several; each at most once counts, "
-            "more than five values is 422).",
+            "more than five values is 400).",
         ),
     ] = None,
     processID: Annotated[str | None, Query(max_length=200)] = None,
@@ -322,25 +440,20 @@ def list_jobs(
 @router.get(
     "/jobs/{job_id}",
     response_model=StatusInfo,
-    responses={404: {"model": ErrorMessage}},
+    responses=documented(_NO_SUCH_JOB),
     operation_id="ogc_get_job",
     name="ogc_get_job",
 )
 async def get_job(rt: RuntimeDep, request: Request, job_id: str) -> Response:
-    """Status of a job."""
-    status = await run_in_threadpool(service.status, rt, job_id=job_id)
+    """Status of a job; once failed, its ``message`` names each failed processor and why."""
+    status = await run_in_threadpool(_job_status, rt, request, job_id)
     return model_response(_status(request, status))
 
 
 @router.delete(
     "/jobs/{job_id}",
     response_model=StatusInfo,
-    responses={
-        401: {"model": ErrorMessage},
-        404: {"model": ErrorMessage},
-        409: {"model": ErrorMessage},
-        429: {"model": ErrorMessage},
-    },
+    responses=documented({**_NO_SUCH_JOB, 409: "The job is already complete"}),
     operation_id="ogc_dismiss_job",
     name="ogc_dismiss_job",
 )
@@ -349,22 +462,50 @@ def dismiss_job(
 ) -> StatusInfo:
     """Dismiss (cancel) a job that is not yet complete (409 once it is; its outcome
     stands). With API keys, only its own key or an admin key may (404 for another)."""
-    return _status(request, service.cancel(rt, job_id=job_id, client=guard.owner(writer)))
+    try:
+        cancelled = service.cancel(rt, job_id=job_id, client=guard.owner(writer))
+    except NotFoundError as exc:
+        instance = str(request.url_for("ogc_get_job", job_id=job_id))
+        raise OgcProblem(404, NO_SUCH_JOB, exc.message, instance=instance) from None
+    return _status(request, cancelled)
 
 
 @router.get(
     "/jobs/{job_id}/results",
-    responses={404: {"model": ErrorMessage}},
+    responses=documented(
+        {
+            **_NO_SUCH_JOB,
+            500: "The job failed: the detail names each failed processor and why",
+        }
+    ),
     operation_id="ogc_get_job_results",
     name="ogc_get_job_results",
 )
 def get_job_results(
     rt: RuntimeDep, request: Request, host: PackagesHostDep, job_id: str
 ) -> dict[str, Any]:
-    """Results of a successful job: a reference to the package's datapackage.json."""
-    job = service.status(rt, job_id=job_id)
+    """Results of a successful job: a reference to the package's datapackage.json.
+
+    Before then, 404 ``result-not-ready``; a failed job's is an exception document (500)
+    naming each failed processor and why; a dismissed job has none (404).
+    """
+    job = _job_status(rt, request, job_id)
     state = _status(request, job).status
+    instance = str(request.url_for("ogc_get_job", job_id=job_id))
+    if state == "failed":
+        raise OgcProblem(
+            500, "about:blank", f"job {job_id} failed: " + _failures(job), instance=instance
+        )
+    if state == "dismissed":
+        raise OgcProblem(
+            404, "about:blank", f"job {job_id} was dismissed: it has no results", instance=instance
+        )
     if state != "successful":
-        raise NotFoundError(f"job {job_id[:80]} has no results (status: {state})")
+        raise OgcProblem(
+            404,
+            RESULT_NOT_READY,
+            f"job {job_id} has no results yet (status: {state})",
+            instance=instance,
+        )
     href = rt.package_url(job.boundary_name, host) + "datapackage.json"
     return {"package": {"href": href, "type": "application/json"}}

@@ -49,9 +49,15 @@ def version_metadata(
 
 
 def _versions(rt: RuntimeDep, name: str) -> list[Metadata]:
+    """A processor's versions; given a version's id (``<name>.<version>``), that one."""
     versions = rt.registry.by_name().get(name)
+    if not versions and name in rt.registry:
+        versions = [rt.registry.get(name).metadata]
     if not versions:
-        raise NotFoundError(f"unknown processor: {name[:80]!r}")
+        raise NotFoundError(
+            f"unknown processor: {name[:80]!r} (give a name, e.g. wri_powerplants, or a "
+            "version's id, e.g. wri_powerplants.version_130)"
+        )
     return versions
 
 
@@ -88,12 +94,14 @@ async def list_processors(
 async def get_processor(
     rt: RuntimeDep, cache: ReadCacheDep, if_none_match: IfNoneMatchDep, request: Request, name: str
 ) -> Response:
-    """One processor and its versions (its name in any case)."""
+    """One processor and its versions (its name in any case); given the id of one of its
+    versions (``wri_powerplants.version_130``), that version only."""
     name = name.lower()
 
     def build() -> dict[str, Any]:
-        versions = [version_metadata(m, request, rt.registry) for m in _versions(rt, name)]
-        return ProcessorPublic(name=name, versions=versions).model_dump(mode="json")
+        found = _versions(rt, name)
+        versions = [version_metadata(m, request, rt.registry) for m in found]
+        return ProcessorPublic(name=found[0].name, versions=versions).model_dump(mode="json")
 
     key = ("processor", name, str(request.base_url))
     return respond(await cache.get(key, build), if_none_match)
