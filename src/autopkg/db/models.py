@@ -131,7 +131,7 @@ class RunRecord(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     boundary_name: Mapped[str] = mapped_column(String(63))
     processor_id: Mapped[str] = mapped_column(String(130))
-    # The processor's options in canonical form (autopkg.processors.options) and a key of
+    # The processor's options in canonical form (processors/options.py) and a key of
     # them for the index: the same processor with other options is other work.
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     options_key: Mapped[str] = mapped_column(String(64), default="")

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.estimate import Estimate
 from autopkg.errors import AutopkgError, LimitExceededError
 from autopkg.processors.context import LocalEstimateContext
-from autopkg.processors.estimate import Estimate
 from autopkg.runtime import Runtime
 
 log = logging.getLogger(__name__)

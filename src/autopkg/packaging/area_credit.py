@@ -15,7 +15,7 @@ from typing import Any
 from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geoboundaries import SOURCE_NAME
 from autopkg.boundaries.search import fold
-from autopkg.processors.reference import REFERENCE_KEY, Person, Reference
+from autopkg.domain.reference import REFERENCE_KEY, Person, Reference
 
 #: Marks a package-level source as the area's, not a dataset's.
 ROLE_KEY = "autopkg:role"

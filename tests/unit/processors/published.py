@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import publish_processor
-from autopkg.processors.base import OutputFile, Processor
+from autopkg.processors.base import Processor
 from autopkg.storage.localfs import LocalFSStorage
 
 

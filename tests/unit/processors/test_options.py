@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from autopkg.domain.options import NoOptions, options_key
 from autopkg.errors import UnprocessableError
 from autopkg.processors.datasets.isimp_drought.version_1 import IsimipOptions, source_file_names
 from autopkg.processors.datasets.storm.global_mosaics_version_1 import StormOptions
@@ -11,7 +12,7 @@ from autopkg.processors.datasets.storm.global_mosaics_version_1 import (
     source_file_names as storm_names,
 )
 from autopkg.processors.datasets.wri_aqueduct.version_2 import AqueductOptions
-from autopkg.processors.options import NoOptions, canonical_options, options_key
+from autopkg.processors.options import canonical_options
 from tests.fixtures.standin_aqueduct import kept_names
 
 AQUEDUCT = "wri_aqueduct.version_2"

@@ -27,9 +27,9 @@ from autopkg.api.schemas import ErrorMessage
 from autopkg.boundaries.geojson import parse_area
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
+from autopkg.domain.metadata import Metadata
 from autopkg.errors import NotFoundError, UnprocessableError
 from autopkg.jobs import service
-from autopkg.processors.base import Metadata
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Processes"], route_class=StrictJSONRoute)
 
