@@ -23,7 +23,7 @@ from tests.fixtures.mirror import serve_directory
 from tests.fixtures.services import S3_REGION, create_bucket, s3_server
 from tests.fixtures.sources import build_mirror
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import License, Metadata
 from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import publish_processor

@@ -65,7 +65,7 @@ class BoundaryRecord(Base):
     # Folded names and alternative names, one per line (autopkg.boundaries.search).
     search_text: Mapped[str] = mapped_column(Text, default="")
     # The unit holding this one (a country for an admin-1 unit), its codes elsewhere and
-    # where its geometry came from (autopkg.boundaries.boundary.Boundary).
+    # where its geometry came from (autopkg.domain.boundary.Boundary).
     parent: Mapped[str | None] = mapped_column(String(63), nullable=True, index=True)
     codes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     edition: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -15,7 +15,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.reference import REFERENCE_KEY
 from autopkg.domain.sources import Source

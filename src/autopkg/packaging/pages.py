@@ -18,7 +18,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from autopkg import __version__
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import Metadata
 from autopkg.packaging.layout import (
     DATASET_PAGES,

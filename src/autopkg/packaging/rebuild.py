@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autopkg import __version__
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import Metadata
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.georef import has_georef, read_georef

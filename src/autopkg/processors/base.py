@@ -15,11 +15,11 @@ from typing import Any, ClassVar, Protocol
 
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.attributes import warn_if_any
 from autopkg.clip.raster import RasterClip, clip_raster
 from autopkg.clip.vector import clip_vector
 from autopkg.domain.attributes import Kind
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.estimate import Estimate
 from autopkg.domain.facts import FailedFile, SourceFacts, SourceRead
 from autopkg.domain.metadata import Metadata

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.facts import FailedFile, SourceFacts, SourceRead
 from autopkg.domain.sources import FetchedSource, PostgresSource, Source
 from autopkg.errors import SourceError

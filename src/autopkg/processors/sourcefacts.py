@@ -73,7 +73,7 @@ def _crs_text(wkt: str) -> str:
 def differences(prior: SourceFacts, facts: SourceFacts) -> list[str]:
     """What ``facts`` (read) say unlike ``prior`` (believed), one phrase each."""
     found = []
-    if not _same_crs(prior.crs, facts.crs):
+    if not same_crs(prior.crs, facts.crs):
         found.append(f"CRS {_crs_name(facts.crs)}, not {_crs_name(prior.crs)}")
     if (facts.width, facts.height) != (prior.width, prior.height):
         found.append(f"{facts.width}x{facts.height} pixels, not {prior.width}x{prior.height}")
@@ -92,12 +92,13 @@ def differences(prior: SourceFacts, facts: SourceFacts) -> list[str]:
         found.append(f"pixel type {facts.dtype}, not {prior.dtype}")
     if facts.count != prior.count:
         found.append(f"{facts.count} band(s), not {prior.count}")
-    if not _same_nodata(facts.nodata, prior.nodata):
+    if not same_nodata(facts.nodata, prior.nodata):
         found.append(f"NoData {_shown(facts.nodata)}, not {_shown(prior.nodata)}")
     return found
 
 
-def _same_nodata(read: float | None, believed: float | None) -> bool:
+def same_nodata(read: float | None, believed: float | None) -> bool:
+    """Whether two NoData values are the same (NaN is NaN; 255 is 255.0; none is none)."""
     if read is None or believed is None:
         return read is believed
     return read == believed or (math.isnan(read) and math.isnan(believed))
@@ -113,7 +114,7 @@ def _close(read: tuple[float, ...], believed: tuple[float, ...]) -> bool:
     )
 
 
-def _same_crs(read: str, believed: str) -> bool:
+def same_crs(read: str, believed: str) -> bool:
     """Whether two CRSs are the same, however the file's WKT spells it."""
     if read == believed:
         return True

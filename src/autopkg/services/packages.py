@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.db import counters
 from autopkg.db import packages as db_packages
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import Metadata
 from autopkg.errors import NotFoundError
 from autopkg.packaging.archive import PackageArchive, package_archive

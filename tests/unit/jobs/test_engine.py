@@ -16,12 +16,12 @@ import pytest
 import shapely
 from pydantic import SecretStr
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunState
 from autopkg.db.session import Database
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.estimate import Estimate
 from autopkg.domain.metadata import License, Metadata
 from autopkg.domain.outputs import OutputFile

@@ -13,7 +13,7 @@ from rasterio.transform import from_bounds
 from shapely.geometry import MultiPolygon, box
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import License, Metadata
 from autopkg.domain.outputs import OutputFile
 

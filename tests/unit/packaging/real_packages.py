@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import publish_processor
 from autopkg.processors.base import Processor

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import publish_processor
 from autopkg.processors.base import Processor

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from shapely.geometry import MultiPolygon, box
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.sources import FetchedSource, Source
 from autopkg.processors.base import stage
 from autopkg.processors.context import LocalRunContext

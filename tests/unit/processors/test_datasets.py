@@ -12,7 +12,7 @@ import pytest
 import rasterio
 import shapely
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.sources import PostgresSource
 from autopkg.errors import ProcessorError, SourceError
 from autopkg.processors.base import Processor

@@ -18,7 +18,7 @@ import pyogrio
 import pytest
 import rasterio
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.estimate import Estimate
 from autopkg.domain.outputs import OutputFile
 from autopkg.processors.base import Processor

@@ -16,7 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point, box
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.sources import PostgresSource
 from autopkg.errors import SourceError
 from autopkg.processors.context import LocalEstimateContext

@@ -13,7 +13,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 import autopkg.processors.base as processor_base
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.outputs import OutputFile
 from autopkg.errors import SourceError
 from autopkg.processors.context import LocalRunContext

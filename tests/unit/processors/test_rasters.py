@@ -12,7 +12,7 @@ import rasterio
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.outputs import OutputFile
 from autopkg.errors import SourceError

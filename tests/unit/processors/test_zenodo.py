@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from shapely.geometry import MultiPolygon, box
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.domain.sources import FetchedSource, Source
 from autopkg.errors import SourceError
 from autopkg.processors.context import LocalRunContext

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import ClassVar, Literal, get_args
 
 from pydantic import Field
@@ -124,6 +125,11 @@ def listed_files(html: str) -> list[str]:
     ]
 
 
+def _read_listing(listing: Path) -> list[str]:
+    """The GeoTIFFs the fetched listing names (see :func:`listed_files`)."""
+    return listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+
+
 def file_source(name: str) -> Source:
     """Where WRI serves one listed GeoTIFF: beside the listing."""
     return Source(url=f"{_FOLDER}/{name}", filename=name)
@@ -190,7 +196,7 @@ class WriAqueductProcessor(Processor):
     def list_sources(self, ctx: IndexContext) -> SourceSet:
         """The listing, and every GeoTIFF it names that a run may clip."""
         listing = ctx.fetch(LISTING)
-        names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+        names = _read_listing(listing)
         return SourceSet(indexes=(LISTING,), listed=tuple(file_source(name) for name in names))
 
     def raster_prior(self, source: Source) -> RasterPrior | None:
@@ -205,14 +211,14 @@ class WriAqueductProcessor(Processor):
         """
         listing = ctx.fetch(LISTING)
         options = AqueductOptions.model_validate(ctx.options)
-        names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+        names = _read_listing(listing)
         chosen = [(file_source(name), "") for name in names if options.selects(name)]
         return files_estimate(ctx, chosen, PRIOR, ratio=_RATIO)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the listing, then fetch and clip each GeoTIFF it names in turn."""
         listing = self.fetch(ctx, LISTING, span=(0, 1))
-        names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+        names = _read_listing(listing)
         if not names:
             raise SourceError(f"the publisher's listing {LISTING.url} names no GeoTIFF")
         options = AqueductOptions.model_validate(ctx.options)
