@@ -111,7 +111,6 @@ class StormGlobalMosaicsProcessor(Processor):
     )
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
     options_model = StormOptions
-
     raster_priors = dict.fromkeys(_SOURCES, RasterPrior(PRIOR))
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
