@@ -28,9 +28,9 @@ from rasterio.windows import Window
 from tests.fixtures.mirror import serve_directory
 from tests.fixtures.standin_tiles import write_schema
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.budget import configure_gdal
 from autopkg.clip.geometry import boundary_in_crs, repair
+from autopkg.domain.boundary import Boundary
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import (
     COMPUTED,

@@ -33,10 +33,10 @@ from affine import Affine
 from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.budget import configure_gdal
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.raster import clip_raster
+from autopkg.domain.boundary import Boundary
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import (
     COMPUTED,

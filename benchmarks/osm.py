@@ -29,7 +29,7 @@ from psycopg import sql
 from tests.fixtures.postgres import postgis_database
 
 from autopkg.boundaries.builtin import get_builtin
-from autopkg.processors.base import PostgresSource
+from autopkg.domain.sources import PostgresSource
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
     GriOsmRoadsAndRailProcessor,

@@ -23,9 +23,10 @@ from tests.fixtures.mirror import serve_directory
 from tests.fixtures.services import S3_REGION, create_bucket, s3_server
 from tests.fixtures.sources import build_mirror
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import License, Metadata
+from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import publish_processor
-from autopkg.processors.base import License, Metadata, OutputFile
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
 from autopkg.storage.s3 import S3Storage

@@ -27,10 +27,10 @@ from tests.fixtures.standin_rasters import write_sparse
 from autopkg.boundaries.builtin import get_builtin
 from autopkg.clip import clip_raster, raster_sides
 from autopkg.clip.budget import configure_gdal
+from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.manifest import PROCESSOR_KEY
 from autopkg.packaging.publish import publish_processor, read_manifest
 from autopkg.packaging.summary import with_summary
-from autopkg.processors.base import OutputFile
 from autopkg.processors.registry import discover
 from autopkg.storage.localfs import LocalFSStorage
 from autopkg.summary.compute import summarise

@@ -12,7 +12,7 @@ from autopkg.db import boundaries as boundary_repo
 from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
 from autopkg.db.urls import database_url
-from autopkg.processors.base import PostgresSource
+from autopkg.domain.sources import PostgresSource
 from autopkg.processors.registry import Registry, discover
 from autopkg.storage.base import Storage
 from autopkg.storage.factory import make_storage

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from autopkg.domain.slugs import SLUG_PATTERN
 from autopkg.errors import InvalidInputError
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _SLUG = re.compile(SLUG_PATTERN)
 
 

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from autopkg.boundaries.builtin import get_builtin
+from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import publish_processor
-from autopkg.processors.base import OutputFile
 from autopkg.runtime import Runtime
 from autopkg.services.packages import mark_packages_changed
 from autopkg.summary.compute import summarise

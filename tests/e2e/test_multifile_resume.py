@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import shapely.geometry
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.isimp_drought.version_1 import IsimipDroughtProcessor
 from tests.e2e.conftest import serve_env

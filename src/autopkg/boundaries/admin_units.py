@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import shapely
 from shapely.geometry import MultiPolygon
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geoboundaries import Release, Unit
 from autopkg.boundaries.loader import to_multipolygon
 from autopkg.boundaries.search import fold
+from autopkg.domain.boundary import Boundary
 
 _MAX_ID = 63
 _OTHER = re.compile(r"[^a-z0-9]+")

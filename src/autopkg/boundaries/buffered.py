@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.custom import BUFFER_MARK
 from autopkg.boundaries.geodesic import geodesic_buffer
+from autopkg.domain.boundary import Boundary
 
 _NAME_LENGTH = 63
 _BUFFERED = re.compile(rf"{BUFFER_MARK}([0-9]+)m$")

@@ -14,8 +14,8 @@ from importlib.resources import as_file, files
 import pyogrio
 import shapely
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.loader import to_multipolygon
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import AutopkgError, NotFoundError
 
 _DATA = "data/ne_50m_admin_0_countries.zip"

@@ -8,9 +8,9 @@ from typing import Any
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geojson import Rings, polygons_of
 from autopkg.boundaries.limits import AreaLimits, RepairBudget, check_area, check_counts
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import ClipError, UnprocessableError
 
 #: Names the service gives to the areas it makes: custom areas (``custom-<hash>``) and

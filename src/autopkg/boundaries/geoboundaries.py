@@ -23,8 +23,8 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import Source
 from autopkg.processors.fetch import SourceNotFoundError, cached_digest
 
 API_ROOT = "https://www.geoboundaries.org/api/current/gbOpen"

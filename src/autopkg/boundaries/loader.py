@@ -21,10 +21,10 @@ from pyproj import CRS, Transformer
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.custom import BUFFER_MARK, CUSTOM_PREFIX, is_reserved
 from autopkg.boundaries.limits import RepairBudget
 from autopkg.clip.geometry import repair
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import ClipError, InvalidInputError, LimitExceededError
 from autopkg.slugs import require_slug
 

@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 
 #: Simplification tolerance, degrees.
 MAP_TOLERANCE = 0.05

@@ -44,9 +44,9 @@ def validate_command(boundary: Boundary) -> None:
 @app.command("rebuild")
 def rebuild_command(boundary: Boundary) -> None:
     """Regenerate datapackage.json from the files on storage."""
+    from autopkg.domain.metadata import Metadata
     from autopkg.jobs.locks import publish_lock
     from autopkg.packaging.publish import rebuild_manifest
-    from autopkg.processors.base import Metadata
     from autopkg.services.boundaries import get_boundary
     from autopkg.services.packages import mark_packages_changed
 

@@ -26,12 +26,13 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.clip.attributes import AttributeReport, AttributeTally, Kind, distinct_names
+from autopkg.clip.attributes import AttributeTally, distinct_names
 from autopkg.clip.geometry import boundary_in_crs, repair
 from autopkg.clip.geoparquet import write_geoparquet
 from autopkg.clip.gpkg import dataset_options
 from autopkg.clip.shapes import GeometryKind, clip_shapes
 from autopkg.clip.staging import move_into_place, staging_dir
+from autopkg.domain.attributes import AttributeReport, Kind
 from autopkg.errors import ClipError
 
 #: Features per Arrow batch: large enough to amortise Python per batch, small enough to

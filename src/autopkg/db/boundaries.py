@@ -25,7 +25,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.buffered import buffered_name
 from autopkg.boundaries.custom import BUFFER_MARK, CUSTOM_PREFIX
 from autopkg.boundaries.search import fold, search_text, sort_key
@@ -37,6 +36,7 @@ from autopkg.db.models import (
     JobRecord,
     RunRecord,
 )
+from autopkg.domain.boundary import Boundary
 
 # Search answers countries first, then admin-1, then admin-2 units; boundaries without
 # a level (uploads, custom areas) rank with the countries, as they always did.

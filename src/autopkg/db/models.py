@@ -65,7 +65,7 @@ class BoundaryRecord(Base):
     # Folded names and alternative names, one per line (autopkg.boundaries.search).
     search_text: Mapped[str] = mapped_column(Text, default="")
     # The unit holding this one (a country for an admin-1 unit), its codes elsewhere and
-    # where its geometry came from (autopkg.boundaries.boundary.Boundary).
+    # where its geometry came from (autopkg.domain.boundary.Boundary).
     parent: Mapped[str | None] = mapped_column(String(63), nullable=True, index=True)
     codes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     edition: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
@@ -131,7 +131,7 @@ class RunRecord(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     boundary_name: Mapped[str] = mapped_column(String(63))
     processor_id: Mapped[str] = mapped_column(String(130))
-    # The processor's options in canonical form (autopkg.processors.options) and a key of
+    # The processor's options in canonical form (processors/options.py) and a key of
     # them for the index: the same processor with other options is other work.
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     options_key: Mapped[str] = mapped_column(String(64), default="")

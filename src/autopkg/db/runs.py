@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord, RunState
-from autopkg.processors.options import options_key
+from autopkg.domain.options import options_key
 
 
 def _rowcount(result: Result[Any]) -> int:

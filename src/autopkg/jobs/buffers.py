@@ -9,10 +9,10 @@ import threading
 import shapely
 from cachetools import LRUCache
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.buffered import buffer_of, buffered_boundary, buffered_name, kilometres
 from autopkg.boundaries.limits import check_area, check_counts
 from autopkg.db import boundaries as boundary_repo
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import LimitExceededError, UnprocessableError
 from autopkg.runtime import Runtime
 

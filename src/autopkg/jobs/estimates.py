@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.estimate import Estimate
 from autopkg.errors import AutopkgError, LimitExceededError
 from autopkg.processors.context import LocalEstimateContext
-from autopkg.processors.estimate import Estimate
 from autopkg.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.custom import custom_boundary
 from autopkg.boundaries.geojson import Area
 from autopkg.db import boundaries as boundary_repo
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import (
     InvalidInputError,
     LimitExceededError,

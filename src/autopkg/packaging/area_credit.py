@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geoboundaries import SOURCE_NAME
 from autopkg.boundaries.search import fold
-from autopkg.processors.reference import REFERENCE_KEY, Person, Reference
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.reference import REFERENCE_KEY, Person, Reference
 
 #: Marks a package-level source as the area's, not a dataset's.
 ROLE_KEY = "autopkg:role"

@@ -18,15 +18,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from autopkg.domain.reference import DOI_PATTERN, REFERENCE_KEY, Author, Organisation, Reference
 from autopkg.packaging.area_credit import AREA_ROLE, ROLE_KEY
 from autopkg.packaging.manifest import Manifest, group_by_processor
-from autopkg.processors.reference import (
-    DOI_PATTERN,
-    REFERENCE_KEY,
-    Author,
-    Organisation,
-    Reference,
-)
 
 _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$")
 _DOI = re.compile(DOI_PATTERN)

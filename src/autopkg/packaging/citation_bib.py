@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
+from autopkg.domain.reference import Author, Person
 from autopkg.packaging.citation import PackageCitation
-from autopkg.processors.reference import Author, Person
 
 # Characters LaTeX treats specially, escaped in BibTeX text fields.
 _LATEX_SPECIAL = re.compile(r"([&%$#_{}~^\\])")

@@ -12,8 +12,8 @@ import json
 
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 
+from autopkg.domain.reference import Author, Person
 from autopkg.packaging.citation import DatasetCitation, PackageCitation
-from autopkg.processors.reference import Author, Person
 
 CFF_VERSION = "1.2.0"
 CFF_MESSAGE = (

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from autopkg.domain.reference import Author, Person
 from autopkg.packaging.citation import PackageCitation
-from autopkg.processors.reference import Author, Person
 
 
 def citation_csl(citation: PackageCitation) -> list[dict[str, Any]]:

@@ -7,8 +7,8 @@ from typing import Any
 from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, mapping, shape
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.buffered import buffer_of
+from autopkg.domain.boundary import Boundary
 
 
 def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:

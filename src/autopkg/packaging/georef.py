@@ -21,8 +21,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
+from autopkg.domain.outputs import GPKG_MEDIATYPE
 from autopkg.packaging.manifest import CRS_KEY, GRID_KEY
-from autopkg.processors.base import GPKG_MEDIATYPE
 
 logger = logging.getLogger(__name__)
 

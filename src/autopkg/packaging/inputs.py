@@ -22,8 +22,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.processors.base import Source
-from autopkg.processors.context import FetchedSource
+from autopkg.domain.sources import FetchedSource, Source
 
 INPUTS_KEY = "autopkg:inputs"
 

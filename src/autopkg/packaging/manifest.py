@@ -15,12 +15,13 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.reference import REFERENCE_KEY
+from autopkg.domain.sources import Source
 from autopkg.packaging.area_credit import area_licenses, area_sources
 from autopkg.packaging.inputs import INPUTS_KEY, Inputs, inputs_match
 from autopkg.packaging.layout import data_path, preview_path
-from autopkg.processors.base import Metadata, Source
-from autopkg.processors.reference import REFERENCE_KEY
 
 SCHEMA_URL = "https://datapackage.org/profiles/2.0/datapackage.json"
 PROCESSOR_KEY = "autopkg:processor"

@@ -18,7 +18,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from autopkg import __version__
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import Metadata
 from autopkg.packaging.layout import (
     DATASET_PAGES,
     PACKAGE_PAGES,
@@ -37,7 +38,6 @@ from autopkg.packaging.manifest import (
     preview_of,
 )
 from autopkg.packaging.versions import version_manifest
-from autopkg.processors.base import Metadata
 from autopkg.summary.table import Row
 
 # "js-default" is CommonMark without raw HTML; unsafe link schemes are refused too.

@@ -40,8 +40,8 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip.geometry import antimeridian_parts, boundary_in_crs
+from autopkg.domain.outputs import GPKG_MEDIATYPE
 from autopkg.errors import ClipError
-from autopkg.processors.base import GPKG_MEDIATYPE
 
 logger = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from autopkg import __version__
-from autopkg.clip.attributes import AttributeReport
+from autopkg.domain.attributes import AttributeReport
+from autopkg.domain.sources import FetchedSource
 from autopkg.packaging.inputs import INPUTS_KEY
 from autopkg.packaging.manifest import CRS_KEY, EMPTY_KEY, GRID_KEY, PREVIEW_KEY
-from autopkg.processors.context import FetchedSource
 
 Provenance = dict[str, Any]
 

@@ -25,7 +25,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.sources import FetchedSource
 from autopkg.errors import ProcessorError
 from autopkg.packaging.georef import Georef, read_georef
 from autopkg.packaging.inputs import Inputs
@@ -56,8 +59,6 @@ from autopkg.packaging.store import (
 from autopkg.packaging.summary import SummaryRequest, summarised
 from autopkg.packaging.validation import package_notes, validate_package
 from autopkg.packaging.versions import discard, preserve
-from autopkg.processors.base import Metadata, OutputFile
-from autopkg.processors.context import FetchedSource
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from autopkg import __version__
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import Metadata
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.georef import has_georef, read_georef
 from autopkg.packaging.inputs import INPUTS_KEY
@@ -40,7 +41,6 @@ from autopkg.packaging.manifest import (
 from autopkg.packaging.provenance import file_records
 from autopkg.packaging.store import commit, hash_chunks, read_json
 from autopkg.packaging.summary import recorded_thresholds, with_summary
-from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 

@@ -29,8 +29,8 @@ from pystac import (
 from shapely import affinity
 from shapely.geometry import MultiPolygon
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.geometry import antimeridian_parts
+from autopkg.domain.boundary import Boundary
 from autopkg.packaging.citation import package_citation
 from autopkg.packaging.layout import MANIFEST, STAC_COLLECTION, stac_item_path
 from autopkg.packaging.licensing import stac_license, web_license_links

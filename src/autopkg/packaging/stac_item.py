@@ -21,7 +21,7 @@ from pystac.extensions.raster import DataType, RasterBand, RasterExtension
 from pystac.extensions.scientific import ScientificExtension
 from shapely.geometry import mapping
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.packaging.citation import DatasetCitation
 from autopkg.packaging.layout import dataset_dir
 from autopkg.packaging.licensing import stac_license, web_license_links

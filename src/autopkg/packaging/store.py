@@ -13,7 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import Metadata
 from autopkg.errors import AutopkgError
 from autopkg.packaging.citation import package_citation
 from autopkg.packaging.citation_bib import citation_bib
@@ -39,7 +40,6 @@ from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
 from autopkg.packaging.stac import stac_documents
 from autopkg.packaging.versions import archive, kept_versions, stamp
-from autopkg.processors.base import Metadata
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
 from autopkg.summary.table import Row, from_csv

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.packaging.charts import exposure_charts
 from autopkg.packaging.inputs import geometry_digest
 from autopkg.packaging.layout import (

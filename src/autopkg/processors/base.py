@@ -10,140 +10,24 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
-from autopkg.clip.attributes import AttributeReport, Kind, warn_if_any
+from autopkg.clip.attributes import warn_if_any
 from autopkg.clip.raster import RasterClip, clip_raster
 from autopkg.clip.vector import clip_vector
+from autopkg.domain.attributes import Kind
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.facts import FailedFile, SourceFacts, SourceRead
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.options import NoOptions, ProcessorOptions
+from autopkg.domain.outputs import COG_MEDIATYPE, GPKG_MEDIATYPE, OutputFile
+from autopkg.domain.sources import RasterPrior, Source, SourceSet
 from autopkg.errors import ClipError
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.options import NoOptions, ProcessorOptions
-from autopkg.processors.reference import Reference
-from autopkg.slugs import SLUG_PATTERN
-
-if TYPE_CHECKING:
-    from autopkg.processors.clipstore import ClipStore
-    from autopkg.processors.sourcefacts import FailedFile, SourceFacts, SourceRead
-
-
-class License(BaseModel):
-    """A data licence as Frictionless describes it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    path: str
-    title: str
-
-
-class Metadata(BaseModel):
-    """Descriptive metadata of one processor version (the API's ProcessorVersionMetadata)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str = Field(pattern=SLUG_PATTERN, description="Processor (dataset) name.")
-    version: str = Field(pattern=SLUG_PATTERN, description="Version of the processor.")
-    description: str
-    status: str = "available"
-    data_author: str
-    data_title: str
-    data_title_long: str
-    data_summary: str
-    data_citation: str
-    data_license: License
-    data_origin_url: str
-    data_formats: tuple[str, ...]
-    #: The citation's fields for reference managers (authors, year, the dataset's
-    #: version, DOI, URL). Optional so that processors written before it still load;
-    #: without it the citation files credit ``data_author`` as one organisation.
-    data_reference: Reference | None = None
-
-    @property
-    def id(self) -> str:
-        """Full processor id, ``<name>.<version>``."""
-        return f"{self.name}.{self.version}"
-
-
-@dataclass(frozen=True)
-class Source:
-    """One file a processor downloads from its publisher.
-
-    ``size`` and ``sha256`` are pinned when the publisher's bytes are known; so is
-    ``checksum``, ``<algorithm>:<hex digest>`` (``sha1:…``, ``md5:…``), for publishers
-    that give another algorithm's digest. They are checked unless checksum verification
-    is turned off for mirrors of stand-ins. ``pinned_by`` names where pins taken at run
-    time come from (a publisher's record), for the message of a file that fails them.
-    """
-
-    url: str
-    filename: str
-    size: int | None = None
-    sha256: str | None = None
-    checksum: str | None = None
-    pinned_by: str | None = None
-
-
-@dataclass(frozen=True)
-class SourceSet:
-    """Every source a processor can need, whatever the boundary and options.
-
-    ``files`` are always the same; ``indexes`` are small files read to decide the others
-    (a listing, a tile schema), and ``listed`` the files they name. With
-    ``may_be_absent``, a listed file the publisher does not serve (HTTP 404) is not
-    missing but absent by design (a tile of open sea).
-    """
-
-    files: tuple[Source, ...] = ()
-    indexes: tuple[Source, ...] = ()
-    listed: tuple[Source, ...] = ()
-    may_be_absent: bool = False
-
-
-@dataclass(frozen=True)
-class RasterPrior:
-    """The grid a processor's estimates assume for a raster source.
-
-    ``member`` is the GeoTIFF's path inside a zip source (``None``: the source is one).
-    """
-
-    grid: SourceFacts
-    member: str | None = None
-
-
-@dataclass(frozen=True)
-class PostgresSource:
-    """A PostgreSQL database a processor reads its source from (e.g. ``AUTOPKG_OSM_PG*``)."""
-
-    host: str
-    port: int
-    dbname: str
-    user: str | None = None
-    password: str | None = None
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """One file a processor produced, ready to be published.
-
-    ``path`` is a local file under the run's scratch folder whose name already follows
-    ``<processor>-<version>[-<sub>]-<boundary>.<ext>``. ``empty`` says that nothing of
-    the source lies inside the boundary: the file is valid but holds no data.
-    ``attributes`` says how a vector source's attributes differed from what the
-    processor expected (recorded in provenance).
-    """
-
-    path: Path
-    format: str
-    mediatype: str
-    title: str = ""
-    empty: bool = False
-    attributes: AttributeReport = field(default_factory=AttributeReport)
+from autopkg.processors.clipstore import ClipStore
 
 
 class RunContext(Protocol):
@@ -232,10 +116,6 @@ class EstimateContext(Protocol):
         ...
 
 
-#: Media types of the outputs the clip engine writes.
-COG_MEDIATYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
-GPKG_MEDIATYPE = "application/geopackage+sqlite3"
-
 #: A slice ``(start, end)`` of a processor's 0-100 progress given to one step.
 Span = tuple[float, float]
 
@@ -287,6 +167,8 @@ class Processor(ABC):
     test_only: ClassVar[bool] = False
     #: What the job body may set under ``options.<processor id>``; none by default.
     options_model: ClassVar[type[ProcessorOptions]] = NoOptions
+    #: The grid the estimates assume for each raster source (see ``raster_prior``).
+    raster_priors: ClassVar[Mapping[Source, RasterPrior]] = {}
 
     def output_path(self, ctx: RunContext, ext: str, sub: str | None = None) -> Path:
         """Return ``scratch/<processor>-<version>[-<sub>]-<boundary>.<ext>``."""
@@ -322,12 +204,14 @@ class Processor(ABC):
         title: str,
         span: Span,
         sub: str | None = None,
+        layer: str | None = None,
         open_options: Mapping[str, str] | None = None,
         expected: Mapping[str, Kind] | None = None,
     ) -> OutputFile:
         """Clip vector ``src`` to the boundary as a GeoPackage named for this processor.
 
-        ``expected`` are the columns the processor expects (priors, see
+        ``layer`` names the layer to clip (by default the first). ``expected`` are the
+        columns the processor expects (priors, see
         :func:`~autopkg.clip.vector.clip_vector`); what differs is logged as one WARNING
         and kept on the output for provenance.
         """
@@ -339,6 +223,7 @@ class Processor(ABC):
             src,
             ctx.boundary.geometry,
             output,
+            layer=layer,
             open_options=open_options,
             progress=stage(ctx, *span, task),
             expected=expected,
@@ -367,9 +252,11 @@ class Processor(ABC):
     def raster_prior(self, source: Source) -> RasterPrior | None:
         """The grid this processor's estimates assume for a raster ``source``, if any.
 
-        ``autopkg sources check`` compares it with the header the publisher serves.
+        ``autopkg sources check`` compares it with the header the publisher serves. By
+        default the one ``raster_priors`` declares; a processor whose rasters are named
+        by an index at run time overrides it.
         """
-        return None
+        return self.raster_priors.get(source)
 
     def check_database(self, ctx: IndexContext) -> str | None:
         """Check a database read instead of files: ``None`` if none, else where it is.

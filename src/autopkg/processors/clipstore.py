@@ -24,8 +24,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from autopkg.clip.attributes import AttributeReport
-from autopkg.processors.base import OutputFile
+from autopkg.domain.attributes import AttributeReport
+from autopkg.domain.outputs import OutputFile
 
 log = logging.getLogger(__name__)
 

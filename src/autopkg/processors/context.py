@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.facts import FailedFile, SourceFacts, SourceRead
+from autopkg.domain.sources import FetchedSource, PostgresSource, Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import PostgresSource, Source
 from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.fetch import (
     SourceNotFoundError,
@@ -19,28 +19,12 @@ from autopkg.processors.fetch import (
     cached_digest,
     fetch_source,
 )
-from autopkg.processors.sourcefacts import FailedFile, SourceFacts, SourceRead, last_seen
+from autopkg.processors.sourcefacts import last_seen
 from autopkg.processors.zenodo import PublisherChecksums
 
 #: Attempts at reading a publisher's record of checksums: it only adds a check, so a
 #: record that does not answer soon is given up (with a warning) rather than retried.
 _RECORD_ATTEMPTS = 2
-
-
-@dataclass(frozen=True)
-class FetchedSource:
-    """A source a run fetched: where it came from and exactly which bytes it holds.
-
-    ``missing`` says why a source has no bytes (the publisher answered that it has no
-    such file), for a processor that can do without it (a tile of the sea); its size
-    is then 0 and its sha256 empty.
-    """
-
-    url: str
-    filename: str
-    size: int
-    sha256: str
-    missing: str | None = None
 
 
 class LocalRunContext:

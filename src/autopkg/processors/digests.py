@@ -6,8 +6,8 @@ import hashlib
 import re
 from pathlib import Path
 
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import Source
 
 _CHUNK = 1 << 20
 _HEX = re.compile(r"^[0-9a-f]+$")

@@ -38,8 +38,8 @@ import httpx
 from filelock import FileLock
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import Source
 from autopkg.processors.digests import file_digests, pinned_digests
 
 Progress = Callable[[float], None]

@@ -25,6 +25,7 @@ from pyproj.exceptions import CRSError
 from rasterio.errors import RasterioError
 
 from autopkg.errors import SourceError
+from autopkg.processors.sourcefacts import same_crs, same_nodata
 
 #: Tolerance, in pixels, for a tile's corner to count as on the lattice.
 _ON_LATTICE = 1e-6
@@ -48,7 +49,7 @@ class Pixels:
     def differences(self, prior: Pixels) -> list[str]:
         """What differs from ``prior``, in words (empty when nothing does)."""
         found = []
-        if not _same_crs(self.crs, prior.crs):
+        if not same_crs(self.crs, prior.crs):
             found.append(f"CRS {_crs_name(self.crs)} (prior {_crs_name(prior.crs)})")
         if self.size != prior.size:
             found.append(
@@ -66,7 +67,7 @@ class Pixels:
             found.append(
                 f"{self.count} band(s) of {self.dtype} (prior {prior.count} of {prior.dtype})"
             )
-        if not _same_nodata(self.nodata, prior.nodata):
+        if not same_nodata(self.nodata, prior.nodata):
             found.append(f"NoData {self.nodata} (prior {prior.nodata})")
         return found
 
@@ -160,32 +161,16 @@ def _mismatch(tile: Pixels, first: Pixels) -> str | None:
         offset = (mine - theirs) / step
         if abs(offset - round(offset)) > _ON_LATTICE:
             return f"its corner {tile.origin} is not on the first tile's pixel lattice"
-    if (tile.dtype, tile.count) != (first.dtype, first.count) or not _same_nodata(
+    if (tile.dtype, tile.count) != (first.dtype, first.count) or not same_nodata(
         tile.nodata, first.nodata
     ):
         return (
             f"{tile.count} band(s) of {tile.dtype}, NoData {tile.nodata}; the first tile has "
             f"{first.count} of {first.dtype}, NoData {first.nodata}"
         )
-    if not _same_crs(tile.crs, first.crs):
+    if not same_crs(tile.crs, first.crs):
         return f"CRS {_crs_name(tile.crs)}, the first tile's {_crs_name(first.crs)}"
     return None
-
-
-def _same_nodata(one: float | None, other: float | None) -> bool:
-    """Whether two NoData values are the same (NaN is NaN; 255 is 255.0)."""
-    if one is None or other is None:
-        return one is other
-    return one == other or (math.isnan(one) and math.isnan(other))
-
-
-def _same_crs(one: str, other: str) -> bool:
-    try:
-        return one == other or CRS.from_user_input(one).equals(
-            CRS.from_user_input(other), ignore_axis_order=True
-        )
-    except CRSError:
-        return False
 
 
 def _crs_name(crs: str) -> str:

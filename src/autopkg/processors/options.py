@@ -1,33 +1,23 @@
 """Processor options: what a job body may set for one processor, validated and canonical.
 
-A processor declares a pydantic model (``Processor.options_model``); one without
-options accepts none. Options are stored, compared and recorded in ``autopkg:inputs``
-in their canonical form: the validated model without its defaults, so a request that
-spells out every default is the same request as one that gives no options.
+A processor declares a pydantic model (``Processor.options_model``, a
+:class:`~autopkg.domain.options.ProcessorOptions`); one without options accepts none.
+Options are stored, compared and recorded in ``autopkg:inputs`` in their canonical
+form: the validated model without its defaults, so a request that spells out every
+default is the same request as one that gives no options.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError, ValidationInfo, field_validator
 
+from autopkg.domain.options import ProcessorOptions
 from autopkg.errors import UnprocessableError
 
 T = TypeVar("T")
-
-
-class ProcessorOptions(BaseModel):
-    """Base of every options model: unknown fields are refused, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NoOptions(ProcessorOptions):
-    """The options of a processor that takes none."""
 
 
 def canonical_options(
@@ -47,14 +37,6 @@ def canonical_options(
     return parsed.model_dump(mode="json", exclude_defaults=True)
 
 
-def options_key(options: Mapping[str, Any]) -> str:
-    """A short fixed-length key of canonical options (``""`` for none), for indexes."""
-    if not options:
-        return ""
-    text = json.dumps(options, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def ordered(chosen: Iterable[T], allowed: tuple[T, ...], *, what: str) -> tuple[T, ...]:
     """Return the ``chosen`` subset of ``allowed`` in ``allowed``'s order, once each.
 
@@ -72,3 +54,19 @@ def ordered(chosen: Iterable[T], allowed: tuple[T, ...], *, what: str) -> tuple[
     if not picked:
         raise ValueError(f"choose at least one {what}")
     return tuple(value for value in allowed if value in picked)
+
+
+class Selections(ProcessorOptions):
+    """Options whose every field chooses a subset of a fixed list: the field's default.
+
+    Each field's value is kept in its default's order, once each (:func:`ordered`), and
+    a value outside it, or no value, is refused naming the field in the singular
+    (``return_periods``: "unknown return period: 7").
+    """
+
+    @field_validator("*")
+    @classmethod
+    def _in_default_order(cls, value: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
+        name = str(info.field_name)
+        allowed: tuple[Any, ...] = cls.model_fields[name].default
+        return ordered(value, allowed, what=name.removesuffix("s").replace("_", " "))

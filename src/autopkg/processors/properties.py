@@ -17,7 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from autopkg.clip.attributes import ARROW_TYPES, AttributeReport, Kind, distinct_names
+from autopkg.clip.attributes import ARROW_TYPES, distinct_names
+from autopkg.domain.attributes import AttributeReport, Kind
 
 #: Properties of one row, as read.
 Properties = Mapping[str, Any]

@@ -6,7 +6,8 @@ antimeridian (one COG per side), the facts of a publisher's raster read from the
 and compared with the processor's prior (:func:`observe`), and datasets of many files
 clipped one after another, each on its own grid, with progress per file, without
 redoing the files an interrupted attempt finished, and without losing the others when
-one cannot be read (:func:`attempt`).
+one cannot be read (:func:`attempt`). :func:`clip_published` is that whole run for a
+dataset of published GeoTIFFs, each output named after its file.
 """
 
 from __future__ import annotations
@@ -14,33 +15,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from autopkg.clip.raster import raster_sides
+from autopkg.domain.facts import FailedFile, SourceFacts, SourceRead
+from autopkg.domain.outputs import COG_MEDIATYPE, OutputFile
+from autopkg.domain.sources import Source
 from autopkg.errors import ClipError, SourceError
-from autopkg.processors.base import (
-    COG_MEDIATYPE,
-    OutputFile,
-    Processor,
-    RunContext,
-    Span,
-    clip_raster_of,
-    stage,
-)
+from autopkg.processors.base import Processor, RunContext, Span, clip_raster_of, stage
 from autopkg.processors.fetch import cached_digest
-from autopkg.processors.sourcefacts import (
-    FailedFile,
-    SourceFacts,
-    SourceRead,
-    differences,
-    read_facts,
-    remember,
-)
+from autopkg.processors.sourcefacts import differences, read_facts, remember
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +59,10 @@ class Located:
     #: where the facts read are kept for later estimates.
     cached: Path
     member: str = ""
+
+
+#: Where one file of a dataset of many is while it is clipped (see :func:`clip_each`).
+Locate = Callable[[RasterFile, Span], AbstractContextManager[Located]]
 
 
 def fetched(path: Path) -> Located:
@@ -199,7 +192,7 @@ def clip_each(
     processor: Processor,
     ctx: RunContext,
     files: Sequence[RasterFile],
-    locate: Callable[[RasterFile, Span], AbstractContextManager[Located]],
+    locate: Locate,
     *,
     prior: SourceFacts,
     span: Span,
@@ -280,3 +273,47 @@ def clip_file(
     )  # fmt: skip
     part = {"name": file.name, "sub": file.sub, "nodata": repr(nodata)}
     return clip_once(ctx, source_sha256=located.sha256, part=part, clip=clip)
+
+
+def published_files(names: Iterable[str]) -> list[RasterFile]:
+    """One output per published GeoTIFF, ``<sub>`` its lower-cased stem, titled after it."""
+    return [
+        RasterFile(name, sub=name.removesuffix(".tif").lower(), title=f"{name}, clipped")
+        for name in names
+    ]
+
+
+def fetch_each(processor: Processor, ctx: RunContext, source_of: Callable[[str], Source]) -> Locate:
+    """A ``locate`` fetching each file from its own source (``source_of`` its name)."""
+
+    @contextmanager
+    def locate(file: RasterFile, span: Span) -> Iterator[Located]:
+        yield fetched(processor.fetch(ctx, source_of(file.name), span=span))
+
+    return locate
+
+
+def clip_published(
+    processor: Processor,
+    ctx: RunContext,
+    names: Iterable[str],
+    locate: Locate,
+    *,
+    prior: SourceFacts,
+    span: Span,
+    locate_share: float = 0.0,
+) -> list[OutputFile]:
+    """Clip the published GeoTIFFs ``names`` in turn (`:func:`clip_each``); report done.
+
+    ``locate`` and ``locate_share`` are :func:`clip_each`'s: for files fetched one by one,
+    :func:`fetch_each` and the half of each file's share spent downloading it.
+
+    Raises:
+        SourceError: a file cannot be fetched, or no file could be made.
+    """
+    files = published_files(names)
+    outputs = clip_each(
+        processor, ctx, files, locate, prior=prior, span=span, locate_share=locate_share
+    )
+    ctx.progress(100, "done")
+    return outputs

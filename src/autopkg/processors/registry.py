@@ -18,8 +18,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.sources import Source
 from autopkg.errors import ConfigurationError, InvalidInputError, SourceError
-from autopkg.processors.base import Metadata, Processor, Source
+from autopkg.processors.base import Processor
 from autopkg.processors.digests import parse_checksum
 from autopkg.processors.fetch import cache_relpath
 

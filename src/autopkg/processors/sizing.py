@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from pyproj import CRS
@@ -25,9 +25,10 @@ from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip.geometry import antimeridian_sides, boundary_in_crs, repair
 from autopkg.clip.grid import plan_grid, wraps
-from autopkg.processors.base import EstimateContext, Source
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.sourcefacts import SourceFacts
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.facts import SourceFacts
+from autopkg.domain.sources import Source
+from autopkg.processors.base import EstimateContext
 
 #: Bytes of a COG beyond its pixels: header, tile index, overview directories.
 COG_OVERHEAD_BYTES = 1024
@@ -119,3 +120,16 @@ def rasters_estimate(
         grid = SourceFacts(crs, transform, width, height, dtype, count)
         total += raster_estimate(grid, boundary, ratio=ratio, files=files)
     return total
+
+
+def files_estimate(
+    ctx: EstimateContext, files: Iterable[tuple[Source, str]], prior: SourceFacts, *, ratio: float
+) -> Estimate:
+    """The estimate of a dataset of many rasters believed to share the grid ``prior``.
+
+    ``files`` are each raster's source and member (``""``: the source itself); each is
+    sized on the grid a run last read from it, else on ``prior`` (see
+    :func:`rasters_estimate`).
+    """
+    grids = [known_facts(ctx, source, prior, member) for source, member in files]
+    return rasters_estimate(grids, ctx.boundary.geometry, ratio=ratio)

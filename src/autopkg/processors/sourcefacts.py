@@ -1,11 +1,12 @@
-"""What a source raster is: its grid, pixel type, NoData and bands, read from the file.
+"""A source raster's facts read from the file, compared with the prior and remembered.
 
 A processor states what it believes about a publisher's raster as a prior, a
-:class:`SourceFacts` constant, which sizes a job before anything is fetched. At run
-time the fetched file is the truth: :func:`read_facts` reads it once, the clip works on
-the grid read, and :func:`differences` names what the prior got wrong. The facts read
-are kept beside the cached source (:func:`remember`), so that the next estimate sizes
-the output on the grid last seen (:func:`last_seen`) instead of the prior.
+:class:`~autopkg.domain.facts.SourceFacts` constant, which sizes a job before anything
+is fetched. At run time the fetched file is the truth: :func:`read_facts` reads it
+once, the clip works on the grid read, and :func:`differences` names what the prior
+got wrong. The facts read are kept beside the cached source (:func:`remember`), so that
+the next estimate sizes the output on the grid last seen (:func:`last_seen`) instead of
+the prior.
 """
 
 from __future__ import annotations
@@ -16,95 +17,21 @@ import math
 import os
 import threading
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import rasterio
-from affine import Affine
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
+from autopkg.domain.facts import SourceFacts
 from autopkg.errors import SourceError
 
 log = logging.getLogger(__name__)
 
 #: Beside a cached source ``NAME``: the facts of the rasters read from it, by member.
 FACTS_SUFFIX = ".facts.json"
-
-
-@dataclass(frozen=True)
-class SourceFacts:
-    """A raster's CRS (a code or WKT), grid, pixel type, band count and NoData value."""
-
-    crs: str
-    transform: Affine
-    width: int
-    height: int
-    dtype: str
-    count: int = 1
-    nodata: float | None = None
-
-    def record(self) -> dict[str, Any]:
-        """The facts as a JSON object (NaN NoData written ``"nan"``, as JSON has no NaN)."""
-        return {
-            "crs": self.crs,
-            "transform": list(self.transform)[:6],
-            "width": self.width,
-            "height": self.height,
-            "dtype": self.dtype,
-            "count": self.count,
-            "nodata": _json_number(self.nodata),
-        }
-
-    @classmethod
-    def from_record(cls, value: dict[str, Any]) -> SourceFacts:
-        """The facts :meth:`record` wrote.
-
-        Raises:
-            KeyError, TypeError, ValueError: the object is not such a record.
-        """
-        nodata = value["nodata"]
-        return cls(
-            crs=str(value["crs"]),
-            transform=Affine(*(float(v) for v in value["transform"])),
-            width=int(value["width"]),
-            height=int(value["height"]),
-            dtype=str(value["dtype"]),
-            count=int(value["count"]),
-            nodata=None if nodata is None else float(nodata),
-        )
-
-
-@dataclass(frozen=True)
-class SourceRead:
-    """The facts read from one source raster of a run, and how they differ from the prior."""
-
-    name: str
-    facts: SourceFacts
-    differs: tuple[str, ...] = ()
-
-    def record(self) -> dict[str, Any]:
-        """The provenance record: the file's name, its facts and the differences."""
-        return {"file": self.name, **self.facts.record(), "differs_from_prior": list(self.differs)}
-
-
-@dataclass(frozen=True)
-class FailedFile:
-    """A source file of a run that could not be made into an output, and why."""
-
-    name: str
-    reason: str
-
-    def record(self) -> dict[str, str]:
-        """The file and its reason, as ``job_result`` and provenance list them."""
-        return {"file": self.name, "reason": self.reason}
-
-
-def north_up(west: float, north: float, pixel: float) -> Affine:
-    """The transform of a grid of square ``pixel`` cells from its top-left corner."""
-    return Affine(pixel, 0.0, west, 0.0, -pixel, north)
 
 
 def read_facts(src: str | Path, *, name: str) -> SourceFacts:
@@ -146,7 +73,7 @@ def _crs_text(wkt: str) -> str:
 def differences(prior: SourceFacts, facts: SourceFacts) -> list[str]:
     """What ``facts`` (read) say unlike ``prior`` (believed), one phrase each."""
     found = []
-    if not _same_crs(prior.crs, facts.crs):
+    if not same_crs(prior.crs, facts.crs):
         found.append(f"CRS {_crs_name(facts.crs)}, not {_crs_name(prior.crs)}")
     if (facts.width, facts.height) != (prior.width, prior.height):
         found.append(f"{facts.width}x{facts.height} pixels, not {prior.width}x{prior.height}")
@@ -165,12 +92,13 @@ def differences(prior: SourceFacts, facts: SourceFacts) -> list[str]:
         found.append(f"pixel type {facts.dtype}, not {prior.dtype}")
     if facts.count != prior.count:
         found.append(f"{facts.count} band(s), not {prior.count}")
-    if not _same_nodata(facts.nodata, prior.nodata):
+    if not same_nodata(facts.nodata, prior.nodata):
         found.append(f"NoData {_shown(facts.nodata)}, not {_shown(prior.nodata)}")
     return found
 
 
-def _same_nodata(read: float | None, believed: float | None) -> bool:
+def same_nodata(read: float | None, believed: float | None) -> bool:
+    """Whether two NoData values are the same (NaN is NaN; 255 is 255.0; none is none)."""
     if read is None or believed is None:
         return read is believed
     return read == believed or (math.isnan(read) and math.isnan(believed))
@@ -186,7 +114,7 @@ def _close(read: tuple[float, ...], believed: tuple[float, ...]) -> bool:
     )
 
 
-def _same_crs(read: str, believed: str) -> bool:
+def same_crs(read: str, believed: str) -> bool:
     """Whether two CRSs are the same, however the file's WKT spells it."""
     if read == believed:
         return True
@@ -247,9 +175,3 @@ def _read(record: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _json_number(value: float | None) -> float | str | None:
-    if value is None or math.isfinite(value):
-        return value
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")

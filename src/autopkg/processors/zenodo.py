@@ -25,8 +25,8 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError
 
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import Source
 from autopkg.processors.digests import parse_checksum
 
 log = logging.getLogger(__name__)

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autopkg.boundaries.admin_units import build_units
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geoboundaries import Release, api_source, fetch_release
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db.locks import named_lock
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError, SourceUnavailableError
-from autopkg.processors.base import Source
 from autopkg.processors.fetch import fetch_source
 from autopkg.runtime import Runtime
 

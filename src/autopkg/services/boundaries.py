@@ -13,12 +13,12 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.boundaries import simplify
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.custom import polygons_geometry
 from autopkg.boundaries.geojson import Rings, UploadFeature, UploadFeatureCollection, polygons_of
 from autopkg.boundaries.limits import RepairBudget, check_area, check_counts
 from autopkg.boundaries.loader import LoadReport, read_boundaries, validate_rows
 from autopkg.db import boundaries as boundary_repo
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import InvalidInputError, NotFoundError, UnprocessableError
 from autopkg.runtime import Runtime
 from autopkg.services import admin_units

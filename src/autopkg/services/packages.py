@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.db import counters
 from autopkg.db import packages as db_packages
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import Metadata
 from autopkg.errors import NotFoundError
 from autopkg.packaging.archive import PackageArchive, package_archive
 from autopkg.packaging.manifest import client_view, preview_of
 from autopkg.packaging.publish import package_notes, read_manifest, validate_package
-from autopkg.processors.base import Metadata
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import get_boundary
 from autopkg.slugs import canonical_name, is_slug

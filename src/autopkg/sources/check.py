@@ -18,8 +18,9 @@ from typing import Any
 
 import httpx
 
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import Processor, Source
+from autopkg.processors.base import Processor
 from autopkg.processors.fetch import cache_relpath, cached_digest, mirror_url
 from autopkg.processors.zenodo import PublisherChecksums
 from autopkg.sources.header import differences, read_header

@@ -19,9 +19,9 @@ from affine import Affine
 from pyproj import CRS
 from rasterio.errors import RasterioError
 
+from autopkg.domain.facts import SourceFacts
 from autopkg.errors import SourceError
 from autopkg.processors.fetch import display_url
-from autopkg.processors.sourcefacts import SourceFacts
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from autopkg.processors.base import PostgresSource, Processor, Source
+from autopkg.domain.sources import PostgresSource, Source
+from autopkg.processors.base import Processor
 from autopkg.processors.fetch import fetch_source
 from autopkg.processors.zenodo import record_source
 

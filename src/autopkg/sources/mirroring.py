@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import Source
 from autopkg.processors.fetch import fetch_source, mirror_relpath, mirror_url
 from autopkg.processors.zenodo import PublisherChecksums
 from autopkg.sources.inventory import Needed, Role

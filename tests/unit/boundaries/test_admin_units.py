@@ -6,8 +6,8 @@ import shapely
 from shapely.geometry import box
 
 from autopkg.boundaries.admin_units import build_units, slug
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geoboundaries import Release, Unit
+from autopkg.domain.boundary import Boundary
 
 COUNTRY = Boundary(
     "zzz", "Zedland", "0", shapely.MultiPolygon([box(0, 0, 10, 10)]),

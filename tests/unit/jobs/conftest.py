@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import shapely
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
+from autopkg.domain.boundary import Boundary
 from tests.fixtures.postgres import postgis_database
 
 ZONE = Boundary("zone", "Zone", "0", shapely.MultiPolygon([shapely.box(0, 0, 1, 1)]))

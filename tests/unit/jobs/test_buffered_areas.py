@@ -10,13 +10,13 @@ from typing import Any
 import shapely
 from sqlalchemy import func, select
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.buffered import buffered_boundary, buffered_name
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import counters
 from autopkg.db.models import BoundaryRecord
 from autopkg.db.session import Database
+from autopkg.domain.boundary import Boundary
 from autopkg.jobs.buffers import buffered_area
 from autopkg.runtime import open_runtime
 from tests.unit.jobs.conftest import ZONE

@@ -5,11 +5,11 @@ from __future__ import annotations
 import shapely
 from sqlalchemy import select
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import counters
 from autopkg.db.models import BoundaryRecord
 from autopkg.db.session import Database
+from autopkg.domain.boundary import Boundary
 
 AREA = shapely.MultiPolygon([shapely.box(0, 0, 1, 1)])
 NAME = "custom-0123456789ab"

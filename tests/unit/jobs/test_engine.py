@@ -16,28 +16,22 @@ import pytest
 import shapely
 from pydantic import SecretStr
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import RunState
 from autopkg.db.session import Database
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.metadata import License, Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.sources import PostgresSource, Source
 from autopkg.jobs import engine, service
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.packaging.inputs import INPUTS_KEY, geometry_digest
 from autopkg.packaging.publish import read_manifest
 from autopkg.packaging.summary import data_resources
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    PostgresSource,
-    Processor,
-    RunContext,
-    Source,
-)
-from autopkg.processors.estimate import Estimate
+from autopkg.processors.base import EstimateContext, Processor, RunContext
 from autopkg.processors.registry import Registry
 from autopkg.runtime import Runtime
 from autopkg.storage.localfs import LocalFSStorage

@@ -8,12 +8,12 @@ from pathlib import Path
 import shapely
 from sqlalchemy import update
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import JobRecord
 from autopkg.db.session import Database
+from autopkg.domain.boundary import Boundary
 from autopkg.jobs.housekeeping import retire_unused_custom_areas
 from autopkg.processors.registry import Registry
 from autopkg.runtime import Runtime

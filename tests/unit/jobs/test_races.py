@@ -12,11 +12,11 @@ from datetime import timedelta
 import shapely
 from sqlalchemy import select
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
 from autopkg.db.models import BoundaryRecord, JobRecord, JobRunRecord, RunState
 from autopkg.db.session import Database
+from autopkg.domain.boundary import Boundary
 from tests.fixtures.races import race as _race
 from tests.unit.jobs.helpers import LEASE, MAX, queue, state
 

@@ -13,8 +13,9 @@ from rasterio.transform import from_bounds
 from shapely.geometry import MultiPolygon, box
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
-from autopkg.processors.base import License, Metadata, OutputFile
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import License, Metadata
+from autopkg.domain.outputs import OutputFile
 
 CC_BY = License(
     name="CC-BY-4.0",

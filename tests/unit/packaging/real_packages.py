@@ -6,9 +6,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import publish_processor
-from autopkg.processors.base import OutputFile, Processor
+from autopkg.processors.base import Processor
 from autopkg.processors.datasets.jrc_ghsl_population.r2022_epoch2020_1km import (
     JrcGhslPopulationProcessor,
 )

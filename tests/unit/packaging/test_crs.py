@@ -13,6 +13,7 @@ import rasterio
 from pyproj import CRS
 from rasterio.transform import from_origin
 
+from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import (
     publish_processor,
     read_manifest,
@@ -20,7 +21,6 @@ from autopkg.packaging.publish import (
     validate_package,
 )
 from autopkg.packaging.summary import data_resources
-from autopkg.processors.base import OutputFile
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
 from tests.fixtures.standin_rasters import GHSL_POP_NODATA

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import shapely
 
+from autopkg.domain.sources import FetchedSource, Source
 from autopkg.packaging.inputs import run_inputs
 from autopkg.packaging.manifest import (
     RESOURCE_NAME_PATTERN,
@@ -17,8 +18,6 @@ from autopkg.packaging.manifest import (
     is_current,
     merge,
 )
-from autopkg.processors.base import Source
-from autopkg.processors.context import FetchedSource
 from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, TIFF, make_metadata
 
 RASTER = make_metadata("test_raster")

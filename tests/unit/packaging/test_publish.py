@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from autopkg.clip.attributes import AttributeReport
+from autopkg.domain.attributes import AttributeReport
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.sources import FetchedSource
 from autopkg.errors import ProcessorError, StorageError
 from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
 from autopkg.packaging.summary import data_resources
-from autopkg.processors.base import OutputFile
-from autopkg.processors.context import FetchedSource
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, make_metadata, sha256, write_output
 

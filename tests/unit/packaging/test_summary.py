@@ -21,12 +21,13 @@ import pytest
 import rasterio
 
 from autopkg.boundaries.builtin import get_builtin
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.archive import package_archive
 from autopkg.packaging.pages import number
 from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
 from autopkg.packaging.summary import SUMMARY_KEY, data_resources
 from autopkg.packaging.validation import validate_package
-from autopkg.processors.base import Metadata, OutputFile
 from autopkg.summary.compute import summarise
 from autopkg.summary.files import Area, DataFile
 from autopkg.summary.table import COLUMNS, Row, from_csv, sort_rows, to_csv

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from frictionless import Package
 
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
 from autopkg.errors import NotFoundError
 from autopkg.packaging.publish import (
     package_notes,
@@ -20,7 +22,6 @@ from autopkg.packaging.publish import (
     validate_package,
 )
 from autopkg.packaging.summary import data_resources
-from autopkg.processors.base import Metadata, OutputFile
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, sha256, write_output
 

@@ -9,7 +9,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from tests.fixtures.mirror import source_mirror
 from tests.fixtures.sources import source_mirror_root
 

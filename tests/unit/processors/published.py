@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.publish import publish_processor
-from autopkg.processors.base import OutputFile, Processor
+from autopkg.processors.base import Processor
 from autopkg.storage.localfs import LocalFSStorage
 
 

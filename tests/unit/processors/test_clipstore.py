@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autopkg.clip.attributes import AttributeReport
-from autopkg.processors.base import COG_MEDIATYPE, OutputFile
+from autopkg.domain.attributes import AttributeReport
+from autopkg.domain.outputs import COG_MEDIATYPE, OutputFile
 from autopkg.processors.clipstore import ClipStore
 
 SCOPE = {"processor": "p.v1", "boundary": "sha256:aa", "options": {}}

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from shapely.geometry import MultiPolygon, box
 
-from autopkg.boundaries.boundary import Boundary
-from autopkg.processors.base import Source, stage
-from autopkg.processors.context import FetchedSource, LocalRunContext
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.sources import FetchedSource, Source
+from autopkg.processors.base import stage
+from autopkg.processors.context import LocalRunContext
 
 BOUNDARY = Boundary("sq", "Square", "0", MultiPolygon([box(0, 0, 1, 1)]))
 

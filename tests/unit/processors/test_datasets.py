@@ -12,9 +12,10 @@ import pytest
 import rasterio
 import shapely
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.sources import PostgresSource
 from autopkg.errors import ProcessorError, SourceError
-from autopkg.processors.base import PostgresSource, Processor
+from autopkg.processors.base import Processor
 from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.natural_earth_raster.version_1 import NaturalEarthRasterProcessor

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import rasterio
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.processors.base import Processor
 from autopkg.processors.context import LocalEstimateContext
 from autopkg.processors.datasets.gridfinder.version_1 import GridfinderProcessor

@@ -18,8 +18,10 @@ import pyogrio
 import pytest
 import rasterio
 
-from autopkg.boundaries.boundary import Boundary
-from autopkg.processors.base import OutputFile, Processor
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.outputs import OutputFile
+from autopkg.processors.base import Processor
 from autopkg.processors.context import LocalEstimateContext
 from autopkg.processors.datasets.gridfinder.version_1 import GridfinderProcessor
 from autopkg.processors.datasets.isimp_drought.version_1 import IsimipDroughtProcessor
@@ -40,7 +42,6 @@ from autopkg.processors.datasets.test_fail_processor.version_1 import FailingTes
 from autopkg.processors.datasets.test_processor.version_1 import SyntheticRasterTestProcessor
 from autopkg.processors.datasets.wri_aqueduct.version_2 import WriAqueductProcessor
 from autopkg.processors.datasets.wri_powerplants.version_130 import WriPowerplantsProcessor
-from autopkg.processors.estimate import Estimate
 from autopkg.processors.options import canonical_options
 from tests.fixtures.mirror import serve_directory
 from tests.fixtures.standin_aqueduct import make_aqueduct_folder

@@ -19,9 +19,9 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pytest
 
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
 from autopkg.processors import fetch
-from autopkg.processors.base import Source
 from autopkg.processors.digests import parse_checksum
 from autopkg.processors.fetch import (
     SourceDigest,

@@ -16,9 +16,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point, box
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.sources import PostgresSource
 from autopkg.errors import SourceError
-from autopkg.processors.base import PostgresSource
 from autopkg.processors.context import LocalEstimateContext
 from autopkg.processors.datasets.gri_osm import roads_and_rail_version_1 as gri_osm
 from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (

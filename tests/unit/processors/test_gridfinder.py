@@ -11,7 +11,7 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.processors.datasets.gridfinder.version_1 import GridfinderProcessor
 from autopkg.processors.fetch import mirror_relpath
 from tests.fixtures.standin_rasters import (

@@ -13,9 +13,9 @@ import rasterio
 from rasterio.transform import from_origin
 
 import autopkg.processors.base as processor_base
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.outputs import OutputFile
 from autopkg.errors import SourceError
-from autopkg.processors.base import OutputFile
 from autopkg.processors.context import LocalRunContext
 from autopkg.processors.datasets.isimp_drought.version_1 import (
     IsimipDroughtProcessor,

@@ -23,9 +23,9 @@ from rasterio.windows import Window
 from shapely.geometry import MultiPolygon, box
 from shapely.geometry.base import BaseGeometry
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.geometry import DENSIFY_DEGREES
 from autopkg.clip.raster import clip_raster
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import SourceError
 from autopkg.packaging.provenance import processor_entry
 from autopkg.processors.clipstore import ClipStore

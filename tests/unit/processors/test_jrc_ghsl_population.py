@@ -10,7 +10,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.processors.datasets.jrc_ghsl_population.r2022_epoch2020_1km import (
     JrcGhslPopulationProcessor,
 )

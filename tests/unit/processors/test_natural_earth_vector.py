@@ -13,8 +13,8 @@ import pyogrio.raw
 import pytest
 import shapely
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.clip.geometry import repair
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import SourceError
 from autopkg.processors.datasets.natural_earth_vector.version_1 import (
     NaturalEarthVectorProcessor,

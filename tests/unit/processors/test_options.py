@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from autopkg.domain.options import NoOptions, options_key
 from autopkg.errors import UnprocessableError
 from autopkg.processors.datasets.isimp_drought.version_1 import IsimipOptions, source_file_names
 from autopkg.processors.datasets.storm.global_mosaics_version_1 import StormOptions
@@ -11,7 +12,7 @@ from autopkg.processors.datasets.storm.global_mosaics_version_1 import (
     source_file_names as storm_names,
 )
 from autopkg.processors.datasets.wri_aqueduct.version_2 import AqueductOptions
-from autopkg.processors.options import NoOptions, canonical_options, options_key
+from autopkg.processors.options import Selections, canonical_options
 from tests.fixtures.standin_aqueduct import kept_names
 
 AQUEDUCT = "wri_aqueduct.version_2"
@@ -83,3 +84,30 @@ def test_storm_and_isimip_options_select_their_files() -> None:
     assert len(heat) == 4 * 7 and all("_leh_" in name for name in heat)
     futures = source_file_names(IsimipOptions(scenarios=("rcp26",), epochs=("2050", "baseline")))
     assert len(futures) == 35 and all("_rcp26_" in n and "_2050_" in n for n in futures)
+
+
+class _Pets(Selections):
+    """Two fields choosing from fixed lists, the second named in the plural with ``_``."""
+
+    animals: tuple[str, ...] = ("cat", "dog", "hen")
+    feeding_times: tuple[int, ...] = (7, 12, 19)
+
+
+def test_every_field_of_a_selection_is_kept_in_its_default_order() -> None:
+    chosen = _Pets.model_validate({"animals": ["hen", "cat", "hen"], "feeding_times": [19, 7]})
+    assert chosen.animals == ("cat", "hen")
+    assert chosen.feeding_times == (7, 19)
+    assert canonical_options("p", _Pets, {"animals": ["dog", "hen", "cat"]}) == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"animals": ["cow"]}, r"animals: Value error, unknown animal: cow; choose from"),
+        ({"feeding_times": [8]}, r"feeding_times: Value error, unknown feeding time: 8;"),
+        ({"animals": []}, r"animals: Value error, choose at least one animal$"),
+    ],
+)
+def test_a_selection_names_its_field_in_the_singular(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(UnprocessableError, match=message):
+        canonical_options("p", _Pets, raw)

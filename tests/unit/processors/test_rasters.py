@@ -12,20 +12,14 @@ import rasterio
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.facts import SourceFacts, north_up
+from autopkg.domain.outputs import OutputFile
 from autopkg.errors import SourceError
-from autopkg.processors.base import OutputFile
 from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.datasets.test_processor.version_1 import SyntheticRasterTestProcessor
 from autopkg.processors.rasters import Located, RasterFile, clip_each
-from autopkg.processors.sourcefacts import (
-    SourceFacts,
-    differences,
-    last_seen,
-    north_up,
-    read_facts,
-    remember,
-)
+from autopkg.processors.sourcefacts import differences, last_seen, read_facts, remember
 from tests.unit.processors.test_datasets import Run
 
 MOLLWEIDE_WITHOUT_CODE = (

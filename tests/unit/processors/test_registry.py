@@ -8,19 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.metadata import License, Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.sources import Source
 from autopkg.errors import ConfigurationError, InvalidInputError
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RunContext,
-    Source,
-)
+from autopkg.processors.base import EstimateContext, Processor, RunContext
 from autopkg.processors.datasets.natural_earth_raster.version_1 import NaturalEarthRasterProcessor
 from autopkg.processors.datasets.wri_powerplants.version_130 import WriPowerplantsProcessor
-from autopkg.processors.estimate import Estimate
 from autopkg.processors.registry import Registry, discover
 
 REAL = {"natural_earth_raster.version_1", "wri_powerplants.version_130"}
@@ -164,8 +159,9 @@ def _package(root: Path, modules: dict[str, str]) -> str:
 
 
 PROCESSOR_MODULE = """
-    from autopkg.processors.base import License, Metadata, Processor
-    from autopkg.processors.estimate import Estimate
+    from autopkg.domain.estimate import Estimate
+    from autopkg.domain.metadata import License, Metadata
+    from autopkg.processors.base import Processor
 
     class Shared(Processor):
         pass

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import rasterio
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.processors.datasets.storm.global_mosaics_version_1 import (
     StormGlobalMosaicsProcessor,
     source_file_names,

@@ -11,7 +11,7 @@ import pyogrio.raw
 import pytest
 import shapely
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import SourceError
 from autopkg.processors.datasets.wri_powerplants.version_130 import WriPowerplantsProcessor
 from autopkg.processors.fetch import mirror_relpath

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from shapely.geometry import MultiPolygon, box
 
-from autopkg.boundaries.boundary import Boundary
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.sources import FetchedSource, Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import Source
-from autopkg.processors.context import FetchedSource, LocalRunContext
+from autopkg.processors.context import LocalRunContext
 from autopkg.processors.fetch import mirror_relpath
 from autopkg.processors.zenodo import record_source
 from tests.fixtures.mirror import RequestLog, serve_directory

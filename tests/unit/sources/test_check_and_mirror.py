@@ -15,25 +15,16 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from autopkg.processors.base import (
-    EstimateContext,
-    IndexContext,
-    License,
-    Metadata,
-    OutputFile,
-    PostgresSource,
-    Processor,
-    RasterPrior,
-    RunContext,
-    Source,
-    SourceSet,
-)
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.facts import SourceFacts, north_up
+from autopkg.domain.metadata import License, Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.sources import PostgresSource, RasterPrior, Source, SourceSet
+from autopkg.processors.base import EstimateContext, IndexContext, Processor, RunContext
 from autopkg.processors.datasets.gri_osm.roads_and_rail_version_1 import (
     GriOsmRoadsAndRailProcessor,
 )
-from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import mirror_relpath
-from autopkg.processors.sourcefacts import SourceFacts, north_up
 from autopkg.sources.check import SourceChecker, SourceReport, Status
 from autopkg.sources.inventory import IndexFetcher, Needed, needed_sources
 from autopkg.sources.mirroring import mirror_sources

@@ -17,8 +17,8 @@ import pyogrio
 import shapely
 from rasterio.transform import from_origin
 
-from autopkg.boundaries.boundary import Boundary
 from autopkg.clip import clip_raster, clip_vector, raster_sides
+from autopkg.domain.boundary import Boundary
 from autopkg.summary.files import DataFile
 from tests.fixtures.files import DATA_AREAS, cached, random_lines
 from tests.fixtures.standin_rasters import (

@@ -18,9 +18,9 @@ from autopkg.api.schemas import (
     ErrorMessage,
     RejectedRow,
 )
-from autopkg.boundaries.boundary import Boundary
 from autopkg.boundaries.geojson import UploadFeatureCollection
 from autopkg.boundaries.loader import MAX_LONG_NAME
+from autopkg.domain.boundary import Boundary
 from autopkg.errors import UnprocessableError
 from autopkg.services import boundaries as service
 

@@ -42,9 +42,9 @@ from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import AREA_NAME_MAX_LENGTH, JobCreate
 from autopkg.db.jobs import FAILED_KEY, MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
+from autopkg.domain.metadata import Metadata
 from autopkg.errors import NotFoundError
 from autopkg.jobs import service
-from autopkg.processors.base import Metadata
 from autopkg.runtime import Runtime
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Processes"], route_class=StrictJSONRoute)

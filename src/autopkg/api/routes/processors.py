@@ -16,8 +16,8 @@ from autopkg.api.schemas import (
     ProcessorPublic,
     ProcessorVersionMetadata,
 )
+from autopkg.domain.metadata import Metadata
 from autopkg.errors import NotFoundError
-from autopkg.processors.base import Metadata
 from autopkg.processors.registry import Registry
 
 router = APIRouter(prefix="/processors", tags=["processors"], route_class=StrictJSONRoute)

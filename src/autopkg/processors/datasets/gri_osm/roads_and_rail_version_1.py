@@ -28,25 +28,20 @@ from psycopg import sql
 from pyogrio.raw import write_arrow
 from shapely.geometry import MultiPolygon
 
-from autopkg.clip.attributes import Kind, warn_if_any
+from autopkg.clip.attributes import warn_if_any
 from autopkg.clip.geometry import antimeridian_parts, repair
 from autopkg.clip.gpkg import dataset_options
 from autopkg.clip.shapes import GeometryKind, clip_shapes, unwritable
+from autopkg.domain.attributes import Kind
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.licences import ODBL_1_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import GPKG_MEDIATYPE, OutputFile
+from autopkg.domain.reference import Organisation, Person, Reference
+from autopkg.domain.sources import PostgresSource
 from autopkg.errors import SourceError
-from autopkg.processors.base import (
-    GPKG_MEDIATYPE,
-    EstimateContext,
-    IndexContext,
-    License,
-    Metadata,
-    OutputFile,
-    PostgresSource,
-    Processor,
-    RunContext,
-)
-from autopkg.processors.estimate import Estimate
+from autopkg.processors.base import EstimateContext, IndexContext, Processor, RunContext
 from autopkg.processors.properties import PropertyColumns
-from autopkg.processors.reference import Organisation, Person, Reference
 from autopkg.processors.sizing import GPKG_OVERHEAD_BYTES
 
 log = logging.getLogger(__name__)
@@ -131,11 +126,7 @@ class GriOsmRoadsAndRailProcessor(Processor):
             "contributors (2022): Global Road and Rail networks derived from OpenStreetMap. "
             "https://global.infrastructureresilience.org (OSM snapshot of November 2022)"
         ),
-        data_license=License(
-            name="ODbL-1.0",
-            path="https://opendefinition.org/licenses/odc-odbl",
-            title="Open Data Commons Open Database License 1.0",
-        ),
+        data_license=ODBL_1_0,
         data_origin_url="https://global.infrastructureresilience.org",
         data_formats=("GeoPackage",),
         data_reference=Reference(

@@ -6,24 +6,14 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError
-
-from autopkg.clip.vector import clip_vector
-from autopkg.errors import SourceError
-from autopkg.processors.base import (
-    GPKG_MEDIATYPE,
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RasterPrior,
-    RunContext,
-    Source,
-    stage,
-)
-from autopkg.processors.estimate import Estimate
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.facts import SourceFacts, north_up
+from autopkg.domain.licences import CC_BY_4_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.reference import Person, Reference
+from autopkg.domain.sources import RasterPrior, Source
+from autopkg.processors.base import EstimateContext, Processor, RunContext
 from autopkg.processors.fetch import cached_digest
 from autopkg.processors.rasters import (
     RasterFile,
@@ -33,16 +23,14 @@ from autopkg.processors.rasters import (
     fetched,
     require_some,
 )
-from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import known_facts, raster_estimate, vector_estimate
-from autopkg.processors.sourcefacts import SourceFacts, north_up
+from autopkg.processors.vectors import read_layer_info, require_lines
 
 _RECORD = "https://zenodo.org/records/3628142/files"
 _GRID = Source(url=f"{_RECORD}/grid.gpkg", filename="grid.gpkg")
 _TARGETS = Source(url=f"{_RECORD}/targets.tif", filename="targets.tif")
 _LV = Source(url=f"{_RECORD}/lv.tif", filename="lv.tif")
 _GRID_LAYER = "grid"
-_LINE_TYPES = ("LineString", "MultiLineString")
 # The record documents the GeoPackage (layer "grid", lines in EPSG:4326) but not the
 # rasters; a run clips whatever grid, type and NoData each file has, and these priors
 # only size estimates until a run has read the files. targets.tif, a 0/1 mask, is
@@ -108,11 +96,7 @@ class GridfinderProcessor(Processor):
             "(2020): Predictive mapping of the global power system using open data. "
             "Scientific Data 7, 19, doi:10.1038/s41597-019-0347-4"
         ),
-        data_license=License(
-            name="CC-BY-4.0",
-            path="https://creativecommons.org/licenses/by/4.0/",
-            title="Creative Commons Attribution 4.0 International",
-        ),
+        data_license=CC_BY_4_0,
         data_origin_url="https://doi.org/10.5281/zenodo.3628142",
         data_formats=("GeoPackage", "GeoTIFF"),
         data_reference=Reference(
@@ -131,10 +115,7 @@ class GridfinderProcessor(Processor):
     )
     sources: ClassVar[tuple[Source, ...]] = (_GRID, _TARGETS, _LV)
 
-    def raster_prior(self, source: Source) -> RasterPrior | None:
-        """The grids the estimates assume for targets.tif and lv.tif."""
-        grid = {_TARGETS: TARGETS_PRIOR, _LV: LV_PRIOR}.get(source)
-        return RasterPrior(grid) if grid is not None else None
+    raster_priors = {_TARGETS: RasterPrior(TARGETS_PRIOR), _LV: RasterPrior(LV_PRIOR)}
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The grid lines by land share, and both rasters' windows of the grids last seen."""
@@ -178,38 +159,17 @@ class GridfinderProcessor(Processor):
 
     def _clip_lines(self, ctx: RunContext, grid: Path) -> list[OutputFile]:
         """The grid lines cut to the boundary, or those an earlier attempt cut."""
-        _check_lines(str(grid))
+        layer = f"layer {_GRID_LAYER!r}"
+        info = read_layer_info(str(grid), filename=_GRID.filename, member=layer, layer=_GRID_LAYER)
+        require_lines(info, filename=_GRID.filename, member=layer)
 
         def clip_grid() -> list[OutputFile]:
-            output = self.output_path(ctx, "gpkg", "grid")
-            task = "clipping grid.gpkg"
-            ctx.progress(15, task)
-            # The layer is named: the helper clip_to_geopackage would take the first one.
-            clipped = clip_vector(
-                grid,
-                ctx.boundary.geometry,
-                output,
-                layer=_GRID_LAYER,
-                progress=stage(ctx, 15, 40, task),
-            )
             title = "Gridfinder grid lines, clipped"
-            return [OutputFile(output, "gpkg", GPKG_MEDIATYPE, title=title, empty=clipped.empty)]
+            return [
+                self.clip_to_geopackage(
+                    ctx, grid, title=title, span=(15, 40), sub="grid", layer=_GRID_LAYER
+                )
+            ]
 
         digest = cached_digest(grid).sha256
         return clip_once(ctx, source_sha256=digest, part={"sub": "grid"}, clip=clip_grid)[0]
-
-
-def _check_lines(path: str) -> None:
-    """Refuse a grid.gpkg without its layer of lines."""
-    try:
-        geometry_type = pyogrio.read_info(path, layer=_GRID_LAYER)["geometry_type"]
-    except (DataSourceError, DataLayerError) as exc:
-        raise SourceError(
-            f"the publisher's file grid.gpkg could not be read: it has no readable layer "
-            f"{_GRID_LAYER!r} ({exc})"
-        ) from None
-    if geometry_type not in _LINE_TYPES:
-        raise SourceError(
-            f"the publisher's file grid.gpkg is not the grid of lines expected: its layer "
-            f"{_GRID_LAYER!r} holds {geometry_type}"
-        )

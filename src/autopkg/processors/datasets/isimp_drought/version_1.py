@@ -9,26 +9,21 @@ from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import ClassVar, Literal, get_args
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.facts import SourceFacts, north_up
+from autopkg.domain.licences import CC0_1_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.reference import Person, Reference
+from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RunContext,
-    Source,
-    Span,
-)
-from autopkg.processors.estimate import Estimate
+from autopkg.processors.base import EstimateContext, Processor, RunContext, Span
 from autopkg.processors.fetch import cached_digest
-from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import Located, RasterFile, clip_each
-from autopkg.processors.reference import Person, Reference
-from autopkg.processors.sizing import known_facts, rasters_estimate
-from autopkg.processors.sourcefacts import SourceFacts, north_up
+from autopkg.processors.options import Selections
+from autopkg.processors.rasters import Located, RasterFile, clip_published
+from autopkg.processors.sizing import files_estimate
 
 _SOURCE = Source(
     url="https://zenodo.org/records/7732393/files/lange2020_expected_occurrence.zip",
@@ -76,7 +71,7 @@ _FIXED_SOC = {
 }
 
 
-class IsimipOptions(ProcessorOptions):
+class IsimipOptions(Selections):
     """Which of the 245 rasters to clip; each list keeps the files matching one of its values."""
 
     variables: tuple[Variable, ...] = Field(
@@ -92,12 +87,6 @@ class IsimipOptions(ProcessorOptions):
     epochs: tuple[Epoch, ...] = Field(
         _EPOCHS, description="`baseline` (the historical run) or an epoch of the scenarios."
     )
-
-    @field_validator("variables", "impact_models", "climate_models", "scenarios", "epochs")
-    @classmethod
-    def _ordered(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        allowed: tuple[str, ...] = cls.model_fields[str(info.field_name)].default
-        return ordered(value, allowed, what=str(info.field_name).rstrip("s").replace("_", " "))
 
 
 def source_file_names(options: IsimipOptions | None = None) -> tuple[str, ...]:
@@ -165,11 +154,7 @@ class IsimipDroughtProcessor(Processor):
             "categories and three spatial scales. Earth's Future 8, e2020EF001616, "
             "doi:10.1029/2020EF001616. Data: Zenodo, doi:10.5281/zenodo.7732393"
         ),
-        data_license=License(
-            name="CC0-1.0",
-            path="https://creativecommons.org/publicdomain/zero/1.0/",
-            title="Creative Commons CC0 1.0 Universal",
-        ),
+        data_license=CC0_1_0,
         data_origin_url="https://doi.org/10.5281/zenodo.7732393",
         data_formats=("GeoTIFF",),
         data_reference=Reference(
@@ -193,17 +178,12 @@ class IsimipDroughtProcessor(Processor):
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The boundary's window of each selected file's grid (last seen, else the prior)."""
         names = source_file_names(IsimipOptions.model_validate(ctx.options))
-        grids = [known_facts(ctx, _SOURCE, PRIOR, name) for name in names]
-        return rasters_estimate(grids, ctx.boundary.geometry, ratio=_RATIO)
+        return files_estimate(ctx, [(_SOURCE, name) for name in names], PRIOR, ratio=_RATIO)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the zip once, then clip each selected GeoTIFF (all 245 by default) in turn."""
         archive = self.fetch(ctx, _SOURCE, span=(0, 20))
         members = _members(str(archive))
-        files = [
-            RasterFile(name, sub=name.removesuffix(".tif"), title=f"{name}, clipped")
-            for name in source_file_names(IsimipOptions.model_validate(ctx.options))
-        ]
         archive_sha256 = cached_digest(archive).sha256
         unpacked = ctx.scratch / ".unpacked"
         unpacked.mkdir(exist_ok=True)
@@ -220,9 +200,8 @@ class IsimipDroughtProcessor(Processor):
                 finally:
                     path.unlink()
 
-            outputs = clip_each(self, ctx, files, locate, prior=PRIOR, span=(20, 99))
-        ctx.progress(100, "done")
-        return outputs
+            names = source_file_names(IsimipOptions.model_validate(ctx.options))
+            return clip_published(self, ctx, names, locate, prior=PRIOR, span=(20, 99))
 
 
 def _members(archive: str) -> dict[str, str]:

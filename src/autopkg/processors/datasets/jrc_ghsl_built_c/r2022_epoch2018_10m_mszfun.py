@@ -15,33 +15,27 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.facts import SourceFacts, SourceRead, north_up
+from autopkg.domain.licences import CC_BY_4_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.reference import Person, Reference
+from autopkg.domain.sources import Source, SourceSet
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
     EstimateContext,
     IndexContext,
-    License,
-    Metadata,
-    OutputFile,
     Processor,
     RunContext,
-    Source,
-    SourceSet,
     Span,
     stage,
 )
-from autopkg.processors.estimate import Estimate
 from autopkg.processors.fetch import SourceNotFoundError, cached_digest
 from autopkg.processors.mosaic import Pixels, write_mosaic
 from autopkg.processors.rasters import clip_once, clip_to_cogs, digest_of
-from autopkg.processors.reference import Person, Reference
 from autopkg.processors.sizing import raster_estimate
-from autopkg.processors.sourcefacts import (
-    SourceFacts,
-    SourceRead,
-    north_up,
-    read_facts,
-    remember,
-)
+from autopkg.processors.sourcefacts import read_facts, remember
 from autopkg.processors.tileschema import Tile, TileSchema, read_schema, regular_schema
 
 log = logging.getLogger(__name__)
@@ -158,11 +152,7 @@ class JrcGhslBuiltCProcessor(Processor):
             "ISBN 978-92-76-53071-8, doi:10.2760/19817. "
             "© European Union 2022; reuse authorised under Commission Decision 2011/833/EU."
         ),
-        data_license=License(
-            name="CC-BY-4.0",
-            path="https://creativecommons.org/licenses/by/4.0/",
-            title="Creative Commons Attribution 4.0 International",
-        ),
+        data_license=CC_BY_4_0,
         data_origin_url="https://ghsl.jrc.ec.europa.eu/ghs_buC2022.php",
         data_formats=("GeoTIFF",),
         data_reference=Reference(

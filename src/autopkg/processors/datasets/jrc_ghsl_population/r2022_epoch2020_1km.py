@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import zipfile
 from typing import ClassVar
 
-from autopkg.errors import SourceError
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RasterPrior,
-    RunContext,
-    Source,
-)
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.rasters import clip_to_cogs, observe
-from autopkg.processors.reference import Person, Reference
-from autopkg.processors.sizing import known_facts, raster_estimate
-from autopkg.processors.sourcefacts import SourceFacts, north_up
+from autopkg.domain.facts import SourceFacts, north_up
+from autopkg.domain.licences import CC_BY_4_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.reference import Person, Reference
+from autopkg.domain.sources import Source
+from autopkg.processors.zipped import ZippedRaster
 
 _STEM = "GHS_POP_E2020_GLOBE_R2022A_54009_1000_V1_0"
 _SOURCE = Source(
@@ -30,21 +19,9 @@ _SOURCE = Source(
     ),
     filename=f"{_STEM}.zip",
 )
-# The zip holds one GeoTIFF of the same stem at its root; other members are documents.
-_MEMBER = f"{_STEM}.tif"
-# The prior for estimates. JRC documents the CRS (World Mollweide) and the grid, 36082 x
-# 18000 cells of 1000 m from (-18041000, 9000000), but not for this release the pixel
-# type: Float32 people per cell with NoData -200 is assumed (the next release documents
-# Float64). A run clips whatever the file holds, and the clip keeps its NoData.
-# Population is zero or NoData over most of any country, so the cells deflate to about
-# 15 % of their raw bytes.
-PRIOR = SourceFacts(
-    "ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32", nodata=-200
-)
-_RATIO = 0.15
 
 
-class JrcGhslPopulationProcessor(Processor):
+class JrcGhslPopulationProcessor(ZippedRaster):
     """Clip the GHS-POP R2022A 2020 population grid (1 km, Mollweide) to the boundary."""
 
     metadata = Metadata(
@@ -81,11 +58,7 @@ class JrcGhslPopulationProcessor(Processor):
             "Proceedings of the 19th AGILE Conference on Geographic Information Science. "
             "© European Union 2022; reuse authorised under Commission Decision 2011/833/EU."
         ),
-        data_license=License(
-            name="CC-BY-4.0",
-            path="https://creativecommons.org/licenses/by/4.0/",
-            title="Creative Commons Attribution 4.0 International",
-        ),
+        data_license=CC_BY_4_0,
         data_origin_url="https://ghsl.jrc.ec.europa.eu/ghs_pop2022.php",
         data_formats=("GeoTIFF",),
         data_reference=Reference(
@@ -102,31 +75,17 @@ class JrcGhslPopulationProcessor(Processor):
         ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
-
-    def raster_prior(self, source: Source) -> RasterPrior:
-        """The 1 km grid of the estimates, for the GeoTIFF in the zip."""
-        return RasterPrior(PRIOR, _MEMBER)
-
-    def estimate(self, ctx: EstimateContext) -> Estimate:
-        """One COG (one per side of ±180°) of the boundary's window of the grid last seen."""
-        grid = known_facts(ctx, _SOURCE, PRIOR, _MEMBER)
-        return raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO)
-
-    def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Fetch the zip, read the GeoTIFF's facts, clip it: one COG or one per side of ±180°."""
-        archive = self.fetch(ctx, _SOURCE, span=(0, 40))
-        with zipfile.ZipFile(archive) as members:
-            names = members.namelist()
-        if _MEMBER not in names:
-            tifs = [name for name in names if name.lower().endswith(".tif")]
-            raise SourceError(
-                f"the publisher's file {_SOURCE.filename} holds no {_MEMBER} "
-                f"(GeoTIFFs found: {tifs})"
-            )
-        src = f"/vsizip/{archive}/{_MEMBER}"
-        observe(self, ctx, src, name=_MEMBER, prior=PRIOR, cached=archive, member=_MEMBER)
-        outputs = clip_to_cogs(
-            self, ctx, src, title="GHS-POP R2022A 2020 1 km (Mollweide), clipped", span=(40, 99)
-        )
-        ctx.progress(100, "done")
-        return outputs
+    # The zip holds one GeoTIFF of the same stem at its root; other members are documents.
+    member = f"{_STEM}.tif"
+    # The prior for estimates. JRC documents the CRS (World Mollweide) and the grid,
+    # 36082 x 18000 cells of 1000 m from (-18041000, 9000000), but not for this release
+    # the pixel type: Float32 people per cell with NoData -200 is assumed (the next
+    # release documents Float64). A run clips whatever the file holds, and the clip
+    # keeps its NoData. Population is zero or NoData over most of any country, so the
+    # cells deflate to about 15 % of their raw bytes.
+    prior = SourceFacts(
+        "ESRI:54009", north_up(-18_041_000, 9_000_000, 1000), 36082, 18000, "float32",
+        nodata=-200,
+    )  # fmt: skip
+    ratio = 0.15
+    title = "GHS-POP R2022A 2020 1 km (Mollweide), clipped"

@@ -4,36 +4,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RasterPrior,
-    RunContext,
-    Source,
-)
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.rasters import observe
-from autopkg.processors.reference import Organisation, Reference
-from autopkg.processors.sizing import known_facts, raster_estimate
-from autopkg.processors.sourcefacts import SourceFacts, north_up
+from autopkg.domain.facts import SourceFacts, north_up
+from autopkg.domain.licences import NATURAL_EARTH
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.reference import Organisation, Reference
+from autopkg.domain.sources import Source
+from autopkg.processors.zipped import ZippedRaster
 
 _SOURCE = Source(
     url="https://naciscdn.org/naturalearth/50m/raster/NE2_50M_SR.zip",
     filename="NE2_50M_SR.zip",
 )
-# The publisher's zip holds the GeoTIFF in a folder; GDAL reads it in place.
-_MEMBER = "NE2_50M_SR/NE2_50M_SR.tif"
-# The prior for estimates: 10800 x 5400 pixels of 1/30° from (-180, 90), three Byte
-# bands (RGB) without NoData; a run clips whatever grid the file has. Blended colours
-# and relief deflate to about 40 % of their raw bytes.
-PRIOR = SourceFacts("EPSG:4326", north_up(-180, 90, 1 / 30), 10800, 5400, "uint8", 3)
-_RATIO = 0.4
 
 
-class NaturalEarthRasterProcessor(Processor):
+class NaturalEarthRasterProcessor(ZippedRaster):
     """Clip Natural Earth II with Shaded Relief (50m) to the boundary."""
 
     metadata = Metadata(
@@ -60,11 +44,7 @@ class NaturalEarthRasterProcessor(Processor):
             "Natural Earth II with Shaded Relief, 1:50m, "
             "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/"
         ),
-        data_license=License(
-            name="other-pd",
-            path="https://www.naturalearthdata.com/about/terms-of-use/",
-            title="Natural Earth terms of use (public domain)",
-        ),
+        data_license=NATURAL_EARTH,
         data_origin_url=(
             "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/"
         ),
@@ -77,26 +57,13 @@ class NaturalEarthRasterProcessor(Processor):
         ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
-
-    def raster_prior(self, source: Source) -> RasterPrior:
-        """The published grid of the estimates, for the GeoTIFF in the zip."""
-        return RasterPrior(PRIOR, _MEMBER)
-
-    def estimate(self, ctx: EstimateContext) -> Estimate:
-        """One COG of the boundary's window of the grid last seen (or the prior)."""
-        grid = known_facts(ctx, _SOURCE, PRIOR, _MEMBER)
-        return raster_estimate(grid, ctx.boundary.geometry, ratio=_RATIO, split=False)
-
-    def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Fetch the zip, clip the GeoTIFF inside it and return one COG."""
-        archive = self.fetch(ctx, _SOURCE, span=(0, 40))
-        src = f"/vsizip/{archive}/{_MEMBER}"
-        observe(self, ctx, src, name=_MEMBER, prior=PRIOR, cached=archive, member=_MEMBER)
-        output = self.clip_to_cog(
-            ctx,
-            src,
-            title="Natural Earth II with Shaded Relief (50m), clipped",
-            span=(40, 99),
-        )
-        ctx.progress(100, "done")
-        return [output]
+    # The zip holds the GeoTIFF in a folder; GDAL reads it in place.
+    member = "NE2_50M_SR/NE2_50M_SR.tif"
+    # The prior for estimates: 10800 x 5400 pixels of 1/30° from (-180, 90), three Byte
+    # bands (RGB) without NoData; a run clips whatever grid the file has. Blended
+    # colours and relief deflate to about 40 % of their raw bytes.
+    prior = SourceFacts("EPSG:4326", north_up(-180, 90, 1 / 30), 10800, 5400, "uint8", 3)
+    ratio = 0.4
+    title = "Natural Earth II with Shaded Relief (50m), clipped"
+    # One COG whatever the boundary: a global geographic grid wraps at ±180° anyway.
+    split = False

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from autopkg.clip.attributes import Kind
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RunContext,
-    Source,
-)
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.reference import Organisation, Reference
-from autopkg.processors.sizing import vector_estimate
-from autopkg.processors.vectors import read_layer_info, require_lines
+from autopkg.domain.attributes import Kind
+from autopkg.domain.licences import NATURAL_EARTH
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.reference import Organisation, Reference
+from autopkg.domain.sources import Source
+from autopkg.processors.vectors import require_lines
+from autopkg.processors.zipped import ZippedLayer
 
 # naturalearthdata.com's download links redirect to this CDN, which serves the files.
 _SOURCE = Source(
@@ -47,7 +40,7 @@ _ROADS = 56_601
 _BYTES_PER_ROAD = 1000
 
 
-class NaturalEarthVectorProcessor(Processor):
+class NaturalEarthVectorProcessor(ZippedLayer):
     """Clip the Natural Earth 10m roads to the boundary."""
 
     metadata = Metadata(
@@ -76,11 +69,7 @@ class NaturalEarthVectorProcessor(Processor):
             "Natural Earth 1:10m cultural vectors, roads, "
             "https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/"
         ),
-        data_license=License(
-            name="other-pd",
-            path="https://www.naturalearthdata.com/about/terms-of-use/",
-            title="Natural Earth terms of use (public domain)",
-        ),
+        data_license=NATURAL_EARTH,
         data_origin_url="https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
         data_formats=("GeoPackage",),
         data_reference=Reference(
@@ -92,25 +81,12 @@ class NaturalEarthVectorProcessor(Processor):
         ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
+    member = _MEMBER
+    title = "Natural Earth 10m roads, clipped"
+    columns = FIELDS
+    features = _ROADS
+    bytes_per_feature = _BYTES_PER_ROAD
 
-    def estimate(self, ctx: EstimateContext) -> Estimate:
-        """The roads expected inside the boundary, by its share of the world's land."""
-        return vector_estimate(
-            ctx.boundary.geometry, global_features=_ROADS, bytes_per_feature=_BYTES_PER_ROAD
-        )
-
-    def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Fetch the zip, clip the roads Shapefile inside it and return one GeoPackage."""
-        archive = self.fetch(ctx, _SOURCE, span=(0, 40))
-        path = f"/vsizip/{archive}/{_MEMBER}"
-        info = read_layer_info(path, filename=_SOURCE.filename, member=_MEMBER)
+    def check(self, info: dict[str, Any]) -> None:
+        """Refuse a layer that does not hold lines."""
         require_lines(info, filename=_SOURCE.filename, member=_MEMBER)
-        output = self.clip_to_geopackage(
-            ctx,
-            path,
-            title="Natural Earth 10m roads, clipped",
-            span=(40, 99),
-            expected=FIELDS,
-        )
-        ctx.progress(100, "done")
-        return [output]

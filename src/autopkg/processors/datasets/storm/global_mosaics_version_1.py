@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import ClassVar, Literal, get_args
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RasterPrior,
-    RunContext,
-    Source,
-    Span,
-)
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import Located, RasterFile, clip_each, fetched
-from autopkg.processors.reference import Person, Reference
-from autopkg.processors.sizing import known_facts, rasters_estimate
-from autopkg.processors.sourcefacts import SourceFacts, north_up
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.facts import SourceFacts, north_up
+from autopkg.domain.licences import CC0_1_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.reference import Person, Reference
+from autopkg.domain.sources import RasterPrior, Source
+from autopkg.processors.base import EstimateContext, Processor, RunContext
+from autopkg.processors.options import Selections
+from autopkg.processors.rasters import clip_published, fetch_each
+from autopkg.processors.sizing import files_estimate
 
 _RECORD = "https://zenodo.org/records/7438145/files"
 # The present climate ("constant") and four climate models under RCP8.5 around 2050.
@@ -40,7 +32,7 @@ PRIOR = SourceFacts("EPSG:4326", north_up(-180, 60, 0.1), 3600, 1200, "float32",
 _RATIO = 0.3
 
 
-class StormOptions(ProcessorOptions):
+class StormOptions(Selections):
     """Which of the 140 mosaics to clip: climates (models) and return periods."""
 
     models: tuple[Model, ...] = Field(
@@ -51,16 +43,6 @@ class StormOptions(ProcessorOptions):
         _RETURN_PERIODS,
         description="Return periods in years: 10-90 by 10, 100-900 by 100, 1000-10000 by 1000.",
     )
-
-    @field_validator("models")
-    @classmethod
-    def _models(cls, value: tuple[Model, ...]) -> tuple[Model, ...]:
-        return ordered(value, _MODELS, what="model")
-
-    @field_validator("return_periods")
-    @classmethod
-    def _periods(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        return ordered(value, _RETURN_PERIODS, what="return period")
 
 
 def source_file_names(options: StormOptions | None = None) -> tuple[str, ...]:
@@ -74,6 +56,7 @@ def source_file_names(options: StormOptions | None = None) -> tuple[str, ...]:
 
 
 _SOURCES = tuple(Source(url=f"{_RECORD}/{name}", filename=name) for name in source_file_names())
+_BY_NAME = {source.filename: source for source in _SOURCES}
 
 
 class StormGlobalMosaicsProcessor(Processor):
@@ -114,11 +97,7 @@ class StormGlobalMosaicsProcessor(Processor):
             "climate change tropical cyclone wind speed return periods, "
             "doi:10.4121/14510817.v3"
         ),
-        data_license=License(
-            name="CC0-1.0",
-            path="https://creativecommons.org/publicdomain/zero/1.0/",
-            title="Creative Commons CC0 1.0 Universal",
-        ),
+        data_license=CC0_1_0,
         data_origin_url="https://doi.org/10.5281/zenodo.7438145",
         data_formats=("GeoTIFF",),
         data_reference=Reference(
@@ -132,30 +111,15 @@ class StormGlobalMosaicsProcessor(Processor):
     )
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
     options_model = StormOptions
-
-    def raster_prior(self, source: Source) -> RasterPrior:
-        """Every mosaic is believed to be on the one grid of the estimates."""
-        return RasterPrior(PRIOR)
+    raster_priors = dict.fromkeys(_SOURCES, RasterPrior(PRIOR))
 
     def estimate(self, ctx: EstimateContext) -> Estimate:
         """The boundary's window of each selected file's grid (last seen, else the prior)."""
-        by_name = {source.filename: source for source in _SOURCES}
         names = source_file_names(StormOptions.model_validate(ctx.options))
-        grids = [known_facts(ctx, by_name[name], PRIOR) for name in names]
-        return rasters_estimate(grids, ctx.boundary.geometry, ratio=_RATIO)
+        return files_estimate(ctx, [(_BY_NAME[name], "") for name in names], PRIOR, ratio=_RATIO)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch and clip each selected file (all 140 by default); one COG per file."""
-        by_name = {source.filename: source for source in _SOURCES}
-        files = [
-            RasterFile(name, sub=name.removesuffix(".tif").lower(), title=f"{name}, clipped")
-            for name in source_file_names(StormOptions.model_validate(ctx.options))
-        ]
-
-        @contextmanager
-        def locate(file: RasterFile, span: Span) -> Iterator[Located]:
-            yield fetched(self.fetch(ctx, by_name[file.name], span=span))
-
-        outputs = clip_each(self, ctx, files, locate, prior=PRIOR, span=(0, 99), locate_share=0.5)
-        ctx.progress(100, "done")
-        return outputs
+        names = source_file_names(StormOptions.model_validate(ctx.options))
+        locate = fetch_each(self, ctx, _BY_NAME.__getitem__)
+        return clip_published(self, ctx, names, locate, prior=PRIOR, span=(0, 99), locate_share=0.5)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.licences import CC0_1_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.reference import Organisation, Reference
 from autopkg.errors import ProcessorError
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RunContext,
-)
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.reference import Organisation, Reference
+from autopkg.processors.base import EstimateContext, Processor, RunContext
 
 
 class FailingTestProcessor(Processor):
@@ -28,11 +24,7 @@ class FailingTestProcessor(Processor):
         data_title_long="A test processor that fails on purpose",
         data_summary="Fails after reporting 50% progress, to test failure handling.",
         data_citation="None: test data.",
-        data_license=License(
-            name="CC0-1.0",
-            path="https://creativecommons.org/publicdomain/zero/1.0/",
-            title="Creative Commons CC0 1.0 Universal",
-        ),
+        data_license=CC0_1_0,
         data_origin_url="https://github.com/nismod/irv-autopkg",
         data_formats=("GeoTIFF",),
         data_reference=Reference(

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import ClassVar, Literal, get_args
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.facts import SourceFacts, north_up
+from autopkg.domain.licences import CC_BY_4_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.reference import Person, Reference
+from autopkg.domain.sources import RasterPrior, Source, SourceSet
 from autopkg.errors import SourceError
-from autopkg.processors.base import (
-    EstimateContext,
-    IndexContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RasterPrior,
-    RunContext,
-    Source,
-    SourceSet,
-    Span,
-)
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.options import ProcessorOptions, ordered
-from autopkg.processors.rasters import Located, RasterFile, clip_each, fetched
-from autopkg.processors.reference import Person, Reference
-from autopkg.processors.sizing import known_facts, rasters_estimate
-from autopkg.processors.sourcefacts import SourceFacts, north_up
+from autopkg.processors.base import EstimateContext, IndexContext, Processor, RunContext
+from autopkg.processors.options import Selections
+from autopkg.processors.rasters import clip_published, fetch_each
+from autopkg.processors.sizing import files_estimate
 
 _FOLDER = "http://wri-projects.s3.amazonaws.com/AqueductFloodTool/download/v2"
 LISTING = Source(url=f"{_FOLDER}/index.html", filename="index.html")
@@ -67,7 +58,7 @@ _COASTAL = re.compile(
 _BASELINES = ("1980", "hist")
 
 
-class AqueductOptions(ProcessorOptions):
+class AqueductOptions(Selections):
     """Which of the listed maps to clip; each list keeps the maps matching one of its values."""
 
     hazards: tuple[Hazard, ...] = Field(_HAZARDS, description="`riverine` and/or `coastal`.")
@@ -82,14 +73,6 @@ class AqueductOptions(ProcessorOptions):
         description="Return periods in years: 1.5 (coastal only), 2, 5, 10, 25, 50, 100, "
         "250, 500, 1000.",
     )
-
-    @field_validator("hazards", "scenarios", "years", "return_periods")
-    @classmethod
-    def _ordered(
-        cls, value: tuple[str | float, ...], info: ValidationInfo
-    ) -> tuple[str | float, ...]:
-        allowed: tuple[str | float, ...] = cls.model_fields[str(info.field_name)].default
-        return ordered(value, allowed, what=str(info.field_name).rstrip("s").replace("_", " "))
 
     def selects(self, name: str) -> bool:
         """Whether the listed file ``name`` is one of the maps these options choose.
@@ -142,6 +125,11 @@ def listed_files(html: str) -> list[str]:
     ]
 
 
+def _read_listing(listing: Path) -> list[str]:
+    """The GeoTIFFs the fetched listing names (see :func:`listed_files`)."""
+    return listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+
+
 def file_source(name: str) -> Source:
     """Where WRI serves one listed GeoTIFF: beside the listing."""
     return Source(url=f"{_FOLDER}/{name}", filename=name)
@@ -182,11 +170,7 @@ class WriAqueductProcessor(Processor):
             "Washington, D.C.: World Resources Institute. "
             "www.wri.org/publication/aqueduct-floods-methodology"
         ),
-        data_license=License(
-            name="CC-BY-4.0",
-            path="https://creativecommons.org/licenses/by/4.0/",
-            title="Creative Commons Attribution 4.0 International",
-        ),
+        data_license=CC_BY_4_0,
         data_origin_url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
         data_formats=("GeoTIFF",),
         data_reference=Reference(
@@ -212,7 +196,7 @@ class WriAqueductProcessor(Processor):
     def list_sources(self, ctx: IndexContext) -> SourceSet:
         """The listing, and every GeoTIFF it names that a run may clip."""
         listing = ctx.fetch(LISTING)
-        names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+        names = _read_listing(listing)
         return SourceSet(indexes=(LISTING,), listed=tuple(file_source(name) for name in names))
 
     def raster_prior(self, source: Source) -> RasterPrior | None:
@@ -227,31 +211,19 @@ class WriAqueductProcessor(Processor):
         """
         listing = ctx.fetch(LISTING)
         options = AqueductOptions.model_validate(ctx.options)
-        names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
-        grids = [
-            known_facts(ctx, file_source(name), PRIOR) for name in names if options.selects(name)
-        ]
-        return rasters_estimate(grids, ctx.boundary.geometry, ratio=_RATIO)
+        names = _read_listing(listing)
+        chosen = [(file_source(name), "") for name in names if options.selects(name)]
+        return files_estimate(ctx, chosen, PRIOR, ratio=_RATIO)
 
     def run(self, ctx: RunContext) -> list[OutputFile]:
         """Fetch the listing, then fetch and clip each GeoTIFF it names in turn."""
         listing = self.fetch(ctx, LISTING, span=(0, 1))
-        names = listed_files(listing.read_text(encoding="utf-8", errors="replace"))
+        names = _read_listing(listing)
         if not names:
             raise SourceError(f"the publisher's listing {LISTING.url} names no GeoTIFF")
         options = AqueductOptions.model_validate(ctx.options)
         names = [name for name in names if options.selects(name)]
         if not names:
             raise SourceError(f"the options select none of the maps {LISTING.url} names")
-        files = [
-            RasterFile(name, sub=name.removesuffix(".tif").lower(), title=f"{name}, clipped")
-            for name in names
-        ]
-
-        @contextmanager
-        def locate(file: RasterFile, span: Span) -> Iterator[Located]:
-            yield fetched(self.fetch(ctx, file_source(file.name), span=span))
-
-        outputs = clip_each(self, ctx, files, locate, prior=PRIOR, span=(1, 99), locate_share=0.5)
-        ctx.progress(100, "done")
-        return outputs
+        locate = fetch_each(self, ctx, file_source)
+        return clip_published(self, ctx, names, locate, prior=PRIOR, span=(1, 99), locate_share=0.5)

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from autopkg.clip.attributes import Kind
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RunContext,
-    Source,
-)
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.reference import Organisation, Reference
-from autopkg.processors.sizing import vector_estimate
-from autopkg.processors.vectors import read_layer_info
+from autopkg.domain.attributes import Kind
+from autopkg.domain.licences import CC_BY_4_0
+from autopkg.domain.metadata import Metadata
+from autopkg.domain.reference import Organisation, Reference
+from autopkg.domain.sources import Source
+from autopkg.processors.zipped import ZippedLayer
 
 # The SHA-1 of the published zip, as recorded by the ancestor's package; WRI gives no size.
 _SOURCE = Source(
@@ -25,7 +17,6 @@ _SOURCE = Source(
     filename="global_power_plant_database_v_1_3.zip",
     checksum="sha1:083f11452efc1ed0e8fb1494f0ce49e5c37718e2",
 )
-_MEMBER = "global_power_plant_database.csv"
 # Size estimates: the 34,936 plants of v1.3.0 spread over land by area, about 700 bytes
 # each in the GeoPackage (37 columns, mostly short text and numbers). See
 # autopkg.processors.sizing for the method and its error.
@@ -60,7 +51,7 @@ COLUMNS: dict[str, Kind] = {
 }  # fmt: skip
 
 
-class WriPowerplantsProcessor(Processor):
+class WriPowerplantsProcessor(ZippedLayer):
     """Clip the WRI Global Power Plant Database (v1.3.0) to the boundary."""
 
     metadata = Metadata(
@@ -88,11 +79,7 @@ class WriPowerplantsProcessor(Processor):
             "Database. Published on Resource Watch and Google Earth Engine; "
             "http://resourcewatch.org/ https://earthengine.google.com/"
         ),
-        data_license=License(
-            name="CC-BY-4.0",
-            path="https://creativecommons.org/licenses/by/4.0/",
-            title="Creative Commons Attribution 4.0 International",
-        ),
+        data_license=CC_BY_4_0,
         data_origin_url="https://datasets.wri.org/dataset/globalpowerplantdatabase",
         data_formats=("GeoPackage",),
         data_reference=Reference(
@@ -110,25 +97,9 @@ class WriPowerplantsProcessor(Processor):
         ),
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
-
-    def estimate(self, ctx: EstimateContext) -> Estimate:
-        """The plants expected inside the boundary, by its share of the world's land."""
-        return vector_estimate(
-            ctx.boundary.geometry, global_features=_PLANTS, bytes_per_feature=_BYTES_PER_PLANT
-        )
-
-    def run(self, ctx: RunContext) -> list[OutputFile]:
-        """Fetch the zip, clip the CSV inside it to the boundary and return one GeoPackage."""
-        archive = self.fetch(ctx, _SOURCE, span=(0, 40))
-        path = f"/vsizip/{archive}/{_MEMBER}"
-        read_layer_info(path, filename=_SOURCE.filename, member=_MEMBER, **_CSV_OPTIONS)
-        output = self.clip_to_geopackage(
-            ctx,
-            path,
-            title="Power plants (Global Power Plant Database v1.3.0), clipped",
-            span=(40, 99),
-            open_options=_CSV_OPTIONS,
-            expected=COLUMNS,
-        )
-        ctx.progress(100, "done")
-        return [output]
+    member = "global_power_plant_database.csv"
+    title = "Power plants (Global Power Plant Database v1.3.0), clipped"
+    columns = COLUMNS
+    open_options = _CSV_OPTIONS
+    features = _PLANTS
+    bytes_per_feature = _BYTES_PER_PLANT

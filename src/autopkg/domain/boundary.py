@@ -1,4 +1,4 @@
-"""The boundary value object shared by the database, processors and the clip engine."""
+"""The boundary value: a named area, shared by the database, processors and the clip engine."""
 
 from __future__ import annotations
 
