@@ -25,6 +25,7 @@ from autopkg.api.responses import model_response
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage
 from autopkg.boundaries.geojson import parse_area
+from autopkg.db.deliveries import Role, Target
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
 from autopkg.errors import NotFoundError, UnprocessableError
@@ -40,7 +41,33 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
 ]
+CALLBACK_CONFORMANCE = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback"
 OgcStatus = Literal["accepted", "running", "successful", "failed", "dismissed"]
+
+
+class Subscriber(BaseModel):
+    """URIs the service POSTs the job's status info to (the ``callback`` class)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    successUri: str = Field(
+        max_length=2000, description="Told once the job has succeeded (required)."
+    )
+    inProgressUri: str | None = Field(
+        None, max_length=2000, description="Told once a processor starts running."
+    )
+    failedUri: str | None = Field(
+        None, max_length=2000, description="Told once the job has failed or been dismissed."
+    )
+
+    def targets(self) -> list[Target]:
+        """The URIs given, each in its role."""
+        given = [
+            (Role.SUCCESS, self.successUri),
+            (Role.IN_PROGRESS, self.inProgressUri),
+            (Role.FAILED, self.failedUri),
+        ]
+        return [Target(role, url) for role, url in given if url is not None]
 
 
 class ExecuteRequest(BaseModel):
@@ -49,6 +76,11 @@ class ExecuteRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     inputs: dict[str, Any] = Field(examples=[{"boundary_name": "gha"}])
+    subscriber: Subscriber | None = Field(
+        None,
+        description="Callback URIs, each POSTed the job's status info, signed in "
+        "X-Autopkg-Signature; only when /ogc/conformance lists the callback class.",
+    )
 
 
 class StatusInfo(BaseModel):
@@ -148,9 +180,10 @@ def landing_page(request: Request) -> dict[str, Any]:
 
 
 @router.get("/conformance", operation_id="ogc_conformance", name="ogc_conformance")
-def conformance() -> dict[str, list[str]]:
-    """Conformance classes implemented."""
-    return {"conformsTo": CONFORMANCE}
+def conformance(rt: RuntimeDep) -> dict[str, list[str]]:
+    """Conformance classes implemented; ``callback`` when callbacks can be signed."""
+    callback = [CALLBACK_CONFORMANCE] if rt.settings.callback_secret is not None else []
+    return {"conformsTo": CONFORMANCE + callback}
 
 
 @router.get("/processes", operation_id="ogc_list_processes", name="ogc_list_processes")
@@ -235,7 +268,14 @@ def execute(
     process_id: str,
     body: Annotated[ExecuteRequest, Body()],
 ) -> StatusInfo:
-    """Start a job for the process (always asynchronous); ``Location`` is the job."""
+    """Start a job for the process (always asynchronous); ``Location`` is the job.
+
+    With a ``subscriber``, its URIs are POSTed the job's status info, signed: the
+    ``inProgressUri`` when a processor starts running, then the ``successUri`` or the
+    ``failedUri`` (failed or dismissed). A URI that resolves to a loopback, private or
+    otherwise non-public address is refused (422), as is a subscriber when the service
+    has no callback secret.
+    """
     metadata = _metadata(rt, process_id)
     area = body.inputs.get("boundary")
     name = body.inputs.get("boundary_name")
@@ -247,6 +287,8 @@ def execute(
         processor_ids=[metadata.id],
         buffer_m=_buffer_m(body.inputs.get("buffer_m")),
         client=writer,
+        callbacks=body.subscriber.targets() if body.subscriber else (),
+        base_url=str(request.base_url),
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
