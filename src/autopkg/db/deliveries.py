@@ -145,10 +145,11 @@ def record(session: Session, changes: Sequence[Change], *, closing: Sequence[str
                 next_attempt_at=now,
             )
             .on_conflict_do_nothing(index_elements=["job_id", "event", "url"])
+            # A row comes back only when this insert made it (rowcount is not reliable
+            # for ORM inserts on every driver).
+            .returning(CallbackDeliveryRecord.id)
         )
-        result = session.execute(statement)
-        assert isinstance(result, CursorResult)
-        added += result.rowcount
+        added += session.execute(statement).first() is not None
     return added
 
 
