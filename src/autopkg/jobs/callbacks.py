@@ -1,4 +1,4 @@
-"""Telling submitters of their jobs' state changes: signed POSTs, each owed exactly once.
+"""Telling submitters of their jobs' state changes: signed POSTs, each change recorded once.
 
 A job's state is derived from its runs, which workers anywhere change; so changes are
 found by looking, not by being told. Every API process runs a :class:`CallbackSender`
