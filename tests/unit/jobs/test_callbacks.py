@@ -23,6 +23,7 @@ from autopkg.db import runs as run_repo
 from autopkg.db.deliveries import Role, Target
 from autopkg.db.models import CallbackDeliveryRecord, CallbackSubscriptionRecord, RunState
 from autopkg.db.session import Database
+from autopkg.jobs import service
 from autopkg.jobs.callbacks import CallbackSender, owed, signature
 from autopkg.jobs.service import JobStatus
 from autopkg.processors.registry import Registry
@@ -233,25 +234,15 @@ def test_ogc_uris_are_each_owed_their_own_change(database: Database, tmp_path: P
     assert json.loads(rows[0].body)["outcome"] == "FAILURE"
 
 
-def test_a_dismissed_job_tells_the_failed_uri_only(database: Database) -> None:
+def test_a_dismissed_job_tells_the_failed_uri_only(database: Database, tmp_path: Path) -> None:
     with database.session() as session:
         run, _ = run_repo.join_or_create_run(session, boundary_name="zone", processor_id="p.d")
-        job = run_repo.create_job(session, boundary_name="zone", runs=[run])
-        shared = run_repo.create_job(session, boundary_name="zone", runs=[run])
-        job_id = job.id
+        job_id = run_repo.create_job(session, boundary_name="zone", runs=[run]).id
+        run_repo.create_job(session, boundary_name="zone", runs=[run])
     with database.session() as session:
         # Another job still waits for the run, so it goes on: dismissed, not complete.
         assert run_repo.cancel_job(session, job_id=job_id) == []
-        assert shared.id != job_id
-    from autopkg.jobs import service
-
-    rt = Runtime(
-        settings=make_settings(Path("unused")),
-        database=database,
-        storage=LocalFSStorage(Path("unused")),
-        registry=Registry([]),
-    )
-    (status,) = service.statuses(rt, [job_id])
+    (status,) = service.statuses(runtime_on(database, tmp_path), [job_id])
     assert status.cancelled and not status.complete
     assert owed(Role.FAILED, status) == "complete"
     assert owed(Role.SUCCESS, status) is None
