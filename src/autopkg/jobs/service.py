@@ -110,12 +110,12 @@ def submit(
     links of the documents sent to them.
 
     Raises:
-        UnprocessableError: see :func:`plan`.
+        UnprocessableError: see :func:`plan`; also callbacks are off, or a callback URL
+            is refused (:func:`autopkg.jobs.callback_targets.check`).
         LimitExceededError: more processors, an area larger, or an estimated output
             larger (``AUTOPKG_MAX_OUTPUT_BYTES``) than the limits allow.
         InvalidInputError: unknown boundary or processor (named in the message).
         RateLimitedError: ``client`` has as many jobs not yet complete as it may have.
-        UnprocessableError: callbacks are off, or a callback URL is refused.
     """
     callback_targets.check(rt.settings, callbacks)
     limit = rt.settings.max_queued_jobs_per_client if client is not None else 0
