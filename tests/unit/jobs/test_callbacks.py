@@ -194,6 +194,18 @@ def test_a_receiver_that_never_accepts_is_given_up_after_the_attempts_allowed(
     assert row.last_error == "answered 500"
 
 
+def test_a_redirect_is_a_failure_and_is_not_followed(database: Database, tmp_path: Path) -> None:
+    rt = runtime_on(database, tmp_path, callback_max_attempts=1)
+    with receiving(redirects={"/moved": "/elsewhere"}) as receiver:
+        job_id = skipped_job(database, "p.moved", [Target(Role.NOTIFY, receiver.url("/moved"))])
+        CallbackSender(rt, render).tick()
+        assert [item.answered for item in receiver.received()] == [302]
+        assert receiver.received("/elsewhere") == []
+    (row,) = delivery_rows(database, job_id)
+    assert row.given_up_at is not None and row.attempts == 1
+    assert row.last_error == "answered 302 (redirects are not followed)"
+
+
 def test_an_address_refused_at_send_time_is_never_contacted(
     database: Database, tmp_path: Path, receiver: Receiver
 ) -> None:
