@@ -6,6 +6,7 @@ instance (or plain arguments derived from it).
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -159,13 +160,49 @@ class Settings(BaseSettings):
         "(0: read at every scrape).",
     )
 
+    callback_secret: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC-SHA256 signature on every callback; without it, "
+        "jobs asking for callbacks are refused (422).",
+    )
+    callback_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Networks callbacks may reach although they are not public (loopback, "
+        "private, link-local…), comma-separated, e.g. 10.20.0.0/16; none by default.",
+    )
+    callback_timeout_secs: float = Field(
+        10.0, gt=0, le=300, description="Time a callback receiver has to answer one POST."
+    )
+    callback_backoff_secs: float = Field(
+        10.0,
+        gt=0,
+        le=86400,
+        description="Wait before a failed callback is tried again, doubled at each attempt.",
+    )
+    callback_max_attempts: int = Field(
+        10, ge=1, le=100, description="Attempts of one callback before it is given up."
+    )
+    callback_max_age_secs: float = Field(
+        86400.0,
+        gt=0,
+        description="A callback not delivered this long after its state change is given up.",
+    )
+    callback_poll_secs: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often each API process looks for job state changes and due callbacks.",
+    )
+
     osm_pghost: str | None = None
     osm_port: int = 5432
     osm_pgdatabase: str | None = None
     osm_pguser: str | None = None
     osm_pgpassword: SecretStr | None = None
 
-    @field_validator("api_keys", "admin_api_keys", "allowed_hosts", mode="before")
+    @field_validator(
+        "api_keys", "admin_api_keys", "allowed_hosts", "callback_allowed_networks", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

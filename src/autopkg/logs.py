@@ -74,6 +74,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.s3_access_key,
         settings.s3_secret_key,
         settings.osm_pgpassword,
+        settings.callback_secret,
     ):
         if secret is not None:
             values.append(secret.get_secret_value())

@@ -119,10 +119,11 @@ def production(
             "AUTOPKG_LOCALFS_PROCESSING_BACKEND_ROOT": str(root / "shared-processing"),
         }
         server = ServeProcess(root / "serve", env)
-        server.start()
+        # Stopped also when it never became ready: its processes would outlive the test.
         stack.callback(server.stop)
+        server.start()
         pool = [WorkerProcess(root / f"worker-{i}", env) for i in range(workers)]
         for worker in pool:
-            worker.start()
             stack.callback(worker.stop)
+            worker.start()
         yield Production(server, pool, database_url, endpoint, bucket, env, redis)

@@ -19,6 +19,7 @@ SECRETS = {
     "postgres_password": "pg-password",
     "database_url": "postgresql+psycopg://me:url%2Fpassword@db/autopkg",
     "celery_broker": "redis://:broker-password@redis:6379/0",
+    "callback_secret": "callback-signing-key",
 }
 WRITTEN = [
     "key-number-one",
@@ -28,6 +29,7 @@ WRITTEN = [
     "url%2Fpassword",
     "url/password",
     "broker-password",
+    "callback-signing-key",
 ]
 
 

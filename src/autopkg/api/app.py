@@ -14,6 +14,7 @@ from starlette.routing import Mount
 import autopkg
 from autopkg.api.access import WriteGuard
 from autopkg.api.cache import ReadCache
+from autopkg.api.callback_documents import callback_documents
 from autopkg.api.errors import install_error_handlers
 from autopkg.api.hosts import PublicOrigin
 from autopkg.api.hygiene import RefuseControlCharacters, state_in_schema
@@ -33,6 +34,7 @@ from autopkg.api.routes import (
 )
 from autopkg.api.schemas import ErrorMessage
 from autopkg.api.storage_calls import StorageCalls
+from autopkg.jobs.callbacks import CallbackSender
 from autopkg.jobs.executors import Executor
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import boundaries_version
@@ -50,12 +52,15 @@ package (`GET /v1/packages/{boundary_name}`). Errors are `{"detail": "..."}`.
 def create_app(rt: Runtime, executor: Executor) -> FastAPI:
     """Build the API around a runtime and the executor that runs submitted work.
 
-    The executor is started and stopped with the application's lifespan.
+    The executor, and the callback sender when callbacks are on
+    (``AUTOPKG_CALLBACK_SECRET``), are started and stopped with the application's lifespan.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         executor.start()
+        if callbacks is not None:
+            callbacks.start()
         # A full garbage collection scans every tracked object, and after start-up that
         # is ~200,000 objects of imported libraries: ~110 ms with the GIL held, which
         # every request in flight waited for (the p99 of the job status route at 200
@@ -70,6 +75,8 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         finally:
             # Collectable again, for a process (a test run) that builds other apps.
             gc.unfreeze()
+            if callbacks is not None:
+                callbacks.stop()
             executor.stop()
             storage_calls.close()
 
@@ -95,6 +102,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         lambda: packages_version(rt),
         storage_calls.run,
     )
+    callbacks = CallbackSender(rt, callback_documents(app)) if rt.settings.callback_secret else None
     install_error_handlers(app)
     # Every 422 is {"detail": "..."} (api/errors.py), not FastAPI's list of errors:
     # the schema says so, instead of the HTTPValidationError it would document.

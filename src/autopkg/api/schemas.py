@@ -268,6 +268,16 @@ class JobCreate(BaseModel):
         "<name>-buffer-<buffer_m>m with its own package.",
         examples=[5000],
     )
+    notify_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="An http(s) URL the service POSTs this job's status to (the body of "
+        "GET /v1/jobs/{job_id}) when a processor starts running and when the job is "
+        "complete, signed in X-Autopkg-Signature (HMAC-SHA256 of the body with the "
+        "service's callback secret). It must resolve to public addresses only; refused "
+        "(422) when the service has no callback secret.",
+        examples=["https://example.org/hooks/autopkg"],
+    )
 
     @field_validator("processors")
     @classmethod

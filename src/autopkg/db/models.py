@@ -1,4 +1,4 @@
-"""SQLAlchemy models: boundaries, jobs, processor runs and shared counters."""
+"""SQLAlchemy models: boundaries, jobs, processor runs, shared counters and callbacks."""
 
 from __future__ import annotations
 
@@ -177,3 +177,52 @@ class CounterRecord(Base):
 
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CallbackSubscriptionRecord(Base):
+    """A URL a job's submitter asked to be told of the job's state changes at.
+
+    ``role`` says which changes and which document: ``notify`` (``notify_url`` of
+    ``POST /v1/jobs``: every change, the ``/v1/jobs/{id}`` body) or an OGC subscriber's
+    ``in_progress``, ``success`` or ``failed`` URI (the OGC status info). Open
+    (``closed_at`` unset) until the job's last change has been recorded.
+    """
+
+    __tablename__ = "callback_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    # The API's base URL at submission: the OGC document's links are built from it.
+    base_url: Mapped[str] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+
+
+class CallbackDeliveryRecord(Base):
+    """One POST owed to one URL for one state change of a job, until sent or given up.
+
+    Unique on (job, event, url): whichever process sees a change first records it and
+    the others' inserts are ignored. ``next_attempt_at`` is also the claim: a sender
+    moves it past the request's timeout before sending, so no other sender takes it.
+    """
+
+    __tablename__ = "callback_deliveries"
+    __table_args__ = (
+        Index("uq_callback_deliveries_change", "job_id", "event", "url", unique=True),
+        Index("ix_callback_deliveries_due", "next_attempt_at"),
+    )
+
+    # Also the delivery id sent with each attempt, so a receiver can drop a repeat.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    event: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    # The exact bytes signed and sent at every attempt (UTF-8 JSON).
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from autopkg.boundaries.geojson import Area
+from autopkg.db import deliveries
 from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import JobCondition, JobOutcome, JobRow
 from autopkg.db.models import RunState
 from autopkg.errors import ConflictError, NotFoundError, RateLimitedError
+from autopkg.jobs import callback_targets
 from autopkg.jobs.estimates import check_limit
 from autopkg.jobs.executors import Executor
 from autopkg.jobs.planning import Options, current_for, plan
@@ -81,6 +83,8 @@ def submit(
     options: Options | None = None,
     buffer_m: int | None = None,
     client: str | None = None,
+    callbacks: Sequence[deliveries.Target] = (),
+    base_url: str = "",
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
 
@@ -101,13 +105,19 @@ def submit(
 
     Newly queued runs are handed to ``executor`` once the job is committed.
 
+    ``callbacks`` are URLs to tell of the job's state changes (``autopkg.jobs.callbacks``;
+    checked before anything else is done); ``base_url`` is the API's address, for the
+    links of the documents sent to them.
+
     Raises:
-        UnprocessableError: see :func:`plan`.
+        UnprocessableError: see :func:`plan`; also callbacks are off, or a callback URL
+            is refused (:func:`autopkg.jobs.callback_targets.check`).
         LimitExceededError: more processors, an area larger, or an estimated output
             larger (``AUTOPKG_MAX_OUTPUT_BYTES``) than the limits allow.
         InvalidInputError: unknown boundary or processor (named in the message).
         RateLimitedError: ``client`` has as many jobs not yet complete as it may have.
     """
+    callback_targets.check(rt.settings, callbacks)
     limit = rt.settings.max_queued_jobs_per_client if client is not None else 0
     if client is not None and limit:
         # First without holding anything, so a refused client costs no geometry work.
@@ -166,6 +176,7 @@ def submit(
             if is_new:
                 created.append(run.id)
         job = run_repo.create_job(session, boundary_name=boundary_name, runs=runs, client=client)
+        deliveries.subscribe(session, job_id=job.id, targets=callbacks, base_url=base_url)
         submission = Submission(job_id=job.id, new_run_ids=tuple(created))
         skipped = sum(run.state == RunState.SKIPPED.value for run in runs)
     log.info(
@@ -215,6 +226,12 @@ def status(rt: Runtime, *, job_id: str) -> JobStatus:
     if not found:
         raise NotFoundError(f"unknown job: {job_id[:80]!r}")
     return _status_of(found[0])
+
+
+def statuses(rt: Runtime, job_ids: Sequence[str]) -> list[JobStatus]:
+    """The status of each of these jobs that exists, in one read."""
+    with rt.database.read_connection() as connection:
+        return [_status_of(job) for job in job_queries.read_jobs(connection, job_ids)]
 
 
 def list_jobs(

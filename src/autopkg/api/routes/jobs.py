@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -24,8 +24,9 @@ from autopkg.api.schemas import (
     JobStatusPublic,
     ProcessorJob,
 )
+from autopkg.db.deliveries import Role, Target
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
-from autopkg.jobs import planning, service
+from autopkg.jobs import callback_targets, planning, service
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
 
@@ -48,6 +49,7 @@ def submit_job(
     executor: ExecutorDep,
     writer: WriterDep,
     body: JobCreate,
+    request: Request,
     response: Response,
     dry_run: Annotated[
         bool, Query(description="Only estimate the output (200); create no job.")
@@ -75,8 +77,14 @@ def submit_job(
     A client (its API key, or its address when the service has no keys) with
     ``AUTOPKG_MAX_QUEUED_JOBS_PER_CLIENT`` jobs not yet complete is refused with 429
     until one completes or is cancelled; a dry run is not counted.
+
+    ``notify_url`` is POSTed the job's status, signed, when it starts running and when
+    it is complete (see the README's "Callbacks"); a URL that resolves to a loopback,
+    private or otherwise non-public address is refused (422).
     """
+    callbacks = [Target(Role.NOTIFY, body.notify_url)] if body.notify_url else []
     if dry_run:
+        callback_targets.check(rt.settings, callbacks)
         result = planning.dry_run(
             rt,
             boundary_name=body.boundary_name,
@@ -96,6 +104,8 @@ def submit_job(
         options=body.options,
         buffer_m=body.buffer_m,
         client=writer,
+        callbacks=callbacks,
+        base_url=str(request.base_url),
     )
     response.headers["Location"] = f"/v1/jobs/{submission.job_id}"
     return JobCreated(job_id=submission.job_id)

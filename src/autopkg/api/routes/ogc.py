@@ -40,6 +40,7 @@ from autopkg.api.problems import (
 from autopkg.api.responses import model_response
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import AREA_NAME_MAX_LENGTH, JobCreate
+from autopkg.db.deliveries import Role, Target
 from autopkg.db.jobs import FAILED_KEY, MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
 from autopkg.domain.metadata import Metadata
@@ -56,7 +57,33 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
 ]
+CALLBACK_CONFORMANCE = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback"
 OgcStatus = Literal["accepted", "running", "successful", "failed", "dismissed"]
+
+
+class Subscriber(BaseModel):
+    """URIs the service POSTs the job's status info to (the ``callback`` class)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    successUri: str = Field(
+        max_length=2000, description="Told once the job has succeeded (required)."
+    )
+    inProgressUri: str | None = Field(
+        None, max_length=2000, description="Told once a processor starts running."
+    )
+    failedUri: str | None = Field(
+        None, max_length=2000, description="Told once the job has failed or been dismissed."
+    )
+
+    def targets(self) -> list[Target]:
+        """The URIs given, each in its role."""
+        given = [
+            (Role.SUCCESS, self.successUri),
+            (Role.IN_PROGRESS, self.inProgressUri),
+            (Role.FAILED, self.failedUri),
+        ]
+        return [Target(role, url) for role, url in given if url is not None]
 
 
 class ExecuteRequest(BaseModel):
@@ -66,6 +93,11 @@ class ExecuteRequest(BaseModel):
 
     inputs: dict[str, Any] = Field(
         examples=[{"boundary_name": "gmb", "hazards": ["coastal"], "buffer_m": 5000}]
+    )
+    subscriber: Subscriber | None = Field(
+        None,
+        description="Callback URIs, each POSTed the job's status info, signed in "
+        "X-Autopkg-Signature; only when /ogc/conformance lists the callback class.",
     )
 
 
@@ -205,9 +237,10 @@ def landing_page(request: Request) -> dict[str, Any]:
 @router.get(
     "/conformance", responses=documented({}), operation_id="ogc_conformance", name="ogc_conformance"
 )
-def conformance() -> dict[str, list[str]]:
-    """Conformance classes implemented."""
-    return {"conformsTo": CONFORMANCE}
+def conformance(rt: RuntimeDep) -> dict[str, list[str]]:
+    """Conformance classes implemented; ``callback`` when callbacks can be signed."""
+    callback = [CALLBACK_CONFORMANCE] if rt.settings.callback_secret is not None else []
+    return {"conformsTo": CONFORMANCE + callback}
 
 
 @router.get(
@@ -329,6 +362,12 @@ def execute(
 
     The inputs are validated as ``POST /v1/jobs`` validates the same job; an input the
     process does not take is 400, naming the inputs it takes, and starts nothing.
+
+    With a ``subscriber``, its URIs are POSTed the job's status info, signed: the
+    ``inProgressUri`` when a processor starts running, then the ``successUri`` or the
+    ``failedUri`` (failed or dismissed). A URI that resolves to a loopback, private or
+    otherwise non-public address is refused, as is a subscriber when the service has no
+    callback secret.
     """
     metadata = _metadata(rt, request, process_id)
     job = _job_of(rt, metadata, body.inputs)
@@ -342,6 +381,8 @@ def execute(
         options=job.options,
         buffer_m=job.buffer_m,
         client=writer,
+        callbacks=body.subscriber.targets() if body.subscriber else (),
+        base_url=str(request.base_url),
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
