@@ -193,7 +193,9 @@ def test_callbacks_are_refused_where_they_cannot_be_signed(
             "subscriber": {"successUri": receiver.url("/unsigned")},
         },
     )
-    assert ogc.status_code == 422
+    # Under /ogc a refusal is an exception document, and OGC lists no 422.
+    assert ogc.status_code == 400
+    assert ogc.headers["content-type"] == "application/problem+json"
     assert "AUTOPKG_CALLBACK_SECRET" in ogc.json()["detail"]
     assert receiver.received("/unsigned") == []
 
@@ -258,7 +260,8 @@ def test_loopback_is_refused_unless_allowed_and_never_contacted(
             },
         },
     )
-    assert ogc.status_code == 422
+    assert ogc.status_code == 400
+    assert ogc.headers["content-type"] == "application/problem+json"
     assert ogc.json()["detail"].startswith("subscriber.failedUri: 127.0.0.1 resolves to")
     assert hooked.get("/v1/jobs").json()["total"] == before
     assert receiver.received("/private") == []
@@ -273,4 +276,4 @@ def test_a_subscriber_needs_a_success_uri_and_nothing_unknown(hooked: TestClient
             f"/ogc/processes/{OK}/execution",
             json={"inputs": {"boundary_name": "mrt"}, "subscriber": subscriber},
         )
-        assert refused.status_code == 422, refused.text
+        assert refused.status_code == 400, refused.text
