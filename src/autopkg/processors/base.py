@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry.base import BaseGeometry
@@ -42,6 +42,10 @@ class License(BaseModel):
     title: str
 
 
+#: What a dataset is to someone choosing datasets: the web page groups them by it.
+DataGroup = Literal["exposure", "hazards", "infrastructure", "basemap", "other"]
+
+
 class Metadata(BaseModel):
     """Descriptive metadata of one processor version (the API's ProcessorVersionMetadata)."""
 
@@ -51,6 +55,10 @@ class Metadata(BaseModel):
     version: str = Field(pattern=SLUG_PATTERN, description="Version of the processor.")
     description: str
     status: str = "available"
+    data_group: DataGroup = Field(
+        "other",
+        description="exposure (people, buildings), hazards, infrastructure, basemap or other.",
+    )
     data_author: str
     data_title: str
     data_title_long: str

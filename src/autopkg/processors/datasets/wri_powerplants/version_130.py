@@ -66,6 +66,7 @@ class WriPowerplantsProcessor(Processor):
     metadata = Metadata(
         name="wri_powerplants",
         version="version_130",
+        data_group="infrastructure",
         description=(
             "WRI Global Power Plant Database v1.3.0: the power plants inside the boundary, "
             "as points in a GeoPackage with every attribute of the database."
