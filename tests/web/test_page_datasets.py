@@ -201,7 +201,7 @@ def test_a_failure_is_said_in_plain_words_with_the_details_behind_a_toggle(
     technical = failure.locator(".technical")
     expect(technical).to_be_hidden()
     session.shot(f"failure-{width}", failure)
-    failure.get_by_text("Details").click()
+    failure.get_by_text("Details", exact=True).click()
     expect(technical).to_have_text(f"{FAIL} failed on purpose for boundary civ")
     # Nothing runs past the panel.
     inside = page.evaluate(
