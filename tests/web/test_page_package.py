@@ -105,9 +105,9 @@ def test_files_are_grouped_collapsed_filtered_in_natural_order_and_shown_on_the_
     session.shot("files-filtered", storm)
 
     page.get_by_label("Filter the files by name").fill("")
-    population = page.locator(f'details.dataset-files[data-processor="{POPULATION}"]')
-    population.locator("summary").click()
-    card = population.locator(".file").first
+    plants = page.locator(f'details.dataset-files[data-processor="{PLANTS}"]')
+    plants.locator("summary").click()
+    card = plants.locator(".file").first
     picture = card.get_by_role("img")
     picture.scroll_into_view_if_needed()
     page.wait_for_function("(img) => img.complete", arg=picture.element_handle())
@@ -118,8 +118,8 @@ def test_files_are_grouped_collapsed_filtered_in_natural_order_and_shown_on_the_
     overlay = page.locator("#map img.leaflet-image-layer")
     expect(overlay).to_have_count(1)
     package = page.request.get(f"{web_server.url}/v1/packages/gmb").json()
-    (pop_file,) = [f for f in package["files"] if f["processor"] == POPULATION]
-    expect(overlay).to_have_attribute("src", pop_file["preview"]["url"])
+    (plants_file,) = [f for f in package["files"] if f["processor"] == PLANTS]
+    expect(overlay).to_have_attribute("src", plants_file["preview"]["url"])
     expect(card.get_by_role("button", name="Hide from the map")).to_have_attribute(
         "aria-pressed", "true"
     )

@@ -170,7 +170,7 @@ export async function estimate() {
     });
   } catch (error) {
     if (seq !== state.estimateSeq) return;
-    const hint = error.status === 401 ? "enter this service's API key under “API key” to see the size" : error.message;
+    const hint = error.status === 401 ? "enter this service's API key under “API key” to see the size." : error.message;
     $("estimate").textContent = `No estimate: ${hint}`;
     return setOverLimit(false);
   }

@@ -97,9 +97,7 @@ function datasetGroup(version, files, open) {
       "summary",
       {},
       el("span", { class: "title", text: version.data_title }),
-      " ",
-      count,
-      el("code", { class: "id", text: version.name }),
+      el("span", { class: "meta" }, count, " · ", el("code", { text: version.name })),
     ),
     el("p", { class: "hint" }, "Licence: ", el("a", { href: license.path, rel: "noreferrer", text: `${license.title} (${license.name})` }), empties ? ` · ${empties} empty (nothing of it inside the area)` : ""),
     list,
@@ -143,7 +141,7 @@ export async function renderPackage(boundaryName) {
   filter.addEventListener("input", () => {
     const needle = filter.value.trim().toLowerCase();
     const total = groups.reduce((sum, group) => sum + group.filter(needle), 0);
-    found.textContent = needle ? `${total} file${total === 1 ? "" : "s"} match “${filter.value.trim()}”.` : "";
+    found.textContent = needle ? `${total} ${total === 1 ? "file matches" : "files match"} “${filter.value.trim()}”.` : "";
   });
 
   const citation = el("pre", { class: "citation", id: "citation", text: citationText(pkg) });

@@ -12,6 +12,20 @@ const HEADLINES = [
   ["length_km", "Length (km)"],
 ];
 
+// The charts' line colours by the names the manifest records (packaging/charts.py PALETTE).
+const COLOURS = {
+  blue: "#1f77b4",
+  orange: "#ff7f0e",
+  green: "#2ca02c",
+  red: "#d62728",
+  purple: "#9467bd",
+  brown: "#8c564b",
+  pink: "#e377c2",
+  grey: "#7f7f7f",
+  olive: "#bcbd22",
+  cyan: "#17becf",
+};
+
 const numberFormat = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
 
 function title(processorId) {
@@ -88,7 +102,7 @@ export function chartFigure(chart, uri) {
   const legend = el(
     "ul",
     { class: "chart-legend" },
-    ...chart.lines.map((line) => el("li", {}, el("span", { class: "swatch", style: `background: ${line.colour}` }), ` ${line.series}`)),
+    ...chart.lines.map((line) => el("li", {}, el("span", { class: "swatch", style: `background: ${COLOURS[line.colour] || line.colour}` }), ` ${line.series}`)),
   );
   const data = el(
     "details",
