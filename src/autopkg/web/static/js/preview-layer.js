@@ -3,7 +3,14 @@
 import { el } from "./core.js";
 import { map } from "./map.js";
 
-let shown = null; // {url, layer, button}
+let shown = null; // {layer, button}
+const PANE = "preview";
+
+// Above the boundaries (Leaflet's overlay pane, z-index 400), which would cover it.
+function pane() {
+  if (!map.getPane(PANE)) map.createPane(PANE).style.zIndex = "450";
+  return PANE;
+}
 
 function label(button, on) {
   button.textContent = on ? "Hide from the map" : "Show on the map";
@@ -31,7 +38,7 @@ export function previewButton(file) {
       [south, west],
       [north, east],
     ];
-    const layer = L.imageOverlay(file.preview.url, corners, { opacity: 0.85, alt: `Preview of ${file.name} on the map` }).addTo(map);
+    const layer = L.imageOverlay(file.preview.url, corners, { opacity: 0.85, alt: `Preview of ${file.name} on the map`, pane: pane() }).addTo(map);
     map.fitBounds(corners, { padding: [20, 20] });
     shown = { layer, button };
     label(button, true);
