@@ -18,6 +18,7 @@ from tests.conftest import make_settings
 
 STORM = "storm.global_mosaics_version_1"
 TEST = "test_processor.version_1"
+GRI_OSM = "gri_osm.roads_and_rail_version_1"
 ONE_STORM = {"models": ["constant"], "return_periods": [100]}
 TWO_STORMS = {"models": ["constant"], "return_periods": [1000, 100]}
 
@@ -146,8 +147,9 @@ def test_a_dry_run_answers_the_contract_and_creates_nothing(
     assert result["max_output_bytes"] == 50_000_000_000 and result["within_limit"] is True
     test, storm = result["processors"]
     assert list(test) == [
-        "processor", "bytes", "pixels", "features", "files", "published", "current",
+        "processor", "bytes", "pixels", "features", "files", "error", "published", "current",
     ]  # fmt: skip
+    assert test["error"] is None
     assert (test["processor"], storm["processor"]) == (TEST, STORM)
     assert result["total_bytes"] == test["bytes"] + storm["bytes"]
     assert test["pixels"] > 0 and test["features"] is None and test["files"] == 1
@@ -165,6 +167,18 @@ def test_a_dry_run_answers_the_contract_and_creates_nothing(
     assert flags == {TEST: (True, True), STORM: (True, False)}
     same = post(client, body, dry_run=True).json()
     assert [(p["published"], p["current"]) for p in same["processors"]] == [(True, True)] * 2
+
+
+def test_a_dry_run_says_why_a_processor_has_no_estimate(client: TestClient) -> None:
+    # The OSM database is not configured here, so GRI OSM cannot count its rows.
+    body = {"boundary_name": "mus", "processors": [TEST, GRI_OSM]}
+    result = post(client, body, dry_run=True).json()
+    test, osm = result["processors"]
+    assert osm["bytes"] is None and osm["files"] is None
+    assert osm["error"] is not None and osm["error"].startswith(
+        "the OSM database is not configured: set AUTOPKG_OSM_PGHOST"
+    )
+    assert test["error"] is None and result["total_bytes"] == test["bytes"]
 
 
 def test_a_dry_run_refuses_what_a_job_refuses(client: TestClient) -> None:

@@ -61,6 +61,7 @@ def test_package_client_view_links_download_with_matching_hashes(
         "bytes": len(data),
         "hash": resource["hashes"][0],
         "format": "tif",
+        "empty": False,
     }
     assert preview["url"] == (
         "http://testserver/packages/ben/datasets/test_processor/version_1/previews/"

@@ -32,8 +32,9 @@ def test_processor_list_has_the_delivered_processors(client: TestClient) -> None
     } <= ids
     for item in body:
         for version in item["versions"]:
-            # The ancestor's keys, and the one added beside them: the options' schema.
-            assert set(version) == METADATA_KEYS | {"options_schema"}
+            # The ancestor's keys, and those added beside them: the options' schema and
+            # the group the web page lists the dataset under.
+            assert set(version) == METADATA_KEYS | {"options_schema", "data_group"}
             assert version["name"] == f"{item['name']}.{version['version']}"
             assert set(version["data_license"]) == {"name", "path", "title"}
 
@@ -57,3 +58,20 @@ def test_unknown_processor_is_404(client: TestClient) -> None:
         response = client.get(path)
         assert response.status_code == 404, path
         assert "unknown processor" in response.json()["detail"]
+
+
+def test_every_delivered_dataset_is_in_a_group(client: TestClient) -> None:
+    groups = {
+        version["name"]: version["data_group"]
+        for item in client.get("/v1/processors").json()
+        for version in item["versions"]
+    }
+    assert groups["wri_aqueduct.version_2"] == "hazards"
+    assert groups["jrc_ghsl_population.r2022_epoch2020_1km"] == "exposure"
+    assert groups["wri_powerplants.version_130"] == "infrastructure"
+    assert groups["natural_earth_raster.version_1"] == "basemap"
+    # Only test processors are left ungrouped.
+    assert {pid for pid, group in groups.items() if group == "other"} == {
+        "test_processor.version_1",
+        "test_fail_processor.version_1",
+    }

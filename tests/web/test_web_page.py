@@ -93,7 +93,7 @@ def test_search_select_create_follow_download_and_cite(
     page.get_by_role("button", name="Copy citation").click()
     expect(page.get_by_text("Copied.")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("Ghana data package (autopkg), ")
+    assert copied.startswith("Ghana data package, version ")
     assert "World Resources Institute" in copied or "Global Power Plant Database" in copied
     session.shot("6-cited", page.get_by_role("button", name="Copy citation"))
 
@@ -119,10 +119,12 @@ def test_a_failed_dataset_is_explained_in_plain_words(
         page.get_by_role("checkbox", name=re.compile(re.escape(processor_id))).check()
     page.get_by_role("button", name="Create package").click()
     failed = page.locator('[data-processor="test_fail_processor.version_1"] .task')
-    expect(failed).to_have_text(
-        "This dataset could not be made: test_fail_processor.version_1 failed on purpose "
-        "for boundary civ.",
+    expect(failed.locator(".failure-what")).to_have_text(
+        "This dataset could not be made. Something went wrong while making it.",
         timeout=TIMEOUT_MS,
+    )
+    expect(failed.locator(".technical")).to_have_text(
+        "test_fail_processor.version_1 failed on purpose for boundary civ"
     )
     expect(page.get_by_text("Part of your package is ready")).to_be_visible()
     expect(page.get_by_role("link", name="Download all (zip)")).to_be_visible()

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from autopkg.boundaries.geojson import Area
+from autopkg.domain.metadata import DataGroup
 
 AREA_NAME_MAX_LENGTH = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -113,6 +114,10 @@ class ProcessorVersionMetadata(BaseModel):
     version: str
     status: str
     uri: str
+    data_group: DataGroup = Field(
+        description="exposure (people, buildings), hazards, infrastructure, basemap or "
+        "other: how the web page groups the datasets."
+    )
     data_author: str
     data_title: str
     data_title_long: str
@@ -164,6 +169,13 @@ class FilePreviewPublic(BaseModel):
             }
         ],
     )
+    bounds: list[float] | None = Field(
+        None,
+        description="Where the picture lies: [west, south, east, north] in WGS84 degrees, "
+        "east beyond 180 across the antimeridian (a picture in another CRS is placed "
+        "approximately); null when not known.",
+        examples=[[-3.26, 4.74, 1.19, 11.17]],
+    )
 
 
 class PackageFilePublic(BaseModel):
@@ -177,6 +189,11 @@ class PackageFilePublic(BaseModel):
     format: str
     preview: FilePreviewPublic | None = Field(
         None, description="A quicklook of the file, when the package has one."
+    )
+    empty: bool = Field(
+        False,
+        description="Nothing of the dataset lies inside the area: a valid file without data "
+        "(datapackage.json's autopkg:empty).",
     )
 
 
@@ -381,6 +398,9 @@ class DryRunProcessor(BaseModel):
     pixels: int | None
     features: int | None
     files: int | None
+    error: str | None = Field(
+        None, description="Why there is no estimate (bytes null), as the job status says it."
+    )
     published: bool = Field(description="The boundary's package has this processor's files.")
     current: bool = Field(
         description="Those files match this request's inputs: a real job would be SKIPPED."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopkg.domain.reference import Reference
@@ -18,6 +20,10 @@ class License(BaseModel):
     title: str
 
 
+#: What a dataset is to someone choosing datasets: the web page groups them by it.
+DataGroup = Literal["exposure", "hazards", "infrastructure", "basemap", "other"]
+
+
 class Metadata(BaseModel):
     """Descriptive metadata of one processor version (the API's ProcessorVersionMetadata)."""
 
@@ -27,6 +33,10 @@ class Metadata(BaseModel):
     version: str = Field(pattern=SLUG_PATTERN, description="Version of the processor.")
     description: str
     status: str = "available"
+    data_group: DataGroup = Field(
+        "other",
+        description="exposure (people, buildings), hazards, infrastructure, basemap or other.",
+    )
     data_author: str
     data_title: str
     data_title_long: str

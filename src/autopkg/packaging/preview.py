@@ -141,14 +141,7 @@ def render_vector(path: Path, boundary: MultiPolygon) -> Preview:
         ClipError: the layer's CRS is unknown or does not cover the boundary.
     """
     crs = pyogrio.read_info(path).get("crs")
-    shifted = [affinity.translate(p, xoff=s) for p, s in antimeridian_parts(boundary)]
-    wraps = crs in (None, "EPSG:4326") and any(s for _, s in antimeridian_parts(boundary))
-    frame: BaseGeometry = (
-        MultiPolygon(shifted) if wraps else boundary_in_crs(boundary, crs or "EPSG:4326")
-    )
-    west, south, east, north = frame.bounds
-    margin = max(east - west, north - south) * 0.02 or 0.01
-    west, south, east, north = west - margin, south - margin, east + margin, north + margin
+    frame, (west, south, east, north), wraps = vector_frame(boundary, crs)
     height, width = _frame_shape(east - west, north - south)
     transform = from_bounds(west, south, east, north, width, height)
     canvas = np.zeros((height, width), dtype=np.uint8)
@@ -166,6 +159,28 @@ def render_vector(path: Path, boundary: MultiPolygon) -> Preview:
     )
     legend = {"type": "features", "features": FEATURE_COLOUR, "boundary": BOUNDARY_COLOUR}
     return Preview(png_bytes(np.moveaxis(palette[canvas], -1, 0)), width, height, legend)
+
+
+def vector_frame(
+    boundary: MultiPolygon, crs: str | None
+) -> tuple[BaseGeometry, tuple[float, float, float, float], bool]:
+    """Return the boundary as a vector preview draws it, the picture's extent, and whether
+    it wraps (features are then drawn 360° east too).
+
+    The extent is the boundary's in ``crs`` (``None``: WGS84) with a 2 % margin; in
+    WGS84 a boundary across the antimeridian is placed as its contiguous parts.
+
+    Raises:
+        ClipError: ``crs`` is unknown or does not cover the boundary.
+    """
+    shifted = [affinity.translate(p, xoff=s) for p, s in antimeridian_parts(boundary)]
+    wraps = crs in (None, "EPSG:4326") and any(s for _, s in antimeridian_parts(boundary))
+    frame: BaseGeometry = (
+        MultiPolygon(shifted) if wraps else boundary_in_crs(boundary, crs or "EPSG:4326")
+    )
+    west, south, east, north = frame.bounds
+    margin = max(east - west, north - south) * 0.02 or 0.01
+    return frame, (west - margin, south - margin, east + margin, north + margin), wraps
 
 
 def _cells_decoded(width: int, height: int, factors: list[int], out_width: int) -> int:

@@ -11,7 +11,8 @@ from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import Metadata
 from autopkg.errors import NotFoundError
 from autopkg.packaging.archive import PackageArchive, package_archive
-from autopkg.packaging.manifest import client_view, preview_of
+from autopkg.packaging.manifest import EMPTY_KEY, client_view, preview_of
+from autopkg.packaging.preview_place import Bounds, preview_bounds
 from autopkg.packaging.publish import package_notes, read_manifest, validate_package
 from autopkg.runtime import Runtime
 from autopkg.services.boundaries import get_boundary
@@ -25,6 +26,8 @@ class FilePreview:
     url: str
     bytes: int
     legend: dict[str, Any]
+    #: ``[west, south, east, north]`` in WGS84 (``packaging.preview_place``), if known.
+    bounds: Bounds | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class PackageFile:
     hash: str
     format: str
     preview: FilePreview | None = None
+    #: Nothing of the source lies inside the boundary: a valid file without data.
+    empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,10 +87,11 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
     data = [r for r in manifest.get("resources", []) if "autopkg:processor" in r]
     processor_ids = sorted({resource["autopkg:processor"] for resource in data})
     processors = [rt.registry.get(pid).metadata for pid in processor_ids if pid in rt.registry]
+    boundary = get_boundary(rt, boundary_name)
     return PackageView(
         boundary_name=boundary_name,
         uri=uri,
-        boundary=get_boundary(rt, boundary_name),
+        boundary=boundary,
         processors=processors,
         datapackage=client_view(manifest, uri),
         files=[
@@ -96,14 +102,15 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
                 bytes=int(resource.get("bytes", 0)),
                 hash=str(resource.get("hash", "")),
                 format=str(resource.get("format", "")),
-                preview=_preview(resource, uri),
+                preview=_preview(resource, uri, boundary),
+                empty=bool(resource.get(EMPTY_KEY, False)),
             )
             for resource in data
         ],
     )
 
 
-def _preview(resource: dict[str, Any], uri: str) -> FilePreview | None:
+def _preview(resource: dict[str, Any], uri: str, boundary: Boundary) -> FilePreview | None:
     record = preview_of(resource)
     if record is None:
         return None
@@ -112,6 +119,7 @@ def _preview(resource: dict[str, Any], uri: str) -> FilePreview | None:
         url=uri + record["path"],
         bytes=int(record.get("bytes", 0)),
         legend=legend if isinstance(legend, dict) else {},
+        bounds=preview_bounds(resource, boundary.geometry),
     )
 
 

@@ -125,6 +125,7 @@ def dry_run_public(result: planning.DryRun) -> DryRunResult:
                 pixels=p.estimate.estimate.pixels if p.estimate.estimate else None,
                 features=p.estimate.estimate.features if p.estimate.estimate else None,
                 files=p.estimate.estimate.files if p.estimate.estimate else None,
+                error=None if p.estimate.estimate else p.estimate.record()["error"],
                 published=p.published,
                 current=p.current,
             )

@@ -109,6 +109,7 @@ def package_public(rt: Runtime, request: Request, host: str, boundary_name: str)
                 hash=f.hash,
                 format=f.format,
                 preview=_preview(f.preview),
+                empty=f.empty,
             )
             for f in view.files
         ],
@@ -118,7 +119,12 @@ def package_public(rt: Runtime, request: Request, host: str, boundary_name: str)
 def _preview(preview: service.FilePreview | None) -> FilePreviewPublic | None:
     if preview is None:
         return None
-    return FilePreviewPublic(url=preview.url, bytes=preview.bytes, legend=preview.legend)
+    return FilePreviewPublic(
+        url=preview.url,
+        bytes=preview.bytes,
+        legend=preview.legend,
+        bounds=list(preview.bounds) if preview.bounds else None,
+    )
 
 
 @router.get(

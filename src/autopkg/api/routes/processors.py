@@ -36,6 +36,7 @@ def version_metadata(
         uri=str(
             request.url_for("get_processor_version", name=metadata.name, version=metadata.version)
         ),
+        data_group=metadata.data_group,
         data_author=metadata.data_author,
         data_title=metadata.data_title,
         data_title_long=metadata.data_title_long,

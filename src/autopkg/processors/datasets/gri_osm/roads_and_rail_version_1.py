@@ -100,6 +100,7 @@ class GriOsmRoadsAndRailProcessor(Processor):
     metadata = Metadata(
         name="gri_osm",
         version="roads_and_rail_version_1",
+        data_group="infrastructure",
         description=(
             "Road and rail lines from OpenStreetMap (November 2022) as prepared for the "
             "Global Resilience Index, clipped to the boundary into one GeoPackage."

@@ -61,6 +61,7 @@ class GridfinderProcessor(Processor):
     metadata = Metadata(
         name="gridfinder",
         version="version_1",
+        data_group="infrastructure",
         description=(
             "Gridfinder: predicted medium-voltage power lines (GeoPackage, cut to the "
             "boundary), grid-connected target cells and low-voltage line length (Cloud "

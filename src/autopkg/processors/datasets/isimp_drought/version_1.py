@@ -124,6 +124,7 @@ class IsimipDroughtProcessor(Processor):
     metadata = Metadata(
         name="isimp_drought",
         version="version_1",
+        data_group="hazards",
         description=(
             "ISIMIP annual probability of drought and of heatwaves (Lange et al. 2020) for "
             "the historical baseline and 2030, 2050, 2080 under RCP2.6 and RCP6.0: 245 "

@@ -114,6 +114,7 @@ class JrcGhslBuiltCProcessor(Processor):
     metadata = Metadata(
         name="jrc_ghsl_built_c",
         version="r2022_epoch2018_10m_mszfun",
+        data_group="exposure",
         description=(
             "GHS-BUILT-C R2022A: settlement characteristics in 2018 on a 10 m grid, the "
             "morphological settlement zone (MSZ) and the functional classification (FUN), "

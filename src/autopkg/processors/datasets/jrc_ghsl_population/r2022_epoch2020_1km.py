@@ -27,6 +27,7 @@ class JrcGhslPopulationProcessor(ZippedRaster):
     metadata = Metadata(
         name="jrc_ghsl_population",
         version="r2022_epoch2020_1km",
+        data_group="exposure",
         description=(
             "GHS-POP R2022A: residential population in 2020 on a 1 km grid, clipped to the "
             "boundary as a Cloud Optimized GeoTIFF in World Mollweide (ESRI:54009)."

@@ -23,6 +23,7 @@ class NaturalEarthRasterProcessor(ZippedRaster):
     metadata = Metadata(
         name="natural_earth_raster",
         version="version_1",
+        data_group="basemap",
         description=(
             "Natural Earth II with Shaded Relief at 1:50m, clipped to the boundary "
             "as a Cloud Optimized GeoTIFF."

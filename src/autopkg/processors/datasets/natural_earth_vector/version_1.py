@@ -46,6 +46,7 @@ class NaturalEarthVectorProcessor(ZippedLayer):
     metadata = Metadata(
         name="natural_earth_vector",
         version="version_1",
+        data_group="basemap",
         description=(
             "Natural Earth 1:10m roads, clipped to the boundary as lines in a GeoPackage "
             "with every attribute of the source."

@@ -65,6 +65,7 @@ class StormGlobalMosaicsProcessor(Processor):
     metadata = Metadata(
         name="storm",
         version="global_mosaics_version_1",
+        data_group="hazards",
         description=(
             "STORM tropical cyclone maximum wind speeds for 28 return periods (10 to 10,000 "
             "years), present climate and four climate models in 2050 under RCP8.5: 140 "

@@ -141,6 +141,7 @@ class WriAqueductProcessor(Processor):
     metadata = Metadata(
         name="wri_aqueduct",
         version="version_2",
+        data_group="hazards",
         description=(
             "WRI Aqueduct Floods v2: riverine and coastal inundation depths for return "
             "periods of 2 to 1,000 years, today and in 2030, 2050 and 2080 under RCP4.5 "

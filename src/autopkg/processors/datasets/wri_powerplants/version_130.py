@@ -57,6 +57,7 @@ class WriPowerplantsProcessor(ZippedLayer):
     metadata = Metadata(
         name="wri_powerplants",
         version="version_130",
+        data_group="infrastructure",
         description=(
             "WRI Global Power Plant Database v1.3.0: the power plants inside the boundary, "
             "as points in a GeoPackage with every attribute of the database."

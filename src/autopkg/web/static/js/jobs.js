@@ -1,19 +1,36 @@
 // Submitting a job and showing its progress.
 import { areaBody, chosenProcessors } from "./catalogue.js";
 import { $, areaNameProblem, boundaryLabel, call, el, state, writeHeaders } from "./core.js";
+import { failureBlock } from "./failures.js";
 import { followJob } from "./follow.js";
+
+// ---- the status line --------------------------------------------------------
+
+// Every message belongs to a state ("area", "datasets", "key", "name", "job"…) and goes
+// when that state changes (clearStatus): a message is never left over from before.
+let statusKey = null;
+
+export function setStatus(text, isError = false, key = null, technical = null) {
+  statusKey = text ? key : null;
+  const line = $("create-status");
+  line.classList.toggle("error", isError);
+  if (isError && technical) {
+    line.replaceChildren(failureBlock(text, technical));
+  } else {
+    line.textContent = text;
+  }
+}
+
+export function clearStatus(key) {
+  if (statusKey !== null && statusKey === key) setStatus("");
+}
 
 // ---- submitting and following a job -----------------------------------------
 
-export function setStatus(text, isError = false) {
-  $("create-status").textContent = text;
-  $("create-status").classList.toggle("error", isError);
-}
-
 export async function createPackage() {
   const processors = chosenProcessors();
-  if (!state.boundary && !state.area) return setStatus("Choose an area first.", true);
-  if (!processors.length) return setStatus("Tick at least one dataset.", true);
+  if (!state.boundary && !state.area) return setStatus("Choose an area first.", true, "area");
+  if (!processors.length) return setStatus("Tick at least one dataset.", true, "datasets");
   const body = areaBody(processors);
   if (state.area) {
     const areaName = $("area-name").value.trim();
@@ -21,18 +38,22 @@ export async function createPackage() {
     $("area-name").setAttribute("aria-invalid", String(Boolean(problem)));
     if (problem) {
       $("area-name").focus();
-      return setStatus(problem, true);
+      return setStatus(problem, true, "name");
     }
     if (areaName) body.area_name = areaName;
   }
   $("create").disabled = true;
   try {
     const created = await call("v1/jobs", { method: "POST", headers: writeHeaders(), body: JSON.stringify(body) });
-    setStatus("Submitted. Following its progress…");
+    setStatus("Submitted. Following its progress…", false, "job");
     followJob(created.job_id);
   } catch (error) {
-    if (error.status === 401) $("key-box").open = true;
-    setStatus(`The package could not be requested: ${error.message}`, true);
+    if (error.status === 401) {
+      $("key-box").open = true;
+      setStatus("The package could not be requested.", true, "key", error.message);
+    } else {
+      setStatus("The package could not be requested.", true, "request", error.message);
+    }
   } finally {
     $("create").disabled = state.overLimit;
   }
@@ -50,7 +71,7 @@ export function plainTask(run) {
     case "SKIPPED":
       return "Already in the package and up to date: nothing to redo.";
     case "FAILURE":
-      return `This dataset could not be made: ${detail || "an unknown error"}.`;
+      return failureBlock("This dataset could not be made.", detail || "");
     case "REVOKED":
       return "Cancelled.";
     default:
@@ -87,25 +108,28 @@ export function renderProgress(job) {
     return el(
       "div",
       { class: `row${failed ? " failed" : ""}`, "data-processor": id },
-      el("div", {}, el("strong", { text: version ? version.data_title : id }), " ", el("code", { text: id })),
+      el("div", { class: "row-title" }, el("strong", { text: version ? version.data_title : id }), " ", el("code", { text: id })),
       bar,
-      el("div", { class: "task", text: plainTask(run) }),
+      el("div", { class: "task" }, plainTask(run)),
     );
   });
-  const heading = el("p", { text: `Job for ${boundaryLabel(job)}:` });
+  const heading = el("p", { class: "job-heading", text: `Job for ${boundaryLabel(job)}:` });
   const parts = [heading, ...rows];
   if (job.job_group_outcome) {
-    parts.push(el("p", { class: `outcome-${job.job_group_outcome}`, text: OUTCOMES[job.job_group_outcome] }));
+    // The job has ended: "Submitted. Following its progress…" (or "Cancelling…") is over.
+    clearStatus("job");
+    parts.push(el("p", { class: `outcome outcome-${job.job_group_outcome}`, text: OUTCOMES[job.job_group_outcome] }));
   } else {
-    parts.push(el("button", { type: "button", text: "Cancel this job", onclick: () => cancelJob(job.job_id) }));
+    parts.push(el("button", { type: "button", class: "secondary", text: "Cancel this job", onclick: () => cancelJob(job.job_id) }));
   }
   $("progress").replaceChildren(...parts);
 }
 
 export async function cancelJob(jobId) {
+  setStatus("Cancelling the job…", false, "job");
   try {
     renderProgress(await call(`v1/jobs/${jobId}`, { method: "DELETE", headers: writeHeaders() }));
   } catch (error) {
-    setStatus(`The job could not be cancelled: ${error.message}`, true);
+    setStatus("The job could not be cancelled.", true, "job", error.message);
   }
 }

@@ -5,6 +5,7 @@ import { renderCatalogue, scheduleEstimate } from "./catalogue.js";
 import { $ } from "./core.js";
 import { followJob, renderJobs } from "./follow.js";
 import { createPackage } from "./jobs.js";
+import { clearStatus } from "./jobs.js";
 import { setUpMap } from "./map.js";
 
 // ---- start ------------------------------------------------------------------
@@ -24,6 +25,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("draw").addEventListener("click", startDrawing);
   $("draw-finish").addEventListener("click", finishDrawing);
   $("create").addEventListener("click", createPackage);
+  // A message asking for the key goes as soon as one is typed.
+  $("api-key").addEventListener("input", () => clearStatus("key"));
   $("api-key").addEventListener("change", () => {
     scheduleEstimate();
     renderJobs();
