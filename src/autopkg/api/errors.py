@@ -26,7 +26,8 @@ from autopkg.errors import (
 log = logging.getLogger(__name__)
 
 
-def _describe(error: Mapping[str, Any]) -> str:
+def describe_error(error: Mapping[str, Any]) -> str:
+    """One validation error in words: where, then what."""
     location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     message = str(error.get("msg", "invalid value"))
     if error.get("type") == "json_invalid":
@@ -55,7 +56,7 @@ async def _autopkg_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = "; ".join(_describe(error) for error in exc.errors()[:5])
+    details = "; ".join(describe_error(error) for error in exc.errors()[:5])
     return JSONResponse({"detail": details or "invalid request"}, status_code=422)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autopkg.api.deps import (
     ExecutorDep,
@@ -21,14 +21,17 @@ from autopkg.api.deps import (
     WriteGuardDep,
     WriterDep,
 )
+from autopkg.api.errors import describe_error
 from autopkg.api.responses import model_response
+from autopkg.api.routes.jobs import summary_request
 from autopkg.api.routing import StrictJSONRoute
-from autopkg.api.schemas import ErrorMessage
+from autopkg.api.schemas import ErrorMessage, SummaryOptions
 from autopkg.boundaries.geojson import parse_area
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
 from autopkg.errors import NotFoundError, UnprocessableError
 from autopkg.jobs import service
+from autopkg.packaging.summary import SummaryRequest
 from autopkg.processors.base import Metadata
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Processes"], route_class=StrictJSONRoute)
@@ -195,6 +198,17 @@ def get_process(rt: RuntimeDep, request: Request, process_id: str) -> dict[str, 
                 },
                 "minOccurs": 0,
             },
+            "summary": {
+                "title": "The package summary's thresholds per hazard processor, or false "
+                "for no summary (as the summary of POST /v1/jobs)",
+                "schema": {
+                    "oneOf": [
+                        SummaryOptions.model_json_schema(),
+                        {"type": "boolean", "enum": [False]},
+                    ]
+                },
+                "minOccurs": 0,
+            },
         },
         "outputs": {
             "package": {
@@ -247,9 +261,20 @@ def execute(
         processor_ids=[metadata.id],
         buffer_m=_buffer_m(body.inputs.get("buffer_m")),
         client=writer,
+        summary=_summary(body.inputs.get("summary")),
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
+
+
+def _summary(value: Any) -> SummaryRequest:
+    # As the summary of POST /v1/jobs: false, or the thresholds.
+    if value is None or value is False:
+        return value
+    try:
+        return summary_request(SummaryOptions.model_validate(value))
+    except ValidationError as exc:
+        raise UnprocessableError(f"inputs.summary: {describe_error(exc.errors()[0])}") from None
 
 
 def _buffer_m(value: Any) -> int | None:
