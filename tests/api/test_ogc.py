@@ -16,7 +16,7 @@ def test_landing_conformance_and_processes(client: TestClient) -> None:
     ids = {process["id"] for process in processes}
     assert "wri_powerplants.version_130" in ids
     described = client.get("/ogc/processes/wri_powerplants.version_130").json()
-    assert set(described["inputs"]) == {"boundary_name", "boundary", "buffer_m"}
+    assert set(described["inputs"]) == {"boundary_name", "boundary", "buffer_m", "summary"}
     assert "package" in described["outputs"]
     assert client.get("/ogc/processes/nope.v1").status_code == 404
 
