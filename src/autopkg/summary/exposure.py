@@ -29,7 +29,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window, bounds, from_bounds
 from shapely.geometry import MultiPolygon
 
-from autopkg.summary.grids import Block, ReadCounter, read_block, strips
+from autopkg.summary.grids import Block, Frame, ReadCounter, read_block, strips
 from autopkg.summary.sampling import Grid, GridIndex, locate
 
 #: (hazard file's package path, threshold) → the amount reached.
@@ -156,11 +156,12 @@ def hazard_pass(
     layout = strips(hazards[0].dataset, area)
     for window in layout.windows:
         found = [(s, s.in_strip(grid, window, area, counter)) for s in sources]
+        frame = Frame.of(hazards[0].dataset, window, layout)
         for hazard in hazards:
             meeting = [(s, cells) for s, cells in found if hazard.path in s.needs]
             if hazard.path not in measured and not meeting:
                 continue
-            block = read_block(hazard.dataset, window, layout, counter)
+            block = read_block(hazard.dataset, window, layout, counter, frame)
             if hazard.path in measured:
                 _measure(block, hazard, results.areas[hazard.path])
             for source, cells in meeting:
@@ -171,19 +172,23 @@ def hazard_pass(
 
 def _measure(block: Block, hazard: HazardFile, into: dict[float, float]) -> None:
     """Add the area of the block's cells inside the area above each threshold."""
-    cells = np.broadcast_to(block.cell_km2, block.values.shape)
+    # Cell areas vary by row only: count the cells above per row, then weigh the rows.
+    row_km2 = block.cell_km2[:, 0]
     for threshold in hazard.thresholds:
-        into[threshold] += float(cells[block.inside & (block.values > threshold)].sum())
+        above = np.count_nonzero(block.inside & (block.values > threshold), axis=1)
+        into[threshold] += float(above @ row_km2)
 
 
 def _reach(block: Block, hazard: HazardFile, cells: Cells, into: Reached) -> None:
     """Add, per threshold, the amounts of the cells whose hazard value is above it."""
-    rows = cells.rows - int(block.window.row_off)
-    cols = cells.cols - int(block.window.col_off)
-    values = np.where(block.valid[rows, cols], block.values[rows, cols], np.nan)
+    at = (cells.rows - int(block.window.row_off)) * block.values.shape[1]
+    at += cells.cols - int(block.window.col_off)
+    values = block.values.ravel()[at]
+    valid = block.valid.ravel()[at]
     for threshold in hazard.thresholds:
         key = (hazard.path, threshold)
-        into[key] = into.get(key, 0.0) + float(cells.totals[values > threshold].sum())
+        reached = float(np.sum(cells.totals, where=valid & (values > threshold)))
+        into[key] = into.get(key, 0.0) + reached
 
 
 def _within(statistic: str, index: GridIndex, totals: NDArray[np.float64], window: Window) -> Cells:

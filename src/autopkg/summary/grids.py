@@ -112,10 +112,35 @@ def strips(
     )
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What a window of a grid is, whatever file on the grid is read there: which cells
+    are centred inside the area, and each row's cell area (km², a column)."""
+
+    in_area: NDArray[np.bool_]
+    cell_km2: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, dataset: Any, window: Window, layout: Strips) -> Frame:
+        """The frame of ``window`` (one of ``layout``'s) on the grid of ``dataset``."""
+        shape = (int(window.height), int(window.width))
+        outside = geometry_mask(
+            [layout.shape], out_shape=shape, transform=dataset.window_transform(window)
+        )
+        return cls(~outside, row_areas_km2(dataset, window, layout.crs))
+
+
 def read_block(
-    dataset: Any, window: Window, layout: Strips, counter: ReadCounter | None = None
+    dataset: Any,
+    window: Window,
+    layout: Strips,
+    counter: ReadCounter | None = None,
+    frame: Frame | None = None,
 ) -> Block:
-    """Read one window of band 1 of ``dataset`` (one of ``layout``'s)."""
+    """Read one window of band 1 of ``dataset`` (one of ``layout``'s).
+
+    ``frame``: the window's frame when already known (files on one grid share it).
+    """
     values = dataset.read(1, window=window)
     if counter is not None:
         counter.add(dataset.name)
@@ -124,10 +149,8 @@ def read_block(
         valid &= values != dataset.nodata
     if np.issubdtype(values.dtype, np.floating):
         valid &= np.isfinite(values)
-    inside = valid & ~geometry_mask(
-        [layout.shape], out_shape=values.shape, transform=dataset.window_transform(window)
-    )
-    return Block(window, values, valid, inside, row_areas_km2(dataset, window, layout.crs))
+    frame = frame or Frame.of(dataset, window, layout)
+    return Block(window, values, valid, valid & frame.in_area, frame.cell_km2)
 
 
 def blocks(dataset: Any, area: MultiPolygon, counter: ReadCounter | None = None) -> Iterator[Block]:
