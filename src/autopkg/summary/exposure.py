@@ -52,11 +52,11 @@ class HazardFile:
 
 @dataclass(frozen=True)
 class Cells:
-    """Amounts of one statistic summed per hazard cell (cells may repeat: amounts add)."""
+    """Amounts of one statistic summed per hazard cell of a strip, ``at`` each cell's
+    position in the strip (row-major); cells may repeat: amounts add."""
 
     statistic: str
-    rows: NDArray[np.int64]
-    cols: NDArray[np.int64]
+    at: NDArray[np.int64]
     totals: NDArray[np.float64]
 
 
@@ -181,22 +181,28 @@ def _measure(block: Block, hazard: HazardFile, into: dict[float, float]) -> None
 
 def _reach(block: Block, hazard: HazardFile, cells: Cells, into: Reached) -> None:
     """Add, per threshold, the amounts of the cells whose hazard value is above it."""
-    at = (cells.rows - int(block.window.row_off)) * block.values.shape[1]
-    at += cells.cols - int(block.window.col_off)
-    values = block.values.ravel()[at]
-    valid = block.valid.ravel()[at]
-    for threshold in hazard.thresholds:
+    values = block.values.ravel()[cells.at]
+    thresholds = np.asarray(hazard.thresholds)
+    # How many thresholds each cell is above (strictly), in one pass over the cells:
+    # the amount above threshold i is the sum over the cells above more than i.
+    above = np.searchsorted(thresholds, values, side="left")
+    above[~block.valid.ravel()[cells.at]] = 0
+    by_count = np.bincount(above, weights=cells.totals, minlength=len(thresholds) + 1)
+    beyond = np.cumsum(by_count[::-1])[::-1]
+    for i, threshold in enumerate(hazard.thresholds):
         key = (hazard.path, threshold)
-        reached = float(np.sum(cells.totals, where=valid & (values > threshold)))
-        into[key] = into.get(key, 0.0) + reached
+        into[key] = into.get(key, 0.0) + float(beyond[i + 1])
 
 
 def _within(statistic: str, index: GridIndex, totals: NDArray[np.float64], window: Window) -> Cells:
-    """The located cells that lie in the strip ``window`` (each place counts in one)."""
+    """The located cells that lie in the strip ``window`` (each place counts in one);
+    cells with nothing to reach are left out."""
     row0, col0 = int(window.row_off), int(window.col_off)
     chosen = (index.rows >= row0) & (index.rows < row0 + int(window.height))
     chosen &= (index.cols >= col0) & (index.cols < col0 + int(window.width))
-    return Cells(statistic, index.rows[chosen], index.cols[chosen], totals[chosen])
+    chosen &= totals != 0
+    at = (index.rows[chosen] - row0) * int(window.width) + index.cols[chosen] - col0
+    return Cells(statistic, at, totals[chosen])
 
 
 def _footprint(grid: Grid, window: Window, dataset: Any, crs: CRS) -> tuple[int, int, int, int]:
