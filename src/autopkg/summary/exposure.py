@@ -182,12 +182,14 @@ def _measure(block: Block, hazard: HazardFile, into: dict[float, float]) -> None
 def _reach(block: Block, hazard: HazardFile, cells: Cells, into: Reached) -> None:
     """Add, per threshold, the amounts of the cells whose hazard value is above it."""
     values = block.values.ravel()[cells.at]
-    thresholds = np.asarray(hazard.thresholds)
-    # How many thresholds each cell is above (strictly), in one pass over the cells:
-    # the amount above threshold i is the sum over the cells above more than i.
-    above = np.searchsorted(thresholds, values, side="left")
+    # How many thresholds each cell is above (strictly; a few comparisons beat a
+    # search), so one weighted count gives every threshold: the amount above
+    # threshold i is that of the cells above more than i of them.
+    above = np.zeros(len(values), dtype=np.intp)
+    for threshold in hazard.thresholds:
+        above += values > threshold
     above[~block.valid.ravel()[cells.at]] = 0
-    by_count = np.bincount(above, weights=cells.totals, minlength=len(thresholds) + 1)
+    by_count = np.bincount(above, weights=cells.totals, minlength=len(hazard.thresholds) + 1)
     beyond = np.cumsum(by_count[::-1])[::-1]
     for i, threshold in enumerate(hazard.thresholds):
         key = (hazard.path, threshold)
