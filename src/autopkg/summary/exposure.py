@@ -79,14 +79,20 @@ class GridSource:
         """The grid's amounts summed per hazard cell of the strip ``window`` of ``grid``."""
         crs = CRS.from_user_input(self.dataset.crs)
         layout = strips(self.dataset, area, _footprint(grid, window, self.dataset, crs))
-        found = []
+        parts = []
         for part in layout.windows:
             block = read_block(self.dataset, part, layout, counter)
             x, y = block.centres(self.dataset.transform)
             weights = self.weight(block.values[block.inside], _cell_km2(block))
             index = locate(grid, x, y, crs)
-            found.append(_within(self.statistic, index, index.totals(weights), window))
-        return found
+            parts.append(_within(self.statistic, index, index.totals(weights), window))
+        if len(parts) < 2:
+            return parts
+        # A finer grid takes many windows per strip: one list of cells for all of them,
+        # so each hazard file looks its values up once.
+        at, inverse = np.unique(np.concatenate([p.at for p in parts]), return_inverse=True)
+        totals = np.bincount(inverse, weights=np.concatenate([p.totals for p in parts]))
+        return [Cells(self.statistic, at, totals.astype(np.float64))]
 
 
 @dataclass(frozen=True)

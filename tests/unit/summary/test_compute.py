@@ -311,12 +311,12 @@ def test_small_strips_give_the_same_rows(
     package: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     area, files, rows, _ = package
-    # Flood files in strips of two rows, read a few rows at a time: every hazard strip
-    # meets the population grid in its own footprint, and each place must count in
-    # exactly one strip.
+    # Flood and population files in strips of two rows, read a few rows at a time:
+    # every hazard strip meets the population grid in its own footprint, read in
+    # several windows, and each place must count in exactly one strip.
     striped = []
     for file in files:
-        if file.processor != FLOODS:
+        if file.processor not in (FLOODS, POPULATION):
             striped.append(file)
             continue
         copy = tmp_path / file.local.name
