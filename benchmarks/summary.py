@@ -157,6 +157,7 @@ SUMMARY_HEADER = (
     "package build (clips + publication) s",
     "summary s",
     "summary share of build",
+    "share in CPU s (build / summary)",
     "summary peak RSS MB",
     "population windows read",
     "windows read per flood file",
@@ -178,12 +179,15 @@ def summary_rows() -> list[tuple[str, ...]]:
     if windows["flood_min"] == windows["flood_max"]:
         per_flood = str(windows["flood_min"])
     share = summary.seconds / (built.seconds + summary.seconds)
+    # CPU seconds barely move with the load of other work on the cores; wall time does.
+    cpu_share = summary.cpu_seconds / (built.cpu_seconds + summary.cpu_seconds)
     return [
         (
             str(HAZARD_FILES),
             f"{built.seconds:.1f}",
             f"{summary.seconds:.1f} ({report['seconds']:.1f} computing)",
             f"{share:.0%}",
+            f"{cpu_share:.0%} ({built.cpu_seconds:.1f} / {summary.cpu_seconds:.1f})",
             f"{summary.peak_mb:.0f}",
             str(windows["population"]),
             per_flood,
