@@ -5,7 +5,7 @@ Kenya's package with a 1 km population grid (GHS-POP's grid, Mollweide) and
 clip engine from sparse global stand-ins: the summary (statistics alone, exposure of
 the population to every flood file at three thresholds, expected annual exposure) is
 timed against the clips, in its own process for its peak RSS, and the number of
-windows read from the population grid is reported.
+windows read from the population grid and from each flood file is reported.
 
 Run as ``python -m benchmarks.summary build|summarise|count FOLDER`` it is the measured
 process (see :func:`main`); imported, it builds inputs and the section's table.
@@ -122,19 +122,28 @@ def summarise_package(folder: Path) -> dict[str, object]:
     return {"seconds": seconds, "rows": len(rows), "resources": len(counted["resources"])}
 
 
-def counted_windows(folder: Path) -> int:
-    """Windows read from the population grid by one computation of the summary."""
+def counted_windows(folder: Path) -> dict[str, int]:
+    """Windows read by one computation of the summary: from the population grid, and
+    the fewest and most from one flood file."""
     storage = LocalFSStorage(folder / "packages")
     boundary = get_builtin(BOUNDARY)
     manifest = read_manifest(storage, BOUNDARY) or {}
     files = [
         DataFile(r["path"], r[PROCESSOR_KEY], "", storage.path_of(f"{BOUNDARY}/{r['path']}"))
         for r in manifest["resources"]
+        if PROCESSOR_KEY in r
     ]
     counter = ReadCounter()
     area = Area(boundary.name, boundary.name_long, 0, boundary.geometry, clipped=True)
     summarise(files, [area], {}, counter)
-    return sum(n for path, n in counter.windows.items() if "jrc_ghsl_population" in path)
+    floods = [n for path, n in counter.windows.items() if "wri_aqueduct" in path]
+    return {
+        "population": sum(
+            n for path, n in counter.windows.items() if "jrc_ghsl_population" in path
+        ),
+        "flood_min": min(floods),
+        "flood_max": max(floods),
+    }
 
 
 def _flood_sub(index: int) -> str:
@@ -148,8 +157,10 @@ SUMMARY_HEADER = (
     "package build (clips + publication) s",
     "summary s",
     "summary share of build",
+    "share in CPU s (build / summary)",
     "summary peak RSS MB",
     "population windows read",
+    "windows read per flood file",
     "rows",
 )
 
@@ -163,16 +174,23 @@ def summary_rows() -> list[tuple[str, ...]]:
     summary = run([PYTHON, "-m", "benchmarks.summary", "summarise", str(folder)])
     report = json.loads(summary.stdout.strip().splitlines()[-1])
     counted = run([PYTHON, "-m", "benchmarks.summary", "count", str(folder)])
-    windows = int(counted.stdout.strip().splitlines()[-1])
+    windows = json.loads(counted.stdout.strip().splitlines()[-1])
+    per_flood = f"{windows['flood_min']}-{windows['flood_max']}"
+    if windows["flood_min"] == windows["flood_max"]:
+        per_flood = str(windows["flood_min"])
     share = summary.seconds / (built.seconds + summary.seconds)
+    # CPU seconds barely move with the load of other work on the cores; wall time does.
+    cpu_share = summary.cpu_seconds / (built.cpu_seconds + summary.cpu_seconds)
     return [
         (
             str(HAZARD_FILES),
             f"{built.seconds:.1f}",
             f"{summary.seconds:.1f} ({report['seconds']:.1f} computing)",
             f"{share:.0%}",
+            f"{cpu_share:.0%} ({built.cpu_seconds:.1f} / {summary.cpu_seconds:.1f})",
             f"{summary.peak_mb:.0f}",
-            str(windows),
+            str(windows["population"]),
+            per_flood,
             str(report["rows"]),
         )
     ]
@@ -184,7 +202,7 @@ def main() -> None:
     if mode == "build":
         build(folder)
     elif mode == "count":
-        print(counted_windows(folder))
+        print(json.dumps(counted_windows(folder)))
     else:
         print(json.dumps(summarise_package(folder)))
 

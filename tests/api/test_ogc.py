@@ -20,7 +20,7 @@ from autopkg.runtime import open_runtime
 from tests.conftest import make_settings, wait_until_complete
 
 OGC_EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/"
-BOUNDARY_INPUTS = {"boundary_name", "boundary", "area_name", "buffer_m"}
+BOUNDARY_INPUTS = {"boundary_name", "boundary", "area_name", "buffer_m", "summary"}
 
 
 def exception_document(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:

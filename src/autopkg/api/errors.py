@@ -28,7 +28,8 @@ from autopkg.errors import (
 log = logging.getLogger(__name__)
 
 
-def _describe(error: Mapping[str, Any]) -> str:
+def describe_error(error: Mapping[str, Any]) -> str:
+    """One validation error in words: where, then what."""
     location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     message = str(error.get("msg", "invalid value"))
     if error.get("type") == "json_invalid":
@@ -78,7 +79,7 @@ async def _autopkg_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = "; ".join(_describe(error) for error in exc.errors()[:5])
+    details = "; ".join(describe_error(error) for error in exc.errors()[:5])
     return _error(request, 422, details or "invalid request")
 
 

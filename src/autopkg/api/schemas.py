@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
     StrictInt,
     StringConstraints,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from autopkg.boundaries.geojson import Area
 from autopkg.domain.metadata import DataGroup
+from autopkg.summary.table import Row
 
 AREA_NAME_MAX_LENGTH = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -222,6 +226,50 @@ OptionValue = Annotated[list[OptionScalar], Field(max_length=MAX_OPTION_VALUES)]
 ProcessorOptionsBody = Annotated[dict[str, OptionValue], Field(max_length=MAX_OPTION_FIELDS)]
 
 
+# Summary thresholds: a few hazards, a few thresholds each (the defaults have 2 or 3).
+MAX_SUMMARY_HAZARDS = 20
+MAX_THRESHOLDS = 20
+
+
+def _finite_sorted(values: list[StrictInt | StrictFloat]) -> list[float]:
+    numbers = []
+    for value in values:
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise ValueError("thresholds must be finite numbers")
+        numbers.append(number)
+    return sorted(set(numbers))
+
+
+Thresholds = Annotated[
+    list[StrictInt | StrictFloat],
+    Field(min_length=1, max_length=MAX_THRESHOLDS),
+    AfterValidator(_finite_sorted),
+]
+
+
+class SummaryOptions(BaseModel):
+    """What a job asks of the package's summary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    thresholds: dict[str, Thresholds] = Field(
+        max_length=MAX_SUMMARY_HAZARDS,
+        description="Thresholds per hazard processor id (values above a threshold count "
+        f"as reached; 1 to {MAX_THRESHOLDS} finite numbers each, sorted), over the "
+        "thresholds the package's summary records (else the defaults).",
+        examples=[{"wri_aqueduct.version_2": [0, 1]}],
+    )
+
+    @field_validator("thresholds")
+    @classmethod
+    def _ids_case_free(cls, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        return {pid.lower(): numbers for pid, numbers in value.items()}
+
+
 class JobCreate(BaseModel):
     """A request to package processors for a named boundary or a custom area."""
 
@@ -294,6 +342,15 @@ class JobCreate(BaseModel):
         "service's callback secret). It must resolve to public addresses only; refused "
         "(422) when the service has no callback secret.",
         examples=["https://example.org/hooks/autopkg"],
+    )
+    summary: SummaryOptions | Literal[False] | None = Field(
+        None,
+        description="The package's summary for this job's publications: thresholds per "
+        "hazard processor (recorded in the summary's resource and kept by later "
+        "publications; when every processor is already current, the summary alone is "
+        "computed again, clipping nothing), or false for no summary (this job's "
+        "publication removes the package's summary). Omitted: the thresholds the package "
+        "records, else the defaults.",
     )
 
     @field_validator("processors")
@@ -424,21 +481,10 @@ class ErrorMessage(BaseModel):
     detail: str
 
 
-class SummaryRowPublic(BaseModel):
-    """One value of a package's summary (the columns of ``summary/summary.csv``)."""
-
-    area: str
-    area_name: str
-    admin_level: int | None
-    processor: str
-    source_file: str
-    statistic: str
-    category: str
-    scenario: str
-    epoch: str
-    return_period: float | None
-    threshold: float | None
-    threshold_unit: str
-    exposure_processor: str
-    value: float
-    unit: str
+# The columns of ``summary/summary.csv`` are stated once, by the table's row.
+_SUMMARY_COLUMNS: dict[str, Any] = {name: (kind, ...) for name, kind in get_type_hints(Row).items()}
+SummaryRowPublic = create_model(
+    "SummaryRowPublic",
+    __doc__="One value of a package's summary (the columns of ``summary/summary.csv``).",
+    **_SUMMARY_COLUMNS,
+)

@@ -10,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -98,6 +99,12 @@ class JobRecord(Base):
     # Who submitted it: an API key's name (``key-<index>``, never the key) or, without
     # keys, the client address; None from the CLI. Queued jobs are counted by it.
     client: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    # What the job asks of the package's summary: {"thresholds": {processor: [..]}},
+    # false (none), or None (the thresholds the package records). The newest job of a
+    # run that says anything decides for its publication (autopkg.db.runs.summary_request).
+    summary: Mapped[dict[str, Any] | bool | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
     # Read with the job as one scalar subquery, so a job list names its boundaries
     # without loading their geometries; None once a custom area has been retired.
     boundary_name_long: Mapped[str | None] = column_property(
@@ -156,6 +163,10 @@ class RunRecord(Base):
     # When a message for this run was last handed to the broker; a PENDING run with
     # none, or an old one, is sent again by the reconciler.
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Made for a job whose processors are all current but which asks the summary for
+    # other thresholds: while its processor's files stay current, the run recomputes
+    # and republishes the summary only (no dataset is clipped again).
+    summary_only: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class JobRunRecord(Base):

@@ -58,6 +58,7 @@ def _new_run(
     state: RunState,
     options: dict[str, Any] | None,
     estimate: dict[str, Any] | None,
+    summary_only: bool = False,
 ) -> RunRecord:
     return RunRecord(
         id=str(uuid.uuid4()),
@@ -71,6 +72,7 @@ def _new_run(
         current_task="queued" if state is RunState.PENDING else "",
         attempts=0,
         created_at=utcnow(),
+        summary_only=summary_only,
     )
 
 
@@ -81,12 +83,14 @@ def join_or_create_run(
     processor_id: str,
     options: dict[str, Any] | None = None,
     estimate: dict[str, Any] | None = None,
+    summary_only: bool = False,
 ) -> tuple[RunRecord, bool]:
     """Return the active run for the pair and options, creating a PENDING one if none.
 
     The partial unique index on active runs makes this safe under concurrency: a
     racing insert fails and the loser joins the winner's run. Returns ``(run, created)``.
-    ``estimate`` is recorded on a created run.
+    ``estimate`` and ``summary_only`` (see :attr:`RunRecord.summary_only`) are recorded
+    on a created run.
     """
 
     def find() -> RunRecord | None:
@@ -97,7 +101,7 @@ def join_or_create_run(
     existing = find()
     if existing is not None:
         return existing, False
-    run = _new_run(boundary_name, processor_id, RunState.PENDING, options, estimate)
+    run = _new_run(boundary_name, processor_id, RunState.PENDING, options, estimate, summary_only)
     try:
         with session.begin_nested():
             session.add(run)
@@ -129,11 +133,24 @@ def create_skipped_run(
 
 
 def create_job(
-    session: Session, *, boundary_name: str, runs: Sequence[RunRecord], client: str | None = None
+    session: Session,
+    *,
+    boundary_name: str,
+    runs: Sequence[RunRecord],
+    client: str | None = None,
+    summary: dict[str, Any] | bool | None = None,
 ) -> JobRecord:
-    """Create a job for ``client`` (see :attr:`JobRecord.client`) linked, in order, to ``runs``."""
+    """Create a job for ``client`` (see :attr:`JobRecord.client`) linked, in order, to ``runs``.
+
+    ``summary`` is what the job asks of the package's summary (see
+    :attr:`JobRecord.summary`).
+    """
     job = JobRecord(
-        id=str(uuid.uuid4()), boundary_name=boundary_name, created_at=utcnow(), client=client
+        id=str(uuid.uuid4()),
+        boundary_name=boundary_name,
+        created_at=utcnow(),
+        client=client,
+        summary=summary,
     )
     session.add(job)
     session.flush()
@@ -320,6 +337,22 @@ def job_ids_of_run(session: Session, *, run_id: str) -> list[str]:
     """The ids of every job linked to the run, sorted."""
     rows = session.scalars(select(JobRunRecord.job_id).where(JobRunRecord.run_id == run_id))
     return sorted(set(rows))
+
+
+def summary_request(session: Session, *, run_id: str) -> dict[str, Any] | bool | None:
+    """What the newest job of the run that says anything asks of the summary (or ``None``).
+
+    A run shared by several jobs publishes once: the latest request stands, as it
+    would had the jobs' runs published one after another.
+    """
+    found = session.scalars(
+        select(JobRecord.summary)
+        .join(JobRunRecord, JobRunRecord.job_id == JobRecord.id)
+        .where(JobRunRecord.run_id == run_id, JobRecord.summary.is_not(None))
+        .order_by(JobRecord.created_at.desc(), JobRecord.id.desc())
+        .limit(1)
+    )
+    return found.first()
 
 
 def count_by_state(session: Session) -> dict[str, int]:

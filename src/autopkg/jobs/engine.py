@@ -26,12 +26,15 @@ from autopkg.db import counters
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import FAILED_KEY
 from autopkg.db.models import RunRecord, RunState
+from autopkg.domain.boundary import Boundary
+from autopkg.domain.metadata import Metadata
 from autopkg.errors import AutopkgError, NotFoundError, RunAbandonedError
 from autopkg.jobs.locks import publish_lock
 from autopkg.jobs.progress import RunReporter
 from autopkg.packaging.inputs import geometry_digest, run_inputs
-from autopkg.packaging.manifest import EMPTY_KEY
-from autopkg.packaging.publish import publish_processor
+from autopkg.packaging.manifest import EMPTY_KEY, PROCESSOR_KEY, Manifest, is_current
+from autopkg.packaging.publish import publish_processor, publish_summary, read_manifest
+from autopkg.packaging.summary import SummaryRequest, request_of
 from autopkg.processors.clipstore import ClipStore
 from autopkg.processors.context import LocalRunContext
 from autopkg.runtime import Runtime
@@ -163,6 +166,27 @@ def _produce_and_publish(
     )
     if boundary is None:
         raise NotFoundError(f"boundary {run.boundary_name!r} no longer exists")
+
+    def still_ours() -> None:
+        # The last word before the manifest changes: a conditional UPDATE on state and
+        # owner. After it a cancel no longer revokes this run.
+        held = rt.database.transact_retrying(
+            lambda session: run_repo.begin_publish(
+                session, run_id=run.id, owner=owner, lease=lease_of(rt)
+            ),
+            for_seconds=rt.settings.run_lease_seconds,
+        )
+        if not held:
+            raise RunAbandonedError("run was cancelled or taken over before publishing")
+
+    if run.summary_only and is_current(
+        read_manifest(rt.storage, boundary.name),
+        run.processor_id,
+        geometry=boundary.geometry,
+        options=run.options,
+        pinned=processor_cls.sources,
+    ):
+        return _publish_summary_only(rt, run, boundary, reporter, still_ours)
     scratch.mkdir(parents=True)
     # The run's canonical options: part of its inputs and of every kept clip's key.
     options = run.options
@@ -192,18 +216,6 @@ def _produce_and_publish(
     reporter.check()
     reporter.report(_PROCESSOR_SHARE, "publishing")
 
-    def still_ours() -> None:
-        # The last word before the manifest changes: a conditional UPDATE on state and
-        # owner. After it a cancel no longer revokes this run.
-        held = rt.database.transact_retrying(
-            lambda session: run_repo.begin_publish(
-                session, run_id=run.id, owner=owner, lease=lease_of(rt)
-            ),
-            for_seconds=rt.settings.run_lease_seconds,
-        )
-        if not held:
-            raise RunAbandonedError("run was cancelled or taken over before publishing")
-
     resources = publish_processor(
         rt.storage,
         boundary,
@@ -215,6 +227,7 @@ def _produce_and_publish(
         notes=_notes(context),
         before_commit=still_ours,
         package_url=rt.citable_package_url(boundary.name),
+        summary=_summary_request(rt, run.id),
     )
     # Before the run is recorded as finished, so readers of the job see the package too.
     rt.database.transact_retrying(
@@ -241,6 +254,58 @@ def _produce_and_publish(
     if messages:
         result["message"] = "; ".join(messages)
     return result
+
+
+def _summary_request(rt: Runtime, run_id: str) -> SummaryRequest:
+    """What the run's jobs ask of the summary (the newest that says anything decides)."""
+    record = rt.database.transact_retrying(
+        lambda session: run_repo.summary_request(session, run_id=run_id),
+        for_seconds=_DATABASE_PATIENCE_SECS,
+    )
+    return request_of(record)
+
+
+def _publish_summary_only(
+    rt: Runtime,
+    run: RunRecord,
+    boundary: Boundary,
+    reporter: RunReporter,
+    still_ours: Callable[[], None],
+) -> dict[str, Any]:
+    """Recompute and republish the summary of a package whose processor files are current.
+
+    The run was made for a job that asked the summary for other thresholds (or none)
+    while every processor it named was current: nothing is clipped again.
+    """
+    reporter.report(_PROCESSOR_SHARE, "computing the summary again")
+    request = _summary_request(rt, run.id)
+
+    def described(manifest: Manifest) -> list[Metadata]:
+        # Dataset pages show their summary rows: every known processor's is rendered again.
+        ids = {str(r[PROCESSOR_KEY]) for r in manifest["resources"] if PROCESSOR_KEY in r}
+        return [rt.registry.get(pid).metadata for pid in sorted(ids) if pid in rt.registry]
+
+    manifest = publish_summary(
+        rt.storage,
+        boundary,
+        lock=publish_lock(rt, boundary.name),
+        summary=request,
+        described=described,
+        before_commit=still_ours,
+        package_url=rt.citable_package_url(boundary.name),
+    )
+    if manifest is not None:
+        rt.database.transact_retrying(
+            lambda session: counters.add(session, counters.Counter.PACKAGES_VERSION),
+            for_seconds=_DATABASE_PATIENCE_SECS,
+        )
+    files = [
+        str(r["path"])
+        for r in (manifest or {}).get("resources", [])
+        if r.get(PROCESSOR_KEY) == run.processor_id
+    ]
+    done = "turned off" if request is False else "computed again"
+    return {"message": f"already published and up to date; the summary was {done}", "files": files}
 
 
 def _notes(context: LocalRunContext) -> dict[str, Any]:

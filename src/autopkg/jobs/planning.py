@@ -29,10 +29,12 @@ from autopkg.jobs.estimates import (
 )
 from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, is_current
 from autopkg.packaging.publish import read_manifest
+from autopkg.packaging.summary import SummaryRequest
 from autopkg.processors.options import canonical_options
 from autopkg.runtime import Runtime
 from autopkg.services import boundaries as boundary_service
 from autopkg.slugs import canonical_name, is_slug
+from autopkg.summary.roles import ROLES, Hazard, role_of
 
 Options = Mapping[str, Mapping[str, Any]]
 
@@ -44,6 +46,7 @@ class Plan:
     boundary: Boundary
     options: dict[str, dict[str, Any]]
     estimates: tuple[ProcessorEstimate, ...]
+    summary: SummaryRequest = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ def plan(
     options: Options | None = None,
     buffer_m: int | None = None,
     store_area: bool = True,
+    summary: SummaryRequest = None,
 ) -> Plan:
     """Validate a job request and estimate its output, creating no job and no run.
 
@@ -84,18 +88,22 @@ def plan(
     (validated by the caller) becomes its long name, and an area stored before keeps
     its name when none is given. With ``buffer_m`` the job's boundary is the named
     boundary or area grown by that many metres (``<name>-buffer-<m>m``), made once and
-    stored like a custom area (only the buffered area is stored).
+    stored like a custom area (only the buffered area is stored). ``summary`` is what
+    the job asks of the package's summary (thresholds by hazard processor, or
+    ``False`` for none).
 
     Raises:
         UnprocessableError: no processors, the same processor twice, options for a
             processor the job does not ask for or that the processor refuses (naming
-            processor and field), or an area with nothing left after repair.
+            processor and field), summary thresholds for a processor that is unknown
+            or not a hazard, or an area with nothing left after repair.
         LimitExceededError: more processors, an area (buffered or not) larger, or a
             buffer wider than the limits allow.
         InvalidInputError: unknown boundary or processor (named in the message).
     """
     _check_processors(rt, processor_ids)
     canonical = _canonical_options(rt, processor_ids, options or {})
+    _check_summary(rt, summary)
     if area is not None:
         boundary = custom_boundary(area, rt.area_limits, name_long=area_name)
         if store_area and buffer_m is None:
@@ -109,7 +117,7 @@ def plan(
     estimates = tuple(
         estimate_processor(rt, pid, boundary, canonical[pid]) for pid in processor_ids
     )
-    return Plan(boundary=boundary, options=canonical, estimates=estimates)
+    return Plan(boundary=boundary, options=canonical, estimates=estimates, summary=summary)
 
 
 def dry_run(
@@ -120,6 +128,7 @@ def dry_run(
     area: Area | None = None,
     options: Options | None = None,
     buffer_m: int | None = None,
+    summary: SummaryRequest = None,
 ) -> DryRun:
     """Estimate a job and say what is already published and current; create nothing.
 
@@ -134,6 +143,7 @@ def dry_run(
         options=options,
         buffer_m=buffer_m,
         store_area=False,
+        summary=summary,
     )
     manifest = read_manifest(rt.storage, planned.boundary.name)
     published = {resource.get(PROCESSOR_KEY) for resource in (manifest or {}).get("resources", [])}
@@ -177,6 +187,24 @@ def _canonical_options(
         pid: canonical_options(pid, rt.registry.get(pid).options_model, options.get(pid, {}))
         for pid in processor_ids
     }
+
+
+def _check_summary(rt: Runtime, summary: SummaryRequest) -> None:
+    """Refuse thresholds for a processor that is unknown or not a hazard dataset."""
+    if not summary:
+        return
+    for processor_id in sorted(summary):
+        if processor_id not in rt.registry:
+            raise UnprocessableError(
+                f"summary thresholds are given for {processor_id[:80]!r}, which is not a "
+                "known processor id"
+            )
+        if not isinstance(role_of(processor_id), Hazard):
+            hazards = ", ".join(n for n, role in ROLES.items() if isinstance(role, Hazard))
+            raise UnprocessableError(
+                f"summary thresholds are given for {processor_id!r}, which is not a hazard "
+                f"dataset: thresholds apply to hazards only ({hazards})"
+            )
 
 
 def _named_boundary(rt: Runtime, boundary_name: str | None) -> Boundary:

@@ -13,13 +13,15 @@ from autopkg.db import deliveries
 from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import JobCondition, JobOutcome, JobRow
-from autopkg.db.models import RunState
+from autopkg.db.models import RunRecord, RunState
 from autopkg.errors import ConflictError, NotFoundError, RateLimitedError
 from autopkg.jobs import callback_targets
 from autopkg.jobs.estimates import check_limit
 from autopkg.jobs.executors import Executor
 from autopkg.jobs.planning import Options, current_for, plan
+from autopkg.packaging.manifest import Manifest
 from autopkg.packaging.publish import read_manifest
+from autopkg.packaging.summary import SummaryRequest, asks_other_summary, request_record
 from autopkg.runtime import Runtime
 from autopkg.slugs import canonical_name
 
@@ -85,6 +87,7 @@ def submit(
     client: str | None = None,
     callbacks: Sequence[deliveries.Target] = (),
     base_url: str = "",
+    summary: SummaryRequest = None,
 ) -> Submission:
     """Create a job; each processor joins active work, is skipped if current, or is queued.
 
@@ -102,6 +105,12 @@ def submit(
 
     The order matters for dedup: active work is looked for first, and the published
     manifest is read only once none is found (see the comment in the loop).
+
+    ``summary`` (thresholds by hazard processor, or ``False``) is recorded on the job;
+    each run publishes with the request of its newest job that made one. When every
+    processor is current (nothing would publish) but the request differs from what
+    the package's summary records, one processor gets a ``summary_only`` run instead
+    of SKIPPED: it recomputes and republishes the summary, clipping nothing.
 
     Newly queued runs are handed to ``executor`` once the job is committed.
 
@@ -131,6 +140,7 @@ def submit(
         area_name=area_name,
         options=options,
         buffer_m=buffer_m,
+        summary=summary,
     )
     check_limit(rt, planned.estimates)
     boundary_name = planned.boundary.name
@@ -139,8 +149,10 @@ def submit(
             # Again, holding the client's count until this job is committed: two
             # submissions at once cannot both take the last place.
             _check_queued(job_queries.count_queued(session, client=client, hold=True), limit)
-        runs = []
+        runs: list[RunRecord | None] = []
         created = []
+        current: dict[int, tuple[str, dict[str, Any], dict[str, Any] | None, Manifest]] = {}
+        manifest = None
         for estimate in planned.estimates:
             processor_id = estimate.processor_id
             options = planned.options[processor_id]
@@ -154,16 +166,8 @@ def submit(
             # the manifest read now reflects every earlier run of this processor.
             manifest = read_manifest(rt.storage, boundary_name)
             if manifest is not None and current_for(rt, manifest, planned, processor_id):
-                runs.append(
-                    run_repo.create_skipped_run(
-                        session,
-                        boundary_name=boundary_name,
-                        processor_id=processor_id,
-                        options=options,
-                        result=_skipped_result(manifest, processor_id),
-                        estimate=estimate.record(),
-                    )
-                )
+                current[len(runs)] = (processor_id, options, estimate.record(), manifest)
+                runs.append(None)
                 continue
             run, is_new = run_repo.join_or_create_run(
                 session,
@@ -175,10 +179,45 @@ def submit(
             runs.append(run)
             if is_new:
                 created.append(run.id)
-        job = run_repo.create_job(session, boundary_name=boundary_name, runs=runs, client=client)
+        # Every processor is current: none will publish, so one of them recomputes the
+        # summary when the job asks it for other thresholds (or none).
+        refresh = (
+            _summary_refresher(planned.summary, [pid for pid, *_ in current.values()])
+            if len(current) == len(runs) and asks_other_summary(manifest, planned.summary)
+            else None
+        )
+        for position, (processor_id, options, record, seen) in current.items():
+            if processor_id == refresh:
+                run, is_new = run_repo.join_or_create_run(
+                    session,
+                    boundary_name=boundary_name,
+                    processor_id=processor_id,
+                    options=options,
+                    estimate=record,
+                    summary_only=True,
+                )
+                if is_new:
+                    created.append(run.id)
+            else:
+                run = run_repo.create_skipped_run(
+                    session,
+                    boundary_name=boundary_name,
+                    processor_id=processor_id,
+                    options=options,
+                    result=_skipped_result(seen, processor_id),
+                    estimate=record,
+                )
+            runs[position] = run
+        job = run_repo.create_job(
+            session,
+            boundary_name=boundary_name,
+            runs=[run for run in runs if run is not None],
+            client=client,
+            summary=request_record(planned.summary),
+        )
         deliveries.subscribe(session, job_id=job.id, targets=callbacks, base_url=base_url)
         submission = Submission(job_id=job.id, new_run_ids=tuple(created))
-        skipped = sum(run.state == RunState.SKIPPED.value for run in runs)
+        skipped = sum(run is not None and run.state == RunState.SKIPPED.value for run in runs)
     log.info(
         "job %s for %s: %d queued, %d joined, %d already published",
         submission.job_id[:8],
@@ -204,6 +243,15 @@ def _check_queued(queued: int, limit: int) -> None:
             "or cancel one",
             retry_after=_QUEUED_RETRY_AFTER_SECONDS,
         )
+
+
+def _summary_refresher(request: SummaryRequest, processor_ids: Sequence[str]) -> str:
+    """Which of a job's current processors recomputes the summary for it.
+
+    The first that the request sets thresholds for, else the job's first processor.
+    """
+    named = [pid for pid in processor_ids if request and pid in request]
+    return (named or list(processor_ids))[0]
 
 
 def _skipped_result(manifest: dict[str, Any], processor_id: str) -> dict[str, Any]:

@@ -65,6 +65,7 @@ from autopkg.storage.base import Storage
 __all__ = [
     "package_notes",
     "publish_processor",
+    "publish_summary",
     "read_manifest",
     "rebuild_manifest",
     "validate_package",
@@ -167,6 +168,46 @@ def publish_processor(
         )
         delete_stale(storage, boundary.name, manifest, [metadata.id])
     return [r for r in manifest["resources"] if r.get(PROCESSOR_KEY) == metadata.id]
+
+
+def publish_summary(
+    storage: Storage,
+    boundary: Boundary,
+    *,
+    lock: AbstractContextManager[object],
+    summary: SummaryRequest,
+    described: Callable[[Manifest], Sequence[Metadata]],
+    before_commit: Callable[[], None] = lambda: None,
+    package_url: str = "",
+) -> Manifest | None:
+    """Compute the package's summary again (``summary`` as for :func:`publish_processor`)
+    and publish it as the package's next version; no data file is written.
+
+    Inside ``lock``, after ``before_commit``: the rows of files and thresholds that are
+    unchanged are kept, the rest computed; the pages of ``described(manifest)`` (the
+    processors whose dataset pages show summary rows), the package pages and documents
+    are rewritten and ``datapackage.json`` last.
+
+    Returns:
+        The new manifest, or ``None`` when the boundary has no package (nothing is written).
+    """
+    require_slug(boundary.name, "boundary name")
+    with lock:
+        before_commit()
+        previous = read_manifest(storage, boundary.name)
+        if previous is None:
+            return None
+        manifest = summarised(storage, boundary, previous, summary, previous=previous)
+        return commit(
+            storage,
+            boundary,
+            manifest,
+            described=described(manifest),
+            entries=[],
+            now=utc_now_iso(),
+            previous=previous,
+            package_url=package_url,
+        )
 
 
 def _superseded(

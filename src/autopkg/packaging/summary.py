@@ -43,6 +43,43 @@ Thresholds = Mapping[str, Sequence[float]]
 SummaryRequest = Thresholds | Literal[False] | None
 
 
+def request_record(request: SummaryRequest) -> dict[str, Any] | Literal[False] | None:
+    """A request as a job stores it (JSON): ``{"thresholds": …}``, ``false`` or ``null``."""
+    if request is None or request is False:
+        return request
+    return {"thresholds": {k: [float(t) for t in v] for k, v in sorted(request.items())}}
+
+
+def request_of(record: object) -> SummaryRequest:
+    """The request a job stored (see :func:`request_record`)."""
+    if record is False:
+        return False
+    if isinstance(record, dict):
+        found = record.get("thresholds") or {}
+        return {str(k): [float(t) for t in v] for k, v in found.items()}
+    return None
+
+
+def asks_other_summary(manifest: Manifest | None, request: SummaryRequest) -> bool:
+    """Whether publishing with ``request`` would change the package's summary.
+
+    ``False`` changes a package that has a summary; thresholds change one that has
+    none, or that records other thresholds for a hazard it holds (thresholds for a
+    hazard the package does not hold change nothing until it does). ``None`` keeps
+    what the package records.
+    """
+    if manifest is None or request is None:
+        return False
+    has_summary = any(is_summary(r) for r in manifest.get("resources", []))
+    if request is False:
+        return has_summary
+    recorded = recorded_thresholds(manifest)
+    return not has_summary or any(
+        processor in recorded and recorded[processor] != [float(t) for t in thresholds]
+        for processor, thresholds in request.items()
+    )
+
+
 def is_summary(resource: Resource) -> bool:
     """Whether a manifest resource is one of the summary's files."""
     return SUMMARY_KEY in resource

@@ -8,6 +8,7 @@ hazard series. Vocabulary, units and method are in ``docs/summaries.md``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -18,18 +19,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autopkg.summary.exposure import (
+    GridSource,
     HazardFile,
+    PlaceSource,
     Reached,
-    Weight,
+    Source,
     by_grid,
-    grid_exposure,
-    place_exposure,
+    hazard_pass,
 )
 from autopkg.summary.features import line_pieces, points_inside
 from autopkg.summary.files import Area, DataFile, open_hazards, readable
 from autopkg.summary.grids import ReadCounter, blocks, open_raster
 from autopkg.summary.roles import BuiltUp, Hazard, Lines, Points, Population, role_of
-from autopkg.summary.sampling import Grid
+from autopkg.summary.sampling import Grid, locate
 from autopkg.summary.table import Row, sort_rows
 
 log = logging.getLogger(__name__)
@@ -128,36 +130,22 @@ def _summarise_area(
         for r in known.rows
         if r.area == area.id and r.source_file in known.unchanged
     ]
-    by_path = {f.path: f for f in files}
-    measured: set[str] = set()
-
-    def measure(hazard: HazardFile) -> None:
-        # Right after exposure first reads the file, its blocks are in GDAL's cache:
-        # the file is decompressed once, not twice.
-        if hazard.path not in measured and hazard.path not in known.unchanged:
-            measured.add(hazard.path)
-            _hazard_area(by_path[hazard.path], area, hazard, emit, counter)
-
-    with open_hazards(files, thresholds) as opened:
-        hazards = [replace(h, after_read=measure) for h in opened]
-        for file in files:
-            if file.path in known.unchanged:
-                emit.rows.extend(r for r in kept if r.source_file == file.path and _alone_row(r))
-            else:
-                _alone(file, area, emit, counter)
-        _exposure(files, area, hazards, emit, counter, kept, known.unchanged)
-        # Hazard files no exposure read.
-        for hazard in hazards:
-            measure(hazard)
+    for file in files:
+        if file.path in known.unchanged:
+            emit.rows.extend(r for r in kept if r.source_file == file.path and _alone_row(r))
+        else:
+            _alone(file, area, emit, counter)
+    with open_hazards(files, thresholds) as hazards:
+        _hazards(files, area, hazards, emit, counter, kept, known.unchanged)
 
 
 def _alone_row(row: Row) -> bool:
-    """Whether a row is a statistic of one file alone."""
+    """Whether a row is a statistic of one file alone (a hazard file's area included)."""
     return not row.exposure_processor
 
 
 def _alone(file: DataFile, area: Area, emit: _Emit, counter: ReadCounter | None) -> None:
-    """The statistics of one data file alone (a hazard file's are measured apart)."""
+    """The statistics of one data file alone (a hazard file's are measured with exposure)."""
     role = role_of(file.processor)
     if isinstance(role, Population) and file.is_raster:
         total = 0.0
@@ -191,24 +179,7 @@ def _alone(file: DataFile, area: Area, emit: _Emit, counter: ReadCounter | None)
             emit(file, "length_km", value, "km", category=category)
 
 
-def _hazard_area(
-    file: DataFile,
-    area: Area,
-    hazard: HazardFile,
-    emit: _Emit,
-    counter: ReadCounter | None,
-) -> None:
-    """The area of a hazard file's cells above each threshold."""
-    above = dict.fromkeys(hazard.thresholds, 0.0)
-    for block in blocks(hazard.dataset, area.geometry, counter):
-        cells = np.broadcast_to(block.cell_km2, block.values.shape)
-        for threshold in hazard.thresholds:
-            above[threshold] += float(cells[block.inside & (block.values > threshold)].sum())
-    for threshold, km2 in above.items():
-        emit(file, "hazard_area_km2", km2, "km2", threshold=threshold)
-
-
-def _exposure(
+def _hazards(
     files: Sequence[DataFile],
     area: Area,
     hazards: Sequence[HazardFile],
@@ -217,7 +188,8 @@ def _exposure(
     kept: Sequence[Row],
     unchanged: frozenset[str],
 ) -> None:
-    """Exposure rows of every hazard file against every exposure dataset of the package.
+    """Hazard areas of the changed hazard files, and exposure of every hazard file against
+    every exposure dataset of the package, each hazard file read once.
 
     Values of ``kept`` rows stand where the hazard file and the exposure dataset are
     both unchanged; the rest are computed.
@@ -225,15 +197,31 @@ def _exposure(
     if not hazards:
         return
     changed = {f.processor for f in files if f.path not in unchanged}
+    every = frozenset(h.path for h in hazards)
+    fresh = frozenset(path for path in every if path not in unchanged)
     found: dict[tuple[str, str], Reached] = defaultdict(dict)
-    for file in files:
-        # A changed exposure dataset meets every hazard file; another only the changed.
-        needed = [h for h in hazards if file.processor in changed or h.path not in unchanged]
-        if not needed:
-            continue
-        role = role_of(file.processor)
-        for statistic, reached in _exposed_by(file, role, area, by_grid(needed), counter):
-            _add(found[(file.processor, statistic)], reached)
+    areas: dict[str, dict[float, float]] = {}
+    with contextlib.ExitStack() as stack:
+        grids: list[Source] = []
+        for file in files:
+            # A changed exposure dataset meets every hazard file; another only the changed.
+            needs = every if file.processor in changed else fresh
+            if needs:
+                grids.extend(_grid_sources(file, needs, stack))
+        for grid, group in by_grid(hazards).items():
+            places: list[Source] = []
+            for file in files:
+                needs = every if file.processor in changed else fresh
+                if needs & {h.path for h in group}:
+                    places.extend(_place_sources(file, area, grid, needs))
+            results = hazard_pass(area.geometry, grid, group, [*grids, *places], fresh, counter)
+            areas.update(results.areas)
+            for key, reached in results.reached.items():
+                _add(found[key], reached)
+    by_path = {f.path: f for f in files}
+    for path, by_threshold in areas.items():
+        for threshold, km2 in by_threshold.items():
+            emit(by_path[path], "hazard_area_km2", km2, "km2", threshold=threshold)
     present = {f.processor for f in files}
     for row in kept:
         if (
@@ -244,7 +232,6 @@ def _exposure(
             found[(row.exposure_processor, row.statistic)][(row.source_file, row.threshold)] = (
                 row.value
             )
-    by_path = {f.path: f for f in files}
     for (processor, statistic), reached in sorted(found.items()):
         for (path, threshold), value in sorted(reached.items()):
             emit(
@@ -258,51 +245,41 @@ def _exposure(
     _expected_annual(by_path, found, emit)
 
 
-def _exposed_by(
-    file: DataFile,
-    role: Any,
-    area: Area,
-    groups: Mapping[Grid, Sequence[HazardFile]],
-    counter: ReadCounter | None,
-) -> list[tuple[str, Reached]]:
-    """What one exposure file's places each hazard reaches, by statistic."""
+def _grid_sources(
+    file: DataFile, needs: frozenset[str], stack: contextlib.ExitStack[Any]
+) -> list[Source]:
+    """The exposure grid a file is (opened for the area's passes), or nothing."""
+    role = role_of(file.processor)
     if isinstance(role, Population) and file.is_raster:
-        return [("population_exposed", _grid(file, area, _persons, groups, counter))]
+        dataset = stack.enter_context(open_raster(str(file.local)))
+        return [GridSource(file.processor, "population_exposed", dataset, _persons, needs)]
     if isinstance(role, BuiltUp) and _is_built(file, role):
         first = role.first_built
 
         def built(values: NDArray[Any], km2: NDArray[np.float64]) -> NDArray[np.float64]:
             return np.where(values >= first, km2, 0.0)
 
-        return [("built_up_exposed_km2", _grid(file, area, built, groups, counter))]
+        dataset = stack.enter_context(open_raster(str(file.local)))
+        return [GridSource(file.processor, "built_up_exposed_km2", dataset, built, needs)]
+    return []
+
+
+def _place_sources(file: DataFile, area: Area, grid: Grid, needs: frozenset[str]) -> list[Source]:
+    """A file's plants or pieces of line located on ``grid``, or nothing."""
+    role = role_of(file.processor)
     if isinstance(role, Points) and not file.is_raster:
         points = points_inside(
             file.local, area.geometry, role.category, role.capacity, area.clipped
         )
-        count, capacity = place_exposure(
-            points.lon, points.lat, [np.ones(len(points.lon)), points.amount], groups, counter
-        )
-        return [("plants_exposed", count), ("capacity_exposed_mw", capacity)]
+        index = locate(grid, points.lon, points.lat, "EPSG:4326")
+        amounts = {"plants_exposed": np.ones(len(points.lon)), "capacity_exposed_mw": points.amount}
+        return [PlaceSource(file.processor, index, amounts, needs)]
     if isinstance(role, Lines) and not file.is_raster:
-        out: Reached = {}
-        for grid, hazards in groups.items():
-            pieces = line_pieces(file.local, area.geometry, None, area.clipped, grid=grid)
-            lon, lat = pieces.midpoints()
-            (reached,) = place_exposure(lon, lat, [pieces.length_km], {grid: hazards}, counter)
-            _add(out, reached)
-        return [("length_exposed_km", out)]
+        pieces = line_pieces(file.local, area.geometry, None, area.clipped, grid=grid)
+        lon, lat = pieces.midpoints()
+        index = locate(grid, lon, lat, "EPSG:4326")
+        return [PlaceSource(file.processor, index, {"length_exposed_km": pieces.length_km}, needs)]
     return []
-
-
-def _grid(
-    file: DataFile,
-    area: Area,
-    weight: Weight,
-    groups: Mapping[Grid, Sequence[HazardFile]],
-    counter: ReadCounter | None,
-) -> Reached:
-    with open_raster(str(file.local)) as dataset:
-        return grid_exposure(dataset, area.geometry, weight, groups, counter)
 
 
 def _persons(values: NDArray[Any], _: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -71,5 +71,7 @@ def open_hazards(
             if isinstance(role, Hazard) and file.is_raster:
                 chosen = thresholds.get(file.processor, role.thresholds)
                 dataset = stack.enter_context(open_raster(str(file.local)))
-                hazards.append(HazardFile(file.path, dataset, tuple(float(t) for t in chosen)))
+                hazards.append(
+                    HazardFile(file.path, dataset, tuple(sorted(float(t) for t in chosen)))
+                )
         yield hazards

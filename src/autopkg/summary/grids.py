@@ -46,10 +46,14 @@ class ReadCounter:
 
 @dataclass(frozen=True)
 class Block:
-    """One window of a raster inside an area: values, where they count, cell areas."""
+    """One window of a raster: values, where they hold data, where they count, cell areas.
+
+    ``valid``: not NoData (nor NaN); ``inside``: valid and centred inside the area.
+    """
 
     window: Window
     values: NDArray[Any]
+    valid: NDArray[np.bool_]
     inside: NDArray[np.bool_]
     cell_km2: NDArray[np.float64]
 
@@ -62,6 +66,15 @@ class Block:
         return a * cols + b * rows + c, d * cols + e * rows + f
 
 
+@dataclass(frozen=True)
+class Strips:
+    """The windows a raster is read in over an area: whole block rows, within the budget."""
+
+    shape: BaseGeometry
+    crs: CRS
+    windows: tuple[Window, ...]
+
+
 def area_in_grid(area: MultiPolygon, crs: CRS) -> BaseGeometry:
     """The area in a raster's CRS; in a geographic CRS with copies shifted by ±360°."""
     if crs.is_geographic:
@@ -69,6 +82,75 @@ def area_in_grid(area: MultiPolygon, crs: CRS) -> BaseGeometry:
         shifted = [affinity.translate(p, xoff=dx) for dx in (-360.0, 360.0) for p in parts]
         return MultiPolygon(parts + shifted)
     return boundary_in_crs(area, crs)
+
+
+def strips(
+    dataset: Any, area: MultiPolygon, within: tuple[int, int, int, int] | None = None
+) -> Strips:
+    """The strips of ``dataset`` over the area's bounds (and ``within`` rows and columns
+    ``(r0, r1, c0, c1)``, when given), each at most :data:`WINDOW_CELLS` cells."""
+    crs = CRS.from_user_input(dataset.crs)
+    shape = area_in_grid(area, crs)
+    bounds = _covered(dataset, shape)
+    if bounds is not None and within is not None:
+        bounds = (
+            max(bounds[0], within[0]),
+            min(bounds[1], within[1]),
+            max(bounds[2], within[2]),
+            min(bounds[3], within[3]),
+        )
+    if bounds is None or bounds[1] <= bounds[0] or bounds[3] <= bounds[2]:
+        return Strips(shape, crs, ())
+    row0, row1, col0, col1 = bounds
+    block_rows = dataset.block_shapes[0][0] if dataset.block_shapes else 1
+    width = col1 - col0
+    strip = max(block_rows, (WINDOW_CELLS // max(width, 1)) // block_rows * block_rows)
+    return Strips(
+        shape,
+        crs,
+        tuple(Window(col0, top, width, min(strip, row1 - top)) for top in range(row0, row1, strip)),
+    )
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a window of a grid is, whatever file on the grid is read there: which cells
+    are centred inside the area, and each row's cell area (km², a column)."""
+
+    in_area: NDArray[np.bool_]
+    cell_km2: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, dataset: Any, window: Window, layout: Strips) -> Frame:
+        """The frame of ``window`` (one of ``layout``'s) on the grid of ``dataset``."""
+        shape = (int(window.height), int(window.width))
+        outside = geometry_mask(
+            [layout.shape], out_shape=shape, transform=dataset.window_transform(window)
+        )
+        return cls(~outside, row_areas_km2(dataset, window, layout.crs))
+
+
+def read_block(
+    dataset: Any,
+    window: Window,
+    layout: Strips,
+    counter: ReadCounter | None = None,
+    frame: Frame | None = None,
+) -> Block:
+    """Read one window of band 1 of ``dataset`` (one of ``layout``'s).
+
+    ``frame``: the window's frame when already known (files on one grid share it).
+    """
+    values = dataset.read(1, window=window)
+    if counter is not None:
+        counter.add(dataset.name)
+    valid = np.ones(values.shape, dtype=bool)
+    if dataset.nodata is not None:
+        valid &= values != dataset.nodata
+    if np.issubdtype(values.dtype, np.floating):
+        valid &= np.isfinite(values)
+    frame = frame or Frame.of(dataset, window, layout)
+    return Block(window, values, valid, valid & frame.in_area, frame.cell_km2)
 
 
 def blocks(dataset: Any, area: MultiPolygon, counter: ReadCounter | None = None) -> Iterator[Block]:
@@ -79,29 +161,9 @@ def blocks(dataset: Any, area: MultiPolygon, counter: ReadCounter | None = None)
     an equal-area projection of the ellipsoid) and the grid's own cell size otherwise
     (exact for an equal-area CRS such as Mollweide).
     """
-    crs = CRS.from_user_input(dataset.crs)
-    shape = area_in_grid(area, crs)
-    bounds = _covered(dataset, shape)
-    if bounds is None:
-        return
-    row0, row1, col0, col1 = bounds
-    block_rows = dataset.block_shapes[0][0] if dataset.block_shapes else 1
-    width = col1 - col0
-    strip = max(block_rows, (WINDOW_CELLS // max(width, 1)) // block_rows * block_rows)
-    nodata = dataset.nodata
-    for top in range(row0, row1, strip):
-        window = Window(col0, top, width, min(strip, row1 - top))
-        values = dataset.read(1, window=window)
-        if counter is not None:
-            counter.add(dataset.name)
-        inside = ~geometry_mask(
-            [shape], out_shape=values.shape, transform=dataset.window_transform(window)
-        )
-        if nodata is not None:
-            inside &= values != nodata
-        if np.issubdtype(values.dtype, np.floating):
-            inside &= np.isfinite(values)
-        yield Block(window, values, inside, row_areas_km2(dataset, window, crs))
+    layout = strips(dataset, area)
+    for window in layout.windows:
+        yield read_block(dataset, window, layout, counter)
 
 
 def row_areas_km2(dataset: Any, window: Window, crs: CRS) -> NDArray[np.float64]:

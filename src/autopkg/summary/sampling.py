@@ -1,10 +1,10 @@
-"""Finding, and reading, the hazard cell under each place.
+"""Finding the hazard cell under each place.
 
 Places (exposure cell centres, plants, pieces of line) are located on a hazard grid
-once per grid (:class:`GridIndex`), and every hazard file on that grid is then read
-only over the rows holding places, in strips within the block budget. Many hazard
-files of one dataset share a grid, so the costly step (transforming coordinates)
-happens once for all of them.
+once per grid (:class:`GridIndex`) and their amounts summed per cell; every hazard
+file on that grid then looks its values up there. Many hazard files of one dataset
+share a grid, so the costly step (transforming coordinates) happens once for all of
+them.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
-
-from autopkg.summary.grids import WINDOW_CELLS, ReadCounter
 
 
 @dataclass(frozen=True)
@@ -80,36 +78,3 @@ def locate(grid: Grid, x: NDArray[np.float64], y: NDArray[np.float64], crs: CRS 
     of_place = np.full(len(flat), -1, dtype=np.int64)
     of_place[on] = inverse
     return GridIndex(rows=cells // grid.width, cols=cells % grid.width, of_place=of_place)
-
-
-def read_cells(
-    dataset: Any, rows: NDArray[np.int64], cols: NDArray[np.int64], counter: ReadCounter | None
-) -> NDArray[np.float64]:
-    """Band 1's values at ``(rows, cols)``; NaN where it has NoData.
-
-    Only the rows holding cells are read, in strips of at most ``WINDOW_CELLS`` cells
-    spanning the cells' columns.
-    """
-    values = np.full(len(rows), np.nan)
-    if len(rows) == 0:
-        return values
-    col0, col1 = int(cols.min()), int(cols.max()) + 1
-    height = max(1, WINDOW_CELLS // (col1 - col0))
-    order = np.argsort(rows, kind="stable")
-    sorted_rows = rows[order]
-    start = 0
-    nodata = dataset.nodata
-    while start < len(order):
-        top = int(sorted_rows[start])
-        stop = int(np.searchsorted(sorted_rows, top + height, side="left"))
-        bottom = int(sorted_rows[stop - 1]) + 1
-        window = ((top, bottom), (col0, col1))
-        strip = dataset.read(1, window=window).astype(np.float64)
-        if counter is not None:
-            counter.add(dataset.name)
-        if nodata is not None:
-            strip[strip == nodata] = np.nan
-        picked = order[start:stop]
-        values[picked] = strip[rows[picked] - top, cols[picked] - col0]
-        start = stop
-    return values

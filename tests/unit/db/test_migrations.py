@@ -68,6 +68,11 @@ def test_every_migration_downgrades_to_empty_and_upgrades_again(database_url: st
         assert "client" in {c["name"] for c in inspect(engine).get_columns("jobs")}
         indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("jobs")}
         assert indexes["ix_jobs_client"] == ["client"]
+        assert "summary" in {c["name"] for c in inspect(engine).get_columns("jobs")}
+        assert "summary_only" in columns
+        command.downgrade(config, "0008")
+        assert "summary" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
+        assert "summary_only" not in {c["name"] for c in inspect(engine).get_columns("runs")}
         command.downgrade(config, "0006")
         assert "client" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
         assert "ix_jobs_client" not in {i["name"] for i in inspect(engine).get_indexes("jobs")}

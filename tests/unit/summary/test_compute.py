@@ -23,9 +23,10 @@ from pyproj import Geod, Transformer
 from rasterio.transform import rowcol, xy
 
 from autopkg.boundaries.builtin import get_builtin
+from autopkg.summary import grids
 from autopkg.summary.compute import Known, summarise
 from autopkg.summary.files import Area, DataFile
-from autopkg.summary.grids import ReadCounter
+from autopkg.summary.grids import ReadCounter, strips
 from autopkg.summary.table import Row
 from tests.unit.summary.standins import (
     BUILT,
@@ -295,3 +296,41 @@ def test_rows_of_unchanged_files_are_kept_not_computed(package: Any) -> None:
     assert again == rows
     assert not [path for path in counter.windows if "population" in path]
     assert {path for path in counter.windows if FLOODS.split(".")[0] in path}
+
+
+def test_each_hazard_file_is_read_once(package: Any) -> None:
+    area, files, _, counter = package
+    for file in of(files, FLOODS):
+        with rasterio.open(file.local) as dataset:
+            expected = len(strips(dataset, area.geometry).windows)
+        # Its hazard area and its exposure come from the same strips.
+        assert counter.windows[str(file.local)] == expected == 1, file.path
+
+
+def test_small_strips_give_the_same_rows(
+    package: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    area, files, rows, _ = package
+    # Flood and population files in strips of two rows, read a few rows at a time:
+    # every hazard strip meets the population grid in its own footprint, read in
+    # several windows, and each place must count in exactly one strip.
+    striped = []
+    for file in files:
+        if file.processor not in (FLOODS, POPULATION):
+            striped.append(file)
+            continue
+        copy = tmp_path / file.local.name
+        with rasterio.open(file.local) as source:
+            profile = {**source.profile, "tiled": False, "blockysize": 2}
+            profile.pop("blockxsize", None)
+            with rasterio.open(copy, "w", **profile) as target:
+                target.write(source.read())
+        striped.append(replace(file, local=copy))
+    monkeypatch.setattr(grids, "WINDOW_CELLS", 400)
+    counter = ReadCounter()
+    again = summarise(striped, [area], {}, counter)
+    assert [replace(r, value=0.0) for r in again] == [replace(r, value=0.0) for r in rows]
+    for before, after in zip(rows, again, strict=True):
+        assert after.value == pytest.approx(before.value, rel=1e-9, abs=1e-9), before
+    flood_file = next(f for f in striped if f.processor == FLOODS)
+    assert counter.windows[str(flood_file.local)] > 3

@@ -23,10 +23,12 @@ from autopkg.api.schemas import (
     JobProgress,
     JobStatusPublic,
     ProcessorJob,
+    SummaryOptions,
 )
 from autopkg.db.deliveries import Role, Target
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
 from autopkg.jobs import callback_targets, planning, service
+from autopkg.packaging.summary import SummaryRequest
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
 
@@ -74,6 +76,12 @@ def submit_job(
     ``AUTOPKG_MAX_OUTPUT_BYTES`` is refused with 422. With ``dry_run=true`` the answer
     is that estimate (200), with what the package already holds, and nothing is created.
 
+    ``summary`` sets the thresholds of hazard processors in the package's summary
+    (422 for a processor that is unknown or not a hazard), or turns the summary off
+    (``false``) for this job's publications. When every processor is already current
+    but the thresholds differ from those the summary records, one processor's run
+    recomputes and republishes the summary alone (nothing is clipped again).
+
     A client (its API key, or its address when the service has no keys) with
     ``AUTOPKG_MAX_QUEUED_JOBS_PER_CLIENT`` jobs not yet complete is refused with 429
     until one completes or is cancelled; a dry run is not counted.
@@ -92,6 +100,7 @@ def submit_job(
             processor_ids=body.processors,
             options=body.options,
             buffer_m=body.buffer_m,
+            summary=summary_request(body.summary),
         )
         return JSONResponse(dry_run_public(result).model_dump(mode="json"))
     submission = service.submit(
@@ -106,9 +115,15 @@ def submit_job(
         client=writer,
         callbacks=callbacks,
         base_url=str(request.base_url),
+        summary=summary_request(body.summary),
     )
     response.headers["Location"] = f"/v1/jobs/{submission.job_id}"
     return JobCreated(job_id=submission.job_id)
+
+
+def summary_request(body: SummaryOptions | Literal[False] | None) -> SummaryRequest:
+    """A job body's ``summary`` as the service takes it."""
+    return body.thresholds if isinstance(body, SummaryOptions) else body
 
 
 def dry_run_public(result: planning.DryRun) -> DryRunResult:

@@ -38,8 +38,9 @@ from autopkg.api.problems import (
     documented,
 )
 from autopkg.api.responses import model_response
+from autopkg.api.routes.jobs import summary_request
 from autopkg.api.routing import StrictJSONRoute
-from autopkg.api.schemas import AREA_NAME_MAX_LENGTH, JobCreate
+from autopkg.api.schemas import AREA_NAME_MAX_LENGTH, JobCreate, SummaryOptions
 from autopkg.db.deliveries import Role, Target
 from autopkg.db.jobs import FAILED_KEY, MAX_PAGE, JobCondition, JobOutcome
 from autopkg.db.models import RunState
@@ -292,7 +293,7 @@ def _metadata(rt: Runtime, request: Request, process_id: str) -> Metadata:
 
 
 def _boundary_inputs(rt: Runtime) -> dict[str, dict[str, Any]]:
-    """The inputs of every process: which area, and how much to grow it."""
+    """The inputs of every process: which area, how much to grow it, its summary."""
     return {
         "boundary_name": {
             "title": "Boundary name (e.g. gha); give this or boundary",
@@ -315,6 +316,18 @@ def _boundary_inputs(rt: Runtime) -> dict[str, dict[str, Any]]:
         "buffer_m": {
             "title": "Grow the boundary by this many metres, measured on the ellipsoid",
             "schema": {"type": "integer", "minimum": 1, "maximum": rt.settings.max_buffer_m},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "summary": {
+            "title": "The package summary's thresholds per hazard processor, or false "
+            "for no summary (as the summary of POST /v1/jobs)",
+            "schema": {
+                "oneOf": [
+                    SummaryOptions.model_json_schema(),
+                    {"type": "boolean", "enum": [False]},
+                ]
+            },
             "minOccurs": 0,
             "maxOccurs": 1,
         },
@@ -383,6 +396,7 @@ def execute(
         client=writer,
         callbacks=body.subscriber.targets() if body.subscriber else (),
         base_url=str(request.base_url),
+        summary=summary_request(job.summary),
     )
     response.headers["Location"] = str(request.url_for("ogc_get_job", job_id=submission.job_id))
     return _status(request, service.status(rt, job_id=submission.job_id))
