@@ -159,7 +159,7 @@ def test_unknown_and_invalid_inputs_are_400_and_start_nothing(idle: TestClient) 
     assert document["title"] == "Invalid parameter"
     assert document["detail"] == (
         f"unknown input 'hazards': process {storm} takes boundary_name, boundary, area_name, "
-        "buffer_m, models, return_periods"
+        "buffer_m, summary, models, return_periods"
     )
     refusals: dict[str, tuple[dict[str, Any], str]] = {
         # The options' own validation, in its words (as POST /v1/jobs gives them).

@@ -100,7 +100,7 @@ def test_an_unknown_input_is_refused_and_starts_nothing(
     assert document["status"] == 400
     assert document["detail"] == (
         f"unknown input 'hazards': process {STORM} takes boundary_name, boundary, area_name, "
-        "buffer_m, models, return_periods"
+        "buffer_m, summary, models, return_periods"
     )
     with pytest.raises(RuntimeError) as raised:
         ogc.execute(STORM, {"boundary_name": "gmb", "models": ["tomorrow"]})
