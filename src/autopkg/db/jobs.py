@@ -1,9 +1,11 @@
 """Read queries over jobs: a job's outcome, and listing jobs newest first with filters.
 
-A job's state and outcome are not stored: they follow from its runs' states (and
-whether it was cancelled). :func:`outcome_of` decides them in Python for one job and
-:func:`list_jobs` expresses the same rules in SQL, so a filter never disagrees with
-the status a client then reads.
+A job's state and outcome are not stored: they follow from five facts about its runs
+(:class:`JobFacts`) by one rule, :func:`decide`. A job read in Python gets its facts
+from its runs (:func:`outcome_of`); a filter in SQL computes the same facts as a
+number and keeps the numbers the rule maps to the outcome asked for (every
+combination of facts is enumerated once), so a filter never disagrees with the
+status a client then reads.
 
 Jobs are read as plain rows (:class:`JobRow`) on a Core connection, in one query for
 any number of jobs: a status is the most polled read of the API, and loading it as ORM
@@ -13,8 +15,9 @@ objects cost ten times the query itself (about 1.1 ms against 0.1 ms).
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +27,7 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
+    case,
     exists,
     false,
     func,
@@ -36,7 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from autopkg.db.locks import advisory_key
-from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord, RunState
+from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord
+from autopkg.domain.states import LEASED, RunState
 
 #: Most jobs one page of a listing returns.
 MAX_PAGE = 100
@@ -57,28 +62,58 @@ _DONE_STATES = (RunState.SUCCESS.value, RunState.SKIPPED.value)
 FAILED_KEY = "failed"
 
 
+@dataclass(frozen=True)
+class JobFacts:
+    """What a job's outcome depends on: facts about its runs (and its cancel mark).
+
+    ``cancelled``: cancelled, or some run was revoked; ``failed``: some run FAILURE;
+    ``succeeded``: some run SUCCESS or SKIPPED; ``lacking``: some SUCCESS run lists
+    source files it could not make (under :data:`FAILED_KEY`).
+    """
+
+    active: bool
+    cancelled: bool
+    failed: bool
+    succeeded: bool
+    lacking: bool
+
+
+def decide(facts: JobFacts) -> JobOutcome | None:
+    """The outcome of a job: ``None`` while any run is active.
+
+    A cancelled job (or one with a revoked run) is CANCELLED; otherwise a job with a
+    failed run is PARTIAL if another succeeded and FAILURE if none did; a job without
+    failures is PARTIAL when a run lacks some of its files, else SUCCESS.
+    """
+    if facts.active:
+        return None
+    if facts.cancelled:
+        return JobOutcome.CANCELLED
+    if facts.failed:
+        return JobOutcome.PARTIAL if facts.succeeded else JobOutcome.FAILURE
+    return JobOutcome.PARTIAL if facts.lacking else JobOutcome.SUCCESS
+
+
 def outcome_of(
     states: Collection[RunState], *, cancelled: bool, files_failed: bool = False
 ) -> JobOutcome | None:
-    """The outcome of a job whose runs are in ``states``; ``None`` while any is active.
+    """The outcome (:func:`decide`) of a job whose runs are in ``states``.
 
-    A cancelled job (or one with a revoked run) is CANCELLED; otherwise SUCCESS when
-    every run succeeded or was skipped, FAILURE when none did, PARTIAL in between. A
-    run that succeeded without some of its files (``files_failed``: its result lists
-    them under :data:`FAILED_KEY`) makes a job that would be SUCCESS PARTIAL.
+    ``files_failed``: a SUCCESS run lists files it could not make (:func:`files_failed`).
     """
-    if any(not state.terminal for state in states):
-        return None
-    if cancelled or RunState.REVOKED in states:
-        return JobOutcome.CANCELLED
-    succeeded = sum(state.value in _DONE_STATES for state in states)
-    if succeeded == len(states):
-        return JobOutcome.PARTIAL if files_failed else JobOutcome.SUCCESS
-    return JobOutcome.PARTIAL if succeeded else JobOutcome.FAILURE
+    return decide(
+        JobFacts(
+            active=any(not state.terminal for state in states),
+            cancelled=cancelled or RunState.REVOKED in states,
+            failed=RunState.FAILURE in states,
+            succeeded=any(state.value in _DONE_STATES for state in states),
+            lacking=files_failed,
+        )
+    )
 
 
 def files_failed(runs: Collection[RunRow]) -> bool:
-    """Whether a run succeeded without some of its files (see :func:`outcome_of`)."""
+    """Whether a run succeeded without some of its files (see :class:`JobFacts`)."""
     return any(
         run.state is RunState.SUCCESS and bool((run.result or {}).get(FAILED_KEY)) for run in runs
     )
@@ -89,7 +124,7 @@ class JobCondition:
     """Constraints on a job, all of which must hold; ``None`` leaves one open.
 
     ``cancelled`` means cancelled or with a revoked run (what makes a job CANCELLED
-    once complete); ``executing`` means some run is EXECUTING now.
+    once complete); ``executing`` means some run is EXECUTING (or PUBLISHING) now.
     """
 
     complete: bool | None = None
@@ -114,13 +149,8 @@ def _cancelled() -> ColumnElement[bool]:
     return or_(JobRecord.cancelled_at.is_not(None), _has_run(RunState.REVOKED.value))
 
 
-def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
-    cancelled = _cancelled()
-    if outcome is JobOutcome.CANCELLED:
-        return cancelled
-    failed = _has_run(RunState.FAILURE.value)
-    succeeded = _has_run(*_DONE_STATES)
-    # A SUCCESS run whose result lists files it could not make (outcome_of).
+def _facts_sql() -> tuple[ColumnElement[bool], ...]:
+    """The facts of :class:`JobFacts`, in its field order, as clauses on a job's row."""
     lacking = exists(
         select(JobRunRecord.run_id)
         .join(RunRecord, RunRecord.id == JobRunRecord.run_id)
@@ -130,20 +160,43 @@ def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
             RunRecord.result[FAILED_KEY].as_string().is_not(None),
         )
     )
-    rule = {
-        JobOutcome.SUCCESS: and_(not_(failed), not_(lacking)),
-        JobOutcome.PARTIAL: and_(succeeded, or_(failed, lacking)),
-        JobOutcome.FAILURE: and_(failed, not_(succeeded)),
-    }[outcome]
-    return and_(not_(cancelled), rule)
+    return (
+        _has_run(*ACTIVE_STATES),
+        _cancelled(),
+        _has_run(RunState.FAILURE.value),
+        _has_run(*_DONE_STATES),
+        lacking,
+    )
+
+
+# Every combination of facts, numbered as _facts_number numbers it (fact i is bit i).
+_COMBINATIONS = {
+    sum(bit << index for index, bit in enumerate(bits)): JobFacts(*map(bool, bits))
+    for bits in itertools.product((0, 1), repeat=len(fields(JobFacts)))
+}
+
+
+def _facts_number() -> ColumnElement[int]:
+    total: ColumnElement[int] | None = None
+    for index, fact in enumerate(_facts_sql()):
+        term = case((fact, 1 << index), else_=0)
+        total = term if total is None else total + term
+    assert total is not None
+    return total
+
+
+def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
+    """Jobs whose facts :func:`decide` maps to ``outcome``: the rule, applied in SQL."""
+    numbers = sorted(n for n, facts in _COMBINATIONS.items() if decide(facts) is outcome)
+    return _facts_number().in_(numbers)
 
 
 def _condition_clause(condition: JobCondition) -> ColumnElement[bool]:
     if condition.outcome is not None and condition.complete is False:
         return false()
     parts: list[ColumnElement[bool]] = []
-    # Only a complete job has an outcome.
-    complete = True if condition.outcome is not None else condition.complete
+    # Only a complete job has an outcome (and the outcome's rule says so itself).
+    complete = None if condition.outcome is not None else condition.complete
     if complete is not None:
         parts.append(_is(_has_run(*ACTIVE_STATES), not complete))
     if condition.outcome is not None:
@@ -151,7 +204,7 @@ def _condition_clause(condition: JobCondition) -> ColumnElement[bool]:
     if condition.cancelled is not None:
         parts.append(_is(_cancelled(), condition.cancelled))
     if condition.executing is not None:
-        parts.append(_is(_has_run(RunState.EXECUTING.value), condition.executing))
+        parts.append(_is(_has_run(*sorted(s.value for s in LEASED)), condition.executing))
     return and_(true(), *parts)
 
 

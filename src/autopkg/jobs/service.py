@@ -12,7 +12,7 @@ from autopkg.boundaries.geojson import Area
 from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import JobCondition, JobOutcome, JobRow
-from autopkg.db.models import RunState
+from autopkg.domain.states import RunState
 from autopkg.errors import ConflictError, NotFoundError, RateLimitedError
 from autopkg.jobs.estimates import check_limit
 from autopkg.jobs.executors import Executor
@@ -37,7 +37,7 @@ class RunStatus:
     """What one processor of a job is doing."""
 
     processor_id: str
-    state: RunState
+    state: RunState  # as clients are told (RunState.reported)
     percent: float
     task: str
     result: dict[str, Any] | None
@@ -253,7 +253,7 @@ def _status_of(job: JobRow) -> JobStatus:
     runs = tuple(
         RunStatus(
             processor_id=run.processor_id,
-            state=run.state,
+            state=run.state.reported,
             percent=100.0 if run.state.terminal else run.percent,
             task=_task_of(run.state, run.current_task, run.error),
             result=_result_of(run.state, run.result, run.error_code, run.error),

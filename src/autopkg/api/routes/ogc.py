@@ -26,7 +26,7 @@ from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import ErrorMessage
 from autopkg.boundaries.geojson import parse_area
 from autopkg.db.jobs import MAX_PAGE, JobCondition, JobOutcome
-from autopkg.db.models import RunState
+from autopkg.domain.states import RunState
 from autopkg.errors import NotFoundError, UnprocessableError
 from autopkg.jobs import service
 from autopkg.processors.base import Metadata

@@ -1,0 +1,1 @@
+"""The domain's values: plain types every layer may import, importing no layer above."""
