@@ -83,13 +83,16 @@ class RunReporter:
                 processor stops.
             RunTimeLimitError: the run passed its soft time limit.
         """
-        self.check()
         with self._lock:
             percent = max(self._percent, min(100.0, percent))
             changed_task = task != self._task
+            # Counted before the checks: progress that moves past the soft limit is
+            # still no stall; a processor that ignores that limit meets the hard one.
             if changed_task or percent > self._percent:
                 self._moved = self._clock()
             self._percent, self._task = percent, task
+        self.check()
+        with self._lock:
             now = time.monotonic()
             if changed_task or now - self._last_write >= self._min_interval:
                 self._last_write = now

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from autopkg.db import runs as run_repo
@@ -32,11 +29,3 @@ def state(database: Database, run_id: str) -> tuple[str, int, str | None]:
         assert run is not None
         return run.state, run.attempts, run.lease_owner
 
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Return once ``condition()`` holds; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        assert time.monotonic() < deadline, f"still not true after {timeout}s"
-        pause.wait(0.05)

@@ -17,7 +17,8 @@ from autopkg.db.session import Database
 from autopkg.errors import RunAbandonedError, RunTimeLimitError
 from autopkg.jobs.policy import RunPolicy
 from autopkg.jobs.progress import RunReporter
-from tests.unit.jobs.helpers import MAX, queue, state, wait_until
+from tests.conftest import wait_until
+from tests.unit.jobs.helpers import MAX, queue, state
 
 # Short, so that the heartbeat (a quarter of it) beats often; never expires meanwhile.
 BEAT_LEASE = timedelta(seconds=1)
