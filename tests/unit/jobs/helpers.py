@@ -28,4 +28,3 @@ def state(database: Database, run_id: str) -> tuple[str, int, str | None]:
         run = run_repo.get_run(session, run_id=run_id)
         assert run is not None
         return run.state, run.attempts, run.lease_owner
-
