@@ -149,40 +149,45 @@ def _cancelled() -> ColumnElement[bool]:
     return or_(JobRecord.cancelled_at.is_not(None), _has_run(RunState.REVOKED.value))
 
 
-def _facts_sql() -> tuple[ColumnElement[bool], ...]:
-    """The facts of :class:`JobFacts`, in its field order, as clauses on a job's row."""
-    lacking = exists(
-        select(JobRunRecord.run_id)
+def _facts_number() -> ColumnElement[int]:
+    """The facts of :class:`JobFacts` as one number (fact *i* is bit *i*), per job row.
+
+    One correlated subquery reads the job's runs once; each fact is the largest of its
+    bit over the runs (a job without runs has only its cancel mark).
+    """
+    run_state = RunRecord.state
+    cancel_mark = case((JobRecord.cancelled_at.is_not(None), 2), else_=0)
+    lacks_files = and_(
+        run_state == RunState.SUCCESS.value,
+        RunRecord.result[FAILED_KEY].as_string().is_not(None),
+    )
+    bits: list[ColumnElement[bool]] = [
+        run_state.in_(ACTIVE_STATES),
+        or_(run_state == RunState.REVOKED.value, JobRecord.cancelled_at.is_not(None)),
+        run_state == RunState.FAILURE.value,
+        run_state.in_(_DONE_STATES),
+        lacks_files,
+    ]
+    per_run = [func.max(case((bit, 1 << index), else_=0)) for index, bit in enumerate(bits)]
+    total: ColumnElement[int] = per_run[0]
+    for term in per_run[1:]:
+        total = total + term
+    of_runs = (
+        select(total)
+        .select_from(JobRunRecord)
         .join(RunRecord, RunRecord.id == JobRunRecord.run_id)
-        .where(
-            JobRunRecord.job_id == JobRecord.id,
-            RunRecord.state == RunState.SUCCESS.value,
-            RunRecord.result[FAILED_KEY].as_string().is_not(None),
-        )
+        .where(JobRunRecord.job_id == JobRecord.id)
+        .correlate(JobRecord)
+        .scalar_subquery()
     )
-    return (
-        _has_run(*ACTIVE_STATES),
-        _cancelled(),
-        _has_run(RunState.FAILURE.value),
-        _has_run(*_DONE_STATES),
-        lacking,
-    )
+    return func.coalesce(of_runs, cancel_mark)
 
 
-# Every combination of facts, numbered as _facts_number numbers it (fact i is bit i).
+# Every combination of facts, numbered as _facts_number numbers it.
 _COMBINATIONS = {
     sum(bit << index for index, bit in enumerate(bits)): JobFacts(*map(bool, bits))
     for bits in itertools.product((0, 1), repeat=len(fields(JobFacts)))
 }
-
-
-def _facts_number() -> ColumnElement[int]:
-    total: ColumnElement[int] | None = None
-    for index, fact in enumerate(_facts_sql()):
-        term = case((fact, 1 << index), else_=0)
-        total = term if total is None else total + term
-    assert total is not None
-    return total
 
 
 def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
