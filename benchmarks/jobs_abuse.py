@@ -28,8 +28,9 @@ from tests.fixtures.mirror import serve_directory
 from tests.fixtures.postgres import postgis_database
 from tests.fixtures.sources import build_mirror
 
-from autopkg.db.models import JobRecord, JobRunRecord, RunRecord, RunState
+from autopkg.db.models import JobRecord, JobRunRecord, RunRecord
 from autopkg.db.session import Database
+from autopkg.domain.states import RunState
 from benchmarks.inputs import CACHE
 
 AT_ONCE = 8

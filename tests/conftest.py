@@ -79,6 +79,18 @@ def wait_until_complete(client: TestClient, job_id: str, timeout: float = 60.0) 
         time.sleep(0.05)
 
 
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Return once ``condition()`` holds; fail after ``timeout`` seconds (no fixed sleeps)."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not condition():
+        assert time.monotonic() < deadline, f"still not true after {timeout}s"
+        pause.wait(0.05)
+
+
 @pytest.fixture
 def wait_for_job(client: TestClient) -> Callable[..., dict[str, Any]]:
     """:func:`wait_until_complete` on the suite's client."""

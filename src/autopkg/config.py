@@ -81,10 +81,17 @@ class Settings(BaseSettings):
         3600, ge=10, description="A queued run message no worker took by then is dropped."
     )
     task_soft_time_limit_secs: int = Field(
-        6 * 3600, ge=10, description="A run still working after this is stopped and fails."
+        6 * 3600, ge=1, description="A run still working after this is asked to stop and fails."
     )
     task_time_limit_secs: int = Field(
-        6 * 3600 + 300, ge=20, description="A run's worker process is killed after this."
+        6 * 3600 + 300,
+        ge=2,
+        description="An attempt still working after this is given up (retried or failed).",
+    )
+    run_stall_secs: int = Field(
+        1800,
+        ge=1,
+        description="An attempt whose progress has not moved for this long is given up.",
     )
     workers: int = Field(2, ge=1, le=64, description="Embedded worker threads.")
     custom_area_retention_days: int = Field(

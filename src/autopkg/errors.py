@@ -116,6 +116,12 @@ class RunAbandonedError(AutopkgError):
     code = "run_abandoned"
 
 
+class RunTimeLimitError(AutopkgError):
+    """A run passed its soft time limit and was asked to stop (at its next report)."""
+
+    code = "time_limit"
+
+
 class LimitExceededError(UnprocessableError):
     """The request is over a configured size limit (the message names it and the value)."""
 

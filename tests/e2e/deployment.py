@@ -92,11 +92,17 @@ class Production:
 
 @contextmanager
 def production(
-    root: Path, base_env: dict[str, str], *, workers: int = 2, postgres_port: int | None = None
+    root: Path,
+    base_env: dict[str, str],
+    *,
+    workers: int = 2,
+    concurrency: int = 1,
+    postgres_port: int | None = None,
 ) -> Iterator[Production]:
     """Start a whole production deployment under ``root``; stop it all afterwards.
 
-    The database is on the machine's PostgreSQL, or on the server at ``postgres_port``.
+    ``workers`` ``autopkg worker`` processes of ``concurrency`` children each. The
+    database is on the machine's PostgreSQL, or on the server at ``postgres_port``.
     """
     with ExitStack() as stack:
         database_url = stack.enter_context(
@@ -122,7 +128,7 @@ def production(
         # Stopped also when it never became ready: its processes would outlive the test.
         stack.callback(server.stop)
         server.start()
-        pool = [WorkerProcess(root / f"worker-{i}", env) for i in range(workers)]
+        pool = [WorkerProcess(root / f"worker-{i}", env, concurrency) for i in range(workers)]
         for worker in pool:
             stack.callback(worker.stop)
             worker.start()

@@ -15,6 +15,7 @@ from autopkg import logs
 from autopkg.config import Settings
 from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
+from autopkg.jobs.policy import RunPolicy
 from autopkg.jobs.progress import RunReporter
 from autopkg.threads import context_thread
 
@@ -66,7 +67,9 @@ def test_the_heartbeat_names_its_run(tmp_path: Path, capsys: pytest.CaptureFixtu
     # No such run: the first beat finds the lease gone and says so from its thread.
     with (
         logs.context(**FIELDS),
-        RunReporter(database, run_id="r1", owner="me", lease=timedelta(seconds=1)) as reporter,
+        RunReporter(
+            database, run_id="r1", owner="me", policy=RunPolicy(timedelta(seconds=1))
+        ) as reporter,
     ):
         while not reporter.lost:
             threading.Event().wait(0.05)

@@ -32,7 +32,7 @@ from autopkg.api.storage_calls import StorageCalls
 from autopkg.db import counters
 from autopkg.db import jobs as job_repo
 from autopkg.db import runs as run_repo
-from autopkg.db.models import RunState
+from autopkg.domain.states import RunState
 from autopkg.errors import StorageError
 from autopkg.packaging.publish import read_manifest
 from autopkg.runtime import Runtime

@@ -28,8 +28,13 @@ def worker_command(
     if not configured.celery_broker:
         raise ConfigurationError("autopkg worker needs AUTOPKG_CELERY_BROKER (e.g. redis://…)")
     check_broker(configured)
+    from autopkg.jobs.recovery import recover
+
     rt = runtime(service=True)
     settings = rt.settings
+    # The same start-up recovery as every executor's: runs this host's dead processes
+    # held are released at once.
+    recover(rt)
     rt.database.dispose()
     run_worker(
         settings,

@@ -1,9 +1,10 @@
 """Read queries over jobs: a job's outcome, and listing jobs newest first with filters.
 
-A job's state and outcome are not stored: they follow from its runs' states (and
-whether it was cancelled). :func:`outcome_of` decides them in Python for one job and
-:func:`list_jobs` expresses the same rules in SQL, so a filter never disagrees with
-the status a client then reads.
+A job's state and outcome are not stored: they follow from five facts about its runs
+(:class:`JobFacts`) by one rule, a decision list (:data:`_RULE`). A job read in Python
+gets its facts from its runs and the rule decides (:func:`outcome_of`); a filter in SQL
+is built from the same rows over the same facts as clauses (:func:`_outcome_clause`),
+so a filter never disagrees with the status a client then reads.
 
 Jobs are read as plain rows (:class:`JobRow`) on a Core connection, in one query for
 any number of jobs: a status is the most polled read of the API, and loading it as ORM
@@ -36,7 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from autopkg.db.locks import advisory_key
-from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord, RunState
+from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord
+from autopkg.domain.states import LEASED, RunState
 
 #: Most jobs one page of a listing returns.
 MAX_PAGE = 100
@@ -57,28 +59,65 @@ _DONE_STATES = (RunState.SUCCESS.value, RunState.SKIPPED.value)
 FAILED_KEY = "failed"
 
 
+@dataclass(frozen=True)
+class JobFacts:
+    """What a job's outcome depends on: facts about its runs (and its cancel mark).
+
+    ``cancelled``: cancelled, or some run was revoked; ``failed``: some run FAILURE;
+    ``succeeded``: some run SUCCESS or SKIPPED; ``lacking``: some SUCCESS run lists
+    source files it could not make (under :data:`FAILED_KEY`).
+    """
+
+    active: bool
+    cancelled: bool
+    failed: bool
+    succeeded: bool
+    lacking: bool
+
+
+#: The rule, as a decision list: the first row whose facts all hold gives the outcome
+#: (``None``: not complete). Python reads it in :func:`decide`; SQL in
+#: :func:`_outcome_clause`. A cancelled job (or one with a revoked run) is CANCELLED;
+#: otherwise a job with a failed run is PARTIAL if another succeeded and FAILURE if
+#: none did; a job without failures is PARTIAL when a run lacks some of its files.
+_RULE: tuple[tuple[dict[str, bool], JobOutcome | None], ...] = (
+    ({"active": True}, None),
+    ({"cancelled": True}, JobOutcome.CANCELLED),
+    ({"failed": True, "succeeded": True}, JobOutcome.PARTIAL),
+    ({"failed": True}, JobOutcome.FAILURE),
+    ({"lacking": True}, JobOutcome.PARTIAL),
+    ({}, JobOutcome.SUCCESS),
+)
+
+
+def decide(facts: JobFacts) -> JobOutcome | None:
+    """The outcome of a job with these facts (:data:`_RULE`); ``None`` while any run is active."""
+    for condition, outcome in _RULE:
+        if all(getattr(facts, name) is wanted for name, wanted in condition.items()):
+            return outcome
+    raise AssertionError("the rule's last row holds for every job")
+
+
 def outcome_of(
     states: Collection[RunState], *, cancelled: bool, files_failed: bool = False
 ) -> JobOutcome | None:
-    """The outcome of a job whose runs are in ``states``; ``None`` while any is active.
+    """The outcome (:func:`decide`) of a job whose runs are in ``states``.
 
-    A cancelled job (or one with a revoked run) is CANCELLED; otherwise SUCCESS when
-    every run succeeded or was skipped, FAILURE when none did, PARTIAL in between. A
-    run that succeeded without some of its files (``files_failed``: its result lists
-    them under :data:`FAILED_KEY`) makes a job that would be SUCCESS PARTIAL.
+    ``files_failed``: a SUCCESS run lists files it could not make (:func:`files_failed`).
     """
-    if any(not state.terminal for state in states):
-        return None
-    if cancelled or RunState.REVOKED in states:
-        return JobOutcome.CANCELLED
-    succeeded = sum(state.value in _DONE_STATES for state in states)
-    if succeeded == len(states):
-        return JobOutcome.PARTIAL if files_failed else JobOutcome.SUCCESS
-    return JobOutcome.PARTIAL if succeeded else JobOutcome.FAILURE
+    return decide(
+        JobFacts(
+            active=any(not state.terminal for state in states),
+            cancelled=cancelled or RunState.REVOKED in states,
+            failed=RunState.FAILURE in states,
+            succeeded=any(state.value in _DONE_STATES for state in states),
+            lacking=files_failed,
+        )
+    )
 
 
 def files_failed(runs: Collection[RunRow]) -> bool:
-    """Whether a run succeeded without some of its files (see :func:`outcome_of`)."""
+    """Whether a run succeeded without some of its files (see :class:`JobFacts`)."""
     return any(
         run.state is RunState.SUCCESS and bool((run.result or {}).get(FAILED_KEY)) for run in runs
     )
@@ -89,7 +128,7 @@ class JobCondition:
     """Constraints on a job, all of which must hold; ``None`` leaves one open.
 
     ``cancelled`` means cancelled or with a revoked run (what makes a job CANCELLED
-    once complete); ``executing`` means some run is EXECUTING now.
+    once complete); ``executing`` means some run is EXECUTING (or PUBLISHING) now.
     """
 
     complete: bool | None = None
@@ -114,13 +153,8 @@ def _cancelled() -> ColumnElement[bool]:
     return or_(JobRecord.cancelled_at.is_not(None), _has_run(RunState.REVOKED.value))
 
 
-def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
-    cancelled = _cancelled()
-    if outcome is JobOutcome.CANCELLED:
-        return cancelled
-    failed = _has_run(RunState.FAILURE.value)
-    succeeded = _has_run(*_DONE_STATES)
-    # A SUCCESS run whose result lists files it could not make (outcome_of).
+def _facts_sql() -> dict[str, ColumnElement[bool]]:
+    """The facts of :class:`JobFacts`, by name, as clauses on a job's row."""
     lacking = exists(
         select(JobRunRecord.run_id)
         .join(RunRecord, RunRecord.id == JobRunRecord.run_id)
@@ -130,20 +164,40 @@ def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
             RunRecord.result[FAILED_KEY].as_string().is_not(None),
         )
     )
-    rule = {
-        JobOutcome.SUCCESS: and_(not_(failed), not_(lacking)),
-        JobOutcome.PARTIAL: and_(succeeded, or_(failed, lacking)),
-        JobOutcome.FAILURE: and_(failed, not_(succeeded)),
-    }[outcome]
-    return and_(not_(cancelled), rule)
+    return {
+        "active": _has_run(*ACTIVE_STATES),
+        "cancelled": _cancelled(),
+        "failed": _has_run(RunState.FAILURE.value),
+        "succeeded": _has_run(*_DONE_STATES),
+        "lacking": lacking,
+    }
+
+
+def _outcome_clause(outcome: JobOutcome) -> ColumnElement[bool]:
+    """Jobs :data:`_RULE` gives ``outcome``: a row of it holds, and no earlier row does.
+
+    Plain EXISTS and NOT EXISTS clauses, which the databases plan as (anti-)joins.
+    """
+    facts = _facts_sql()
+
+    def holds(condition: dict[str, bool]) -> ColumnElement[bool]:
+        return and_(true(), *(_is(facts[name], wanted) for name, wanted in condition.items()))
+
+    chosen: list[ColumnElement[bool]] = []
+    earlier: list[ColumnElement[bool]] = []
+    for condition, result in _RULE:
+        if result is outcome:
+            chosen.append(and_(holds(condition), *(not_(clause) for clause in earlier)))
+        earlier.append(holds(condition))
+    return or_(false(), *chosen)
 
 
 def _condition_clause(condition: JobCondition) -> ColumnElement[bool]:
     if condition.outcome is not None and condition.complete is False:
         return false()
     parts: list[ColumnElement[bool]] = []
-    # Only a complete job has an outcome.
-    complete = True if condition.outcome is not None else condition.complete
+    # Only a complete job has an outcome (and the outcome's rule says so itself).
+    complete = None if condition.outcome is not None else condition.complete
     if complete is not None:
         parts.append(_is(_has_run(*ACTIVE_STATES), not complete))
     if condition.outcome is not None:
@@ -151,7 +205,7 @@ def _condition_clause(condition: JobCondition) -> ColumnElement[bool]:
     if condition.cancelled is not None:
         parts.append(_is(_cancelled(), condition.cancelled))
     if condition.executing is not None:
-        parts.append(_is(_has_run(RunState.EXECUTING.value), condition.executing))
+        parts.append(_is(_has_run(*sorted(s.value for s in LEASED)), condition.executing))
     return and_(true(), *parts)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -23,30 +22,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from autopkg.db.types import MultiPolygonType, UTCDateTime
+from autopkg.domain.states import ACTIVE
 
 
 class Base(DeclarativeBase):
     """Declarative base of every autopkg table."""
 
 
-class RunState(enum.StrEnum):
-    """State of one processor run (the API's ``job_status``)."""
-
-    PENDING = "PENDING"
-    EXECUTING = "EXECUTING"
-    SUCCESS = "SUCCESS"
-    FAILURE = "FAILURE"
-    SKIPPED = "SKIPPED"
-    REVOKED = "REVOKED"
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the run will not change state any more."""
-        return self not in (RunState.PENDING, RunState.EXECUTING)
-
-
-ACTIVE_STATES = (RunState.PENDING.value, RunState.EXECUTING.value)
-_ACTIVE_SQL = "state IN ('PENDING', 'EXECUTING')"
+#: The values of the active states (autopkg.domain.states.ACTIVE), as stored.
+ACTIVE_STATES = tuple(sorted(state.value for state in ACTIVE))
+# Spelled out for the partial unique index (and its migration, 0011).
+_ACTIVE_SQL = "state IN ('PENDING', 'EXECUTING', 'PUBLISHING')"
 
 
 class BoundaryRecord(Base):
@@ -157,8 +143,7 @@ class RunRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # Set by the owner just before it writes the manifest: from then on a cancel no
-    # longer revokes the run, so a published run always ends SUCCESS.
+    # When the owner moved the run to PUBLISHING (just before it writes the manifest).
     publishing_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # When a message for this run was last handed to the broker; a PENDING run with
     # none, or an old one, is sent again by the reconciler.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from autopkg.db.models import BoundaryRecord, RunRecord, RunState
+from autopkg.db.models import BoundaryRecord, RunRecord
+from autopkg.domain.states import RunState
 
 # A run is SUCCESS only once its files and manifest are published, and SKIPPED only
 # when its output is published already; a retired custom area's package is deleted

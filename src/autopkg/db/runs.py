@@ -1,32 +1,72 @@
 """Jobs and runs: join-or-create, and every state transition of a run.
 
-This module owns every change of a run's state. Each transition is one conditional
-UPDATE on the state (and owner) it expects and says whether it took effect, so the
-loser of a race (a sweep beside ``finish``, a cancel beside publishing, two claimers)
-learns that it lost and nothing is overwritten. Nothing else writes
-``runs.state``.
+This module implements the rows of the run state machine
+(:data:`autopkg.domain.states.TRANSITIONS`) and nothing else writes ``runs.state``.
+Each function names the events it implements (:func:`implements`); each change is one
+conditional UPDATE through :func:`_fire`, which takes the states to leave and the state
+to reach from the table, adds the function's guards (owner, lease, attempts) and says
+whether it took effect, so the loser of a race (a sweep beside ``finish``, a cancel
+beside publishing, two claimers) learns that it lost and nothing is overwritten.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
-from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord, RunState
+from autopkg.db.models import ACTIVE_STATES, JobRecord, JobRunRecord, RunRecord
 from autopkg.domain.options import options_key
+from autopkg.domain.states import LEASED, RunEvent, RunState, sources_of, target_of
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+_IMPLEMENTED: dict[RunEvent, str] = {}
 
 
-def _rowcount(result: Result[Any]) -> int:
+def implements(*events: RunEvent) -> Callable[[_Function], _Function]:
+    """Mark a function as the implementation of ``events`` (rows of the state machine)."""
+
+    def mark(function: _Function) -> _Function:
+        for event in events:
+            _IMPLEMENTED[event] = function.__name__
+        return function
+
+    return mark
+
+
+def implementations() -> dict[RunEvent, str]:
+    """Which function implements each event of the state machine."""
+    return dict(_IMPLEMENTED)
+
+
+def _fire(session: Session, event: RunEvent, *guards: ColumnElement[bool], **values: Any) -> bool:
+    """Apply ``event`` to the one run ``guards`` select, if it is in a state the event leaves.
+
+    The states left and reached come from the machine's table; ``values`` are the other
+    columns the transition sets. Returns whether the run changed (one row updated).
+    """
+    target = target_of(event)
+    if target is not None:
+        values["state"] = target.value
+    updated = session.execute(
+        update(RunRecord)
+        .where(RunRecord.state.in_(_values(sources_of(event))), *guards)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     # An UPDATE returns a CursorResult at run time; the ORM's execute is typed Result.
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
+    assert isinstance(updated, CursorResult)
+    return int(updated.rowcount) == 1
+
+
+def _values(states: frozenset[RunState]) -> list[str]:
+    return sorted(state.value for state in states)
 
 
 def utcnow() -> datetime:
@@ -76,6 +116,7 @@ def _new_run(
     )
 
 
+@implements(RunEvent.SUBMIT)
 def join_or_create_run(
     session: Session,
     *,
@@ -113,6 +154,7 @@ def join_or_create_run(
     return run, True
 
 
+@implements(RunEvent.FIND_CURRENT)
 def create_skipped_run(
     session: Session,
     *,
@@ -164,17 +206,7 @@ def get_run(session: Session, *, run_id: str) -> RunRecord | None:
     return session.get(RunRecord, run_id)
 
 
-def _claimable(now: datetime, max_attempts: int) -> ColumnElement[bool]:
-    """PENDING, or EXECUTING with an expired lease, and not yet tried ``max_attempts`` times."""
-    return and_(
-        or_(
-            RunRecord.state == RunState.PENDING.value,
-            (RunRecord.state == RunState.EXECUTING.value) & (RunRecord.lease_expires_at < now),
-        ),
-        RunRecord.attempts < max_attempts,
-    )
-
-
+@implements(RunEvent.CLAIM)
 def claim(
     session: Session,
     *,
@@ -184,19 +216,23 @@ def claim(
     run_id: str | None = None,
     run_ids: Sequence[str] | None = None,
 ) -> RunRecord | None:
-    """Atomically take a run that is PENDING or whose lease expired.
+    """Atomically take a PENDING run.
 
     With ``run_id`` only that run is considered (the Celery path); with ``run_ids`` only
-    those (a CLI running its own job); otherwise the oldest claimable run is taken (the
-    embedded pool). A run already attempted ``max_attempts`` times is never claimed: the
-    sweep fails it instead. The conditional UPDATE is the lock: when workers race,
-    exactly one sees its row updated; on PostgreSQL the candidate is also selected
-    ``FOR UPDATE SKIP LOCKED`` so concurrent claimers pick different runs.
+    those (a CLI running its own job); otherwise the oldest PENDING run is taken (the
+    embedded pool). A run already attempted ``max_attempts`` times is never claimed. A
+    run whose worker was lost is claimable again only once the sweep has put it back
+    (:func:`release`): that is the one way an expired lease is recovered. The
+    conditional UPDATE is the lock: when workers race, exactly one sees its row
+    updated; on PostgreSQL the candidate is also selected ``FOR UPDATE SKIP LOCKED`` so
+    concurrent claimers pick different runs.
     """
     now = utcnow()
-    claimable = _claimable(now, max_attempts)
+    tried_less = RunRecord.attempts < max_attempts
     if run_id is None:
-        query = select(RunRecord.id).where(claimable)
+        query = select(RunRecord.id).where(
+            RunRecord.state.in_(_values(sources_of(RunEvent.CLAIM))), tried_less
+        )
         if run_ids is not None:
             query = query.where(RunRecord.id.in_(run_ids))
         candidate = session.scalar(
@@ -205,33 +241,28 @@ def claim(
         if candidate is None:
             return None
         run_id = candidate
-    updated = session.execute(
-        update(RunRecord)
-        .where(RunRecord.id == run_id, claimable)
-        .values(
-            state=RunState.EXECUTING.value,
-            lease_owner=owner,
-            lease_expires_at=now + lease,
-            heartbeat_at=now,
-            started_at=now,
-            publishing_at=None,
-            attempts=RunRecord.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
+    claimed = _fire(
+        session,
+        RunEvent.CLAIM,
+        RunRecord.id == run_id,
+        tried_less,
+        lease_owner=owner,
+        lease_expires_at=now + lease,
+        heartbeat_at=now,
+        started_at=now,
+        publishing_at=None,
+        attempts=RunRecord.attempts + 1,
     )
-    if _rowcount(updated) != 1:
+    if not claimed:
         return None
     return session.get(RunRecord, run_id, populate_existing=True)
 
 
 def _owned(run_id: str, owner: str) -> ColumnElement[bool]:
-    return and_(
-        RunRecord.id == run_id,
-        RunRecord.lease_owner == owner,
-        RunRecord.state == RunState.EXECUTING.value,
-    )
+    return and_(RunRecord.id == run_id, RunRecord.lease_owner == owner)
 
 
+@implements(RunEvent.HEARTBEAT)
 def heartbeat(
     session: Session,
     *,
@@ -250,32 +281,32 @@ def heartbeat(
         values["percent"] = case((RunRecord.percent < percent, percent), else_=RunRecord.percent)
     if task is not None:
         values["current_task"] = task[:255]
-    updated = session.execute(
-        update(RunRecord)
-        .where(_owned(run_id, owner))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(updated) == 1
+    return _fire(session, RunEvent.HEARTBEAT, _owned(run_id, owner), **values)
 
 
+@implements(RunEvent.BEGIN_PUBLISH)
 def begin_publish(session: Session, *, run_id: str, owner: str, lease: timedelta) -> bool:
-    """Pass the point of no return before publishing, if ``owner`` still holds the run.
+    """Pass the point of no return (PUBLISHING), if ``owner`` still holds the run.
 
     From then on :func:`cancel_job` leaves the run alone, so whatever the owner
     publishes is recorded as SUCCESS rather than REVOKED. Returns ``False`` when the run
     was revoked or taken over: the caller must then publish nothing.
     """
     now = utcnow()
-    updated = session.execute(
-        update(RunRecord)
-        .where(_owned(run_id, owner))
-        .values(publishing_at=now, heartbeat_at=now, lease_expires_at=now + lease)
-        .execution_options(synchronize_session=False)
+    return _fire(
+        session,
+        RunEvent.BEGIN_PUBLISH,
+        _owned(run_id, owner),
+        publishing_at=now,
+        heartbeat_at=now,
+        lease_expires_at=now + lease,
     )
-    return _rowcount(updated) == 1
 
 
+_ENDINGS = {RunState.SUCCESS: RunEvent.SUCCEED, RunState.FAILURE: RunEvent.FAIL}
+
+
+@implements(*_ENDINGS.values())
 def finish(
     session: Session,
     *,
@@ -286,7 +317,13 @@ def finish(
     error_code: str | None = None,
     error: str | None = None,
 ) -> bool:
-    """Move an owned run to a terminal state; ``False`` if the lease was lost."""
+    """Move an owned run to SUCCESS (once publishing) or FAILURE; ``False`` if the lease was lost.
+
+    Raises:
+        ValueError: ``state`` is neither SUCCESS nor FAILURE.
+    """
+    if state not in _ENDINGS:
+        raise ValueError(f"a worker ends a run in SUCCESS or FAILURE, not {state}")
     values: dict[str, Any] = {
         "state": state.value,
         "result": result,
@@ -299,24 +336,13 @@ def finish(
     if state is RunState.SUCCESS:
         values["percent"] = 100.0
         values["current_task"] = "done"
-    updated = session.execute(
-        update(RunRecord)
-        .where(_owned(run_id, owner))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(updated) == 1
+    return _fire(session, _ENDINGS[state], _owned(run_id, owner), **values)
 
 
+@implements(RunEvent.DISPATCH)
 def mark_dispatched(session: Session, *, run_id: str) -> bool:
     """Record that a message for the PENDING run was just handed to the broker."""
-    updated = session.execute(
-        update(RunRecord)
-        .where(RunRecord.id == run_id, RunRecord.state == RunState.PENDING.value)
-        .values(dispatched_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(updated) == 1
+    return _fire(session, RunEvent.DISPATCH, RunRecord.id == run_id, dispatched_at=utcnow())
 
 
 def undispatched_runs(session: Session, *, sent_before: datetime) -> list[str]:
@@ -373,13 +399,12 @@ def durations(session: Session) -> list[tuple[str, float]]:
     ]
 
 
-def executing_runs(session: Session) -> list[RunRecord]:
-    """Every run currently marked EXECUTING."""
-    return list(
-        session.scalars(select(RunRecord).where(RunRecord.state == RunState.EXECUTING.value))
-    )
+def leased_runs(session: Session) -> list[RunRecord]:
+    """Every run a worker holds (EXECUTING or PUBLISHING)."""
+    return list(session.scalars(select(RunRecord).where(RunRecord.state.in_(_values(LEASED)))))
 
 
+@implements(RunEvent.GIVE_UP, RunEvent.RETRY)
 def release(
     session: Session,
     *,
@@ -391,14 +416,14 @@ def release(
 ) -> RunState | None:
     """Hand back a run whose worker is gone: PENDING again, or FAILURE after enough tries.
 
-    Conditional on the run still being EXECUTING for ``owner`` (the owner the caller
+    The one way a lost lease is recovered (the sweep calls it). Conditional on the run
+    still being held (EXECUTING or PUBLISHING) by ``owner`` (the owner the caller
     saw) and, with ``expired_before``, on its lease having expired by then; so a run
     that finished or renewed its lease meanwhile is left alone. Returns the new state,
     or ``None`` when nothing changed.
     """
     still_lost = [
         RunRecord.id == run_id,
-        RunRecord.state == RunState.EXECUTING.value,
         RunRecord.lease_owner.is_(None) if owner is None else RunRecord.lease_owner == owner,
     ]
     if expired_before is not None:
@@ -411,40 +436,42 @@ def release(
         "publishing_at": None,
         "dispatched_at": None,
     }
-    failed = session.execute(
-        update(RunRecord)
-        .where(*still_lost, RunRecord.attempts >= max_attempts)
-        .values(
-            state=RunState.FAILURE.value,
-            error_code="worker_lost",
-            error=f"{reason}; gave up after {max_attempts} attempts",
-            current_task=f"failed: {reason}",
-            finished_at=utcnow(),
-            **handed_back,
-        )
-        .execution_options(synchronize_session=False)
+    gave_up = _fire(
+        session,
+        RunEvent.GIVE_UP,
+        *still_lost,
+        RunRecord.attempts >= max_attempts,
+        error_code="worker_lost",
+        error=f"{reason}; gave up after {max_attempts} attempts",
+        current_task=f"failed: {reason}",
+        finished_at=utcnow(),
+        **handed_back,
     )
-    if _rowcount(failed) == 1:
+    if gave_up:
         return RunState.FAILURE
-    retried = session.execute(
-        update(RunRecord)
-        .where(*still_lost, RunRecord.attempts < max_attempts)
-        .values(state=RunState.PENDING.value, current_task=f"retrying: {reason}", **handed_back)
-        .execution_options(synchronize_session=False)
+    retried = _fire(
+        session,
+        RunEvent.RETRY,
+        *still_lost,
+        RunRecord.attempts < max_attempts,
+        current_task=f"retrying: {reason}",
+        **handed_back,
     )
-    return RunState.PENDING if _rowcount(retried) == 1 else None
+    return RunState.PENDING if retried else None
 
 
+@implements(RunEvent.CANCEL)
 def cancel_job(session: Session, *, job_id: str, client: str | None = None) -> list[str] | None:
     """Mark the job cancelled and revoke its active runs that no live job still needs.
 
-    Each revocation is one conditional UPDATE: the run must still be active, not past
-    :func:`begin_publish`, and linked to no other job that is not cancelled; a run that
-    finishes at the same moment keeps its result. Returns the ids of the revoked runs,
-    or ``None`` if there is no such job (submitted by ``client``, when given). A revoked
-    EXECUTING run loses its lease, so its worker stops at its next progress report or
-    before publishing, and publishes nothing. A job with no active run left is complete:
-    it is not marked cancelled, so its outcome stays what its runs made it.
+    Each revocation is one conditional UPDATE: the run must still be PENDING or
+    EXECUTING (not PUBLISHING: past :func:`begin_publish`), and linked to no other job
+    that is not cancelled; a run that finishes at the same moment keeps its result.
+    Returns the ids of the revoked runs, or ``None`` if there is no such job (submitted
+    by ``client``, when given). A revoked EXECUTING run loses its lease, so its worker
+    stops at its next progress report or before publishing, and publishes nothing. A
+    job with no active run left is complete: it is not marked cancelled, so its outcome
+    stays what its runs made it.
     """
     now = utcnow()
     job = session.get(JobRecord, job_id)
@@ -479,23 +506,15 @@ def cancel_job(session: Session, *, job_id: str, client: str | None = None) -> l
             )
             .exists()
         )
-        updated = session.execute(
-            update(RunRecord)
-            .where(
-                RunRecord.id == run_id,
-                RunRecord.state.in_(ACTIVE_STATES),
-                RunRecord.publishing_at.is_(None),
-                ~other_live_job,
-            )
-            .values(
-                state=RunState.REVOKED.value,
-                current_task="cancelled",
-                finished_at=now,
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if _rowcount(updated) == 1:
+        if _fire(
+            session,
+            RunEvent.CANCEL,
+            RunRecord.id == run_id,
+            ~other_live_job,
+            current_task="cancelled",
+            finished_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+        ):
             revoked.append(run_id)
     return revoked

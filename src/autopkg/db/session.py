@@ -68,7 +68,7 @@ def make_engine(url: str, *, read_timeout: float = READ_TIMEOUT_SECS) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT and
-        # locking; take control so every transaction starts with BEGIN IMMEDIATE.
+        # locking; take control so _on_begin chooses how each transaction begins.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

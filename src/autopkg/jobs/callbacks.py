@@ -31,7 +31,7 @@ import autopkg
 from autopkg.db import deliveries
 from autopkg.db.deliveries import Change, Delivery, Role, Subscription
 from autopkg.db.jobs import JobOutcome
-from autopkg.db.models import RunState
+from autopkg.domain.states import RunState
 from autopkg.jobs import callback_targets, service
 from autopkg.jobs.callback_targets import RefusedTargetError
 from autopkg.runtime import Runtime

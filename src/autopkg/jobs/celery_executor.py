@@ -5,12 +5,16 @@ The only module that imports Celery. A message carries a run id and nothing else
 embedded pool and executes it with :func:`autopkg.jobs.engine.execute`, so a message
 delivered twice, or late, does no harm. Long-task settings: late acknowledgement and
 rejection on a lost worker (a killed worker's message is delivered again), prefetch of
-one, a broker visibility timeout longer than the longest run, and time limits and
-message expiry from the settings. Celery states never reach the API: the database
-holds every run's state.
+one, a broker visibility timeout longer than the longest run, and message expiry from
+the settings. The time limits and the stall rule are the execution policy's, applied
+by the run's reporter as in the embedded pool (:mod:`autopkg.jobs.policy`); Celery's
+own hard limit, one lease later, only reaps a child whose processor never returns
+(a thread cannot be killed, a process can). Each prefork child sizes GDAL for the
+worker's concurrency, so the children share the machine's CPUs. Celery states never
+reach the API: the database holds every run's state.
 
-``autopkg serve`` only enqueues. Its reconciler thread sweeps runs whose worker
-stopped (lease expired) back to PENDING and sends every PENDING run that has no
+``autopkg serve`` only enqueues. Its reconciler thread recovers runs whose worker
+stopped (:func:`autopkg.jobs.recovery.recover`) and sends every PENDING run that has no
 recent message (none for five leases, at least a minute, at most the message expiry),
 which also covers runs submitted while the broker was down and messages lost with a
 killed worker that had reserved them.
@@ -26,12 +30,13 @@ from celery import Celery, signals
 from celery.apps.worker import install_worker_term_handler
 from kombu.exceptions import KombuError
 
-from autopkg.clip.budget import configure_gdal
+from autopkg.clip.budget import size_gdal
 from autopkg.config import Settings, load_settings
 from autopkg.db import runs as run_repo
 from autopkg.errors import ConfigurationError
 from autopkg.jobs import engine
 from autopkg.jobs.housekeeping import Housekeeper
+from autopkg.jobs.recovery import recover
 from autopkg.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
@@ -39,7 +44,7 @@ log = logging.getLogger(__name__)
 TASK_NAME = "autopkg.execute_run"
 QUEUE = "autopkg"
 # The broker redelivers an unacknowledged message after its visibility timeout: it must
-# outlast the longest run (the hard time limit) by a margin.
+# outlast the longest run (Celery's hard time limit) by a margin.
 _VISIBILITY_MARGIN_SECS = 600
 _BROKER_TIMEOUT_SECS = 3.0
 
@@ -47,17 +52,17 @@ _BROKER_TIMEOUT_SECS = 3.0
 def make_celery(settings: Settings) -> Celery:
     """Return the Celery app configured from ``settings`` (broker required)."""
     app = Celery("autopkg", broker=settings.celery_broker, backend=settings.celery_backend)
+    # The policy gives an attempt up at the hard limit; Celery kills the child a lease
+    # later, if the processor is still inside it.
+    kill_after = settings.task_time_limit_secs + settings.run_lease_seconds
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=settings.celery_backend is None,
-        task_soft_time_limit=settings.task_soft_time_limit_secs,
-        task_time_limit=settings.task_time_limit_secs,
+        task_time_limit=kill_after,
         task_default_queue=QUEUE,
-        broker_transport_options={
-            "visibility_timeout": settings.task_time_limit_secs + _VISIBILITY_MARGIN_SECS
-        },
+        broker_transport_options={"visibility_timeout": kill_after + _VISIBILITY_MARGIN_SECS},
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=_BROKER_TIMEOUT_SECS,
         worker_hijack_root_logger=False,
@@ -80,8 +85,6 @@ def _runtime_of_this_process() -> Runtime:
     global _worker_runtime
     with _worker_lock:
         if _worker_runtime is None:
-            # A prefork child runs one task at a time: one clip's share of GDAL.
-            configure_gdal(concurrency=1)
             _worker_runtime = open_runtime(load_settings(), migrate=False)
         return _worker_runtime
 
@@ -137,8 +140,8 @@ class CeleryExecutor:
             run_repo.mark_dispatched(session, run_id=run_id)
 
     def reconcile(self) -> int:
-        """Sweep lost runs and send every PENDING run without a recent message; return how many."""
-        engine.sweep(self._rt)
+        """Recover lost runs, send each PENDING run without a recent message; return how many."""
+        recover(self._rt)
         sent_before = run_repo.utcnow() - timedelta(seconds=self._redispatch_after)
         with self._rt.database.read_session() as session:
             waiting = run_repo.undispatched_runs(session, sent_before=sent_before)
@@ -215,6 +218,10 @@ def run_worker(settings: Settings, *, concurrency: int, loglevel: str) -> None:
     app = make_celery(settings)
     celery_worker = app.Worker
 
+    def size_gdal_for_the_worker(**_: object) -> None:
+        # Each prefork child runs one clip at a time, beside ``concurrency - 1`` others.
+        size_gdal(clips=1, processes=concurrency)
+
     class QuietWorker(celery_worker):  # type: ignore[misc, valid-type]
         def install_platform_tweaks(self, worker: object) -> None:
             super().install_platform_tweaks(worker)
@@ -223,6 +230,7 @@ def run_worker(settings: Settings, *, concurrency: int, loglevel: str) -> None:
     # The worker command builds ``app.Worker``; a cached property, so this replaces it.
     app.Worker = QuietWorker
     signals.worker_shutting_down.connect(_log_shutdown, weak=False)
+    signals.worker_process_init.connect(size_gdal_for_the_worker, weak=False)
     app.worker_main(
         [
             "--quiet",

@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import socket
 import threading
 
-from autopkg.clip.budget import configure_gdal
+from autopkg.clip.budget import size_gdal
 from autopkg.jobs import engine
 from autopkg.jobs.housekeeping import Housekeeper
+from autopkg.jobs.recovery import recover
 from autopkg.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 1.0
-
-
-def _owner_is_dead_here(owner: str) -> bool:
-    """Whether a lease owner is a process on this host that no longer exists."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class EmbeddedExecutor:
@@ -61,13 +42,8 @@ class EmbeddedExecutor:
     def start(self) -> None:
         """Size GDAL for the workers, recover runs left by a previous process, start."""
         if self._threads:
-            budget = configure_gdal(concurrency=len(self._threads))
-            log.info(
-                "GDAL block cache %d MiB, %d thread(s) per clip",
-                budget.cache_bytes // 2**20,
-                budget.threads_per_clip,
-            )
-        engine.sweep(self._rt, dead_owner=_owner_is_dead_here)
+            size_gdal(clips=len(self._threads))
+        recover(self._rt)
         for thread in self._threads:
             thread.start()
         log.info("embedded executor started with %d workers", len(self._threads))
@@ -104,7 +80,7 @@ class EmbeddedExecutor:
                 if run is not None:
                     engine.execute(self._rt, run, owner=owner)
                     continue
-                for _ in engine.sweep(self._rt):
+                for _ in recover(self._rt):
                     self._wake.put(None)
                 self._housekeeper.maybe_run()
             except Exception:

@@ -25,11 +25,13 @@ from autopkg.db import boundaries as boundary_repo
 from autopkg.db import counters
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import FAILED_KEY
-from autopkg.db.models import RunRecord, RunState
+from autopkg.db.models import RunRecord
 from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import Metadata
+from autopkg.domain.states import RunState
 from autopkg.errors import AutopkgError, NotFoundError, RunAbandonedError
 from autopkg.jobs.locks import publish_lock
+from autopkg.jobs.policy import MAX_ATTEMPTS, policy_of
 from autopkg.jobs.progress import RunReporter
 from autopkg.packaging.inputs import geometry_digest, run_inputs
 from autopkg.packaging.manifest import EMPTY_KEY, PROCESSOR_KEY, Manifest, is_current
@@ -41,7 +43,6 @@ from autopkg.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
 # The processor's own progress fills 0-95 %; publishing takes the rest.
 _PROCESSOR_SHARE = 95.0
 # The folder of a run's kept clips, beside its attempts' scratch folders.
@@ -101,7 +102,9 @@ def _execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     scratch = run_folder(rt, run.id) / f"{run.attempts}-{uuid.uuid4().hex}"
     started = time.monotonic()
     state, result, code, message = RunState.FAILURE, None, None, None
-    with RunReporter(rt.database, run_id=run.id, owner=owner, lease=lease_of(rt)) as reporter:
+    with RunReporter(
+        rt.database, run_id=run.id, owner=owner, policy=policy_of(rt.settings)
+    ) as reporter:
         try:
             result = _produce_and_publish(rt, run, reporter, scratch, owner)
             state = RunState.SUCCESS
@@ -178,6 +181,7 @@ def _produce_and_publish(
         )
         if not held:
             raise RunAbandonedError("run was cancelled or taken over before publishing")
+        reporter.publishing()
 
     if run.summary_only and is_current(
         read_manifest(rt.storage, boundary.name),
@@ -343,51 +347,3 @@ def _has_ended(rt: Runtime, run_id: str) -> bool:
 
 def _state_of(record: RunRecord | None) -> RunState | None:
     return None if record is None else RunState(record.state)
-
-
-def sweep(rt: Runtime, *, dead_owner: Callable[[str], bool] | None = None) -> list[str]:
-    """Release runs whose lease expired (or whose owner is known dead).
-
-    A released run goes back to PENDING to be retried, or to FAILURE once it has been
-    attempted ``MAX_ATTEMPTS`` times, so nothing stays EXECUTING forever. Each release
-    is conditional on what was seen (state, owner, expiry), so a run that finishes or
-    renews its lease meanwhile is left alone.
-
-    Returns:
-        The ids of the runs put back to PENDING, for the caller to dispatch again.
-    """
-    now = run_repo.utcnow()
-    with rt.database.read_session() as session:
-        seen = [
-            (run.id, run.lease_owner, run.lease_expires_at)
-            for run in run_repo.executing_runs(session)
-        ]
-    retried: list[str] = []
-    failed = 0
-    for run_id, owner, expires in seen:
-        expired = expires is None or expires < now
-        dead = dead_owner is not None and owner is not None and dead_owner(owner)
-        if not (expired or dead):
-            continue
-        with rt.database.session() as session:
-            outcome = run_repo.release(
-                session,
-                run_id=run_id,
-                owner=owner,
-                max_attempts=MAX_ATTEMPTS,
-                reason="worker stopped",
-                expired_before=None if dead else now,
-            )
-        if outcome is RunState.PENDING:
-            retried.append(run_id)
-        elif outcome is RunState.FAILURE:
-            failed += 1
-            discard_run_folder(rt, run_id)
-    if retried or failed:
-        log.warning(
-            "released %d run(s) left by stopped workers: %d to retry, %d failed",
-            len(retried) + failed,
-            len(retried),
-            failed,
-        )
-    return retried

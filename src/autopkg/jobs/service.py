@@ -13,7 +13,8 @@ from autopkg.db import deliveries
 from autopkg.db import jobs as job_queries
 from autopkg.db import runs as run_repo
 from autopkg.db.jobs import JobCondition, JobOutcome, JobRow
-from autopkg.db.models import RunRecord, RunState
+from autopkg.db.models import RunRecord
+from autopkg.domain.states import RunState
 from autopkg.errors import ConflictError, NotFoundError, RateLimitedError
 from autopkg.jobs import callback_targets
 from autopkg.jobs.estimates import check_limit
@@ -41,7 +42,7 @@ class RunStatus:
     """What one processor of a job is doing."""
 
     processor_id: str
-    state: RunState
+    state: RunState  # as clients are told (RunState.reported)
     percent: float
     task: str
     result: dict[str, Any] | None
@@ -318,7 +319,7 @@ def _status_of(job: JobRow) -> JobStatus:
     runs = tuple(
         RunStatus(
             processor_id=run.processor_id,
-            state=run.state,
+            state=run.state.reported,
             percent=100.0 if run.state.terminal else run.percent,
             task=_task_of(run.state, run.current_task, run.error),
             result=_result_of(run.state, run.result, run.error_code, run.error),

@@ -89,3 +89,15 @@ def test_a_clip_leaves_the_process_cache_alone(
     assert seen_during == 4 * CACHE_BYTES_PER_CLIP
     assert _gdal().GDALGetCacheMax64() == 4 * CACHE_BYTES_PER_CLIP
     assert (tmp_path / "out.tif").exists()
+
+
+def test_the_processes_of_one_machine_share_its_cpus(
+    restore_budget: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A prefork child of a worker of concurrency 3: one clip here, beside two others.
+    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+    budget = configure_gdal(concurrency=1, processes=3)
+    assert budget.cache_bytes == CACHE_BYTES_PER_CLIP
+    assert budget.threads_per_clip == max(1, (os.cpu_count() or 1) // 3)
+    with pytest.raises(ValueError, match="at least 1"):
+        configure_gdal(concurrency=1, processes=0)

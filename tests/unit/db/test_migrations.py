@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -116,5 +117,57 @@ def test_boundaries_stored_before_0008_get_natural_earths_codes_and_edition(
             assert boundary_repo.get(session, name="gha").codes == ghana.codes  # type: ignore[union-attr]
             assert boundary_repo.get(session, name="mine").edition == {}  # type: ignore[union-attr]
         assert "boundary_loads" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_0011_moves_publishing_runs_to_their_own_active_state(database_url: str) -> None:
+    config = alembic_config(database_url)
+    command.upgrade(config, "0011-1")
+    runs = sa.table(
+        "runs",
+        *(sa.column(n) for n in ("id", "boundary_name", "processor_id", "options_key", "state")),
+        *(sa.column(n) for n in ("percent", "current_task", "attempts")),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("publishing_at", sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(UTC)
+    common = {"boundary_name": "zone", "options_key": "", "percent": 0.0, "current_task": ""}
+    engine = create_engine(database_url)
+
+    def states() -> dict[str, str]:
+        with engine.connect() as connection:
+            return dict(connection.execute(sa.select(runs.c.id, runs.c.state)).tuples().all())
+
+    try:
+        with engine.begin() as connection:
+            for run_id, processor, publishing in (("a", "p.one", now), ("b", "p.two", None)):
+                connection.execute(
+                    runs.insert().values(
+                        id=run_id,
+                        processor_id=processor,
+                        state="EXECUTING",
+                        attempts=1,
+                        created_at=now,
+                        publishing_at=publishing,
+                        **common,
+                    )
+                )
+        command.upgrade(config, "0011")
+        assert states() == {"a": "PUBLISHING", "b": "EXECUTING"}
+        # A publishing run is active work: a second one for the same work is refused.
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+            connection.execute(
+                runs.insert().values(
+                    id="c",
+                    processor_id="p.one",
+                    state="PENDING",
+                    attempts=0,
+                    created_at=now,
+                    **common,
+                )
+            )
+        command.downgrade(config, "0011-1")
+        assert states() == {"a": "EXECUTING", "b": "EXECUTING"}
     finally:
         engine.dispose()

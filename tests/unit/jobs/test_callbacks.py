@@ -21,8 +21,9 @@ from sqlalchemy import select
 from autopkg.db import deliveries
 from autopkg.db import runs as run_repo
 from autopkg.db.deliveries import Role, Target
-from autopkg.db.models import CallbackDeliveryRecord, CallbackSubscriptionRecord, RunState
+from autopkg.db.models import CallbackDeliveryRecord, CallbackSubscriptionRecord
 from autopkg.db.session import Database
+from autopkg.domain.states import RunState
 from autopkg.jobs import service
 from autopkg.jobs.callbacks import CallbackSender, owed, signature
 from autopkg.jobs.service import JobStatus

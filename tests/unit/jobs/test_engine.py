@@ -19,15 +19,16 @@ from pydantic import SecretStr
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
-from autopkg.db.models import RunState
 from autopkg.db.session import Database
 from autopkg.domain.boundary import Boundary
 from autopkg.domain.estimate import Estimate
 from autopkg.domain.metadata import License, Metadata
 from autopkg.domain.outputs import OutputFile
 from autopkg.domain.sources import PostgresSource, Source
+from autopkg.domain.states import RunState
 from autopkg.jobs import engine, service
 from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.jobs.policy import MAX_ATTEMPTS
 from autopkg.packaging.inputs import INPUTS_KEY, geometry_digest
 from autopkg.packaging.publish import read_manifest
 from autopkg.packaging.summary import data_resources
@@ -176,14 +177,14 @@ def test_a_run_taken_over_while_silent_publishes_nothing(rt: Runtime) -> None:
     job_id, worker = _start(rt, "silent.version_1")
     assert GATE.entered.wait(30)
     with rt.database.session() as session:
-        (executing,) = run_repo.executing_runs(session)
+        (executing,) = run_repo.leased_runs(session)
     # The first worker is believed dead: its run is released and another takes it.
     with rt.database.session() as session:
         assert run_repo.release(
             session,
             run_id=executing.id,
             owner="w1",
-            max_attempts=engine.MAX_ATTEMPTS,
+            max_attempts=MAX_ATTEMPTS,
             reason="worker stopped",
             expired_before=None,
         )

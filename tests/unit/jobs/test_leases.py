@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from autopkg.db import runs as run_repo
-from autopkg.db.models import JobRecord, RunState
+from autopkg.db.models import JobRecord, RunRecord
 from autopkg.db.session import Database
+from autopkg.domain.states import RunState
 from autopkg.errors import RunAbandonedError
+from autopkg.jobs.policy import RunPolicy
 from autopkg.jobs.progress import RunReporter
 from tests.unit.jobs.helpers import LEASE, MAX, queue, state
 
@@ -26,22 +28,30 @@ def test_only_the_owner_can_heartbeat_or_finish(database: Database) -> None:
         assert not run_repo.begin_publish(session, run_id=run_id, owner="you", lease=LEASE)
         assert not run_repo.finish(session, run_id=run_id, owner="you", state=RunState.SUCCESS)
         assert run_repo.heartbeat(session, run_id=run_id, owner="me", lease=LEASE, percent=40)
+        assert run_repo.begin_publish(session, run_id=run_id, owner="me", lease=LEASE)
         assert run_repo.finish(session, run_id=run_id, owner="me", state=RunState.SUCCESS)
     assert state(database, run_id) == ("SUCCESS", 1, None)
 
 
-def test_claim_caps_attempts_without_any_sweep(database: Database) -> None:
+def test_an_expired_lease_is_recovered_by_the_sweep_alone(database: Database) -> None:
     run_id = queue(database)
-    owners = []
-    for attempt in range(10):
-        with database.session() as session:
-            run = run_repo.claim(
-                session, owner=f"stalled{attempt}", lease=EXPIRED, max_attempts=MAX
-            )
-            if run is not None:
-                owners.append(run.lease_owner)
-    assert owners == ["stalled0", "stalled1", "stalled2"]
-    assert state(database, run_id) == ("EXECUTING", MAX, "stalled2")
+    with database.session() as session:
+        assert run_repo.claim(session, owner="stalled", lease=EXPIRED, max_attempts=MAX)
+    # A claim takes PENDING runs only: the expired lease is not taken over by it.
+    with database.session() as session:
+        assert run_repo.claim(session, owner="eager", lease=LEASE, max_attempts=MAX) is None
+    assert state(database, run_id) == ("EXECUTING", 1, "stalled")
+
+
+def test_claim_caps_attempts(database: Database) -> None:
+    run_id = queue(database)
+    with database.session() as session:
+        run = session.get(RunRecord, run_id)
+        assert run is not None
+        run.attempts = MAX
+    with database.session() as session:
+        assert run_repo.claim(session, owner="late", lease=LEASE, max_attempts=MAX) is None
+    assert state(database, run_id) == ("PENDING", MAX, None)
 
 
 def test_expired_lease_is_retried_then_failed(database: Database) -> None:
@@ -125,7 +135,9 @@ def test_reporter_raises_as_soon_as_the_run_is_revoked(database: Database) -> No
     run_id = queue(database)
     with database.session() as session:
         assert run_repo.claim(session, owner="me", lease=LEASE, max_attempts=MAX)
-    with RunReporter(database, run_id=run_id, owner="me", lease=LEASE, min_interval=0) as reporter:
+    with RunReporter(
+        database, run_id=run_id, owner="me", policy=RunPolicy(LEASE), min_interval=0
+    ) as reporter:
         reporter.report(10, "working")
         reporter.report(5, "still working")
         with database.session() as session:

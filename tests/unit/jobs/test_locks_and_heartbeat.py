@@ -13,6 +13,7 @@ from autopkg.db import runs as run_repo
 from autopkg.db.locks import named_lock
 from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
+from autopkg.jobs.policy import RunPolicy
 from autopkg.jobs.progress import RunReporter
 from tests.fixtures.postgres import allow_connections, postgis_database
 from tests.unit.jobs.conftest import ZONE
@@ -58,7 +59,7 @@ def test_heartbeat_survives_a_short_outage_and_stops_after_a_long_one() -> None:
         run_id = queue(database)
         with database.session() as session:
             assert run_repo.claim(session, owner="me", lease=lease, max_attempts=MAX)
-        with RunReporter(database, run_id=run_id, owner="me", lease=lease) as reporter:
+        with RunReporter(database, run_id=run_id, owner="me", policy=RunPolicy(lease)) as reporter:
             allow_connections(name, allowed=False)
             time.sleep(1.0)
             allow_connections(name, allowed=True)

@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db import runs as run_repo
-from autopkg.db.models import BoundaryRecord, JobRecord, JobRunRecord, RunState
+from autopkg.db.models import BoundaryRecord, JobRecord, JobRunRecord
 from autopkg.db.session import Database
 from autopkg.domain.boundary import Boundary
+from autopkg.domain.states import RunState
 from tests.fixtures.races import race as _race
 from tests.unit.jobs.helpers import LEASE, MAX, queue, state
 
@@ -68,6 +69,7 @@ def test_four_workers_taking_the_oldest_never_share_a_run(database: Database) ->
             with database.session() as session:
                 run = run_repo.get_run(session, run_id=run_id)
                 assert run is not None and run.lease_owner is not None
+                run_repo.begin_publish(session, run_id=run_id, owner=run.lease_owner, lease=LEASE)
                 run_repo.finish(
                     session, run_id=run_id, owner=run.lease_owner, state=RunState.SUCCESS
                 )
@@ -79,6 +81,7 @@ def test_sweep_beside_finish_never_undoes_a_success(database: Database) -> None:
         run_id = queue(database, _processor(round_))
         with database.session() as session:
             run_repo.claim(session, owner="slow", lease=EXPIRED, max_attempts=MAX, run_id=run_id)
+            run_repo.begin_publish(session, run_id=run_id, owner="slow", lease=EXPIRED)
 
         def finish() -> bool:
             with database.session() as session:

@@ -14,8 +14,8 @@ from pathlib import Path
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.db.jobs import JobCondition, JobOutcome
-from autopkg.db.models import RunState
 from autopkg.db.session import Database
+from autopkg.domain.states import RunState
 from autopkg.jobs import engine, service
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.processors.base import Processor

@@ -43,8 +43,8 @@ from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import AREA_NAME_MAX_LENGTH, JobCreate, SummaryOptions
 from autopkg.db.deliveries import Role, Target
 from autopkg.db.jobs import FAILED_KEY, MAX_PAGE, JobCondition, JobOutcome
-from autopkg.db.models import RunState
 from autopkg.domain.metadata import Metadata
+from autopkg.domain.states import RunState
 from autopkg.errors import NotFoundError
 from autopkg.jobs import service
 from autopkg.runtime import Runtime
