@@ -153,6 +153,8 @@ def test_each_change_is_sent_signed_and_retried_until_accepted(
             "base": "http://api/",
         }
         with database.session() as session:
+            # SUCCESS is reached through PUBLISHING only.
+            assert run_repo.begin_publish(session, run_id=run_id, owner="w", lease=LEASE)
             assert run_repo.finish(session, run_id=run_id, owner="w", state=RunState.SUCCESS)
         final = receiver.wait_for(4, "/flaky")[3]
         assert final.headers["x-autopkg-event"] == "complete"
