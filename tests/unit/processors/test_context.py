@@ -11,7 +11,7 @@ from autopkg.boundaries.boundary import Boundary
 from autopkg.processors.base import Source, stage
 from autopkg.processors.context import FetchedSource, LocalRunContext
 
-BOUNDARY = Boundary("sq", "Square", "0", MultiPolygon([box(0, 0, 1, 1)]))
+BOUNDARY = Boundary("sq", "Square", 0, MultiPolygon([box(0, 0, 1, 1)]))
 
 
 def _context(tmp_path: Path, reports: list[tuple[float, str]], **kw: object) -> LocalRunContext:
