@@ -1,4 +1,5 @@
 // The dataset catalogue and the size estimate before submitting.
+import { withBuffer } from "./area.js";
 import { $, call, el, ESTIMATE_DELAY_MS, formatBytes, markdown, state, writeHeaders } from "./core.js";
 
 // ---- the processor catalogue ------------------------------------------------
@@ -41,6 +42,13 @@ export async function renderCatalogue() {
   $("catalogue").replaceChildren(...cards);
 }
 
+// Tick exactly these datasets (a job's, after a reload) and estimate them.
+export function tickProcessors(ids) {
+  const wanted = new Set(ids);
+  for (const box of document.querySelectorAll("#catalogue input[type=checkbox]")) box.checked = wanted.has(box.value);
+  scheduleEstimate();
+}
+
 export function chosenProcessors() {
   return [...document.querySelectorAll("#catalogue input[type=checkbox]:checked")].map((box) => box.value);
 }
@@ -48,7 +56,7 @@ export function chosenProcessors() {
 // ---- size estimates before submitting ---------------------------------------
 
 export function areaBody(processors) {
-  return state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors };
+  return withBuffer(state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors });
 }
 
 export function scheduleEstimate() {

@@ -1,7 +1,7 @@
 // Submitting a job and showing its progress.
 import { areaBody, chosenProcessors } from "./catalogue.js";
 import { $, areaNameProblem, boundaryLabel, call, el, state, writeHeaders } from "./core.js";
-import { followJob } from "./follow.js";
+import { followJob, rememberJob } from "./follow.js";
 
 // ---- submitting and following a job -----------------------------------------
 
@@ -28,6 +28,7 @@ export async function createPackage() {
   $("create").disabled = true;
   try {
     const created = await call("v1/jobs", { method: "POST", headers: writeHeaders(), body: JSON.stringify(body) });
+    rememberJob(created.job_id);
     setStatus("Submitted. Following its progress…");
     followJob(created.job_id);
   } catch (error) {
