@@ -105,7 +105,7 @@ export function followJob(jobId, { restore = false } = {}) {
     } catch (error) {
       if (error.status === 404) {
         // No such job (a mistyped or expired link): asking again will not change that.
-        progressError(`There is no job ${jobId} on this service: ${error.message}. It may have been removed; choose an area and datasets to make a new package.`);
+        progressError(`There is no job ${jobId} on this service: the link may be mistyped, or the job removed. Choose an area and datasets to make a new package.`);
         return;
       }
       if (error.status >= 400 && error.status < 500) {
