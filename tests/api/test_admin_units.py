@@ -107,7 +107,7 @@ def test_children_load_once_with_ids_codes_and_edition(
     assert {"gha-northern", "gha-northern-2", "gha-region-cotiere"} <= set(ids.values())
     children = response.json()
     assert {c["name"] for c in children} == set(ids.values())
-    assert {c["admin_level"] for c in children} == {"1"}
+    assert {c["admin_level"] for c in children} == {1}
     assert client.get("/v1/boundaries/gha/children").json() == children
     assert log.hits[f"/{GHA_API}"] == before + 1
     # The admin-1 file was a Git LFS pointer: its content came from the media host.
@@ -117,7 +117,7 @@ def test_children_load_once_with_ids_codes_and_edition(
     for feature in ghana.features[1]:
         properties = feature["properties"]
         detail = client.get(f"/v1/boundaries/{ids[properties['shapeID']]}").json()
-        assert detail["admin_level"] == "1"
+        assert detail["admin_level"] == 1
         assert detail["parent"] == "gha"
         assert detail["name_long"] == properties["shapeName"]
         assert detail["codes"]["geoboundaries_shape_id"] == properties["shapeID"]
@@ -144,7 +144,7 @@ def test_children_load_once_with_ids_codes_and_edition(
     listed = {b["name"] for b in client.get("/v1/boundaries").json()}
     assert set(ids.values()) <= listed
     country = client.get("/v1/boundaries/gha").json()
-    assert country["admin_level"] == "0"
+    assert country["admin_level"] == 0
     assert country["parent"] is None
     assert country["codes"] == {"iso3166_1_alpha3": "GHA", "iso3166_1_alpha2": "GH"}
     assert country["edition"]["source"] == "Natural Earth"
@@ -160,7 +160,7 @@ def test_admin2_parents_hold_most_of_their_area_and_the_broken_unit_is_skipped(
     seen = 0
     for parent, parent_geometry in parents.items():
         for child in client.get(f"/v1/boundaries/{parent}/children").json():
-            assert child["admin_level"] == "2"
+            assert child["admin_level"] == 2
             assert child["name"].startswith(f"{parent}-district-")
             detail = client.get(f"/v1/boundaries/{child['name']}").json()
             assert detail["parent"] == parent
@@ -187,17 +187,19 @@ def test_search_ranks_levels_filters_and_finds_points(client: TestClient) -> Non
     levels = [client.get(f"/v1/boundaries/{n}").json()["admin_level"] for n in names]
     # Countries first (Northern Cyprus…), then admin-1 units, then admin-2 units (found
     # by their ids, which hold their parent's).
-    assert levels == sorted(levels) and levels[0] == "0" and "cyn" in names
+    assert levels == sorted(levels) and levels[0] == 0 and "cyn" in names
     by_level = {level: [n for n, lv in zip(names, levels, strict=True) if lv == level]
-                for level in ("1", "2")}  # fmt: skip
-    assert by_level["1"] == ["gha-northern", "gha-northern-2"]
-    assert by_level["2"] and all(n.startswith("gha-northern-") for n in by_level["2"])
+                for level in (1, 2)}  # fmt: skip
+    assert by_level[1] == ["gha-northern", "gha-northern-2"]
+    assert by_level[2] and all(n.startswith("gha-northern-") for n in by_level[2])
     only_2 = client.get("/v1/boundaries/search", params={"name": "northern", "admin_level": 2})
-    assert [f["name"] for f in only_2.json()] == by_level["2"]
+    assert [f["name"] for f in only_2.json()] == by_level[2]
     # Accent- and case-free, and by ISO 3166-2 code.
     assert client.get("/v1/boundaries/search", params={"name": "COTIERE"}).json()[0] == {
         "name": "gha-region-cotiere",
         "name_long": "Région Côtière",
+        "admin_level": 1,
+        "parent": "gha",
     }
     point = client.get("/v1/boundaries/search", params={"latitude": 7.5, "longitude": -1.5})
     at_point = [f["name"] for f in point.json()]
@@ -299,7 +301,7 @@ def test_jobs_on_unloaded_units_publish_data_clipped_to_them(
         assert_ne2_clip(tif, geometry)
         boundary = client.get(package["uri"] + "boundary.geojson").json()
         properties = boundary["features"][0]["properties"]
-        assert properties["admin_level"] in ("1", "2")
+        assert properties["admin_level"] in (1, 2)
         assert properties["parent"].startswith("gha")
         assert properties["edition"]["source"] == "geoBoundaries gbOpen"
         _assert_credits_geoboundaries(client, package["uri"], properties["edition"]["license"])

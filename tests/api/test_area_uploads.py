@@ -60,8 +60,8 @@ def test_an_upload_cannot_take_the_name_of_a_custom_area(
 def test_uploads_and_custom_areas_have_no_admin_level(client: TestClient) -> None:
     response = client.post("/v1/boundaries", json=upload_of(square(-56, -20), name="levelless"))
     assert response.status_code == 200, response.text
-    assert client.get("/v1/boundaries/levelless").json()["admin_level"] == ""
-    assert client.get("/v1/boundaries/gha").json()["admin_level"] == "0"
+    assert client.get("/v1/boundaries/levelless").json()["admin_level"] is None
+    assert client.get("/v1/boundaries/gha").json()["admin_level"] == 0
 
 
 def test_long_names_are_bounded_and_the_bound_is_in_the_schema(client: TestClient) -> None:

@@ -22,7 +22,12 @@ def test_all_boundaries_come_simplified_and_small(client: TestClient, runtime: R
     listed = {b["name"] for b in client.get("/v1/boundaries").json()}
     assert {f["id"] for f in collection["features"]} == listed
     by_name = {f["id"]: f for f in collection["features"]}
-    assert by_name["civ"]["properties"] == {"name": "civ", "name_long": "Côte d'Ivoire"}
+    assert by_name["civ"]["properties"] == {
+        "name": "civ",
+        "name_long": "Côte d'Ivoire",
+        "admin_level": 0,
+        "parent": None,
+    }
     full = shape(client.get("/v1/boundaries/rus").json()["geometry"])
     light = shape(by_name["rus"]["geometry"])
     assert len(shapely.get_coordinates(light)) < len(shapely.get_coordinates(full)) / 2

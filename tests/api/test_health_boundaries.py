@@ -37,7 +37,7 @@ def test_boundary_detail(client: TestClient) -> None:
     body = client.get("/v1/boundaries/gha").json()
     assert body["name"] == "gha"
     assert body["name_long"] == "Ghana"
-    assert body["admin_level"] == "0"
+    assert body["admin_level"] == 0
     assert body["geometry"]["type"] == "MultiPolygon"
     assert body["envelope"]["type"] == "Polygon"
     geometry = shape(body["geometry"])
@@ -62,7 +62,7 @@ def test_unknown_boundary_is_404(client: TestClient, path: str, needle: str) -> 
 
 def test_search_by_name_is_case_insensitive_substring(client: TestClient) -> None:
     body = client.get("/v1/boundaries/search", params={"name": "GHAN"}).json()
-    assert {"name": "gha", "name_long": "Ghana"} in body
+    assert {"name": "gha", "name_long": "Ghana", "admin_level": 0, "parent": None} in body
     assert client.get("/v1/boundaries/search", params={"name": "fra"}).json()[0]["name"] == "fra"
 
 
@@ -75,7 +75,7 @@ def test_search_treats_wildcards_literally(client: TestClient, wildcard: str) ->
 
 def test_search_by_point(client: TestClient) -> None:
     body = client.get("/v1/boundaries/search", params={"latitude": 7.9, "longitude": -1.0}).json()
-    assert body == [{"name": "gha", "name_long": "Ghana"}]
+    assert body == [{"name": "gha", "name_long": "Ghana", "admin_level": 0, "parent": None}]
     ocean = client.get("/v1/boundaries/search", params={"latitude": 0, "longitude": -30})
     assert ocean.json() == []
 
@@ -130,7 +130,9 @@ def test_upload_boundaries_loads_good_features_and_reports_bad_ones(client: Test
     detail = client.get("/v1/boundaries/upload-area").json()
     assert shape(detail["geometry"]).equals(shape(collection["features"][0]["geometry"]))
     found = client.get("/v1/boundaries/search", params={"latitude": 1.5, "longitude": -39.5})
-    assert found.json() == [{"name": "upload-area", "name_long": "Uploaded area"}]
+    assert found.json() == [
+        {"name": "upload-area", "name_long": "Uploaded area", "admin_level": None, "parent": None}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -192,7 +192,7 @@ def test_job_for_a_custom_geojson_area(client: TestClient, wait_for_job: Waiter)
     assert name.startswith("custom-")
     assert done["job_group_processors"][0]["job_status"] == "SUCCESS"
     detail = client.get(f"/v1/boundaries/{name}").json()
-    assert detail["admin_level"] == ""  # a custom area has no admin level
+    assert detail["admin_level"] is None  # a custom area has no admin level
     assert detail["envelope"]["coordinates"][0][0] in (
         [-1.0, 6.0],
         [0.0, 6.0],

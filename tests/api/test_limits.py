@@ -352,3 +352,24 @@ def test_areas_as_wide_as_the_world_are_refused_by_every_route(
     assert refused_over_default(ogc, 400) == refused_over_default(job)
     upload = client.post("/v1/boundaries", json=upload_of(area))
     assert refused_over_default(upload) == refused_over_default(job)
+
+
+def test_the_limits_are_published_for_clients_that_check_first(
+    client: TestClient, limited: TestClient
+) -> None:
+    published = limited.get("/v1/limits")
+    assert published.status_code == 200, published.text
+    assert published.json() == {
+        "max_area_km2": 50_000,
+        "max_area_vertices": 60,
+        # Not set above: the defaults, as the README's limits table states them.
+        "max_buffer_m": 200_000,
+        "max_processors_per_job": 3,
+        "max_output_bytes": 50_000_000_000,
+    }
+    # An area the published limit refuses is refused by the service too.
+    big = limited.post(
+        "/v1/jobs?dry_run=true", json={"boundary": square(0, 0, 3), "processors": PROCESSORS}
+    )
+    assert big.status_code == 422 and "AUTOPKG_MAX_AREA_KM2" in big.json()["detail"]
+    assert client.get("/v1/limits").json()["max_area_km2"] == 20_000_000

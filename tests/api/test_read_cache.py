@@ -17,6 +17,7 @@ from autopkg.api.app import create_app
 from autopkg.api.cache import PUBLISHED_TTL_SECS, ReadCache
 from autopkg.api.schemas import (
     BoundaryDetail,
+    BoundaryFound,
     BoundarySummary,
     PackagePublic,
     PackageSummary,
@@ -33,8 +34,8 @@ OK = "test_processor.version_1"
 ROUTES: dict[str, Any] = {
     "/v1/boundaries": list[BoundarySummary],
     "/v1/boundaries?include_custom=true": list[BoundarySummary],
-    "/v1/boundaries/search?name=cote": list[BoundarySummary],
-    "/v1/boundaries/search?latitude=7.9&longitude=-1.0": list[BoundarySummary],
+    "/v1/boundaries/search?name=cote": list[BoundaryFound],
+    "/v1/boundaries/search?latitude=7.9&longitude=-1.0": list[BoundaryFound],
     "/v1/boundaries/gha": BoundaryDetail,
     "/v1/boundaries/FJI": BoundaryDetail,
     "/v1/boundaries/gha/simplified": dict[str, Any],
@@ -103,7 +104,7 @@ def test_errors_are_not_cached_and_a_new_boundary_is_seen_at_once(
         assert upload.status_code == 200, upload.text
         assert client.get("/v1/boundaries/zzz").json()["name_long"] == "Zed Square"
         assert client.get("/v1/boundaries/search?name=zzz").json() == [
-            {"name": "zzz", "name_long": "Zed Square"}
+            {"name": "zzz", "name_long": "Zed Square", "admin_level": None, "parent": None}
         ]
         after = client.get("/v1/boundaries", headers={"If-None-Match": listed.headers["etag"]})
         assert after.status_code == 200

@@ -156,7 +156,7 @@ def test_the_admin_unit_package_credits_geoboundaries(
     published: object, server: ServeProcess
 ) -> None:
     detail = server.get("/v1/boundaries/gha-ashanti").json()
-    assert (detail["admin_level"], detail["parent"]) == ("1", "gha")
+    assert (detail["admin_level"], detail["parent"]) == (1, "gha")
     uri = server.get("/v1/packages/gha-ashanti").json()["uri"]
     manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
     assert "e0231866" in manifest["sources"][0]["citation"]

@@ -62,7 +62,9 @@ def test_a_second_api_process_sees_new_boundaries_and_packages(
         assert {"name": "zzz", "name_long": "Zed Square"} in after.json()
         search = "/v1/boundaries/search?name=zzz"
         found = changed(reader, search, searched.headers["etag"])
-        assert found.json() == [{"name": "zzz", "name_long": "Zed Square"}]
+        assert found.json() == [
+            {"name": "zzz", "name_long": "Zed Square", "admin_level": None, "parent": None}
+        ]
 
         # Rendered by the reader just before the job: a job that reads COMPLETE has its
         # package listed at once, however recently the reader rendered the listing.

@@ -97,6 +97,10 @@ def test_hostile_names_are_shown_as_text(session: Session, web_server: ServeProc
 
     page = session.page
     session.context.add_init_script(WATCH)
+    # Both jobs count as this browser's: "My jobs" lists only those (or a key's).
+    session.context.add_init_script(
+        f"localStorage.setItem('autopkg.myJobs', {json.dumps(json.dumps([area_job, failed_job]))})"
+    )
     page.goto(web_server.url + "/")
     expect(page.locator(".leaflet-overlay-pane canvas")).to_be_visible()
 

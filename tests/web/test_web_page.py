@@ -185,7 +185,7 @@ def test_own_areas_by_upload_and_by_drawing(
     )
     session.shot("uploaded-package", scale)
 
-    page.get_by_role("button", name="Draw on the map").click()
+    page.get_by_role("button", name="Draw a polygon").click()
     map_box = page.locator("#map").bounding_box()
     assert map_box is not None
     for dx, dy in ((0.45, 0.45), (0.55, 0.45), (0.5, 0.55)):

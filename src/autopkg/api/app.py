@@ -25,6 +25,7 @@ from autopkg.api.routes import (
     boundaries,
     health,
     jobs,
+    limits,
     metrics,
     ogc,
     packages,
@@ -110,7 +111,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         422: {"model": ErrorMessage, "description": "Invalid or over a limit"}
     }
     v1 = APIRouter(prefix="/v1", responses=invalid)
-    for module in (health, boundaries, processors, packages, summaries, jobs):
+    for module in (health, boundaries, processors, packages, summaries, jobs, limits):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(ogc.router)

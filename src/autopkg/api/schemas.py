@@ -57,23 +57,31 @@ class BoundarySummary(BaseModel):
 
 _ADMIN_LEVEL = (
     "The administrative level: `0` for a country, `1` and `2` for the units below it; "
-    "empty for custom areas and uploaded boundaries, which have none."
+    "null for custom areas, buffered areas and uploaded boundaries, which have none."
 )
+_PARENT = "The id of the unit holding it (an admin-1 unit's country), if any."
+# An integer, never a string: 0 is a country, so clients must not test it for truth.
+AdminLevelValue = Annotated[int | None, Field(ge=0, le=2, description=_ADMIN_LEVEL)]
 
 
 class BoundaryUnit(BoundarySummary):
     """A boundary without its geometry, with its level."""
 
-    admin_level: str = Field(description=_ADMIN_LEVEL)
+    admin_level: AdminLevelValue
+
+
+class BoundaryFound(BoundaryUnit):
+    """A boundary a search found: its level and the unit holding it tell apart units
+    of the same name (a "Northern" region in several countries)."""
+
+    parent: str | None = Field(description=_PARENT)
 
 
 class BoundaryDetail(BoundarySummary):
     """A boundary with its GeoJSON geometry and envelope."""
 
-    admin_level: str = Field(description=_ADMIN_LEVEL)
-    parent: str | None = Field(
-        description="The id of the unit holding it (an admin-1 unit's country), if any."
-    )
+    admin_level: AdminLevelValue
+    parent: str | None = Field(description=_PARENT)
     codes: dict[str, str] = Field(
         description="Its codes where known: `iso3166_2`, `geoboundaries_shape_id`, "
         "`geoboundaries_boundary_id` (units); `iso3166_1_alpha3`, `iso3166_1_alpha2` "
@@ -473,6 +481,22 @@ class DryRunResult(BaseModel):
     total_bytes: int = Field(description="Sum of the processors' estimated bytes.")
     within_limit: bool
     processors: list[DryRunProcessor]
+
+
+class LimitsPublic(BaseModel):
+    """What one request may ask for (the service's ``AUTOPKG_MAX_*`` settings)."""
+
+    max_area_km2: int = Field(
+        description="AUTOPKG_MAX_AREA_KM2: geodesic area of one request's areas, in km²."
+    )
+    max_area_vertices: int = Field(
+        description="AUTOPKG_MAX_AREA_VERTICES: vertices in one request's areas."
+    )
+    max_buffer_m: int = Field(description="AUTOPKG_MAX_BUFFER_M: the largest `buffer_m`.")
+    max_processors_per_job: int = Field(description="AUTOPKG_MAX_PROCESSORS_PER_JOB.")
+    max_output_bytes: int = Field(
+        description="AUTOPKG_MAX_OUTPUT_BYTES: largest estimated output (0: unlimited)."
+    )
 
 
 class ErrorMessage(BaseModel):

@@ -68,7 +68,7 @@ def build_units(country: Boundary, releases: list[Release]) -> UnitsReport:
             Boundary(
                 name=_unique_id(f"{parent}-{slug(unit.name)}", taken),
                 name_long=unit.name or unit.shape_id,
-                admin_level=str(release.level),
+                admin_level=release.level,
                 geometry=geometry,
                 alt_names=tuple(c for c in (_iso_3166_2(unit, country),) if c),
                 parent=parent,

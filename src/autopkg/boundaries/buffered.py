@@ -52,6 +52,6 @@ def buffered_boundary(boundary: Boundary, metres: int) -> Boundary:
     return Boundary(
         name=buffered_name(boundary.name, metres),
         name_long=f"{boundary.name_long} + {kilometres(metres)}",
-        admin_level="",
+        admin_level=None,
         geometry=geodesic_buffer(boundary.geometry, metres),
     )

@@ -64,7 +64,7 @@ def _load() -> tuple[Boundary, ...]:
             Boundary(
                 name,
                 str(name_long),
-                "0",
+                0,
                 geometry,
                 others,
                 codes=_codes(iso, iso_2),

@@ -54,7 +54,7 @@ def custom_boundary(area: Any, limits: AreaLimits, *, name_long: str | None = No
     return Boundary(
         name=f"{CUSTOM_PREFIX}{digest}",
         name_long=name_long or f"Custom area {digest}",
-        admin_level="",
+        admin_level=None,
         geometry=normalised,
     )
 

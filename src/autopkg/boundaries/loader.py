@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from autopkg.boundaries.custom import BUFFER_MARK, CUSTOM_PREFIX, is_reserved
 from autopkg.boundaries.limits import RepairBudget
 from autopkg.clip.geometry import repair
-from autopkg.domain.boundary import Boundary
+from autopkg.domain.boundary import Boundary, admin_level_of
 from autopkg.errors import ClipError, InvalidInputError, LimitExceededError
 from autopkg.slugs import require_slug
 
@@ -134,7 +134,7 @@ def validate_rows(rows: Iterable[Row], *, repair_budget: RepairBudget | None = N
                 Boundary(
                     name=name,
                     name_long=_long_name(raw_long),
-                    admin_level=_text(raw_level),
+                    admin_level=admin_level_of(_text(raw_level)),
                     geometry=_geometry(geometry, repair_budget),
                 )
             )

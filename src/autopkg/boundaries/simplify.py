@@ -54,11 +54,17 @@ def simplified(geometry: BaseGeometry) -> BaseGeometry:
 
 
 def feature(boundary: Boundary) -> dict[str, Any]:
-    """A GeoJSON Feature of the simplified boundary with its ``name`` and ``name_long``."""
+    """A GeoJSON Feature of the simplified boundary with its ``name``, ``name_long``,
+    ``admin_level`` and ``parent`` (a map walks from a unit up to its country by them)."""
     return {
         "type": "Feature",
         "id": boundary.name,
-        "properties": {"name": boundary.name, "name_long": boundary.name_long},
+        "properties": {
+            "name": boundary.name,
+            "name_long": boundary.name_long,
+            "admin_level": boundary.admin_level,
+            "parent": boundary.parent,
+        },
         "geometry": json.loads(shapely.to_geojson(simplified(boundary.geometry))),
     }
 

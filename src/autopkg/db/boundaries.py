@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,18 +37,33 @@ from autopkg.db.models import (
     JobRecord,
     RunRecord,
 )
-from autopkg.domain.boundary import Boundary
+from autopkg.domain.boundary import Boundary, admin_level_of
 
 # Search answers countries first, then admin-1, then admin-2 units; boundaries without
 # a level (uploads, custom areas) rank with the countries, as they always did.
 _LEVEL_RANK = {"1": 1, "2": 2}
 
 
+@dataclass(frozen=True)
+class Found:
+    """A boundary a search or a children look-up found, without its geometry."""
+
+    name: str
+    name_long: str
+    admin_level: int | None
+    parent: str | None
+
+
+def level_text(admin_level: int | None) -> str:
+    """How the database stores a level: its digit, or an empty text for none."""
+    return "" if admin_level is None else str(admin_level)
+
+
 def _to_boundary(record: BoundaryRecord) -> Boundary:
     return Boundary(
         name=record.name,
         name_long=record.name_long,
-        admin_level=record.admin_level,
+        admin_level=admin_level_of(record.admin_level),
         geometry=record.geometry,
         parent=record.parent,
         codes=dict(record.codes or {}),
@@ -113,13 +129,26 @@ def name_long_of(session: Session, *, name: str) -> str | None:
     return session.scalar(select(BoundaryRecord.name_long).where(BoundaryRecord.name == name))
 
 
-def _at_level(admin_level: str | None) -> ColumnElement[bool]:
-    return true() if admin_level is None else BoundaryRecord.admin_level == admin_level
+def _at_level(admin_level: int | None) -> ColumnElement[bool]:
+    return true() if admin_level is None else BoundaryRecord.admin_level == level_text(admin_level)
+
+
+_FOUND_COLUMNS = (
+    BoundaryRecord.name,
+    BoundaryRecord.name_long,
+    BoundaryRecord.admin_level,
+    BoundaryRecord.parent,
+)
+
+
+def _found(row: tuple[str, str, str, str | None]) -> Found:
+    name, name_long, level, parent = row
+    return Found(name=name, name_long=name_long, admin_level=admin_level_of(level), parent=parent)
 
 
 def search_by_name(
-    session: Session, *, text: str, include_custom: bool = False, admin_level: str | None = None
-) -> list[tuple[str, str]]:
+    session: Session, *, text: str, include_custom: bool = False, admin_level: int | None = None
+) -> list[Found]:
     """Boundaries whose name, long name or an alternative name contains ``text``.
 
     Matching ignores case and accents and takes ``%``/``_`` literally. An exact name
@@ -130,20 +159,20 @@ def search_by_name(
     needle = fold(text)
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = session.execute(
-        select(BoundaryRecord.name, BoundaryRecord.name_long, BoundaryRecord.admin_level).where(
+        select(*_FOUND_COLUMNS).where(
             BoundaryRecord.search_text.like(f"%{escaped}%", escape="\\"),
             _listed(include_custom),
             _at_level(admin_level),
         )
     )
 
-    def rank(row: tuple[str, str, str]) -> tuple[int, int, int, tuple[str, str]]:
-        name, name_long, level = row
+    def rank(row: tuple[str, str, str, str | None]) -> tuple[int, int, int, tuple[str, str]]:
+        name, name_long, level, _ = row
         exact = 0 if name == needle else 1
         start = 0 if fold(name_long).startswith(needle) else 1
         return exact, _LEVEL_RANK.get(level, 0), start, sort_key(name_long, name)
 
-    return [(name, name_long) for name, name_long, _ in sorted(rows.tuples(), key=rank)]
+    return [_found(row) for row in sorted(rows.tuples(), key=rank)]
 
 
 def search_by_point(
@@ -152,8 +181,8 @@ def search_by_point(
     longitude: float,
     latitude: float,
     include_custom: bool = False,
-    admin_level: str | None = None,
-) -> list[tuple[str, str]]:
+    admin_level: int | None = None,
+) -> list[Found]:
     """Boundaries containing the point (edges included), countries first, then admin-1
     and admin-2 units; custom areas only with ``include_custom`` (an area is its
     submitter's business, not a public place); only ``admin_level`` when given.
@@ -167,7 +196,7 @@ def search_by_point(
     if bind.dialect.name == "postgresql":
         point = func.ST_SetSRID(func.ST_MakePoint(longitude, latitude), 4326)
         rows = session.execute(
-            select(BoundaryRecord.name, BoundaryRecord.name_long)
+            select(*_FOUND_COLUMNS)
             .where(
                 func.ST_Intersects(BoundaryRecord.geometry, point),
                 _listed(include_custom),
@@ -175,7 +204,7 @@ def search_by_point(
             )
             .order_by(*order)
         )
-        return [(name, name_long) for name, name_long in rows]
+        return [_found(row) for row in rows.tuples()]
     candidates = session.scalars(
         select(BoundaryRecord)
         .where(
@@ -190,7 +219,7 @@ def search_by_point(
     )
     shape = shapely.Point(longitude, latitude)
     return [
-        (record.name, record.name_long)
+        _found((record.name, record.name_long, record.admin_level, record.parent))
         for record in candidates
         if shapely.intersects(record.geometry, shape)
     ]
@@ -203,14 +232,10 @@ def _level_order() -> ColumnElement[int]:
     )
 
 
-def children(session: Session, *, parent: str) -> list[tuple[str, str, str]]:
-    """``(name, name_long, admin_level)`` of the units ``parent`` holds, by long name."""
-    rows = session.execute(
-        select(BoundaryRecord.name, BoundaryRecord.name_long, BoundaryRecord.admin_level).where(
-            BoundaryRecord.parent == parent
-        )
-    )
-    return sorted(rows.tuples(), key=lambda row: sort_key(row[1], row[0]))
+def children(session: Session, *, parent: str) -> list[Found]:
+    """The units ``parent`` holds, by long name."""
+    rows = session.execute(select(*_FOUND_COLUMNS).where(BoundaryRecord.parent == parent))
+    return [_found(row) for row in sorted(rows.tuples(), key=lambda row: sort_key(row[1], row[0]))]
 
 
 def loaded_levels(session: Session, *, country: str) -> set[str]:
@@ -261,7 +286,7 @@ def upsert(session: Session, boundaries: Iterable[Boundary]) -> int:
         min_x, min_y, max_x, max_y = boundary.geometry.bounds
         record.name_long = boundary.name_long
         record.search_text = search_text([boundary.name, boundary.name_long, *boundary.alt_names])
-        record.admin_level = boundary.admin_level
+        record.admin_level = level_text(boundary.admin_level)
         record.parent = boundary.parent
         record.codes = boundary.codes
         record.edition = boundary.edition
@@ -297,7 +322,7 @@ def store_custom_area(session: Session, boundary: Boundary, *, rename: bool) -> 
             name=boundary.name,
             name_long=boundary.name_long,
             search_text=searched,
-            admin_level=boundary.admin_level,
+            admin_level=level_text(boundary.admin_level),
             geometry=boundary.geometry,
             min_x=min_x,
             min_y=min_y,
@@ -339,7 +364,7 @@ def _restore_geometry(session: Session, boundary: Boundary, searched: str) -> bo
             name_long=boundary.name_long,
             search_text=searched,
             geometry=boundary.geometry,
-            admin_level=boundary.admin_level,
+            admin_level=level_text(boundary.admin_level),
             min_x=min_x,
             min_y=min_y,
             max_x=max_x,

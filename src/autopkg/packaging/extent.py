@@ -8,7 +8,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, mapping, shape
 
 from autopkg.boundaries.buffered import buffer_of
-from autopkg.domain.boundary import Boundary
+from autopkg.domain.boundary import Boundary, admin_level_of
 
 
 def boundary_feature_collection(boundary: Boundary) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def boundary_from_feature_collection(document: dict[str, Any]) -> Boundary:
         return Boundary(
             name=str(properties["name"]),
             name_long=str(properties["name_long"]),
-            admin_level=str(properties["admin_level"]),
+            admin_level=admin_level_of(properties["admin_level"]),
             geometry=MultiPolygon(list(parts)),
             # Packages published before boundaries had these hold none of them.
             parent=properties.get("parent"),

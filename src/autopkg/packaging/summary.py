@@ -117,7 +117,7 @@ def compute_rows(
         Area(
             boundary.name,
             boundary.name_long,
-            int(boundary.admin_level) if boundary.admin_level.isdigit() else None,
+            boundary.admin_level,
             boundary.geometry,
             clipped=True,
         )

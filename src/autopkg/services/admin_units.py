@@ -86,7 +86,7 @@ def ensure_units(
         with rt.database.session() as session:
             boundary_repo.upsert(session, report.boundaries)
             for level in numbers:
-                units = sum(b.admin_level == str(level) for b in report.boundaries)
+                units = sum(b.admin_level == level for b in report.boundaries)
                 boundary_repo.record_load(
                     session, country=country.name, admin_level=str(level), units=units
                 )
@@ -145,12 +145,12 @@ def _fetch(
 def countries(rt: Runtime) -> list[Boundary]:
     """Every country (admin level 0), by id."""
     with rt.database.read_session() as session:
-        return [b for b in boundary_repo.listed_boundaries(session) if b.admin_level == "0"]
+        return [b for b in boundary_repo.listed_boundaries(session) if b.admin_level == 0]
 
 
-def children(rt: Runtime, boundary: Boundary) -> list[tuple[str, str, str]]:
+def children(rt: Runtime, boundary: Boundary) -> list[boundary_repo.Found]:
     """The units ``boundary`` holds, loading its country's units on first use."""
-    if boundary.admin_level == "0":
+    if boundary.admin_level == 0:
         ensure_units(rt, boundary)
     with rt.database.read_session() as session:
         return boundary_repo.children(session, parent=boundary.name)
@@ -167,7 +167,7 @@ def load_unit_on_demand(rt: Runtime, name: str) -> bool:
         return False
     with rt.database.read_session() as session:
         country = boundary_repo.get(session, name=found["country"])
-        if country is None or country.admin_level != "0":
+        if country is None or country.admin_level != 0:
             return False
         if {str(level) for level in LEVELS} <= boundary_repo.loaded_levels(
             session, country=country.name

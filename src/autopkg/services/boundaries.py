@@ -104,8 +104,8 @@ def map_layer(rt: Runtime) -> MapLayer:
             return _layers[key]
 
 
-def boundary_children(rt: Runtime, name: str) -> list[tuple[str, str, str]]:
-    """``(name, name_long, admin_level)`` of the units a boundary holds (next level).
+def boundary_children(rt: Runtime, name: str) -> list[boundary_repo.Found]:
+    """The units a boundary holds (next level).
 
     Raises:
         NotFoundError: no boundary has this name.
@@ -130,8 +130,8 @@ def search_boundaries(
     latitude: float | None = None,
     longitude: float | None = None,
     include_custom: bool = False,
-    admin_level: str | None = None,
-) -> list[tuple[str, str]]:
+    admin_level: int | None = None,
+) -> list[boundary_repo.Found]:
     """Search by name (case- and accent-insensitive, alternative names too) or by a point.
 
     Custom areas are left out unless ``include_custom``; with ``admin_level``, only

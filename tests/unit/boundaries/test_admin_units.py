@@ -65,6 +65,6 @@ def test_admin_2_parents_hold_most_of_the_unit_else_the_country() -> None:
         {**EDITION, "boundary_id": "ZZZ-ADM2-1"},
     )
     report = build_units(COUNTRY, [level_2, level_1])
-    parents = {b.name: b.parent for b in report.boundaries if b.admin_level == "2"}
+    parents = {b.name: b.parent for b in report.boundaries if b.admin_level == 2}
     assert parents == {"zzz-east-straddle": "zzz-east", "zzz-offshore": "zzz"}
     assert len(report.skipped) == 1 and "'Empty'" in report.skipped[0]

@@ -153,7 +153,7 @@ def test_the_same_area_gets_the_same_name_however_it_is_written() -> None:
     feature = {"type": "Feature", "properties": {}, "geometry": polygon(with_altitude)}
     as_feature = custom_boundary(parse_area(feature), LIMITS)
     assert bare.name == turned.name == as_feature.name
-    assert bare.name.startswith("custom-") and bare.admin_level == ""
+    assert bare.name.startswith("custom-") and bare.admin_level is None
     assert not as_feature.geometry.has_z
 
 

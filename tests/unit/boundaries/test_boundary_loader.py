@@ -90,11 +90,11 @@ def test_geojson_rows_are_accepted_or_rejected_with_reasons(geojson: Path) -> No
         geojson, name_column="code", long_name_column="label", admin_level_column="level"
     )
     assert [(b.name, b.name_long, b.admin_level) for b in report.boundaries] == [
-        ("abc", "Alpha", "1"),
-        ("bow", "Bowtie", ""),
-        ("multi", "Overlapping parts", ""),
-        ("spaced", "Spaced", "2"),
-        ("mixed", "Polygon and line", ""),
+        ("abc", "Alpha", 1),
+        ("bow", "Bowtie", None),
+        ("multi", "Overlapping parts", None),
+        ("spaced", "Spaced", 2),
+        ("mixed", "Polygon and line", None),
     ]
     assert [row for row, _ in report.rejected] == [2, 3, 4, 5, 6, 8, 9]
     reasons = dict(report.rejected)
@@ -116,7 +116,7 @@ def test_geometries_are_repaired_multipolygons(geojson: Path) -> None:
     assert by_name["multi"].area == pytest.approx(1.5)
     assert by_name["mixed"].equals(MultiPolygon([box(0, 0, 1, 1)]))
     # Without an admin-level column a boundary has none (it is not a country).
-    assert {b.admin_level for b in report.boundaries} == {""}
+    assert {b.admin_level for b in report.boundaries} == {None}
 
 
 def test_names_the_service_gives_are_reserved_and_long_names_bounded(tmp_path: Path) -> None:

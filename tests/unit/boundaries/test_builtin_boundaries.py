@@ -19,7 +19,7 @@ def test_every_country_is_a_valid_multipolygon_with_a_unique_slug() -> None:
     for boundary in boundaries:
         assert isinstance(boundary.geometry, MultiPolygon), boundary.name
         assert boundary.geometry.is_valid and not boundary.geometry.is_empty, boundary.name
-        assert boundary.admin_level == "0"
+        assert boundary.admin_level == 0
         west, south, east, north = boundary.geometry.bounds
         assert -180 <= west <= east <= 180 and -90 <= south <= north <= 90, boundary.name
 

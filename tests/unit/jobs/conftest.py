@@ -14,7 +14,7 @@ from autopkg.db.session import Database
 from autopkg.domain.boundary import Boundary
 from tests.fixtures.postgres import postgis_database
 
-ZONE = Boundary("zone", "Zone", "0", shapely.MultiPolygon([shapely.box(0, 0, 1, 1)]))
+ZONE = Boundary("zone", "Zone", 0, shapely.MultiPolygon([shapely.box(0, 0, 1, 1)]))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -83,7 +83,7 @@ def test_first_requests_from_several_processes_store_each_buffer_once(
 def test_writing_a_boundary_again_deletes_the_buffers_grown_from_it(database: Database) -> None:
     long_name = "zone_" + "x" * 55
     others = [
-        Boundary(name, name.title(), "", ZONE.geometry) for name in (long_name, "zone2", "zon")
+        Boundary(name, name.title(), None, ZONE.geometry) for name in (long_name, "zone2", "zon")
     ]
     buffers = [
         buffered_boundary(boundary, metres)

@@ -29,7 +29,7 @@ def stored(database: Database) -> tuple[str, str, shapely.Geometry, int]:
 
 def store(database: Database, name_long: str, *, rename: bool) -> None:
     with database.session() as session:
-        area = Boundary(name=NAME, name_long=name_long, admin_level="", geometry=AREA)
+        area = Boundary(name=NAME, name_long=name_long, admin_level=None, geometry=AREA)
         boundary_repo.store_custom_area(session, area, rename=rename)
 
 
@@ -46,7 +46,7 @@ def test_an_area_is_stored_once_and_renamed_only_when_named(database: Database) 
 
 
 def test_a_name_squatted_before_it_was_reserved_is_given_back(database: Database) -> None:
-    squatter = Boundary(NAME, "Squatter", "0", shapely.MultiPolygon([shapely.box(5, 5, 9, 9)]))
+    squatter = Boundary(NAME, "Squatter", 0, shapely.MultiPolygon([shapely.box(5, 5, 9, 9)]))
     with database.session() as session:
         boundary_repo.upsert(session, [squatter])
     store(database, "Custom area 0123456789ab", rename=False)

@@ -232,7 +232,7 @@ def test_inputs_are_recorded_and_a_replaced_boundary_is_stale(rt: Runtime) -> No
     )
     assert _run_state(rt, again.job_id) is RunState.SKIPPED
 
-    moved = Boundary("zone", "Zone", "0", shapely.MultiPolygon([shapely.box(0, 0, 2, 1)]))
+    moved = Boundary("zone", "Zone", 0, shapely.MultiPolygon([shapely.box(0, 0, 2, 1)]))
     with rt.database.session() as session:
         boundary_repo.upsert(session, [moved])
     stale = service.submit(

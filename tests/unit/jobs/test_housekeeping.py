@@ -22,7 +22,7 @@ from autopkg.storage.localfs import LocalFSStorage
 
 def _area(west: float) -> Boundary:
     square = shapely.MultiPolygon([shapely.box(west, 0, west + 1, 1)])
-    return Boundary(f"custom-{int(west):012d}", "Custom area", "custom", square)
+    return Boundary(f"custom-{int(west):012d}", "Custom area", None, square)
 
 
 def _job(database: Database, name: str, age_days: float) -> None:

@@ -173,7 +173,7 @@ def test_first_submissions_of_one_new_custom_area_store_it_once(database: Databa
 
         def submit(name_long: str, *, rename: bool) -> Callable[[], None]:
             def store() -> None:
-                area = Boundary(name=name, name_long=name_long, admin_level="", geometry=geometry)
+                area = Boundary(name=name, name_long=name_long, admin_level=None, geometry=geometry)
                 with database.session() as session:
                     boundary_repo.store_custom_area(session, area, rename=rename)
 

@@ -27,7 +27,7 @@ ODBL = License(
     path="https://opendatacommons.org/licenses/odbl/1-0/",
     title="Open Data Commons Open Database License 1.0",
 )
-GHANA = Boundary("gha", "Ghana", "0", MultiPolygon([box(-3.3, 4.7, 1.2, 11.2)]))
+GHANA = Boundary("gha", "Ghana", 0, MultiPolygon([box(-3.3, 4.7, 1.2, 11.2)]))
 TIFF = "image/tiff; application=geotiff"
 GPKG = "application/geopackage+sqlite3"
 

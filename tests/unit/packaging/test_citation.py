@@ -197,7 +197,7 @@ def test_boundary_geojson_is_the_clip_boundary(storage: LocalFSStorage) -> None:
     assert feature["properties"] == {
         "name": "gha",
         "name_long": "Ghana",
-        "admin_level": "0",
+        "admin_level": 0,
         "parent": None,
         "codes": {},
         "edition": {},

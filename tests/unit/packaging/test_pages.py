@@ -145,7 +145,7 @@ def test_the_admin_level_is_stated_only_when_the_boundary_has_one(
     storage: LocalFSStorage, tmp_path: Path
 ) -> None:
     assert "<code>gha</code> (admin level 0)." in page(storage, "gha/index.html")
-    area = dataclasses.replace(GHANA, name="custom-0123456789ab", admin_level="")
+    area = dataclasses.replace(GHANA, name="custom-0123456789ab", admin_level=None)
     output = write_output(tmp_path, RASTER, b"r", sub="a", boundary=area)
     publish_processor(storage, area, RASTER, [output], lock=threading.Lock())
     assert "<code>custom-0123456789ab</code>." in page(storage, "custom-0123456789ab/index.html")

@@ -30,7 +30,7 @@ def load_country(iso3: str) -> Boundary:
     if isinstance(geometry, Polygon):
         geometry = MultiPolygon([geometry])
     return Boundary(
-        name=iso3.lower(), name_long=str(fields[1][0]), admin_level="0", geometry=geometry
+        name=iso3.lower(), name_long=str(fields[1][0]), admin_level=0, geometry=geometry
     )
 
 

@@ -12,7 +12,7 @@ from autopkg.domain.sources import FetchedSource, Source
 from autopkg.processors.base import stage
 from autopkg.processors.context import LocalRunContext
 
-BOUNDARY = Boundary("sq", "Square", "0", MultiPolygon([box(0, 0, 1, 1)]))
+BOUNDARY = Boundary("sq", "Square", 0, MultiPolygon([box(0, 0, 1, 1)]))
 
 
 def _context(tmp_path: Path, reports: list[tuple[float, str]], **kw: object) -> LocalRunContext:

@@ -357,7 +357,7 @@ def test_tiles_off_one_lattice_are_refused(tmp_path: Path) -> None:
 def test_a_boundary_beyond_the_grid_gives_empty_files(tmp_path: Path) -> None:
     # The grid stops at 9,000 km north of the equator, about 87.8°N in Mollweide.
     polar = Boundary(
-        name="pole", name_long="North Pole", admin_level="custom",
+        name="pole", name_long="North Pole", admin_level=None,
         geometry=MultiPolygon([box(0, 89.5, 20, 89.9)]),
     )  # fmt: skip
     run = Run(tmp_path, polar, f"file://{tmp_path / 'empty-mirror'}")

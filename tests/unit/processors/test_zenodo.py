@@ -25,7 +25,7 @@ SOURCES = {
     name: Source(url=f"https://zenodo.org/records/{RECORD}/files/{name}", filename=name)
     for name in NAMES
 }
-BOUNDARY = Boundary("sq", "Square", "0", MultiPolygon([box(0, 0, 1, 1)]))
+BOUNDARY = Boundary("sq", "Square", 0, MultiPolygon([box(0, 0, 1, 1)]))
 
 
 def _publish(mirror: Path) -> None:

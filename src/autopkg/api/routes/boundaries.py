@@ -12,6 +12,7 @@ from autopkg.api.deps import IfNoneMatchDep, ReadCacheDep, RuntimeDep, WriteAcce
 from autopkg.api.routing import StrictJSONRoute
 from autopkg.api.schemas import (
     BoundaryDetail,
+    BoundaryFound,
     BoundarySummary,
     BoundaryUnit,
     BoundaryUploadReport,
@@ -152,7 +153,7 @@ def upload_boundaries(
 
 @router.get(
     "/search",
-    response_model=list[BoundarySummary],
+    response_model=list[BoundaryFound],
     responses={**NOT_MODIFIED, 400: {"model": ErrorMessage}, 422: {"model": ErrorMessage}},
     operation_id="search_boundaries",
 )
@@ -179,19 +180,21 @@ async def search_boundaries(
     at each loaded level holding it. Custom areas are matched (by name or point) only
     with ``include_custom=true``.
     """
-    level = None if admin_level is None else str(admin_level)
     rendered = await cache.of_boundaries(
-        ("search", name, latitude, longitude, include_custom, level),
-        lambda: summaries(
-            service.search_boundaries(
+        ("search", name, latitude, longitude, include_custom, admin_level),
+        lambda: [
+            BoundaryFound(
+                name=f.name, name_long=f.name_long, admin_level=f.admin_level, parent=f.parent
+            ).model_dump(mode="json")
+            for f in service.search_boundaries(
                 rt,
                 name=name,
                 latitude=latitude,
                 longitude=longitude,
                 include_custom=include_custom,
-                admin_level=level,
+                admin_level=admin_level,
             )
-        ),
+        ],
     )
     return respond(rendered, if_none_match)
 
@@ -256,7 +259,9 @@ def get_boundary_children(rt: RuntimeDep, cache: ReadCacheDep, name: str) -> lis
     """
     found = service.boundary_children(rt, name)
     cache.boundaries_written()
-    return [BoundaryUnit(name=n, name_long=nl, admin_level=level) for n, nl, level in found]
+    return [
+        BoundaryUnit(name=f.name, name_long=f.name_long, admin_level=f.admin_level) for f in found
+    ]
 
 
 @router.get(

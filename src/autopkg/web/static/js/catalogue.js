@@ -1,4 +1,5 @@
 // The dataset catalogue, grouped, each with its options, and the size estimate before submitting.
+import { withBuffer } from "./area.js";
 import { $, call, el, ESTIMATE_DELAY_MS, formatBytes, markdown, state, writeHeaders } from "./core.js";
 import { clearStatus } from "./jobs.js";
 import { chosenOptions, optionsBox } from "./options.js";
@@ -73,6 +74,13 @@ export async function renderCatalogue() {
   $("catalogue").replaceChildren(...sections);
 }
 
+// Tick exactly these datasets (a job's, after a reload) and estimate them.
+export function tickProcessors(ids) {
+  const wanted = new Set(ids);
+  for (const box of document.querySelectorAll("#catalogue input[type=checkbox]")) box.checked = wanted.has(box.value);
+  scheduleEstimate();
+}
+
 export function chosenProcessors() {
   return [...document.querySelectorAll("#catalogue input[type=checkbox][id^='p-']:checked")].map((box) => box.value);
 }
@@ -102,7 +110,7 @@ export function optionProblems(options) {
 // ---- size estimates before submitting ---------------------------------------
 
 export function areaBody(processors) {
-  const body = state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors };
+  const body = withBuffer(state.area ? { boundary: state.area, processors } : { boundary_name: state.boundary.name, processors });
   const options = chosenProcessorOptions(processors);
   if (Object.keys(options).length) body.options = options;
   return body;

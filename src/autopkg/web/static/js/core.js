@@ -15,6 +15,7 @@ export const state = {
   estimateTimer: null,
   estimateSeq: 0, // only the answer to the latest request is shown
   overLimit: false, // the latest estimate is above the service's limit
+  limits: null, // the service's request limits (GET /v1/limits), once read
 };
 
 export const $ = (id) => document.getElementById(id);

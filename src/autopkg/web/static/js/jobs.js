@@ -2,7 +2,7 @@
 import { areaBody, chosenProcessors } from "./catalogue.js";
 import { $, areaNameProblem, boundaryLabel, call, el, state, writeHeaders } from "./core.js";
 import { failureBlock } from "./failures.js";
-import { followJob } from "./follow.js";
+import { followJob, rememberJob } from "./follow.js";
 
 // ---- the status line --------------------------------------------------------
 
@@ -45,6 +45,7 @@ export async function createPackage() {
   $("create").disabled = true;
   try {
     const created = await call("v1/jobs", { method: "POST", headers: writeHeaders(), body: JSON.stringify(body) });
+    rememberJob(created.job_id);
     setStatus("Submitted. Following its progress…", false, "job");
     followJob(created.job_id);
   } catch (error) {

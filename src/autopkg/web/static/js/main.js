@@ -1,8 +1,9 @@
 // The autopkg web page: a thin client of the public API (/v1), no build step: ES modules
 // loaded by the browser as they are.
-import { finishDrawing, onFileChosen, onSearchInput, startDrawing } from "./area.js";
+import { loadLimits, onBufferInput, onFileChosen, onSearchInput } from "./area.js";
 import { renderCatalogue, scheduleEstimate } from "./catalogue.js";
 import { $ } from "./core.js";
+import { finishDrawing, startDrawing, undo } from "./draw.js";
 import { followJob, renderJobs } from "./follow.js";
 import { createPackage } from "./jobs.js";
 import { clearStatus } from "./jobs.js";
@@ -12,9 +13,10 @@ import { setUpMap } from "./map.js";
 
 document.addEventListener("DOMContentLoaded", () => {
   setUpMap();
+  loadLimits();
   renderCatalogue().then(() => {
     const resumed = /^#job=([\w-]+)$/.exec(location.hash);
-    if (resumed) followJob(resumed[1]);
+    if (resumed) followJob(resumed[1], { restore: true });
   });
   $("search").addEventListener("input", onSearchInput);
   $("search").addEventListener("keydown", (event) => {
@@ -22,8 +24,11 @@ document.addEventListener("DOMContentLoaded", () => {
     if (event.key === "Enter" && first) first.click();
   });
   $("custom-file").addEventListener("change", onFileChosen);
-  $("draw").addEventListener("click", startDrawing);
+  $("draw").addEventListener("click", () => startDrawing("polygon"));
+  $("draw-rectangle").addEventListener("click", () => startDrawing("rectangle"));
+  $("draw-undo").addEventListener("click", undo);
   $("draw-finish").addEventListener("click", finishDrawing);
+  $("buffer").addEventListener("input", onBufferInput);
   $("create").addEventListener("click", createPackage);
   // A message asking for the key goes as soon as one is typed.
   $("api-key").addEventListener("input", () => clearStatus("key"));
