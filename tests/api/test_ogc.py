@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 from fastapi.testclient import TestClient
+
+from tests.fixtures.waiting import wait_for
 
 
 def test_landing_conformance_and_processes(client: TestClient) -> None:
@@ -30,11 +32,17 @@ def test_execute_poll_and_fetch_results(client: TestClient) -> None:
     job_id = response.json()["jobID"]
     assert response.headers["location"].endswith(f"/ogc/jobs/{job_id}")
     assert response.json()["status"] in {"accepted", "running", "successful"}
-    deadline = time.monotonic() + 60
-    while (status := client.get(f"/ogc/jobs/{job_id}").json())["status"] != "successful":
-        assert status["status"] in {"accepted", "running"}, status
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+
+    def status_on_the_way() -> dict[str, Any]:
+        status: dict[str, Any] = client.get(f"/ogc/jobs/{job_id}").json()
+        assert status["status"] in {"accepted", "running", "successful"}, status
+        return status
+
+    status = wait_for(
+        status_on_the_way,
+        lambda status: status["status"] == "successful",
+        what=f"OGC job {job_id} successful",
+    )
     assert status["progress"] == 100
     results = client.get(f"/ogc/jobs/{job_id}/results").json()
     assert results["package"]["href"] == "http://testserver/packages/mli/datapackage.json"
@@ -48,10 +56,11 @@ def test_failed_and_unknown_jobs(client: TestClient) -> None:
         "/ogc/processes/test_fail_processor.version_1/execution",
         json={"inputs": {"boundary_name": "ner"}},
     ).json()["jobID"]
-    deadline = time.monotonic() + 60
-    while (status := client.get(f"/ogc/jobs/{job_id}").json())["status"] in {"accepted", "running"}:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    status = wait_for(
+        lambda: client.get(f"/ogc/jobs/{job_id}").json(),
+        lambda status: status["status"] not in {"accepted", "running"},
+        what=f"OGC job {job_id} finished",
+    )
     assert status["status"] == "failed"
     assert client.get(f"/ogc/jobs/{job_id}/results").status_code == 404
     assert client.get("/ogc/jobs/nope").status_code == 404

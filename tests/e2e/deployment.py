@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,6 +22,7 @@ from pathlib import Path
 from tests.e2e.server import ServeProcess
 from tests.fixtures.postgres import postgis_database
 from tests.fixtures.services import S3_REGION, create_bucket, redis_server, s3_server
+from tests.fixtures.waiting import wait_until
 
 
 class WorkerProcess:
@@ -47,14 +47,17 @@ class WorkerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"autopkg worker exited early:\n{self.log()}")
-            if " ready." in self.log()[offset:]:
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"autopkg worker not ready after {timeout}s:\n{self.log()}")
+            return " ready." in self.log()[offset:]
+
+        try:
+            wait_until(ready, what="autopkg worker ready", timeout=timeout, interval=0.1)
+        except AssertionError as exc:
+            raise RuntimeError(f"{exc}:\n{self.log()}") from None
 
     def log(self) -> str:
         """Everything the worker printed so far."""

@@ -17,6 +17,7 @@ from autopkg.db.migrate import upgrade
 from autopkg.db.session import Database
 from autopkg.jobs.progress import RunReporter
 from autopkg.threads import context_thread
+from tests.fixtures.waiting import wait_until
 
 FIELDS = {"job_id": "j1", "run_id": "r1", "boundary": "gha", "processor": "p.version_1"}
 
@@ -68,8 +69,7 @@ def test_the_heartbeat_names_its_run(tmp_path: Path, capsys: pytest.CaptureFixtu
         logs.context(**FIELDS),
         RunReporter(database, run_id="r1", owner="me", lease=timedelta(seconds=1)) as reporter,
     ):
-        while not reporter.lost:
-            threading.Event().wait(0.05)
+        wait_until(lambda: reporter.lost, what="the lease found gone", timeout=30)
     database.dispose()
     lines = [line for line in written(capsys) if "taken over" in str(line["message"])]
     assert len(lines) == 1

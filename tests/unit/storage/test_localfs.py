@@ -8,13 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from autopkg.errors import InvalidInputError, NotFoundError, StorageError
 from autopkg.storage.localfs import LocalFSStorage
+from tests.fixtures.waiting import wait_until
 
 CRASHING_WRITER = """
 import sys
@@ -74,10 +74,12 @@ def test_killed_writer_leaves_no_visible_partial_file(tmp_path: Path) -> None:
     try:
         pipe.write(b"n" * 1_000_000)
         pipe.flush()
-        deadline = time.monotonic() + 20
-        while not any(p.name.startswith(".tmp-") for p in (root / "gha/data").iterdir()):
-            assert time.monotonic() < deadline, "the writer never started its temp file"
-            time.sleep(0.01)
+        wait_until(
+            lambda: any(p.name.startswith(".tmp-") for p in (root / "gha/data").iterdir()),
+            what="the writer's temp file",
+            timeout=20,
+            interval=0.01,
+        )
         child.send_signal(signal.SIGKILL)
         assert child.wait(timeout=20) == -signal.SIGKILL
     finally:
