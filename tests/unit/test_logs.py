@@ -7,13 +7,14 @@ import logging
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from autopkg import logs
 from autopkg.config import Settings
 
-SECRETS = {
+SECRETS: dict[str, Any] = {
     "api_keys": "key-number-one,key-number-two,short",
     "s3_secret_key": "s3-secret-value",
     "postgres_password": "pg-password",

@@ -14,6 +14,7 @@ from rasterio.transform import from_origin
 
 import autopkg.processors.base as processor_base
 from autopkg.boundaries.boundary import Boundary
+from autopkg.clip.raster import clip_raster
 from autopkg.errors import SourceError
 from autopkg.processors.base import OutputFile
 from autopkg.processors.context import LocalRunContext
@@ -97,7 +98,7 @@ def test_an_interrupted_run_resumes_without_redoing_files(
     tmp_path: Path, source_mirror: str, gha: Boundary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clipped: list[str] = []
-    real_clip = processor_base.clip_raster
+    real_clip = clip_raster
 
     def counting_clip(src: str, *args: Any, **kwargs: Any) -> Any:
         clipped.append(Path(src).name)

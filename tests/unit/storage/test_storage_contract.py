@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +118,7 @@ def test_url_joins_host_and_key(storage: Storage) -> None:
 def test_unsafe_keys_are_refused_everywhere(storage: Storage, key: str, tmp_path: Path) -> None:
     local = tmp_path / "local.bin"
     local.write_bytes(b"x")
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: storage.put_bytes(b"x", key, "text/plain"),
         lambda: storage.put_file(local, key, "text/plain"),
         lambda: storage.get_bytes(key),

@@ -55,7 +55,8 @@ def flood_value(rp: int):  # type: ignore[no-untyped-def]
 def msz_value(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Settlement classes: open space (1, 2), built (11, 12, 21, 25), a few NoData (255)."""
     classes = np.array([1, 2, 11, 12, 21, 25, 255], dtype=np.uint8)
-    return classes[(rows * 3 + cols * 5) % len(classes)]
+    values: np.ndarray = classes[(rows * 3 + cols * 5) % len(classes)]
+    return values
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ def of(files: list[DataFile], processor: str) -> list[DataFile]:
 def valid_cells(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
     with rasterio.open(path) as ds:
         data = ds.read(1, masked=True)
-        rows, cols = np.nonzero(~np.ma.getmaskarray(data))
+        # numpy's stubs leave np.ma untyped.
+        rows, cols = np.nonzero(~np.ma.getmaskarray(data))  # type: ignore[no-untyped-call]
         return rows, cols, np.asarray(data[rows, cols], dtype=np.float64), ds.transform
 
 
