@@ -20,7 +20,7 @@ from rasterio.transform import from_origin
 from autopkg.boundaries.boundary import Boundary
 from autopkg.clip import clip_raster, clip_vector, raster_sides
 from autopkg.summary.files import DataFile
-from tests.fixtures.files import DATA_AREAS, cached, random_lines
+from tests.fixtures.files import DATA_AREAS, building, cached, random_lines
 from tests.fixtures.standin_rasters import (
     GHSL_POP_HEIGHT,
     GHSL_POP_NODATA,
@@ -72,7 +72,11 @@ class Sources:
 
 def make_sources(folder: Path) -> Sources:
     """Write (once, cached) the global stand-ins into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    with building(folder):
+        return _write_sources(folder)
+
+
+def _write_sources(folder: Path) -> Sources:
 
     def population(target: Path) -> None:
         write_sparse(
