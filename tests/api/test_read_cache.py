@@ -23,6 +23,7 @@ from autopkg.api.schemas import (
     ProcessorVersionMetadata,
 )
 from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.packaging.store import list_packages
 from autopkg.runtime import open_runtime
 from tests.api.test_jobs import submit
 from tests.conftest import make_settings, wait_until_complete
@@ -176,4 +177,4 @@ def test_the_package_listing_comes_from_job_records(
     (by_hand / "datapackage.json").write_text('{"resources": []}')
     clock.advance(PUBLISHED_TTL_SECS)
     assert [p["boundary_name"] for p in client.get("/v1/packages").json()] == ["gha"]
-    assert rt.storage.list_packages() == ["ben", "gha"]
+    assert list_packages(rt.storage) == ["ben", "gha"]

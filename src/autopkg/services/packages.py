@@ -9,6 +9,7 @@ from autopkg.boundaries.boundary import Boundary
 from autopkg.db import counters
 from autopkg.db import packages as db_packages
 from autopkg.errors import NotFoundError
+from autopkg.packaging import store
 from autopkg.packaging.archive import PackageArchive, package_archive
 from autopkg.packaging.manifest import client_view, preview_of
 from autopkg.packaging.publish import package_notes, read_manifest, validate_package
@@ -54,7 +55,7 @@ class PackageView:
 
 def list_packages(rt: Runtime) -> list[str]:
     """Boundary names with a published package, as found on storage."""
-    return rt.storage.list_packages()
+    return store.list_packages(rt.storage)
 
 
 def published_packages(rt: Runtime) -> list[str]:

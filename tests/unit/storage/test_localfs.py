@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autopkg.errors import InvalidInputError, NotFoundError, StorageError
+from autopkg.packaging.store import list_packages
 from autopkg.storage.localfs import LocalFSStorage
 from tests.fixtures.waiting import wait_until
 
@@ -112,7 +113,8 @@ def test_symlinks_are_never_followed(tmp_path: Path) -> None:
             storage.iter_chunks(key)
     assert storage.list_keys("gha/") == ["gha/data/real.bin"]
     assert storage.list_keys("evil/") == []
-    assert storage.list_packages() == []
+    assert storage.list_folders() == ["gha"]
+    assert list_packages(storage) == []
     assert storage.get_bytes("gha/data/real.bin") == b"real"
     assert storage.size("gha/data") is None  # a folder is not an object
 
