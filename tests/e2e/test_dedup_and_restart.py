@@ -45,6 +45,7 @@ def test_fifty_identical_submissions_run_one_clip(server: ServeProcess) -> None:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("stop", ["kill", "terminate"])
 def test_server_stopped_mid_job_finishes_the_job_after_restart(

@@ -16,6 +16,8 @@ from tests.e2e.conftest import serve_env
 from tests.e2e.server import ServeProcess
 from tests.fixtures.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 ISIMIP = "isimp_drought.version_1"
 FILES = 245
 # Killed once this many files are clipped: well inside the run, whatever the machine.

@@ -28,6 +28,8 @@ from tests.e2e.server import ServeProcess
 from tests.fixtures.gdal_cli import ogrinfo_messages
 from tests.fixtures.sources import GPPD_MEMBER, assert_ne2_clip
 
+pytestmark = pytest.mark.slow
+
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
 # An admin-1 unit too: its country's units are loaded from the geoBoundaries stand-ins
 # by the job that names it.

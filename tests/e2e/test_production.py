@@ -30,6 +30,8 @@ from tests.fixtures.postgres import private_cluster
 from tests.fixtures.services import redis_command
 from tests.fixtures.waiting import wait_for
 
+pytestmark = pytest.mark.slow
+
 RASTER = "natural_earth_raster.version_1"
 PLANTS = "wri_powerplants.version_130"
 SYNTHETIC = "test_processor.version_1"

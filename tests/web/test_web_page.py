@@ -8,6 +8,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.server import ServeProcess
@@ -39,6 +40,7 @@ def progress_values(page: Page, processor_id: str, until: float) -> list[int]:
     )
 
 
+@pytest.mark.slow
 def test_search_select_create_follow_download_and_cite(
     session: Session, web_server: ServeProcess
 ) -> None:

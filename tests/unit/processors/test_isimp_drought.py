@@ -94,6 +94,7 @@ class _Interrupted(Exception):
     """Raised from a progress report to stop a run half-way, as a crash would."""
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_without_redoing_files(
     tmp_path: Path, source_mirror: str, gha: Boundary, monkeypatch: pytest.MonkeyPatch
 ) -> None:

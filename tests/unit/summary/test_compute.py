@@ -150,6 +150,7 @@ def test_hazard_area_above_each_threshold(package: Any) -> None:
         assert found[("hazard_area_km2", file.path, "", 0.0, "")] > 0
 
 
+@pytest.mark.slow
 def test_population_and_built_up_exposed(package: Any) -> None:
     _, files, rows, _ = package
     found = values(rows)
