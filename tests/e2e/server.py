@@ -14,6 +14,10 @@ import httpx
 
 from tests.fixtures.waiting import wait_until, wait_until_complete
 
+#: How long a server may take to answer ready. Seconds on a quiet machine, but a loaded
+#: one (the suite on two workers beside other work) has been seen to take over a minute.
+START_SECS = 180.0
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -36,8 +40,8 @@ class ServeProcess:
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start the server and wait until it reports ready."""
+    def start(self, timeout: float = START_SECS) -> None:
+        """Start the server and wait until it reports ready (or kill it and fail)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -67,6 +71,8 @@ class ServeProcess:
         try:
             wait_until(ready, what="autopkg serve ready", timeout=timeout, interval=0.1)
         except AssertionError as exc:
+            # Left running, it would outlive the test run and hold a share of the machine.
+            self.kill()
             raise RuntimeError(f"{exc}:\n{self.log()}") from None
 
     def log(self) -> str:
