@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import serve_env
 from tests.e2e.server import ServeProcess
@@ -31,6 +32,7 @@ def changed(server: ServeProcess, path: str, etag: str, timeout: float = 30) -> 
     return response
 
 
+@pytest.mark.slow
 def test_a_second_api_process_sees_new_boundaries_and_packages(
     tmp_path: Path, source_mirror: str
 ) -> None:

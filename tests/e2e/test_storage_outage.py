@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import serve_env
 from tests.e2e.server import ServeProcess
@@ -23,6 +24,7 @@ READ_TIMEOUT = 15
 IN_FLIGHT = 60
 
 
+@pytest.mark.slow
 def test_a_hung_store_holds_only_package_reads_and_answers_503(
     tmp_path: Path, source_mirror: str
 ) -> None:
