@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench clean system-packages lock
+.PHONY: run test test-fast lint bench clean system-packages lock
 
 # The whole dependency tree comes from the lock (exact versions, hashes checked); the
 # project itself is then installed without resolving anything.
@@ -30,11 +30,20 @@ lint: $(BIN)/.installed
 system-packages:
 	scripts/install-system-packages
 
+# The tests run on two workers (pytest-xdist); a module's tests stay on one worker, so
+# the servers a module starts once are started once (--dist loadscope).
+PYTEST_PARALLEL := -n 2 --dist loadscope
+
 test: $(BIN)/.installed system-packages
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/lint-imports
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+# The unit and API layers only (tests/unit, tests/api): no real server processes, no browser.
+test-fast: $(BIN)/.installed system-packages
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "unit or api"
 
 # Benchmarks (not part of `make test`): inputs are generated once into benchmarks/.cache.
 bench: $(BIN)/.installed

@@ -34,7 +34,8 @@ def _differs(a: NDArray[np.generic], b: NDArray[np.generic]) -> NDArray[np.bool_
 
 def _is_nodata(values: NDArray[np.generic], nodata: float) -> NDArray[np.bool_]:
     if np.isnan(nodata):
-        return np.isnan(values)
+        missing: NDArray[np.bool_] = np.isnan(values)
+        return missing
     result: NDArray[np.bool_] = values == nodata
     return result
 

@@ -126,7 +126,7 @@ def _run_processor(url: str, boundary: str, cache: str, scratch: str) -> None:
     configure_gdal(concurrency=1)
     geometry = read_geometry(boundary)
     context = LocalRunContext(
-        Boundary(name="ken", name_long="Kenya", admin_level="0", geometry=geometry),
+        Boundary(name="ken", name_long="Kenya", admin_level=0, geometry=geometry),
         Path(scratch), Path(cache), mirror=url, verify=False,
         on_progress=lambda _percent, _task: None,
     )  # fmt: skip

@@ -81,7 +81,8 @@ def _field(x: NDArray[np.float32], y: NDArray[np.float32]) -> NDArray[np.float32
     field += 0.3 * (np.cos(7 * lon - 0.4) * np.sin(warp))
     field += 0.25 * (np.cos(17 * lat) * np.cos(bend))
     field -= 0.25 * (np.sin(17 * lat) * np.sin(bend))
-    return field.astype(np.float32)
+    values: NDArray[np.float32] = field.astype(np.float32)
+    return values
 
 
 def _strip(spec: RasterSpec, row: int, height: int) -> NDArray[np.generic]:
@@ -163,7 +164,8 @@ def _lines(rng: np.random.Generator, n: int) -> NDArray[np.object_]:
     coords -= np.repeat(coords[first] - starts, vertices, axis=0)
     coords[:, 0] = np.clip(coords[:, 0], -180, 180)
     coords[:, 1] = np.clip(coords[:, 1], -89, 89)
-    return shapely.linestrings(coords, indices=index)
+    lines: NDArray[np.object_] = shapely.linestrings(coords, indices=index)
+    return lines
 
 
 def build_vector(name: str) -> Path:

@@ -271,7 +271,7 @@ def _run_aqueduct(mirror: str, boundary: str, cache: str, scratch: str) -> None:
     configure_gdal(concurrency=1)
     shutil.rmtree(scratch, ignore_errors=True)
     context = LocalRunContext(
-        Boundary(name="b", name_long="b", admin_level="0", geometry=read_geometry(boundary)),
+        Boundary(name="b", name_long="b", admin_level=0, geometry=read_geometry(boundary)),
         Path(scratch), Path(cache), mirror=f"file://{mirror}", verify=False,
         on_progress=lambda _percent, _task: None,
     )  # fmt: skip

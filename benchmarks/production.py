@@ -91,7 +91,7 @@ def _metadata() -> Metadata:
 
 
 def _publish_seconds(storage: Storage, path: Path, repeat: int) -> float:
-    boundary = Boundary("gha", "Ghana", "0", shapely.MultiPolygon([shapely.box(0, 0, 1, 1)]))
+    boundary = Boundary("gha", "Ghana", 0, shapely.MultiPolygon([shapely.box(0, 0, 1, 1)]))
     timings = []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyogrio
@@ -154,7 +155,7 @@ def vector_rows(
                 ["ogr2ogr", "-f", "GPKG", str(theirs), str(src), "-spat", *bbox,
                  "-clipsrc", str(b.path), "-nlt", "PROMOTE_TO_MULTI"],
                 n,
-                before=lambda path=theirs: path.unlink(missing_ok=True),
+                before=partial(theirs.unlink, missing_ok=True),
             )  # fmt: skip
             theirs_count = str(pyogrio.read_info(theirs, force_feature_count=True)["features"])
         ours_count = pyogrio.read_info(ours, force_feature_count=True)["features"]

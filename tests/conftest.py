@@ -20,11 +20,31 @@ from autopkg.runtime import Runtime, open_runtime
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
 from autopkg.storage.s3 import S3Storage
+from tests.fixtures import waiting
 from tests.fixtures.mirror import source_mirror
 from tests.fixtures.services import S3_REGION, create_bucket, s3_server
 from tests.fixtures.sources import source_mirror_root
 
 __all__ = ["source_mirror", "source_mirror_root"]
+
+
+#: The marker of each test folder: its layer (``make test-fast`` runs unit and api).
+LAYERS = {
+    "unit": "unit",
+    "api": "api",
+    "cli": "e2e",
+    "deploy": "e2e",
+    "e2e": "e2e",
+    "web": "browser",
+}
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its folder's layer (``-m unit``, ``-m "not browser"``...)."""
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0]
+        item.add_marker(LAYERS[folder])
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -66,17 +86,8 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 
 
 def wait_until_complete(client: TestClient, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Poll a job through ``client`` until COMPLETE (with a deadline, no fixed sleeps)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        body: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
-        if body["job_group_status"] == "COMPLETE":
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} not complete after {timeout}s: {body}")
-        time.sleep(0.05)
+    """Poll a job through ``client`` until COMPLETE (``waiting.wait_until_complete``)."""
+    return waiting.wait_until_complete(client, job_id, timeout=timeout)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:

@@ -13,7 +13,7 @@ import contextvars
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -24,8 +24,6 @@ from autopkg.library_warnings import LibraryWarningsAsDebug, route_python_warnin
 
 if TYPE_CHECKING:
     from autopkg.config import Settings
-    from autopkg.db.models import RunRecord
-    from autopkg.db.session import Database
 
 _fields: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
     "log_fields", default=MappingProxyType({})
@@ -46,23 +44,15 @@ def context(**fields: str) -> Iterator[None]:
 
 
 @contextmanager
-def run_context(database: Database, run: RunRecord) -> Iterator[None]:
+def run_context(
+    *, run_id: str, boundary: str, processor: str, job_ids: Iterable[str]
+) -> Iterator[None]:
     """Bind a run's fields: its id, boundary, processor and the jobs waiting for it.
 
     A run is shared by every job that asked for the same work, so ``job_id`` lists
-    them all (comma-separated), as they were when the run started.
+    them all (comma-separated), as the engine read them when the run started.
     """
-    # Imported here: every command configures logging, and most never touch a run.
-    from autopkg.db import runs as run_repo
-
-    with database.read_session() as session:
-        job_ids = run_repo.job_ids_of_run(session, run_id=run.id)
-    with context(
-        job_id=",".join(job_ids),
-        run_id=run.id,
-        boundary=run.boundary_name,
-        processor=run.processor_id,
-    ):
+    with context(job_id=",".join(job_ids), run_id=run_id, boundary=boundary, processor=processor):
         yield
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import Point, shape
@@ -81,7 +83,7 @@ def test_search_by_point(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("params", [{}, {"latitude": 5}, {"longitude": 5}, {"name": " "}])
-def test_search_without_criteria_is_400(client: TestClient, params: dict[str, object]) -> None:
+def test_search_without_criteria_is_400(client: TestClient, params: dict[str, str | int]) -> None:
     response = client.get("/v1/boundaries/search", params=params)
     assert response.status_code == 400
     assert "name" in response.json()["detail"]
@@ -96,14 +98,14 @@ def test_search_without_criteria_is_400(client: TestClient, params: dict[str, ob
     ],
 )
 def test_search_out_of_range_is_422(
-    client: TestClient, params: dict[str, object], field: str
+    client: TestClient, params: dict[str, str | int], field: str
 ) -> None:
     response = client.get("/v1/boundaries/search", params=params)
     assert response.status_code == 422
     assert field in response.json()["detail"]
 
 
-def _feature(code: str, label: str, west: float) -> dict[str, object]:
+def _feature(code: str, label: str, west: float) -> dict[str, Any]:
     square = [[[west, 1], [west + 1, 1], [west + 1, 2], [west, 2], [west, 1]]]
     return {
         "type": "Feature",
@@ -113,7 +115,7 @@ def _feature(code: str, label: str, west: float) -> dict[str, object]:
 
 
 def test_upload_boundaries_loads_good_features_and_reports_bad_ones(client: TestClient) -> None:
-    collection = {
+    collection: dict[str, Any] = {
         "type": "FeatureCollection",
         "features": [_feature("Upload-Area", "Uploaded area", -40), _feature("bad name", "x", 0)],
     }

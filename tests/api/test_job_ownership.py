@@ -97,7 +97,7 @@ def test_a_key_that_is_not_ascii_is_a_counted_401(
     keyed: tuple[Runtime, TestClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     _, client = keyed
-    odd = {"X-API-Key": "clé-ключ".encode()}
+    odd = {b"X-API-Key": "clé-ключ".encode()}
     body = {"boundary_name": "gha", "processors": [PROCESSOR]}
     attempts = [
         client.post("/v1/jobs", json=body, headers=odd),
@@ -111,7 +111,7 @@ def test_a_key_that_is_not_ascii_is_a_counted_401(
             headers=odd,
         ),
         client.delete("/ogc/jobs/some-job", headers=odd),
-        client.get("/v1/jobs", headers={"Authorization": "Bearer ключ".encode()}),
+        client.get("/v1/jobs", headers={b"Authorization": "Bearer ключ".encode()}),
     ]
     assert [response.status_code for response in attempts] == [401] * 6
     assert client.post("/v1/jobs", json=body, headers={"X-API-Key": "k1"}).status_code == 429

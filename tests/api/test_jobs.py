@@ -23,7 +23,7 @@ def submit(client: TestClient, boundary: str, *processors: str) -> str:
         "/v1/jobs", json={"boundary_name": boundary, "processors": list(processors)}
     )
     assert response.status_code == 202, response.text
-    job_id = response.json()["job_id"]
+    job_id: str = response.json()["job_id"]
     assert response.headers["location"] == f"/v1/jobs/{job_id}"
     return job_id
 

@@ -137,8 +137,17 @@ def test_upload_limits_count_every_feature_and_share_one_repair_budget(
         }
 
     # The first bow tie uses 5 of the 12 vertices the request may have repaired.
-    bowtie = [[20, 0], [21, 1], [21, 0], [20, 1], [20, 0]]
-    crossed = [[30, 0], [31, 1], [31, 0.5], [31, 0], [30, 1], [30, 0.75], [30, 0.5], [30, 0]]
+    bowtie: list[list[float]] = [[20, 0], [21, 1], [21, 0], [20, 1], [20, 0]]
+    crossed: list[list[float]] = [
+        [30, 0],
+        [31, 1],
+        [31, 0.5],
+        [31, 0],
+        [30, 1],
+        [30, 0.75],
+        [30, 0.5],
+        [30, 0],
+    ]
     upload = {
         "type": "FeatureCollection",
         "features": [feature("first-tie", bowtie), feature("second-tie", crossed)],

@@ -34,7 +34,9 @@ def scrape(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], f
     }
 
 
-def sample(samples: dict, name: str, **labels: str) -> float:
+def sample(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
     """One sample's value (a KeyError names it when it is missing)."""
     return samples[(name, frozenset(labels.items()))]
 

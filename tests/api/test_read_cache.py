@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,12 @@ from autopkg.api.schemas import (
     ProcessorVersionMetadata,
 )
 from autopkg.jobs.embedded import EmbeddedExecutor
+from autopkg.packaging.store import list_packages
 from autopkg.runtime import open_runtime
 from tests.api.test_jobs import submit
 from tests.conftest import make_settings, wait_until_complete
+from tests.fixtures.clock import ManualClock
+from tests.fixtures.waiting import wait_for_async
 
 OK = "test_processor.version_1"
 # Every cached read route, with the model its body is documented by.
@@ -48,11 +50,19 @@ ROUTES: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, source_mirror: str) -> Iterator[TestClient]:
-    """An app with one published package (gha)."""
+def clock() -> ManualClock:
+    """The clock of :func:`client`'s read cache."""
+    return ManualClock()
+
+
+@pytest.fixture(scope="module")
+def client(
+    tmp_path_factory: pytest.TempPathFactory, source_mirror: str, clock: ManualClock
+) -> Iterator[TestClient]:
+    """An app with one published package (gha), its read cache on ``clock``."""
     folder = tmp_path_factory.mktemp("read-cache")
     rt = open_runtime(make_settings(folder, source_mirror=source_mirror))
-    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1))) as client:
+    with TestClient(create_app(rt, EmbeddedExecutor(rt, workers=1), clock=clock)) as client:
         wait_until_complete(client, submit(client, "gha", OK))
         yield client
 
@@ -113,7 +123,8 @@ def test_errors_are_not_cached_and_a_new_boundary_is_seen_at_once(
 
 
 def test_concurrent_requests_share_one_build_and_an_expired_body_is_served_meanwhile() -> None:
-    cache = ReadCache(lambda _: 0, lambda: 0)
+    clock = ManualClock()
+    cache = ReadCache(lambda _: 0, lambda: 0, clock=clock)
     release = threading.Event()
     builds: list[int] = []
 
@@ -132,23 +143,32 @@ def test_concurrent_requests_share_one_build_and_an_expired_body_is_served_meanw
 
         # Expired by its ttl: one rebuild starts and everyone gets the last body at once.
         release.clear()
-        while cache.fresh("k") is not None:
-            await asyncio.sleep(0.01)
+        clock.advance(0.05)
+        assert cache.fresh("k") is None
         meanwhile = await asyncio.gather(*(cache.get("k", build, ttl=0.05) for _ in range(50)))
         assert {r.body for r in meanwhile} == {b"[1]"}
-        while len(builds) < 2:
-            await asyncio.sleep(0.01)
+
+        async def builds_started() -> int:
+            return len(builds)
+
+        await wait_for_async(builds_started, lambda count: count >= 2, what="the rebuild started")
+        # Time for a second rebuild to start, were the waiting requests to start one.
         await asyncio.sleep(0.1)
         assert builds == [0, 1]
         release.set()
         # The rebuild's body replaces the last one.
-        while (await cache.get("k", build, ttl=0.05)).body == b"[1]":
-            await asyncio.sleep(0.01)
+        await wait_for_async(
+            lambda: cache.get("k", build, ttl=0.05),
+            lambda rendered: rendered.body != b"[1]",
+            what="the rebuilt body served",
+        )
 
     asyncio.run(scenario())
 
 
-def test_the_package_listing_comes_from_job_records(client: TestClient, tmp_path: Path) -> None:
+def test_the_package_listing_comes_from_job_records(
+    client: TestClient, clock: ManualClock, tmp_path: Path
+) -> None:
     listed = [p["boundary_name"] for p in client.get("/v1/packages").json()]
     assert listed == ["gha"]
     rt = client.app.state.runtime  # type: ignore[attr-defined]
@@ -156,6 +176,6 @@ def test_the_package_listing_comes_from_job_records(client: TestClient, tmp_path
     by_hand = rt.settings.packages_root / "ben"
     by_hand.mkdir()
     (by_hand / "datapackage.json").write_text('{"resources": []}')
-    time.sleep(PUBLISHED_TTL_SECS)
+    clock.advance(PUBLISHED_TTL_SECS)
     assert [p["boundary_name"] for p in client.get("/v1/packages").json()] == ["gha"]
-    assert rt.storage.list_packages() == ["ben", "gha"]
+    assert list_packages(rt.storage) == ["ben", "gha"]

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {

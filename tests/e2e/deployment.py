@@ -13,16 +13,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.e2e.server import ServeProcess
+from tests.e2e.server import START_SECS, ServeProcess
 from tests.fixtures.postgres import postgis_database
 from tests.fixtures.services import S3_REGION, create_bucket, redis_server, s3_server
+from tests.fixtures.waiting import wait_until
 
 
 class WorkerProcess:
@@ -35,8 +35,8 @@ class WorkerProcess:
         self.concurrency = concurrency
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start the worker and wait until Celery says it is ready."""
+    def start(self, timeout: float = START_SECS) -> None:
+        """Start the worker and wait until Celery says it is ready (or kill it and fail)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
@@ -47,14 +47,18 @@ class WorkerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"autopkg worker exited early:\n{self.log()}")
-            if " ready." in self.log()[offset:]:
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"autopkg worker not ready after {timeout}s:\n{self.log()}")
+            return " ready." in self.log()[offset:]
+
+        try:
+            wait_until(ready, what="autopkg worker ready", timeout=timeout, interval=0.1)
+        except AssertionError as exc:
+            self.kill()
+            raise RuntimeError(f"{exc}:\n{self.log()}") from None
 
     def log(self) -> str:
         """Everything the worker printed so far."""

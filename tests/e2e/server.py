@@ -7,11 +7,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.fixtures.waiting import wait_until, wait_until_complete
+
+#: How long a server may take to answer ready. Seconds on a quiet machine, but a loaded
+#: one (the suite on two workers beside other work) has been seen to take over a minute.
+START_SECS = 180.0
 
 
 def free_port() -> int:
@@ -35,8 +40,8 @@ class ServeProcess:
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start the server and wait until it reports ready."""
+    def start(self, timeout: float = START_SECS) -> None:
+        """Start the server and wait until it reports ready (or kill it and fail)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -53,17 +58,22 @@ class ServeProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"autopkg serve exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/v1/readiness", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/v1/readiness", timeout=1).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"autopkg serve not ready after {timeout}s:\n{self.log()}")
+                return False
+
+        try:
+            wait_until(ready, what="autopkg serve ready", timeout=timeout, interval=0.1)
+        except AssertionError as exc:
+            # Left running, it would outlive the test run and hold a share of the machine.
+            self.kill()
+            raise RuntimeError(f"{exc}:\n{self.log()}") from None
 
     def log(self) -> str:
         """Everything the server printed so far."""
@@ -94,15 +104,4 @@ class ServeProcess:
 
     def wait_for_job(self, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
         """Poll a job until COMPLETE, checking that progress never goes backwards."""
-        deadline = time.monotonic() + timeout
-        last = -1.0
-        while True:
-            body = self.get(f"/v1/jobs/{job_id}").json()
-            percent = body["job_group_percent_complete"]
-            assert percent >= last, f"progress went backwards: {last} -> {percent}"
-            last = percent
-            if body["job_group_status"] == "COMPLETE":
-                return body
-            if time.monotonic() > deadline:
-                raise AssertionError(f"job {job_id} not complete after {timeout}s: {body}")
-            time.sleep(0.05)
+        return wait_until_complete(self, job_id, timeout=timeout, progress_never_falls=True)

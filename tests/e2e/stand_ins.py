@@ -19,19 +19,13 @@ import threading
 from pathlib import Path
 from typing import Literal
 
-from autopkg.processors.estimate import Estimate
-from autopkg.processors.reference import Organisation, Reference
-
+from autopkg.domain.estimate import Estimate
+from autopkg.domain.metadata import License, Metadata
+from autopkg.domain.options import ProcessorOptions
+from autopkg.domain.outputs import OutputFile
+from autopkg.domain.reference import Organisation, Reference
 from autopkg.errors import ProcessorError, RunTimeLimitError
-from autopkg.processors.base import (
-    EstimateContext,
-    License,
-    Metadata,
-    OutputFile,
-    Processor,
-    RunContext,
-)
-from autopkg.processors.options import ProcessorOptions
+from autopkg.processors.base import EstimateContext, Processor, RunContext
 
 STAND_IN = "stand_in_hang.version_1"
 # Long enough for any limit of the tests; a stand-in never outlives its test by more.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from irv_autopkg_client import Client
+from irv_autopkg_client import Client  # type: ignore[import-untyped]  # the old client ships no types
 from shapely.geometry import Point, shape
 
 from tests.e2e.server import ServeProcess

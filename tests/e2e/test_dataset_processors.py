@@ -14,6 +14,8 @@ from autopkg.packaging.summary import data_resources
 from tests.e2e.server import ServeProcess
 from tests.fixtures.stac import validate_stac
 
+pytestmark = pytest.mark.slow
+
 #: Files each processor publishes for Fiji: Mollweide rasters come in two sides. STORM
 #: is left out to keep the run short: its files take ISIMIP's path through publishing.
 FILES_FOR_FIJI = {

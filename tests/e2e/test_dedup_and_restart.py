@@ -11,6 +11,7 @@ import pytest
 from tests.e2e.conftest import serve_env
 from tests.e2e.server import ServeProcess
 from tests.fixtures.mirror import serve_directory
+from tests.fixtures.waiting import wait_for
 
 RASTER = "natural_earth_raster.version_1"
 
@@ -44,6 +45,7 @@ def test_fifty_identical_submissions_run_one_clip(server: ServeProcess) -> None:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("stop", ["kill", "terminate"])
 def test_server_stopped_mid_job_finishes_the_job_after_restart(
@@ -79,15 +81,17 @@ def test_server_stopped_mid_job_finishes_the_job_after_restart(
 
 
 def _wait_until_executing(process: ServeProcess, job_id: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def status() -> str:
         (run,) = process.get(f"/v1/jobs/{job_id}").json()["job_group_processors"]
-        if run["job_status"] == "EXECUTING":
-            return
-        time.sleep(0.02)
-    raise AssertionError("the run never started executing")
+        return str(run["job_status"])
+
+    wait_for(
+        status,
+        lambda state: state == "EXECUTING",
+        what="the run executing",
+        timeout=30,
+        interval=0.02,
+    )
 
 
 def test_several_api_processes_share_one_database(tmp_path: Path, source_mirror: str) -> None:

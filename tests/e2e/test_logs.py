@@ -7,6 +7,8 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import serve_env
 from tests.e2e.deployment import WorkerProcess
 from tests.e2e.server import ServeProcess
@@ -31,6 +33,7 @@ def lines_of(text: str) -> list[dict[str, object]]:
     return entries
 
 
+@pytest.mark.slow
 def test_production_logs_are_json_name_each_run_and_hold_no_secret(
     tmp_path: Path, source_mirror: str
 ) -> None:

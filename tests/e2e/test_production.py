@@ -11,7 +11,6 @@ import hashlib
 import io
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,9 @@ from tests.e2e.deployment import Production, production
 from tests.fixtures.mirror import serve_directory
 from tests.fixtures.postgres import private_cluster
 from tests.fixtures.services import redis_command
+from tests.fixtures.waiting import wait_for
+
+pytestmark = pytest.mark.slow
 
 RASTER = "natural_earth_raster.version_1"
 PLANTS = "wri_powerplants.version_130"
@@ -64,16 +66,14 @@ def _submit(deployment: Production, boundary: str, *processors: str) -> str:
 
 
 def _wait_until_executing(deployment: Production, job_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        states = [
+    wait_for(
+        lambda: [
             p["job_status"]
             for p in deployment.server.get(f"/v1/jobs/{job_id}").json()["job_group_processors"]
-        ]
-        if "EXECUTING" in states:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the run never started executing")
+        ],
+        lambda states: "EXECUTING" in states,
+        what="the run executing",
+    )
 
 
 def _assert_manifest_files_complete(deployment: Production, boundary: str) -> None:

@@ -3,14 +3,15 @@ change what another API process answers, ETags included."""
 
 from __future__ import annotations
 
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import serve_env
 from tests.e2e.server import ServeProcess
+from tests.fixtures.waiting import wait_for
 
 OK = "test_processor.version_1"
 SQUARE = [[[10.0, 10.0], [10.5, 10.0], [10.5, 10.5], [10.0, 10.5], [10.0, 10.0]]]
@@ -19,17 +20,19 @@ SQUARE = [[[10.0, 10.0], [10.5, 10.0], [10.5, 10.5], [10.0, 10.5], [10.0, 10.0]]
 def changed(server: ServeProcess, path: str, etag: str, timeout: float = 30) -> httpx.Response:
     """Poll ``path`` until its ETag is no longer ``etag``: another process's boundary
     writes are seen within half a second, not at once."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = server.get(path, headers={"If-None-Match": etag})
-        if response.status_code != 304:
-            assert response.status_code == 200, response.text
-            assert response.headers["etag"] != etag
-            return response
-        assert time.monotonic() < deadline, f"{path} still {etag} after {timeout}s"
-        time.sleep(0.1)
+    response = wait_for(
+        lambda: server.get(path, headers={"If-None-Match": etag}),
+        lambda response: response.status_code != 304,
+        what=f"{path} no longer {etag}",
+        timeout=timeout,
+        interval=0.1,
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["etag"] != etag
+    return response
 
 
+@pytest.mark.slow
 def test_a_second_api_process_sees_new_boundaries_and_packages(
     tmp_path: Path, source_mirror: str
 ) -> None:

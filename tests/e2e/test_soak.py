@@ -21,6 +21,8 @@ from tests.e2e.deployment import production
 from tests.e2e.server import ServeProcess
 from tests.fixtures.mirror import serve_directory
 
+pytestmark = pytest.mark.slow
+
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
 BOUNDARIES = ["gha", "tgo", "ben", "sle", "lbr", "gmb", "civ", "bfa"]
 #: Kill after these submissions (0-based): twice, while earlier jobs are in flight.

@@ -7,13 +7,14 @@ import logging
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from autopkg import logs
 from autopkg.config import Settings
 
-SECRETS = {
+SECRETS: dict[str, Any] = {
     "api_keys": "key-number-one,key-number-two,short",
     "s3_secret_key": "s3-secret-value",
     "postgres_password": "pg-password",
@@ -71,6 +72,18 @@ def test_json_lines_carry_the_run_fields_and_no_secret(
     assert "run_id" not in third
     for secret in WRITTEN:
         assert secret not in "\n".join(lines)
+
+
+@pytest.mark.usefixtures("restore_root")
+def test_a_run_names_every_job_waiting_for_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure(tmp_path, "json")
+    with logs.run_context(run_id="r1", boundary="gha", processor="p.v1", job_ids=["j1", "j2"]):
+        logging.getLogger("autopkg.test").info("inside")
+    (line,) = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    fields = {k: line[k] for k in ("job_id", "run_id", "boundary", "processor")}
+    assert fields == {"job_id": "j1,j2", "run_id": "r1", "boundary": "gha", "processor": "p.v1"}
 
 
 @pytest.mark.usefixtures("restore_root")

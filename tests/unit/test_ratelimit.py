@@ -6,20 +6,11 @@ import pytest
 
 from autopkg import ratelimit
 from autopkg.ratelimit import TokenBuckets, retry_after_seconds
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fixtures.clock import ManualClock
 
 
 def test_a_bucket_allows_its_rate_then_refills() -> None:
-    clock = Clock()
+    clock = ManualClock()
     buckets = TokenBuckets(120, clock=clock)  # two tokens a second
     assert [buckets.take("a") for _ in range(120)] == [0.0] * 120
     assert buckets.take("a") == 0.5
@@ -38,7 +29,7 @@ def test_a_bucket_allows_its_rate_then_refills() -> None:
 
 def test_full_buckets_are_forgotten_when_many_are_held(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ratelimit, "_PRUNE_ABOVE", 10)
-    clock = Clock()
+    clock = ManualClock()
     buckets = TokenBuckets(60, clock=clock)
     for index in range(10):
         buckets.take(f"old-{index}")

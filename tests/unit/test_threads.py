@@ -18,6 +18,7 @@ from autopkg.db.session import Database
 from autopkg.jobs.policy import RunPolicy
 from autopkg.jobs.progress import RunReporter
 from autopkg.threads import context_thread
+from tests.fixtures.waiting import wait_until
 
 FIELDS = {"job_id": "j1", "run_id": "r1", "boundary": "gha", "processor": "p.version_1"}
 
@@ -71,8 +72,7 @@ def test_the_heartbeat_names_its_run(tmp_path: Path, capsys: pytest.CaptureFixtu
             database, run_id="r1", owner="me", policy=RunPolicy(timedelta(seconds=1))
         ) as reporter,
     ):
-        while not reporter.lost:
-            threading.Event().wait(0.05)
+        wait_until(lambda: reporter.lost, what="the lease found gone", timeout=30)
     database.dispose()
     lines = [line for line in written(capsys) if "taken over" in str(line["message"])]
     assert len(lines) == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from filelock import FileLock
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, sync_playwright
 
 from tests.e2e.conftest import serve_env
@@ -31,11 +32,14 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def chromium_path() -> Path:
+def chromium_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Debian's chromium, installed by ``scripts/ensure-chromium`` when missing (or fail)."""
-    installed = subprocess.run(
-        [ROOT / "scripts" / "ensure-chromium"], capture_output=True, text=True, check=False
-    )
+    # One install at a time: apt refuses a second while the first holds its lock. The
+    # parent of the temporary folder is shared by every pytest process of the user.
+    with FileLock(tmp_path_factory.getbasetemp().parent / "ensure-chromium.lock"):
+        installed = subprocess.run(
+            [ROOT / "scripts" / "ensure-chromium"], capture_output=True, text=True, check=False
+        )
     if installed.returncode != 0 or not CHROMIUM.exists():
         pytest.fail(f"Debian's chromium could not be installed:\n{installed.stderr[-2000:]}")
     return CHROMIUM

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import serve_env
 from tests.e2e.server import ServeProcess
+from tests.fixtures.waiting import wait_for
 from tests.web.conftest import Requests, Session
 
 TIMEOUT_MS = 90_000
@@ -30,14 +30,14 @@ def publish(page: Page, url: str, boundary: str, processor: str) -> None:
     )
     assert created.status == 202, created.text()
     job_url = f"{url}/v1/jobs/{created.json()['job_id']}"
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        job = page.request.get(job_url).json()
-        if job["job_group_status"] == "COMPLETE":
-            assert job["job_group_outcome"] == "SUCCESS", job
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError(f"{processor} for {boundary} did not finish")
+    job = wait_for(
+        lambda: page.request.get(job_url).json(),
+        lambda job: job["job_group_status"] == "COMPLETE",
+        what=f"{processor} for {boundary} finished",
+        timeout=TIMEOUT_MS / 1000,
+        interval=0.2,
+    )
+    assert job["job_group_outcome"] == "SUCCESS", job
 
 
 def choose_benin(page: Page, *processors: str) -> None:

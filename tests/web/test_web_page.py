@@ -8,9 +8,11 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.server import ServeProcess
+from tests.fixtures.waiting import wait_for
 from tests.web.conftest import Session
 
 DATASETS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
@@ -21,17 +23,24 @@ def progress_values(page: Page, processor_id: str, until: float) -> list[int]:
     """Every distinct ``aria-valuenow`` of a processor's progressbar until it reads 100."""
     bar = page.get_by_role("progressbar", name=f"Progress of {processor_id}")
     seen: list[int] = []
-    while time.monotonic() < until:
+
+    def read() -> list[int]:
         if bar.count():
             value = int(bar.get_attribute("aria-valuenow") or "0")
             if not seen or seen[-1] != value:
                 seen.append(value)
-            if value == 100:
-                return seen
-        page.wait_for_timeout(100)
-    raise AssertionError(f"{processor_id} stopped at {seen} before reaching 100")
+        return seen
+
+    return wait_for(
+        read,
+        lambda seen: seen[-1:] == [100],
+        what=f"{processor_id} at 100",
+        timeout=max(until - time.monotonic(), 0.0),
+        interval=0.1,
+    )
 
 
+@pytest.mark.slow
 def test_search_select_create_follow_download_and_cite(
     session: Session, web_server: ServeProcess
 ) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -50,11 +51,14 @@ package (`GET /v1/packages/{boundary_name}`). Errors are `{"detail": "..."}`.
 """
 
 
-def create_app(rt: Runtime, executor: Executor) -> FastAPI:
+def create_app(
+    rt: Runtime, executor: Executor, *, clock: Callable[[], float] = time.monotonic
+) -> FastAPI:
     """Build the API around a runtime and the executor that runs submitted work.
 
     The executor, and the callback sender when callbacks are on
     (``AUTOPKG_CALLBACK_SECRET``), are started and stopped with the application's lifespan.
+    ``clock`` measures how long the read cache keeps bodies (tests move one by hand).
     """
 
     @asynccontextmanager
@@ -102,6 +106,7 @@ def create_app(rt: Runtime, executor: Executor) -> FastAPI:
         lambda include_custom: boundaries_version(rt, include_custom=include_custom),
         lambda: packages_version(rt),
         storage_calls.run,
+        clock=clock,
     )
     callbacks = CallbackSender(rt, callback_documents(app)) if rt.settings.callback_secret else None
     install_error_handlers(app)

@@ -55,7 +55,7 @@ StorageRun = Callable[[Callable[[], "Rendered"]], Awaitable["Rendered"]]
 
 @dataclass(frozen=True)
 class Rendered:
-    """A JSON body, its strong ETag, and when it stops being served (monotonic seconds)."""
+    """A JSON body, its strong ETag, and when it stops being served (on the cache's clock)."""
 
     body: bytes
     etag: str
@@ -67,6 +67,7 @@ class ReadCache:
 
     ``boundaries_version(include_custom)`` reads the shared version of the boundaries,
     ``packages_version()`` that of the packages (both blocking: they query the database).
+    Lifetimes are measured on ``clock`` (monotonic seconds; tests move one by hand).
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class ReadCache:
         packages_version: Callable[[], int],
         storage_run: StorageRun | None = None,
         max_bytes: int = MAX_BYTES,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._entries: LRUCache[Hashable, Rendered] = LRUCache(
             maxsize=max_bytes, getsizeof=lambda entry: len(entry.body)
@@ -84,6 +86,7 @@ class ReadCache:
         self._read_version = boundaries_version
         self._read_packages_version = packages_version
         self._storage_run = storage_run
+        self._clock = clock
         self._versions: dict[bool, tuple[int, float]] = {}
         # Builds in progress, by key; touched only on the event loop.
         self._building: dict[Hashable, asyncio.Future[Rendered]] = {}
@@ -99,9 +102,9 @@ class ReadCache:
     ) -> Rendered:
         """:meth:`get` for a body built from boundaries (custom areas too, or not)."""
         version = self._versions.get(include_custom)
-        if version is None or version[1] <= time.monotonic():
+        if version is None or version[1] <= self._clock():
             number = await run_in_threadpool(self._read_version, include_custom)
-            version = (number, time.monotonic() + VERSION_MAX_AGE_SECS)
+            version = (number, self._clock() + VERSION_MAX_AGE_SECS)
             self._versions[include_custom] = version
         return await self.get((*key, include_custom, version[0]), build, ttl=ttl, storage=storage)
 
@@ -171,7 +174,7 @@ class ReadCache:
         """The body stored under ``key`` if it is still to be served, without building it."""
         with self._lock:
             found = self._entries.get(key)
-        return found if found is not None and found.expires > time.monotonic() else None
+        return found if found is not None and found.expires > self._clock() else None
 
     def render(
         self, key: Hashable, build: Callable[[], Any], *, ttl: float | None = None
@@ -185,7 +188,7 @@ class ReadCache:
         found = self.fresh(key)
         if found is not None:
             return found
-        now = time.monotonic()
+        now = self._clock()
         body = orjson.dumps(build())
         digest = hashlib.blake2b(body, digest_size=16).hexdigest()
         rendered = Rendered(body, f'"{digest}"', math.inf if ttl is None else now + ttl)

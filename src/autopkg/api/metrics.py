@@ -5,7 +5,9 @@ Everything else is read when scraped, from the database and the package storage
 every process shares, so it is the same whichever API process answers and counts
 work done by Celery workers too: jobs and runs by state, the queue (PENDING runs),
 run durations, the bytes of the published packages, and the source cache's hits and
-misses (counted by the workers in the database as they fetch).
+misses (counted by the workers in the database as they fetch). The readings are
+taken by the layers that own the data (``autopkg.db.readings``,
+``autopkg.packaging.store.published_bytes``); this module only names and shapes them.
 """
 
 from __future__ import annotations
@@ -29,12 +31,9 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autopkg.api.storage_calls import StorageCalls
-from autopkg.db import counters
-from autopkg.db import jobs as job_repo
-from autopkg.db import runs as run_repo
-from autopkg.domain.states import RunState
+from autopkg.db import readings as db_readings
 from autopkg.errors import StorageError
-from autopkg.packaging.publish import read_manifest
+from autopkg.packaging.store import published_bytes
 from autopkg.runtime import Runtime
 from autopkg.services.packages import published_packages
 
@@ -73,45 +72,33 @@ class StoredStateCollector(Collector):
 
     def _read(self) -> Iterator[Metric]:
         """Yield jobs, runs, queue depth, run durations, published bytes, cache lookups."""
-        with self._rt.database.read_session() as session:
-            cache = counters.read(
-                session, counters.Counter.SOURCE_CACHE_HITS, counters.Counter.SOURCE_CACHE_MISSES
-            )
-            run_counts = run_repo.count_by_state(session)
-            durations = run_repo.durations(session)
-            pending = job_repo.count_jobs(session, any_of=[job_repo.JobCondition(complete=False)])
-            outcomes = {
-                outcome.value: job_repo.count_jobs(
-                    session, any_of=[job_repo.JobCondition(outcome=outcome)]
-                )
-                for outcome in job_repo.JobOutcome
-            }
+        readings = db_readings.read(self._rt.database)
         runs = GaugeMetricFamily("autopkg_runs", "Runs by state.", labels=["state"])
-        for state in RunState:
-            runs.add_metric([state.value], run_counts.get(state.value, 0))
+        for state, count in readings.runs.items():
+            runs.add_metric([state], count)
         yield runs
         yield GaugeMetricFamily(
             "autopkg_queue_depth",
             "Runs waiting for a worker (PENDING).",
-            value=run_counts.get(RunState.PENDING.value, 0),
+            value=readings.queued_runs,
         )
         jobs = GaugeMetricFamily(
             "autopkg_jobs",
             "Jobs by state, and complete ones by outcome.",
             labels=["state", "outcome"],
         )
-        jobs.add_metric(["PENDING", ""], pending)
-        for outcome, count in outcomes.items():
+        jobs.add_metric(["PENDING", ""], readings.pending_jobs)
+        for outcome, count in readings.complete_jobs.items():
             jobs.add_metric(["COMPLETE", outcome], count)
         yield jobs
-        yield _run_durations(durations)
+        yield _run_durations(readings.run_durations)
         lookups = CounterMetricFamily(
             "autopkg_source_cache_lookups",
             "Source fetches by whether the shared source cache already held the file.",
             labels=["result"],
         )
-        lookups.add_metric(["hit"], cache[counters.Counter.SOURCE_CACHE_HITS])
-        lookups.add_metric(["miss"], cache[counters.Counter.SOURCE_CACHE_MISSES])
+        lookups.add_metric(["hit"], readings.source_cache_hits)
+        lookups.add_metric(["miss"], readings.source_cache_misses)
         yield lookups
         try:
             published = self._storage_calls.call(self._package_bytes, timeout=MANIFESTS_WAIT_SECS)
@@ -126,11 +113,7 @@ class StoredStateCollector(Collector):
         )
 
     def _package_bytes(self) -> int:
-        total = 0
-        for name in published_packages(self._rt):
-            manifest = read_manifest(self._rt.storage, name) or {}
-            total += sum(int(r.get("bytes", 0)) for r in manifest.get("resources", []))
-        return total
+        return published_bytes(self._rt.storage, published_packages(self._rt))
 
 
 def _run_durations(durations: list[tuple[str, float]]) -> HistogramMetricFamily:

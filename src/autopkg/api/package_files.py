@@ -39,6 +39,12 @@ class PackageFiles(StaticFiles):
         super().__init__(directory=storage.root, html=True, check_dir=False)
         self.storage = storage
 
+    async def check_config(self) -> None:
+        """Check the folder once it exists: until the first publication makes it, the
+        storage holds no package and every path is 404 (Starlette's check fails there)."""
+        if self.storage.root.is_dir():
+            await super().check_config()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request, a ``Range`` of several ranges ignored."""
         headers = [

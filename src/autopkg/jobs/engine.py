@@ -91,9 +91,14 @@ def execute(rt: Runtime, run: RunRecord, *, owner: str) -> RunState:
     :class:`~autopkg.processors.clipstore.ClipStore`) for an attempt that takes the run
     over; the run's folder, with whatever a killed attempt left in it, is removed once
     the run has ended.
-    Every log line written meanwhile names the run (:func:`autopkg.logs.run_context`).
+    Every log line written meanwhile names the run (:func:`autopkg.logs.run_context`),
+    and the jobs waiting for it as they are when it starts.
     """
-    with logs.run_context(rt.database, run):
+    with rt.database.read_session() as session:
+        job_ids = run_repo.job_ids_of_run(session, run_id=run.id)
+    with logs.run_context(
+        run_id=run.id, boundary=run.boundary_name, processor=run.processor_id, job_ids=job_ids
+    ):
         return _execute(rt, run, owner=owner)
 
 

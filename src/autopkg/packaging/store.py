@@ -40,7 +40,7 @@ from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
 from autopkg.packaging.stac import stac_documents
 from autopkg.packaging.versions import archive, kept_versions, stamp
-from autopkg.slugs import require_slug
+from autopkg.slugs import is_slug, require_slug
 from autopkg.storage.base import Storage
 from autopkg.summary.table import Row, from_csv
 
@@ -61,6 +61,30 @@ def read_manifest(storage: Storage, boundary_name: str) -> Manifest | None:
     """
     key = package_key(require_slug(boundary_name, "boundary name"), MANIFEST)
     return read_json(storage, key)
+
+
+def list_packages(storage: Storage) -> list[str]:
+    """Return the sorted names of the boundary folders holding a ``datapackage.json``.
+
+    Whatever put them on storage: a package copied there by hand is listed too.
+    """
+    return sorted(
+        name
+        for name in storage.list_folders()
+        if is_slug(name) and storage.size(package_key(name, MANIFEST)) is not None
+    )
+
+
+def published_bytes(storage: Storage, boundary_names: Iterable[str]) -> int:
+    """Return the bytes of every file the manifests of ``boundary_names`` list.
+
+    The data files and the summary tables: what a download of the packages weighs.
+    """
+    total = 0
+    for name in boundary_names:
+        manifest = read_manifest(storage, name) or {}
+        total += sum(int(r.get("bytes", 0)) for r in manifest.get("resources", []))
+    return total
 
 
 def read_json(storage: Storage, key: str) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from autopkg.db import packages as db_packages
 from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import Metadata
 from autopkg.errors import NotFoundError
+from autopkg.packaging import store
 from autopkg.packaging.archive import PackageArchive, package_archive
 from autopkg.packaging.manifest import EMPTY_KEY, client_view, preview_of
 from autopkg.packaging.preview_place import Bounds, preview_bounds
@@ -59,7 +60,7 @@ class PackageView:
 
 def list_packages(rt: Runtime) -> list[str]:
     """Boundary names with a published package, as found on storage."""
-    return rt.storage.list_packages()
+    return store.list_packages(rt.storage)
 
 
 def published_packages(rt: Runtime) -> list[str]:

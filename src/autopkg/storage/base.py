@@ -64,8 +64,12 @@ class Storage(Protocol):
         """Return every key under ``prefix`` (a folder-like prefix ending in ``/``)."""
         ...
 
-    def list_packages(self) -> list[str]:
-        """Return boundary names that have a published ``datapackage.json``, sorted."""
+    def list_folders(self) -> list[str]:
+        """Return the names of the top-level folders (the first segment of keys), sorted.
+
+        What each folder holds is the packaging layer's business
+        (:func:`autopkg.packaging.store.list_packages`).
+        """
         ...
 
     def url(self, key: str, host_url: str) -> str:

@@ -22,11 +22,9 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from autopkg.errors import NotFoundError, StorageError
-from autopkg.slugs import is_slug
 from autopkg.storage.base import StoredFile
 from autopkg.storage.keys import validate_key, validate_prefix
 
-MANIFEST_NAME = "datapackage.json"
 _TMP_PREFIX = ".tmp-"
 _CHUNK = 1 << 20
 
@@ -157,15 +155,16 @@ class LocalFSStorage:
             )
         return sorted(keys)
 
-    def list_packages(self) -> list[str]:
-        """Return the sorted boundary names whose folder holds a ``datapackage.json``."""
+    def list_folders(self) -> list[str]:
+        """Return the sorted names of the folders at the root, never through a symlink."""
         if not self.root.is_dir():
             return []
-        return sorted(
-            entry.name
-            for entry in self.root.iterdir()
-            if is_slug(entry.name) and self.size(f"{entry.name}/{MANIFEST_NAME}") is not None
-        )
+        with os.scandir(self.root) as entries:
+            return sorted(
+                entry.name
+                for entry in entries
+                if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")
+            )
 
     def url(self, key: str, host_url: str) -> str:
         """Return ``host_url`` joined with the URL-quoted ``key``."""

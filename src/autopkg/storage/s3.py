@@ -24,11 +24,9 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as S3ConnectionError
 
 from autopkg.errors import NotFoundError, StorageError, StorageUnavailableError
-from autopkg.slugs import is_slug
 from autopkg.storage.base import StoredFile
 from autopkg.storage.keys import validate_key, validate_prefix
 
-MANIFEST_NAME = "datapackage.json"
 #: Files larger than this are uploaded in parts of this size.
 MULTIPART_BYTES = 64 * 2**20
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -159,19 +157,15 @@ class S3Storage:
                 keys.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(key for key in keys if _is_valid_key(key))
 
-    def list_packages(self) -> list[str]:
-        """Return the sorted boundary names that have a ``datapackage.json``."""
+    def list_folders(self) -> list[str]:
+        """Return the sorted key prefixes before a first ``/`` (S3's common prefixes)."""
         names: list[str] = []
         with _errors("listing", "/"):
             for page in self._client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Delimiter="/"
             ):
                 names.extend(p["Prefix"].rstrip("/") for p in page.get("CommonPrefixes", []))
-        return sorted(
-            name
-            for name in names
-            if is_slug(name) and self.size(f"{name}/{MANIFEST_NAME}") is not None
-        )
+        return sorted(names)
 
     def url(self, key: str, host_url: str) -> str:
         """Return ``host_url`` joined with the URL-quoted ``key``."""

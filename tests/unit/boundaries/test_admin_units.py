@@ -10,7 +10,7 @@ from autopkg.boundaries.geoboundaries import Release, Unit
 from autopkg.domain.boundary import Boundary
 
 COUNTRY = Boundary(
-    "zzz", "Zedland", "0", shapely.MultiPolygon([box(0, 0, 10, 10)]),
+    "zzz", "Zedland", 0, shapely.MultiPolygon([box(0, 0, 10, 10)]),
     codes={"iso3166_1_alpha2": "ZZ"},
 )  # fmt: skip
 EDITION = {"source": "geoBoundaries gbOpen", "boundary_id": "ZZZ-ADM1-1"}

@@ -25,8 +25,8 @@ from tests.fixtures.areas import polygon, ring
 LIMITS = AreaLimits(
     max_vertices=20, max_rings=3, max_parts=2, max_km2=100_000, max_repair_vertices=10
 )
-SQUARE = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
-BOWTIE = [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]
+SQUARE: list[list[float]] = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
+BOWTIE: list[list[float]] = [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]
 
 
 def test_counts_at_the_limits_pass_and_one_more_fails() -> None:

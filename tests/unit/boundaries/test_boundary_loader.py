@@ -6,6 +6,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyogrio.raw
@@ -21,12 +22,14 @@ SQUARE = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
 BOWTIE = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
 
 
-def feature(name: object, long_name: object, geometry: dict | None, level: object = None) -> dict:
+def feature(
+    name: object, long_name: object, geometry: dict[str, Any] | None, level: object = None
+) -> dict[str, Any]:
     properties = {"code": name, "label": long_name, "level": level}
     return {"type": "Feature", "properties": properties, "geometry": geometry}
 
 
-def polygon(coordinates: list) -> dict:
+def polygon(coordinates: list[Any]) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": coordinates}
 
 
@@ -71,7 +74,7 @@ def geojson(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def write_layer(
-    path: Path, layer: str, geometries: list, names: list[str], crs: str, **kw: object
+    path: Path, layer: str, geometries: list[Any], names: list[str], crs: str, **kw: object
 ) -> None:
     pyogrio.raw.write(
         path,

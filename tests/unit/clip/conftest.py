@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyogrio
@@ -31,14 +32,17 @@ def grid_at(west: float, north: float, xres: float, yres: float) -> Affine:
     return Affine(xres, 0, west, 0, -yres, north)
 
 
-def pattern(shape: tuple[int, int], dtype: str) -> NDArray[np.generic]:
+def pattern(shape: tuple[int, int], dtype: str) -> NDArray[Any]:
     """Pseudo-random pixel values derived from each pixel's row and column."""
     rows, cols = np.indices(shape, dtype=np.uint64)
     mixed = (rows * np.uint64(1_000_003) + cols) * np.uint64(2_654_435_761) % np.uint64(2**32)
+    values: NDArray[Any]
     if np.dtype(dtype).kind == "f":
-        return (mixed.astype(np.float64) / 2**32 * 1000 - 500).astype(dtype)
-    info = np.iinfo(dtype)
-    return (mixed % np.uint64(int(info.max) + 1)).astype(dtype)
+        values = (mixed.astype(np.float64) / 2**32 * 1000 - 500).astype(dtype)
+    else:
+        info = np.iinfo(dtype)
+        values = (mixed % np.uint64(int(info.max) + 1)).astype(dtype)
+    return values
 
 
 def write_raster(
@@ -182,7 +186,8 @@ def _random_lines(
     coords = np.stack([start, start + step1, start + step1 + step2], axis=1)
     coords[:, :, 0] = np.clip(coords[:, :, 0], -180, 180)
     coords[:, :, 1] = np.clip(coords[:, :, 1], -90, 90)
-    return shapely.linestrings(coords)
+    lines: NDArray[np.object_] = shapely.linestrings(coords)
+    return lines
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyogrio
@@ -21,7 +22,7 @@ CSV_OPTIONS = {"X_POSSIBLE_NAMES": "longitude", "Y_POSSIBLE_NAMES": "latitude"}
 
 def read_layer(
     path: Path | str, **options: str
-) -> tuple[dict[str, object], NDArray[np.object_], dict[str, NDArray[np.generic]]]:
+) -> tuple[dict[str, Any], NDArray[np.object_], dict[str, NDArray[Any]]]:
     """Metadata, geometries and columns of a layer."""
     meta, _, wkb, values = pyogrio.raw.read(path, **options)
     return meta, shapely.from_wkb(wkb), dict(zip(meta["fields"], values, strict=True))
@@ -29,7 +30,7 @@ def read_layer(
 
 def brute_force(
     path: Path | str, boundary: MultiPolygon, dimension: int, **options: str
-) -> dict[object, shapely.Geometry]:
+) -> dict[Any, shapely.Geometry]:
     """Clip every feature of the layer with shapely alone: key column value -> geometry."""
     _, geoms, columns = read_layer(path, **options)
     keys = columns["id"] if "id" in columns else columns["gppd_idnr"]
@@ -48,7 +49,7 @@ def brute_force(
 
 def check_against_brute_force(
     clip: VectorClip, src: Path | str, boundary: MultiPolygon, dimension: int, **options: str
-) -> dict[str, NDArray[np.generic]]:
+) -> dict[str, NDArray[Any]]:
     """Same features, same clipped shapes, within the boundary; return output columns."""
     expected = brute_force(src, boundary, dimension, **options)
     _, geoms, columns = read_layer(clip.path)

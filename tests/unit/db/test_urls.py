@@ -17,7 +17,7 @@ def test_postgres_parts_are_quoted_not_pasted(tmp_path: Path) -> None:
         postgres_port=6543,
         postgres_db="autopkg",
         postgres_user="svc",
-        postgres_password="p@ss:w/rd?#",  # type: ignore[arg-type]
+        postgres_password="p@ss:w/rd?#",
     )
     url = make_url(database_url(settings))
     assert url.drivername == "postgresql+psycopg"

@@ -7,6 +7,7 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
+import pytest
 import shapely
 from sqlalchemy import func, select
 
@@ -35,6 +36,7 @@ def _contender(url: str, data_dir: str, barrier: Any, results: Any) -> None:
     rt.database.dispose()
 
 
+@pytest.mark.slow
 def test_first_requests_from_several_processes_store_each_buffer_once(
     database: Database, tmp_path: Path
 ) -> None:

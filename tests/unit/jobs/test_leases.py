@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -82,7 +83,7 @@ def test_release_leaves_a_renewed_or_reowned_run_alone(database: Database) -> No
     with database.session() as session:
         run_repo.claim(session, owner="me", lease=LEASE, max_attempts=MAX)
     with database.session() as session:
-        common = {"run_id": run_id, "max_attempts": MAX, "reason": "x"}
+        common: dict[str, Any] = {"run_id": run_id, "max_attempts": MAX, "reason": "x"}
         before = run_repo.utcnow()
         assert run_repo.release(session, owner="me", expired_before=before, **common) is None
         assert run_repo.release(session, owner="other", expired_before=None, **common) is None

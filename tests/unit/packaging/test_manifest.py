@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import shapely
@@ -25,13 +26,13 @@ VECTOR = make_metadata("test_vector", "version_2", license=ODBL)
 T0 = datetime(2024, 5, 1, 12, 30, 5, tzinfo=UTC)
 
 
-def raster_resource(file_name: str, size: int = 10, digest: str = "ab" * 32) -> dict:
+def raster_resource(file_name: str, size: int = 10, digest: str = "ab" * 32) -> dict[str, Any]:
     return file_resource(
         RASTER, file_name, format="GeoTIFF", mediatype=TIFF, size=size, sha256=digest
     )
 
 
-def vector_resource(file_name: str) -> dict:
+def vector_resource(file_name: str) -> dict[str, Any]:
     return file_resource(
         VECTOR,
         file_name,

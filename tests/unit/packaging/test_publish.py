@@ -14,6 +14,7 @@ from autopkg.domain.outputs import OutputFile
 from autopkg.domain.sources import FetchedSource
 from autopkg.errors import ProcessorError, StorageError
 from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
+from autopkg.packaging.store import list_packages
 from autopkg.packaging.summary import data_resources
 from autopkg.storage.localfs import LocalFSStorage
 from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, make_metadata, sha256, write_output
@@ -77,7 +78,7 @@ def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Pa
         "gha/version.html",
         "gha/versions/1.0.0/datapackage.json",
     ]
-    assert storage.list_packages() == ["gha"]
+    assert list_packages(storage) == ["gha"]
     manifest = read_manifest(storage, "gha")
     assert manifest is not None
     assert [

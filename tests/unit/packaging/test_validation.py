@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def storage(tmp_path: Path) -> LocalFSStorage:
     return storage
 
 
-def lookup(metadata: list[Metadata]) -> object:
+def lookup(metadata: list[Metadata]) -> Callable[[str], Metadata | None]:
     known = {m.id: m for m in metadata}
     return known.get
 

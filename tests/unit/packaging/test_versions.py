@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types
 
 from autopkg.packaging.publish import (
     publish_processor,
@@ -27,7 +27,10 @@ A, B, C = (f"{DATA}/test_raster-version_1-{sub}-gha.tif" for sub in "abc")
 
 
 def kept(storage: Storage, version: str) -> dict[str, Any]:
-    return json.loads(storage.get_bytes(f"gha/versions/{version}/datapackage.json") or b"")
+    manifest: dict[str, Any] = json.loads(
+        storage.get_bytes(f"gha/versions/{version}/datapackage.json") or b""
+    )
+    return manifest
 
 
 def readable(storage: Storage, manifest: dict[str, Any]) -> dict[str, str]:

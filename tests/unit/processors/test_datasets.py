@@ -61,7 +61,8 @@ def _centres_inside(dataset: rasterio.io.DatasetReader, boundary: Boundary) -> n
     rows, cols = np.mgrid[0 : dataset.height, 0 : dataset.width]
     xs, ys = rasterio.transform.xy(dataset.transform, rows.ravel(), cols.ravel())
     inside = shapely.contains_xy(boundary.geometry, np.asarray(xs), np.asarray(ys))
-    return inside.reshape(dataset.height, dataset.width)
+    grid: np.ndarray = inside.reshape(dataset.height, dataset.width)
+    return grid
 
 
 def _offset(value: float, origin: float, step: float) -> int:

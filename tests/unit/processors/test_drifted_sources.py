@@ -77,6 +77,7 @@ CASES: dict[type[Processor], Served] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processor", list(CASES), ids=lambda p: p.metadata.id)
 def test_a_drifted_source_is_clipped_on_its_own_grid(
     tmp_path: Path,

@@ -157,11 +157,11 @@ def test_lines_are_read_clipped_and_written_with_their_properties(
         assert [t for _, t in run.reports if t.startswith("clipped ")] == ["clipped 2 of 2 rows"]
 
 
-def _drifted_features() -> list[tuple[Any, dict[str, Any]]]:
+def _drifted_features() -> list[tuple[Any, dict[str, Any] | list[str]]]:
     """Rows as the GRI loaders write them: every key present, ``""`` for a missing
     value, ids as prefixed strings, one lane count that is not a number, and two keys
     outside the documented 13 (one differing from ``sector`` only in case)."""
-    rows: list[tuple[Any, dict[str, Any]]] = []
+    rows: list[tuple[Any, dict[str, Any] | list[str]]] = []
     for number, (geometry, documented) in enumerate(_features()):
         properties: dict[str, Any] = {key: documented.get(key, "") for key in PROPERTIES}
         if number % 3 == 0:

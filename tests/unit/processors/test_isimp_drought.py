@@ -13,6 +13,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 import autopkg.processors.base as processor_base
+from autopkg.clip.raster import clip_raster
 from autopkg.domain.boundary import Boundary
 from autopkg.domain.outputs import OutputFile
 from autopkg.errors import SourceError
@@ -93,11 +94,12 @@ class _Interrupted(Exception):
     """Raised from a progress report to stop a run half-way, as a crash would."""
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_without_redoing_files(
     tmp_path: Path, source_mirror: str, gha: Boundary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clipped: list[str] = []
-    real_clip = processor_base.clip_raster
+    real_clip = clip_raster
 
     def counting_clip(src: str, *args: Any, **kwargs: Any) -> Any:
         clipped.append(Path(src).name)

@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from autopkg.clip.geometry import DENSIFY_DEGREES
 from autopkg.clip.raster import clip_raster
 from autopkg.domain.boundary import Boundary
+from autopkg.domain.outputs import OutputFile
 from autopkg.errors import SourceError
 from autopkg.packaging.provenance import processor_entry
 from autopkg.processors.clipstore import ClipStore
@@ -142,7 +143,7 @@ def sides(name: str) -> list[tuple[str, BaseGeometry]]:
 
 
 def check_outputs(
-    run: Run, root: Path, variant: TileVariant, name: str, outputs: list
+    run: Run, root: Path, variant: TileVariant, name: str, outputs: list[OutputFile]
 ) -> dict[str, int]:
     """Each output against its reference clip; the pixels holding data, by file name."""
     parts = sides(name)
@@ -432,6 +433,7 @@ def test_the_estimate_reads_the_schema_only_from_the_cache(tmp_path: Path, drift
     # The drifted schema lists a few tiles only; the window is still the whole grid's.
     assert JrcGhslBuiltCProcessor().estimate(ctx) == computed
     # 0.1° at the equator, one file per product: about 1,100 px square each at 10 m.
+    assert computed.pixels is not None
     assert computed.files == 2 and 2 * 1_000**2 < computed.pixels < 2 * 1_200**2
 
 
@@ -450,6 +452,7 @@ def test_a_later_estimate_uses_the_tiles_last_read(tmp_path: Path, drifted: Path
         with rasterio.open(output.path) as clipped:
             written += clipped.width * clipped.height
     assert after.pixels == written and after.files == len(outputs) == 2
+    assert before.pixels is not None
     assert after.pixels < before.pixels / 10_000  # 2 km pixels, not 10 m
     (read,) = {r.facts for r in run.ctx.sources_read}
     assert read.transform.a == 2_000 and read.dtype == "uint16" and read.nodata == 0

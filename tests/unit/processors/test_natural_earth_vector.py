@@ -30,7 +30,7 @@ __all__ = ["drifted_vector_mirror", "drifted_vector_mirror_root"]
 
 def _expected_roads(
     source: Path, boundary: Boundary, names: list[str] | None = None
-) -> dict[int, tuple[object, dict[str, object]]]:
+) -> dict[int, tuple[shapely.Geometry, dict[str, object]]]:
     """Brute force: every source road cut to the boundary, its line parts, by uident."""
     _, _, geometries, fields = pyogrio.raw.read(f"/vsizip/{source}/ne_10m_roads.shp")
     names = names or [name for name, _ in NE_ROADS_FIELDS]

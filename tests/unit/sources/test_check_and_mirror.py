@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import zipfile
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -204,10 +205,14 @@ def test_mirror_stores_every_file_and_skips_absent_ones(tmp_path: Path, publishe
         ctx = IndexFetcher(folder, mirror=url, verify=True, timeout=5)
         needed = list(needed_sources(TiledProcessor(), ctx))
         started: list[Needed] = []
+
+        def on_file(item: Needed) -> Callable[[float], None]:
+            started.append(item)
+            return lambda fraction: None
+
         result = mirror_sources(
-            needed, folder, upstream=url, verify=True, timeout=5, client=client,
-            on_file=lambda item: (started.append(item), lambda fraction: None)[1],
-        )  # fmt: skip
+            needed, folder, upstream=url, verify=True, timeout=5, client=client, on_file=on_file
+        )
     assert started == needed
     assert (result.stored, result.absent, result.failed) == (3, [f"{FOLDER}/sea.tif"], [])
     for name in ("tiles.txt", "a.tif", "c.tif"):
@@ -261,8 +266,11 @@ class _RateLimited(BaseHTTPRequestHandler):
 
 @pytest.mark.parametrize(("limited", "status"), [(2, 200), (3, 429)])
 def test_a_rate_limit_is_waited_out_a_few_times(limited: int, status: int) -> None:
-    handler = type("Handler", (_RateLimited,), {"limited": limited, "seen": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Handler(_RateLimited):
+        """This case's own count."""
+
+    Handler.limited, Handler.seen = limited, 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -271,7 +279,7 @@ def test_a_rate_limit_is_waited_out_a_few_times(limited: int, status: int) -> No
     finally:
         server.shutdown()
         server.server_close()
-    assert found.status == status and handler.seen == 3
+    assert found.status == status and Handler.seen == 3
     if status == 200:
         assert (found.size, found.etag, found.error) == (1234, '"v1"', None)
     else:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autopkg.errors import InvalidInputError, NotFoundError
+from autopkg.packaging.store import list_packages
 from autopkg.storage.base import Storage, StoredFile
 
 BAD_KEYS = [
@@ -99,12 +101,13 @@ def test_list_keys_is_a_folder_listing(storage: Storage) -> None:
         storage.list_keys("gha")
 
 
-def test_list_packages_needs_a_manifest(storage: Storage) -> None:
+def test_folders_are_listed_and_a_package_needs_a_manifest(storage: Storage) -> None:
     storage.put_bytes(b"{}", "zmb/datapackage.json", "application/json")
     storage.put_bytes(b"{}", "gha/datapackage.json", "application/json")
     storage.put_bytes(b"x", "ken/datasets/p/v/data/f.tif", "image/tiff")
     storage.put_bytes(b"x", "nga/index.html", "text/html")
-    assert storage.list_packages() == ["gha", "zmb"]
+    assert storage.list_folders() == ["gha", "ken", "nga", "zmb"]
+    assert list_packages(storage) == ["gha", "zmb"]
 
 
 def test_url_joins_host_and_key(storage: Storage) -> None:
@@ -117,7 +120,7 @@ def test_url_joins_host_and_key(storage: Storage) -> None:
 def test_unsafe_keys_are_refused_everywhere(storage: Storage, key: str, tmp_path: Path) -> None:
     local = tmp_path / "local.bin"
     local.write_bytes(b"x")
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: storage.put_bytes(b"x", key, "text/plain"),
         lambda: storage.put_file(local, key, "text/plain"),
         lambda: storage.get_bytes(key),

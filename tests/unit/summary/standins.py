@@ -20,7 +20,7 @@ from rasterio.transform import from_origin
 from autopkg.clip import clip_raster, clip_vector, raster_sides
 from autopkg.domain.boundary import Boundary
 from autopkg.summary.files import DataFile
-from tests.fixtures.files import DATA_AREAS, cached, random_lines
+from tests.fixtures.files import DATA_AREAS, building, cached, random_lines
 from tests.fixtures.standin_rasters import (
     GHSL_POP_HEIGHT,
     GHSL_POP_NODATA,
@@ -55,7 +55,8 @@ def flood_value(rp: int):  # type: ignore[no-untyped-def]
 def msz_value(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Settlement classes: open space (1, 2), built (11, 12, 21, 25), a few NoData (255)."""
     classes = np.array([1, 2, 11, 12, 21, 25, 255], dtype=np.uint8)
-    return classes[(rows * 3 + cols * 5) % len(classes)]
+    values: np.ndarray = classes[(rows * 3 + cols * 5) % len(classes)]
+    return values
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ class Sources:
 
 def make_sources(folder: Path) -> Sources:
     """Write (once, cached) the global stand-ins into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    with building(folder):
+        return _write_sources(folder)
+
+
+def _write_sources(folder: Path) -> Sources:
 
     def population(target: Path) -> None:
         write_sparse(
