@@ -18,8 +18,9 @@ def test_every_read_of_the_client_works(server: ServeProcess) -> None:
     assert shape(client.boundary_geometry("gha")).contains(Point(-1.0, 7.9))
     # A long name starting with the text ranks before one merely containing it.
     assert [b["name"] for b in client.boundary_search(name="ghan")] == ["gha", "afg"]
+    # The ancestor's two keys, and the level and parent the client passes through.
     assert client.boundary_search(latitude=7.9, longitude=-1.0) == [
-        {"name": "gha", "name_long": "Ghana"}
+        {"name": "gha", "name_long": "Ghana", "admin_level": 0, "parent": None}
     ]
     datasets = client.dataset_list()
     assert "wri_powerplants.version_130" in datasets
