@@ -27,7 +27,7 @@ from autopkg.summary.compute import Known, summarise
 from autopkg.summary.files import Area, DataFile
 from autopkg.summary.grids import ReadCounter, strips
 from autopkg.summary.table import Row
-from tests.unit.summary.standins import (
+from tests.fixtures.standin_summary import (
     BUILT,
     FLOOD_FILES,
     FLOODS,
