@@ -104,14 +104,14 @@ def test_an_empty_column_name_is_422_naming_the_parameter(client: TestClient, co
             polygon([[0, 0], [1, 0], [1, 1]]),
             {},
             422,
-            "features.0.geometry.Polygon.coordinates.0: a ring must be closed: at least 4 "
+            "features.0.geometry.coordinates.0: a ring must be closed: at least 4 "
             "positions, the last the same as the first (this one has 3)",
         ),
         (
             polygon([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0.5]]),
             {},
             422,
-            "features.0.geometry.Polygon.coordinates.0: a ring must be closed: at least 4 "
+            "features.0.geometry.coordinates.0: a ring must be closed: at least 4 "
             "positions, the last the same as the first (this one has 5, ending elsewhere)",
         ),
         (
@@ -162,8 +162,8 @@ def test_the_custom_area_of_a_job_says_the_same_about_an_unclosed_ring(
     response = client.post("/v1/jobs", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == (
-        "boundary.Polygon.coordinates.0: a ring must be closed: at least 4 positions, the "
-        "last the same as the first (this one has 3)"
+        "boundary.coordinates.0: a ring must be closed: at least 4 positions, the last the "
+        "same as the first (this one has 3)"
     )
 
 

@@ -234,6 +234,42 @@ def test_bad_summaries_are_refused_naming_the_problem(
         assert problem in response.json()["detail"], response.json()
 
 
+@pytest.mark.parametrize(
+    ("summary", "detail"),
+    [
+        (
+            {"thresholds": {STORM: "high"}},
+            f"summary.thresholds.{STORM}: Input should be a valid list",
+        ),
+        (
+            {"thresholds": {STORM: [33, "34"]}},
+            f"summary.thresholds.{STORM}.1: Input should be a valid integer; "
+            f"summary.thresholds.{STORM}.1: Input should be a valid number",
+        ),
+        (
+            {"thresholds": {STORM: [33]}, "colour": "red"},
+            "summary.colour: Extra inputs are not permitted",
+        ),
+        ({}, "summary.thresholds: Field required"),
+    ],
+)
+def test_a_bad_summary_is_named_by_the_path_written(
+    own_client: TestClient, summary: object, detail: str
+) -> None:
+    # The path as the request wrote it: no names of the union's branches in it (an
+    # object of thresholds or false), and no branch that was plainly not meant.
+    v1 = own_client.post("/v1/jobs", json={**JOB, "summary": summary})
+    assert v1.status_code == 422, v1.text
+    assert v1.json()["detail"] == detail
+    ogc = own_client.post(
+        f"/ogc/processes/{STORM}/execution",
+        json={"inputs": {"boundary_name": BOUNDARY, "summary": summary}},
+    )
+    assert ogc.status_code == 400, ogc.text
+    # There each problem is named by the input it is about.
+    assert ogc.json()["detail"] == "; ".join(f"inputs.{part}" for part in detail.split("; "))
+
+
 def test_a_dry_run_and_the_ogc_execution_take_the_summary_too(own_client: TestClient) -> None:
     body = {**JOB, "summary": {"thresholds": {STORM: [33]}}}
     dry = own_client.post("/v1/jobs?dry_run=true", json=body)

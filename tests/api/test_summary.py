@@ -16,8 +16,8 @@ from autopkg.runtime import Runtime
 from autopkg.services.packages import mark_packages_changed
 from autopkg.summary.compute import summarise
 from autopkg.summary.files import Area
+from tests.fixtures.standin_summary import FLOODS, PLANTS, POPULATION, make_sources, package_files
 from tests.unit.packaging.factories import GPKG, TIFF, make_metadata
-from tests.unit.summary.standins import FLOODS, PLANTS, POPULATION, make_sources, package_files
 
 
 @pytest.fixture(scope="module")

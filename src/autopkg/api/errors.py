@@ -7,7 +7,7 @@ A 405 lists every method of the path in ``Allow``; ``OPTIONS`` is answered 204 w
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,6 +26,74 @@ from autopkg.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+#: A part of an error's location: a key or an index, or the name of a union's branch.
+Part = str | int
+#: Where a union's branch was taken: the location written so far, and the branch's name.
+Branch = tuple[tuple[Part, ...], str]
+
+
+def as_written(
+    errors: Sequence[Mapping[str, Any]], document: Mapping[str, Any]
+) -> list[Mapping[str, Any]]:
+    """The errors of validating ``document``, located by the keys and indexes a person wrote.
+
+    Pydantic locates an error inside a union by the branch's name too
+    (``summary.SummaryOptions.thresholds``, ``literal[False]``, ``int``); those names are
+    left out. A branch refused only as the wrong kind of value altogether (not a list,
+    not ``false``) is left out too when another branch of the same union took the value
+    and got further in: the person meant that one. Errors located outside ``document``
+    (a query parameter, the whole request) are kept as they are.
+    """
+    walked: list[tuple[Mapping[str, Any], tuple[Part, ...], Branch | None]] = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if not loc or loc[0] not in document:
+            walked.append((error, loc, None))
+            continue
+        written, branch = _written(loc, document, error.get("type") == "missing")
+        walked.append((error, written, branch))
+    # The unions where some branch got past the value itself.
+    entered = {branch[0] for _, written, branch in walked if branch and written != branch[0]}
+    found: list[Mapping[str, Any]] = []
+    for error, written, branch in walked:
+        kind = str(error.get("type"))
+        refused_whole = kind.endswith("_type") or kind == "literal_error"
+        if branch and written == branch[0] and refused_whole and written in entered:
+            continue
+        described = {**error, "loc": written}
+        if described not in found:
+            found.append(described)
+    return found
+
+
+def _written(
+    loc: Sequence[Part], document: Any, missing: bool
+) -> tuple[tuple[Part, ...], Branch | None]:
+    """The parts of ``loc`` that are keys and indexes of ``document``, and the first branch.
+
+    A part that indexes nothing there names a union's branch, so it is left out, but for
+    the last part of a ``missing`` error, which names the absent key.
+    """
+    written: list[Part] = []
+    branch: Branch | None = None
+    value = document
+    for index, part in enumerate(loc):
+        if _indexes(value, part):
+            written.append(part)
+            value = value[part]
+        elif missing and index == len(loc) - 1:
+            written.append(part)
+        elif branch is None:
+            branch = (tuple(written), str(part))
+    return tuple(written), branch
+
+
+def _indexes(value: Any, part: Part) -> bool:
+    """Whether ``part`` is a key or an index of ``value``."""
+    if isinstance(value, dict):
+        return part in value
+    return isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
 
 
 def describe_error(error: Mapping[str, Any]) -> str:
@@ -79,7 +147,8 @@ async def _autopkg_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = "; ".join(describe_error(error) for error in exc.errors()[:5])
+    errors = as_written(exc.errors(), {"body": exc.body})
+    details = "; ".join(describe_error(error) for error in errors[:5])
     return _error(request, 422, details or "invalid request")
 
 

@@ -29,7 +29,7 @@ from autopkg.summary.exposure import (
 )
 from autopkg.summary.features import line_pieces, points_inside
 from autopkg.summary.files import Area, DataFile, open_hazards, readable
-from autopkg.summary.grids import ReadCounter, blocks, open_raster
+from autopkg.summary.grids import WINDOW_CELLS, ReadCounter, blocks, open_raster
 from autopkg.summary.roles import BuiltUp, Hazard, Lines, Points, Population, role_of
 from autopkg.summary.sampling import Grid, locate
 from autopkg.summary.table import Row, sort_rows
@@ -100,6 +100,7 @@ def summarise(
     thresholds: Mapping[str, Sequence[float]],
     counter: ReadCounter | None = None,
     known: Known = Known(),
+    window_cells: int = WINDOW_CELLS,
 ) -> list[Row]:
     """Return every row of the summary for ``areas`` (sorted).
 
@@ -107,12 +108,13 @@ def summarise(
     Rows of ``known`` whose files are unchanged are kept rather than computed again:
     a file's own statistics, and exposure where both the hazard file and every file of
     the exposure dataset are unchanged. Expected annual values are always integrated
-    again (from kept and new rows alike).
+    again (from kept and new rows alike). Rasters are read in windows of at most
+    ``window_cells`` cells.
     """
     files = [f for f in files if readable(f)]
     rows: list[Row] = []
     for area in areas:
-        _summarise_area(files, area, thresholds, known, _Emit(area, rows), counter)
+        _summarise_area(files, area, thresholds, known, _Emit(area, rows), counter, window_cells)
     return sort_rows(rows)
 
 
@@ -123,6 +125,7 @@ def _summarise_area(
     known: Known,
     emit: _Emit,
     counter: ReadCounter | None,
+    window_cells: int,
 ) -> None:
     """Emit the rows of one area."""
     kept = [
@@ -134,9 +137,9 @@ def _summarise_area(
         if file.path in known.unchanged:
             emit.rows.extend(r for r in kept if r.source_file == file.path and _alone_row(r))
         else:
-            _alone(file, area, emit, counter)
+            _alone(file, area, emit, counter, window_cells)
     with open_hazards(files, thresholds) as hazards:
-        _hazards(files, area, hazards, emit, counter, kept, known.unchanged)
+        _hazards(files, area, hazards, emit, counter, window_cells, kept, known.unchanged)
 
 
 def _alone_row(row: Row) -> bool:
@@ -144,19 +147,21 @@ def _alone_row(row: Row) -> bool:
     return not row.exposure_processor
 
 
-def _alone(file: DataFile, area: Area, emit: _Emit, counter: ReadCounter | None) -> None:
+def _alone(
+    file: DataFile, area: Area, emit: _Emit, counter: ReadCounter | None, window_cells: int
+) -> None:
     """The statistics of one data file alone (a hazard file's are measured with exposure)."""
     role = role_of(file.processor)
     if isinstance(role, Population) and file.is_raster:
         total = 0.0
         with open_raster(str(file.local)) as dataset:
-            for block in blocks(dataset, area.geometry, counter):
+            for block in blocks(dataset, area.geometry, counter, window_cells):
                 total += float(block.values[block.inside].sum(dtype=np.float64))
         emit(file, "population", total, "persons")
     elif isinstance(role, BuiltUp) and _is_built(file, role):
         by_class: dict[int, float] = defaultdict(float)
         with open_raster(str(file.local)) as dataset:
-            for block in blocks(dataset, area.geometry, counter):
+            for block in blocks(dataset, area.geometry, counter, window_cells):
                 cells = np.broadcast_to(block.cell_km2, block.values.shape)[block.inside]
                 classes = block.values[block.inside].astype(np.int64)
                 for value in np.unique(classes[classes >= role.first_built]):
@@ -185,6 +190,7 @@ def _hazards(
     hazards: Sequence[HazardFile],
     emit: _Emit,
     counter: ReadCounter | None,
+    window_cells: int,
     kept: Sequence[Row],
     unchanged: frozenset[str],
 ) -> None:
@@ -214,7 +220,8 @@ def _hazards(
                 needs = every if file.processor in changed else fresh
                 if needs & {h.path for h in group}:
                     places.extend(_place_sources(file, area, grid, needs))
-            results = hazard_pass(area.geometry, grid, group, [*grids, *places], fresh, counter)
+            sources = [*grids, *places]
+            results = hazard_pass(area.geometry, grid, group, sources, fresh, counter, window_cells)
             areas.update(results.areas)
             for key, reached in results.reached.items():
                 _add(found[key], reached)

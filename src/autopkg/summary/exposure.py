@@ -74,11 +74,18 @@ class GridSource:
     needs: frozenset[str]
 
     def in_strip(
-        self, grid: Grid, window: Window, area: MultiPolygon, counter: ReadCounter | None
+        self,
+        grid: Grid,
+        window: Window,
+        area: MultiPolygon,
+        counter: ReadCounter | None,
+        window_cells: int,
     ) -> list[Cells]:
-        """The grid's amounts summed per hazard cell of the strip ``window`` of ``grid``."""
+        """The grid's amounts summed per hazard cell of the strip ``window`` of ``grid``
+        (read in windows of at most ``window_cells`` cells)."""
         crs = CRS.from_user_input(self.dataset.crs)
-        layout = strips(self.dataset, area, _footprint(grid, window, self.dataset, crs))
+        footprint = _footprint(grid, window, self.dataset, crs)
+        layout = strips(self.dataset, area, footprint, window_cells)
         parts = []
         for part in layout.windows:
             block = read_block(self.dataset, part, layout, counter)
@@ -109,7 +116,12 @@ class PlaceSource:
     needs: frozenset[str]
 
     def in_strip(
-        self, grid: Grid, window: Window, area: MultiPolygon, counter: ReadCounter | None
+        self,
+        grid: Grid,
+        window: Window,
+        area: MultiPolygon,
+        counter: ReadCounter | None,
+        window_cells: int,
     ) -> list[Cells]:
         """The places' amounts summed per hazard cell of the strip ``window``."""
         return [
@@ -146,10 +158,11 @@ def hazard_pass(
     sources: Sequence[Source],
     measured: frozenset[str],
     counter: ReadCounter | None,
+    window_cells: int,
 ) -> Results:
     """Read each hazard file of ``grid`` once, strip by strip, for its hazard area (the
     files in ``measured``) and what it reaches of each source (those whose ``needs``
-    name it).
+    name it). Every raster is read in windows of at most ``window_cells`` cells.
     """
     results = Results(
         areas={h.path: dict.fromkeys(h.thresholds, 0.0) for h in hazards if h.path in measured},
@@ -159,9 +172,9 @@ def hazard_pass(
     sources = [s for s in sources if s.needs & paths]
     if not sources and not measured & paths:
         return results
-    layout = strips(hazards[0].dataset, area)
+    layout = strips(hazards[0].dataset, area, window_cells=window_cells)
     for window in layout.windows:
-        found = [(s, s.in_strip(grid, window, area, counter)) for s in sources]
+        found = [(s, s.in_strip(grid, window, area, counter, window_cells)) for s in sources]
         frame = Frame.of(hazards[0].dataset, window, layout)
         for hazard in hazards:
             meeting = [(s, cells) for s, cells in found if hazard.path in s.needs]

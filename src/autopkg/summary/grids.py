@@ -2,9 +2,10 @@
 
 Every statistic of a grid is a sum over its cells whose centre lies inside the area
 (the rule the clip uses), so a raster is read in strips of whole block rows, each at
-most :data:`WINDOW_CELLS` cells, and only over the rows and columns of the area's
-bounds. Geographic grids clipped across ±180° run past 180° (the clip shifts western
-parts by 360°), so areas are tested against the parts shifted by ±360° too.
+most ``window_cells`` cells (:data:`WINDOW_CELLS` unless told), and only over the rows
+and columns of the area's bounds. Geographic grids clipped across ±180° run past 180°
+(the clip shifts western parts by 360°), so areas are tested against the parts shifted
+by ±360° too.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip.geometry import boundary_in_crs
 
-#: Cells read at once from one raster: 2²¹ (8 MiB of float32, and the cell centres'
-#: coordinates beside them).
+#: Cells read at once from one raster by default: 2²¹ (8 MiB of float32, and the cell
+#: centres' coordinates beside them).
 WINDOW_CELLS = 2**21
 _EQUAL_AREA = CRS.from_epsg(6933)
 _WGS84 = CRS.from_epsg(4326)
@@ -85,10 +86,14 @@ def area_in_grid(area: MultiPolygon, crs: CRS) -> BaseGeometry:
 
 
 def strips(
-    dataset: Any, area: MultiPolygon, within: tuple[int, int, int, int] | None = None
+    dataset: Any,
+    area: MultiPolygon,
+    within: tuple[int, int, int, int] | None = None,
+    window_cells: int = WINDOW_CELLS,
 ) -> Strips:
     """The strips of ``dataset`` over the area's bounds (and ``within`` rows and columns
-    ``(r0, r1, c0, c1)``, when given), each at most :data:`WINDOW_CELLS` cells."""
+    ``(r0, r1, c0, c1)``, when given), each at most ``window_cells`` cells (or one block
+    row, when a block row is more)."""
     crs = CRS.from_user_input(dataset.crs)
     shape = area_in_grid(area, crs)
     bounds = _covered(dataset, shape)
@@ -104,7 +109,7 @@ def strips(
     row0, row1, col0, col1 = bounds
     block_rows = dataset.block_shapes[0][0] if dataset.block_shapes else 1
     width = col1 - col0
-    strip = max(block_rows, (WINDOW_CELLS // max(width, 1)) // block_rows * block_rows)
+    strip = max(block_rows, (window_cells // max(width, 1)) // block_rows * block_rows)
     return Strips(
         shape,
         crs,
@@ -153,15 +158,21 @@ def read_block(
     return Block(window, values, valid, valid & frame.in_area, frame.cell_km2)
 
 
-def blocks(dataset: Any, area: MultiPolygon, counter: ReadCounter | None = None) -> Iterator[Block]:
-    """Yield the windows of band 1 of ``dataset`` that meet ``area``, strip by strip.
+def blocks(
+    dataset: Any,
+    area: MultiPolygon,
+    counter: ReadCounter | None = None,
+    window_cells: int = WINDOW_CELLS,
+) -> Iterator[Block]:
+    """Yield the windows of band 1 of ``dataset`` that meet ``area``, strip by strip
+    (each at most ``window_cells`` cells, as :func:`strips` cuts them).
 
     Cells whose value is NoData (or NaN) or whose centre is outside the area are not
     ``inside``. Cell areas are exact for geographic grids (each row's cells measured on
     an equal-area projection of the ellipsoid) and the grid's own cell size otherwise
     (exact for an equal-area CRS such as Mollweide).
     """
-    layout = strips(dataset, area)
+    layout = strips(dataset, area, window_cells=window_cells)
     for window in layout.windows:
         yield read_block(dataset, window, layout, counter)
 

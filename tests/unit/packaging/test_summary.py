@@ -1,6 +1,6 @@
 """The summary in a published package: recomputed at every publication, never stale.
 
-Real clipped files (:mod:`tests.unit.summary.standins`) are published with
+Real clipped files (:mod:`tests.fixtures.standin_summary`) are published with
 ``publish_processor`` to a folder and to an S3 server on loopback; what is stored is
 compared with the rows computed from the same files directly (whose values the
 summary's own tests check independently).
@@ -33,9 +33,7 @@ from autopkg.summary.compute import summarise
 from autopkg.summary.files import Area, DataFile
 from autopkg.summary.table import COLUMNS, Row, from_csv, sort_rows, to_csv
 from tests.fixtures.stac import validate_stac
-from tests.unit.packaging.conftest import Hosted
-from tests.unit.packaging.factories import GPKG, TIFF, make_metadata
-from tests.unit.summary.standins import (
+from tests.fixtures.standin_summary import (
     FLOODS,
     PLANTS,
     POPULATION,
@@ -43,6 +41,8 @@ from tests.unit.summary.standins import (
     make_sources,
     package_files,
 )
+from tests.unit.packaging.conftest import Hosted
+from tests.unit.packaging.factories import GPKG, TIFF, make_metadata
 
 BOUNDARY = get_builtin("fji")
 

@@ -23,12 +23,11 @@ from pyproj import Geod, Transformer
 from rasterio.transform import rowcol, xy
 
 from autopkg.boundaries.builtin import get_builtin
-from autopkg.summary import grids
 from autopkg.summary.compute import Known, summarise
 from autopkg.summary.files import Area, DataFile
 from autopkg.summary.grids import ReadCounter, strips
 from autopkg.summary.table import Row
-from tests.unit.summary.standins import (
+from tests.fixtures.standin_summary import (
     BUILT,
     FLOOD_FILES,
     FLOODS,
@@ -309,9 +308,7 @@ def test_each_hazard_file_is_read_once(package: Any) -> None:
         assert counter.windows[str(file.local)] == expected == 1, file.path
 
 
-def test_small_strips_give_the_same_rows(
-    package: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_small_strips_give_the_same_rows(package: Any, tmp_path: Path) -> None:
     area, files, rows, _ = package
     # Flood and population files in strips of two rows, read a few rows at a time:
     # every hazard strip meets the population grid in its own footprint, read in
@@ -328,9 +325,8 @@ def test_small_strips_give_the_same_rows(
             with rasterio.open(copy, "w", **profile) as target:
                 target.write(source.read())
         striped.append(replace(file, local=copy))
-    monkeypatch.setattr(grids, "WINDOW_CELLS", 400)
     counter = ReadCounter()
-    again = summarise(striped, [area], {}, counter)
+    again = summarise(striped, [area], {}, counter, window_cells=400)
     assert [replace(r, value=0.0) for r in again] == [replace(r, value=0.0) for r in rows]
     for before, after in zip(rows, again, strict=True):
         assert after.value == pytest.approx(before.value, rel=1e-9, abs=1e-9), before

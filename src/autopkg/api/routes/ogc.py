@@ -14,12 +14,12 @@ mistyped option never starts the full run. Errors are OGC exception documents
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
 
 from autopkg.api.deps import (
     ExecutorDep,
@@ -29,6 +29,7 @@ from autopkg.api.deps import (
     WriteGuardDep,
     WriterDep,
 )
+from autopkg.api.errors import as_written
 from autopkg.api.problems import (
     INVALID_PARAMETER,
     NO_SUCH_JOB,
@@ -419,20 +420,20 @@ def _job_of(rt: Runtime, metadata: Metadata, inputs: dict[str, Any]) -> JobCreat
         )
     boundary = _boundary_inputs(rt)
     options = {name: value for name, value in inputs.items() if name not in boundary}
+    job = {
+        **{name: value for name, value in inputs.items() if name in boundary},
+        "processors": [metadata.id],
+        "options": {metadata.id: options} if options else None,
+    }
     try:
-        return JobCreate.model_validate(
-            {
-                **{name: value for name, value in inputs.items() if name in boundary},
-                "processors": [metadata.id],
-                "options": {metadata.id: options} if options else None,
-            }
-        )
+        return JobCreate.model_validate(job)
     except ValidationError as exc:
-        problems = "; ".join(_input_problem(error, metadata.id) for error in exc.errors()[:3])
+        errors = as_written(exc.errors(), job)
+        problems = "; ".join(_input_problem(error, metadata.id) for error in errors[:3])
         raise OgcProblem(400, INVALID_PARAMETER, problems) from None
 
 
-def _input_problem(error: ErrorDetails, process_id: str) -> str:
+def _input_problem(error: Mapping[str, Any], process_id: str) -> str:
     """A validation error of the job, named by the input it is about."""
     where = [str(part) for part in error["loc"]]
     if where[:2] == ["options", process_id]:
