@@ -16,7 +16,7 @@ from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import CC0_1_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.publishers import ZenodoRecord
 from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
 from autopkg.processors.base import EstimateContext, Processor, RunContext, Span
@@ -25,9 +25,10 @@ from autopkg.processors.options import Selections
 from autopkg.processors.rasters import Located, RasterFile, clip_published
 from autopkg.processors.sizing import files_estimate
 
-_SOURCE = Source(
-    url="https://zenodo.org/records/7732393/files/lange2020_expected_occurrence.zip",
-    filename="lange2020_expected_occurrence.zip",
+_RECORD = ZenodoRecord(7732393)
+_SOURCE = _RECORD.file("lange2020_expected_occurrence.zip")
+_REFERENCE = _RECORD.reference(
+    "Lange S.; Volkholz J.; Geiger T.; Zhao F.; Vega I.; Veldkamp T.", 2020, et_al=True
 )
 # The prior for estimates, until a run has read a file: a 0.5° global grid, 720 x 360
 # cells from (-180, 90), of Float32 probabilities in EPSG:4326 with no NoData value
@@ -130,7 +131,6 @@ class IsimipDroughtProcessor(Processor):
             "the historical baseline and 2030, 2050, 2080 under RCP2.6 and RCP6.0: 245 "
             "Cloud Optimized GeoTIFFs clipped to the boundary."
         ),
-        data_author="Lange S., Volkholz J., Geiger T., Zhao F., Vega I., Veldkamp T., et al.",
         data_title="ISIMIP drought and heatwave occurrence",
         data_title_long=(
             "Annual expected occurrence of droughts and heatwaves from the ISIMIP2b "
@@ -149,29 +149,13 @@ class IsimipDroughtProcessor(Processor):
             "One file per published GeoTIFF, named after it; grids are EPSG:4326 at 0.5°, "
             "cells outside the boundary or without data are NaN."
         ),
-        data_citation=(
-            "Lange S., Volkholz J., Geiger T., Zhao F., Vega I., Veldkamp T., et al. (2020): "
+        data_citation=_REFERENCE.cite(
             "Projecting exposure to extreme climate impact events across six event "
             "categories and three spatial scales. Earth's Future 8, e2020EF001616, "
-            "doi:10.1029/2020EF001616. Data: Zenodo, doi:10.5281/zenodo.7732393"
+            f"doi:10.1029/2020EF001616. Data: Zenodo, doi:{_REFERENCE.doi}"
         ),
         data_license=CC0_1_0,
-        data_origin_url="https://doi.org/10.5281/zenodo.7732393",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(
-                Person(family="Lange", given="S."),
-                Person(family="Volkholz", given="J."),
-                Person(family="Geiger", given="T."),
-                Person(family="Zhao", given="F."),
-                Person(family="Vega", given="I."),
-                Person(family="Veldkamp", given="T."),
-            ),
-            year=2020,
-            url="https://doi.org/10.5281/zenodo.7732393",
-            doi="10.5281/zenodo.7732393",
-            publisher="Zenodo",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
     options_model = IsimipOptions

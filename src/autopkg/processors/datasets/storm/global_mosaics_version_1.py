@@ -11,14 +11,15 @@ from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import CC0_1_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.publishers import ZenodoRecord
 from autopkg.domain.sources import RasterPrior, Source
 from autopkg.processors.base import EstimateContext, Processor, RunContext
 from autopkg.processors.options import Selections
 from autopkg.processors.rasters import clip_published, fetch_each
 from autopkg.processors.sizing import files_estimate
 
-_RECORD = "https://zenodo.org/records/7438145/files"
+_RECORD = ZenodoRecord(7438145)
+_REFERENCE = _RECORD.reference("Russell T.", 2022, version="1.0.0")
 # The present climate ("constant") and four climate models under RCP8.5 around 2050.
 Model = Literal["constant", "CMCC-CM2-VHR4", "CNRM-CM6-1-HR", "EC-Earth3P-HR", "HadGEM3-GC31-HM"]
 _MODELS: tuple[Model, ...] = get_args(Model)
@@ -55,7 +56,7 @@ def source_file_names(options: StormOptions | None = None) -> tuple[str, ...]:
     )
 
 
-_SOURCES = tuple(Source(url=f"{_RECORD}/{name}", filename=name) for name in source_file_names())
+_SOURCES = tuple(_RECORD.file(name) for name in source_file_names())
 _BY_NAME = {source.filename: source for source in _SOURCES}
 
 
@@ -89,26 +90,16 @@ class StormGlobalMosaicsProcessor(Processor):
             "One file per published GeoTIFF, named after it (lower-cased); grids are "
             "EPSG:4326, cells outside the boundary are NoData."
         ),
-        data_citation=(
-            "Russell T. (2022): STORM tropical cyclone wind speed return periods as global "
-            "GeoTIFFs (1.0.0). Zenodo, doi:10.5281/zenodo.7438145. Derived from "
-            "Bloemendaal N., de Moel H., Muis S., Haigh I.D., Aerts J.C.J.H. (2020): "
-            "Estimation of global tropical cyclone wind speed probabilities using the STORM "
-            "dataset, doi:10.4121/12705164.v3, and Bloemendaal N. et al. (2022): STORM "
-            "climate change tropical cyclone wind speed return periods, "
-            "doi:10.4121/14510817.v3"
+        data_citation=_REFERENCE.cite(
+            "STORM tropical cyclone wind speed return periods as global GeoTIFFs (1.0.0). "
+            f"Zenodo, doi:{_REFERENCE.doi}. Derived from Bloemendaal N., de Moel H., Muis S., "
+            "Haigh I.D., Aerts J.C.J.H. (2020): Estimation of global tropical cyclone wind "
+            "speed probabilities using the STORM dataset, doi:10.4121/12705164.v3, and "
+            "Bloemendaal N. et al. (2022): STORM climate change tropical cyclone wind speed "
+            "return periods, doi:10.4121/14510817.v3"
         ),
         data_license=CC0_1_0,
-        data_origin_url="https://doi.org/10.5281/zenodo.7438145",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(Person(family="Russell", given="T."),),
-            year=2022,
-            version="1.0.0",
-            url="https://doi.org/10.5281/zenodo.7438145",
-            doi="10.5281/zenodo.7438145",
-            publisher="Zenodo",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
     options_model = StormOptions

@@ -14,7 +14,7 @@ from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import CC_BY_4_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.reference import Reference, authors
 from autopkg.domain.sources import RasterPrior, Source, SourceSet
 from autopkg.errors import SourceError
 from autopkg.processors.base import EstimateContext, IndexContext, Processor, RunContext
@@ -56,6 +56,17 @@ _COASTAL = re.compile(
     r"inuncoast_([a-z0-9]+)_[a-z]+_(hist|\d{4})_rp(\d{4})_(\d)(?:_perc_\d+)?\.tif"
 )
 _BASELINES = ("1980", "hist")
+_REFERENCE = Reference(
+    authors=authors(
+        "Ward P.J.; Winsemius H.C.; Kuzma S.; Bierkens M.F.P.; Bouwman A.; de Moel H.; "
+        "Díaz Loaiza A."
+    ),
+    et_al=True,
+    year=2020,
+    version="2",
+    url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
+    publisher="World Resources Institute",
+)
 
 
 class AqueductOptions(Selections):
@@ -165,30 +176,12 @@ class WriAqueductProcessor(Processor):
             "One file per published GeoTIFF, named after it (lower-cased); grids are "
             "EPSG:4326, cells outside the boundary are NoData."
         ),
-        data_citation=(
-            "Ward P.J., Winsemius H.C., Kuzma S., Bierkens M.F.P., Bouwman A., de Moel H., "
-            "Díaz Loaiza A., et al. (2020): Aqueduct Floods Methodology. Technical Note. "
-            "Washington, D.C.: World Resources Institute. "
-            "www.wri.org/publication/aqueduct-floods-methodology"
+        data_citation=_REFERENCE.cite(
+            "Aqueduct Floods Methodology. Technical Note. Washington, D.C.: World Resources "
+            "Institute. www.wri.org/publication/aqueduct-floods-methodology"
         ),
         data_license=CC_BY_4_0,
-        data_origin_url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(
-                Person(family="Ward", given="P.J."),
-                Person(family="Winsemius", given="H.C."),
-                Person(family="Kuzma", given="S."),
-                Person(family="Bierkens", given="M.F.P."),
-                Person(family="Bouwman", given="A."),
-                Person(family="de Moel", given="H."),
-                Person(family="Díaz Loaiza", given="A."),
-            ),
-            year=2020,
-            version="2",
-            url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
-            publisher="World Resources Institute",
-        ),
+        data_reference=_REFERENCE,
     )
     # The GeoTIFFs are the ones the listing names when the run starts.
     sources: ClassVar[tuple[Source, ...]] = (LISTING,)
