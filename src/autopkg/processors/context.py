@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,12 @@ class _LocalContext:
         self._boundary = boundary
         self._options = dict(options or {})
         self._cache_dir = cache_dir
-        self._mirror = mirror
         self._verify = verify
-        self._timeout = timeout
         self._osm_database = osm_database
+        #: ``fetch_source`` into this cache, through this mirror, verified as configured.
+        self._fetch_source = partial(
+            fetch_source, cache_dir=cache_dir, mirror=mirror, verify=verify, timeout=timeout
+        )
 
     @property
     def boundary(self) -> Boundary:
@@ -141,15 +144,7 @@ class LocalRunContext(_LocalContext):
         if self._verify:
             source = self._checksums.pinned(source)
         try:
-            path = fetch_source(
-                source,
-                self._cache_dir,
-                mirror=self._mirror,
-                verify=self._verify,
-                progress=progress,
-                timeout=self._timeout,
-                on_lookup=self._on_cache_lookup,
-            )
+            path = self._fetch_source(source, progress=progress, on_lookup=self._on_cache_lookup)
         except SourceError as exc:
             if isinstance(exc, SourceNotFoundError):
                 with self._lock:
@@ -171,14 +166,7 @@ class LocalRunContext(_LocalContext):
 
     def _fetch_record(self, record: Source) -> Path:
         """A publisher's record of checksums: cached like a source, not one of the run's."""
-        return fetch_source(
-            record,
-            self._cache_dir,
-            mirror=self._mirror,
-            verify=False,
-            timeout=self._timeout,
-            attempts=_RECORD_ATTEMPTS,
-        )
+        return self._fetch_source(record, verify=False, attempts=_RECORD_ATTEMPTS)
 
     @property
     def fetched(self) -> tuple[FetchedSource, ...]:
@@ -252,13 +240,9 @@ class LocalEstimateContext(_LocalContext):
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of a small index ``source`` (see ``fetch_source``)."""
-        return fetch_source(
+        return self._fetch_source(
             source,
-            self._cache_dir,
-            mirror=self._mirror,
-            verify=self._verify,
             progress=progress,
-            timeout=self._timeout,
             # An estimate answers a request: one try, so an unreachable index costs
             # one timeout, not a run's backoff.
             attempts=1,
