@@ -33,7 +33,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.fetch import SourceNotFoundError, cached_digest
 from autopkg.processors.mosaic import Pixels, write_mosaic
-from autopkg.processors.rasters import clip_once, clip_to_cogs, digest_of
+from autopkg.processors.rasters import clip_once, digest_of
 from autopkg.processors.sizing import raster_estimate
 from autopkg.processors.sourcefacts import read_facts, remember
 from autopkg.processors.tileschema import Tile, TileSchema, read_schema, regular_schema
@@ -276,8 +276,8 @@ class JrcGhslBuiltCProcessor(Processor):
                 ctx.note_source(SourceRead(f"{stem(product)} tiles", facts, tuple(differences)))
                 if schema_file is not None:
                     remember(schema_file, product, facts)
-            return clip_to_cogs(
-                self, ctx, vrt, span=span, sub=stem(product).lower(), nodata=PRIOR.nodata,
+            return self.clip_to_cogs(
+                ctx, vrt, span=span, sub=stem(product).lower(), nodata=PRIOR.nodata,
                 title=f"GHS-BUILT-C R2022A {product} 2018 10 m (Mollweide), clipped",
             )  # fmt: skip
         finally:

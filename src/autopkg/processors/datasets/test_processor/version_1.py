@@ -62,10 +62,12 @@ class SyntheticRasterTestProcessor(Processor):
         ctx.progress(0, "generating a synthetic raster")
         source = ctx.scratch / "synthetic.tif"
         _write_synthetic(source, ctx.boundary.geometry.bounds)
-        output = self.clip_to_cog(ctx, source, title="Synthetic test raster", span=(30, 95))
+        outputs = self.clip_to_cogs(
+            ctx, source, title="Synthetic test raster", span=(30, 95), split=False
+        )
         source.unlink()
         ctx.progress(100, "done")
-        return [output]
+        return outputs
 
 
 def _synthetic_grid(bounds: tuple[float, float, float, float]) -> tuple[Affine, int, int]:
