@@ -38,11 +38,6 @@ FIELDS: dict[str, Kind] = {
     "orig_fid": "integer", "prefix": "string", "uident": "integer", "continent": "string",
     "expressway": "integer", "level": "string", "min_zoom": "real", "min_label": "real",
 }  # fmt: skip
-# Size estimates: the layer's 56,601 roads (release 4.1) spread over land by area, about
-# 1,000 bytes each clipped (a few dozen vertices and 31 attributes). See
-# autopkg.processors.sizing for the method and its error.
-_ROADS = 56_601
-_BYTES_PER_ROAD = 1000
 
 
 class NaturalEarthVectorProcessor(ZippedLayer):
@@ -81,8 +76,11 @@ class NaturalEarthVectorProcessor(ZippedLayer):
     member = _MEMBER
     title = "Natural Earth 10m roads, clipped"
     columns = FIELDS
-    features = _ROADS
-    bytes_per_feature = _BYTES_PER_ROAD
+    # Size estimates: the layer's 56,601 roads (release 4.1) spread over land by area,
+    # about 1,000 bytes each clipped (a few dozen vertices and 31 attributes). See
+    # autopkg.processors.sizing for the method and its error.
+    features = 56_601
+    bytes_per_feature = 1000
 
     def check(self, info: dict[str, Any]) -> None:
         """Refuse a layer that does not hold lines."""

@@ -27,11 +27,6 @@ _REFERENCE = Reference(
     url="https://datasets.wri.org/dataset/globalpowerplantdatabase",
     publisher="World Resources Institute",
 )
-# Size estimates: the 34,936 plants of v1.3.0 spread over land by area, about 700 bytes
-# each in the GeoPackage (37 columns, mostly short text and numbers). See
-# autopkg.processors.sizing for the method and its error.
-_PLANTS = 34_936
-_BYTES_PER_PLANT = 700
 # GDAL's CSV driver makes points from the coordinate columns and keeps them as
 # attributes; types are detected over the whole file (about 35k rows) so that a
 # column is never typed from its first rows only.
@@ -98,5 +93,8 @@ class WriPowerplantsProcessor(ZippedLayer):
     title = "Power plants (Global Power Plant Database v1.3.0), clipped"
     columns = COLUMNS
     open_options = _CSV_OPTIONS
-    features = _PLANTS
-    bytes_per_feature = _BYTES_PER_PLANT
+    # Size estimates: the 34,936 plants of v1.3.0 spread over land by area, about 700
+    # bytes each in the GeoPackage (37 columns, mostly short text and numbers). See
+    # autopkg.processors.sizing for the method and its error.
+    features = 34_936
+    bytes_per_feature = 700
