@@ -7,9 +7,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import PurePosixPath
-from typing import ClassVar, Literal, get_args
-
-from pydantic import Field
+from typing import ClassVar, Literal
 
 from autopkg.domain.estimate import Estimate
 from autopkg.domain.facts import SourceFacts, north_up
@@ -21,7 +19,7 @@ from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
 from autopkg.processors.base import EstimateContext, Processor, RunContext, Span
 from autopkg.processors.fetch import cached_digest
-from autopkg.processors.options import Selections
+from autopkg.processors.options import Selections, every
 from autopkg.processors.rasters import Located, RasterFile, clip_published
 from autopkg.processors.sizing import files_estimate
 
@@ -49,11 +47,6 @@ ClimateModel = Literal["gfdl-esm2m", "hadgem2-es", "ipsl-cm5a-lr", "miroc5"]
 Scenario = Literal["historical", "rcp26", "rcp60"]
 Epoch = Literal["baseline", "2030", "2050", "2080"]
 Variable = Literal["drought", "heatwave"]
-_MODELS: tuple[ImpactModel, ...] = get_args(ImpactModel)
-_GCMS: tuple[ClimateModel, ...] = get_args(ClimateModel)
-_SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
-_EPOCHS: tuple[Epoch, ...] = get_args(Epoch)
-_VARIABLES: tuple[Variable, ...] = get_args(Variable)
 _MISSING_PAIRS = {("mpi-hm", "hadgem2-es")}
 _PERIODS = (
     ("historical", "1861_2005", "baseline"),
@@ -75,18 +68,16 @@ _FIXED_SOC = {
 class IsimipOptions(Selections):
     """Which of the 245 rasters to clip; each list keeps the files matching one of its values."""
 
-    variables: tuple[Variable, ...] = Field(
-        _VARIABLES, description="`drought` (led, eight models) or `heatwave` (leh, HWMId-humidex)."
+    variables: tuple[Variable, ...] = every(
+        Variable, "`drought` (led, eight models) or `heatwave` (leh, HWMId-humidex)."
     )
-    impact_models: tuple[ImpactModel, ...] = Field(_MODELS, description="ISIMIP impact models.")
-    climate_models: tuple[ClimateModel, ...] = Field(
-        _GCMS, description="Climate models driving them."
+    impact_models: tuple[ImpactModel, ...] = every(ImpactModel, "ISIMIP impact models.")
+    climate_models: tuple[ClimateModel, ...] = every(ClimateModel, "Climate models driving them.")
+    scenarios: tuple[Scenario, ...] = every(
+        Scenario, "`historical` (1861-2005), `rcp26` or `rcp60` (2006-2099)."
     )
-    scenarios: tuple[Scenario, ...] = Field(
-        _SCENARIOS, description="`historical` (1861-2005), `rcp26` or `rcp60` (2006-2099)."
-    )
-    epochs: tuple[Epoch, ...] = Field(
-        _EPOCHS, description="`baseline` (the historical run) or an epoch of the scenarios."
+    epochs: tuple[Epoch, ...] = every(
+        Epoch, "`baseline` (the historical run) or an epoch of the scenarios."
     )
 
 
@@ -94,8 +85,9 @@ def source_file_names(options: IsimipOptions | None = None) -> tuple[str, ...]:
     """The GeoTIFFs ``options`` select (all 245 by default), in the order they are clipped."""
     chosen = options or IsimipOptions()
     names = []
-    for model in _MODELS:
-        for gcm in _GCMS:
+    # The chosen models are in the published order (Selections), so the names are too.
+    for model in chosen.impact_models:
+        for gcm in chosen.climate_models:
             if (model, gcm) in _MISSING_PAIRS:
                 continue
             # HWMId-humidex gives heatwave occurrence (leh); every other model drought (led).
@@ -104,8 +96,6 @@ def source_file_names(options: IsimipOptions | None = None) -> tuple[str, ...]:
             for scenario, years, epoch in _PERIODS:
                 wanted = (
                     kind in chosen.variables
-                    and model in chosen.impact_models
-                    and gcm in chosen.climate_models
                     and scenario in chosen.scenarios
                     and epoch in chosen.epochs
                 )

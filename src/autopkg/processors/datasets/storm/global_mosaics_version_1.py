@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,7 +14,7 @@ from autopkg.domain.outputs import OutputFile
 from autopkg.domain.publishers import ZenodoRecord
 from autopkg.domain.sources import RasterPrior, Source
 from autopkg.processors.base import EstimateContext, Processor, RunContext
-from autopkg.processors.options import Selections
+from autopkg.processors.options import Selections, every
 from autopkg.processors.rasters import clip_published, fetch_each
 from autopkg.processors.sizing import files_estimate
 
@@ -22,7 +22,6 @@ _RECORD = ZenodoRecord(7438145)
 _REFERENCE = _RECORD.reference("Russell T.", 2022, version="1.0.0")
 # The present climate ("constant") and four climate models under RCP8.5 around 2050.
 Model = Literal["constant", "CMCC-CM2-VHR4", "CNRM-CM6-1-HR", "EC-Earth3P-HR", "HadGEM3-GC31-HM"]
-_MODELS: tuple[Model, ...] = get_args(Model)
 _RETURN_PERIODS = (*range(10, 100, 10), *range(100, 1000, 100), *range(1000, 10001, 1000))
 # The prior for estimates, until a run has read a file. The record says EPSG:4326 at
 # 0.1° (10 km); the mosaics' grid, 3600 x 1200 cells from (-180, 60), is derived from
@@ -36,9 +35,8 @@ _RATIO = 0.3
 class StormOptions(Selections):
     """Which of the 140 mosaics to clip: climates (models) and return periods."""
 
-    models: tuple[Model, ...] = Field(
-        _MODELS,
-        description="Climates: the present (`constant`) and four models in 2050 under RCP8.5.",
+    models: tuple[Model, ...] = every(
+        Model, "Climates: the present (`constant`) and four models in 2050 under RCP8.5."
     )
     return_periods: tuple[int, ...] = Field(
         _RETURN_PERIODS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -18,7 +18,7 @@ from autopkg.domain.reference import Reference, authors
 from autopkg.domain.sources import RasterPrior, Source, SourceSet
 from autopkg.errors import SourceError
 from autopkg.processors.base import EstimateContext, IndexContext, Processor, RunContext
-from autopkg.processors.options import Selections
+from autopkg.processors.options import Selections, every
 from autopkg.processors.rasters import clip_published, fetch_each
 from autopkg.processors.sizing import files_estimate
 
@@ -44,9 +44,6 @@ _RATIO = 0.05
 Hazard = Literal["riverine", "coastal"]
 Scenario = Literal["historical", "rcp4p5", "rcp8p5"]
 Year = Literal["baseline", "2030", "2050", "2080"]
-_HAZARDS: tuple[Hazard, ...] = get_args(Hazard)
-_SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
-_YEARS: tuple[Year, ...] = get_args(Year)
 _RETURN_PERIODS = (1.5, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0)
 # The file-name grammars (docs/sources.md): riverine return periods are five digits,
 # coastal ones four and a decimal (rp0001_5 is 1.5 years); the baseline year is 1980
@@ -72,12 +69,12 @@ _REFERENCE = Reference(
 class AqueductOptions(Selections):
     """Which of the listed maps to clip; each list keeps the maps matching one of its values."""
 
-    hazards: tuple[Hazard, ...] = Field(_HAZARDS, description="`riverine` and/or `coastal`.")
-    scenarios: tuple[Scenario, ...] = Field(
-        _SCENARIOS, description="`historical`, `rcp4p5` (RCP4.5) or `rcp8p5` (RCP8.5)."
+    hazards: tuple[Hazard, ...] = every(Hazard, "`riverine` and/or `coastal`.")
+    scenarios: tuple[Scenario, ...] = every(
+        Scenario, "`historical`, `rcp4p5` (RCP4.5) or `rcp8p5` (RCP8.5)."
     )
-    years: tuple[Year, ...] = Field(
-        _YEARS, description="`baseline` (1980 riverine, today coastal), 2030, 2050 or 2080."
+    years: tuple[Year, ...] = every(
+        Year, "`baseline` (1980 riverine, today coastal), 2030, 2050 or 2080."
     )
     return_periods: tuple[float, ...] = Field(
         _RETURN_PERIODS,
