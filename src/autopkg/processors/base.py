@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol
 from shapely.geometry.base import BaseGeometry
 
 from autopkg.clip.attributes import warn_if_any
-from autopkg.clip.raster import RasterClip, clip_raster
+from autopkg.clip.raster import RasterClip, clip_raster, raster_sides
 from autopkg.clip.vector import clip_vector
 from autopkg.domain.attributes import Kind
 from autopkg.domain.boundary import Boundary
@@ -158,7 +158,7 @@ def clip_raster_of(
 class Processor(ABC):
     """Base class of every processor; subclasses set ``metadata`` and ``sources``.
 
-    The helper steps (``fetch``, ``clip_to_cog``, ``clip_to_geopackage``) cover the
+    The helper steps (``fetch``, ``clip_to_cogs``, ``clip_to_geopackage``) cover the
     usual run: download within one slice of the progress, clip within the next.
     """
 
@@ -184,17 +184,45 @@ class Processor(ABC):
         ctx.progress(span[0], task)
         return ctx.fetch(source, progress=stage(ctx, *span, task))
 
-    def clip_to_cog(
-        self, ctx: RunContext, src: str | Path, *, title: str, span: Span, sub: str | None = None
-    ) -> OutputFile:
-        """Clip raster ``src`` to the boundary as a COG named for this processor."""
-        output = self.output_path(ctx, "tif", sub)
-        task = f"clipping {PurePosixPath(str(src)).name}"
-        ctx.progress(span[0], task)
-        clipped = clip_raster_of(
-            src, ctx.boundary.geometry, output, progress=stage(ctx, *span, task)
-        )
-        return OutputFile(output, "tif", COG_MEDIATYPE, title=title, empty=clipped.empty)
+    def clip_to_cogs(
+        self,
+        ctx: RunContext,
+        src: str | Path,
+        *,
+        title: str,
+        span: Span,
+        sub: str | None = None,
+        nodata: float | None = None,
+        split: bool = True,
+    ) -> list[OutputFile]:
+        """Clip raster ``src`` to the boundary as one COG, or one per side of the antimeridian.
+
+        With ``split``, a boundary crossing ±180° over a grid that cannot wrap (Mollweide)
+        gives two files whose ``<sub>`` ends in ``east`` and ``west``
+        (``autopkg.clip.raster_sides``), each clipped within its half of ``span``; without,
+        one COG whatever the boundary. ``nodata`` is the value outside the boundary for a
+        source that declares none (see ``autopkg.clip.clip_raster``).
+        """
+        if split:
+            sides = raster_sides(src, ctx.boundary.geometry)
+        else:
+            sides = ((None, ctx.boundary.geometry),)
+        name = PurePosixPath(str(src)).name
+        share = (span[1] - span[0]) / len(sides)
+        outputs = []
+        for number, (side, geometry) in enumerate(sides):
+            start = span[0] + number * share
+            part = "-".join(filter(None, (sub, side)))
+            output = self.output_path(ctx, "tif", part or None)
+            task = f"clipping {name}" + (f" ({side} of the antimeridian)" if side else "")
+            ctx.progress(start, task)
+            report = stage(ctx, start, start + share, task)
+            clipped = clip_raster_of(src, geometry, output, progress=report, nodata=nodata)
+            shown = f"{title} ({side} of the antimeridian)" if side else title
+            outputs.append(
+                OutputFile(output, "tif", COG_MEDIATYPE, title=shown, empty=clipped.empty)
+            )
+        return outputs
 
     def clip_to_geopackage(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,47 @@ from autopkg.processors.zenodo import PublisherChecksums
 _RECORD_ATTEMPTS = 2
 
 
-class LocalRunContext:
+class _LocalContext:
+    """The boundary, options, source cache (and mirror) and OSM database of a local context."""
+
+    def __init__(
+        self,
+        boundary: Boundary,
+        options: Mapping[str, Any] | None,
+        cache_dir: Path,
+        *,
+        mirror: str | None,
+        verify: bool,
+        timeout: float,
+        osm_database: PostgresSource | None,
+    ) -> None:
+        self._boundary = boundary
+        self._options = dict(options or {})
+        self._cache_dir = cache_dir
+        self._verify = verify
+        self._osm_database = osm_database
+        #: ``fetch_source`` into this cache, through this mirror, verified as configured.
+        self._fetch_source = partial(
+            fetch_source, cache_dir=cache_dir, mirror=mirror, verify=verify, timeout=timeout
+        )
+
+    @property
+    def boundary(self) -> Boundary:
+        """The boundary being packaged or estimated for."""
+        return self._boundary
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The processor's validated options (``{}``: every default)."""
+        return self._options
+
+    @property
+    def osm_database(self) -> PostgresSource | None:
+        """The OSM road and rail database (``AUTOPKG_OSM_PG*``), if one is configured."""
+        return self._osm_database
+
+
+class LocalRunContext(_LocalContext):
     """A :class:`~autopkg.processors.base.RunContext` over a local source cache.
 
     Sources are fetched with :func:`~autopkg.processors.fetch.fetch_source` and each
@@ -59,34 +100,21 @@ class LocalRunContext:
         clips are kept inside ``scratch`` and help only a rerun in that folder.
         ``on_cache_lookup`` hears whether each fetch found its source in the cache.
         """
+        super().__init__(
+            boundary, options, cache_dir, mirror=mirror, verify=verify, timeout=timeout,
+            osm_database=osm_database,
+        )  # fmt: skip
         scratch.mkdir(parents=True, exist_ok=True)
         self._clips = clips
-        self._boundary = boundary
         self._scratch = scratch
-        self._cache_dir = cache_dir
-        self._mirror = mirror
-        self._verify = verify
         self._on_progress = on_progress
-        self._timeout = timeout
         self._percent = 0.0
         self._lock = threading.Lock()
         self._fetched: dict[str, FetchedSource] = {}
         self._read: list[SourceRead] = []
         self._failures: list[FailedFile] = []
-        self._osm_database = osm_database
-        self._options = dict(options or {})
         self._on_cache_lookup = on_cache_lookup
         self._checksums = PublisherChecksums(self._fetch_record)
-
-    @property
-    def boundary(self) -> Boundary:
-        """The boundary being packaged."""
-        return self._boundary
-
-    @property
-    def options(self) -> Mapping[str, Any]:
-        """The processor's validated options for this run."""
-        return self._options
 
     @property
     def scratch(self) -> Path:
@@ -116,15 +144,7 @@ class LocalRunContext:
         if self._verify:
             source = self._checksums.pinned(source)
         try:
-            path = fetch_source(
-                source,
-                self._cache_dir,
-                mirror=self._mirror,
-                verify=self._verify,
-                progress=progress,
-                timeout=self._timeout,
-                on_lookup=self._on_cache_lookup,
-            )
+            path = self._fetch_source(source, progress=progress, on_lookup=self._on_cache_lookup)
         except SourceError as exc:
             if isinstance(exc, SourceNotFoundError):
                 with self._lock:
@@ -146,19 +166,7 @@ class LocalRunContext:
 
     def _fetch_record(self, record: Source) -> Path:
         """A publisher's record of checksums: cached like a source, not one of the run's."""
-        return fetch_source(
-            record,
-            self._cache_dir,
-            mirror=self._mirror,
-            verify=False,
-            timeout=self._timeout,
-            attempts=_RECORD_ATTEMPTS,
-        )
-
-    @property
-    def osm_database(self) -> PostgresSource | None:
-        """The OSM road and rail database (``AUTOPKG_OSM_PG*``), if one is configured."""
-        return self._osm_database
+        return self._fetch_source(record, verify=False, attempts=_RECORD_ATTEMPTS)
 
     @property
     def fetched(self) -> tuple[FetchedSource, ...]:
@@ -197,7 +205,7 @@ class LocalRunContext:
         self._on_progress(current, task)
 
 
-class LocalEstimateContext:
+class LocalEstimateContext(_LocalContext):
     """An :class:`~autopkg.processors.base.EstimateContext` over the local source cache.
 
     ``fetch`` is for the small indexes some estimates read (a listing); it shares the
@@ -216,28 +224,10 @@ class LocalEstimateContext:
         osm_database: PostgresSource | None = None,
     ) -> None:
         """Prepare an estimate for ``boundary`` with validated ``options``."""
-        self._boundary = boundary
-        self._options = dict(options)
-        self._cache_dir = cache_dir
-        self._mirror = mirror
-        self._verify = verify
-        self._timeout = timeout
-        self._osm_database = osm_database
-
-    @property
-    def boundary(self) -> Boundary:
-        """The boundary to estimate for."""
-        return self._boundary
-
-    @property
-    def options(self) -> Mapping[str, Any]:
-        """The validated options of the processor."""
-        return self._options
-
-    @property
-    def osm_database(self) -> PostgresSource | None:
-        """The OSM road and rail database (``AUTOPKG_OSM_PG*``), if one is configured."""
-        return self._osm_database
+        super().__init__(
+            boundary, options, cache_dir, mirror=mirror, verify=verify, timeout=timeout,
+            osm_database=osm_database,
+        )  # fmt: skip
 
     def cached(self, source: Source) -> Path | None:
         """The copy of ``source`` the cache holds already, if any; nothing is fetched."""
@@ -250,13 +240,9 @@ class LocalEstimateContext:
 
     def fetch(self, source: Source, progress: Callable[[float], None] | None = None) -> Path:
         """Return a verified local copy of a small index ``source`` (see ``fetch_source``)."""
-        return fetch_source(
+        return self._fetch_source(
             source,
-            self._cache_dir,
-            mirror=self._mirror,
-            verify=self._verify,
             progress=progress,
-            timeout=self._timeout,
             # An estimate answers a request: one try, so an unreachable index costs
             # one timeout, not a run's backoff.
             attempts=1,

@@ -10,9 +10,9 @@ default is the same request as one that gives no options.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
-from pydantic import ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from autopkg.domain.options import ProcessorOptions
 from autopkg.errors import UnprocessableError
@@ -70,3 +70,12 @@ class Selections(ProcessorOptions):
         name = str(info.field_name)
         allowed: tuple[Any, ...] = cls.model_fields[name].default
         return ordered(value, allowed, what=name.removesuffix("s").replace("_", " "))
+
+
+def every(choices: Any, description: str) -> Any:
+    """A :class:`Selections` field over the values of the ``Literal`` ``choices``, all by default.
+
+    ``variables: tuple[Variable, ...] = every(Variable, "…")``: the values are stated
+    once, in the ``Literal``, and the default keeps their order.
+    """
+    return Field(get_args(choices), description=description)

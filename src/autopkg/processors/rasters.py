@@ -1,9 +1,9 @@
-"""Raster steps shared by processors: facts read, clips split at ±180°, many files in a row.
+"""Raster steps shared by processors: facts read, many files in a row.
 
-These build on :class:`~autopkg.processors.base.Processor`'s helpers for datasets the
-single ``clip_to_cog`` step does not cover: sources in a CRS that cannot wrap at the
-antimeridian (one COG per side), the facts of a publisher's raster read from the file
-and compared with the processor's prior (:func:`observe`), and datasets of many files
+These build on :class:`~autopkg.processors.base.Processor`'s helpers (``clip_to_cogs``:
+one COG, or one per side of ±180° for a grid that cannot wrap) for what they do not
+cover: the facts of a publisher's raster read from the file and compared with the
+processor's prior (:func:`observe`), and datasets of many files
 clipped one after another, each on its own grid, with progress per file, without
 redoing the files an interrupted attempt finished, and without losing the others when
 one cannot be read (:func:`attempt`). :func:`clip_published` is that whole run for a
@@ -19,15 +19,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TypeVar
 
-from autopkg.clip.raster import raster_sides
 from autopkg.domain.facts import FailedFile, SourceFacts, SourceRead
-from autopkg.domain.outputs import COG_MEDIATYPE, OutputFile
+from autopkg.domain.outputs import OutputFile
 from autopkg.domain.sources import Source
 from autopkg.errors import ClipError, SourceError
-from autopkg.processors.base import Processor, RunContext, Span, clip_raster_of, stage
+from autopkg.processors.base import Processor, RunContext, Span
 from autopkg.processors.fetch import cached_digest
 from autopkg.processors.sourcefacts import differences, read_facts, remember
 
@@ -131,41 +130,6 @@ def digest_of(parts: Sequence[tuple[str, str]]) -> str:
     return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
 
 
-def clip_to_cogs(
-    processor: Processor,
-    ctx: RunContext,
-    src: str | Path,
-    *,
-    title: str,
-    span: Span,
-    sub: str | None = None,
-    nodata: float | None = None,
-) -> list[OutputFile]:
-    """Clip raster ``src`` to the boundary as one COG, or one per side of the antimeridian.
-
-    A boundary crossing ±180° over a grid that cannot wrap (Mollweide) gives two files
-    whose ``<sub>`` ends in ``east`` and ``west`` (``autopkg.clip.raster_sides``), each
-    clipped within its half of ``span``; otherwise this is ``Processor.clip_to_cog``.
-    ``nodata`` is the value outside the boundary for a source that declares none (see
-    ``autopkg.clip.clip_raster``).
-    """
-    sides = raster_sides(src, ctx.boundary.geometry)
-    name = PurePosixPath(str(src)).name
-    share = (span[1] - span[0]) / len(sides)
-    outputs = []
-    for number, (side, geometry) in enumerate(sides):
-        start = span[0] + number * share
-        part = "-".join(filter(None, (sub, side)))
-        output = processor.output_path(ctx, "tif", part or None)
-        task = f"clipping {name}" + (f" ({side} of the antimeridian)" if side else "")
-        ctx.progress(start, task)
-        report = stage(ctx, start, start + share, task)
-        clipped = clip_raster_of(src, geometry, output, progress=report, nodata=nodata)
-        shown = f"{title} ({side} of the antimeridian)" if side else title
-        outputs.append(OutputFile(output, "tif", COG_MEDIATYPE, title=shown, empty=clipped.empty))
-    return outputs
-
-
 def clip_once(
     ctx: RunContext,
     *,
@@ -205,7 +169,7 @@ def clip_each(
     sha256 of the bytes behind it while it is clipped (fetching it within the span it is
     given: the first ``locate_share`` of the file's share; extracting it, say, and
     removing it on exit), the file's facts are read and compared with ``prior``
-    (:func:`observe`), then it is clipped on its own grid with :func:`clip_to_cogs`:
+    (:func:`observe`), then it is clipped on its own grid with ``Processor.clip_to_cogs``:
     files of one dataset may differ in extent, resolution or pixel type. Memory, and the
     scratch space beyond the outputs, hold one file's work at a time. Progress reaches
     the end of a file's share when it is done, with a task naming the file.
@@ -213,7 +177,7 @@ def clip_each(
     A file that cannot be read or clipped is left out with its reason
     (:func:`attempt`); the others are still clipped. A file an earlier attempt of the
     run clipped from the same bytes is taken from ``ctx.clips`` instead
-    (:func:`clip_once`). ``nodata`` is passed on to :func:`clip_to_cogs`.
+    (:func:`clip_once`). ``nodata`` is passed on to ``Processor.clip_to_cogs``.
 
     Raises:
         SourceError: a file cannot be fetched, or no file could be made.
@@ -268,7 +232,7 @@ def clip_file(
         cached=located.cached, member=located.member,
     )  # fmt: skip
     clip = partial(
-        clip_to_cogs, processor, ctx, located.path, title=file.title, span=span, sub=file.sub,
+        processor.clip_to_cogs, ctx, located.path, title=file.title, span=span, sub=file.sub,
         nodata=nodata,
     )  # fmt: skip
     part = {"name": file.name, "sub": file.sub, "nodata": repr(nodata)}

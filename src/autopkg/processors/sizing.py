@@ -42,9 +42,9 @@ _EQUAL_AREA_CRS = "ESRI:54009"
 def window_pixels(grid: SourceFacts, boundary: BaseGeometry, *, split: bool = True) -> list[int]:
     """The pixels of each output raster one source file gives (one per side of ±180°).
 
-    Mirrors :func:`autopkg.processors.rasters.clip_to_cogs` (``split``: a grid that
-    cannot wrap gives one file per side) or, without ``split``, ``Processor.clip_to_cog``
-    (one file); a boundary covering no pixel still gives a 1x1 file.
+    Mirrors ``Processor.clip_to_cogs`` (with ``split``, a grid that cannot wrap gives
+    one file per side; without, one file); a boundary covering no pixel still gives a
+    1x1 file.
     """
     crs = CRS.from_user_input(grid.crs)
     geographic = crs.is_geographic

@@ -20,7 +20,7 @@ from autopkg.domain.outputs import OutputFile
 from autopkg.domain.sources import RasterPrior, Source
 from autopkg.errors import SourceError
 from autopkg.processors.base import EstimateContext, Processor, RunContext, Span
-from autopkg.processors.rasters import clip_to_cogs, observe
+from autopkg.processors.rasters import observe
 from autopkg.processors.sizing import known_facts, raster_estimate, vector_estimate
 from autopkg.processors.vectors import read_layer_info
 
@@ -34,7 +34,7 @@ class ZippedRaster(Processor):
 
     ``prior`` is the grid the estimates assume until a run has read the file, ``ratio``
     the share of its raw bytes a clip deflates to. With ``split`` (the default) a grid
-    that cannot wrap gives one COG per side of ±180° (see ``rasters.clip_to_cogs``);
+    that cannot wrap gives one COG per side of ±180° (see ``Processor.clip_to_cogs``);
     without, one COG whatever the boundary.
     """
 
@@ -72,10 +72,7 @@ class ZippedRaster(Processor):
         src = f"/vsizip/{archive}/{self.member}"
         observe(self, ctx, src, name=self.member, prior=self.prior, cached=archive,
                 member=self.member)  # fmt: skip
-        if self.split:
-            outputs = clip_to_cogs(self, ctx, src, title=self.title, span=_CLIP)
-        else:
-            outputs = [self.clip_to_cog(ctx, src, title=self.title, span=_CLIP)]
+        outputs = self.clip_to_cogs(ctx, src, title=self.title, span=_CLIP, split=self.split)
         ctx.progress(100, "done")
         return outputs
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from autopkg.domain.options import NoOptions, options_key
@@ -12,7 +14,7 @@ from autopkg.processors.datasets.storm.global_mosaics_version_1 import (
     source_file_names as storm_names,
 )
 from autopkg.processors.datasets.wri_aqueduct.version_2 import AqueductOptions
-from autopkg.processors.options import Selections, canonical_options
+from autopkg.processors.options import Selections, canonical_options, every
 from tests.fixtures.standin_aqueduct import kept_names
 
 AQUEDUCT = "wri_aqueduct.version_2"
@@ -91,6 +93,22 @@ class _Pets(Selections):
 
     animals: tuple[str, ...] = ("cat", "dog", "hen")
     feeding_times: tuple[int, ...] = (7, 12, 19)
+
+
+class _Sky(Selections):
+    """A field whose values are a ``Literal``'s, stated once."""
+
+    colours: tuple[Literal["red", "blue", "grey"], ...] = every(
+        Literal["red", "blue", "grey"], "What colour."
+    )
+
+
+def test_every_value_of_a_literal_is_the_default_in_its_order() -> None:
+    assert _Sky().colours == ("red", "blue", "grey")
+    assert _Sky.model_fields["colours"].description == "What colour."
+    assert _Sky.model_validate({"colours": ["grey", "red"]}).colours == ("red", "grey")
+    with pytest.raises(UnprocessableError, match=r"colours\.0: Input should be 'red', 'blue'"):
+        canonical_options("p", _Sky, {"colours": ["pink"]})
 
 
 def test_every_field_of_a_selection_is_kept_in_its_default_order() -> None:

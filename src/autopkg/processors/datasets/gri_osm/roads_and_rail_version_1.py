@@ -37,7 +37,7 @@ from autopkg.domain.estimate import Estimate
 from autopkg.domain.licences import ODBL_1_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import GPKG_MEDIATYPE, OutputFile
-from autopkg.domain.reference import Organisation, Person, Reference
+from autopkg.domain.reference import Reference, authors
 from autopkg.domain.sources import PostgresSource
 from autopkg.errors import SourceError
 from autopkg.processors.base import EstimateContext, IndexContext, Processor, RunContext
@@ -105,9 +105,6 @@ class GriOsmRoadsAndRailProcessor(Processor):
             "Road and rail lines from OpenStreetMap (November 2022) as prepared for the "
             "Global Resilience Index, clipped to the boundary into one GeoPackage."
         ),
-        data_author=(
-            "Russell T., Thomas F., nismod/open-gira contributors, OpenStreetMap contributors"
-        ),
         data_title="GRI OSM roads and rail",
         data_title_long="Global Road and Rail networks derived from OpenStreetMap",
         data_summary=(
@@ -128,14 +125,10 @@ class GriOsmRoadsAndRailProcessor(Processor):
             "https://global.infrastructureresilience.org (OSM snapshot of November 2022)"
         ),
         data_license=ODBL_1_0,
-        data_origin_url="https://global.infrastructureresilience.org",
         data_formats=("GeoPackage",),
         data_reference=Reference(
-            authors=(
-                Person(family="Russell", given="T."),
-                Person(family="Thomas", given="F."),
-                Organisation(name="nismod/open-gira contributors"),
-                Organisation(name="OpenStreetMap contributors"),
+            authors=authors(
+                "Russell T.; Thomas F.; nismod/open-gira contributors; OpenStreetMap contributors"
             ),
             year=2022,
             version="OSM snapshot of November 2022",

@@ -11,7 +11,7 @@ from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import CC_BY_4_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.publishers import ZenodoRecord
 from autopkg.domain.sources import RasterPrior, Source
 from autopkg.processors.base import EstimateContext, Processor, RunContext
 from autopkg.processors.fetch import cached_digest
@@ -26,10 +26,11 @@ from autopkg.processors.rasters import (
 from autopkg.processors.sizing import known_facts, raster_estimate, vector_estimate
 from autopkg.processors.vectors import read_layer_info, require_lines
 
-_RECORD = "https://zenodo.org/records/3628142/files"
-_GRID = Source(url=f"{_RECORD}/grid.gpkg", filename="grid.gpkg")
-_TARGETS = Source(url=f"{_RECORD}/targets.tif", filename="targets.tif")
-_LV = Source(url=f"{_RECORD}/lv.tif", filename="lv.tif")
+_RECORD = ZenodoRecord(3628142)
+_GRID = _RECORD.file("grid.gpkg")
+_TARGETS = _RECORD.file("targets.tif")
+_LV = _RECORD.file("lv.tif")
+_REFERENCE = _RECORD.reference("Arderne C.; Nicolas C.; Zorn C.; Koks E.E.", 2020, version="1.1.1")
 _GRID_LAYER = "grid"
 # The record documents the GeoPackage (layer "grid", lines in EPSG:4326) but not the
 # rasters; a run clips whatever grid, type and NoData each file has, and these priors
@@ -67,7 +68,6 @@ class GridfinderProcessor(Processor):
             "boundary), grid-connected target cells and low-voltage line length (Cloud "
             "Optimized GeoTIFFs)."
         ),
-        data_author="Arderne C., Nicolas C., Zorn C., Koks E.E.",
         data_title="Gridfinder",
         data_title_long=(
             "Gridfinder: predictive mapping of the global power system using open data "
@@ -90,29 +90,15 @@ class GridfinderProcessor(Processor):
             "Rasters keep their source grid; cells whose centre is outside the boundary "
             "are NoData."
         ),
-        data_citation=(
-            "Arderne C., Nicolas C., Zorn C., Koks E.E. (2020): Data from: Predictive "
-            "mapping of the global power system using open data (v1.1.1). Zenodo, "
-            "doi:10.5281/zenodo.3628142. Paper: Arderne C., Zorn C., Nicolas C., Koks E.E. "
-            "(2020): Predictive mapping of the global power system using open data. "
+        data_citation=_REFERENCE.cite(
+            "Data from: Predictive mapping of the global power system using open data "
+            f"(v1.1.1). Zenodo, doi:{_REFERENCE.doi}. Paper: Arderne C., Zorn C., Nicolas C., "
+            "Koks E.E. (2020): Predictive mapping of the global power system using open data. "
             "Scientific Data 7, 19, doi:10.1038/s41597-019-0347-4"
         ),
         data_license=CC_BY_4_0,
-        data_origin_url="https://doi.org/10.5281/zenodo.3628142",
         data_formats=("GeoPackage", "GeoTIFF"),
-        data_reference=Reference(
-            authors=(
-                Person(family="Arderne", given="C."),
-                Person(family="Nicolas", given="C."),
-                Person(family="Zorn", given="C."),
-                Person(family="Koks", given="E.E."),
-            ),
-            year=2020,
-            version="1.1.1",
-            url="https://doi.org/10.5281/zenodo.3628142",
-            doi="10.5281/zenodo.3628142",
-            publisher="Zenodo",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = (_GRID, _TARGETS, _LV)
 

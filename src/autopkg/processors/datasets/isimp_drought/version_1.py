@@ -7,27 +7,26 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import PurePosixPath
-from typing import ClassVar, Literal, get_args
-
-from pydantic import Field
+from typing import ClassVar, Literal
 
 from autopkg.domain.estimate import Estimate
 from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import CC0_1_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.publishers import ZenodoRecord
 from autopkg.domain.sources import Source
 from autopkg.errors import SourceError
 from autopkg.processors.base import EstimateContext, Processor, RunContext, Span
 from autopkg.processors.fetch import cached_digest
-from autopkg.processors.options import Selections
+from autopkg.processors.options import Selections, every
 from autopkg.processors.rasters import Located, RasterFile, clip_published
 from autopkg.processors.sizing import files_estimate
 
-_SOURCE = Source(
-    url="https://zenodo.org/records/7732393/files/lange2020_expected_occurrence.zip",
-    filename="lange2020_expected_occurrence.zip",
+_RECORD = ZenodoRecord(7732393)
+_SOURCE = _RECORD.file("lange2020_expected_occurrence.zip")
+_REFERENCE = _RECORD.reference(
+    "Lange S.; Volkholz J.; Geiger T.; Zhao F.; Vega I.; Veldkamp T.", 2020, et_al=True
 )
 # The prior for estimates, until a run has read a file: a 0.5° global grid, 720 x 360
 # cells from (-180, 90), of Float32 probabilities in EPSG:4326 with no NoData value
@@ -48,11 +47,6 @@ ClimateModel = Literal["gfdl-esm2m", "hadgem2-es", "ipsl-cm5a-lr", "miroc5"]
 Scenario = Literal["historical", "rcp26", "rcp60"]
 Epoch = Literal["baseline", "2030", "2050", "2080"]
 Variable = Literal["drought", "heatwave"]
-_MODELS: tuple[ImpactModel, ...] = get_args(ImpactModel)
-_GCMS: tuple[ClimateModel, ...] = get_args(ClimateModel)
-_SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
-_EPOCHS: tuple[Epoch, ...] = get_args(Epoch)
-_VARIABLES: tuple[Variable, ...] = get_args(Variable)
 _MISSING_PAIRS = {("mpi-hm", "hadgem2-es")}
 _PERIODS = (
     ("historical", "1861_2005", "baseline"),
@@ -74,18 +68,16 @@ _FIXED_SOC = {
 class IsimipOptions(Selections):
     """Which of the 245 rasters to clip; each list keeps the files matching one of its values."""
 
-    variables: tuple[Variable, ...] = Field(
-        _VARIABLES, description="`drought` (led, eight models) or `heatwave` (leh, HWMId-humidex)."
+    variables: tuple[Variable, ...] = every(
+        Variable, "`drought` (led, eight models) or `heatwave` (leh, HWMId-humidex)."
     )
-    impact_models: tuple[ImpactModel, ...] = Field(_MODELS, description="ISIMIP impact models.")
-    climate_models: tuple[ClimateModel, ...] = Field(
-        _GCMS, description="Climate models driving them."
+    impact_models: tuple[ImpactModel, ...] = every(ImpactModel, "ISIMIP impact models.")
+    climate_models: tuple[ClimateModel, ...] = every(ClimateModel, "Climate models driving them.")
+    scenarios: tuple[Scenario, ...] = every(
+        Scenario, "`historical` (1861-2005), `rcp26` or `rcp60` (2006-2099)."
     )
-    scenarios: tuple[Scenario, ...] = Field(
-        _SCENARIOS, description="`historical` (1861-2005), `rcp26` or `rcp60` (2006-2099)."
-    )
-    epochs: tuple[Epoch, ...] = Field(
-        _EPOCHS, description="`baseline` (the historical run) or an epoch of the scenarios."
+    epochs: tuple[Epoch, ...] = every(
+        Epoch, "`baseline` (the historical run) or an epoch of the scenarios."
     )
 
 
@@ -93,8 +85,9 @@ def source_file_names(options: IsimipOptions | None = None) -> tuple[str, ...]:
     """The GeoTIFFs ``options`` select (all 245 by default), in the order they are clipped."""
     chosen = options or IsimipOptions()
     names = []
-    for model in _MODELS:
-        for gcm in _GCMS:
+    # The chosen models are in the published order (Selections), so the names are too.
+    for model in chosen.impact_models:
+        for gcm in chosen.climate_models:
             if (model, gcm) in _MISSING_PAIRS:
                 continue
             # HWMId-humidex gives heatwave occurrence (leh); every other model drought (led).
@@ -103,8 +96,6 @@ def source_file_names(options: IsimipOptions | None = None) -> tuple[str, ...]:
             for scenario, years, epoch in _PERIODS:
                 wanted = (
                     kind in chosen.variables
-                    and model in chosen.impact_models
-                    and gcm in chosen.climate_models
                     and scenario in chosen.scenarios
                     and epoch in chosen.epochs
                 )
@@ -130,7 +121,6 @@ class IsimipDroughtProcessor(Processor):
             "the historical baseline and 2030, 2050, 2080 under RCP2.6 and RCP6.0: 245 "
             "Cloud Optimized GeoTIFFs clipped to the boundary."
         ),
-        data_author="Lange S., Volkholz J., Geiger T., Zhao F., Vega I., Veldkamp T., et al.",
         data_title="ISIMIP drought and heatwave occurrence",
         data_title_long=(
             "Annual expected occurrence of droughts and heatwaves from the ISIMIP2b "
@@ -149,29 +139,13 @@ class IsimipDroughtProcessor(Processor):
             "One file per published GeoTIFF, named after it; grids are EPSG:4326 at 0.5°, "
             "cells outside the boundary or without data are NaN."
         ),
-        data_citation=(
-            "Lange S., Volkholz J., Geiger T., Zhao F., Vega I., Veldkamp T., et al. (2020): "
+        data_citation=_REFERENCE.cite(
             "Projecting exposure to extreme climate impact events across six event "
             "categories and three spatial scales. Earth's Future 8, e2020EF001616, "
-            "doi:10.1029/2020EF001616. Data: Zenodo, doi:10.5281/zenodo.7732393"
+            f"doi:10.1029/2020EF001616. Data: Zenodo, doi:{_REFERENCE.doi}"
         ),
         data_license=CC0_1_0,
-        data_origin_url="https://doi.org/10.5281/zenodo.7732393",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(
-                Person(family="Lange", given="S."),
-                Person(family="Volkholz", given="J."),
-                Person(family="Geiger", given="T."),
-                Person(family="Zhao", given="F."),
-                Person(family="Vega", given="I."),
-                Person(family="Veldkamp", given="T."),
-            ),
-            year=2020,
-            url="https://doi.org/10.5281/zenodo.7732393",
-            doi="10.5281/zenodo.7732393",
-            publisher="Zenodo",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
     options_model = IsimipOptions

@@ -20,7 +20,7 @@ from autopkg.domain.facts import SourceFacts, SourceRead, north_up
 from autopkg.domain.licences import CC_BY_4_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.publishers import JRC, ghsl_citation, ghsl_r2022a
 from autopkg.domain.sources import Source, SourceSet
 from autopkg.errors import SourceError
 from autopkg.processors.base import (
@@ -33,7 +33,7 @@ from autopkg.processors.base import (
 )
 from autopkg.processors.fetch import SourceNotFoundError, cached_digest
 from autopkg.processors.mosaic import Pixels, write_mosaic
-from autopkg.processors.rasters import clip_once, clip_to_cogs, digest_of
+from autopkg.processors.rasters import clip_once, digest_of
 from autopkg.processors.sizing import raster_estimate
 from autopkg.processors.sourcefacts import read_facts, remember
 from autopkg.processors.tileschema import Tile, TileSchema, read_schema, regular_schema
@@ -64,6 +64,11 @@ PRIOR = Pixels(
     crs="ESRI:54009", dtype="uint8", count=1, nodata=255,
     size=(10.0, 10.0), origin=(-18_041_000.0, 9_000_000.0),
 )  # fmt: skip
+_REFERENCE = ghsl_r2022a(
+    "Pesaresi M.; Politis P.",
+    url="https://ghsl.jrc.ec.europa.eu/ghs_buC2022.php",
+    pid="dde11594-2a66-4c1b-9a19-821382aed36e",
+)
 # Size estimates: most 10 m cells are open space, so the classes deflate to about a
 # tenth of their bytes.
 _RATIO = 0.1
@@ -121,7 +126,7 @@ class JrcGhslBuiltCProcessor(Processor):
             "clipped to the boundary as Cloud Optimized GeoTIFFs in World Mollweide "
             "(ESRI:54009)."
         ),
-        data_author="European Commission, Joint Research Centre (JRC)",
+        data_author=JRC,
         data_title="GHS-BUILT-C R2022A, 2018, 10 m (MSZ and FUN)",
         data_title_long=(
             "GHS-BUILT-C R2022A - GHS Settlement Characteristics, derived from Sentinel2 "
@@ -143,30 +148,15 @@ class JrcGhslBuiltCProcessor(Processor):
             "larger than 4 GB are BigTIFF. A boundary crossing the antimeridian gives one "
             "file per product and side (names ending in `east` and `west`)."
         ),
-        data_citation=(
-            "Pesaresi M., Politis P. (2022): GHS-BUILT-C R2022A - GHS Settlement "
-            "Characteristics, derived from Sentinel2 composite (2018) and other GHS R2022A "
-            "data. European Commission, Joint Research Centre (JRC). PID: "
-            "http://data.europa.eu/89h/dde11594-2a66-4c1b-9a19-821382aed36e, "
-            "doi:10.2905/DDE11594-2A66-4C1B-9A19-821382AED36E. Method: Schiavina M., "
-            "Melchiorri M., Pesaresi M., et al. (2022): GHSL Data Package 2022, JRC 129516, "
-            "ISBN 978-92-76-53071-8, doi:10.2760/19817. "
-            "© European Union 2022; reuse authorised under Commission Decision 2011/833/EU."
+        data_citation=ghsl_citation(
+            _REFERENCE,
+            title="GHS-BUILT-C R2022A - GHS Settlement Characteristics, derived from Sentinel2 "
+            "composite (2018) and other GHS R2022A data",
+            method="Schiavina M., Melchiorri M., Pesaresi M., et al. (2022): GHSL Data Package "
+            "2022, JRC 129516, ISBN 978-92-76-53071-8, doi:10.2760/19817.",
         ),
         data_license=CC_BY_4_0,
-        data_origin_url="https://ghsl.jrc.ec.europa.eu/ghs_buC2022.php",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(
-                Person(family="Pesaresi", given="M."),
-                Person(family="Politis", given="P."),
-            ),
-            year=2022,
-            version="R2022A",
-            url="https://ghsl.jrc.ec.europa.eu/ghs_buC2022.php",
-            doi="10.2905/DDE11594-2A66-4C1B-9A19-821382AED36E",
-            publisher="European Commission, Joint Research Centre (JRC)",
-        ),
+        data_reference=_REFERENCE,
     )
     # The tiles are decided at run time from the boundary and the schema.
     sources: ClassVar[tuple[Source, ...]] = ()
@@ -286,8 +276,8 @@ class JrcGhslBuiltCProcessor(Processor):
                 ctx.note_source(SourceRead(f"{stem(product)} tiles", facts, tuple(differences)))
                 if schema_file is not None:
                     remember(schema_file, product, facts)
-            return clip_to_cogs(
-                self, ctx, vrt, span=span, sub=stem(product).lower(), nodata=PRIOR.nodata,
+            return self.clip_to_cogs(
+                ctx, vrt, span=span, sub=stem(product).lower(), nodata=PRIOR.nodata,
                 title=f"GHS-BUILT-C R2022A {product} 2018 10 m (Mollweide), clipped",
             )  # fmt: skip
         finally:

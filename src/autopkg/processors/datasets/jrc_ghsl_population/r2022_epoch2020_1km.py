@@ -7,7 +7,7 @@ from typing import ClassVar
 from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import CC_BY_4_0
 from autopkg.domain.metadata import Metadata
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.publishers import JRC, ghsl_citation, ghsl_r2022a
 from autopkg.domain.sources import Source
 from autopkg.processors.zipped import ZippedRaster
 
@@ -18,6 +18,11 @@ _SOURCE = Source(
         f"GHS_POP_E2020_GLOBE_R2022A_54009_1000/V1-0/{_STEM}.zip"
     ),
     filename=f"{_STEM}.zip",
+)
+_REFERENCE = ghsl_r2022a(
+    "Schiavina M.; Freire S.; MacManus K.",
+    url="https://ghsl.jrc.ec.europa.eu/ghs_pop2022.php",
+    pid="d6d86a90-4351-4508-99c1-cb074b022c4a",
 )
 
 
@@ -32,7 +37,7 @@ class JrcGhslPopulationProcessor(ZippedRaster):
             "GHS-POP R2022A: residential population in 2020 on a 1 km grid, clipped to the "
             "boundary as a Cloud Optimized GeoTIFF in World Mollweide (ESRI:54009)."
         ),
-        data_author="European Commission, Joint Research Centre (JRC)",
+        data_author=JRC,
         data_title="GHS-POP R2022A, 2020, 1 km",
         data_title_long=(
             "GHS-POP R2022A - GHS population grid multitemporal (1975-2030), epoch 2020, "
@@ -49,31 +54,16 @@ class JrcGhslPopulationProcessor(ZippedRaster):
             "centre is outside the boundary are NoData. A boundary crossing the "
             "antimeridian gives one file for each side (names ending in `east` and `west`)."
         ),
-        data_citation=(
-            "Schiavina M., Freire S., MacManus K. (2022): GHS-POP R2022A - GHS population "
-            "grid multitemporal (1975-2030). European Commission, Joint Research Centre "
-            "(JRC). PID: http://data.europa.eu/89h/d6d86a90-4351-4508-99c1-cb074b022c4a, "
-            "doi:10.2905/D6D86A90-4351-4508-99C1-CB074B022C4A. Method: Freire S., MacManus "
-            "K., Pesaresi M., Doxsey-Whitfield E., Mills J. (2016): Development of new open "
-            "and free multi-temporal global population grids at 250 m resolution. "
-            "Proceedings of the 19th AGILE Conference on Geographic Information Science. "
-            "© European Union 2022; reuse authorised under Commission Decision 2011/833/EU."
+        data_citation=ghsl_citation(
+            _REFERENCE,
+            title="GHS-POP R2022A - GHS population grid multitemporal (1975-2030)",
+            method="Freire S., MacManus K., Pesaresi M., Doxsey-Whitfield E., Mills J. (2016): "
+            "Development of new open and free multi-temporal global population grids at 250 m "
+            "resolution. Proceedings of the 19th AGILE Conference on Geographic Information "
+            "Science.",
         ),
         data_license=CC_BY_4_0,
-        data_origin_url="https://ghsl.jrc.ec.europa.eu/ghs_pop2022.php",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(
-                Person(family="Schiavina", given="M."),
-                Person(family="Freire", given="S."),
-                Person(family="MacManus", given="K."),
-            ),
-            year=2022,
-            version="R2022A",
-            url="https://ghsl.jrc.ec.europa.eu/ghs_pop2022.php",
-            doi="10.2905/D6D86A90-4351-4508-99C1-CB074B022C4A",
-            publisher="European Commission, Joint Research Centre (JRC)",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
     # The zip holds one GeoTIFF of the same stem at its root; other members are documents.

@@ -7,13 +7,16 @@ from typing import ClassVar
 from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import NATURAL_EARTH
 from autopkg.domain.metadata import Metadata
-from autopkg.domain.reference import Organisation, Reference
+from autopkg.domain.publishers import natural_earth, natural_earth_citation
 from autopkg.domain.sources import Source
 from autopkg.processors.zipped import ZippedRaster
 
 _SOURCE = Source(
     url="https://naciscdn.org/naturalearth/50m/raster/NE2_50M_SR.zip",
     filename="NE2_50M_SR.zip",
+)
+_REFERENCE = natural_earth(
+    "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/", year=2009
 )
 
 
@@ -28,7 +31,6 @@ class NaturalEarthRasterProcessor(ZippedRaster):
             "Natural Earth II with Shaded Relief at 1:50m, clipped to the boundary "
             "as a Cloud Optimized GeoTIFF."
         ),
-        data_author="Natural Earth",
         data_title="Natural Earth II with Shaded Relief",
         data_title_long="Natural Earth II with Shaded Relief, 1:50m scale (50m raster)",
         data_summary=(
@@ -40,22 +42,11 @@ class NaturalEarthRasterProcessor(ZippedRaster):
             "Natural Earth is a public domain map dataset made by volunteer cartographers, "
             "supported by the North American Cartographic Information Society (NACIS)."
         ),
-        data_citation=(
-            "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com. "
-            "Natural Earth II with Shaded Relief, 1:50m, "
-            "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/"
+        data_citation=natural_earth_citation(
+            _REFERENCE, "Natural Earth II with Shaded Relief, 1:50m"
         ),
         data_license=NATURAL_EARTH,
-        data_origin_url=(
-            "https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/"
-        ),
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(Organisation(name="Natural Earth"),),
-            year=2009,
-            url="https://www.naturalearthdata.com/downloads/50m-raster-data/50m-natural-earth-2/",
-            publisher="Natural Earth",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
     # The zip holds the GeoTIFF in a folder; GDAL reads it in place.

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from autopkg.domain.attributes import Kind
 from autopkg.domain.licences import NATURAL_EARTH
 from autopkg.domain.metadata import Metadata
-from autopkg.domain.reference import Organisation, Reference
+from autopkg.domain.publishers import natural_earth, natural_earth_citation
 from autopkg.domain.sources import Source
 from autopkg.processors.vectors import require_lines
 from autopkg.processors.zipped import ZippedLayer
@@ -16,6 +16,11 @@ from autopkg.processors.zipped import ZippedLayer
 _SOURCE = Source(
     url="https://naciscdn.org/naturalearth/10m/cultural/ne_10m_roads.zip",
     filename="ne_10m_roads.zip",
+)
+_REFERENCE = natural_earth(
+    "https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
+    year=2017,
+    version="4.0.0",
 )
 # The Shapefile sits at the root of the zip (with .shx, .dbf, .prj and sidecars).
 _MEMBER = "ne_10m_roads.shp"
@@ -33,11 +38,6 @@ FIELDS: dict[str, Kind] = {
     "orig_fid": "integer", "prefix": "string", "uident": "integer", "continent": "string",
     "expressway": "integer", "level": "string", "min_zoom": "real", "min_label": "real",
 }  # fmt: skip
-# Size estimates: the layer's 56,601 roads (release 4.1) spread over land by area, about
-# 1,000 bytes each clipped (a few dozen vertices and 31 attributes). See
-# autopkg.processors.sizing for the method and its error.
-_ROADS = 56_601
-_BYTES_PER_ROAD = 1000
 
 
 class NaturalEarthVectorProcessor(ZippedLayer):
@@ -65,28 +65,22 @@ class NaturalEarthVectorProcessor(ZippedLayer):
             "Natural Earth is a public domain map dataset made by volunteer cartographers, "
             "supported by the North American Cartographic Information Society (NACIS)."
         ),
-        data_citation=(
-            "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com. "
-            "Natural Earth 1:10m cultural vectors, roads, "
-            "https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/"
+        data_citation=natural_earth_citation(
+            _REFERENCE, "Natural Earth 1:10m cultural vectors, roads"
         ),
         data_license=NATURAL_EARTH,
-        data_origin_url="https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
         data_formats=("GeoPackage",),
-        data_reference=Reference(
-            authors=(Organisation(name="Natural Earth"),),
-            year=2017,
-            version="4.0.0",
-            url="https://www.naturalearthdata.com/downloads/10m-cultural-vectors/roads/",
-            publisher="Natural Earth",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
     member = _MEMBER
     title = "Natural Earth 10m roads, clipped"
     columns = FIELDS
-    features = _ROADS
-    bytes_per_feature = _BYTES_PER_ROAD
+    # Size estimates: the layer's 56,601 roads (release 4.1) spread over land by area,
+    # about 1,000 bytes each clipped (a few dozen vertices and 31 attributes). See
+    # autopkg.processors.sizing for the method and its error.
+    features = 56_601
+    bytes_per_feature = 1000
 
     def check(self, info: dict[str, Any]) -> None:
         """Refuse a layer that does not hold lines."""

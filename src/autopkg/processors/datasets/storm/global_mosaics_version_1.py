@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -11,17 +11,17 @@ from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import CC0_1_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.publishers import ZenodoRecord
 from autopkg.domain.sources import RasterPrior, Source
 from autopkg.processors.base import EstimateContext, Processor, RunContext
-from autopkg.processors.options import Selections
+from autopkg.processors.options import Selections, every
 from autopkg.processors.rasters import clip_published, fetch_each
 from autopkg.processors.sizing import files_estimate
 
-_RECORD = "https://zenodo.org/records/7438145/files"
+_RECORD = ZenodoRecord(7438145)
+_REFERENCE = _RECORD.reference("Russell T.", 2022, version="1.0.0")
 # The present climate ("constant") and four climate models under RCP8.5 around 2050.
 Model = Literal["constant", "CMCC-CM2-VHR4", "CNRM-CM6-1-HR", "EC-Earth3P-HR", "HadGEM3-GC31-HM"]
-_MODELS: tuple[Model, ...] = get_args(Model)
 _RETURN_PERIODS = (*range(10, 100, 10), *range(100, 1000, 100), *range(1000, 10001, 1000))
 # The prior for estimates, until a run has read a file. The record says EPSG:4326 at
 # 0.1° (10 km); the mosaics' grid, 3600 x 1200 cells from (-180, 60), is derived from
@@ -35,9 +35,8 @@ _RATIO = 0.3
 class StormOptions(Selections):
     """Which of the 140 mosaics to clip: climates (models) and return periods."""
 
-    models: tuple[Model, ...] = Field(
-        _MODELS,
-        description="Climates: the present (`constant`) and four models in 2050 under RCP8.5.",
+    models: tuple[Model, ...] = every(
+        Model, "Climates: the present (`constant`) and four models in 2050 under RCP8.5."
     )
     return_periods: tuple[int, ...] = Field(
         _RETURN_PERIODS,
@@ -55,7 +54,7 @@ def source_file_names(options: StormOptions | None = None) -> tuple[str, ...]:
     )
 
 
-_SOURCES = tuple(Source(url=f"{_RECORD}/{name}", filename=name) for name in source_file_names())
+_SOURCES = tuple(_RECORD.file(name) for name in source_file_names())
 _BY_NAME = {source.filename: source for source in _SOURCES}
 
 
@@ -89,26 +88,16 @@ class StormGlobalMosaicsProcessor(Processor):
             "One file per published GeoTIFF, named after it (lower-cased); grids are "
             "EPSG:4326, cells outside the boundary are NoData."
         ),
-        data_citation=(
-            "Russell T. (2022): STORM tropical cyclone wind speed return periods as global "
-            "GeoTIFFs (1.0.0). Zenodo, doi:10.5281/zenodo.7438145. Derived from "
-            "Bloemendaal N., de Moel H., Muis S., Haigh I.D., Aerts J.C.J.H. (2020): "
-            "Estimation of global tropical cyclone wind speed probabilities using the STORM "
-            "dataset, doi:10.4121/12705164.v3, and Bloemendaal N. et al. (2022): STORM "
-            "climate change tropical cyclone wind speed return periods, "
-            "doi:10.4121/14510817.v3"
+        data_citation=_REFERENCE.cite(
+            "STORM tropical cyclone wind speed return periods as global GeoTIFFs (1.0.0). "
+            f"Zenodo, doi:{_REFERENCE.doi}. Derived from Bloemendaal N., de Moel H., Muis S., "
+            "Haigh I.D., Aerts J.C.J.H. (2020): Estimation of global tropical cyclone wind "
+            "speed probabilities using the STORM dataset, doi:10.4121/12705164.v3, and "
+            "Bloemendaal N. et al. (2022): STORM climate change tropical cyclone wind speed "
+            "return periods, doi:10.4121/14510817.v3"
         ),
         data_license=CC0_1_0,
-        data_origin_url="https://doi.org/10.5281/zenodo.7438145",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(Person(family="Russell", given="T."),),
-            year=2022,
-            version="1.0.0",
-            url="https://doi.org/10.5281/zenodo.7438145",
-            doi="10.5281/zenodo.7438145",
-            publisher="Zenodo",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = _SOURCES
     options_model = StormOptions

@@ -6,7 +6,7 @@ from autopkg.domain.estimate import Estimate
 from autopkg.domain.licences import CC0_1_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Organisation, Reference
+from autopkg.domain.publishers import AUTOPKG
 from autopkg.errors import ProcessorError
 from autopkg.processors.base import EstimateContext, Processor, RunContext
 
@@ -19,20 +19,12 @@ class FailingTestProcessor(Processor):
         name="test_fail_processor",
         version="version_1",
         description="A test processor that always fails.",
-        data_author="autopkg",
         data_title="Failing test processor",
         data_title_long="A test processor that fails on purpose",
         data_summary="Fails after reporting 50% progress, to test failure handling.",
         data_citation="None: test data.",
         data_license=CC0_1_0,
-        data_origin_url="https://github.com/nismod/irv-autopkg",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(Organisation(name="autopkg"),),
-            year=2025,
-            version="1",
-            url="https://github.com/nismod/irv-autopkg",
-        ),
+        data_reference=AUTOPKG,
     )
 
     def estimate(self, ctx: EstimateContext) -> Estimate:

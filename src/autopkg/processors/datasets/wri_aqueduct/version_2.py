@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,11 +14,11 @@ from autopkg.domain.facts import SourceFacts, north_up
 from autopkg.domain.licences import CC_BY_4_0
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
-from autopkg.domain.reference import Person, Reference
+from autopkg.domain.reference import Reference, authors
 from autopkg.domain.sources import RasterPrior, Source, SourceSet
 from autopkg.errors import SourceError
 from autopkg.processors.base import EstimateContext, IndexContext, Processor, RunContext
-from autopkg.processors.options import Selections
+from autopkg.processors.options import Selections, every
 from autopkg.processors.rasters import clip_published, fetch_each
 from autopkg.processors.sizing import files_estimate
 
@@ -44,9 +44,6 @@ _RATIO = 0.05
 Hazard = Literal["riverine", "coastal"]
 Scenario = Literal["historical", "rcp4p5", "rcp8p5"]
 Year = Literal["baseline", "2030", "2050", "2080"]
-_HAZARDS: tuple[Hazard, ...] = get_args(Hazard)
-_SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
-_YEARS: tuple[Year, ...] = get_args(Year)
 _RETURN_PERIODS = (1.5, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0)
 # The file-name grammars (docs/sources.md): riverine return periods are five digits,
 # coastal ones four and a decimal (rp0001_5 is 1.5 years); the baseline year is 1980
@@ -56,17 +53,28 @@ _COASTAL = re.compile(
     r"inuncoast_([a-z0-9]+)_[a-z]+_(hist|\d{4})_rp(\d{4})_(\d)(?:_perc_\d+)?\.tif"
 )
 _BASELINES = ("1980", "hist")
+_REFERENCE = Reference(
+    authors=authors(
+        "Ward P.J.; Winsemius H.C.; Kuzma S.; Bierkens M.F.P.; Bouwman A.; de Moel H.; "
+        "Díaz Loaiza A."
+    ),
+    et_al=True,
+    year=2020,
+    version="2",
+    url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
+    publisher="World Resources Institute",
+)
 
 
 class AqueductOptions(Selections):
     """Which of the listed maps to clip; each list keeps the maps matching one of its values."""
 
-    hazards: tuple[Hazard, ...] = Field(_HAZARDS, description="`riverine` and/or `coastal`.")
-    scenarios: tuple[Scenario, ...] = Field(
-        _SCENARIOS, description="`historical`, `rcp4p5` (RCP4.5) or `rcp8p5` (RCP8.5)."
+    hazards: tuple[Hazard, ...] = every(Hazard, "`riverine` and/or `coastal`.")
+    scenarios: tuple[Scenario, ...] = every(
+        Scenario, "`historical`, `rcp4p5` (RCP4.5) or `rcp8p5` (RCP8.5)."
     )
-    years: tuple[Year, ...] = Field(
-        _YEARS, description="`baseline` (1980 riverine, today coastal), 2030, 2050 or 2080."
+    years: tuple[Year, ...] = every(
+        Year, "`baseline` (1980 riverine, today coastal), 2030, 2050 or 2080."
     )
     return_periods: tuple[float, ...] = Field(
         _RETURN_PERIODS,
@@ -165,30 +173,12 @@ class WriAqueductProcessor(Processor):
             "One file per published GeoTIFF, named after it (lower-cased); grids are "
             "EPSG:4326, cells outside the boundary are NoData."
         ),
-        data_citation=(
-            "Ward P.J., Winsemius H.C., Kuzma S., Bierkens M.F.P., Bouwman A., de Moel H., "
-            "Díaz Loaiza A., et al. (2020): Aqueduct Floods Methodology. Technical Note. "
-            "Washington, D.C.: World Resources Institute. "
-            "www.wri.org/publication/aqueduct-floods-methodology"
+        data_citation=_REFERENCE.cite(
+            "Aqueduct Floods Methodology. Technical Note. Washington, D.C.: World Resources "
+            "Institute. www.wri.org/publication/aqueduct-floods-methodology"
         ),
         data_license=CC_BY_4_0,
-        data_origin_url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
-        data_formats=("GeoTIFF",),
-        data_reference=Reference(
-            authors=(
-                Person(family="Ward", given="P.J."),
-                Person(family="Winsemius", given="H.C."),
-                Person(family="Kuzma", given="S."),
-                Person(family="Bierkens", given="M.F.P."),
-                Person(family="Bouwman", given="A."),
-                Person(family="de Moel", given="H."),
-                Person(family="Díaz Loaiza", given="A."),
-            ),
-            year=2020,
-            version="2",
-            url="https://www.wri.org/data/aqueduct-floods-hazard-maps",
-            publisher="World Resources Institute",
-        ),
+        data_reference=_REFERENCE,
     )
     # The GeoTIFFs are the ones the listing names when the run starts.
     sources: ClassVar[tuple[Source, ...]] = (LISTING,)

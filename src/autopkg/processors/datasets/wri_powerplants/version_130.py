@@ -7,7 +7,7 @@ from typing import ClassVar
 from autopkg.domain.attributes import Kind
 from autopkg.domain.licences import CC_BY_4_0
 from autopkg.domain.metadata import Metadata
-from autopkg.domain.reference import Organisation, Reference
+from autopkg.domain.reference import Reference, authors
 from autopkg.domain.sources import Source
 from autopkg.processors.zipped import ZippedLayer
 
@@ -17,11 +17,16 @@ _SOURCE = Source(
     filename="global_power_plant_database_v_1_3.zip",
     checksum="sha1:083f11452efc1ed0e8fb1494f0ce49e5c37718e2",
 )
-# Size estimates: the 34,936 plants of v1.3.0 spread over land by area, about 700 bytes
-# each in the GeoPackage (37 columns, mostly short text and numbers). See
-# autopkg.processors.sizing for the method and its error.
-_PLANTS = 34_936
-_BYTES_PER_PLANT = 700
+_REFERENCE = Reference(
+    authors=authors(
+        "Global Energy Observatory; Google; KTH Royal Institute of Technology in Stockholm; "
+        "Enipedia; World Resources Institute"
+    ),
+    year=2018,
+    version="1.3.0",
+    url="https://datasets.wri.org/dataset/globalpowerplantdatabase",
+    publisher="World Resources Institute",
+)
 # GDAL's CSV driver makes points from the coordinate columns and keeps them as
 # attributes; types are detected over the whole file (about 35k rows) so that a
 # column is never typed from its first rows only.
@@ -75,32 +80,21 @@ class WriPowerplantsProcessor(ZippedLayer):
             "Points are in EPSG:4326; all 36 columns of the published CSV are kept."
         ),
         data_citation=(
-            "Global Energy Observatory, Google, KTH Royal Institute of Technology in "
-            "Stockholm, Enipedia, World Resources Institute. 2018. Global Power Plant "
-            "Database. Published on Resource Watch and Google Earth Engine; "
-            "http://resourcewatch.org/ https://earthengine.google.com/"
+            f"{_REFERENCE.credit}. {_REFERENCE.year}. Global Power Plant Database. Published on "
+            "Resource Watch and Google Earth Engine; http://resourcewatch.org/ "
+            "https://earthengine.google.com/"
         ),
         data_license=CC_BY_4_0,
-        data_origin_url="https://datasets.wri.org/dataset/globalpowerplantdatabase",
         data_formats=("GeoPackage",),
-        data_reference=Reference(
-            authors=(
-                Organisation(name="Global Energy Observatory"),
-                Organisation(name="Google"),
-                Organisation(name="KTH Royal Institute of Technology in Stockholm"),
-                Organisation(name="Enipedia"),
-                Organisation(name="World Resources Institute"),
-            ),
-            year=2018,
-            version="1.3.0",
-            url="https://datasets.wri.org/dataset/globalpowerplantdatabase",
-            publisher="World Resources Institute",
-        ),
+        data_reference=_REFERENCE,
     )
     sources: ClassVar[tuple[Source, ...]] = (_SOURCE,)
     member = "global_power_plant_database.csv"
     title = "Power plants (Global Power Plant Database v1.3.0), clipped"
     columns = COLUMNS
     open_options = _CSV_OPTIONS
-    features = _PLANTS
-    bytes_per_feature = _BYTES_PER_PLANT
+    # Size estimates: the 34,936 plants of v1.3.0 spread over land by area, about 700
+    # bytes each in the GeoPackage (37 columns, mostly short text and numbers). See
+    # autopkg.processors.sizing for the method and its error.
+    features = 34_936
+    bytes_per_feature = 700
