@@ -27,18 +27,29 @@ def list_command(as_json: JsonOption = False) -> None:
 
 
 @app.command("validate")
-def validate_command(boundary: Boundary) -> None:
-    """Re-check every file's bytes and hash and validate the manifest."""
+def validate_command(
+    boundaries: Annotated[list[str], typer.Argument(help="Boundary names, e.g. gha tgo.")],
+) -> None:
+    """Re-check every file's bytes and hash and validate the manifest of each package.
+
+    Exits 1 when any package has a problem; every package named is checked first.
+    """
     from autopkg.services import packages as service
 
-    problems, notes = service.check_package(runtime(), boundary)
-    for note in notes:
-        err_console.print(f"note: {boundary}: {note}", markup=False)
-    for problem in problems:
-        err_console.print(f"{boundary}: {problem}", markup=False)
-    if problems:
+    rt = runtime()
+    invalid = False
+    for boundary in boundaries:
+        problems, notes = service.check_package(rt, boundary)
+        for note in notes:
+            err_console.print(f"note: {boundary}: {note}", markup=False)
+        for problem in problems:
+            err_console.print(f"{boundary}: {problem}", markup=False)
+        if problems:
+            invalid = True
+        else:
+            console.print(f"{boundary}: valid")
+    if invalid:
         raise typer.Exit(1)
-    console.print(f"{boundary}: valid")
 
 
 @app.command("rebuild")
