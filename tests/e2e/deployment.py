@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,5 +136,7 @@ def production(
         pool = [WorkerProcess(root / f"worker-{i}", env, concurrency) for i in range(workers)]
         for worker in pool:
             stack.callback(worker.stop)
-            worker.start()
+        # Started side by side: each waits seconds for Celery to say it is ready.
+        with ThreadPoolExecutor(max_workers=workers) as starting:
+            list(starting.map(lambda worker: worker.start(), pool))
         yield Production(server, pool, database_url, endpoint, bucket, env, redis)
