@@ -131,12 +131,16 @@ class Grid(_Record):
     bands: tuple[Band, ...] = Field(min_length=1)
 
 
-class Chart(_Record):
-    """A chart of population exposed, stored beside the summary.
+class ChartLine(_Record):
+    """One line of a chart: its hazard ``series``, ``colour`` and ``[return period, persons]``."""
 
-    ``lines`` are each line's ``series``, ``colour`` and ``points`` (``[return period,
-    persons]``), as :mod:`~autopkg.packaging.charts` drew them.
-    """
+    series: str
+    colour: str
+    points: tuple[tuple[int | float, int | float], ...]
+
+
+class Chart(_Record):
+    """A chart of population exposed, stored beside the summary, with the lines it draws."""
 
     path: str
     mediatype: str = PNG_MEDIATYPE
@@ -145,7 +149,7 @@ class Chart(_Record):
     processor: str
     threshold: float
     threshold_unit: str
-    lines: tuple[dict[str, Any], ...] = ()
+    lines: tuple[ChartLine, ...] = ()
 
 
 class SummaryRecord(_Record):

@@ -160,15 +160,15 @@ def _charts(manifest: Manifest) -> list[dict[str, Any]]:
             continue
         for chart in resource.summary.charts:
             lines = chart.lines
-            rps = sorted({float(rp) for line in lines for rp, _ in line["points"]})
-            values = [float(v) for line in lines for _, v in line["points"]]
+            rps = sorted({float(rp) for line in lines for rp, _ in line.points})
+            values = [float(v) for line in lines for _, v in line.points]
             charts.append(
                 {
                     **to_json(chart),
                     "rps": rps,
                     "top": max(values, default=0.0),
                     "rows": [
-                        {**line, "values": [dict(line["points"]).get(rp) for rp in rps]}
+                        {**to_json(line), "values": [dict(line.points).get(rp) for rp in rps]}
                         for line in lines
                     ],
                 }

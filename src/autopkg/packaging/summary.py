@@ -27,6 +27,7 @@ from autopkg.packaging.layout import (
 from autopkg.packaging.manifest import (
     PNG_MEDIATYPE,
     Chart,
+    ChartLine,
     Licence,
     Manifest,
     Resource,
@@ -249,7 +250,7 @@ def _store_charts(storage: Storage, boundary_name: str, rows: Sequence[Row]) -> 
                 processor=chart.processor,
                 threshold=chart.threshold,
                 threshold_unit=chart.unit,
-                lines=chart.lines,
+                lines=tuple(map(ChartLine.model_validate, chart.lines)),
             )
         )
     drawn = {package_key(boundary_name, r.path) for r in records}
