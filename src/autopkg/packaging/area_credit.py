@@ -59,9 +59,9 @@ def area_sources(boundary: Boundary) -> list[dict[str, Any]]:
         {
             "title": f"geoBoundaries gbOpen {edition.get('boundary_id', '')}".strip(),
             "path": HOME,
+            "version": edition.get("build_date", ""),
             "author": AUTHOR,
             "citation": citation,
-            "version": edition.get("build_date", ""),
             REFERENCE_KEY: Reference(
                 authors=REFERENCE_AUTHORS,
                 year=2020,

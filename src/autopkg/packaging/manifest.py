@@ -22,16 +22,19 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     SerializationInfo,
     SerializerFunctionWrapHandler,
     ValidationError,
     model_serializer,
+    model_validator,
 )
 from shapely.geometry.base import BaseGeometry
 
@@ -65,9 +68,24 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 
 class _Record(BaseModel):
-    """A JSON object of the manifest: declared keys typed, any other key kept as it is."""
+    """A JSON object of the manifest: declared keys typed, any other key kept as it is.
+
+    It remembers the order its keys were given in (read from the file, or passed when
+    built) and is written in that order; a key added later (``model_copy``) goes after
+    the given key declared nearest before it.
+    """
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_order(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        record = handler(value)
+        if isinstance(value, Mapping):
+            aliases = {name: field.alias or name for name, field in cls.model_fields.items()}
+            record._order = tuple(aliases.get(str(key), str(key)) for key in value)
+        return record
 
     @model_serializer(mode="wrap")
     def _given_keys(
@@ -75,10 +93,25 @@ class _Record(BaseModel):
     ) -> dict[str, Any]:
         # A default stands for "absent": only keys given (and not null) are written.
         data: dict[str, Any] = handler(self)
+        declared = []
         for name, field in type(self).model_fields.items():
+            key = field.alias if info.by_alias and field.alias else name
+            declared.append(field.alias or name)
             if name not in self.model_fields_set or getattr(self, name) is None:
-                data.pop(field.alias if info.by_alias and field.alias else name, None)
-        return data
+                data.pop(key, None)
+        keys = [key for key in self._order if key in data]
+        for key in data:
+            if key not in keys:
+                keys.insert(_place(key, keys, declared), key)
+        return {key: data[key] for key in keys}
+
+
+def _place(key: str, keys: list[str], declared: list[str]) -> int:
+    """Where ``key`` goes among ``keys``: after the last one declared before it."""
+    if key not in declared:
+        return len(keys)
+    before = set(declared[: declared.index(key)])
+    return max((i + 1 for i, placed in enumerate(keys) if placed in before), default=0)
 
 
 class Licence(_Record):
@@ -439,9 +472,9 @@ def replace_processor(
         licenses=_unique(
             [*union_licences(merged), *map(Licence.model_validate, area_licenses(boundary))]
         ),
-        resources=tuple(merged),
         # Absent, not empty, when no publisher's file made the area.
         **({"sources": sources} if sources else {}),
+        resources=tuple(merged),
     )
 
 

@@ -241,13 +241,14 @@ def test_client_view_groups_files_per_processor_version() -> None:
 
 
 #: A package as an earlier autopkg wrote it (no version, no inputs, no CRS), with keys
-#: this one does not know at every level.
+#: this one does not know at every level, some among the known ones.
 EARLIER: dict[str, Any] = {
     "$schema": SCHEMA_URL,
     "name": "gha",
     "title": "Ghana data package",
     "description": "Global datasets clipped to the boundary of Ghana (gha) by autopkg.",
     "created": "2023-01-02T03:04:05Z",
+    "x-publisher": {"note": None},
     "licenses": [CC_BY.model_dump()],
     "resources": [
         {
@@ -260,17 +261,18 @@ EARLIER: dict[str, Any] = {
             "bytes": 3,
             "hash": "sha256:" + "ab" * 32,
             "licenses": [{**CC_BY.model_dump(), "x-note": "kept"}],
-            "sources": [{"title": "Old data", "path": "https://example.org/old", "x-id": 7}],
+            "sources": [
+                {"title": "Old data", "version": "2", "path": "https://example.org/old", "x-id": 7}
+            ],
+            "autopkg:legacy": {"anything": [1, None, "x"]},
             "autopkg:processor": "old.version_1",
             "autopkg:grid": {
                 "shape": [1, 2],
                 "transform": [1, 0, 0.5, 0, -1, 0],
                 "bands": [{"data_type": "uint8", "x-scale": 1.0}],
             },
-            "autopkg:legacy": {"anything": [1, None, "x"]},
         }
     ],
-    "x-publisher": {"note": None},
 }
 
 
