@@ -93,13 +93,15 @@ class _Record(BaseModel):
     ) -> dict[str, Any]:
         # A default stands for "absent": only keys given (and not null) are written.
         data: dict[str, Any] = handler(self)
-        declared = []
+        declared, spelled = [], {}
         for name, field in type(self).model_fields.items():
             key = field.alias if info.by_alias and field.alias else name
-            declared.append(field.alias or name)
+            declared.append(key)
+            spelled[field.alias or name] = key
             if name not in self.model_fields_set or getattr(self, name) is None:
                 data.pop(key, None)
-        keys = [key for key in self._order if key in data]
+        given = (spelled.get(key, key) for key in self._order)
+        keys = [key for key in given if key in data]
         for key in data:
             if key not in keys:
                 keys.insert(_place(key, keys, declared), key)

@@ -24,6 +24,7 @@ from autopkg.packaging.manifest import (
     manifest_bytes,
     merge,
     to_json,
+    with_preview,
 )
 from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, TIFF, make_metadata
 
@@ -294,6 +295,40 @@ def test_merging_keeps_other_processors_unknown_keys() -> None:
     )
     assert merged["resources"][0] == EARLIER["resources"][0]
     assert merged["created"] == EARLIER["created"]
+
+
+def test_keys_added_later_are_written_where_they_always_were() -> None:
+    located = raster_resource("test_raster-version_1-gha.tif").model_copy(
+        update={"crs": "EPSG:4326"}
+    )
+    resource = with_preview(located, size=1, sha256="cd" * 32, legend={})
+    stamped = merge(None, GHANA, RASTER, [resource], now=T0).model_copy(
+        update={"version": "1.0.0", "created": "2024-05-02T00:00:00Z"}
+    )
+    stored = to_json(stamped)
+    assert list(stored) == [
+        "$schema",
+        "name",
+        "title",
+        "description",
+        "version",
+        "created",
+        "licenses",
+        "resources",
+    ]
+    assert list(stored["resources"][0])[-4:] == [
+        "sources",
+        "autopkg:processor",
+        "autopkg:crs",
+        "autopkg:preview",
+    ]
+    assert list(stored["resources"][0]["autopkg:preview"]) == [
+        "path",
+        "mediatype",
+        "bytes",
+        "hash",
+        "legend",
+    ]
 
 
 @pytest.mark.parametrize(
