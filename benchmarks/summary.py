@@ -28,7 +28,6 @@ from autopkg.boundaries.builtin import get_builtin
 from autopkg.clip import clip_raster, raster_sides
 from autopkg.clip.budget import configure_gdal
 from autopkg.domain.outputs import OutputFile
-from autopkg.packaging.manifest import PROCESSOR_KEY
 from autopkg.packaging.publish import publish_processor, read_manifest
 from autopkg.packaging.summary import with_summary
 from autopkg.processors.registry import discover
@@ -114,12 +113,13 @@ def summarise_package(folder: Path) -> dict[str, object]:
     configure_gdal(concurrency=1)
     storage = LocalFSStorage(folder / "packages")
     boundary = get_builtin(BOUNDARY)
-    manifest = read_manifest(storage, BOUNDARY) or {}
+    manifest = read_manifest(storage, BOUNDARY)
+    assert manifest is not None, f"no package of {BOUNDARY} to summarise"
     started = time.perf_counter()
     counted = with_summary(storage, boundary, manifest)
     seconds = time.perf_counter() - started
     rows = from_csv(storage.get_bytes(f"{BOUNDARY}/summary/summary.csv") or b"")
-    return {"seconds": seconds, "rows": len(rows), "resources": len(counted["resources"])}
+    return {"seconds": seconds, "rows": len(rows), "resources": len(counted.resources)}
 
 
 def counted_windows(folder: Path) -> dict[str, int]:
@@ -127,11 +127,12 @@ def counted_windows(folder: Path) -> dict[str, int]:
     the fewest and most from one flood file."""
     storage = LocalFSStorage(folder / "packages")
     boundary = get_builtin(BOUNDARY)
-    manifest = read_manifest(storage, BOUNDARY) or {}
+    manifest = read_manifest(storage, BOUNDARY)
+    assert manifest is not None, f"no package of {BOUNDARY} to summarise"
     files = [
-        DataFile(r["path"], r[PROCESSOR_KEY], "", storage.path_of(f"{BOUNDARY}/{r['path']}"))
-        for r in manifest["resources"]
-        if PROCESSOR_KEY in r
+        DataFile(r.path, r.processor, "", storage.path_of(f"{BOUNDARY}/{r.path}"))
+        for r in manifest.resources
+        if r.processor is not None
     ]
     counter = ReadCounter()
     area = Area(boundary.name, boundary.name_long, 0, boundary.geometry, clipped=True)

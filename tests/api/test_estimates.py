@@ -10,11 +10,10 @@ from fastapi.testclient import TestClient
 
 from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
-from autopkg.packaging.publish import read_manifest
-from autopkg.packaging.summary import data_resources
 from autopkg.runtime import Runtime, open_runtime
 from tests.api.test_jobs import Waiter
 from tests.conftest import make_settings
+from tests.fixtures.manifests import stored_data, stored_manifest
 
 STORM = "storm.global_mosaics_version_1"
 TEST = "test_processor.version_1"
@@ -38,10 +37,10 @@ def storm_job(boundary: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def storm_inputs(runtime: Runtime, boundary: str) -> list[Any]:
-    manifest = read_manifest(runtime.storage, boundary) or {}
+    manifest = stored_manifest(runtime.storage, boundary)
     return [
         r["autopkg:inputs"]["options"]
-        for r in data_resources(manifest)
+        for r in stored_data(manifest)
         if r["autopkg:processor"] == STORM
     ]
 

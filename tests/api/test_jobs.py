@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.packaging.publish import validate_package
-from autopkg.packaging.summary import data_resources
 from autopkg.runtime import Runtime, open_runtime
 from tests.conftest import make_settings
+from tests.fixtures.manifests import stored_data
 
 Waiter = Callable[..., dict[str, Any]]
 
@@ -338,7 +338,7 @@ def test_an_area_with_no_data_publishes_a_valid_empty_file_and_says_so(
     assert "nothing of the source lies inside" in run["job_result"]["message"]
     name = body["boundary_name"]
     manifest = client.get(f"/packages/{name}/datapackage.json").json()
-    (resource,) = data_resources(manifest)
+    (resource,) = stored_data(manifest)
     assert resource["autopkg:empty"] is True
     page = client.get(f"/packages/{name}/index.html").text
     assert "empty: nothing of the dataset lies inside this boundary" in page

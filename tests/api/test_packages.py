@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 
 from autopkg.api.app import create_app
 from autopkg.jobs.embedded import EmbeddedExecutor
-from autopkg.packaging.summary import data_resources
 from autopkg.runtime import Runtime, open_runtime
 from tests.api.test_jobs import submit
 from tests.conftest import make_settings
+from tests.fixtures.manifests import stored_data
 
 
 def test_unknown_package_is_404(client: TestClient) -> None:
@@ -51,7 +51,7 @@ def test_package_client_view_links_download_with_matching_hashes(
     assert resource["bytes"] == len(data)
     assert resource["hashes"] == ["sha256:" + hashlib.sha256(data).hexdigest()]
     manifest = client.get(package["uri"] + "datapackage.json").json()
-    assert data_resources(manifest)[0]["hash"] == resource["hashes"][0]
+    assert stored_data(manifest)[0]["hash"] == resource["hashes"][0]
     (file,) = package["files"]
     preview = file.pop("preview")
     assert file == {
@@ -70,7 +70,7 @@ def test_package_client_view_links_download_with_matching_hashes(
     png = client.get(preview["url"]).content
     assert png.startswith(b"\x89PNG") and len(png) == preview["bytes"]
     assert preview["legend"]["type"] == "linear"
-    assert preview["legend"] == data_resources(manifest)[0]["autopkg:preview"]["legend"]
+    assert preview["legend"] == stored_data(manifest)[0]["autopkg:preview"]["legend"]
 
 
 def test_package_files_cannot_escape_the_package_root(client: TestClient) -> None:
@@ -105,7 +105,7 @@ def test_whole_package_downloads_as_one_zip(
         manifest = json.loads(archive.read("bfa/datapackage.json"))
         members = {name: archive.read(name) for name in names}
     assert manifest == client.get("/packages/bfa/datapackage.json").json()
-    data_files = {"bfa/" + resource["path"] for resource in data_resources(manifest)}
+    data_files = {"bfa/" + resource["path"] for resource in stored_data(manifest)}
     assert data_files == {
         "bfa/datasets/test_processor/version_1/data/test_processor-version_1-bfa.tif"
     }
@@ -127,7 +127,7 @@ def test_whole_package_downloads_as_one_zip(
         "bfa/summary/summary.csv",
         "bfa/summary/summary.parquet",
     }
-    for resource in data_resources(manifest):
+    for resource in stored_data(manifest):
         member = members["bfa/" + resource["path"]]
         assert resource["hash"] == "sha256:" + hashlib.sha256(member).hexdigest()
         assert resource["bytes"] == len(member)

@@ -15,7 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from autopkg.packaging.summary import data_resources
+from tests.fixtures.manifests import stored_data
 from tests.fixtures.sources import GPPD_SUBSET
 
 PLANTS = "wri_powerplants.version_130"
@@ -107,7 +107,7 @@ def test_load_custom_boundary_then_package_it_offline(
     built = autopkg(cli_env, "package", "ghana-south", "-p", PLANTS, "--output", str(output))
     assert built.returncode == 0, built.stdout + built.stderr
     manifest = json.loads((output / "ghana-south" / "datapackage.json").read_text())
-    (resource,) = data_resources(manifest)
+    (resource,) = stored_data(manifest)
     gpkg = output / "ghana-south" / resource["path"]
     _, _, wkb, _ = pyogrio.raw.read(gpkg)
     points = shapely.from_wkb(wkb)
@@ -294,7 +294,7 @@ def test_package_takes_processor_options(cli_env: dict[str, str], tmp_path: Path
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     manifest = json.loads((output / "gmb" / "datapackage.json").read_text())
-    (resource,) = data_resources(manifest)
+    (resource,) = stored_data(manifest)
     name = "storm-global_mosaics_version_1-storm_fixed_return_periods_constant_100_yr_rp-gmb.tif"
     assert resource["path"].endswith(name)
     assert resource["autopkg:inputs"]["options"] == options[storm]

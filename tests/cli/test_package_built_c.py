@@ -11,12 +11,12 @@ import pytest
 import rasterio
 import shapely
 
-from autopkg.packaging.summary import data_resources
 from autopkg.processors.datasets.jrc_ghsl_built_c.r2022_epoch2018_10m_mszfun import (
     PRODUCTS,
     tile_source,
 )
 from tests.cli.test_commands import autopkg
+from tests.fixtures.manifests import stored_data
 from tests.fixtures.mirror import serve_directory
 from tests.fixtures.standin_tiles import (
     DOCUMENTED,
@@ -72,8 +72,8 @@ def test_both_variants_publish(
     package = tmp_path / "data" / "packages" / boundary
     manifest = json.loads((package / "datapackage.json").read_text())
     sides = 2 if boundary == "fji" else 1
-    assert len(data_resources(manifest)) == len(PRODUCTS) * sides
-    for resource in data_resources(manifest):
+    assert len(stored_data(manifest)) == len(PRODUCTS) * sides
+    for resource in stored_data(manifest):
         grid = resource["autopkg:grid"]
         assert grid["transform"][0] == variant.pixel
         assert grid["bands"] == [{"data_type": variant.dtype, "nodata": variant.nodata}]

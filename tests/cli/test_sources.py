@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from rasterio.transform import from_origin
 
-from autopkg.packaging.summary import data_resources
 from autopkg.processors.datasets.gridfinder.version_1 import GridfinderProcessor
 from autopkg.processors.datasets.wri_aqueduct.version_2 import LISTING
 from autopkg.processors.datasets.wri_powerplants.version_130 import WriPowerplantsProcessor
 from autopkg.processors.fetch import mirror_relpath
 from tests.cli.test_commands import assert_one_line_error, autopkg
+from tests.fixtures.manifests import stored_data
 from tests.fixtures.mirror import RequestLog, serve_directory
 from tests.fixtures.standin_aqueduct import kept_names, listing_html, sample_names
 from tests.fixtures.standin_rasters import write_sparse
@@ -201,7 +201,7 @@ def test_mirror_fills_a_folder_that_a_second_run_publishes_from(
     built = autopkg(env, "package", "gha", "-p", GRIDFINDER, "--output", str(output))
     assert built.returncode == 0, built.stdout + built.stderr
     manifest = json.loads((output / "gha" / "datapackage.json").read_text())
-    paths = sorted(resource["path"].rsplit("/", 1)[1] for resource in data_resources(manifest))
+    paths = sorted(resource["path"].rsplit("/", 1)[1] for resource in stored_data(manifest))
     assert paths == [
         "gridfinder-version_1-grid-gha.gpkg",
         "gridfinder-version_1-lv-gha.tif",

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from autopkg.packaging.summary import data_resources
 from tests.e2e.server import ServeProcess
+from tests.fixtures.manifests import stored_data
 from tests.fixtures.stac import validate_stac
 
 pytestmark = pytest.mark.slow
@@ -42,20 +42,20 @@ def test_every_processor_succeeds_and_publishes_its_files(
     states = {p["processor_name"]: p["job_status"] for p in fiji["job_group_processors"]}
     assert states == dict.fromkeys(FILES_FOR_FIJI, "SUCCESS"), fiji
     manifest = server.get("/packages/fji/datapackage.json").json()
-    counts = Counter(resource["autopkg:processor"] for resource in data_resources(manifest))
+    counts = Counter(resource["autopkg:processor"] for resource in stored_data(manifest))
     assert counts == FILES_FOR_FIJI
     estimated = {
         p["processor_name"]: p["job_estimate"]["files"] for p in fiji["job_group_processors"]
     }
     assert estimated == FILES_FOR_FIJI
-    paths = [resource["path"] for resource in data_resources(manifest)]
+    paths = [resource["path"] for resource in stored_data(manifest)]
     assert (
         "datasets/jrc_ghsl_population/r2022_epoch2020_1km/data/"
         "jrc_ghsl_population-r2022_epoch2020_1km-west-fji.tif"
     ) in paths
     longest = max(paths, key=len).rsplit("/", 1)[-1]
     assert longest.startswith("isimp_drought-version_1-lange2020_") and len(longest) > 140
-    for resource in data_resources(manifest):
+    for resource in stored_data(manifest):
         assert resource["hash"].startswith("sha256:") and resource["bytes"] > 0
         expected = ("gpkg", "application/geopackage+sqlite3")
         if resource["path"].endswith(".tif"):
@@ -82,7 +82,7 @@ def test_every_file_records_its_crs_and_the_catalogue_is_valid_stac(
     manifest = server.get("/packages/fji/datapackage.json").json()
     crs = Counter(
         (resource["autopkg:processor"], resource["autopkg:crs"])
-        for resource in data_resources(manifest)
+        for resource in stored_data(manifest)
     )
     assert crs == {
         ("natural_earth_vector.version_1", "EPSG:4326"): 1,

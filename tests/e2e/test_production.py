@@ -22,9 +22,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from autopkg.packaging.summary import data_resources
 from tests.e2e.conftest import serve_env
 from tests.e2e.deployment import Production, production
+from tests.fixtures.manifests import stored_data
 from tests.fixtures.mirror import serve_directory
 from tests.fixtures.postgres import private_cluster
 from tests.fixtures.services import redis_command
@@ -79,7 +79,7 @@ def _wait_until_executing(deployment: Production, job_id: str) -> None:
 def _assert_manifest_files_complete(deployment: Production, boundary: str) -> None:
     uri = deployment.server.get(f"/v1/packages/{boundary}").json()["uri"]
     manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
-    for resource in data_resources(manifest):
+    for resource in stored_data(manifest):
         data = httpx.get(uri + resource["path"], timeout=60).content
         assert len(data) == resource["bytes"], resource["path"]
         assert "sha256:" + hashlib.sha256(data).hexdigest() == resource["hash"]
@@ -115,7 +115,7 @@ def test_three_processors_finishing_together_all_reach_the_manifest(
     assert body["job_group_outcome"] == "SUCCESS", body
     uri = deployment.server.get("/v1/packages/ben").json()["uri"]
     manifest = httpx.get(uri + "datapackage.json", timeout=30).json()
-    assert {r["autopkg:processor"] for r in data_resources(manifest)} == {SYNTHETIC, PLANTS, RASTER}
+    assert {r["autopkg:processor"] for r in stored_data(manifest)} == {SYNTHETIC, PLANTS, RASTER}
     _assert_manifest_files_complete(deployment, "ben")
     # The workers' source fetches (one per source processor) reach the API's /metrics.
     metrics = deployment.server.get("/metrics").text
@@ -204,7 +204,7 @@ def test_zip_validate_and_rebuild_work_on_s3(deployment: Production) -> None:
     zipped = deployment.server.get("/v1/packages/gnb/zip")
     assert zipped.status_code == 200
     with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
-        for resource in data_resources(manifest):
+        for resource in stored_data(manifest):
             data = archive.read("gnb/" + resource["path"])
             assert "sha256:" + hashlib.sha256(data).hexdigest() == resource["hash"]
         assert "gnb/index.html" in archive.namelist()
@@ -222,7 +222,7 @@ def test_zip_validate_and_rebuild_work_on_s3(deployment: Production) -> None:
     assert again["version"] == f"{major}.{minor}.{patch + 1}"
     kept = httpx.get(uri + f"versions/{manifest['version']}/datapackage.json", timeout=30)
     # The kept version names the data files (the summary is derived from them).
-    assert kept.json()["resources"] == data_resources(manifest)
+    assert kept.json()["resources"] == stored_data(manifest)
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,6 @@ Several ranges in one ``Range`` header are answered 200 with the whole file, as 
 
 from __future__ import annotations
 
-import json
 import os
 
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from autopkg.errors import AutopkgError, InvalidInputError
 from autopkg.packaging.layout import MANIFEST, package_key
+from autopkg.packaging.manifest import load_manifest
 from autopkg.packaging.members import published_paths
 from autopkg.packaging.versions import VERSIONS, archived_paths, is_version, read_version
 from autopkg.slugs import is_slug
@@ -104,7 +104,8 @@ class PackageFiles(StaticFiles):
                     read_version(self.storage, boundary, version) if is_version(version) else None
                 )
                 return frozenset() if kept is None else archived_paths(kept, version)
-            raw = self.storage.get_bytes(package_key(boundary, MANIFEST))
-            return frozenset() if raw is None else published_paths(json.loads(raw))
-        except (AutopkgError, ValueError, TypeError, KeyError):
+            key = package_key(boundary, MANIFEST)
+            raw = self.storage.get_bytes(key)
+            return frozenset() if raw is None else published_paths(load_manifest(raw, key))
+        except AutopkgError:
             return frozenset()

@@ -75,7 +75,7 @@ def rebuild_command(boundary: Boundary) -> None:
         package_url=rt.citable_package_url(found.name),
     )
     mark_packages_changed(rt)
-    console.print(f"{boundary}: rebuilt with {len(manifest.get('resources', []))} resources")
+    console.print(f"{boundary}: rebuilt with {len(manifest.resources)} resources")
 
 
 @app.command("summary")

@@ -34,7 +34,7 @@ from autopkg.jobs.locks import publish_lock
 from autopkg.jobs.policy import MAX_ATTEMPTS, policy_of
 from autopkg.jobs.progress import RunReporter
 from autopkg.packaging.inputs import geometry_digest, run_inputs
-from autopkg.packaging.manifest import EMPTY_KEY, PROCESSOR_KEY, Manifest, is_current
+from autopkg.packaging.manifest import Manifest, is_current
 from autopkg.packaging.publish import publish_processor, publish_summary, read_manifest
 from autopkg.packaging.summary import SummaryRequest, request_of
 from autopkg.processors.clipstore import ClipStore
@@ -243,7 +243,7 @@ def _produce_and_publish(
         lambda session: counters.add(session, counters.Counter.PACKAGES_VERSION),
         for_seconds=_DATABASE_PATIENCE_SECS,
     )
-    result: dict[str, Any] = {"files": [resource["path"] for resource in resources]}
+    result: dict[str, Any] = {"files": [resource.path for resource in resources]}
     messages = []
     if context.failures:
         # The run is still SUCCESS, the state the ancestor's client knows; the job's
@@ -253,7 +253,7 @@ def _produce_and_publish(
             f"{len(context.failures)} source file(s) could not be made and are missing: "
             + "; ".join(f"{failed.name}: {failed.reason}" for failed in context.failures)
         )
-    empty = [resource["path"] for resource in resources if resource.get(EMPTY_KEY)]
+    empty = [resource.path for resource in resources if resource.empty]
     if empty:
         result["empty"] = empty
         messages.append(
@@ -291,7 +291,7 @@ def _publish_summary_only(
 
     def described(manifest: Manifest) -> list[Metadata]:
         # Dataset pages show their summary rows: every known processor's is rendered again.
-        ids = {str(r[PROCESSOR_KEY]) for r in manifest["resources"] if PROCESSOR_KEY in r}
+        ids = {r.processor for r in manifest.resources if r.processor is not None}
         return [rt.registry.get(pid).metadata for pid in sorted(ids) if pid in rt.registry]
 
     manifest = publish_summary(
@@ -309,9 +309,9 @@ def _publish_summary_only(
             for_seconds=_DATABASE_PATIENCE_SECS,
         )
     files = [
-        str(r["path"])
-        for r in (manifest or {}).get("resources", [])
-        if r.get(PROCESSOR_KEY) == run.processor_id
+        r.path
+        for r in (manifest.resources if manifest is not None else ())
+        if r.processor == run.processor_id
     ]
     done = "turned off" if request is False else "computed again"
     return {"message": f"already published and up to date; the summary was {done}", "files": files}

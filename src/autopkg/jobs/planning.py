@@ -27,7 +27,7 @@ from autopkg.jobs.estimates import (
     total_bytes,
     within_limit,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, is_current
+from autopkg.packaging.manifest import Manifest, is_current
 from autopkg.packaging.publish import read_manifest
 from autopkg.packaging.summary import SummaryRequest
 from autopkg.processors.options import canonical_options
@@ -146,7 +146,7 @@ def dry_run(
         summary=summary,
     )
     manifest = read_manifest(rt.storage, planned.boundary.name)
-    published = {resource.get(PROCESSOR_KEY) for resource in (manifest or {}).get("resources", [])}
+    published = {r.processor for r in manifest.resources} if manifest is not None else set()
     processors = tuple(
         DryRunProcessor(
             estimate=estimate,

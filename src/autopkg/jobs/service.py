@@ -255,12 +255,8 @@ def _summary_refresher(request: SummaryRequest, processor_ids: Sequence[str]) ->
     return (named or list(processor_ids))[0]
 
 
-def _skipped_result(manifest: dict[str, Any], processor_id: str) -> dict[str, Any]:
-    files = [
-        resource["path"]
-        for resource in manifest.get("resources", [])
-        if resource.get("autopkg:processor") == processor_id
-    ]
+def _skipped_result(manifest: Manifest, processor_id: str) -> dict[str, Any]:
+    files = [resource.path for resource in manifest.resources if resource.processor == processor_id]
     return {"message": "already published and up to date", "files": files}
 
 

@@ -14,7 +14,6 @@ pages are small), which makes the archive's length known before it is streamed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from zipstream import ZIP_STORED, ZipStream
 
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.layout import MANIFEST, package_key
+from autopkg.packaging.manifest import load_manifest
 from autopkg.packaging.members import data_resources, document_paths, placed_preview
 from autopkg.packaging.summary import summary_documents
 from autopkg.slugs import is_slug
@@ -45,20 +45,15 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
 
     Raises:
         NotFoundError: no package is published for this boundary.
-        AutopkgError: the stored manifest is not a JSON object with resources.
+        AutopkgError: the stored manifest is not a manifest.
     """
     raw = (
         storage.get_bytes(package_key(boundary_name, MANIFEST)) if is_slug(boundary_name) else None
     )
     if raw is None:
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
-    try:
-        manifest = json.loads(raw)
-        resources = data_resources(manifest)
-    except (ValueError, TypeError, KeyError):
-        raise AutopkgError(
-            f"{boundary_name}/{MANIFEST} is not a valid manifest; run 'autopkg packages rebuild'"
-        ) from None
+    manifest = load_manifest(raw, f"{boundary_name}/{MANIFEST}")
+    resources = data_resources(manifest)
     archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     prefix = f"{boundary_name}/"
     archive.add(raw, prefix + MANIFEST)
@@ -67,10 +62,10 @@ def package_archive(storage: Storage, boundary_name: str) -> PackageArchive:
         if size is not None:
             _add(archive, storage, prefix + relative, size)
     for resource in resources:
-        _add(archive, storage, prefix + resource["path"], int(resource["bytes"]))
+        _add(archive, storage, prefix + resource.path, resource.bytes)
         preview = placed_preview(resource)
         if preview is not None:
-            _add(archive, storage, prefix + preview["path"], int(preview["bytes"]))
+            _add(archive, storage, prefix + preview.path, preview.bytes)
     return PackageArchive(chunks=archive, size=len(archive))
 
 

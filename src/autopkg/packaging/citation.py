@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from autopkg.domain.reference import DOI_PATTERN, REFERENCE_KEY, Author, Organisation, Reference
-from autopkg.packaging.area_credit import AREA_ROLE, ROLE_KEY
-from autopkg.packaging.manifest import Manifest, group_by_processor
+from autopkg.domain.reference import DOI_PATTERN, Author, Organisation, Reference
+from autopkg.packaging.area_credit import AREA_ROLE
+from autopkg.packaging.manifest import Manifest, SourceEntry, group_by_processor
 
 _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$")
 _DOI = re.compile(DOI_PATTERN)
@@ -79,48 +79,49 @@ def package_citation(manifest: Manifest, package_url: str = "") -> PackageCitati
     ``package_url`` is where the package is served, when the deployment says so.
     """
     datasets = []
-    for processor_id, files in group_by_processor(manifest.get("resources", [])).items():
-        source = (files[0].get("sources") or [{}])[0]
-        licenses = files[0].get("licenses") or [{}]
-        datasets.append(_dataset(processor_id, source, str(licenses[0].get("name", ""))))
+    for processor_id, files in group_by_processor(manifest.resources).items():
+        first = files[0]
+        source = first.sources[0] if first.sources else SourceEntry()
+        licence = (first.licenses[0].name if first.licenses else None) or ""
+        datasets.append(_dataset(processor_id, source, licence))
     # The area's publisher, when the package's own sources credit one.
     areas = tuple(
         _dataset("area.geoboundaries", source, "")
-        for source in manifest.get("sources", [])
-        if isinstance(source, dict) and source.get(ROLE_KEY) == AREA_ROLE
+        for source in manifest.sources
+        if source.role == AREA_ROLE
     )
     return PackageCitation(
-        key=str(manifest.get("name", "package")),
-        title=str(manifest.get("title", "")),
-        abstract=str(manifest.get("description", "")),
-        version=str(manifest.get("version", "")),
-        released=str(manifest.get("created", ""))[:10],
+        key=manifest.name or "package",
+        title=manifest.title or "",
+        abstract=manifest.description or "",
+        version=manifest.version or "",
+        released=(manifest.created or "")[:10],
         url=package_url,
         datasets=tuple(datasets),
         areas=areas,
     )
 
 
-def _dataset(processor_id: str, source: dict[str, object], license: str) -> DatasetCitation:
+def _dataset(processor_id: str, source: SourceEntry, license: str) -> DatasetCitation:
     """Read one dataset's citation from its ``sources`` entry."""
-    title = str(source.get("title") or processor_id)
-    url = str(source.get("path", ""))
+    title = source.title or processor_id
+    url = source.path or ""
     try:
-        reference: Reference | None = Reference.model_validate(source.get(REFERENCE_KEY))
+        reference: Reference | None = Reference.model_validate(source.reference)
     except ValidationError:
         reference = None
     if reference is None:
         match = _DOI_URL.match(url)
         reference_doi = match.group(1) if match and _DOI.match(match.group(1)) else ""
-        authors: tuple[Author, ...] = (Organisation(name=str(source.get("author") or title)),)
-        year, version, publisher = None, str(source.get("version", "")), ""
+        authors: tuple[Author, ...] = (Organisation(name=source.author or title),)
+        year, version, publisher = None, source.version or "", ""
     else:
         authors, year, version = reference.authors, reference.year, reference.version
         url, reference_doi, publisher = reference.url, reference.doi, reference.publisher
     return DatasetCitation(
         processor_id=processor_id,
         title=title,
-        author=str(source.get("author", "")),
+        author=source.author or "",
         authors=authors,
         year=year,
         version=version,
@@ -128,5 +129,5 @@ def _dataset(processor_id: str, source: dict[str, object], license: str) -> Data
         doi=reference_doi,
         publisher=publisher,
         license=license,
-        citation=str(source.get("citation", "")),
+        citation=source.citation or "",
     )

@@ -12,7 +12,6 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyogrio
 import rasterio
@@ -22,7 +21,7 @@ from pyproj.exceptions import CRSError
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from autopkg.domain.outputs import GPKG_MEDIATYPE
-from autopkg.packaging.manifest import CRS_KEY, GRID_KEY
+from autopkg.packaging.manifest import Band, Grid, Resource
 
 logger = logging.getLogger(__name__)
 
@@ -33,34 +32,15 @@ MIN_CONFIDENCE = 90
 
 
 @dataclass(frozen=True)
-class Grid:
-    """The pixel grid of a raster: rows and columns, affine transform, bands."""
-
-    shape: tuple[int, int]
-    #: GDAL's order as the STAC projection extension takes it: a, b, c, d, e, f.
-    transform: tuple[float, ...]
-    #: One ``{"data_type": …, "nodata": …}`` per band (``nodata`` absent when unset).
-    bands: tuple[dict[str, Any], ...]
-
-    def record(self) -> dict[str, Any]:
-        """Return the grid as the JSON object stored under ``autopkg:grid``."""
-        return {
-            "shape": list(self.shape),
-            "transform": list(self.transform),
-            "bands": [dict(b) for b in self.bands],
-        }
-
-
-@dataclass(frozen=True)
 class Georef:
     """A file's CRS (see :func:`crs_text`) and, for a raster, its grid."""
 
     crs: str
     grid: Grid | None = None
 
-    def record(self) -> dict[str, Any]:
-        """Return the keys this adds to the file's resource in ``datapackage.json``."""
-        return {CRS_KEY: self.crs, **({GRID_KEY: self.grid.record()} if self.grid else {})}
+    def on(self, resource: Resource) -> Resource:
+        """Return ``resource`` recording this CRS and grid."""
+        return resource.model_copy(update={"crs": self.crs, "grid": self.grid})
 
 
 def read_georef(path: Path, mediatype: str) -> Georef | None:
@@ -109,13 +89,12 @@ def _raster_georef(path: Path) -> Georef | None:
                 return None
             crs = CRS.from_user_input(dataset.crs)
             bands = tuple(
-                {"data_type": dtype, **({} if nodata is None else {"nodata": _number(nodata)})}
+                Band(data_type=dtype, nodata=None if nodata is None else _number(nodata))
                 for dtype, nodata in zip(dataset.dtypes, dataset.nodatavals, strict=True)
             )
+            a, b, c, d, e, f = tuple(dataset.transform)[:6]
             grid = Grid(
-                shape=(dataset.height, dataset.width),
-                transform=tuple(dataset.transform)[:6],
-                bands=bands,
+                shape=(dataset.height, dataset.width), transform=(a, b, c, d, e, f), bands=bands
             )
     return Georef(crs=crs_text(crs), grid=grid)
 

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from pystac import Link
+
+from autopkg.packaging.manifest import Licence
 
 #: What STAC 1.1 says when no single SPDX identifier fits (the links then name them).
 OTHER = "other"
 
 
-def stac_license(licenses: Iterable[dict[str, Any]]) -> str:
+def stac_license(licenses: Iterable[Licence]) -> str:
     """Return the STAC ``license`` of data under ``licenses`` (Frictionless licence objects).
 
     One licence whose ``name`` is an SPDX identifier gives that identifier
     (``CC-BY-4.0``). Several licences, or one that SPDX does not list (Open Definition's
     ``other-pd``), give ``other``: the STAC schema allows no SPDX expression with spaces.
     """
-    names = list(dict.fromkeys(str(lic.get("name", "")) for lic in licenses))
+    names = list(dict.fromkeys(lic.name or "" for lic in licenses))
     if len(names) != 1:
         return OTHER
     try:
@@ -28,11 +29,11 @@ def stac_license(licenses: Iterable[dict[str, Any]]) -> str:
         return OTHER
 
 
-def web_license_links(licenses: Iterable[dict[str, Any]]) -> list[Link]:
+def web_license_links(licenses: Iterable[Licence]) -> list[Link]:
     """Return a ``license`` link to each licence text that is on the web, once each."""
     links = {}
     for lic in licenses:
-        path = str(lic.get("path", ""))
+        path = lic.path or ""
         if path.startswith(("https://", "http://")) and path not in links:
-            links[path] = Link("license", path, title=str(lic.get("title") or lic.get("name")))
+            links[path] = Link("license", path, title=str(lic.title or lic.name))
     return list(links.values())

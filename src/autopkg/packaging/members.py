@@ -7,8 +7,6 @@ dotfile or a link beside them is never part of a package.
 
 from __future__ import annotations
 
-from typing import Any
-
 from autopkg.packaging.layout import (
     DATASET_PAGES,
     MANIFEST,
@@ -20,21 +18,17 @@ from autopkg.packaging.layout import (
     preview_path,
     stac_item_path,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY, preview_of
+from autopkg.packaging.manifest import Manifest, Preview, Resource
 from autopkg.packaging.summary import summary_documents
 from autopkg.slugs import is_slug
 
 
-def data_resources(manifest: Any) -> list[dict[str, Any]]:
-    """Return the manifest's resources whose ``path`` is a data file's place.
-
-    Raises:
-        ValueError, TypeError, KeyError: the manifest is not an object with resources.
-    """
-    return [r for r in manifest["resources"] if parse_data_path(r["path"])]
+def data_resources(manifest: Manifest) -> list[Resource]:
+    """Return the manifest's resources whose ``path`` is a data file's place."""
+    return [r for r in manifest.resources if parse_data_path(r.path)]
 
 
-def document_paths(resources: list[dict[str, Any]]) -> list[str]:
+def document_paths(resources: list[Resource]) -> list[str]:
     """Return the pages and documents of a package holding ``resources``.
 
     The package's own pages and documents, its STAC Collection, and the pages and
@@ -42,7 +36,7 @@ def document_paths(resources: list[dict[str, Any]]) -> list[str]:
     on storage (a package published before they existed).
     """
     documents = [*PACKAGE_PAGES, *PACKAGE_DOCUMENTS, STAC_COLLECTION]
-    for processor_id in dict.fromkeys(str(r.get(PROCESSOR_KEY, "")) for r in resources):
+    for processor_id in dict.fromkeys(r.processor or "" for r in resources):
         name, _, version = processor_id.partition(".")
         if is_slug(name) and is_slug(version):
             documents.extend(f"{dataset_dir(name, version)}/{page}" for page in DATASET_PAGES)
@@ -50,32 +44,28 @@ def document_paths(resources: list[dict[str, Any]]) -> list[str]:
     return documents
 
 
-def placed_preview(resource: dict[str, Any]) -> dict[str, Any] | None:
+def placed_preview(resource: Resource) -> Preview | None:
     """Return the resource's preview record if its path is where its preview belongs.
 
     The path comes from stored JSON: a preview anywhere else is not the package's.
     """
-    preview = preview_of(resource)
-    parsed = parse_data_path(resource["path"])
-    if preview is None or parsed is None or preview["path"] != preview_path(*parsed):
+    preview = resource.preview
+    parsed = parse_data_path(resource.path)
+    if preview is None or parsed is None or preview.path != preview_path(*parsed):
         return None
     return preview
 
 
-def published_paths(manifest: Any) -> frozenset[str]:
-    """Every path of the package the manifest describes, the manifest included.
-
-    Raises:
-        ValueError, TypeError, KeyError: the manifest is not an object with resources.
-    """
+def published_paths(manifest: Manifest) -> frozenset[str]:
+    """Every path of the package the manifest describes, the manifest included."""
     resources = data_resources(manifest)
     previews = (placed_preview(resource) for resource in resources)
     return frozenset(
         [
             MANIFEST,
             *document_paths(resources),
-            *(resource["path"] for resource in resources),
-            *(preview["path"] for preview in previews if preview is not None),
+            *(resource.path for resource in resources),
+            *(preview.path for preview in previews if preview is not None),
             *summary_documents(manifest),
         ]
     )

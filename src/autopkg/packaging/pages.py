@@ -9,6 +9,7 @@ summary is rendered with raw HTML disabled.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -31,11 +32,12 @@ from autopkg.packaging.layout import (
 )
 from autopkg.packaging.manifest import (
     CRS_KEY,
-    PROCESSOR_KEY,
-    SUMMARY_KEY,
+    Licence,
     Manifest,
+    Resource,
+    SourceEntry,
     group_by_processor,
-    preview_of,
+    to_json,
 )
 from autopkg.packaging.versions import version_manifest
 from autopkg.summary.table import Row
@@ -59,10 +61,33 @@ def web_url(url: str) -> str:
     return url if url.startswith(("https://", "http://")) else ""
 
 
-def crs_label(resource: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class PageFile:
+    """A data file as a page lists it: its resource and links relative to the page."""
+
+    resource: Resource
+    href: str
+    preview_href: str = ""
+
+
+@dataclass(frozen=True)
+class PageDataset:
+    """One processor version as the package pages list it."""
+
+    id: str
+    title: str
+    citation: str
+    description: str
+    dir: str
+    licenses: tuple[Licence, ...]
+    bytes: int
+    files: list[PageFile]
+
+
+def crs_label(resource: Resource) -> str:
     """Return how a page names a file's CRS: its code, or the name of a WKT definition."""
-    crs = resource.get(CRS_KEY)
-    if not isinstance(crs, str):
+    crs = resource.crs
+    if crs is None:
         return "not recorded"
     if "[" not in crs:
         return crs
@@ -105,24 +130,24 @@ def _environment() -> Environment:
 _ENV = _environment()
 
 
-def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
+def _datasets(manifest: Manifest) -> list[PageDataset]:
     """Return one summary per processor version for the package-level pages."""
     datasets = []
-    for processor_id, files in group_by_processor(manifest.get("resources", [])).items():
+    for processor_id, files in group_by_processor(manifest.resources).items():
         name, _, version = processor_id.partition(".")
         first = files[0]
-        source = (first.get("sources") or [{}])[0]
+        source = first.sources[0] if first.sources else SourceEntry()
         datasets.append(
-            {
-                "id": processor_id,
-                "title": source.get("title", processor_id),
-                "citation": source.get("citation", ""),
-                "description": first.get("description", ""),
-                "dir": dataset_dir(name, version),
-                "licenses": first.get("licenses", []),
-                "bytes": sum(int(r.get("bytes", 0)) for r in files),
-                "files": [{**r, "href": r["path"]} for r in files],
-            }
+            PageDataset(
+                id=processor_id,
+                title=source.title if source.title is not None else processor_id,
+                citation=source.citation or "",
+                description=first.description or "",
+                dir=dataset_dir(name, version),
+                licenses=first.licenses,
+                bytes=sum(r.bytes for r in files),
+                files=[PageFile(r, r.path) for r in files],
+            )
         )
     return datasets
 
@@ -130,20 +155,20 @@ def _datasets(manifest: Manifest) -> list[dict[str, Any]]:
 def _charts(manifest: Manifest) -> list[dict[str, Any]]:
     """The summary's charts as the index shows them, each with its data as a table."""
     charts = []
-    for resource in manifest.get("resources", []):
-        if resource.get("path") != SUMMARY_CSV:
+    for resource in manifest.resources:
+        if resource.path != SUMMARY_CSV or resource.summary is None:
             continue
-        for chart in (resource.get(SUMMARY_KEY) or {}).get("charts", []):
-            lines = chart.get("lines", [])
-            rps = sorted({float(rp) for line in lines for rp, _ in line["points"]})
-            values = [float(v) for line in lines for _, v in line["points"]]
+        for chart in resource.summary.charts:
+            lines = chart.lines
+            rps = sorted({float(rp) for line in lines for rp, _ in line.points})
+            values = [float(v) for line in lines for _, v in line.points]
             charts.append(
                 {
-                    **chart,
+                    **to_json(chart),
                     "rps": rps,
                     "top": max(values, default=0.0),
                     "rows": [
-                        {**line, "values": [dict(line["points"]).get(rp) for rp in rps]}
+                        {**to_json(line), "values": [dict(line.points).get(rp) for rp in rps]}
                         for line in lines
                     ],
                 }
@@ -201,18 +226,15 @@ def render_dataset_pages(
         relative to the boundary folder.
     """
     folder = dataset_dir(metadata.name, metadata.version)
-    files = []
-    for resource in manifest.get("resources", []):
-        if resource.get(PROCESSOR_KEY) == metadata.id:
-            preview = preview_of(resource)
-            files.append(
-                {
-                    **resource,
-                    "href": resource["path"].removeprefix(f"{folder}/"),
-                    "preview": preview
-                    and {**preview, "href": preview["path"].removeprefix(f"{folder}/")},
-                }
-            )
+    files = [
+        PageFile(
+            resource,
+            resource.path.removeprefix(f"{folder}/"),
+            resource.preview.path.removeprefix(f"{folder}/") if resource.preview else "",
+        )
+        for resource in manifest.resources
+        if resource.processor == metadata.id
+    ]
     context = {
         "boundary": boundary,
         "metadata": metadata,

@@ -12,14 +12,13 @@ corners: it is a quicklook, not the data.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry import MultiPolygon
 
 from autopkg.errors import ClipError
-from autopkg.packaging.manifest import CRS_KEY, GRID_KEY, Resource, preview_of
+from autopkg.packaging.manifest import Resource
 from autopkg.packaging.preview import vector_frame
 from autopkg.packaging.stac_item import grid_bbox
 
@@ -33,22 +32,21 @@ def preview_bounds(resource: Resource, boundary: MultiPolygon) -> Bounds | None:
     ``None`` for a file without a preview or a recorded CRS, or whose extent does not
     transform to longitude and latitude.
     """
-    preview = preview_of(resource)
-    crs = resource.get(CRS_KEY)
-    if preview is None or not isinstance(crs, str):
+    preview, crs, grid = resource.preview, resource.crs, resource.grid
+    if preview is None or crs is None:
         return None
-    legend: dict[str, Any] = preview.get("legend") or {}
-    grid = resource.get(GRID_KEY)
     try:
-        if legend.get("type") == "features":
+        if preview.legend.get("type") == "features":
             _, extent, _ = vector_frame(boundary, crs)
-        elif isinstance(grid, dict):
-            west, south, east, north = grid_bbox(list(grid["shape"]), list(grid["transform"]))
+        elif grid is not None:
+            west, south, east, north = grid_bbox(
+                list(grid.shape), [float(v) for v in grid.transform]
+            )
             extent = (west, south, east, north)
         else:
             return None
         return _in_wgs84(extent, CRS.from_user_input(crs))
-    except (ClipError, CRSError, ProjError, KeyError, TypeError, ValueError):
+    except (ClipError, CRSError, ProjError, ValueError):
         return None
 
 

@@ -28,14 +28,14 @@ from autopkg import __version__
 from autopkg.domain.attributes import AttributeReport
 from autopkg.domain.sources import FetchedSource
 from autopkg.packaging.inputs import INPUTS_KEY
-from autopkg.packaging.manifest import CRS_KEY, EMPTY_KEY, GRID_KEY, PREVIEW_KEY
+from autopkg.packaging.manifest import CRS_KEY, GRID_KEY, PREVIEW_KEY, Resource, to_json
 
 Provenance = dict[str, Any]
 
 
 def processor_entry(
     processor_id: str,
-    resources: Sequence[dict[str, Any]],
+    resources: Sequence[Resource],
     fetched: Sequence[FetchedSource],
     *,
     published_at: str,
@@ -71,7 +71,7 @@ def processor_entry(
     }
 
 
-def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def file_records(resources: Sequence[Resource]) -> list[dict[str, Any]]:
     """Return what provenance keeps of each published file.
 
     Beside the size and hash it keeps how the manifest described the file (format,
@@ -81,15 +81,17 @@ def file_records(resources: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     return [
         {
-            "path": r["path"],
-            "bytes": r["bytes"],
-            "hash": r["hash"],
-            "format": r["format"],
-            "mediatype": r["mediatype"],
-            "title": r["title"],
-            "empty": bool(r.get(EMPTY_KEY, False)),
-            INPUTS_KEY: r.get(INPUTS_KEY),
-            **{key: r[key] for key in (CRS_KEY, GRID_KEY, PREVIEW_KEY) if key in r},
+            "path": r.path,
+            "bytes": r.bytes,
+            "hash": r.hash,
+            "format": r.format,
+            "mediatype": r.mediatype,
+            "title": r.title,
+            "empty": bool(r.empty),
+            INPUTS_KEY: r.inputs,
+            **({CRS_KEY: r.crs} if r.crs is not None else {}),
+            **({GRID_KEY: to_json(r.grid)} if r.grid is not None else {}),
+            **({PREVIEW_KEY: to_json(r.preview)} if r.preview is not None else {}),
         }
         for r in resources
     ]

@@ -35,8 +35,6 @@ from autopkg.packaging.inputs import Inputs
 from autopkg.packaging.layout import data_path, package_key, preview_path
 from autopkg.packaging.manifest import (
     PNG_MEDIATYPE,
-    PREVIEW_KEY,
-    PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
@@ -132,13 +130,15 @@ def publish_processor(
         before_commit()
         previous = read_manifest(storage, boundary.name)
         superseded = _superseded(previous, metadata, outputs, rendered)
-        moved = preserve(storage, boundary.name, previous, superseded) if previous else {}
+        moved = (
+            preserve(storage, boundary.name, previous, superseded) if previous is not None else {}
+        )
         try:
             resources = _upload(
                 storage, boundary.name, metadata, outputs, rendered, georefs, previous, inputs
             )
         except BaseException:
-            if previous:
+            if previous is not None:
                 discard(storage, boundary.name, previous, moved)
             raise
         local = {data_path(metadata.name, metadata.version, o.path.name): o.path for o in outputs}
@@ -167,7 +167,7 @@ def publish_processor(
             package_url=package_url,
         )
         delete_stale(storage, boundary.name, manifest, [metadata.id])
-    return [r for r in manifest["resources"] if r.get(PROCESSOR_KEY) == metadata.id]
+    return [r for r in manifest.resources if r.processor == metadata.id]
 
 
 def publish_summary(
@@ -231,12 +231,11 @@ def _superseded(
             image = preview_path(metadata.name, metadata.version, out.path.name)
             planned[image] = (len(preview.png), partial(hash_chunks, [preview.png]))
     superseded = {}
-    published = (previous or {}).get("resources", [])
-    for record in stored_records(r for r in published if r.get(PROCESSOR_KEY) == metadata.id):
-        path, recorded = str(record["path"]), record.get("hash")
-        size, digest = planned.get(path, (None, None))
-        if size != record.get("bytes") or digest is None or f"sha256:{digest()[1]}" != recorded:
-            superseded[path] = str(recorded)
+    published = previous.resources if previous is not None else ()
+    for record in stored_records(r for r in published if r.processor == metadata.id):
+        size, digest = planned.get(record.path, (None, None))
+        if size != record.bytes or digest is None or f"sha256:{digest()[1]}" != record.hash:
+            superseded[record.path] = record.hash
     return superseded
 
 
@@ -259,7 +258,7 @@ def _upload(
 
     On failure the new files the old manifest does not name are removed again.
     """
-    listed = set(listed_paths((previous or {}).get("resources", [])))
+    listed = set(listed_paths(previous.resources if previous is not None else ()))
     uploaded: list[str] = []
     resources: list[Resource] = []
     try:
@@ -281,11 +280,11 @@ def _upload(
                 inputs=inputs,
             )
             if georef is not None:
-                resource.update(georef.record())
+                resource = georef.on(resource)
             if preview is not None:
                 size, digest = hash_chunks([preview.png])
                 resource = with_preview(resource, size=size, sha256=digest, legend=preview.legend)
-                image = resource[PREVIEW_KEY]["path"]
+                image = preview_path(metadata.name, metadata.version, out.path.name)
                 storage.put_bytes(preview.png, package_key(boundary_name, image), PNG_MEDIATYPE)
                 uploaded.append(image)
             resources.append(resource)

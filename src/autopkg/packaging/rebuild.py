@@ -15,7 +15,6 @@ from autopkg.domain.boundary import Boundary
 from autopkg.domain.metadata import Metadata
 from autopkg.errors import AutopkgError, NotFoundError
 from autopkg.packaging.georef import has_georef, read_georef
-from autopkg.packaging.inputs import INPUTS_KEY
 from autopkg.packaging.layout import (
     MANIFEST,
     PROVENANCE,
@@ -25,21 +24,17 @@ from autopkg.packaging.layout import (
     preview_path,
 )
 from autopkg.packaging.manifest import (
-    CRS_KEY,
     EMPTY_KEY,
-    GRID_KEY,
-    PREVIEW_KEY,
-    PROCESSOR_KEY,
     Manifest,
     Resource,
     file_resource,
-    preview_of,
+    parse_resource,
     replace_processor,
     utc_now_iso,
     with_preview,
 )
 from autopkg.packaging.provenance import file_records
-from autopkg.packaging.store import commit, hash_chunks, read_json
+from autopkg.packaging.store import commit, hash_chunks, read_json, read_manifest
 from autopkg.packaging.summary import recorded_thresholds, with_summary
 from autopkg.slugs import require_slug
 from autopkg.storage.base import Storage
@@ -94,18 +89,14 @@ def rebuild_manifest(
     """
     b = require_slug(boundary.name, "boundary name")
     with lock:
-        old = _read_or_empty(storage, package_key(b, MANIFEST))
-        previous: dict[str, Resource] = {
-            r["path"]: r
-            for r in old.get("resources", [])
-            if isinstance(r, dict) and isinstance(r.get("path"), str)
-        }
+        old = _read_old_manifest(storage, b)
+        previous = {r.path: r for r in old.resources} if old is not None else {}
         groups: dict[str, list[str]] = {}
         for key in storage.list_keys(f"{b}/datasets/"):
             parsed = parse_data_path(key.removeprefix(f"{b}/"))
             if parsed is not None:
                 groups.setdefault(f"{parsed[0]}.{parsed[1]}", []).append(parsed[2])
-        manifest: Manifest = {**old, "resources": []}
+        manifest = old.model_copy(update={"resources": ()}) if old is not None else None
         described = []
         entries = []
         now = utc_now_iso()
@@ -126,7 +117,7 @@ def rebuild_manifest(
             entries.append(
                 _provenance(old_provenance.get(processor_id), processor_id, resources, now)
             )
-        if not manifest["resources"]:
+        if manifest is None or not manifest.resources:
             raise NotFoundError(f"no data files of boundary {b!r} found on storage")
         manifest = with_summary(storage, boundary, manifest, recorded_thresholds(old))
         # Nothing on storage but the summary is overwritten, and it is computed from the
@@ -138,7 +129,7 @@ def rebuild_manifest(
             described=described,
             entries=entries,
             now=now,
-            previous=old or None,
+            previous=old,
             package_url=package_url,
         )
 
@@ -148,7 +139,8 @@ class _Known:
     """What the old manifest and provenance say about one processor's files."""
 
     resources: dict[str, Resource]
-    recorded: dict[str, dict[str, Any]]
+    #: The file records of ``provenance.json``, read as resources (their ``name`` empty).
+    recorded: dict[str, Resource]
 
     def includes(self, relative: str) -> bool:
         """Whether any record names the file (``True`` for all when nothing is known)."""
@@ -160,11 +152,20 @@ class _Known:
 def _known_files(processor_id: str, previous: dict[str, Resource], provenance: Any) -> _Known:
     """Collect the old manifest's resources and provenance's file records of a processor."""
     files = provenance.get("files", []) if isinstance(provenance, dict) else []
+    recorded = {}
+    for f in files:
+        if not isinstance(f, dict):
+            continue
+        # Provenance says "empty" where the manifest says autopkg:empty.
+        try:
+            record = parse_resource({"name": "", **f, EMPTY_KEY: f.get("empty")}, "a file record")
+        except AutopkgError:
+            logger.warning("rebuild: ignoring an unreadable file record of %s", processor_id)
+            continue
+        recorded[record.path] = record
     return _Known(
-        resources={path: r for path, r in previous.items() if r.get(PROCESSOR_KEY) == processor_id},
-        recorded={
-            f["path"]: f for f in files if isinstance(f, dict) and isinstance(f.get("path"), str)
-        },
+        resources={path: r for path, r in previous.items() if r.processor == processor_id},
+        recorded=recorded,
     )
 
 
@@ -188,81 +189,92 @@ def _describe(
             logger.warning("rebuild: skipping %s (unknown processor %s)", relative, processor_id)
             return None
         size, digest = _hash_stored(storage, boundary_name, relative)
-        kept = {k: v for k, v in old.items() if k not in (PREVIEW_KEY, CRS_KEY, GRID_KEY)}
-        resource = {**kept, "bytes": size, "hash": f"sha256:{digest}"}
-        resource.update(_georef(storage, boundary_name, resource, old))
+        cleared = {"preview": None, "crs": None, "grid": None}
+        resource = old.model_copy(update={"bytes": size, "hash": f"sha256:{digest}", **cleared})
+        resource = _georef(storage, boundary_name, resource, old)
         return _with_stored_preview(storage, boundary_name, resource, old)
     size, digest = _hash_stored(storage, boundary_name, relative)
     ext = file_name.rpartition(".")[2].lower()
     guessed_format, guessed_type = _FORMATS.get(ext, (ext, "application/octet-stream"))
-    description: dict[str, Any] = old or known.recorded.get(relative) or {}
+    description = old or known.recorded.get(relative)
     resource = file_resource(
         metadata,
         file_name,
-        format=description.get("format", guessed_format),
-        mediatype=description.get("mediatype", guessed_type),
+        format=_or(description.format if description else None, guessed_format),
+        mediatype=_or(description.mediatype if description else None, guessed_type),
         size=size,
         sha256=digest,
-        title=description.get("title", ""),
-        empty=bool(description.get(EMPTY_KEY) or description.get("empty")),
+        title=(description.title if description else None) or "",
+        empty=bool(description and description.empty),
         # What made the file still describes it only if its bytes are unchanged.
-        inputs=description.get(INPUTS_KEY)
-        if description.get("hash") == f"sha256:{digest}"
+        inputs=description.inputs
+        if description is not None and description.hash == f"sha256:{digest}"
         else None,
     )
-    resource.update(_georef(storage, boundary_name, resource, description))
+    resource = _georef(storage, boundary_name, resource, description)
     return _with_stored_preview(storage, boundary_name, resource, description)
 
 
+def _or(recorded: str | None, guessed: str) -> str:
+    """The recorded value when there is one, else the guess from the file's extension."""
+    return guessed if recorded is None else recorded
+
+
 def _georef(
-    storage: Storage, boundary_name: str, resource: Resource, description: dict[str, Any]
-) -> dict[str, Any]:
-    """Return the CRS and grid keys of ``resource``: recorded ones if its bytes are unchanged.
+    storage: Storage, boundary_name: str, resource: Resource, description: Resource | None
+) -> Resource:
+    """Return ``resource`` with its CRS and grid: recorded ones if its bytes are unchanged.
 
     Otherwise they are read again from a temporary copy of the stored file, which costs
     a second read of it, so only a changed or undescribed file pays it.
     """
-    if description.get("hash") == resource["hash"] and CRS_KEY in description:
-        return {key: description[key] for key in (CRS_KEY, GRID_KEY) if key in description}
-    if not has_georef(str(resource["mediatype"])):
-        return {}
-    relative = str(resource["path"])
+    if description is not None and description.hash == resource.hash and description.crs:
+        return resource.model_copy(update={"crs": description.crs, "grid": description.grid})
+    if not has_georef(str(resource.mediatype)):
+        return resource
+    relative = resource.path
     suffix = Path(relative).suffix
     with tempfile.TemporaryDirectory(prefix="autopkg-rebuild-") as folder:
         copy = Path(folder) / f"file{suffix}"
         with copy.open("wb") as handle:
             for chunk in storage.iter_chunks(package_key(boundary_name, relative)):
                 handle.write(chunk)
-        georef = read_georef(copy, str(resource["mediatype"]))
-    return georef.record() if georef is not None else {}
+        georef = read_georef(copy, str(resource.mediatype))
+    return georef.on(resource) if georef is not None else resource
 
 
 def _with_stored_preview(
-    storage: Storage, boundary_name: str, resource: Resource, description: dict[str, Any]
+    storage: Storage, boundary_name: str, resource: Resource, description: Resource | None
 ) -> Resource:
     """Return ``resource`` with the preview ``description`` recorded, re-hashed from storage.
 
     The legend is not in the PNG, so a preview with no surviving record, or whose PNG
     is gone, is left out (and deleted as stale when the processor is published again).
     """
-    recorded = preview_of(description)
-    name, _, version = str(resource[PROCESSOR_KEY]).partition(".")
-    expected = preview_path(name, version, str(resource["path"]).rsplit("/", 1)[-1])
-    if recorded is None or recorded["path"] != expected:
+    recorded = description.preview if description is not None else None
+    name, _, version = str(resource.processor).partition(".")
+    expected = preview_path(name, version, resource.path.rsplit("/", 1)[-1])
+    if recorded is None or recorded.path != expected:
         return resource
     if storage.size(package_key(boundary_name, expected)) is None:
-        logger.warning("rebuild: %s has lost its preview %s", resource["path"], expected)
+        logger.warning("rebuild: %s has lost its preview %s", resource.path, expected)
         return resource
     size, digest = _hash_stored(storage, boundary_name, expected)
-    legend = recorded.get("legend")
-    return with_preview(
-        resource, size=size, sha256=digest, legend=legend if isinstance(legend, dict) else {}
-    )
+    return with_preview(resource, size=size, sha256=digest, legend=recorded.legend)
 
 
 def _hash_stored(storage: Storage, boundary_name: str, relative: str) -> tuple[int, str]:
     """Return the size and sha256 hex digest of a stored file, streamed once."""
     return hash_chunks(storage.iter_chunks(package_key(boundary_name, relative)))
+
+
+def _read_old_manifest(storage: Storage, boundary_name: str) -> Manifest | None:
+    """Return the stored manifest; ``None`` if it is missing or unreadable."""
+    try:
+        return read_manifest(storage, boundary_name)
+    except AutopkgError:
+        logger.warning("rebuild: ignoring unreadable %s", package_key(boundary_name, MANIFEST))
+        return None
 
 
 def _read_or_empty(storage: Storage, key: str) -> dict[str, Any]:

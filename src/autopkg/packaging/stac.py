@@ -34,7 +34,7 @@ from autopkg.domain.boundary import Boundary
 from autopkg.packaging.citation import package_citation
 from autopkg.packaging.layout import MANIFEST, STAC_COLLECTION, stac_item_path
 from autopkg.packaging.licensing import stac_license, web_license_links
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, group_by_processor
+from autopkg.packaging.manifest import Manifest, group_by_processor
 from autopkg.packaging.stac_item import UP, dataset_item
 
 #: Where the objects are placed while pystac makes their links relative; no JSON
@@ -56,7 +56,7 @@ def stac_documents(
     """
     bbox = boundary_bbox(boundary.geometry)
     published = provenance.get("processors", {})
-    groups = group_by_processor(manifest.get("resources", []))
+    groups = group_by_processor(manifest.resources)
     items = [
         dataset_item(
             boundary,
@@ -64,7 +64,7 @@ def stac_documents(
             groups[citation.processor_id],
             published=datetime.fromisoformat(
                 (published.get(citation.processor_id) or {}).get("published_at")
-                or manifest["created"]
+                or str(manifest.created)
             ),
             bbox=bbox,
         )
@@ -72,11 +72,11 @@ def stac_documents(
     ]
     times = sorted(item.datetime for item in items if item.datetime is not None)
     interval: list[datetime | None] = [times[0], times[-1]] if times else [None, None]
-    licenses = [lic for r in manifest.get("resources", []) for lic in r.get("licenses", [])]
+    licenses = [lic for r in manifest.resources for lic in r.licenses]
     collection = Collection(
         id=boundary.name,
-        title=str(manifest["title"]),
-        description=str(manifest["description"]),
+        title=str(manifest.title),
+        description=str(manifest.description),
         extent=Extent(
             SpatialExtent([bbox]),
             TemporalExtent([interval]),
@@ -93,14 +93,14 @@ def stac_documents(
         ]
     )
     # Resources of no processor (the summary) describe the package as a whole.
-    for resource in manifest.get("resources", []):
-        if PROCESSOR_KEY not in resource:
+    for resource in manifest.resources:
+        if resource.processor is None:
             collection.add_asset(
-                str(resource["name"]),
+                resource.name,
                 Asset(
-                    f"{UP}{resource['path']}",
-                    media_type=str(resource["mediatype"]),
-                    title=str(resource.get("title", "")) or None,
+                    f"{UP}{resource.path}",
+                    media_type=str(resource.mediatype),
+                    title=resource.title or None,
                     roles=["data"],
                 ),
             )

@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from pystac import Asset, Item, Link, MediaType, Provider, ProviderRole
 from pystac.extensions.file import FileExtension
 from pystac.extensions.projection import ProjectionExtension
-from pystac.extensions.raster import DataType, RasterBand, RasterExtension
+from pystac.extensions.raster import DataType, NoDataStrings, RasterBand, RasterExtension
 from pystac.extensions.scientific import ScientificExtension
 from shapely.geometry import mapping
 
@@ -25,13 +24,15 @@ from autopkg.domain.boundary import Boundary
 from autopkg.packaging.citation import DatasetCitation
 from autopkg.packaging.layout import dataset_dir
 from autopkg.packaging.licensing import stac_license, web_license_links
-from autopkg.packaging.manifest import CRS_KEY, GRID_KEY, Resource, preview_of
+from autopkg.packaging.manifest import Band, Preview, Resource, StoredFile
 
 #: Hrefs in an Item are relative to ``stac/``; the package's files are one level up.
 UP = "../"
 #: The multihash prefix of a sha256 digest: function code 0x12, length 0x20 (32 bytes).
 SHA256_MULTIHASH = "1220"
 _AUTHORITY_CODE = re.compile(r"[A-Za-z][\w.-]*:[\w.-]+")
+#: The nodata values JSON has no number for, as a grid's band records them.
+_NODATA_WORDS = {str(word.value): word for word in NoDataStrings}
 
 
 def dataset_item(
@@ -51,7 +52,7 @@ def dataset_item(
     west > east when it crosses ±180°.
     """
     first = files[0]
-    licenses = first.get("licenses", [])
+    licenses = first.licenses
     item = Item(
         id=citation.processor_id,
         geometry=mapping(boundary.geometry),
@@ -59,7 +60,7 @@ def dataset_item(
         datetime=published,
         properties={
             "title": citation.title,
-            "description": str(first.get("description", "")),
+            "description": first.description or "",
             "license": stac_license(licenses),
         },
     )
@@ -80,36 +81,35 @@ def dataset_item(
         ]
     )
     for resource in files:
-        file_name = str(resource["path"]).rsplit("/", 1)[-1]
+        file_name = resource.path.rsplit("/", 1)[-1]
         _add_data_asset(item, file_name, resource)
-        preview = preview_of(resource)
-        if preview is not None:
-            _add_preview_asset(item, file_name, preview)
+        if resource.preview is not None:
+            _add_preview_asset(item, file_name, resource.preview)
     return item
 
 
 def _add_data_asset(item: Item, key: str, resource: Resource) -> None:
     """Add one data file: href, media type, size, checksum, CRS and grid."""
     asset = Asset(
-        href=UP + str(resource["path"]),
-        title=str(resource.get("title", "")) or None,
-        media_type=str(resource["mediatype"]),
+        href=UP + resource.path,
+        title=resource.title or None,
+        media_type=str(resource.mediatype),
         roles=["data"],
     )
     # Extensions record their schema on the asset's owner, so the asset joins first.
     item.add_asset(key, asset)
     _file_fields(asset, resource)
-    crs = resource.get(CRS_KEY)
-    if not isinstance(crs, str):
+    crs = resource.crs
+    if crs is None:
         return
     code = crs if _AUTHORITY_CODE.fullmatch(crs) else None
-    grid = resource.get(GRID_KEY)
-    if not isinstance(grid, dict):
+    grid = resource.grid
+    if grid is None:
         ProjectionExtension.ext(asset, add_if_missing=True).apply(
             code=code, wkt2=None if code else crs
         )
         return
-    shape, transform = [int(n) for n in grid["shape"]], [float(v) for v in grid["transform"]]
+    shape, transform = list(grid.shape), [float(v) for v in grid.transform]
     ProjectionExtension.ext(asset, add_if_missing=True).apply(
         code=code,
         wkt2=None if code else crs,
@@ -118,14 +118,14 @@ def _add_data_asset(item: Item, key: str, resource: Resource) -> None:
         bbox=grid_bbox(shape, transform),
     )
     RasterExtension.ext(asset, add_if_missing=True).apply(
-        bands=[_band(band) for band in grid["bands"]]
+        bands=[_band(band) for band in grid.bands]
     )
 
 
-def _add_preview_asset(item: Item, file_name: str, preview: dict[str, Any]) -> None:
+def _add_preview_asset(item: Item, file_name: str, preview: Preview) -> None:
     """Add the preview PNG of a data file."""
     asset = Asset(
-        href=UP + str(preview["path"]),
+        href=UP + preview.path,
         title=f"Preview of {file_name}",
         media_type=MediaType.PNG,
         roles=["thumbnail", "overview"],
@@ -134,21 +134,25 @@ def _add_preview_asset(item: Item, file_name: str, preview: dict[str, Any]) -> N
     _file_fields(asset, preview)
 
 
-def _file_fields(asset: Asset, record: dict[str, Any]) -> None:
+def _file_fields(asset: Asset, record: StoredFile) -> None:
     """Add ``file:size`` and ``file:checksum`` from a manifest record's bytes and hash."""
-    digest = str(record["hash"]).removeprefix("sha256:")
+    digest = record.hash.removeprefix("sha256:")
     FileExtension.ext(asset, add_if_missing=True).apply(
-        size=int(record["bytes"]), checksum=SHA256_MULTIHASH + digest
+        size=record.bytes, checksum=SHA256_MULTIHASH + digest
     )
 
 
-def _band(band: dict[str, Any]) -> RasterBand:
+def _band(band: Band) -> RasterBand:
     """Return a raster band from a grid's band record; unknown data types are ``other``."""
     try:
-        data_type = DataType(band["data_type"])
+        data_type = DataType(band.data_type)
     except ValueError:
         data_type = DataType.OTHER
-    return RasterBand.create(data_type=data_type, nodata=band.get("nodata"))
+    nodata = band.nodata
+    return RasterBand.create(
+        data_type=data_type,
+        nodata=_NODATA_WORDS.get(nodata) if isinstance(nodata, str) else nodata,
+    )
 
 
 def grid_bbox(shape: list[int], transform: list[float]) -> list[float]:

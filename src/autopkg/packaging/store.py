@@ -35,7 +35,13 @@ from autopkg.packaging.layout import (
     dataset_dir,
     package_key,
 )
-from autopkg.packaging.manifest import PROCESSOR_KEY, Manifest, Resource, stored_records
+from autopkg.packaging.manifest import (
+    Manifest,
+    Resource,
+    load_manifest,
+    manifest_bytes,
+    stored_records,
+)
 from autopkg.packaging.pages import render_dataset_pages, render_package_pages
 from autopkg.packaging.provenance import update_provenance
 from autopkg.packaging.stac import stac_documents
@@ -57,10 +63,11 @@ def read_manifest(storage: Storage, boundary_name: str) -> Manifest | None:
 
     Raises:
         InvalidInputError: if ``boundary_name`` is not a slug.
-        AutopkgError: if the stored manifest is not a JSON object.
+        AutopkgError: if the stored manifest is not a JSON object, or not a manifest.
     """
     key = package_key(require_slug(boundary_name, "boundary name"), MANIFEST)
-    return read_json(storage, key)
+    data = storage.get_bytes(key)
+    return load_manifest(data, key) if data is not None else None
 
 
 def list_packages(storage: Storage) -> list[str]:
@@ -82,8 +89,8 @@ def published_bytes(storage: Storage, boundary_names: Iterable[str]) -> int:
     """
     total = 0
     for name in boundary_names:
-        manifest = read_manifest(storage, name) or {}
-        total += sum(int(r.get("bytes", 0)) for r in manifest.get("resources", []))
+        manifest = read_manifest(storage, name)
+        total += sum(r.bytes for r in manifest.resources) if manifest is not None else 0
     return total
 
 
@@ -137,7 +144,7 @@ def commit(
     manifest = stamp(previous, manifest, now)
     if previous is not None:
         archive(storage, b, previous, moved)
-    kept = {r[PROCESSOR_KEY] for r in manifest["resources"] if PROCESSOR_KEY in r}
+    kept = {r.processor for r in manifest.resources if r.processor is not None}
     provenance = read_json(storage, package_key(b, PROVENANCE))
     for entry in entries:
         provenance = update_provenance(provenance, b, entry, keep=kept, updated=now)
@@ -163,7 +170,7 @@ def commit(
         # indented).
         data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
         storage.put_bytes(data, package_key(b, relative), JSON_TYPE)
-    storage.put_bytes(json_bytes(manifest), package_key(b, MANIFEST), JSON_TYPE)
+    storage.put_bytes(manifest_bytes(manifest), package_key(b, MANIFEST), JSON_TYPE)
     for key in storage.list_keys(package_key(b, f"{STAC}/")):
         if key.removeprefix(package_key(b, "")) not in catalogue:
             storage.delete(key)
@@ -172,7 +179,7 @@ def commit(
 
 def _summary_rows(storage: Storage, boundary_name: str, manifest: Manifest) -> list[Row]:
     """The rows of the summary ``manifest`` lists (written just before), for the pages."""
-    if not any(r.get("path") == SUMMARY_CSV for r in manifest["resources"]):
+    if not any(r.path == SUMMARY_CSV for r in manifest.resources):
         return []
     data = storage.get_bytes(package_key(boundary_name, SUMMARY_CSV))
     return from_csv(data) if data is not None else []
@@ -186,7 +193,7 @@ def delete_stale(
     Returns:
         The deleted keys.
     """
-    referenced = {package_key(boundary_name, path) for path in listed_paths(manifest["resources"])}
+    referenced = {package_key(boundary_name, path) for path in listed_paths(manifest.resources)}
     deleted = []
     for processor_id in processor_ids:
         name, _, version = processor_id.partition(".")
@@ -201,7 +208,7 @@ def delete_stale(
 
 def listed_paths(resources: Iterable[Resource]) -> list[str]:
     """Return the paths of the files ``resources`` name: each file, then its preview."""
-    return [str(record["path"]) for record in stored_records(resources)]
+    return [record.path for record in stored_records(resources)]
 
 
 def file_chunks(path: Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:

@@ -24,7 +24,16 @@ from autopkg.packaging.layout import (
     package_key,
     parse_data_path,
 )
-from autopkg.packaging.manifest import PNG_MEDIATYPE, PROCESSOR_KEY, SUMMARY_KEY, Manifest, Resource
+from autopkg.packaging.manifest import (
+    PNG_MEDIATYPE,
+    Chart,
+    ChartLine,
+    Licence,
+    Manifest,
+    Resource,
+    SummaryRecord,
+    union_licences,
+)
 from autopkg.packaging.store import hash_chunks
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
@@ -70,7 +79,7 @@ def asks_other_summary(manifest: Manifest | None, request: SummaryRequest) -> bo
     """
     if manifest is None or request is None:
         return False
-    has_summary = any(is_summary(r) for r in manifest.get("resources", []))
+    has_summary = any(is_summary(r) for r in manifest.resources)
     if request is False:
         return has_summary
     recorded = recorded_thresholds(manifest)
@@ -82,15 +91,14 @@ def asks_other_summary(manifest: Manifest | None, request: SummaryRequest) -> bo
 
 def is_summary(resource: Resource) -> bool:
     """Whether a manifest resource is one of the summary's files."""
-    return SUMMARY_KEY in resource
+    return resource.summary is not None
 
 
 def recorded_thresholds(manifest: Manifest | None) -> dict[str, list[float]]:
     """The thresholds the package's summary was last computed with, by hazard processor."""
-    for resource in (manifest or {}).get("resources", []):
-        if isinstance(resource, dict) and is_summary(resource):
-            found = resource[SUMMARY_KEY].get("thresholds", {})
-            return {str(k): [float(t) for t in v] for k, v in found.items()}
+    for resource in manifest.resources if manifest is not None else ():
+        if resource.summary is not None:
+            return {k: list(v) for k, v in resource.summary.thresholds.items()}
     return {}
 
 
@@ -148,18 +156,18 @@ def _known(
     thresholds.
     """
     table = next(
-        (r for r in (previous or {}).get("resources", []) if r.get("path") == SUMMARY_CSV), None
+        (r for r in (previous.resources if previous else ()) if r.path == SUMMARY_CSV), None
     )
     if previous is None or table is None:
         return Known()
-    record = table.get(SUMMARY_KEY) or {}
-    if record.get("boundary") != geometry_digest(boundary.geometry):
+    record = table.summary or SummaryRecord()
+    if record.boundary != geometry_digest(boundary.geometry):
         return Known()
     stored = storage.get_bytes(package_key(boundary.name, SUMMARY_CSV))
-    if stored is None or table.get("hash") != f"sha256:{hash_chunks([stored])[1]}":
+    if stored is None or table.hash != f"sha256:{hash_chunks([stored])[1]}":
         return Known()
     before, after = _hashes(previous), _hashes(manifest)
-    recorded = record.get("thresholds", {})
+    recorded = {k: list(v) for k, v in record.thresholds.items()}
     unchanged = frozenset(
         path
         for (processor, path), digest in after.items()
@@ -176,9 +184,7 @@ def _known(
 def _hashes(manifest: Manifest) -> dict[tuple[str, str], str]:
     """Each data file's hash by (processor, path)."""
     return {
-        (str(r[PROCESSOR_KEY]), str(r.get("path"))): str(r.get("hash"))
-        for r in data_resources(manifest)
-        if PROCESSOR_KEY in r
+        (r.processor, r.path): r.hash for r in data_resources(manifest) if r.processor is not None
     }
 
 
@@ -203,21 +209,25 @@ def with_summary(
     rows, used = compute_rows(
         storage, boundary, manifest, thresholds or {}, local=local, previous=previous
     )
-    data = manifest.get("resources", [])
-    licenses = _unique([lic for r in data if PROCESSOR_KEY in r for lic in r.get("licenses", [])])
-    charts = _store_charts(storage, boundary.name, rows)
+    data = data_resources(manifest)
+    licenses = union_licences(r for r in data if r.processor is not None)
+    thresholds = {k: used[k] for k in sorted(used)}
+    table = SummaryRecord(
+        thresholds=thresholds,
+        charts=_store_charts(storage, boundary.name, rows),
+        boundary=geometry_digest(boundary.geometry),
+    )
     resources = []
-    for path, body, kind in (
-        (SUMMARY_CSV, to_csv(rows), CSV_TYPE),
-        (SUMMARY_PARQUET, to_parquet(rows), PARQUET_TYPE),
+    for path, body, kind, record in (
+        (SUMMARY_CSV, to_csv(rows), CSV_TYPE, table),
+        (SUMMARY_PARQUET, to_parquet(rows), PARQUET_TYPE, SummaryRecord(thresholds=thresholds)),
     ):
         storage.put_bytes(body, package_key(boundary.name, path), kind)
-        resources.append(_resource(path, body, licenses, used))
-    resources[0][SUMMARY_KEY].update(charts=charts, boundary=geometry_digest(boundary.geometry))
-    return {**without_summary(manifest), "resources": [*data_resources(manifest), *resources]}
+        resources.append(_resource(path, body, licenses, record))
+    return manifest.model_copy(update={"resources": (*data, *resources)})
 
 
-def _store_charts(storage: Storage, boundary_name: str, rows: Sequence[Row]) -> list[Resource]:
+def _store_charts(storage: Storage, boundary_name: str, rows: Sequence[Row]) -> list[Chart]:
     """Write the charts of population exposed; delete charts no longer drawn.
 
     Returns:
@@ -232,43 +242,42 @@ def _store_charts(storage: Storage, boundary_name: str, rows: Sequence[Row]) -> 
         storage.put_bytes(chart.png, package_key(boundary_name, path), PNG_MEDIATYPE)
         size, digest = hash_chunks([chart.png])
         records.append(
-            {
-                "path": path,
-                "mediatype": PNG_MEDIATYPE,
-                "bytes": size,
-                "hash": f"sha256:{digest}",
-                "processor": chart.processor,
-                "threshold": chart.threshold,
-                "threshold_unit": chart.unit,
-                "lines": chart.lines,
-            }
+            Chart(
+                path=path,
+                mediatype=PNG_MEDIATYPE,
+                bytes=size,
+                hash=f"sha256:{digest}",
+                processor=chart.processor,
+                threshold=chart.threshold,
+                threshold_unit=chart.unit,
+                lines=tuple(map(ChartLine.model_validate, chart.lines)),
+            )
         )
-    drawn = {package_key(boundary_name, str(r["path"])) for r in records}
+    drawn = {package_key(boundary_name, r.path) for r in records}
     for key in storage.list_keys(package_key(boundary_name, CHARTS)):
         if key not in drawn:
             storage.delete(key)
     return records
 
 
-def summary_charts(manifest: Manifest) -> list[Resource]:
+def summary_charts(manifest: Manifest) -> list[Chart]:
     """The chart records of the manifest's summary (those at their own place only)."""
-    for resource in manifest.get("resources", []):
-        if isinstance(resource, dict) and resource.get("path") == SUMMARY_CSV:
-            found = (resource.get(SUMMARY_KEY) or {}).get("charts", [])
-            return [c for c in found if isinstance(c, dict) and _is_chart_path(c.get("path"))]
+    for resource in manifest.resources:
+        if resource.path == SUMMARY_CSV:
+            found = resource.summary.charts if resource.summary is not None else ()
+            return [c for c in found if _is_chart_path(c.path)]
     return []
 
 
 def summary_documents(manifest: Manifest) -> list[str]:
     """Every file of the summary: the tables, then the charts the manifest records."""
-    return [*SUMMARY_FILES, *(str(c["path"]) for c in summary_charts(manifest))]
+    return [*SUMMARY_FILES, *(c.path for c in summary_charts(manifest))]
 
 
-def _is_chart_path(path: object) -> bool:
+def _is_chart_path(path: str) -> bool:
     """Whether a recorded path is a PNG directly in ``summary/charts/`` (stored JSON)."""
     return (
-        isinstance(path, str)
-        and path.startswith(CHARTS)
+        path.startswith(CHARTS)
         and path.endswith(".png")
         and "/" not in path.removeprefix(CHARTS)
         and ".." not in path
@@ -298,12 +307,12 @@ def summarised(
 
 def without_summary(manifest: Manifest) -> Manifest:
     """``manifest`` without the summary's resources."""
-    return {**manifest, "resources": data_resources(manifest)}
+    return manifest.model_copy(update={"resources": tuple(data_resources(manifest))})
 
 
 def data_resources(manifest: Manifest) -> list[Resource]:
     """The manifest's resources that are data files of processors."""
-    return [r for r in manifest.get("resources", []) if not is_summary(r)]
+    return [r for r in manifest.resources if not is_summary(r)]
 
 
 def delete_summary(storage: Storage, boundary_name: str) -> None:
@@ -315,25 +324,27 @@ def delete_summary(storage: Storage, boundary_name: str) -> None:
 
 
 def _resource(
-    path: str, body: bytes, licenses: list[dict[str, Any]], used: Mapping[str, list[float]]
+    path: str, body: bytes, licenses: Sequence[Licence], record: SummaryRecord
 ) -> Resource:
     size, digest = hash_chunks([body])
     csv = path.endswith(".csv")
-    resource: Resource = {
-        "name": "summary" if csv else "summary-parquet",
-        "path": path,
-        "type": "table" if csv else "file",
-        "title": "Summary: population, built-up area, plants, lengths and their exposure",
-        "format": "csv" if csv else "parquet",
-        "mediatype": CSV_TYPE.split(";")[0] if csv else PARQUET_TYPE,
-        "bytes": size,
-        "hash": f"sha256:{digest}",
-        "licenses": licenses,
-        SUMMARY_KEY: {"thresholds": {k: used[k] for k in sorted(used)}},
-    }
-    if csv:
-        resource.update(encoding="utf-8", dialect={"header": True}, schema=table_schema())
-    return resource
+    return Resource(
+        name="summary" if csv else "summary-parquet",
+        path=path,
+        type="table" if csv else "file",
+        title="Summary: population, built-up area, plants, lengths and their exposure",
+        format="csv" if csv else "parquet",
+        mediatype=CSV_TYPE.split(";")[0] if csv else PARQUET_TYPE,
+        bytes=size,
+        hash=f"sha256:{digest}",
+        licenses=tuple(licenses),
+        summary=record,
+        **(
+            {"encoding": "utf-8", "dialect": {"header": True}, "schema": table_schema()}
+            if csv
+            else {}
+        ),
+    )
 
 
 def _data_files(
@@ -346,9 +357,9 @@ def _data_files(
     """The manifest's data files the summary reads, each with a path on this disk."""
     files = []
     for resource in data_resources(manifest):
-        path = str(resource.get("path", ""))
+        path = resource.path
         parsed = parse_data_path(path)
-        processor = str(resource.get(PROCESSOR_KEY, ""))
+        processor = resource.processor or ""
         if parsed is None or role_of(processor) is None:
             continue
         name, version, file_name = parsed
@@ -376,11 +387,3 @@ def _local(storage: Storage, key: str, given: Path | None, folder: Path) -> Path
         for chunk in storage.iter_chunks(key):
             handle.write(chunk)
     return copy
-
-
-def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen

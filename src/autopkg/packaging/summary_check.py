@@ -23,7 +23,7 @@ def summary_problems(storage: Storage, boundary_name: str, manifest: Manifest) -
     thresholds those the summary's resource records. A missing file is reported by the
     package's other checks, not here.
     """
-    if not any(isinstance(r, dict) and is_summary(r) for r in manifest.get("resources", [])):
+    if not any(is_summary(r) for r in manifest.resources):
         return []
     stored = storage.get_bytes(package_key(boundary_name, SUMMARY_CSV))
     document = read_json(storage, package_key(boundary_name, BOUNDARY))

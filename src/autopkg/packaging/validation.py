@@ -1,4 +1,10 @@
-"""Checking a published package: the manifest's shape and every file's bytes and hash."""
+"""Checking a published package: the manifest's shape and every file's bytes and hash.
+
+The manifest is checked as the JSON object it is stored as (the Data Package profile
+and autopkg's rules are about that document, and a broken one must still be described
+problem by problem), then read as a :class:`~autopkg.packaging.manifest.Manifest` for
+what is derived from it (the catalogue, the summary, the files that should be there).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from pyproj.exceptions import CRSError
 from autopkg.errors import AutopkgError
 from autopkg.packaging.layout import (
     DATA,
+    MANIFEST,
     PACKAGE_DOCUMENTS,
     PACKAGE_PAGES,
     PREVIEWS,
@@ -27,16 +34,15 @@ from autopkg.packaging.manifest import (
     PROCESSOR_KEY,
     RESOURCE_NAME_PATTERN,
     SCHEMA_URL,
-    preview_of,
+    SUMMARY_KEY,
+    Chart,
+    Manifest,
+    parse_manifest,
     stored_records,
 )
 from autopkg.packaging.stac_check import stac_problems
-from autopkg.packaging.store import hash_chunks, listed_paths, read_manifest
-from autopkg.packaging.summary import (
-    SUMMARY_FILES,
-    is_summary,
-    summary_charts,
-)
+from autopkg.packaging.store import hash_chunks, listed_paths, read_json, read_manifest
+from autopkg.packaging.summary import SUMMARY_FILES, summary_charts
 from autopkg.packaging.summary_check import summary_problems
 from autopkg.packaging.versions import VERSIONS, kept_versions, read_version, version_manifest
 from autopkg.slugs import require_slug
@@ -75,21 +81,30 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     """
     b = require_slug(boundary_name, "boundary name")
     try:
-        manifest = read_manifest(storage, b)
+        document = read_json(storage, package_key(b, MANIFEST))
     except AutopkgError as exc:
         return [exc.message]
-    if manifest is None:
+    if document is None:
         return [f"package {b!r} has no datapackage.json"]
-    problems = _manifest_problems(manifest)
-    for resource in manifest.get("resources", []):
-        if isinstance(resource, dict) and is_summary(resource):
-            problems.extend(_summary_problems(storage, b, resource))
+    problems = _manifest_problems(document)
+    try:
+        manifest: Manifest | None = parse_manifest(document, MANIFEST)
+    except AutopkgError as exc:
+        problems.append(exc.message)
+        manifest = None
+    charts = summary_charts(manifest) if manifest is not None else []
+    resources = document.get("resources")
+    for resource in resources if isinstance(resources, list) else []:
+        if isinstance(resource, dict) and SUMMARY_KEY in resource:
+            problems.extend(_summary_problems(storage, b, resource, charts))
         else:
             problems.extend(_file_problems(storage, b, resource))
-    problems.extend(_stray_files(storage, b, manifest))
+    if manifest is not None:
+        problems.extend(_stray_files(storage, b, manifest))
     problems.extend(_version_problems(storage, b))
-    problems.extend(stac_problems(storage, b, manifest))
-    problems.extend(summary_problems(storage, b, manifest))
+    if manifest is not None:
+        problems.extend(stac_problems(storage, b, manifest))
+        problems.extend(summary_problems(storage, b, manifest))
     problems.extend(
         f"{relative}: file is missing; run 'autopkg packages rebuild'"
         for relative in (*PACKAGE_PAGES, *PACKAGE_DOCUMENTS)
@@ -98,23 +113,27 @@ def validate_package(storage: Storage, boundary_name: str) -> list[str]:
     return problems
 
 
-def _summary_problems(storage: Storage, boundary_name: str, resource: dict[str, Any]) -> list[str]:
-    """Return problems of a summary resource: its place, bytes and hash."""
+def _summary_problems(
+    storage: Storage, boundary_name: str, resource: dict[str, Any], charts: list[Chart]
+) -> list[str]:
+    """Return problems of a summary resource: its place, bytes and hash (and its charts')."""
     path = resource.get("path")
     where = f"resource {resource.get('name')!r} ({path})"
     if path not in SUMMARY_FILES or not isinstance(path, str):
         return [f"{where}: a summary resource's path is not one of {', '.join(SUMMARY_FILES)}"]
-    problems = _stored_problems(storage, boundary_name, where, path, resource)
+    problems = _stored_problems(
+        storage, boundary_name, where, path, resource.get("bytes"), resource.get("hash")
+    )
     if path == SUMMARY_CSV:
-        for chart in summary_charts({"resources": [resource]}):
-            chart_path = str(chart["path"])
+        for chart in charts:
+            where = f"chart {chart.path}"
             problems.extend(
-                _stored_problems(storage, boundary_name, f"chart {chart_path}", chart_path, chart)
+                _stored_problems(storage, boundary_name, where, chart.path, chart.bytes, chart.hash)
             )
     return problems
 
 
-def _stray_files(storage: Storage, boundary_name: str, manifest: dict[str, Any]) -> list[str]:
+def _stray_files(storage: Storage, boundary_name: str, manifest: Manifest) -> list[str]:
     """Return a problem for each file in a ``data/`` or ``previews/`` folder not listed."""
     strays, _ = _unlisted(storage, boundary_name, manifest)
     return [f"{relative}: file is not in the manifest" for relative in strays]
@@ -134,8 +153,10 @@ def package_notes(storage: Storage, boundary_name: str) -> list[str]:
     """
     b = require_slug(boundary_name, "boundary name")
     try:
-        manifest = read_manifest(storage, b) or {}
+        manifest = read_manifest(storage, b)
     except AutopkgError:
+        return []
+    if manifest is None:
         return []
     _, sidecars = _unlisted(storage, b, manifest)
     return [
@@ -146,12 +167,10 @@ def package_notes(storage: Storage, boundary_name: str) -> list[str]:
 
 
 def _unlisted(
-    storage: Storage, boundary_name: str, manifest: dict[str, Any]
+    storage: Storage, boundary_name: str, manifest: Manifest
 ) -> tuple[list[str], list[str]]:
     """Return the unlisted files of ``data/`` and ``previews/`` folders: strays, sidecars."""
-    resources = manifest.get("resources")
-    entries = resources if isinstance(resources, list) else []
-    listed = set(listed_paths(r for r in entries if isinstance(r, dict) and "path" in r))
+    listed = set(listed_paths(manifest.resources))
     prefix = package_key(boundary_name, "")
     strays, sidecars = [], []
     for key in storage.list_keys(package_key(boundary_name, "datasets/")):
@@ -180,16 +199,18 @@ def _version_problems(storage: Storage, boundary_name: str) -> list[str]:
         where = version_manifest(version)
         named.add(where)
         try:
-            kept = read_version(storage, boundary_name, version) or {}
+            kept = read_version(storage, boundary_name, version)
         except AutopkgError as exc:
             problems.append(exc.message)
             continue
-        for record in stored_records(kept.get("resources") or []):
-            path = str(record["path"])
+        for record in stored_records(kept.resources if kept is not None else ()):
+            path = record.path
             named.add(path)
-            seen = (path, str(record.get("hash")))
+            seen = (path, record.hash)
             if seen not in checked:
-                checked[seen] = _stored_problems(storage, boundary_name, path, path, record)
+                checked[seen] = _stored_problems(
+                    storage, boundary_name, path, path, record.bytes, record.hash
+                )
             problems.extend(f"{where}: {problem}" for problem in checked[seen])
     prefix = package_key(boundary_name, "")
     for key in storage.list_keys(package_key(boundary_name, f"{VERSIONS}/")):
@@ -232,15 +253,28 @@ def _file_problems(storage: Storage, boundary_name: str, resource: Any) -> list[
     if not _NAME.fullmatch(str(resource.get("name"))):
         problems.append(f"{where}: name does not match {RESOURCE_NAME_PATTERN}")
     problems.extend(_georef_problems(where, resource))
-    problems.extend(_stored_problems(storage, boundary_name, where, path, resource))
+    problems.extend(
+        _stored_problems(
+            storage, boundary_name, where, path, resource.get("bytes"), resource.get("hash")
+        )
+    )
     if PREVIEW_KEY in resource:
-        preview = preview_of(resource)
+        preview = resource[PREVIEW_KEY]
         expected = preview_path(*parsed)
-        if preview is None or preview["path"] != expected:
+        if not isinstance(preview, dict) or preview.get("path") != expected:
             problems.append(f"{where}: {PREVIEW_KEY} is not an object with path {expected}")
         else:
             where = f"preview of {where}"
-            problems.extend(_stored_problems(storage, boundary_name, where, expected, preview))
+            problems.extend(
+                _stored_problems(
+                    storage,
+                    boundary_name,
+                    where,
+                    expected,
+                    preview.get("bytes"),
+                    preview.get("hash"),
+                )
+            )
     return problems
 
 
@@ -281,11 +315,15 @@ def _is_grid(grid: Any) -> bool:
 
 
 def _stored_problems(
-    storage: Storage, boundary_name: str, where: str, path: str, record: dict[str, Any]
+    storage: Storage,
+    boundary_name: str,
+    where: str,
+    path: str,
+    expected_bytes: object,
+    expected_hash: object,
 ) -> list[str]:
-    """Return problems of a stored file against the ``bytes`` and ``hash`` of ``record``."""
+    """Return problems of a stored file against the ``bytes`` and ``hash`` its record gives."""
     problems = []
-    expected_hash, expected_bytes = record.get("hash"), record.get("bytes")
     if not isinstance(expected_hash, str) or not _HASH.fullmatch(expected_hash):
         problems.append(f"{where}: hash is not 'sha256:<64 hex digits>'")
     try:

@@ -29,19 +29,15 @@ them with it, and nothing else does, because a citation is meant to keep working
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from autopkg.errors import AutopkgError, NotFoundError
+from autopkg.errors import NotFoundError
 from autopkg.packaging.layout import MANIFEST, package_key
 from autopkg.packaging.manifest import (
-    PREVIEW_KEY,
-    SUMMARY_KEY,
     Manifest,
-    Resource,
-    preview_of,
+    load_manifest,
+    manifest_bytes,
     stored_records,
 )
 from autopkg.storage.base import Storage
@@ -53,8 +49,8 @@ _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 def version_of(manifest: Manifest) -> str:
     """Return the manifest's version; ``1.0.0`` for one published before versions."""
-    version = manifest.get("version")
-    return version if isinstance(version, str) and _SEMVER.match(version) else FIRST_VERSION
+    version = manifest.version
+    return version if version is not None and _SEMVER.match(version) else FIRST_VERSION
 
 
 def next_version(previous: Manifest | None, manifest: Manifest) -> str:
@@ -74,31 +70,21 @@ def next_version(previous: Manifest | None, manifest: Manifest) -> str:
 def stamp(previous: Manifest | None, manifest: Manifest, now: str) -> Manifest:
     """Return ``manifest`` as the version that replaces ``previous``, published ``now``.
 
-    ``version`` and ``created`` are placed before ``licenses``, where a reader of the
+    ``version`` and ``created`` are written before ``licenses``, where a reader of the
     file looks for them.
     """
-    stamped: Manifest = {}
-    for key, value in manifest.items():
-        if key == "licenses":
-            stamped["version"] = next_version(previous, manifest)
-            stamped["created"] = now
-        if key not in ("version", "created"):
-            stamped[key] = value
-    stamped.setdefault("version", next_version(previous, manifest))
-    stamped.setdefault("created", now)
-    return stamped
+    return manifest.model_copy(update={"version": next_version(previous, manifest), "created": now})
 
 
 def files_of(manifest: Manifest) -> dict[str, str]:
     """Return ``{path: hash}`` of every data file and preview the manifest names."""
-    records = stored_records(manifest.get("resources") or [])
-    return {str(record["path"]): str(record.get("hash", "")) for record in records}
+    return {record.path: record.hash for record in stored_records(manifest.resources)}
 
 
 def _data_files(manifest: Manifest) -> dict[str, str]:
     """``{path: hash}`` of the data files and previews, the summary's files left out."""
-    resources = [r for r in manifest.get("resources") or [] if SUMMARY_KEY not in r]
-    return {str(r["path"]): str(r.get("hash", "")) for r in stored_records(resources)}
+    resources = [r for r in manifest.resources if r.summary is None]
+    return {record.path: record.hash for record in stored_records(resources)}
 
 
 def archived_path(version: str, path: str) -> str:
@@ -156,8 +142,8 @@ def archive(
     version = version_of(previous)
     # The summary is derived from the data files and written again at each publication,
     # so a kept version names its data files only.
-    data = [r for r in previous.get("resources") or [] if SUMMARY_KEY not in r]
-    kept = {**previous, "version": version, "resources": data}
+    data = tuple(r for r in previous.resources if r.summary is None)
+    kept = previous.model_copy(update={"version": version, "resources": data})
     _put(storage, boundary_name, version, _repointed(kept, version, moved))
     if not moved:
         return
@@ -186,19 +172,11 @@ def read_version(storage: Storage, boundary_name: str, version: str) -> Manifest
     """Return the kept manifest of ``version``, or ``None`` if it is missing.
 
     Raises:
-        AutopkgError: if the stored bytes are not a JSON object.
+        AutopkgError: if the stored bytes are not a JSON object, or not a manifest.
     """
     key = package_key(boundary_name, version_manifest(version))
     data = storage.get_bytes(key)
-    if data is None:
-        return None
-    try:
-        value = json.loads(data)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise AutopkgError(f"{key} is not a JSON object")
-    return value
+    return load_manifest(data, key) if data is not None else None
 
 
 def is_version(value: str) -> bool:
@@ -218,31 +196,18 @@ def archived_paths(kept: Manifest, version: str) -> frozenset[str]:
 def _repointed(manifest: Manifest, version: str, moved: Mapping[str, str]) -> Manifest:
     """Return ``manifest`` with each file in ``moved`` (same path and hash) repointed."""
     resources = []
-    for resource in _resources(manifest):
-        resource = _moved(resource, version, moved)
-        preview = preview_of(resource)
-        if preview is not None:
-            resource = {**resource, PREVIEW_KEY: _moved(preview, version, moved)}
+    for resource in manifest.resources:
+        if moved.get(resource.path) == resource.hash:
+            resource = resource.model_copy(update={"path": archived_path(version, resource.path)})
+        preview = resource.preview
+        if preview is not None and moved.get(preview.path) == preview.hash:
+            kept = preview.model_copy(update={"path": archived_path(version, preview.path)})
+            resource = resource.model_copy(update={"preview": kept})
         resources.append(resource)
-    return {**manifest, "resources": resources}
-
-
-def _moved(record: dict[str, Any], version: str, moved: Mapping[str, str]) -> dict[str, Any]:
-    """Return ``record`` pointing at its kept copy if its bytes were moved."""
-    path = str(record.get("path", ""))
-    if moved.get(path) == record.get("hash"):
-        return {**record, "path": archived_path(version, path)}
-    return record
-
-
-def _resources(manifest: Manifest) -> list[Resource]:
-    """Return the manifest's resources that name a path."""
-    resources = manifest.get("resources")
-    return [r for r in resources or [] if isinstance(r, dict) and isinstance(r.get("path"), str)]
+    return manifest.model_copy(update={"resources": tuple(resources)})
 
 
 def _put(storage: Storage, boundary_name: str, version: str, manifest: Manifest) -> None:
     """Write the kept manifest of ``version``."""
-    data = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
     key = package_key(boundary_name, version_manifest(version))
-    storage.put_bytes(data, key, "application/json")
+    storage.put_bytes(manifest_bytes(manifest), key, "application/json")

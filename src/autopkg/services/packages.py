@@ -12,7 +12,7 @@ from autopkg.domain.metadata import Metadata
 from autopkg.errors import NotFoundError
 from autopkg.packaging import store
 from autopkg.packaging.archive import PackageArchive, package_archive
-from autopkg.packaging.manifest import EMPTY_KEY, client_view, preview_of
+from autopkg.packaging.manifest import Resource, client_view
 from autopkg.packaging.preview_place import Bounds, preview_bounds
 from autopkg.packaging.publish import package_notes, read_manifest, validate_package
 from autopkg.runtime import Runtime
@@ -85,8 +85,8 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
         raise NotFoundError(f"no package for boundary {boundary_name[:80]!r}")
     uri = rt.package_url(boundary_name, host_url)
     # The summary's resources belong to no processor: they have their own route.
-    data = [r for r in manifest.get("resources", []) if "autopkg:processor" in r]
-    processor_ids = sorted({resource["autopkg:processor"] for resource in data})
+    data = [r for r in manifest.resources if r.processor is not None]
+    processor_ids = sorted({str(resource.processor) for resource in data})
     processors = [rt.registry.get(pid).metadata for pid in processor_ids if pid in rt.registry]
     boundary = get_boundary(rt, boundary_name)
     return PackageView(
@@ -97,29 +97,28 @@ def get_package(rt: Runtime, boundary_name: str, *, host_url: str) -> PackageVie
         datapackage=client_view(manifest, uri),
         files=[
             PackageFile(
-                processor_id=resource["autopkg:processor"],
-                name=resource["path"].rsplit("/", 1)[-1],
-                url=uri + resource["path"],
-                bytes=int(resource.get("bytes", 0)),
-                hash=str(resource.get("hash", "")),
-                format=str(resource.get("format", "")),
+                processor_id=str(resource.processor),
+                name=resource.path.rsplit("/", 1)[-1],
+                url=uri + resource.path,
+                bytes=resource.bytes,
+                hash=resource.hash,
+                format=resource.format or "",
                 preview=_preview(resource, uri, boundary),
-                empty=bool(resource.get(EMPTY_KEY, False)),
+                empty=bool(resource.empty),
             )
             for resource in data
         ],
     )
 
 
-def _preview(resource: dict[str, Any], uri: str, boundary: Boundary) -> FilePreview | None:
-    record = preview_of(resource)
+def _preview(resource: Resource, uri: str, boundary: Boundary) -> FilePreview | None:
+    record = resource.preview
     if record is None:
         return None
-    legend = record.get("legend")
     return FilePreview(
-        url=uri + record["path"],
-        bytes=int(record.get("bytes", 0)),
-        legend=legend if isinstance(legend, dict) else {},
+        url=uri + record.path,
+        bytes=record.bytes,
+        legend=record.legend,
         bounds=preview_bounds(resource, boundary.geometry),
     )
 

@@ -29,7 +29,7 @@ from autopkg.domain.states import RunState
 from autopkg.jobs import engine, service
 from autopkg.jobs.embedded import EmbeddedExecutor
 from autopkg.jobs.policy import MAX_ATTEMPTS
-from autopkg.packaging.inputs import INPUTS_KEY, geometry_digest
+from autopkg.packaging.inputs import geometry_digest
 from autopkg.packaging.publish import read_manifest
 from autopkg.packaging.summary import data_resources
 from autopkg.processors.base import EstimateContext, Processor, RunContext
@@ -208,7 +208,7 @@ def test_inputs_are_recorded_and_a_replaced_boundary_is_stale(rt: Runtime) -> No
     assert manifest is not None
     (resource,) = data_resources(manifest)
     digest = hashlib.sha256(SOURCE_BYTES).hexdigest()
-    assert resource[INPUTS_KEY] == {
+    assert resource.inputs == {
         "boundary": geometry_digest(ZONE.geometry),
         "processor": "fetching.version_1",
         "options": {},

@@ -13,9 +13,10 @@ from shapely.geometry import shape
 from autopkg.domain.reference import Person, Reference
 from autopkg.packaging.citation import package_citation
 from autopkg.packaging.citation_bib import citation_bib
-from autopkg.packaging.publish import publish_processor, read_manifest, validate_package
-from autopkg.packaging.summary import data_resources
+from autopkg.packaging.manifest import parse_manifest
+from autopkg.packaging.publish import publish_processor, validate_package
 from autopkg.storage.localfs import LocalFSStorage
+from tests.fixtures.manifests import stored_data, stored_manifest
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, write_output
 
 RASTER = make_metadata("test_raster")
@@ -53,8 +54,8 @@ def text(storage: LocalFSStorage, key: str) -> str:
 
 
 def test_manifest_sources_carry_the_citation(storage: LocalFSStorage) -> None:
-    manifest = read_manifest(storage, "gha") or {}
-    assert [r["sources"] for r in data_resources(manifest)] == [
+    manifest = stored_manifest(storage, "gha")
+    assert [r["sources"] for r in stored_data(manifest)] == [
         [
             {
                 "title": "Test_Raster Data",
@@ -87,7 +88,7 @@ def test_manifest_sources_carry_the_citation(storage: LocalFSStorage) -> None:
 
 
 def test_citation_cff_cites_the_package_and_every_dataset(storage: LocalFSStorage) -> None:
-    manifest = read_manifest(storage, "gha") or {}
+    manifest = stored_manifest(storage, "gha")
     assert yaml.safe_load(text(storage, "gha/CITATION.cff")) == {
         "cff-version": "1.2.0",
         "message": (
@@ -135,7 +136,7 @@ def test_citation_cff_cites_the_package_and_every_dataset(storage: LocalFSStorag
 
 
 def test_citation_bib_has_one_escaped_entry_per_dataset(storage: LocalFSStorage) -> None:
-    manifest = read_manifest(storage, "gha") or {}
+    manifest = stored_manifest(storage, "gha")
     assert text(storage, "gha/citation.bib") == (
         "@misc{gha,\n"
         "  title = {{Ghana data package}},\n"
@@ -166,16 +167,20 @@ def test_citation_bib_has_one_escaped_entry_per_dataset(storage: LocalFSStorage)
 
 
 def test_a_package_published_before_citations_still_gets_references() -> None:
-    manifest = {
+    stored = {
         "name": "gha",
         "resources": [
             {
+                "name": "old-version_1-gha.tif",
                 "path": "datasets/old/version_1/data/old-version_1-gha.tif",
+                "bytes": 1,
+                "hash": "sha256:" + "0" * 64,
                 "autopkg:processor": "old.version_1",
                 "sources": [{"title": "Old {data}", "path": "local\\copy", "version": "v~1"}],
             }
         ],
     }
+    manifest = parse_manifest(stored, "datapackage.json")
     assert citation_bib(package_citation(manifest)) == (
         "@misc{gha,\n"
         "  author = {{Old \\{data\\}}}\n"

@@ -51,7 +51,7 @@ def manifest(datasets: list[Metadata]) -> Manifest:
         )
         built = merge(built, GHANA, metadata, [resource])
     assert built is not None
-    return {**built, "version": "3.1.0", "created": "2026-11-30T08:00:00Z"}
+    return built.model_copy(update={"version": "3.1.0", "created": "2026-11-30T08:00:00Z"})
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +180,7 @@ def test_citation_json_items_are_csl(citation: PackageCitation) -> None:
 
 
 def test_one_title_per_licence_id(manifest: Manifest) -> None:
-    titles: dict[str, set[str]] = {}
-    for licence in manifest["licenses"]:
-        titles.setdefault(licence["name"], set()).add(licence["title"])
+    titles: dict[str | None, set[str | None]] = {}
+    for licence in manifest.licenses:
+        titles.setdefault(licence.name, set()).add(licence.title)
     assert {name: len(found) for name, found in titles.items()} == dict.fromkeys(titles, 1)

@@ -15,15 +15,15 @@ from pyproj import CRS
 from rasterio.transform import from_origin
 
 from autopkg.domain.outputs import OutputFile
+from autopkg.packaging.manifest import to_json
 from autopkg.packaging.publish import (
     publish_processor,
-    read_manifest,
     rebuild_manifest,
     validate_package,
 )
-from autopkg.packaging.summary import data_resources
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
+from tests.fixtures.manifests import stored_data, stored_manifest
 from tests.fixtures.standin_rasters import GHSL_POP_NODATA
 from tests.unit.packaging.factories import GHANA, TIFF, make_metadata, output_name
 from tests.unit.packaging.real_packages import PLANTS, POPULATION, RELIEF, Outputs, publish_all
@@ -32,9 +32,9 @@ FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
 
 def by_processor(storage: Storage, boundary: str) -> dict[str, list[dict[str, Any]]]:
-    manifest = read_manifest(storage, boundary) or {}
+    manifest = stored_manifest(storage, boundary)
     groups: dict[str, list[dict[str, Any]]] = {}
-    for resource in data_resources(manifest):
+    for resource in stored_data(manifest):
         groups.setdefault(resource["autopkg:processor"], []).append(resource)
     return groups
 
@@ -107,17 +107,17 @@ def test_rebuild_keeps_the_crs_and_reads_a_changed_file_again(
 ) -> None:
     publish_all(storage, outputs, only=(RELIEF, PLANTS))
     b = outputs.boundary.name
-    published = read_manifest(storage, b) or {}
+    published = stored_manifest(storage, b)
     lookup = {p.metadata.id: p.metadata for p in (RELIEF, PLANTS)}.get
 
-    rebuilt = rebuild_manifest(storage, outputs.boundary, lookup, lock=threading.Lock())
+    rebuilt = to_json(rebuild_manifest(storage, outputs.boundary, lookup, lock=threading.Lock()))
 
     # A rebuild is a new version of the package: a patch release, nothing else changes.
     assert (published["version"], rebuilt["version"]) == ("1.1.0", "1.1.1")
     unversioned = {"created": None, "version": None}
     assert {**rebuilt, **unversioned} == {**published, **unversioned}
     # The relief file is replaced by a raster in another CRS: rebuild reads it again.
-    (relief,) = [r for r in data_resources(rebuilt) if r["autopkg:processor"] == RELIEF.metadata.id]
+    (relief,) = [r for r in stored_data(rebuilt) if r["autopkg:processor"] == RELIEF.metadata.id]
     replacement = tmp_path / "mercator.tif"
     with rasterio.open(
         replacement,
@@ -134,9 +134,9 @@ def test_rebuild_keeps_the_crs_and_reads_a_changed_file_again(
         out.write(np.zeros((1, 2, 3), dtype="int16"))
     storage.put_file(replacement, f"{b}/{relief['path']}", TIFF)
 
-    again = rebuild_manifest(storage, outputs.boundary, lookup, lock=threading.Lock())
+    again = to_json(rebuild_manifest(storage, outputs.boundary, lookup, lock=threading.Lock()))
 
-    (changed,) = [r for r in data_resources(again) if r["autopkg:processor"] == RELIEF.metadata.id]
+    (changed,) = [r for r in stored_data(again) if r["autopkg:processor"] == RELIEF.metadata.id]
     assert changed["autopkg:crs"] == "EPSG:3857"
     assert changed["autopkg:grid"] == {
         "shape": [2, 3],
@@ -174,7 +174,7 @@ def test_a_crs_without_a_code_is_recorded_as_wkt2(tmp_path: Path) -> None:
         storage, GHANA, metadata, [OutputFile(path, "GeoTIFF", TIFF)], lock=threading.Lock()
     )
 
-    (resource,) = data_resources(read_manifest(storage, "gha") or {})
+    (resource,) = stored_data(stored_manifest(storage, "gha"))
     recorded = CRS.from_wkt(resource["autopkg:crs"])
     assert recorded.to_authority(min_confidence=1) is None
     assert recorded.equals(CRS.from_user_input(custom), ignore_axis_order=True)
@@ -186,7 +186,7 @@ def test_a_crs_without_a_code_is_recorded_as_wkt2(tmp_path: Path) -> None:
 def test_validate_refuses_a_crs_proj_cannot_read(storage: Storage, outputs: Outputs) -> None:
     publish_all(storage, outputs, only=(PLANTS,))
     b = outputs.boundary.name
-    manifest = read_manifest(storage, b) or {}
+    manifest = stored_manifest(storage, b)
     manifest["resources"][0]["autopkg:crs"] = "EPSG:0"
     manifest["resources"][0]["autopkg:grid"] = {"shape": [1], "transform": [], "bands": []}
     storage.put_bytes(json.dumps(manifest).encode(), f"{b}/datapackage.json", "application/json")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, box
 
-from autopkg.packaging.manifest import CRS_KEY, GRID_KEY, PREVIEW_KEY
+from autopkg.packaging.manifest import Band, Grid, Preview, Resource
 from autopkg.packaging.preview_place import preview_bounds
 
 AREA = MultiPolygon([box(10.0, 0.0, 20.0, 10.0)])
@@ -16,17 +14,25 @@ AREA = MultiPolygon([box(10.0, 0.0, 20.0, 10.0)])
 FIJI = MultiPolygon([box(177.0, -19.0, 180.0, -16.0), box(-180.0, -19.0, -179.8, -16.0)])
 
 
-def resource(legend: str, crs: str | None, grid: dict[str, Any] | None = None) -> dict[str, Any]:
-    found: dict[str, Any] = {PREVIEW_KEY: {"path": "p.png", "legend": {"type": legend}}}
-    if crs is not None:
-        found[CRS_KEY] = crs
-    if grid is not None:
-        found[GRID_KEY] = grid
-    return found
+HASH = "sha256:" + "0" * 64
 
 
-def grid(west: float, north: float, size: float, rows: int, columns: int) -> dict[str, Any]:
-    return {"shape": [rows, columns], "transform": [size, 0, west, 0, -size, north], "bands": []}
+def resource(legend: str | None, crs: str | None, grid: Grid | None = None) -> Resource:
+    preview = Preview(path="p.png", bytes=1, hash=HASH, legend={"type": legend})
+    return Resource(
+        name="f.tif",
+        path="f.tif",
+        bytes=1,
+        hash=HASH,
+        crs=crs,
+        grid=grid,
+        preview=preview if legend is not None else None,
+    )
+
+
+def grid(west: float, north: float, size: float, rows: int, columns: int) -> Grid:
+    band = Band(data_type="float32")
+    return Grid(shape=(rows, columns), transform=(size, 0, west, 0, -size, north), bands=(band,))
 
 
 def test_a_wgs84_raster_lies_on_its_grid_even_past_180() -> None:
@@ -56,7 +62,7 @@ def test_a_vector_preview_frames_the_boundary_with_its_margin() -> None:
 
 
 def test_no_corners_without_a_preview_a_crs_or_a_grid() -> None:
-    assert preview_bounds({CRS_KEY: "EPSG:4326"}, AREA) is None
+    assert preview_bounds(resource(None, "EPSG:4326"), AREA) is None
     assert preview_bounds(resource("linear", None, grid(10, 10, 1, 10, 10)), AREA) is None
     assert preview_bounds(resource("linear", "EPSG:4326"), AREA) is None
     assert preview_bounds(resource("linear", "NOT:A-CRS", grid(10, 10, 1, 10, 10)), AREA) is None

@@ -13,10 +13,11 @@ from autopkg.domain.attributes import AttributeReport
 from autopkg.domain.outputs import OutputFile
 from autopkg.domain.sources import FetchedSource
 from autopkg.errors import ProcessorError, StorageError
+from autopkg.packaging.manifest import to_json
 from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
 from autopkg.packaging.store import list_packages
-from autopkg.packaging.summary import data_resources
 from autopkg.storage.localfs import LocalFSStorage
+from tests.fixtures.manifests import stored_data, stored_manifest
 from tests.unit.packaging.factories import CC_BY, GHANA, ODBL, make_metadata, sha256, write_output
 
 RASTER = make_metadata("test_raster")
@@ -79,10 +80,10 @@ def test_publish_writes_the_package_layout(storage: LocalFSStorage, tmp_path: Pa
         "gha/versions/1.0.0/datapackage.json",
     ]
     assert list_packages(storage) == ["gha"]
-    manifest = read_manifest(storage, "gha")
-    assert manifest is not None
+    assert read_manifest(storage, "gha") is not None
+    manifest = stored_manifest(storage, "gha")
     assert [
-        (r["path"].rsplit("/", 1)[1], r["bytes"], r["hash"]) for r in data_resources(manifest)
+        (r["path"].rsplit("/", 1)[1], r["bytes"], r["hash"]) for r in stored_data(manifest)
     ] == [
         ("test_raster-version_1-a-gha.tif", 8, sha256(b"raster-a")),
         ("test_raster-version_1-b-gha.tif", 9, sha256(b"raster-bb")),
@@ -103,10 +104,9 @@ def test_publish_returns_the_processor_resources(storage: LocalFSStorage, tmp_pa
         [write_output(tmp_path, RASTER, b"12345")],
         lock=threading.Lock(),
     )
-    manifest = read_manifest(storage, "gha")
-    assert manifest is not None
-    assert resources == data_resources(manifest)
-    assert [(r["name"], r["bytes"], r["hash"]) for r in resources] == [
+    manifest = stored_manifest(storage, "gha")
+    assert [to_json(r) for r in resources] == stored_data(manifest)
+    assert [(r.name, r.bytes, r.hash) for r in resources] == [
         ("test_raster-version_1-gha.tif", 5, sha256(b"12345"))
     ]
 
@@ -133,7 +133,7 @@ def test_republishing_replaces_and_removes_stale_files(
     storage: LocalFSStorage, tmp_path: Path
 ) -> None:
     publish_two(storage, tmp_path / "scratch")
-    before = read_manifest(storage, "gha") or {}
+    before = stored_manifest(storage, "gha")
     publish_processor(
         storage,
         GHANA,
@@ -141,13 +141,12 @@ def test_republishing_replaces_and_removes_stale_files(
         [write_output(tmp_path / "rerun", RASTER, b"raster-c!", sub="c")],
         lock=threading.Lock(),
     )
-    manifest = read_manifest(storage, "gha")
-    assert manifest is not None
+    manifest = stored_manifest(storage, "gha")
     # Files were replaced: a major version, published now, the previous one kept.
     assert (before["version"], manifest["version"]) == ("1.1.0", "2.0.0")
     assert manifest["created"] >= before["created"]
     assert storage.get_bytes("gha/versions/1.1.0/datapackage.json") is not None
-    assert [(r["path"], r["hash"]) for r in data_resources(manifest)] == [
+    assert [(r["path"], r["hash"]) for r in stored_data(manifest)] == [
         (
             "datasets/test_raster/version_1/data/test_raster-version_1-c-gha.tif",
             sha256(b"raster-c!"),
@@ -182,9 +181,8 @@ def test_concurrent_publishes_keep_every_processor(storage: LocalFSStorage, tmp_
     for thread in threads:
         thread.join()
     assert errors == []
-    manifest = read_manifest(storage, "gha")
-    assert manifest is not None
-    assert [r["autopkg:processor"] for r in data_resources(manifest)] == [
+    manifest = stored_manifest(storage, "gha")
+    assert [r["autopkg:processor"] for r in stored_data(manifest)] == [
         f"proc_{n}.version_1" for n in range(8)
     ]
     provenance = json.loads(storage.get_bytes("gha/provenance.json") or b"")
@@ -221,7 +219,7 @@ def test_a_source_stem_of_up_to_200_characters_is_a_sub(
     assert len(sub) == 200
     output = write_output(tmp_path, RASTER, b"x", sub=sub)
     (resource,) = publish_processor(storage, GHANA, RASTER, [output], lock=threading.Lock())
-    assert resource["path"].endswith(f"-{sub}-gha.tif")
+    assert resource.path.endswith(f"-{sub}-gha.tif")
 
 
 def test_no_outputs_or_duplicates_are_refused(storage: LocalFSStorage, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from shapely.geometry import LineString
 
 from autopkg.packaging.archive import package_archive
-from autopkg.packaging.manifest import client_view
+from autopkg.packaging.manifest import client_view, to_json
 from autopkg.packaging.preview import RAMP
 from autopkg.packaging.publish import (
     publish_processor,
@@ -24,9 +24,9 @@ from autopkg.packaging.publish import (
     rebuild_manifest,
     validate_package,
 )
-from autopkg.packaging.summary import data_resources
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
+from tests.fixtures.manifests import stored_data, stored_manifest
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, write_geopackage
 from tests.unit.packaging.factories import write_geotiff as geotiff
 
@@ -49,8 +49,8 @@ def publish(storage: Storage, scratch: Path) -> None:
 
 def test_each_output_records_its_preview(storage: Storage, tmp_path: Path) -> None:
     publish(storage, tmp_path)
-    manifest = read_manifest(storage, "gha") or {}
-    assert [(r["path"], r["autopkg:preview"]["path"]) for r in data_resources(manifest)] == [
+    manifest = stored_manifest(storage, "gha")
+    assert [(r["path"], r["autopkg:preview"]["path"]) for r in stored_data(manifest)] == [
         (
             f"{RASTER_DIR}/data/test_raster-version_1-a-gha.tif",
             f"{RASTER_DIR}/previews/test_raster-version_1-a-gha.tif.png",
@@ -91,8 +91,8 @@ def test_each_output_records_its_preview(storage: Storage, tmp_path: Path) -> No
         lock=threading.Lock(),
         inputs={**INPUTS},
     )
-    assert [r["path"] for r in returned] == [f"{RASTER_DIR}/data/test_raster-version_1-gha.tif"]
-    assert returned[0]["autopkg:inputs"] == INPUTS
+    assert [r.path for r in returned] == [f"{RASTER_DIR}/data/test_raster-version_1-gha.tif"]
+    assert returned[0].inputs == INPUTS
     assert validate_package(storage, "gha") == []
 
 
@@ -122,7 +122,8 @@ def test_pages_show_previews_and_the_client_view_leaves_them_out(
     assert "features in" in vector_page
     index = (storage.get_bytes("gha/index.html") or b"").decode()
     assert ".png" not in index
-    manifest = read_manifest(storage, "gha") or {}
+    manifest = read_manifest(storage, "gha")
+    assert manifest is not None
     view = client_view(manifest, "http://h/gha/")
     assert [len(r["path"]) for r in view["resources"]] == [2, 1]
     assert not any(url.endswith(".png") for r in view["resources"] for url in r["path"])
@@ -158,11 +159,11 @@ def test_frictionless_accepts_a_package_with_previews(tmp_path: Path) -> None:
 @pytest.mark.parametrize("lose_manifest", [False, True])
 def test_rebuild_reproduces_previews(storage: Storage, tmp_path: Path, lose_manifest: bool) -> None:
     publish(storage, tmp_path)
-    before = read_manifest(storage, "gha") or {}
+    before = stored_manifest(storage, "gha")
     if lose_manifest:
         storage.delete("gha/datapackage.json")
     known = {m.id: m for m in (RASTER, VECTOR)}
-    rebuilt = rebuild_manifest(storage, GHANA, known.get, lock=threading.Lock())
+    rebuilt = to_json(rebuild_manifest(storage, GHANA, known.get, lock=threading.Lock()))
     strip = {k: v for k, v in before.items() if k not in ("created", "version")}
     assert {k: v for k, v in rebuilt.items() if k not in ("created", "version")} == strip
     assert validate_package(storage, "gha") == []

@@ -15,10 +15,10 @@ import rasterio
 from shapely.geometry import mapping
 
 from autopkg.packaging.archive import package_archive
-from autopkg.packaging.publish import read_manifest, rebuild_manifest, validate_package
-from autopkg.packaging.summary import data_resources
+from autopkg.packaging.publish import rebuild_manifest, validate_package
 from autopkg.storage.base import Storage
 from autopkg.storage.localfs import LocalFSStorage
+from tests.fixtures.manifests import stored_data, stored_manifest
 from tests.fixtures.stac import validate_stac
 from tests.fixtures.standin_rasters import GHSL_POP_NODATA
 from tests.unit.packaging.conftest import Hosted
@@ -78,7 +78,7 @@ def test_every_document_is_valid_against_the_stac_schemas(
 def test_the_item_describes_the_dataset_and_its_files(storage: Storage, outputs: Outputs) -> None:
     publish_all(storage, outputs)
     b = outputs.boundary.name
-    manifest = read_manifest(storage, b) or {}
+    manifest = stored_manifest(storage, b)
     provenance = stored_json(storage, f"{b}/provenance.json")["processors"]
 
     item = stored_json(storage, f"{b}/{ITEMS[0]}")
@@ -107,7 +107,7 @@ def test_the_item_describes_the_dataset_and_its_files(storage: Storage, outputs:
         ],
         "datetime": provenance[metadata.id]["published_at"],
     }
-    files = [r for r in data_resources(manifest) if r["autopkg:processor"] == metadata.id]
+    files = [r for r in stored_data(manifest) if r["autopkg:processor"] == metadata.id]
     assert len(files) == (2 if b == "fji" else 1)
     expected_assets = {}
     for resource in files:
@@ -146,7 +146,7 @@ def test_the_item_describes_the_dataset_and_its_files(storage: Storage, outputs:
 def test_the_collection_links_every_item(storage: Storage, outputs: Outputs) -> None:
     publish_all(storage, outputs)
     b = outputs.boundary.name
-    manifest = read_manifest(storage, b) or {}
+    manifest = stored_manifest(storage, b)
     items = [stored_json(storage, f"{b}/{path}") for path in ITEMS]
 
     collection = stored_json(storage, f"{b}/stac/collection.json")

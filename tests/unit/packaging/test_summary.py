@@ -26,12 +26,12 @@ from autopkg.domain.outputs import OutputFile
 from autopkg.packaging.archive import package_archive
 from autopkg.packaging.manifest import SUMMARY_KEY
 from autopkg.packaging.pages import number
-from autopkg.packaging.publish import publish_processor, read_manifest, rebuild_manifest
-from autopkg.packaging.summary import data_resources
+from autopkg.packaging.publish import publish_processor, rebuild_manifest
 from autopkg.packaging.validation import validate_package
 from autopkg.summary.compute import summarise
 from autopkg.summary.files import Area, DataFile
 from autopkg.summary.table import COLUMNS, Row, from_csv, sort_rows, to_csv
+from tests.fixtures.manifests import stored_data, stored_manifest
 from tests.fixtures.stac import validate_stac
 from tests.fixtures.standin_summary import (
     FLOODS,
@@ -109,7 +109,7 @@ def test_every_publication_recomputes_the_summary(hosted: Hosted, files: list[Da
     parquet = pq.read_table(io.BytesIO(stored))
     assert tuple(parquet.column_names) == COLUMNS
     assert sort_rows(Row(**record) for record in parquet.to_pylist()) == rows
-    manifest = read_manifest(hosted.storage, "fji") or {}
+    manifest = stored_manifest(hosted.storage, "fji")
     (table, parquet_resource) = [r for r in manifest["resources"] if SUMMARY_KEY in r]
     assert [f["name"] for f in table["schema"]["fields"]] == list(COLUMNS)
     assert (table["path"], table["type"]) == ("summary/summary.csv", "table")
@@ -148,7 +148,7 @@ def test_thresholds_are_recorded_and_kept_by_later_publications(
     publish(hosted, files, PLANTS)
     rows = stored_rows(hosted)
     assert {r.threshold for r in rows if r.processor == FLOODS} == {0.25, 1.0}
-    manifest = read_manifest(hosted.storage, "fji") or {}
+    manifest = stored_manifest(hosted.storage, "fji")
     recorded = [r[SUMMARY_KEY]["thresholds"] for r in manifest["resources"] if SUMMARY_KEY in r]
     assert recorded == [{FLOODS: [0.25, 1.0]}] * 2
     chosen = [f for f in files if f.processor in (POPULATION, FLOODS, PLANTS)]
@@ -159,8 +159,8 @@ def test_summary_false_removes_it(hosted: Hosted, files: list[DataFile]) -> None
     publish(hosted, files, POPULATION)
     assert hosted.storage.size("fji/summary/summary.csv")
     publish(hosted, files, FLOODS, summary=False)
-    manifest = read_manifest(hosted.storage, "fji") or {}
-    assert manifest["resources"] == data_resources(manifest)
+    manifest = stored_manifest(hosted.storage, "fji")
+    assert manifest["resources"] == stored_data(manifest)
     assert hosted.storage.size("fji/summary/summary.csv") is None
     assert hosted.storage.size("fji/summary/summary.parquet") is None
     assert validate_package(hosted.storage, "fji") == []
@@ -195,7 +195,7 @@ def test_validate_recomputes_the_summary(hosted: Hosted, files: list[DataFile]) 
     edited = [replace(r, value=r.value + 1) if r.statistic == "population" else r for r in rows]
     body = to_csv(edited)
     hosted.storage.put_bytes(body, "fji/summary/summary.csv", "text/csv")
-    manifest = read_manifest(hosted.storage, "fji") or {}
+    manifest = stored_manifest(hosted.storage, "fji")
     for resource in manifest["resources"]:
         if resource["path"] == "summary/summary.csv":
             resource.update(bytes=len(body), hash="sha256:" + hashlib.sha256(body).hexdigest())
@@ -235,7 +235,7 @@ def test_charts_of_population_exposed_by_return_period(
     publish(hosted, files, POPULATION)
     floods = publish(hosted, files, FLOODS)
     rows = stored_rows(hosted)
-    manifest = read_manifest(hosted.storage, "fji") or {}
+    manifest = stored_manifest(hosted.storage, "fji")
     (table,) = [r for r in manifest["resources"] if r["path"] == "summary/summary.csv"]
     charts = table[SUMMARY_KEY]["charts"]
     assert [c["threshold"] for c in charts] == [0.0, 0.5, 1.5]

@@ -15,15 +15,15 @@ from frictionless import Package
 from autopkg.domain.metadata import Metadata
 from autopkg.domain.outputs import OutputFile
 from autopkg.errors import NotFoundError
+from autopkg.packaging.manifest import to_json
 from autopkg.packaging.publish import (
     package_notes,
     publish_processor,
-    read_manifest,
     rebuild_manifest,
     validate_package,
 )
-from autopkg.packaging.summary import data_resources
 from autopkg.storage.localfs import LocalFSStorage
+from tests.fixtures.manifests import stored_data, stored_manifest
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, sha256, write_output
 
 RASTER = make_metadata("test_raster")
@@ -109,7 +109,7 @@ def test_validate_package_reports_tampering(storage: LocalFSStorage) -> None:
 
 
 def test_validate_package_reports_manifest_problems(storage: LocalFSStorage) -> None:
-    manifest = read_manifest(storage, "gha") or {}
+    manifest = stored_manifest(storage, "gha")
     manifest["resources"][1]["name"] = manifest["resources"][0]["name"]
     manifest["resources"][2]["path"] = "../../etc/passwd"
     manifest["licenses"] = "CC-BY-4.0"
@@ -128,17 +128,21 @@ def test_validate_package_reports_manifest_problems(storage: LocalFSStorage) -> 
 
 
 def test_rebuild_regenerates_the_same_resources(storage: LocalFSStorage) -> None:
-    before = read_manifest(storage, "gha") or {}
+    before = stored_manifest(storage, "gha")
     storage.delete("gha/datapackage.json")
-    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+    rebuilt = to_json(
+        rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+    )
     assert rebuilt["resources"] == before["resources"]
-    assert read_manifest(storage, "gha") == rebuilt
+    assert stored_manifest(storage, "gha") == rebuilt
     assert validate_package(storage, "gha") == []
 
 
 def test_rebuild_rehashes_changed_files(storage: LocalFSStorage) -> None:
     storage.path_of(f"gha/{A_PATH}").write_bytes(b"new bytes")
-    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+    rebuilt = to_json(
+        rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+    )
     first = rebuilt["resources"][0]
     assert (first["path"], first["bytes"], first["hash"]) == (A_PATH, 9, sha256(b"new bytes"))
     # The earlier versions named the bytes replaced by hand: only they are reported.
@@ -150,14 +154,12 @@ def test_rebuild_rehashes_changed_files(storage: LocalFSStorage) -> None:
 def test_rebuild_keeps_unknown_processors_described_by_the_old_manifest(
     storage: LocalFSStorage,
 ) -> None:
-    before = read_manifest(storage, "gha") or {}
-    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER]), lock=threading.Lock())
+    before = stored_manifest(storage, "gha")
+    rebuilt = to_json(rebuild_manifest(storage, GHANA, lookup([RASTER]), lock=threading.Lock()))
     assert rebuilt["resources"] == before["resources"]
     storage.put_bytes(b"{broken", "gha/datapackage.json", "application/json")
-    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER]), lock=threading.Lock())
-    assert [r["autopkg:processor"] for r in data_resources(rebuilt)] == [
-        "test_raster.version_1"
-    ] * 2
+    rebuilt = to_json(rebuild_manifest(storage, GHANA, lookup([RASTER]), lock=threading.Lock()))
+    assert [r["autopkg:processor"] for r in stored_data(rebuilt)] == ["test_raster.version_1"] * 2
     assert (
         storage.size("gha/datasets/test_vector/version_2/data/test_vector-version_2-gha.gpkg") == 16
     )
@@ -196,12 +198,14 @@ def test_rebuild_reproduces_the_manifest_apart_from_created(
     publish_processor(storage, GHANA, RASTER, [unusual], lock=threading.Lock())
     vector = [write_output(tmp_path / "s", VECTOR, b"SQLite format 3\x00", ext="gpkg")]
     publish_processor(storage, GHANA, VECTOR, vector, lock=threading.Lock())
-    before = read_manifest(storage, "gha") or {}
+    before = stored_manifest(storage, "gha")
     storage.put_bytes(b"leftover", f"gha/{A_PATH}", "image/tiff")
     if lose_manifest:
         storage.delete("gha/datapackage.json")
 
-    rebuilt = rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+    rebuilt = to_json(
+        rebuild_manifest(storage, GHANA, lookup([RASTER, VECTOR]), lock=threading.Lock())
+    )
 
     assert _without_created(rebuilt) == _without_created(before)
     # A rebuild is a patch release of the manifest it replaces (a first one without it).
@@ -210,7 +214,7 @@ def test_rebuild_reproduces_the_manifest_apart_from_created(
         "1.0.0" if lose_manifest else "1.1.1",
     )
     assert rebuilt["created"] >= before["created"]
-    (raster,) = [r for r in data_resources(rebuilt) if r["autopkg:processor"] == RASTER.id]
+    (raster,) = [r for r in stored_data(rebuilt) if r["autopkg:processor"] == RASTER.id]
     assert (raster["format"], raster["title"], raster["autopkg:empty"]) == (
         "tif",
         "Rasters, clipped",

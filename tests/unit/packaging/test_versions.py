@@ -12,12 +12,11 @@ import yaml  # type: ignore[import-untyped]  # PyYAML ships no types
 
 from autopkg.packaging.publish import (
     publish_processor,
-    read_manifest,
     rebuild_manifest,
     validate_package,
 )
-from autopkg.packaging.summary import data_resources
 from autopkg.storage.base import Storage
+from tests.fixtures.manifests import stored_data, stored_manifest
 from tests.unit.packaging.factories import GHANA, ODBL, make_metadata, sha256, write_output
 
 RASTER = make_metadata("test_raster")
@@ -37,7 +36,7 @@ def readable(storage: Storage, manifest: dict[str, Any]) -> dict[str, str]:
     """Each data file the manifest names, hashed from storage as the package root serves it."""
     return {
         r["path"]: sha256(b"".join(storage.iter_chunks(f"gha/{r['path']}")))
-        for r in data_resources(manifest)
+        for r in stored_data(manifest)
     }
 
 
@@ -50,15 +49,15 @@ def test_each_publication_is_a_version_and_replaced_files_stay_readable(
         write_output(tmp_path / "1", RASTER, b"raster-b", sub="b"),
     ]
     publish_processor(storage, GHANA, RASTER, first, lock=lock)
-    v1 = read_manifest(storage, "gha") or {}
+    v1 = stored_manifest(storage, "gha")
     publish_processor(
         storage, GHANA, VECTOR, [write_output(tmp_path / "1", VECTOR, b"v", ext="gpkg")], lock=lock
     )
-    v2 = read_manifest(storage, "gha") or {}
+    v2 = stored_manifest(storage, "gha")
     # Only added files: a minor version; v1 is kept as it was, nothing copied.
     assert (v1["version"], v2["version"]) == ("1.0.0", "1.1.0")
     # The summary is derived from the data files: a kept version names those only.
-    assert kept(storage, "1.0.0") == {**v1, "resources": data_resources(v1)}
+    assert kept(storage, "1.0.0") == {**v1, "resources": stored_data(v1)}
     assert storage.list_keys("gha/versions/") == ["gha/versions/1.0.0/datapackage.json"]
 
     # A re-run: file a gets other bytes, b is gone, c is new.
@@ -67,7 +66,7 @@ def test_each_publication_is_a_version_and_replaced_files_stay_readable(
         write_output(tmp_path / "2", RASTER, b"raster-c", sub="c"),
     ]
     publish_processor(storage, GHANA, RASTER, rerun, lock=lock)
-    v3 = read_manifest(storage, "gha") or {}
+    v3 = stored_manifest(storage, "gha")
     assert v3["version"] == "2.0.0"
     assert v3["created"] >= v2["created"]
     assert readable(storage, v3) == {
@@ -108,9 +107,9 @@ def test_a_rebuild_and_an_identical_rerun_are_patch_versions(
     outputs = [write_output(tmp_path, RASTER, b"raster-a", sub="a")]
     publish_processor(storage, GHANA, RASTER, outputs, lock=lock)
     publish_processor(storage, GHANA, RASTER, outputs, lock=lock)
-    assert (read_manifest(storage, "gha") or {})["version"] == "1.0.1"
+    assert stored_manifest(storage, "gha")["version"] == "1.0.1"
     rebuilt = rebuild_manifest(storage, GHANA, {RASTER.id: RASTER}.get, lock=lock)
-    assert rebuilt["version"] == "1.0.2"
+    assert rebuilt.version == "1.0.2"
     # Nothing was replaced, so no file was copied: only the two kept manifests.
     assert storage.list_keys("gha/versions/") == [
         "gha/versions/1.0.0/datapackage.json",
@@ -150,7 +149,7 @@ def test_a_rerun_after_a_file_was_deleted_by_hand_still_publishes(
     storage.delete(f"gha/{B}")
     rerun = [write_output(tmp_path / "2", RASTER, b"raster-A", sub="a")]
     publish_processor(storage, GHANA, RASTER, rerun, lock=lock)
-    assert (read_manifest(storage, "gha") or {})["version"] == "2.0.0"
+    assert stored_manifest(storage, "gha")["version"] == "2.0.0"
     # a was kept; b could not be (it was gone), so version 1.0.0 still names it where
     # it was, and validate says that version has lost it.
     assert kept(storage, "1.0.0")["resources"][0]["path"] == f"versions/1.0.0/{A}"
