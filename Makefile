@@ -30,9 +30,12 @@ lint: $(BIN)/.installed
 system-packages:
 	scripts/install-system-packages
 
-# The tests run on two workers (pytest-xdist); a module's tests stay on one worker, so
-# the servers a module starts once are started once (--dist loadscope).
-PYTEST_PARALLEL := -n 2 --dist loadscope
+# The tests run on three workers (pytest-xdist) on a 2-core machine: about half of a
+# test's time is spent waiting on the processes it drives (servers, workers, Chromium,
+# PostgreSQL), so a third worker fills the cores where two leave them idle (measured in
+# benchmarks/RESULTS.md, "The test suite"). A module's tests stay on one worker, so the
+# servers a module starts once are started once (--dist loadscope).
+PYTEST_PARALLEL := -n 3 --dist loadscope
 
 test: $(BIN)/.installed system-packages
 	$(BIN)/ruff check src tests benchmarks

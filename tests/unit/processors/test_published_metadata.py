@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from autopkg.packaging.manifest import source_entry
+from autopkg.packaging.manifest import source_entry, to_json
 from autopkg.processors.registry import Registry
 
 PUBLISHED: dict[str, dict[str, Any]] = json.loads(
@@ -36,6 +36,6 @@ def test_published_sources_entry_is_unchanged(processor_id: str) -> None:
     metadata = REGISTRY.get(processor_id).metadata
     published = PUBLISHED[processor_id]
 
-    assert source_entry(metadata) == published["source"]
+    assert to_json(source_entry(metadata)) == published["source"]
     assert list(metadata.data_formats) == published["data_formats"]
     assert metadata.data_license.name == published["data_license"]
