@@ -34,8 +34,9 @@ system-packages:
 # test's time is spent waiting on the processes it drives (servers, workers, Chromium,
 # PostgreSQL), so a third worker fills the cores where two leave them idle (measured in
 # benchmarks/RESULTS.md, "The test suite"). A module's tests stay on one worker, so the
-# servers a module starts once are started once (--dist loadscope).
-PYTEST_PARALLEL := -n 3 --dist loadscope
+# servers a module starts once are started once (--dist loadscope), and modules are
+# handed out in the order tests/conftest.py gives them: the long ones first.
+PYTEST_PARALLEL := -n 3 --dist loadscope --no-loadscope-reorder
 
 test: $(BIN)/.installed system-packages
 	$(BIN)/ruff check src tests benchmarks

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from autopkg.config import Settings
 from autopkg.db import boundaries as boundary_repo
 from autopkg.runtime import open_runtime
@@ -50,6 +52,7 @@ def test_import_loads_named_countries_once_and_reports_skipped_units(
     rt.database.dispose()
 
 
+@pytest.mark.slow
 def test_import_level_1_only_then_bad_arguments(
     tmp_path: Path, geoboundaries_mirror: GeoBoundariesMirror
 ) -> None:
@@ -62,6 +65,7 @@ def test_import_level_1_only_then_bad_arguments(
     assert_one_line_error(autopkg(env, "boundaries", "import"), "--all")
 
 
+@pytest.mark.slow
 def test_import_all_loads_every_country_the_mirror_has(
     tmp_path: Path, geoboundaries_mirror: GeoBoundariesMirror
 ) -> None:

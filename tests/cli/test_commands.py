@@ -68,6 +68,7 @@ def test_boundaries_list_shows_builtin_countries(cli_env: dict[str, str]) -> Non
     assert "gha" in result.stdout and "Ghana" in result.stdout
 
 
+@pytest.mark.slow
 def test_load_custom_boundary_then_package_it_offline(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -161,6 +161,7 @@ def test_a_mirror_that_is_not_a_folder_is_one_line_error(tmp_path: Path) -> None
     assert "nor a folder" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("verify", ["false", "true"])
 def test_mirror_fills_a_folder_that_a_second_run_publishes_from(
     tmp_path: Path, source_mirror_root: Path, verify: str

@@ -23,6 +23,8 @@ from tests.e2e.conftest import serve_env
 from tests.e2e.deployment import Production, production
 from tests.fixtures.receiver import Receiver, receiving
 
+pytestmark = pytest.mark.slow
+
 SECRET = "production-callback-secret"
 JOBS = [
     ("gmb", "test_processor.version_1", "SUCCESS"),

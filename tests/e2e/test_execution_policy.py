@@ -27,6 +27,8 @@ from tests.e2e.deployment import production
 from tests.e2e.server import ServeProcess
 from tests.e2e.stand_ins import STAND_IN, stand_in_plugin
 
+pytestmark = pytest.mark.slow
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 # A quarter of the lease is the heartbeat's beat, which applies the stall and hard
 # rules: 1.25 s. The stall is looked for well before the soft limit, the soft limit
