@@ -40,25 +40,11 @@ LAYERS = {
 TESTS = Path(__file__).parent
 
 
-#: The order layers are handed to the xdist workers in: those that drive processes first.
-FIRST = ("e2e", "browser", "api", "unit")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its folder's layer (``-m unit``, ``-m "not browser"``...).
-
-    Then put the modules holding a ``slow`` test first, then by layer (:data:`FIRST`),
-    each module's tests kept together and in order. The xdist workers take whole modules
-    in this order (``--dist loadscope --no-loadscope-reorder`` in the Makefile), so the
-    long modules start early and the run ends on short ones spread over every worker;
-    xdist's own order, by number of tests, left a two-test module of minutes for last.
-    """
-    layers = {}
+    """Mark every test with its folder's layer (``-m unit``, ``-m "not browser"``...)."""
     for item in items:
-        layers[item.path] = LAYERS[item.path.relative_to(TESTS).parts[0]]
-        item.add_marker(layers[item.path])
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: (item.path not in slow, FIRST.index(layers[item.path])))
+        folder = item.path.relative_to(TESTS).parts[0]
+        item.add_marker(LAYERS[folder])
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:

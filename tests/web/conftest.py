@@ -45,9 +45,14 @@ def chromium_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Browser]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for each module of browser tests.
+
+    Not one for the session: Playwright's sync API keeps an event loop running in the
+    main thread while it is started, and a later test of another layer on the same
+    xdist worker could not call ``asyncio.run``.
+    """
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
