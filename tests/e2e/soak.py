@@ -1,8 +1,10 @@
-"""Soak: jobs keep flowing while workers are killed and restarted, in both modes.
+"""Soak: jobs keep flowing while workers are killed and restarted (the shared run).
 
 Bounded: a fixed set of jobs and two kills while they flow. At the end every job must
 be COMPLETE (a run killed on every attempt ends FAILURE, never stuck EXECUTING), and
-every published package must validate (no missing, corrupt or extra file).
+every published package must validate (no missing, corrupt or extra file). Each mode's
+test is a module of its own (``test_soak_embedded``, ``test_soak_production``), so the
+two, about a minute each, can run on two workers at once.
 """
 
 from __future__ import annotations
@@ -12,16 +14,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-import pytest
-
-from tests.e2e.conftest import serve_env
-from tests.e2e.deployment import production
 from tests.e2e.server import ServeProcess
-from tests.fixtures.mirror import serve_directory
-
-pytestmark = pytest.mark.slow
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
 BOUNDARIES = ["gha", "tgo", "ben", "sle", "lbr", "gmb", "civ", "bfa"]
@@ -29,7 +23,7 @@ BOUNDARIES = ["gha", "tgo", "ben", "sle", "lbr", "gmb", "civ", "bfa"]
 KILL_AFTER = (2, 5)
 
 
-def _soak(
+def soak(
     server: ServeProcess,
     kill_one: Callable[[], None],
     env: dict[str, str],
@@ -68,42 +62,3 @@ def _soak(
     )
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.splitlines() == [f"{boundary}: valid" for boundary in published]
-
-
-@pytest.mark.timeout(600)
-def test_soak_embedded_server_killed_and_restarted(
-    tmp_path: Path, source_mirror_root: Path
-) -> None:
-    with serve_directory(source_mirror_root, chunk_delay=0.002) as mirror:
-        server = ServeProcess(tmp_path / "data", serve_env(mirror))
-        server.start()
-
-        def kill_one() -> None:
-            server.kill()
-            server.start()
-
-        try:
-            _soak(server, kill_one, server.env, server.log)
-        finally:
-            server.stop()
-
-
-@pytest.mark.timeout(600)
-def test_soak_production_workers_killed_and_restarted(
-    tmp_path: Path, source_mirror_root: Path
-) -> None:
-    with (
-        serve_directory(source_mirror_root, chunk_delay=0.002) as mirror,
-        production(tmp_path, serve_env(mirror)) as running,
-    ):
-        turn = iter(range(len(KILL_AFTER)))
-
-        def kill_one() -> None:
-            worker = running.workers[next(turn) % len(running.workers)]
-            worker.kill()
-            worker.start()
-
-        def logs() -> str:
-            return "".join([running.server.log(), *(worker.log() for worker in running.workers)])
-
-        _soak(running.server, kill_one, running.server.env, logs)
