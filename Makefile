@@ -34,9 +34,8 @@ system-packages:
 # test's time is spent waiting on the processes it drives (servers, workers, Chromium,
 # PostgreSQL), so a third worker fills the cores where two leave them idle (measured in
 # benchmarks/RESULTS.md, "The test suite"). A module's tests stay on one worker, so the
-# servers a module starts once are started once (--dist loadscope). Handing the modules
-# with slow tests out first was measured slower (12 min 44 s against 11 min 12 s): the
-# process-heavy modules then all run at once.
+# servers a module starts once are started once (--dist loadscope), in xdist's own
+# order (RESULTS.md says which other order was tried, and why it was not kept).
 PYTEST_PARALLEL := -n 3 --dist loadscope
 
 test: $(BIN)/.installed system-packages
