@@ -9,18 +9,26 @@ two, about a minute each, can run on two workers at once.
 
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 from tests.e2e.server import ServeProcess
+from tests.fixtures.waiting import wait_until
 
 PROCESSORS = ["natural_earth_raster.version_1", "wri_powerplants.version_130"]
 BOUNDARIES = ["gha", "tgo", "ben", "sle", "lbr", "gmb", "civ", "bfa"]
 #: Kill after these submissions (0-based): twice, while earlier jobs are in flight.
 KILL_AFTER = (2, 5)
+
+
+def _executing(server: ServeProcess, jobs: list[str]) -> bool:
+    """Whether a run of one of ``jobs`` is executing now."""
+    for job_id in jobs:
+        body = server.get(f"/v1/jobs/{job_id}").json()
+        if any(run["job_status"] == "EXECUTING" for run in body["job_group_processors"]):
+            return True
+    return False
 
 
 def soak(
@@ -29,8 +37,7 @@ def soak(
     env: dict[str, str],
     logs: Callable[[], str],
 ) -> None:
-    rng = random.Random(11)
-    jobs = []
+    jobs: list[str] = []
     for index, boundary in enumerate(BOUNDARIES):
         response = server.post(
             "/v1/jobs", json={"boundary_name": boundary, "processors": PROCESSORS}
@@ -38,7 +45,8 @@ def soak(
         assert response.status_code == 202, response.text
         jobs.append(response.json()["job_id"])
         if index in KILL_AFTER:
-            time.sleep(rng.uniform(0.5, 1.5))
+            # Killed while a run is in flight, so there is work to hand back.
+            wait_until(lambda: _executing(server, jobs), what="a soak run executing")
             kill_one()
     published = []
     for boundary, job_id in zip(BOUNDARIES, jobs, strict=True):
